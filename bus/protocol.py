@@ -1,0 +1,102 @@
+"""The messages that travel on the token bus.
+
+Every message is a frozen pydantic model with a `kind` tag and a `schema_version`; the
+`Message` union decodes any of them. Bulk data (images, audio) never rides the bus: a message
+names a file path instead.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, TypeAdapter
+
+SCHEMA_VERSION = 1
+
+JsonScalar = str | int | float | bool | None
+
+
+def now() -> float:
+    """Wall-clock time in Unix seconds, the timestamp every message carries."""
+    return time.time()
+
+
+class BusMessage(BaseModel):
+    """Fields shared by every message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Annotated[int, Field(ge=1)] = SCHEMA_VERSION
+    ts: float = Field(default_factory=now, description="Publisher's Unix time at creation.")
+
+
+class UserTurn(BusMessage):
+    """What the user said in one conversation turn, with optional media files."""
+
+    kind: Literal["user_turn"] = "user_turn"
+    turn_id: str = Field(min_length=1)
+    text: str
+    image_path: str | None = None
+    audio_path: str | None = None
+
+
+class Subtask(BusMessage):
+    """One piece of work for a region, usually one line of a plan."""
+
+    kind: Literal["subtask"] = "subtask"
+    turn_id: str = Field(min_length=1)
+    subtask_id: str = Field(min_length=1)
+    region: str = Field(min_length=1, description="The kind of region that should do it.")
+    instruction: str
+    depends_on: tuple[str, ...] = ()
+    inputs: dict[str, str] = Field(
+        default_factory=dict, description="Results of the subtasks this one depends on, by id."
+    )
+    max_new_tokens: NonNegativeInt | None = None
+
+
+class Token(BusMessage):
+    """One decoded token of a stream; `seq` counts from 0 within the stream."""
+
+    kind: Literal["token"] = "token"
+    stream_id: str = Field(min_length=1)
+    seq: NonNegativeInt
+    token_id: int
+    text: str
+    final: bool = False
+
+
+class SubtaskResult(BusMessage):
+    """The outcome of one subtask, published after its last token."""
+
+    kind: Literal["subtask_result"] = "subtask_result"
+    turn_id: str = Field(min_length=1)
+    subtask_id: str = Field(min_length=1)
+    stream_id: str = Field(min_length=1)
+    region: str
+    replica: str
+    device: str
+    ok: bool
+    text: str
+    error: str | None = None
+    tokens: NonNegativeInt = 0
+    started: float
+    finished: float
+
+
+class Event(BusMessage):
+    """Something worth reporting: a status change, a heartbeat, a gap, a bad frame, an error."""
+
+    kind: Literal["event"] = "event"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    code: str = Field(min_length=1, description="Machine-readable, e.g. 'gap' or 'malformed'.")
+    source: str = Field(description="Who reports it: a region, a subscription, the proxy.")
+    detail: str = ""
+    data: dict[str, JsonScalar] = Field(default_factory=dict)
+
+
+Message = Annotated[
+    UserTurn | Subtask | Token | SubtaskResult | Event, Field(discriminator="kind")
+]
+MESSAGE_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)

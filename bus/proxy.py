@@ -1,0 +1,180 @@
+"""The bus proxy: one XSUB/XPUB forwarder, run in a named, detached Ray actor.
+
+`BusProxy` is the plain class (bind, forward in a thread, stop). `start_proxy()` runs it as
+the actor ``bus-proxy`` in a Ray namespace so that any process of the cluster finds its
+endpoints with `find_proxy()`; `connect()` returns a `ZmqTokenBus` attached to it.
+Forwarding happens in libzmq's C proxy loop and never decodes a payload, so no frame can
+crash it; subscribers validate what they receive. The XSUB side subscribes to everything,
+so publishers send every message to the proxy and filtering happens at the XPUB side.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+
+import ray
+import zmq
+
+from bus.codec import DEFAULT_MAX_FRAME_BYTES
+from bus.errors import BusConnectError
+from bus.tokenbus import DEFAULT_HWM
+from bus.zmq_bus import BusEndpoints, ZmqTokenBus
+
+log = logging.getLogger("cortex.bus")
+
+PROXY_ACTOR_NAME = "bus-proxy"
+DEFAULT_NAMESPACE = "cortex"
+LOOPBACK = "127.0.0.1"
+_SUBSCRIBE_ALL = b"\x01"
+
+
+class BusProxy:
+    """Forwards every frame from publishers to the subscribers whose prefixes match.
+
+    Args:
+        host: IP address to bind; loopback unless the bus must reach other machines.
+        hwm: High-water mark of each side's queues, in messages.
+        max_frame_bytes: A publisher that sends a larger frame is disconnected.
+    """
+
+    def __init__(
+        self,
+        host: str = LOOPBACK,
+        hwm: int = DEFAULT_HWM,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    ) -> None:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"bus proxy host must be an IP address, got {host!r}") from None
+        self.host = host
+        self.hwm = hwm
+        self.max_frame_bytes = max_frame_bytes
+        self._context: zmq.Context | None = None
+        self._thread: threading.Thread | None = None
+        self._endpoints: BusEndpoints | None = None
+
+    def start(self) -> BusEndpoints:
+        """Binds both sides to free ports and starts forwarding; returns the endpoints."""
+        if self._endpoints is not None:
+            return self._endpoints
+        self._context = zmq.Context()
+        frontend = self._context.socket(zmq.XSUB)
+        frontend.setsockopt(zmq.RCVHWM, self.hwm)
+        frontend.setsockopt(zmq.MAXMSGSIZE, self.max_frame_bytes)
+        backend = self._context.socket(zmq.XPUB)
+        backend.setsockopt(zmq.SNDHWM, self.hwm)
+        control = self._context.socket(zmq.PAIR)
+        control.bind("inproc://bus-proxy-control")
+        address = f"tcp://{self.host}"
+        publish_port = frontend.bind_to_random_port(address)
+        subscribe_port = backend.bind_to_random_port(address)
+        frontend.send(_SUBSCRIBE_ALL)
+        self._thread = threading.Thread(
+            target=self._forward, args=(frontend, backend, control), name="bus-proxy", daemon=True
+        )
+        self._thread.start()
+        self._endpoints = BusEndpoints(f"{address}:{publish_port}", f"{address}:{subscribe_port}")
+        log.info("bus proxy forwarding %s -> %s", *self._endpoints.__dict__.values())
+        return self._endpoints
+
+    def endpoints(self) -> BusEndpoints:
+        """The endpoints of a started proxy."""
+        if self._endpoints is None:
+            raise BusConnectError("the bus proxy is not started")
+        return self._endpoints
+
+    def stop(self) -> None:
+        """Stops forwarding and closes every socket."""
+        if self._thread is None or self._context is None:
+            return
+        command = self._context.socket(zmq.PAIR)
+        command.connect("inproc://bus-proxy-control")
+        command.send(b"TERMINATE")
+        self._thread.join(timeout=5)
+        command.close(linger=0)
+        self._context.term()
+        self._thread = self._context = self._endpoints = None
+
+    @staticmethod
+    def _forward(frontend: zmq.Socket, backend: zmq.Socket, control: zmq.Socket) -> None:
+        try:
+            zmq.proxy_steerable(frontend, backend, None, control)
+        finally:
+            for socket in (frontend, backend, control):
+                socket.close(linger=0)
+
+
+class ProxyService:
+    """The proxy as a Ray actor: started on creation, stopped by `stop()`."""
+
+    def __init__(self, host: str, hwm: int, max_frame_bytes: int) -> None:
+        self._proxy = BusProxy(host, hwm, max_frame_bytes)
+        self._proxy.start()
+
+    def endpoints(self) -> BusEndpoints:
+        return self._proxy.endpoints()
+
+    def stop(self) -> None:
+        self._proxy.stop()
+
+    def __repr__(self) -> str:
+        endpoints = self._proxy.endpoints()
+        return f"BusProxy(publish_to={endpoints.publish_to}, subscribe_to={endpoints.subscribe_to})"
+
+
+def start_proxy(
+    namespace: str = DEFAULT_NAMESPACE,
+    host: str = LOOPBACK,
+    hwm: int = DEFAULT_HWM,
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+) -> BusEndpoints:
+    """Starts the proxy actor in `namespace` (or finds the running one); returns its endpoints.
+
+    Ray must be initialised. The actor is detached: it outlives the driver until `stop_proxy()`.
+    """
+    actor = (
+        ray.remote(ProxyService)
+        .options(
+            name=PROXY_ACTOR_NAME,
+            namespace=namespace,
+            lifetime="detached",
+            get_if_exists=True,
+            num_cpus=0,
+        )
+        .remote(host, hwm, max_frame_bytes)
+    )
+    return ray.get(actor.endpoints.remote(), timeout=60)
+
+
+def find_proxy(namespace: str = DEFAULT_NAMESPACE) -> BusEndpoints:
+    """The endpoints of the proxy running in `namespace`.
+
+    Raises:
+        BusConnectError: No proxy runs there.
+    """
+    try:
+        actor = ray.get_actor(PROXY_ACTOR_NAME, namespace=namespace)
+    except ValueError:
+        raise BusConnectError(
+            f"no bus proxy in Ray namespace {namespace!r}; start Cortex first "
+            "(or call bus.proxy.start_proxy())"
+        ) from None
+    return ray.get(actor.endpoints.remote(), timeout=60)
+
+
+def stop_proxy(namespace: str = DEFAULT_NAMESPACE) -> None:
+    """Stops and removes the proxy actor in `namespace`, if there is one."""
+    try:
+        actor = ray.get_actor(PROXY_ACTOR_NAME, namespace=namespace)
+    except ValueError:
+        return
+    ray.get(actor.stop.remote(), timeout=30)
+    ray.kill(actor)
+
+
+def connect(namespace: str = DEFAULT_NAMESPACE, **options: float) -> ZmqTokenBus:
+    """A `ZmqTokenBus` attached to the proxy running in `namespace` (see `ZmqTokenBus`)."""
+    return ZmqTokenBus(find_proxy(namespace), **options)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Cortex cortex package."""

@@ -1,0 +1,1 @@
+"""Cortex tui package."""
