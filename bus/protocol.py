@@ -8,7 +8,7 @@ names a file path instead.
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, TypeAdapter
 
@@ -48,16 +48,26 @@ class Subtask(BusMessage):
     turn_id: str = Field(min_length=1)
     subtask_id: str = Field(min_length=1)
     region: str = Field(min_length=1, description="The kind of region that should do it.")
+    mode: Literal["answer", "plan", "synthesise"] = "answer"
     instruction: str
     depends_on: tuple[str, ...] = ()
     inputs: dict[str, str] = Field(
         default_factory=dict, description="Results of the subtasks this one depends on, by id."
     )
     max_new_tokens: NonNegativeInt | None = None
+    publish_to: tuple[str, ...] = Field(
+        default=(), description="Topics that also carry this subtask's tokens (a turn's answer)."
+    )
 
 
 class Token(BusMessage):
-    """One decoded token of a stream; `seq` counts from 0 within the stream."""
+    """One decoded token of a stream; `seq` counts from 0 within the stream.
+
+    A stream ends with a token whose `final` is true; when the end is only known after the
+    last real token, that closing token is an empty marker with `token_id` -1.
+    """
+
+    END_MARKER_ID: ClassVar[int] = -1
 
     kind: Literal["token"] = "token"
     stream_id: str = Field(min_length=1)

@@ -128,3 +128,8 @@ def turn_out(turn_id: str) -> Topic:
 def is_reserved(topic: str) -> bool:
     """Whether a topic belongs to the bus's own traffic (handshake probes)."""
     return topic.startswith(RESERVED_PREFIX)
+
+
+def turn_plan(turn_id: str) -> Topic:
+    """Where the planner publishes a turn's subtasks as their lines complete."""
+    return Topic(f"turn.{turn_id}.plan")

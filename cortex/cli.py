@@ -1,9 +1,18 @@
-"""The `cortex` command line."""
+"""The `cortex` command line: `ask`, `chat`, and the start-up options they share."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
+from typing import Any
+
+from bus.protocol import Event, Token
+from bus.tokenbus import Delivery
+from cortex.config import load_config
+from cortex.errors import CortexError
+from modules.errors import RegionError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -12,16 +21,116 @@ def build_parser() -> argparse.ArgumentParser:
         description="Cortex: model regions on their own devices, talking in tokens over a bus.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.add_parser("chat", help="open the terminal conversation")
+
+    ask = commands.add_parser(
+        "ask",
+        help="answer one question and exit",
+        description="Plan the question, decode its parts on the regions at once, print the answer.",
+    )
+    ask.add_argument("question", help="what to ask")
+    ask.add_argument("--json", action="store_true", help="print one JSON record instead of text")
+    ask.add_argument("--trace", action="store_true", help="also stream every region's tokens")
+    _add_runtime_options(ask)
+
+    chat = commands.add_parser("chat", help="open the terminal conversation")
+    _add_runtime_options(chat)
     return parser
+
+
+def _add_runtime_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--config", metavar="PATH", help="a cortex.toml (default: the shipped one)"
+    )
+    command.add_argument(
+        "--address",
+        metavar="HOST:PORT",
+        help="attach to a running Ray cluster instead of a local one",
+    )
+    command.add_argument(
+        "--device",
+        choices=["auto", "gpu", "cpu"],
+        help="override the configuration's device policy",
+    )
+    command.add_argument("--session", metavar="PATH", help="append turns to this session log")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "chat":
+    try:
+        if args.command == "ask":
+            return _ask(args)
         print("cortex chat: the terminal conversation is not built yet.", file=sys.stderr)
         return 2
+    except (CortexError, RegionError) as error:
+        print(f"cortex: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cortex: interrupted", file=sys.stderr)
+        return 130
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from cortex.runtime import Cortex  # imports Ray and torch: only when a brain is needed
+
+    if not args.question.strip():
+        print("cortex: the question is empty; ask something", file=sys.stderr)
+        return 2
+    config = load_config(args.config)
+    if args.device:
+        config = config.model_copy(
+            update={"runtime": config.runtime.model_copy(update={"device": args.device})}
+        )
+    printer = AnswerPrinter(trace=args.trace, quiet=args.json)
+    with Cortex(config, address=args.address, session_log=args.session, progress=_status) as brain:
+        record = brain.ask(args.question, on_delivery=printer)
+    if args.json:
+        print(json.dumps(record.model_dump(exclude={"turn_id", "question", "notes"}), indent=2))
+    else:
+        printer.finish(record.answer)
+        for note in record.notes:
+            _status(f"note: {note}")
     return 0
+
+
+def _status(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class AnswerPrinter:
+    """Streams the final answer to stdout as it decodes; with `trace`, every token to stderr."""
+
+    def __init__(self, trace: bool, quiet: bool) -> None:
+        self.trace = trace
+        self.quiet = quiet
+        self.printed = ""
+        self._start = time.time()
+
+    def __call__(self, delivery: Delivery) -> None:
+        message = delivery.message
+        if self.trace:
+            self._trace(delivery)
+        if self.quiet or not isinstance(message, Token) or not delivery.topic.endswith(".out"):
+            return
+        if delivery.topic.startswith("turn."):
+            print(message.text, end="", flush=True)
+            self.printed += message.text
+
+    def finish(self, answer: str) -> None:
+        """Ends the streamed answer; prints it whole if nothing streamed (a direct answer)."""
+        if not self.printed.strip():
+            print(answer, end="")
+        print()
+
+    def _trace(self, delivery: Delivery) -> None:
+        message: Any = delivery.message
+        at = delivery.received - self._start
+        region = (
+            delivery.topic.split(".")[1] if delivery.topic.startswith("region.") else delivery.topic
+        )
+        if isinstance(message, Token) and message.token_id != Token.END_MARKER_ID:
+            _status(f"{at:8.3f}s {region:<12} {message.text!r}")
+        elif isinstance(message, Event):
+            _status(f"{at:8.3f}s {region:<12} [{message.code}] {message.detail}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,160 @@
+"""Cortex's configuration: `cortex.toml`, validated with pydantic.
+
+`load_config()` reads the default file shipped with the package, or a user's file. Each
+``[regions.NAME]`` table declares a region: its kind (or any importable `Region` subclass
+as ``class = "package.module:Class"``), model, number of replicas and generation settings.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bus.codec import DEFAULT_MAX_FRAME_BYTES
+from bus.tokenbus import DEFAULT_HWM
+from bus.topics import Topic
+from cortex.errors import ConfigError
+from modules.errors import ModelNotFoundError
+from modules.models import check_spec
+
+BUILTIN_KINDS = {
+    "language": "modules.language:LanguageRegion",
+    "planning": "modules.planning:PlanningRegion",
+}
+DEFAULT_MODEL = "embedded:smollm2-135m-instruct"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class GenerationConfig(_Strict):
+    """How a region decodes."""
+
+    max_new_tokens: int = Field(128, ge=1, le=8192)
+    temperature: float = Field(0.0, ge=0.0, le=10.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+
+class RegionConfig(_Strict):
+    """One ``[regions.NAME]`` table."""
+
+    kind: str = ""
+    """A built-in kind (language, planning); defaults to the table's name."""
+    region_class: str | None = Field(None, alias="class")
+    """``package.module:Class`` of a custom `Region` subclass."""
+    model: str = DEFAULT_MODEL
+    replicas: int = Field(1, ge=1, le=64)
+    router_model: str = "embedded:all-minilm-l6-v2"
+    """The planner's sentence encoder for routing (planning regions only)."""
+    generation: GenerationConfig = GenerationConfig()
+
+    @field_validator("model", "router_model")
+    @classmethod
+    def _model_exists(cls, spec: str) -> str:
+        try:
+            check_spec(spec)
+        except ModelNotFoundError as error:
+            raise ValueError(str(error)) from None
+        return spec
+
+    def class_path(self) -> str:
+        return self.region_class or BUILTIN_KINDS[self.kind]
+
+
+class RuntimeConfig(_Strict):
+    device: Literal["auto", "gpu", "cpu"] = "auto"
+    namespace: str = Field("cortex", min_length=1)
+    turn_timeout_s: float = Field(600.0, gt=0)
+    max_plan_steps: int = Field(4, ge=1, le=16)
+    dashboard: bool = False
+
+
+class BusConfig(_Strict):
+    max_frame_bytes: int = Field(DEFAULT_MAX_FRAME_BYTES, ge=1024)
+    hwm: int = Field(DEFAULT_HWM, ge=1)
+
+
+class CortexConfig(_Strict):
+    """The whole configuration."""
+
+    runtime: RuntimeConfig = RuntimeConfig()
+    bus: BusConfig = BusConfig()
+    regions: dict[str, RegionConfig]
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _default_kinds(cls, regions: Any) -> Any:
+        if isinstance(regions, dict):
+            for name, table in regions.items():
+                if isinstance(table, dict) and not table.get("kind"):
+                    table["kind"] = name
+        return regions
+
+    @model_validator(mode="after")
+    def _check_regions(self) -> CortexConfig:
+        for name, region in self.regions.items():
+            try:
+                Topic(f"region.{name}")
+            except ValueError:
+                raise ValueError(
+                    f"region name {name!r} must be lower-case letters, digits, '-' or '_'"
+                ) from None
+            if region.region_class is None and region.kind not in BUILTIN_KINDS:
+                raise ValueError(
+                    f"region {name!r} has unknown kind {region.kind!r}; known kinds: "
+                    f"{', '.join(BUILTIN_KINDS)}, or name a Region subclass with "
+                    "class = 'package.module:Class'"
+                )
+        planners = [n for n, r in self.regions.items() if r.kind == "planning"]
+        if len(planners) != 1 or self.regions[planners[0]].replicas != 1:
+            raise ValueError("the configuration needs exactly one planning region, with 1 replica")
+        if not any(r.kind != "planning" for r in self.regions.values()):
+            raise ValueError("the configuration needs at least one region besides planning")
+        return self
+
+    @property
+    def planner(self) -> str:
+        return next(n for n, r in self.regions.items() if r.kind == "planning")
+
+
+def default_config_text() -> str:
+    """The text of the configuration file shipped with Cortex."""
+    return resources.files("cortex").joinpath("default.toml").read_text()
+
+
+def load_config(path: str | Path | None = None) -> CortexConfig:
+    """Reads and validates a configuration file (the shipped default when `path` is None).
+
+    Raises:
+        ConfigError: The file is missing, not TOML, or a field is invalid; the message names
+            the file and the field.
+    """
+    source = "the default configuration" if path is None else str(path)
+    try:
+        text = default_config_text() if path is None else Path(path).read_text()
+    except OSError as error:
+        raise ConfigError(f"cannot read {source}: {error.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source} is not valid TOML: {error}") from None
+    return parse_config(data, source)
+
+
+def parse_config(data: dict[str, Any], source: str = "configuration") -> CortexConfig:
+    """Validates configuration data already parsed from TOML (or built in code)."""
+    try:
+        return CortexConfig.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors()
+        )
+        raise ConfigError(f"{source}: {problems}") from None

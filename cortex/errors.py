@@ -1,0 +1,19 @@
+"""Errors raised by Cortex's orchestration layer; all derive from `CortexError`."""
+
+from __future__ import annotations
+
+
+class CortexError(Exception):
+    """Base class of every orchestration error."""
+
+
+class ConfigError(CortexError, ValueError):
+    """The configuration file or a field in it is invalid; the message names the field."""
+
+
+class PlacementError(CortexError):
+    """The cluster cannot host the configured regions (for instance, too few GPUs)."""
+
+
+class TurnError(CortexError):
+    """A conversation turn could not produce an answer; the message says which part failed."""

@@ -1,0 +1,111 @@
+"""Placement: which region instances run, and where.
+
+With GPUs in the Ray cluster each instance asks Ray for one (`num_gpus=1`), so Ray gives it
+its own device and CUDA_VISIBLE_DEVICES. Without, each instance is a CPU slot: it asks Ray
+for no CPU (so instances never queue behind each other) and pins torch to its share of the
+machine's cores. Instance names are the region's name, with ``-0``, ``-1``... for replicas.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from cortex.config import CortexConfig, RegionConfig
+from cortex.errors import PlacementError
+from modules.generation import SamplingSettings
+from modules.host import import_region
+from modules.region import Placement, RegionSettings
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One region instance to start as an actor."""
+
+    name: str
+    region: str
+    """The ``[regions.NAME]`` table it comes from."""
+    class_path: str
+    settings: RegionSettings
+    num_gpus: int
+
+
+def instance_names(region: str, replicas: int) -> list[str]:
+    """``planning`` for a single instance, ``language-0``, ``language-1``... for replicas."""
+    return [region] if replicas == 1 else [f"{region}-{i}" for i in range(replicas)]
+
+
+def uses_gpus(config: CortexConfig, cluster_gpus: float) -> bool:
+    """Whether every instance gets a GPU, by the config's device policy and the cluster.
+
+    Raises:
+        PlacementError: The policy is ``gpu`` but the cluster has fewer GPUs than instances.
+    """
+    wanted = sum(r.replicas for r in config.regions.values())
+    if config.runtime.device == "cpu":
+        return False
+    if cluster_gpus >= wanted:
+        return True
+    if config.runtime.device == "gpu":
+        raise PlacementError(
+            f"the configuration places {wanted} region instances on a GPU each, but the Ray "
+            f"cluster has {cluster_gpus:g} GPUs; lower the replicas or set device = 'auto'"
+        )
+    return False
+
+
+def plan_instances(
+    config: CortexConfig, cluster_gpus: float, cpu_count: int | None = None
+) -> list[Instance]:
+    """Every region instance of the configuration, with its placement."""
+    gpu = uses_gpus(config, cluster_gpus)
+    total = sum(r.replicas for r in config.regions.values())
+    threads = max(1, (cpu_count or os.cpu_count() or 1) // total)
+    delegates = _delegate_descriptions(config)
+    instances = []
+    for region_name, region in config.regions.items():
+        options = _options(config, region, delegates)
+        for name in instance_names(region_name, region.replicas):
+            settings = RegionSettings(
+                name=name,
+                kind=region.kind,
+                model=region.model,
+                sampling=_sampling(region),
+                placement=Placement(gpu=gpu, threads=threads),
+                options=options,
+            )
+            instances.append(Instance(name, region_name, region.class_path(), settings, int(gpu)))
+    return instances
+
+
+def replicas_by_kind(instances: list[Instance]) -> dict[str, list[str]]:
+    """Instance names grouped by region kind, for the scheduler."""
+    groups: dict[str, list[str]] = {}
+    for instance in instances:
+        groups.setdefault(instance.settings.kind, []).append(instance.name)
+    return groups
+
+
+def _sampling(region: RegionConfig) -> SamplingSettings:
+    g = region.generation
+    return SamplingSettings(g.max_new_tokens, g.temperature, g.top_p, g.seed, tuple(g.stop))
+
+
+def _options(config: CortexConfig, region: RegionConfig, delegates: dict[str, str]) -> dict:
+    if region.kind != "planning":
+        return {}
+    return {
+        "delegates": delegates,
+        "router_model": region.router_model,
+        "max_steps": config.runtime.max_plan_steps,
+    }
+
+
+def _delegate_descriptions(config: CortexConfig) -> dict[str, str]:
+    """Each kind that can take subtasks, with its class's description for routing."""
+    descriptions = {}
+    for region in config.regions.values():
+        if region.kind != "planning":
+            region_class = import_region(region.class_path())
+            descriptions[region.kind] = region_class.description or f"{region.kind} tasks"
+    return descriptions

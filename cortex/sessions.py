@@ -1,0 +1,54 @@
+"""The session log: one JSON line per finished turn, flushed and fsynced as it is written.
+
+Logs live in ``$CORTEX_DATA_DIR/sessions``, else ``$XDG_DATA_HOME/cortex/sessions``, else
+``~/.local/share/cortex/sessions``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+
+def data_dir() -> Path:
+    if explicit := os.environ.get("CORTEX_DATA_DIR"):
+        return Path(explicit)
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "cortex"
+
+
+def new_session_path() -> Path:
+    """A fresh log path named by the start time, e.g. ``20261129-061502-3fa2.jsonl``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return data_dir() / "sessions" / f"{stamp}-{uuid.uuid4().hex[:4]}.jsonl"
+
+
+class SessionLog:
+    """Appends records to a JSON-lines file, each durable once `append` returns."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else new_session_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        with self.path.open("a", encoding="utf-8") as file:
+            file.write(line)
+            file.flush()
+            os.fsync(file.fileno())
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every complete record; a torn last line (a crash mid-write) is left out."""
+        if not self.path.exists():
+            return []
+        records = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return records

@@ -1,0 +1,294 @@
+"""One conversation turn: ask the planner, dispatch its subtasks, collect the answer.
+
+The driver side of a turn. It publishes the user's text, sends the planning region a
+``plan`` subtask, and dispatches each planned `Subtask` to an idle replica of its region the
+moment it arrives and its dependencies are done; subtasks queue while every replica of their
+kind is busy. When the plan and every subtask are done, the planner synthesises the answer
+(a one-step plan's result is the answer itself). `TurnRecord` is what `cortex ask --json`
+prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
+from bus.tokenbus import Delivery, TokenBus
+from bus.topics import region_inbox, region_out, turn_in, turn_out, turn_plan
+from cortex.errors import TurnError
+
+log = logging.getLogger("cortex.turns")
+
+PLAN_ID = "plan"
+SYNTHESIS_ID = "synthesis"
+
+
+class PlanEntry(BaseModel):
+    id: str
+    region: str
+    instruction: str
+    depends_on: list[str]
+
+
+class StreamRecord(BaseModel):
+    """One decoded stream: who decoded it, where, when (Unix seconds) and how many tokens."""
+
+    id: str
+    region: str
+    replica: str
+    device: str
+    start: float
+    end: float
+    tokens: int
+
+
+class TurnRecord(BaseModel):
+    """Everything a turn produced."""
+
+    turn_id: str
+    question: str
+    answer: str
+    plan: list[PlanEntry]
+    streams: list[StreamRecord]
+    wall_s: float
+    notes: list[str] = []
+    """Repairs of the plan and failures of subtasks, in the order they happened."""
+
+
+@dataclass
+class Scheduler:
+    """Assigns subtasks to idle replicas, in plan order, once their dependencies are done."""
+
+    replicas: dict[str, list[str]]
+    """Idle-able instance names by region kind."""
+    steps: dict[str, Subtask] = field(default_factory=dict)
+    results: dict[str, SubtaskResult] = field(default_factory=dict)
+    running: dict[str, str] = field(default_factory=dict)
+    """Subtask id -> the replica working on it."""
+    _idle: dict[str, deque[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._idle = {kind: deque(names) for kind, names in self.replicas.items()}
+
+    def add(self, step: Subtask) -> None:
+        self.steps[step.subtask_id] = step
+
+    def finish(self, result: SubtaskResult) -> None:
+        self.results[result.subtask_id] = result
+        replica = self.running.pop(result.subtask_id, None)
+        if replica is not None:
+            self._idle[self.steps[result.subtask_id].region].append(replica)
+
+    @property
+    def done(self) -> bool:
+        return len(self.results) == len(self.steps)
+
+    def ready(self) -> list[tuple[str, Subtask]]:
+        """Takes every step that can start now: (replica, subtask with its inputs filled)."""
+        started = []
+        for step_id, step in self.steps.items():
+            if step_id in self.running or step_id in self.results:
+                continue
+            if not all(dep in self.results for dep in step.depends_on):
+                continue
+            idle = self._idle.get(step.region)
+            if not idle:
+                continue
+            replica = idle.popleft()
+            self.running[step_id] = replica
+            inputs = {dep: _result_text(self.results[dep]) for dep in step.depends_on}
+            started.append((replica, step.model_copy(update={"inputs": inputs})))
+        return started
+
+
+class Turn:
+    """Runs one turn over the bus.
+
+    Args:
+        bus: A connected token bus.
+        planner: The planning region's instance name.
+        replicas: Delegate instance names by region kind.
+        question: The user's text.
+        timeout_s: How long the whole turn may take.
+        on_delivery: Called with every token and event of this turn as it arrives.
+    """
+
+    def __init__(
+        self,
+        bus: TokenBus,
+        planner: str,
+        replicas: dict[str, list[str]],
+        question: str,
+        timeout_s: float = 600.0,
+        on_delivery: Callable[[Delivery], None] | None = None,
+    ) -> None:
+        self.bus = bus
+        self.planner = planner
+        self.question = question
+        self.timeout_s = timeout_s
+        self.on_delivery = on_delivery
+        self.turn_id = uuid.uuid4().hex[:12]
+        self.scheduler = Scheduler({k: v for k, v in replicas.items() if k != "planning"})
+        self.notes: list[str] = []
+        self._streams: list[StreamRecord] = []
+        self._plan_done = False
+        self._answer: str | None = None
+
+    def run(self) -> TurnRecord:
+        """Runs the turn to its answer.
+
+        Raises:
+            TurnError: Planning failed, every subtask failed, or the turn timed out.
+        """
+        started = time.time()
+        topics = [turn_plan(self.turn_id)] + [
+            region_out(name) for names in self.scheduler.replicas.values() for name in names
+        ]
+        with self.bus.subscribe(*topics, region_out(self.planner)) as subscription:
+            self.bus.publish(
+                turn_in(self.turn_id), UserTurn(turn_id=self.turn_id, text=self.question)
+            )
+            self._send(
+                self.planner,
+                Subtask(
+                    turn_id=self.turn_id,
+                    subtask_id=PLAN_ID,
+                    region="planning",
+                    mode="plan",
+                    instruction=self.question,
+                ),
+            )
+            deadline = time.monotonic() + self.timeout_s
+            while self._answer is None:
+                if time.monotonic() > deadline:
+                    raise TurnError(f"the turn took longer than {self.timeout_s:.0f} s")
+                delivery = subscription.recv(timeout=0.5)
+                if delivery is not None:
+                    self._on(delivery)
+        return TurnRecord(
+            turn_id=self.turn_id,
+            question=self.question,
+            answer=self._answer,
+            plan=[
+                PlanEntry(
+                    id=s.subtask_id,
+                    region=s.region,
+                    instruction=s.instruction,
+                    depends_on=list(s.depends_on),
+                )
+                for s in self.scheduler.steps.values()
+            ],
+            streams=self._streams,
+            wall_s=round(time.time() - started, 3),
+            notes=self.notes,
+        )
+
+    def _on(self, delivery: Delivery) -> None:
+        message = delivery.message
+        if isinstance(message, Subtask) and message.turn_id == self.turn_id:
+            self.scheduler.add(message)
+            self._dispatch()
+        elif isinstance(message, SubtaskResult) and message.turn_id == self.turn_id:
+            self._on_result(message)
+        elif isinstance(message, Token) and message.stream_id.startswith(self.turn_id + "/"):
+            self._notify(delivery)
+        elif isinstance(message, Event) and message.data.get("turn_id") in (self.turn_id, None):
+            if message.code in ("plan_repair", "subtask_failed"):
+                self.notes.append(f"{message.source}: {message.detail}")
+            self._notify(delivery)
+
+    def _on_result(self, result: SubtaskResult) -> None:
+        self._streams.append(
+            StreamRecord(
+                id=result.stream_id,
+                region=result.region,
+                replica=result.replica,
+                device=result.device,
+                start=result.started,
+                end=result.finished,
+                tokens=result.tokens,
+            )
+        )
+        if result.subtask_id == PLAN_ID:
+            if not result.ok:
+                raise TurnError(f"planning failed: {result.error}")
+            self._plan_done = True
+        elif result.subtask_id == SYNTHESIS_ID:
+            if not result.ok:
+                raise TurnError(f"writing the answer failed: {result.error}")
+            self._answer = result.text.strip()
+        else:
+            if not result.ok:
+                self.notes.append(f"subtask {result.subtask_id} failed: {result.error}")
+            self.scheduler.finish(result)
+            self._dispatch()
+        if self._plan_done and self.scheduler.done and self._answer is None:
+            self._conclude()
+
+    def _conclude(self) -> None:
+        results = list(self.scheduler.results.values())
+        if not any(r.ok for r in results):
+            reasons = "; ".join(f"{r.subtask_id}: {r.error}" for r in results) or "no subtasks"
+            raise TurnError(f"every subtask failed ({reasons})")
+        if len(results) == 1:
+            self._answer = results[0].text.strip()
+            return
+        self._send(
+            self.planner,
+            Subtask(
+                turn_id=self.turn_id,
+                subtask_id=SYNTHESIS_ID,
+                region="planning",
+                mode="synthesise",
+                instruction=self.question,
+                inputs={r.subtask_id: _result_text(r) for r in results},
+                publish_to=(turn_out(self.turn_id).name,),
+            ),
+        )
+
+    def _dispatch(self) -> None:
+        for replica, subtask in self.scheduler.ready():
+            self._send(replica, subtask)
+        for step in self.scheduler.steps.values():
+            if (
+                step.region not in self.scheduler.replicas
+                and step.subtask_id not in self.scheduler.results
+            ):
+                self._fail_unplaceable(step)
+
+    def _fail_unplaceable(self, step: Subtask) -> None:
+        now = time.time()
+        self.scheduler.finish(
+            SubtaskResult(
+                turn_id=self.turn_id,
+                subtask_id=step.subtask_id,
+                stream_id="-",
+                region=step.region,
+                replica="-",
+                device="-",
+                ok=False,
+                text="",
+                error=f"no region of kind {step.region!r} is running",
+                started=now,
+                finished=now,
+            )
+        )
+        self.notes.append(f"subtask {step.subtask_id}: no region of kind {step.region!r}")
+
+    def _send(self, instance: str, subtask: Subtask) -> None:
+        self.bus.publish(region_inbox(instance), subtask)
+
+    def _notify(self, delivery: Delivery) -> None:
+        if self.on_delivery is not None:
+            self.on_delivery(delivery)
+
+
+def _result_text(result: SubtaskResult) -> str:
+    return result.text if result.ok else f"(this part failed: {result.error})"

