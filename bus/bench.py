@@ -98,8 +98,9 @@ class BusSubscriber:
         deadline = time.monotonic() + timeout_s
         while len(log.latencies_ms) < count and time.monotonic() < deadline:
             delivery = self._subscription.recv(timeout=0.5)
-            if delivery is not None and isinstance(delivery.message, Token):
-                log.add(delivery.message, delivery.received)
+            token = None if delivery is None else delivery.message
+            if isinstance(token, Token) and token.stream_id == stream_id:
+                log.add(token, delivery.received)
         return log.report()
 
     def flood(self, count: int, timeout_s: float) -> PhaseReport:

@@ -106,7 +106,5 @@ class Event(BusMessage):
     data: dict[str, JsonScalar] = Field(default_factory=dict)
 
 
-Message = Annotated[
-    UserTurn | Subtask | Token | SubtaskResult | Event, Field(discriminator="kind")
-]
+Message = Annotated[UserTurn | Subtask | Token | SubtaskResult | Event, Field(discriminator="kind")]
 MESSAGE_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)

@@ -7,11 +7,11 @@ as ``class = "package.module:Class"``), model, number of replicas and generation
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bus.codec import DEFAULT_MAX_FRAME_BYTES
@@ -154,7 +154,8 @@ def parse_config(data: dict[str, Any], source: str = "configuration") -> CortexC
         return CortexConfig.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: {e['msg'].removeprefix('Value error, ')}"
+            f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: "
+            + e["msg"].removeprefix("Value error, ")
             for e in error.errors()
         )
         raise ConfigError(f"{source}: {problems}") from None

@@ -105,7 +105,7 @@ def _delegate_descriptions(config: CortexConfig) -> dict[str, str]:
     """Each kind that can take subtasks, with its class's description for routing."""
     descriptions = {}
     for region in config.regions.values():
-        if region.kind != "planning":
-            region_class = import_region(region.class_path())
+        region_class = import_region(region.class_path())
+        if region.kind != "planning" and region_class.takes_subtasks:
             descriptions[region.kind] = region_class.description or f"{region.kind} tasks"
     return descriptions

@@ -10,6 +10,7 @@ configuration's namespace; tokens travel over the ZeroMQ bus, control over Ray.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -96,10 +97,8 @@ class Cortex:
     def shutdown(self) -> None:
         """Stops every region, the bus proxy, and Ray if this object started it."""
         for actor in self._actors.values():
-            try:
+            with contextlib.suppress(ray.exceptions.RayError):  # already dead: nothing to stop
                 ray.get(actor.stop.remote(), timeout=30)
-            except Exception:  # noqa: BLE001 - an actor that already died needs no stop
-                pass
             ray.kill(actor)
         self._actors.clear()
         if self.bus is not None:

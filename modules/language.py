@@ -14,7 +14,7 @@ import torch
 
 from bus.protocol import Subtask
 from modules.errors import BadRequestError
-from modules.generation import Piece, SamplingSettings, decode
+from modules.generation import Piece, decode
 from modules.models import load_causal_lm
 from modules.region import Region
 

@@ -74,7 +74,9 @@ def parse_line(line: str) -> RawStep | None:
         return None
     tag = (match["tag"] or "").strip().lower() or None
     after = tuple(int(n) for n in _NUMBER_RE.findall(match["after"] or ""))
-    return RawStep(int(match["number"]), tag, match["instruction"].strip(), after)
+    return RawStep(
+        int(match["number"]), tag, match["instruction"].strip().rstrip(".").strip(), after
+    )
 
 
 class PlanParser:

@@ -60,11 +60,13 @@ class Region:
         description: One sentence saying what the region is for; the planner routes subtasks
             to the region whose description fits best.
         watches: Topic patterns a region also listens to; each delivery goes to `observe()`.
+        takes_subtasks: Whether the planner may route subtasks here (a pure observer sets False).
     """
 
     kind: ClassVar[str] = ""
     description: ClassVar[str] = ""
     watches: ClassVar[tuple[str, ...]] = ()
+    takes_subtasks: ClassVar[bool] = True
 
     def __init__(self, settings: RegionSettings) -> None:
         self.settings = settings

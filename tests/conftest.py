@@ -1,8 +1,11 @@
-"""Fixtures shared by the whole suite: one local Ray cluster and one bus proxy per session."""
+"""Fixtures shared by the whole suite: one local Ray cluster, one bus proxy, a tiny model."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import ray
@@ -15,9 +18,10 @@ TEST_NAMESPACE = "cortex-tests"
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[None]:
-    """A local Ray cluster with two CPU slots, shared by every Ray test."""
+    """A local Ray cluster with two CPUs and four logical GPUs, shared by every Ray test."""
     ray.init(
         num_cpus=2,
+        num_gpus=4,
         include_dashboard=False,
         namespace=TEST_NAMESPACE,
         logging_level="ERROR",
@@ -33,3 +37,45 @@ def proxy_endpoints(ray_cluster: None) -> Iterator[BusEndpoints]:
     endpoints = start_proxy(namespace=TEST_NAMESPACE)
     yield endpoints
     stop_proxy(namespace=TEST_NAMESPACE)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight 2-layer Llama with SmolLM2's tokenizer and chat template (plumbing only)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from modules.models import resolve
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve("embedded:smollm2-135m-instruct"))
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=49152,
+        max_position_embeddings=256,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def tiny_config(model_dir: Path, **regions: dict[str, Any]) -> dict[str, Any]:
+    """Configuration data for a brain on the tiny model, in a namespace of its own."""
+    generation = {"max_new_tokens": 8}
+    tables: dict[str, Any] = {
+        "planning": {"model": str(model_dir), "generation": {"max_new_tokens": 24}},
+        "language": {"model": str(model_dir), "replicas": 2, "generation": generation},
+    }
+    tables.update(regions)
+    return {
+        "runtime": {"namespace": f"test-{uuid.uuid4().hex[:8]}", "turn_timeout_s": 120},
+        "regions": {name: table for name, table in tables.items() if table is not None},
+    }

@@ -1,0 +1,75 @@
+"""The turn scheduler: idle replicas first, queue when busy, dependencies before dependents."""
+
+from __future__ import annotations
+
+from bus.protocol import Subtask, SubtaskResult
+from cortex.turns import Scheduler
+
+
+def step(subtask_id: str, *depends_on: str, region: str = "language") -> Subtask:
+    return Subtask(
+        turn_id="t",
+        subtask_id=subtask_id,
+        region=region,
+        instruction=f"do {subtask_id}",
+        depends_on=depends_on,
+    )
+
+
+def result(subtask_id: str, text: str = "", ok: bool = True) -> SubtaskResult:
+    return SubtaskResult(
+        turn_id="t",
+        subtask_id=subtask_id,
+        stream_id=f"t/{subtask_id}",
+        region="language",
+        replica="x",
+        device="cpu",
+        ok=ok,
+        text=text,
+        error=None if ok else "boom",
+        started=0.0,
+        finished=1.0,
+    )
+
+
+def test_subtasks_go_to_idle_replicas_and_queue_when_all_are_busy() -> None:
+    scheduler = Scheduler({"language": ["language-0", "language-1"]})
+    for subtask_id in "123":
+        scheduler.add(step(subtask_id))
+    started = scheduler.ready()
+    assert [(replica, s.subtask_id) for replica, s in started] == [
+        ("language-0", "1"),
+        ("language-1", "2"),
+    ]
+    assert scheduler.ready() == []  # 3 waits: both replicas are busy
+    scheduler.finish(result("2"))
+    assert [(replica, s.subtask_id) for replica, s in scheduler.ready()] == [("language-1", "3")]
+
+
+def test_dependents_wait_and_receive_their_inputs() -> None:
+    scheduler = Scheduler({"language": ["a", "b"]})
+    scheduler.add(step("1"))
+    scheduler.add(step("2", "1"))
+    assert [s.subtask_id for _, s in scheduler.ready()] == ["1"]
+    scheduler.finish(result("1", "tea has less caffeine"))
+    ((replica, subtask),) = scheduler.ready()
+    assert subtask.subtask_id == "2" and subtask.inputs == {"1": "tea has less caffeine"}
+
+
+def test_failed_dependency_is_passed_on_as_a_note() -> None:
+    scheduler = Scheduler({"language": ["a"]})
+    scheduler.add(step("1"))
+    scheduler.add(step("2", "1"))
+    scheduler.ready()
+    scheduler.finish(result("1", ok=False))
+    ((_, subtask),) = scheduler.ready()
+    assert "failed: boom" in subtask.inputs["1"]
+    scheduler.finish(result("2"))
+    assert scheduler.done
+
+
+def test_a_kind_without_replicas_never_starts() -> None:
+    scheduler = Scheduler({"language": ["a"]})
+    scheduler.add(step("1", region="vision"))
+    assert scheduler.ready() == []
+    assert not scheduler.done
