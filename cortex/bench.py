@@ -73,7 +73,7 @@ def measure(tokens: int) -> dict[str, Any]:
         }
     )
     bare = bare_rate(tokens)
-    with Cortex(config, progress=lambda line: print(line, file=sys.stderr)) as brain:
+    with Cortex(config, progress=lambda event: print(event.message, file=sys.stderr)) as brain:
         region_rates(brain, ["language-0"])  # warm-up
         (one,), one_s = region_rates(brain, ["language-0"])
         both, both_s = region_rates(brain, ["language-0", "language-1"])

@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from bus.protocol import Event, Token
 from bus.tokenbus import Delivery
-from cortex.config import load_config
+from cortex.brain import Brain, StartupEvent
+from cortex.config import CortexConfig, load_config
 from cortex.errors import CortexError
 from modules.errors import RegionError
 
@@ -32,7 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--trace", action="store_true", help="also stream every region's tokens")
     _add_runtime_options(ask)
 
-    chat = commands.add_parser("chat", help="open the terminal conversation")
+    chat = commands.add_parser(
+        "chat",
+        help="open the terminal conversation",
+        description="Watch the plan form and every region stream while you talk to Cortex.",
+    )
+    chat.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="SESSION",
+        help="continue a past session: pick one from a list, or give its log file",
+    )
     _add_runtime_options(chat)
     return parser
 
@@ -59,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "ask":
             return _ask(args)
-        print("cortex chat: the terminal conversation is not built yet.", file=sys.stderr)
-        return 2
+        return _chat(args)
     except (CortexError, RegionError) as error:
         print(f"cortex: {error}", file=sys.stderr)
         return 1
@@ -69,19 +82,46 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _config(args: argparse.Namespace) -> CortexConfig:
+    config = load_config(args.config)
+    if args.device:
+        config = config.model_copy(
+            update={"runtime": config.runtime.model_copy(update={"device": args.device})}
+        )
+    return config
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from tui.app import CortexApp
+
+    config = _config(args)
+    resume: bool | Path = (
+        Path(args.resume).expanduser() if isinstance(args.resume, str) else args.resume
+    )
+    if isinstance(resume, Path) and not resume.is_file():
+        print(f"cortex: no session log at {resume}", file=sys.stderr)
+        return 2
+
+    def make_brain() -> Brain:
+        from cortex.runtime import Cortex  # imports Ray and torch, off the screen's thread
+
+        return Cortex(config, address=args.address, session_log=args.session)
+
+    CortexApp(make_brain, resume=resume).run()
+    return 0
+
+
 def _ask(args: argparse.Namespace) -> int:
     from cortex.runtime import Cortex  # imports Ray and torch: only when a brain is needed
 
     if not args.question.strip():
         print("cortex: the question is empty; ask something", file=sys.stderr)
         return 2
-    config = load_config(args.config)
-    if args.device:
-        config = config.model_copy(
-            update={"runtime": config.runtime.model_copy(update={"device": args.device})}
-        )
+    config = _config(args)
     printer = AnswerPrinter(trace=args.trace, quiet=args.json)
-    with Cortex(config, address=args.address, session_log=args.session, progress=_status) as brain:
+    with Cortex(
+        config, address=args.address, session_log=args.session, progress=_progress
+    ) as brain:
         record = brain.ask(args.question, on_delivery=printer)
     if args.json:
         print(json.dumps(record.model_dump(exclude={"turn_id", "question", "notes"}), indent=2))
@@ -94,6 +134,11 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _status(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def _progress(event: StartupEvent) -> None:
+    if event.state != "loading":
+        _status(event.message)
 
 
 class AnswerPrinter:

@@ -26,6 +26,7 @@ from cortex.errors import TurnError
 
 log = logging.getLogger("cortex.turns")
 
+HISTORY_TURNS = 2
 PLAN_ID = "plan"
 SYNTHESIS_ID = "synthesis"
 
@@ -117,7 +118,9 @@ class Turn:
         replicas: Delegate instance names by region kind.
         question: The user's text.
         timeout_s: How long the whole turn may take.
-        on_delivery: Called with every token and event of this turn as it arrives.
+        on_delivery: Called with every message of this turn as it arrives.
+        history: Earlier (question, answer) pairs of the conversation, oldest first; the last
+            few are given to the planner and the synthesis as notes.
     """
 
     def __init__(
@@ -128,6 +131,7 @@ class Turn:
         question: str,
         timeout_s: float = 600.0,
         on_delivery: Callable[[Delivery], None] | None = None,
+        history: list[tuple[str, str]] | None = None,
     ) -> None:
         self.bus = bus
         self.planner = planner
@@ -135,6 +139,10 @@ class Turn:
         self.timeout_s = timeout_s
         self.on_delivery = on_delivery
         self.turn_id = uuid.uuid4().hex[:12]
+        self.context = {
+            f"earlier {i}": f"Earlier the user asked: {q} You answered: {a}"
+            for i, (q, a) in enumerate((history or [])[-HISTORY_TURNS:], start=1)
+        }
         self.scheduler = Scheduler({k: v for k, v in replicas.items() if k != "planning"})
         self.notes: list[str] = []
         self._streams: list[StreamRecord] = []
@@ -163,6 +171,7 @@ class Turn:
                     region="planning",
                     mode="plan",
                     instruction=self.question,
+                    inputs=self.context,
                 ),
             )
             deadline = time.monotonic() + self.timeout_s
@@ -193,9 +202,11 @@ class Turn:
     def _on(self, delivery: Delivery) -> None:
         message = delivery.message
         if isinstance(message, Subtask) and message.turn_id == self.turn_id:
+            self._notify(delivery)
             self.scheduler.add(message)
             self._dispatch()
         elif isinstance(message, SubtaskResult) and message.turn_id == self.turn_id:
+            self._notify(delivery)
             self._on_result(message)
         elif isinstance(message, Token) and message.stream_id.startswith(self.turn_id + "/"):
             self._notify(delivery)
@@ -248,7 +259,7 @@ class Turn:
                 region="planning",
                 mode="synthesise",
                 instruction=self.question,
-                inputs={r.subtask_id: _result_text(r) for r in results},
+                inputs=self.context | {r.subtask_id: _result_text(r) for r in results},
                 publish_to=(turn_out(self.turn_id).name,),
             ),
         )

@@ -87,6 +87,7 @@ class RegionHost:
         self.status = RegionStatus(settings.name, settings.kind, settings.placement.label())
         self._endpoints = endpoints
         self._bus = bus
+        self._owns_bus = bus is None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._out = region_out(settings.name)
@@ -125,7 +126,7 @@ class RegionHost:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        if self._bus is not None:
+        if self._bus is not None and self._owns_bus:
             self._bus.close()
         self.region.close()
         self.status.state = "stopped"

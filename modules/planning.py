@@ -148,6 +148,7 @@ class PlanningRegion(LanguageRegion):
                 subtask_id="1",
                 region=self.router.route(request.instruction),
                 instruction=request.instruction,
+                inputs=request.inputs,
                 publish_to=(turn_out(request.turn_id).name,),
             ),
         )

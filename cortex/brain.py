@@ -1,0 +1,176 @@
+"""`Brain`: what every Cortex runtime offers — ask, stream one region, subscribe, shut down.
+
+Two runtimes implement it: `cortex.runtime.Cortex` (regions as Ray actors, the ZeroMQ bus;
+what users run) and `cortex.inprocess.InProcessCortex` (regions as threads on the in-process
+bus; for tests and quick experiments without Ray). Both run turns with the same `Turn`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from bus.protocol import Subtask, SubtaskResult, Token
+from bus.tokenbus import Delivery, Subscription, TokenBus
+from bus.topics import Pattern, Topic, region_inbox, region_out
+from cortex.config import CortexConfig, load_config
+from cortex.errors import CortexError, TurnError
+from cortex.placement import Instance, replicas_by_kind
+from cortex.sessions import SessionLog
+from cortex.turns import Turn, TurnRecord
+from modules.errors import BadRequestError
+
+log = logging.getLogger("cortex")
+
+
+@dataclass(frozen=True)
+class StartupEvent:
+    """One step of start-up, for progress displays."""
+
+    message: str
+    region: str | None = None
+    """The region instance it concerns, if any."""
+    state: str = ""
+    """For a region: ``loading``, ``ready`` or ``failed``."""
+    device: str = ""
+    load_s: float = 0.0
+
+
+Progress = Callable[[StartupEvent], None]
+
+
+def log_progress(event: StartupEvent) -> None:
+    log.info(event.message)
+
+
+class Brain:
+    """A running set of regions on a bus, and the turns asked of them.
+
+    Args:
+        config: A `CortexConfig`, a path to a ``cortex.toml``, or None for the default.
+        session_log: Where to append each turn; None picks a fresh file (see `cortex.sessions`).
+        progress: Called at each step of start-up.
+    """
+
+    def __init__(
+        self,
+        config: CortexConfig | str | Path | None = None,
+        *,
+        session_log: str | Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config if isinstance(config, CortexConfig) else load_config(config)
+        self.session = SessionLog(session_log)
+        self.progress = progress or log_progress
+        self.instances: list[Instance] = []
+        self.bus: TokenBus | None = None
+        self.dashboard_url: str | None = None
+
+    def start(self) -> Brain:
+        """Starts the bus and every region; returns once all have loaded."""
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        """Stops every region and the bus."""
+        raise NotImplementedError
+
+    def regions(self) -> list[dict[str, Any]]:
+        """Each region instance's status: name, kind, device, state, tokens, tokens per second."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Brain:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+
+    def ask(
+        self,
+        question: str,
+        on_delivery: Callable[[Delivery], None] | None = None,
+        history: list[tuple[str, str]] | None = None,
+    ) -> TurnRecord:
+        """Runs one turn and returns its record (answer, plan, streams, wall time).
+
+        `on_delivery` sees every message of the turn as it arrives: plan steps, tokens (the
+        final answer's on ``turn.<id>.out``), results and events. `history` holds earlier
+        (question, answer) pairs the answer may build on.
+
+        Raises:
+            BadRequestError: The question is empty.
+            TurnError: No answer could be produced (the message says why).
+        """
+        if not question.strip():
+            raise BadRequestError("the question is empty; ask something")
+        turn = Turn(
+            self._running_bus(),
+            self.config.planner,
+            replicas_by_kind(self.instances),
+            question.strip(),
+            self.config.runtime.turn_timeout_s,
+            on_delivery,
+            history or [],
+        )
+        record = turn.run()
+        self.session.append({"type": "turn", **record.model_dump()})
+        return record
+
+    def stream(self, instance: str, instruction: str) -> Iterator[Token]:
+        """Sends one instruction straight to a region instance and yields its tokens.
+
+        Raises:
+            CortexError: No such instance runs.
+            TurnError: The region failed the instruction.
+        """
+        names = [i.name for i in self.instances]
+        if instance not in names:
+            raise CortexError(f"no region instance {instance!r}; running: {', '.join(names)}")
+        bus = self._running_bus()
+        turn_id = uuid.uuid4().hex[:12]
+        with bus.subscribe(region_out(instance)) as subscription:
+            bus.publish(
+                region_inbox(instance),
+                Subtask(turn_id=turn_id, subtask_id="1", region=instance, instruction=instruction),
+            )
+            yield from _tokens_until_result(
+                subscription, turn_id, self.config.runtime.turn_timeout_s
+            )
+
+    def subscribe(self, *patterns: Pattern | Topic | str) -> Subscription:
+        """A live subscription to any bus topics (see `bus.topics` for the pattern syntax)."""
+        return self._running_bus().subscribe(*patterns)
+
+    def _running_bus(self) -> TokenBus:
+        if self.bus is None:
+            raise CortexError("Cortex is not started; use `with Cortex() as brain:` or start()")
+        return self.bus
+
+
+def _tokens_until_result(
+    subscription: Subscription, turn_id: str, timeout_s: float
+) -> Iterator[Token]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        delivery = subscription.recv(timeout=0.5)
+        if delivery is None:
+            continue
+        message = delivery.message
+        if isinstance(message, Token) and message.stream_id.startswith(turn_id + "/"):
+            if message.token_id != Token.END_MARKER_ID:
+                yield message
+        elif isinstance(message, SubtaskResult) and message.turn_id == turn_id:
+            if not message.ok:
+                raise TurnError(message.error or "the region failed")
+            return
+    raise TurnError(f"no result within {timeout_s:.0f} s")

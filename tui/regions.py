@@ -1,0 +1,94 @@
+"""Region panes: one per region instance, showing what it is doing and its tokens live."""
+
+from __future__ import annotations
+
+import time
+
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Label, ProgressBar, Static
+
+STREAM_TAIL = 600
+"""Characters of the current stream kept on screen."""
+
+
+class RegionPane(Vertical):
+    """One region instance: name, device, state, subtask, streaming tokens, tokens per second."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(id=f"region-{name}", classes="region")
+        self.region_name = name
+        self.device = ""
+        self.state = "loading"
+        self.subtask = ""
+        self.tokens = 0
+        """Tokens decoded in the current (or last) stream."""
+        self.streamed_total = 0
+        self.rate = 0.0
+        self._stream_start = 0.0
+        self._text = ""
+        self._title_label = Label(self._title(), classes="region-title")
+        self._bar = ProgressBar(total=None, show_eta=False, show_percentage=False)
+        self._stream = Static("", classes="region-stream")
+
+    def compose(self):
+        yield self._title_label
+        yield self._bar
+        yield self._stream
+
+    def set_state(self, state: str, device: str = "") -> None:
+        self.state = state
+        self.device = device or self.device
+        self.set_class(state == "decoding", "decoding")
+        self.set_class(state == "failed", "failed")
+        if state != "loading":
+            self._bar.update(total=1, progress=1)
+        self._bar.display = state == "loading"
+        self._refresh_title()
+
+    def begin(self, subtask: str) -> None:
+        self.subtask, self.tokens, self._text = subtask, 0, ""
+        self._stream_start = time.monotonic()
+        self.set_state("decoding")
+
+    def add_token(self, text: str) -> None:
+        if self.state != "decoding":
+            self.begin(self.subtask or "…")
+        self.tokens += 1
+        self.streamed_total += 1
+        elapsed = time.monotonic() - self._stream_start
+        self.rate = self.tokens / elapsed if elapsed > 0 else 0.0
+        self._text = (self._text + text)[-STREAM_TAIL:]
+        self._stream.update(self._text)
+        self._refresh_title()
+
+    def end(self, ok: bool, tokens: int, seconds: float) -> None:
+        self.rate = tokens / seconds if seconds > 0 else self.rate
+        self.set_state("idle")
+        if not ok:
+            self._stream.update(self._text + "\n[red]subtask failed[/red]")
+
+    def _title(self) -> str:
+        parts = [f"[b]{self.region_name}[/b]", self.device or "…", self.state]
+        if self.tokens:
+            parts.append(f"{self.rate:.1f} tok/s · {self.tokens} tokens")
+        title = " · ".join(parts)
+        return title + (f"\n[dim]{self.subtask}[/dim]" if self.subtask else "")
+
+    def _refresh_title(self) -> None:
+        self._title_label.update(self._title())
+
+
+class RegionPanes(VerticalScroll):
+    """Every region instance's pane, in start-up order."""
+
+    def pane(self, name: str) -> RegionPane:
+        """The pane of an instance, created on first use."""
+        found = self.query(f"#region-{name}")
+        if found:
+            return found.first(RegionPane)
+        pane = RegionPane(name)
+        self.mount(pane)
+        return pane
+
+    def panes(self) -> list[RegionPane]:
+        return list(self.query(RegionPane))
