@@ -51,7 +51,7 @@ class CortexApp(App[None]):
     """
 
     TITLE = "Cortex"
-    CSS_PATH = "cortex.tcss"
+    CSS_PATH = Path(__file__).with_name("cortex.tcss")
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -78,6 +78,7 @@ class CortexApp(App[None]):
         self._stopping = threading.Event()
         self._started = threading.Event()
         self._quitting = False
+        self._stopped = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -121,6 +122,9 @@ class CortexApp(App[None]):
             return
         finally:
             self._started.set()
+        if self._stopping.is_set():  # the app closed while the regions were loading
+            brain.shutdown()
+            return
         with subscription:
             while not self._stopping.is_set():
                 delivery = subscription.recv(timeout=_POLL_S)
@@ -164,7 +168,14 @@ class CortexApp(App[None]):
         self.notify(message.error, title="Cortex could not start", severity="error", timeout=30)
 
     def on_brain_stopped(self, message: BrainStopped) -> None:
+        self._stopped = True
         self.exit()
+
+    def on_unmount(self) -> None:
+        """However the app ends, stop pumping the bus and shut the regions down."""
+        self._stopping.set()
+        if not self._stopped and self.brain is not None and self._started.is_set():
+            self.brain.shutdown()
 
     async def action_quit(self) -> None:
         if self._quitting:

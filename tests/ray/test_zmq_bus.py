@@ -42,8 +42,9 @@ def test_fan_out_in_order_to_every_subscriber_process(processes) -> None:
     stream = uuid.uuid4().hex
     reports = [s.collect.remote(stream, 2000, 60) for s in subscribers]
     ray.get(publisher.publish.remote(stream, 2000, None), timeout=60)
+    received = ray.get(reports, timeout=90)
     stats = ray.get([s.stats.remote() for s in subscribers], timeout=30)
-    for report, counters in zip(ray.get(reports, timeout=90), stats, strict=True):
+    for report, counters in zip(received, stats, strict=True):
         assert (report.received, report.reordered) == (2000, 0), counters
 
 

@@ -1,0 +1,197 @@
+"""The terminal app with the in-process brain and scripted regions, driven by Textual's pilot."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from cortex.config import parse_config
+from cortex.inprocess import InProcessCortex
+from tests.tui.scripted import ANSWER, scripted_config
+from tui.app import CortexApp
+from tui.conversation import AnswerMessage, ConversationView, UserMessage
+from tui.plan import PlanView
+from tui.regions import RegionPane
+from tui.screens import HelpScreen
+
+QUESTION = "Compare tea and coffee on caffeine and price."
+
+
+class RecordingApp(CortexApp):
+    """The app, remembering its notifications for assertions."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.notes: list[tuple[str, str]] = []
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information", **kwargs):
+        self.notes.append((severity, message))
+        super().notify(message, title=title, severity=severity, **kwargs)
+
+
+def make_app(tmp_path: Path, language: str = "ScriptedLanguage", **options) -> RecordingApp:
+    config = parse_config(scripted_config(language))
+    brains: list[InProcessCortex] = []
+
+    def factory() -> InProcessCortex:
+        brains.append(InProcessCortex(config, session_log=tmp_path / "session.jsonl"))
+        return brains[-1]
+
+    app = RecordingApp(factory, **options)
+    app.brains = brains  # type: ignore[attr-defined]
+    return app
+
+
+async def wait_for(pilot, condition, seconds: float = 20.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not met in time")
+
+
+async def enter(pilot, text: str) -> None:
+    pilot.app.query_one("#prompt").value = text
+    await pilot.press("enter")
+
+
+async def test_a_question_shows_the_plan_two_streaming_regions_and_the_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    states: dict[str, str] = {}
+    both_decoding = []
+    set_state = RegionPane.set_state
+
+    def watched(pane: RegionPane, state: str, device: str = "") -> None:
+        set_state(pane, state, device)
+        states[pane.region_name] = state
+        both_decoding.append(states.get("language-0") == states.get("language-1") == "decoding")
+
+    monkeypatch.setattr(RegionPane, "set_state", watched)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        await enter(pilot, QUESTION)
+        await wait_for(pilot, lambda: app.history)
+        assert any(both_decoding), "the two language panes should stream at the same time"
+        plan = app.query_one(PlanView)
+        assert set(plan.states()) == {"plan", "1", "2", "synthesis"}
+        assert set(plan.states().values()) == {"done"}
+        answer = app.query_one(AnswerMessage)
+        assert answer.text == " ".join(ANSWER.split(" "))
+        panes = {p.region_name: p for p in app.query(RegionPane)}
+        assert panes["language-0"].streamed_total > 0 and panes["language-1"].streamed_total > 0
+        record = json.loads((tmp_path / "session.jsonl").read_text().splitlines()[-1])
+        assert record["question"] == QUESTION and record["answer"] == ANSWER
+
+
+async def test_commands(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        await enter(pilot, "/help")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+        await enter(pilot, "Hello there")
+        await wait_for(pilot, lambda: app.history)
+        transcript = tmp_path / "out" / "chat.md"
+        await enter(pilot, f"/save {transcript}")
+        assert "**You:** Hello there" in transcript.read_text()
+
+        await enter(pilot, "/clear")
+        await pilot.pause()
+        assert not app.query(UserMessage) and app.history == []
+
+        for command, expected in [
+            ("/speak on", "needs a speech region"),
+            ("/speak loudly", "use /speak on or /speak off"),
+            ("/dance", "unknown command /dance"),
+        ]:
+            await enter(pilot, command)
+            assert expected in app.notes[-1][1]
+            assert app.notes[-1][0] == "error"
+
+        await pilot.press("f2")
+        assert app.query_one("#right").has_class("hidden")
+
+
+async def test_a_bad_image_path_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    not_an_image = tmp_path / "notes.txt"
+    not_an_image.write_text("hello")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        for path, expected in [
+            (tmp_path / "missing.png", "no file at"),
+            (not_an_image, "is not a PNG"),
+        ]:
+            await enter(pilot, f"/image {path}")
+            assert app.notes[-1][0] == "error" and expected in app.notes[-1][1]
+        await enter(pilot, "Hello again")
+        await wait_for(pilot, lambda: app.history)
+        assert app.is_running
+
+
+async def test_a_question_typed_while_loading_runs_when_ready(tmp_path: Path) -> None:
+    app = make_app(tmp_path, language="SlowLanguage")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.query(RegionPane))
+        assert not app.ready
+        assert any(p.state == "loading" for p in app.query(RegionPane))
+        await enter(pilot, "Hello while loading")
+        assert "runs when the regions are ready" in str(app.query_one(UserMessage).render())
+        await wait_for(pilot, lambda: app.history)
+        assert app.history[0][0] == "Hello while loading"
+
+
+async def test_quitting_stops_every_region(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        brain = app.brains[0]
+        hosts = list(brain.hosts.values())
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: not app.is_running)
+    assert brain.bus is None and brain.hosts == {}
+    assert all(host.status.state == "stopped" for host in hosts)
+    assert not [t for t in threading.enumerate() if t.name.startswith("region-")]
+
+
+async def test_resume_shows_the_history_and_continues_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "session.jsonl"
+    log.write_text(
+        json.dumps({"type": "turn", "question": "Who wrote Hamlet?", "answer": "Shakespeare."})
+        + "\n"
+    )
+    app = make_app(tmp_path, resume=log)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        conversation = app.query_one(ConversationView)
+        assert conversation.transcript == [
+            ("user", "Who wrote Hamlet?"),
+            ("cortex", "Shakespeare."),
+        ]
+        assert app.history == [("Who wrote Hamlet?", "Shakespeare.")]
+        await enter(pilot, "And when?")
+        await wait_for(pilot, lambda: len(app.history) == 2)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["question"] == "And when?"
+
+
+@pytest.mark.parametrize("screen", ["main", "help"])
+def test_snapshots(snap_compare, tmp_path: Path, screen: str) -> None:
+    app = make_app(tmp_path)
+
+    async def settle(pilot) -> None:
+        await wait_for(pilot, lambda: app.ready)
+        await pilot.pause(1.2)  # one status-bar refresh
+        if screen == "help":
+            await pilot.press("f1")
+            await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=settle)

@@ -1,0 +1,82 @@
+"""`cortex chat` in a real terminal (tmux) on the embedded models, end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+QUESTION = "Compare tea and coffee on caffeine, taste and price."
+WIDTH, HEIGHT = 170, 50
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+def screen(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session)
+
+
+def wait_for_screen(session: str, pattern: str, seconds: float) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        text = screen(session)
+        if re.search(pattern, text):
+            return text
+        time.sleep(0.5)
+    raise AssertionError(f"{pattern!r} never appeared; the screen was:\n{screen(session)}")
+
+
+def raylets() -> set[str]:
+    return set(
+        subprocess.run(["pgrep", "-f", "raylet"], capture_output=True, text=True).stdout.split()
+    )
+
+
+@pytest.fixture()
+def session(tmp_path: Path):
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is needed for this test: apt-get install tmux")
+    name = f"cortex-e2e-{uuid.uuid4().hex[:6]}"
+    yield name
+    tmux("kill-session", "-t", name)
+
+
+def test_chat_streams_two_regions_and_answers_in_a_real_terminal(
+    session: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "session.jsonl"
+    before = raylets()
+    # Textual takes COLUMNS and LINES over the terminal's own size; the test runner sets them.
+    command = f"env -u COLUMNS -u LINES {sys.executable} -m cortex.cli chat --session {log}"
+    tmux("new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), command)
+    wait_for_screen(session, r"3 regions ready", 240)
+    tmux("send-keys", "-t", session, QUESTION, "Enter")
+    deadline = time.monotonic() + 300
+    while not log.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    text = wait_for_screen(session, r"synthesis\s+planning\s+.*done", 10)
+    record = json.loads(log.read_text().splitlines()[-1])
+    assert record["question"] == QUESTION
+    # The conversation scrolls to the end of the answer: its last words are on screen.
+    last_words = " ".join(record["answer"].split()[-3:]).strip(".*")
+    assert last_words in " ".join(text.split()), (last_words, text)
+    for replica in ("language-0", "language-1"):
+        assert re.search(rf"{replica} · cpu:1 thread · idle · [\d.]+ tok/s · \d+ tokens", text), (
+            text
+        )
+    assert "devices busy" in text and "dashboard:" in text
+    tmux("send-keys", "-t", session, "C-q")
+    deadline = time.monotonic() + 60
+    while session in tmux("list-sessions", "-F", "#S") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert session not in tmux("list-sessions", "-F", "#S"), "cortex chat did not exit"
+    assert raylets() <= before, "the chat's Ray cluster is still running"
