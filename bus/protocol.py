@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, NonNegativeInt, TypeAdapter
 
 SCHEMA_VERSION = 1
 
@@ -55,6 +55,9 @@ class Subtask(BusMessage):
         default_factory=dict, description="Results of the subtasks this one depends on, by id."
     )
     max_new_tokens: NonNegativeInt | None = None
+    image_path: str | None = Field(default=None, description="An image to look at (vision).")
+    audio_path: str | None = Field(default=None, description="A recording to transcribe (speech).")
+    output_path: str | None = Field(default=None, description="Where to write produced media.")
     publish_to: tuple[str, ...] = Field(
         default=(), description="Topics that also carry this subtask's tokens (a turn's answer)."
     )
@@ -93,6 +96,9 @@ class SubtaskResult(BusMessage):
     tokens: NonNegativeInt = 0
     started: float
     finished: float
+    data: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Structured output (labels, a transcript, a file)."
+    )
 
 
 class Event(BusMessage):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -56,6 +56,7 @@ class Brain:
         config: A `CortexConfig`, a path to a ``cortex.toml``, or None for the default.
         session_log: Where to append each turn; None picks a fresh file (see `cortex.sessions`).
         progress: Called at each step of start-up.
+        only: Start only these regions (``[regions.NAME]`` names); None starts them all.
     """
 
     def __init__(
@@ -64,8 +65,12 @@ class Brain:
         *,
         session_log: str | Path | None = None,
         progress: Progress | None = None,
+        only: set[str] | None = None,
     ) -> None:
         self.config = config if isinstance(config, CortexConfig) else load_config(config)
+        if only is not None and (unknown := only - set(self.config.regions)):
+            raise CortexError(f"no region named {', '.join(sorted(unknown))} in the configuration")
+        self.only = only
         self.session = SessionLog(session_log)
         self.progress = progress or log_progress
         self.instances: list[Instance] = []
@@ -100,19 +105,24 @@ class Brain:
         question: str,
         on_delivery: Callable[[Delivery], None] | None = None,
         history: list[tuple[str, str]] | None = None,
+        image: str | Path | None = None,
     ) -> TurnRecord:
         """Runs one turn and returns its record (answer, plan, streams, wall time).
 
         `on_delivery` sees every message of the turn as it arrives: plan steps, tokens (the
         final answer's on ``turn.<id>.out``), results and events. `history` holds earlier
-        (question, answer) pairs the answer may build on.
+        (question, answer) pairs the answer may build on. `image` is a picture for the vision
+        region to look at, in parallel with planning.
 
         Raises:
-            BadRequestError: The question is empty.
+            BadRequestError: The question is empty, or an image is given but no vision region
+                runs or the file is missing.
             TurnError: No answer could be produced (the message says why).
         """
         if not question.strip():
             raise BadRequestError("the question is empty; ask something")
+        if image is not None:
+            self._check_media(Path(image).expanduser(), "vision")
         turn = Turn(
             self._running_bus(),
             self.config.planner,
@@ -121,6 +131,7 @@ class Brain:
             self.config.runtime.turn_timeout_s,
             on_delivery,
             history or [],
+            str(Path(image).expanduser().resolve()) if image is not None else None,
         )
         record = turn.run()
         self.session.append({"type": "turn", **record.model_dump()})
@@ -133,23 +144,52 @@ class Brain:
             CortexError: No such instance runs.
             TurnError: The region failed the instruction.
         """
+        yield from self._exchange(instance, instruction)
+
+    def request(self, instance: str, instruction: str = "", **media: str) -> SubtaskResult:
+        """Sends one subtask straight to a region instance and returns its result.
+
+        `media` sets the subtask's `image_path`, `audio_path` or `output_path`.
+
+        Raises:
+            CortexError: No such instance runs.
+            TurnError: The region failed the subtask (the message says why).
+        """
+        exchange = self._exchange(instance, instruction, **media)
+        while True:
+            try:
+                next(exchange)
+            except StopIteration as finished:
+                return finished.value
+
+    def _exchange(
+        self, instance: str, instruction: str, **media: str
+    ) -> Generator[Token, None, SubtaskResult]:
         names = [i.name for i in self.instances]
         if instance not in names:
             raise CortexError(f"no region instance {instance!r}; running: {', '.join(names)}")
         bus = self._running_bus()
         turn_id = uuid.uuid4().hex[:12]
+        subtask = Subtask(
+            turn_id=turn_id, subtask_id="1", region=instance, instruction=instruction, **media
+        )
         with bus.subscribe(region_out(instance)) as subscription:
-            bus.publish(
-                region_inbox(instance),
-                Subtask(turn_id=turn_id, subtask_id="1", region=instance, instruction=instruction),
-            )
-            yield from _tokens_until_result(
-                subscription, turn_id, self.config.runtime.turn_timeout_s
+            bus.publish(region_inbox(instance), subtask)
+            return (
+                yield from _tokens_until_result(
+                    subscription, turn_id, self.config.runtime.turn_timeout_s
+                )
             )
 
     def subscribe(self, *patterns: Pattern | Topic | str) -> Subscription:
         """A live subscription to any bus topics (see `bus.topics` for the pattern syntax)."""
         return self._running_bus().subscribe(*patterns)
+
+    def _check_media(self, path: Path, kind: str) -> None:
+        if not any(i.settings.kind == kind for i in self.instances):
+            raise BadRequestError(f"no {kind} region runs in this configuration")
+        if not path.is_file():
+            raise BadRequestError(f"no file at {path}")
 
     def _running_bus(self) -> TokenBus:
         if self.bus is None:
@@ -159,7 +199,7 @@ class Brain:
 
 def _tokens_until_result(
     subscription: Subscription, turn_id: str, timeout_s: float
-) -> Iterator[Token]:
+) -> Generator[Token, None, SubtaskResult]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         delivery = subscription.recv(timeout=0.5)
@@ -172,5 +212,5 @@ def _tokens_until_result(
         elif isinstance(message, SubtaskResult) and message.turn_id == turn_id:
             if not message.ok:
                 raise TurnError(message.error or "the region failed")
-            return
+            return message
     raise TurnError(f"no result within {timeout_s:.0f} s")

@@ -32,7 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="what to ask")
     ask.add_argument("--json", action="store_true", help="print one JSON record instead of text")
     ask.add_argument("--trace", action="store_true", help="also stream every region's tokens")
+    ask.add_argument("--image", metavar="PATH", help="a picture for the vision region to look at")
     _add_runtime_options(ask)
+
+    see = commands.add_parser(
+        "see",
+        help="say what an image shows (the vision region alone)",
+        description="Run the configuration's vision region on one image and print its labels.",
+    )
+    see.add_argument("image", help="a PNG, JPEG or WebP file")
+    see.add_argument(
+        "--json", action="store_true", help='print {"labels": [...], "description": ...}'
+    )
+    _add_runtime_options(see)
 
     chat = commands.add_parser(
         "chat",
@@ -73,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "ask":
             return _ask(args)
+        if args.command == "see":
+            return _see(args)
         return _chat(args)
     except (CortexError, RegionError) as error:
         print(f"cortex: {error}", file=sys.stderr)
@@ -122,13 +136,38 @@ def _ask(args: argparse.Namespace) -> int:
     with Cortex(
         config, address=args.address, session_log=args.session, progress=_progress
     ) as brain:
-        record = brain.ask(args.question, on_delivery=printer)
+        record = brain.ask(args.question, on_delivery=printer, image=args.image)
     if args.json:
         print(json.dumps(record.model_dump(exclude={"turn_id", "question", "notes"}), indent=2))
     else:
         printer.finish(record.answer)
         for note in record.notes:
             _status(f"note: {note}")
+    return 0
+
+
+def _single_region(config: CortexConfig, kind: str) -> str:
+    """The name of the configuration's region of `kind`."""
+    names = [name for name, region in config.regions.items() if region.kind == kind]
+    if not names:
+        raise CortexError(f"the configuration has no {kind} region; add a [regions.{kind}] table")
+    return names[0]
+
+
+def _see(args: argparse.Namespace) -> int:
+    from cortex.runtime import Cortex
+
+    config = _config(args)
+    region = _single_region(config, "vision")
+    with Cortex(config, address=args.address, progress=_progress, only={region}) as brain:
+        instance = brain.instances[0].name
+        result = brain.request(instance, "Describe the picture.", image_path=args.image)
+    if args.json:
+        print(json.dumps(result.data))
+    else:
+        for label in result.data["labels"]:
+            print(f"{label['score']:6.3f}  {label['label']}")
+        print(result.data["description"])
     return 0
 
 

@@ -24,8 +24,11 @@ from modules.models import check_spec
 BUILTIN_KINDS = {
     "language": "modules.language:LanguageRegion",
     "planning": "modules.planning:PlanningRegion",
+    "vision": "modules.vision:VisionRegion",
 }
 DEFAULT_MODEL = "embedded:smollm2-135m-instruct"
+DEFAULT_MODELS = {"vision": "embedded:efficientnet-lite0"}
+"""Each kind's embedded default, where it is not the language model."""
 
 
 class _Strict(BaseModel):
@@ -46,7 +49,7 @@ class RegionConfig(_Strict):
     """One ``[regions.NAME]`` table."""
 
     kind: str = ""
-    """A built-in kind (language, planning); defaults to the table's name."""
+    """A built-in kind (language, planning, vision); defaults to the table's name."""
     region_class: str | None = Field(None, alias="class")
     """``package.module:Class`` of a custom `Region` subclass."""
     model: str = DEFAULT_MODEL
@@ -54,6 +57,13 @@ class RegionConfig(_Strict):
     router_model: str = "embedded:all-minilm-l6-v2"
     """The planner's sentence encoder for routing (planning regions only)."""
     generation: GenerationConfig = GenerationConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_default_model(cls, table: Any) -> Any:
+        if isinstance(table, dict) and "model" not in table:
+            return {**table, "model": DEFAULT_MODELS.get(table.get("kind", ""), DEFAULT_MODEL)}
+        return table
 
     @field_validator("model", "router_model")
     @classmethod

@@ -27,7 +27,9 @@ class InProcessCortex(Brain):
         if self.bus is not None:
             return self
         self.bus = InProcessBus(self.config.bus.max_frame_bytes)
-        self.instances = plan_instances(self.config, cluster_gpus=0, cpu_count=os.cpu_count())
+        self.instances = plan_instances(
+            self.config, cluster_gpus=0, cpu_count=os.cpu_count(), only=self.only
+        )
         for instance in self.instances:
             self.progress(StartupEvent(f"loading {instance.name}", instance.name, "loading"))
         for done, instance in enumerate(self.instances, start=1):

@@ -55,9 +55,16 @@ def uses_gpus(config: CortexConfig, cluster_gpus: float) -> bool:
 
 
 def plan_instances(
-    config: CortexConfig, cluster_gpus: float, cpu_count: int | None = None
+    config: CortexConfig,
+    cluster_gpus: float,
+    cpu_count: int | None = None,
+    only: set[str] | None = None,
 ) -> list[Instance]:
-    """Every region instance of the configuration, with its placement."""
+    """Every region instance of the configuration (or of the regions in `only`), placed."""
+    if only is not None:
+        config = config.model_copy(
+            update={"regions": {n: r for n, r in config.regions.items() if n in only}}
+        )
     gpu = uses_gpus(config, cluster_gpus)
     total = sum(r.replicas for r in config.regions.values())
     threads = max(1, (cpu_count or os.cpu_count() or 1) // total)

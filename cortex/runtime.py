@@ -49,8 +49,9 @@ class Cortex(Brain):
         address: str | None = None,
         session_log: str | Path | None = None,
         progress: Progress | None = None,
+        only: set[str] | None = None,
     ) -> None:
-        super().__init__(config, session_log=session_log, progress=progress)
+        super().__init__(config, session_log=session_log, progress=progress, only=only)
         self.address = address
         self._actors: dict[str, Any] = {}
         self._owns_ray = False
@@ -68,7 +69,8 @@ class Cortex(Brain):
             endpoints = start_proxy(namespace, host, bus.hwm, bus.max_frame_bytes)
             self.bus = ZmqTokenBus(endpoints, hwm=bus.hwm, max_frame_bytes=bus.max_frame_bytes)
             self._prepare_models()
-            self.instances = plan_instances(self.config, ray.cluster_resources().get("GPU", 0))
+            gpus = ray.cluster_resources().get("GPU", 0)
+            self.instances = plan_instances(self.config, gpus, only=self.only)
             self._start_regions(endpoints)
         except BaseException:
             self.shutdown()
@@ -118,8 +120,10 @@ class Cortex(Brain):
 
     def _prepare_models(self) -> None:
         """Converts embedded models once, here, where the user sees the progress."""
-        specs = {r.model for r in self.config.regions.values()}
-        specs |= {r.router_model for r in self.config.regions.values() if r.kind == "planning"}
+        regions = [r for n, r in self.config.regions.items() if self.only is None or n in self.only]
+        specs = {r.model for r in regions} | {
+            r.router_model for r in regions if r.kind == "planning"
+        }
         for spec in sorted(specs):
             resolve(spec, lambda line: self.progress(StartupEvent(line)))
 

@@ -28,6 +28,7 @@ log = logging.getLogger("cortex.turns")
 
 HISTORY_TURNS = 2
 PLAN_ID = "plan"
+SEE_ID = "see"
 SYNTHESIS_ID = "synthesis"
 
 
@@ -121,6 +122,8 @@ class Turn:
         on_delivery: Called with every message of this turn as it arrives.
         history: Earlier (question, answer) pairs of the conversation, oldest first; the last
             few are given to the planner and the synthesis as notes.
+        image_path: An image for the turn: the vision region looks at it at once, in parallel
+            with planning, and every planned subtask gets its description as a note.
     """
 
     def __init__(
@@ -132,8 +135,10 @@ class Turn:
         timeout_s: float = 600.0,
         on_delivery: Callable[[Delivery], None] | None = None,
         history: list[tuple[str, str]] | None = None,
+        image_path: str | None = None,
     ) -> None:
         self.bus = bus
+        self.image_path = image_path
         self.planner = planner
         self.question = question
         self.timeout_s = timeout_s
@@ -161,8 +166,11 @@ class Turn:
         ]
         with self.bus.subscribe(*topics, region_out(self.planner)) as subscription:
             self.bus.publish(
-                turn_in(self.turn_id), UserTurn(turn_id=self.turn_id, text=self.question)
+                turn_in(self.turn_id),
+                UserTurn(turn_id=self.turn_id, text=self.question, image_path=self.image_path),
             )
+            if self.image_path:
+                self._look_at_image()
             self._send(
                 self.planner,
                 Subtask(
@@ -172,6 +180,7 @@ class Turn:
                     mode="plan",
                     instruction=self.question,
                     inputs=self.context,
+                    image_path=self.image_path,
                 ),
             )
             deadline = time.monotonic() + self.timeout_s
@@ -199,11 +208,30 @@ class Turn:
             notes=self.notes,
         )
 
+    def _look_at_image(self) -> None:
+        """Starts the vision region on the turn's image before the plan exists."""
+        self.scheduler.add(
+            Subtask(
+                turn_id=self.turn_id,
+                subtask_id=SEE_ID,
+                region="vision",
+                instruction="Describe the picture.",
+                image_path=self.image_path,
+            )
+        )
+        self._dispatch()
+
+    def _with_media(self, step: Subtask) -> Subtask:
+        """A planned step of a turn with an image reads the image's description."""
+        if not self.image_path:
+            return step
+        return step.model_copy(update={"depends_on": (SEE_ID, *step.depends_on)})
+
     def _on(self, delivery: Delivery) -> None:
         message = delivery.message
         if isinstance(message, Subtask) and message.turn_id == self.turn_id:
             self._notify(delivery)
-            self.scheduler.add(message)
+            self.scheduler.add(self._with_media(message))
             self._dispatch()
         elif isinstance(message, SubtaskResult) and message.turn_id == self.turn_id:
             self._notify(delivery)
@@ -248,8 +276,9 @@ class Turn:
         if not any(r.ok for r in results):
             reasons = "; ".join(f"{r.subtask_id}: {r.error}" for r in results) or "no subtasks"
             raise TurnError(f"every subtask failed ({reasons})")
-        if len(results) == 1:
-            self._answer = results[0].text.strip()
+        planned = [r for r in results if r.subtask_id != SEE_ID]
+        if len(planned) == 1 and planned[0].ok:
+            self._answer = planned[0].text.strip()
             return
         self._send(
             self.planner,

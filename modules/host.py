@@ -144,8 +144,15 @@ class RegionHost:
         started, clock = time.time(), time.perf_counter()
         pieces: list[str] = []
         error = ""
+        data: dict[str, Any] = {}
         try:
-            for piece in self.region.handle(subtask):
+            output = self.region.handle(subtask)
+            while True:
+                try:
+                    piece = next(output)
+                except StopIteration as finished:
+                    data = finished.value or {}
+                    break
                 token = Token(
                     stream_id=stream_id, seq=len(pieces), token_id=piece.token_id, text=piece.text
                 )
@@ -173,6 +180,7 @@ class RegionHost:
             tokens=len(pieces),
             started=started,
             finished=time.time(),
+            data=data,
         )
         self._bus.publish(self._out, result)
         self.status.state, self.status.subtask = "idle", ""

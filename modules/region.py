@@ -8,7 +8,7 @@ and error reporting are the host's work (`modules.host`), so a region is testabl
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -81,8 +81,12 @@ class Region:
     def setup(self) -> None:  # noqa: B027 - a region without a model needs no setup
         """Loads the model onto `self.device`. Called once, before any `handle()`."""
 
-    def handle(self, subtask: Subtask) -> Iterator[Piece]:
-        """Yields the pieces of one subtask's output as they are produced."""
+    def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any] | None]:
+        """Yields the pieces of one subtask's output as they are produced.
+
+        May return a dict of structured output (JSON values), which travels in the
+        `SubtaskResult`'s `data` (a vision region's labels, a speech region's file).
+        """
         raise NotImplementedError(f"{type(self).__name__} does not handle subtasks")
 
     def observe(self, delivery: Delivery) -> Iterator[str]:

@@ -86,9 +86,11 @@ class Router:
         similarity = self.embed([instruction])[0] @ self._kind_vectors.T
         return dict(zip(self.kinds, similarity.tolist(), strict=True))
 
-    def route(self, instruction: str) -> str:
-        """The kind whose description fits the instruction best."""
-        scores = self.scores(instruction)
+    def route(self, instruction: str, among: set[str] | None = None) -> str:
+        """The kind whose description fits the instruction best (of `among`, if given)."""
+        scores = {k: v for k, v in self.scores(instruction).items() if among is None or k in among}
+        if not scores:
+            raise ValueError(f"none of {sorted(among or ())} is a kind this router knows")
         return max(scores, key=scores.__getitem__)
 
     def is_simple(self, request: str) -> bool:

@@ -158,6 +158,7 @@ class CortexApp(App[None]):
             panes.pane(region["name"]).set_state("idle", region["device"])
         self.query_one(StatusBar).show_dashboard(message.dashboard_url)
         self.sub_title = f"{len(message.regions)} regions ready"
+        self._tick()
         await self._next_turn()
 
     def on_brain_failed(self, message: BrainFailed) -> None:

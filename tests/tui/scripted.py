@@ -31,7 +31,7 @@ def words(text: str) -> Iterator[Piece]:
 class KeywordRouter:
     """Routes everything to language; only requests that compare things need a plan."""
 
-    def route(self, instruction: str) -> str:
+    def route(self, instruction: str, among: set[str] | None = None) -> str:
         return "language"
 
     def is_simple(self, request: str) -> bool:

@@ -189,7 +189,7 @@ def test_snapshots(snap_compare, tmp_path: Path, screen: str) -> None:
 
     async def settle(pilot) -> None:
         await wait_for(pilot, lambda: app.ready)
-        await pilot.pause(1.2)  # one status-bar refresh
+        await pilot.pause()
         if screen == "help":
             await pilot.press("f1")
             await pilot.pause()

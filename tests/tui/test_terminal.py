@@ -58,7 +58,7 @@ def test_chat_streams_two_regions_and_answers_in_a_real_terminal(
     # Textual takes COLUMNS and LINES over the terminal's own size; the test runner sets them.
     command = f"env -u COLUMNS -u LINES {sys.executable} -m cortex.cli chat --session {log}"
     tmux("new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), command)
-    wait_for_screen(session, r"3 regions ready", 240)
+    wait_for_screen(session, r"4 regions ready", 240)
     tmux("send-keys", "-t", session, QUESTION, "Enter")
     deadline = time.monotonic() + 300
     while not log.exists() and time.monotonic() < deadline:
@@ -79,4 +79,7 @@ def test_chat_streams_two_regions_and_answers_in_a_real_terminal(
     while session in tmux("list-sessions", "-F", "#S") and time.monotonic() < deadline:
         time.sleep(0.5)
     assert session not in tmux("list-sessions", "-F", "#S"), "cortex chat did not exit"
+    deadline = time.monotonic() + 30  # Ray's processes end just after the driver
+    while not raylets() <= before and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert raylets() <= before, "the chat's Ray cluster is still running"

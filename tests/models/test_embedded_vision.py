@@ -1,0 +1,165 @@
+"""The vision region on its embedded EfficientNet-Lite0: real photos, and bad files."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from bus import InProcessBus, Subtask, SubtaskResult
+from bus.topics import region_inbox, region_out
+from modules.errors import BadRequestError
+from modules.host import RegionHost
+from modules.region import RegionSettings
+from modules.vision import VisionRegion, load_image
+
+DATA = Path(__file__).parent.parent / "data"
+CAT_CLASSES = ("cat", "egyptian mau", "lynx")
+
+
+@pytest.fixture(scope="module")
+def vision() -> VisionRegion:
+    region = VisionRegion(
+        RegionSettings(name="vision", kind="vision", model="embedded:efficientnet-lite0")
+    )
+    region.setup()
+    return region
+
+
+def top5(vision: VisionRegion, path: Path) -> list[str]:
+    return [label.lower() for _, (label, _) in vision.classify(load_image(str(path)))]
+
+
+def test_a_cat_photo_has_a_cat_class_in_its_top5(vision: VisionRegion) -> None:
+    labels = top5(vision, DATA / "cat.jpg")
+    print(labels)
+    assert any(c in label for label in labels for c in CAT_CLASSES)
+
+
+def test_a_coffee_photo_is_espresso_or_a_cup(vision: VisionRegion) -> None:
+    labels = top5(vision, DATA / "coffee.jpg")
+    print(labels)
+    assert "espresso" in labels or any("cup" in label for label in labels)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares a size but holds no pixels (what a hostile upload looks like)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.fixture()
+def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.png"
+    text.write_text("this is not a picture")
+    truncated = tmp_path / "truncated.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 64), "red").save(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:60])
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(png_header(20000, 20000))
+    large = tmp_path / "large.png"
+    large.write_bytes(png_header(9000, 9000))
+    return {
+        "empty": (empty, "is empty"),
+        "text": (text, "is not an image"),
+        "truncated": (truncated, "could not be decoded"),
+        "huge": (huge, "too large"),
+        "large": (large, "9000x9000"),
+        "missing": (tmp_path / "missing.jpg", "no image file at"),
+    }
+
+
+def test_bad_files_get_clear_errors(bad_files) -> None:
+    for path, message in bad_files.values():
+        with pytest.raises(BadRequestError, match=message):
+            load_image(str(path))
+
+
+def test_bad_files_leave_the_region_serving(bad_files) -> None:
+    with InProcessBus() as bus:
+        settings = RegionSettings(name="vision", kind="vision", model="embedded:efficientnet-lite0")
+        host = RegionHost("modules.vision:VisionRegion", settings, bus=bus)
+        host.setup()
+        out = bus.subscribe(region_out("vision"))
+        cases = [*bad_files.values(), (DATA / "coffee.jpg", "")]
+        for index, (path, _) in enumerate(cases):
+            bus.publish(
+                region_inbox("vision"),
+                Subtask(
+                    turn_id=f"t{index}",
+                    subtask_id="1",
+                    region="vision",
+                    instruction="",
+                    image_path=str(path),
+                ),
+            )
+        results = []
+        while len(results) < len(cases):
+            delivery = out.recv(timeout=30)
+            assert delivery is not None
+            if isinstance(delivery.message, SubtaskResult):
+                results.append(delivery.message)
+        host.stop()
+    for result, (_, message) in zip(results[:-1], cases[:-1], strict=True):
+        assert not result.ok and message in result.error
+    assert results[-1].ok and results[-1].data["labels"][0]["label"] == "espresso"
+
+
+def test_cortex_see_prints_labels_and_a_description() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "cortex.cli", "see", "--json", str(DATA / "coffee.jpg")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["labels"][0] == {"label": "espresso", "score": pytest.approx(0.88, abs=0.05)}
+    assert len(result["labels"]) == 5 and "espresso" in result["description"]
+
+
+def test_cortex_ask_with_an_image_looks_while_it_plans(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cortex.cli",
+            "ask",
+            "--json",
+            "--session",
+            str(tmp_path / "s.jsonl"),
+            "--image",
+            str(DATA / "cat.jpg"),
+            "What is in this picture, and what do these animals eat?",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    record = json.loads(completed.stdout)
+    print(json.dumps(record, indent=1))
+    streams = {s["id"].split("/")[1]: s for s in record["streams"]}
+    see, plan = streams["see"], streams["plan"]
+    assert see["region"] == "vision" and see["tokens"] > 0
+    assert plan["tokens"] > 0 and plan["device"] and see["replica"] != plan["replica"]
+    assert max(see["start"], plan["start"]) < min(see["end"], plan["end"]), (
+        "vision and language overlap"
+    )
+    assert all("see" in step["depends_on"] for step in record["plan"] if step["id"] != "see")
+    assert record["answer"].strip()
