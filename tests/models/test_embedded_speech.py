@@ -1,0 +1,188 @@
+"""The speech region on its embedded Whisper tiny.en and eSpeak NG: round trips and bad files."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bus import InProcessBus, Subtask, SubtaskResult
+from bus.topics import region_inbox, region_out
+from modules.audio import read_audio, resample, write_wav
+from modules.errors import BadRequestError
+from modules.host import RegionHost
+from modules.region import RegionSettings
+from modules.speech import NO_SPEECH, SpeechRegion
+
+SENTENCES = (
+    "Please turn on the kitchen lights and tell me the weather forecast for tomorrow.",
+    "I would like a cup of tea with milk and sugar.",
+    "My favourite colour is green and I like to read books.",
+)
+SETTINGS = RegionSettings(name="speech", kind="speech", model="embedded:whisper-tiny.en")
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^a-z0-9' ]", " ", text.lower().replace("colour", "color")).split()
+
+
+def word_errors(reference: list[str], heard: list[str]) -> int:
+    """Levenshtein distance over words: substitutions, insertions and deletions."""
+    row = list(range(len(heard) + 1))
+    for i, ref in enumerate(reference, start=1):
+        previous, row[0] = row[0], i
+        for j, hyp in enumerate(heard, start=1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ref != hyp))
+    return row[-1]
+
+
+def run(region: SpeechRegion, **fields) -> tuple[str, dict]:
+    output = region.handle(Subtask(turn_id="t", subtask_id="1", region="speech", **fields))
+    pieces = []
+    while True:
+        try:
+            pieces.append(next(output).text)
+        except StopIteration as finished:
+            return "".join(pieces), finished.value
+
+
+@pytest.fixture(scope="module")
+def speech() -> SpeechRegion:
+    region = SpeechRegion(SETTINGS)
+    region.setup()
+    return region
+
+
+def test_three_sentences_round_trip_with_low_word_error_rate(
+    speech: SpeechRegion, tmp_path: Path
+) -> None:
+    errors = total = 0
+    for index, sentence in enumerate(SENTENCES):
+        wav = tmp_path / f"{index}.wav"
+        spoken, data = run(speech, instruction=sentence, output_path=str(wav))
+        assert spoken == sentence and data["seconds"] > 1
+        heard, result = run(speech, instruction="", audio_path=str(wav))
+        assert heard.strip() == result["text"]
+        errors += word_errors(words(sentence), words(heard))
+        total += len(words(sentence))
+        print(f"said: {sentence}\nheard: {heard}")
+    print(f"word error rate: {errors / total:.3f} ({errors}/{total})")
+    assert errors / total <= 0.2
+
+
+def test_eight_khz_stereo_and_long_recordings(speech: SpeechRegion, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.wav", tmp_path / "b.wav"
+    run(speech, instruction=SENTENCES[1], output_path=str(first))
+    run(speech, instruction=SENTENCES[2], output_path=str(second))
+    import soundfile
+
+    voice = read_audio(str(first), 8000)
+    soundfile.write(tmp_path / "stereo8k.wav", np.stack([voice, voice], axis=1), 8000)
+    soundfile.write(tmp_path / "mono8k.wav", voice, 8000)
+    heard, _ = run(speech, instruction="", audio_path=str(tmp_path / "stereo8k.wav"))
+    mono, _ = run(speech, instruction="", audio_path=str(tmp_path / "mono8k.wav"))
+    print(f"heard at 8 kHz, stereo: {heard}")  # telephone bandwidth loses some words
+    assert heard == mono and {"milk", "sugar"} <= set(words(heard))
+    # 31 s: speech, then silence past the first 30-second window, then more speech.
+    a, b = read_audio(str(first)), read_audio(str(second))
+    long = np.concatenate([a, np.zeros(31 * 16000 - len(a), dtype=np.float32), b])
+    write_wav(tmp_path / "long.wav", long, 16000)
+    heard, _ = run(speech, instruction="", audio_path=str(tmp_path / "long.wav"))
+    assert {"milk", "sugar", "green", "books"} <= set(words(heard))
+
+
+def test_silence_is_no_speech_not_a_hallucination(speech: SpeechRegion, tmp_path: Path) -> None:
+    silence = write_wav(tmp_path / "silence.wav", np.zeros(5 * 16000, dtype=np.float32), 16000)
+    heard, data = run(speech, instruction="", audio_path=str(silence))
+    assert heard == "" and data == {"text": "", "no_speech": True, "note": NO_SPEECH}
+
+
+def test_resampling_keeps_a_tone_at_its_pitch() -> None:
+    rate = 22050
+    tone = np.sin(2 * np.pi * 440 * np.arange(rate) / rate).astype(np.float32)
+    spectrum = np.abs(np.fft.rfft(resample(tone, rate, 16000)))
+    assert abs(np.argmax(spectrum) - 440) <= 1  # 1 s at 16 kHz: one bin per hertz
+
+
+@pytest.fixture()
+def bad_audio(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.wav"
+    text.write_text("not a recording")
+    return {
+        "empty": (empty, "is empty"),
+        "text": (text, "not a readable WAV"),
+        "missing": (tmp_path / "missing.wav", "no audio file at"),
+    }
+
+
+def test_bad_audio_gets_clear_errors(bad_audio) -> None:
+    for path, message in bad_audio.values():
+        with pytest.raises(BadRequestError, match=message):
+            read_audio(str(path))
+
+
+def test_bad_audio_leaves_the_region_serving(bad_audio, tmp_path: Path) -> None:
+    with InProcessBus() as bus:
+        host = RegionHost("modules.speech:SpeechRegion", SETTINGS, bus=bus)
+        host.setup()
+        out = bus.subscribe(region_out("speech"))
+        cases = [*(p for p, _ in bad_audio.values())]
+        for index, path in enumerate(cases):
+            bus.publish(
+                region_inbox("speech"),
+                Subtask(
+                    turn_id=f"t{index}",
+                    subtask_id="1",
+                    region="speech",
+                    instruction="",
+                    audio_path=str(path),
+                ),
+            )
+        bus.publish(
+            region_inbox("speech"),
+            Subtask(
+                turn_id="ok",
+                subtask_id="1",
+                region="speech",
+                instruction="Still here.",
+                output_path=str(tmp_path / "ok.wav"),
+            ),
+        )
+        results = []
+        while len(results) < len(cases) + 1:
+            delivery = out.recv(timeout=60)
+            assert delivery is not None
+            if isinstance(delivery.message, SubtaskResult):
+                results.append(delivery.message)
+        host.stop()
+    for result, (_, message) in zip(results, bad_audio.values(), strict=False):
+        assert not result.ok and message in result.error
+    assert results[-1].ok and results[-1].data["wav"].endswith("ok.wav")
+
+
+def test_cortex_say_then_hear(tmp_path: Path) -> None:
+    wav = tmp_path / "said.wav"
+    said = subprocess.run(
+        [sys.executable, "-m", "cortex.cli", "say", SENTENCES[0], "--out", str(wav)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert said.returncode == 0, said.stderr
+    assert wav.stat().st_size > 10_000
+    heard = subprocess.run(
+        [sys.executable, "-m", "cortex.cli", "hear", "--json", str(wav)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert heard.returncode == 0, heard.stderr
+    text = json.loads(heard.stdout)["text"]
+    assert word_errors(words(SENTENCES[0]), words(text)) <= 2
