@@ -58,6 +58,9 @@ class Subtask(BusMessage):
     image_path: str | None = Field(default=None, description="An image to look at (vision).")
     audio_path: str | None = Field(default=None, description="A recording to transcribe (speech).")
     output_path: str | None = Field(default=None, description="Where to write produced media.")
+    speak_stream: str | None = Field(
+        default=None, description="A topic whose token stream to speak, sentence by sentence."
+    )
     publish_to: tuple[str, ...] = Field(
         default=(), description="Topics that also carry this subtask's tokens (a turn's answer)."
     )

@@ -106,23 +106,31 @@ class Brain:
         on_delivery: Callable[[Delivery], None] | None = None,
         history: list[tuple[str, str]] | None = None,
         image: str | Path | None = None,
+        audio: str | Path | None = None,
+        speak_to: str | Path | None = None,
     ) -> TurnRecord:
         """Runs one turn and returns its record (answer, plan, streams, wall time).
 
         `on_delivery` sees every message of the turn as it arrives: plan steps, tokens (the
         final answer's on ``turn.<id>.out``), results and events. `history` holds earlier
         (question, answer) pairs the answer may build on. `image` is a picture for the vision
-        region to look at, in parallel with planning.
+        region to look at, in parallel with planning; `audio` a recording whose transcript
+        becomes the question (or joins it); `speak_to` a WAV file the answer is spoken into,
+        sentence by sentence while it decodes.
 
         Raises:
-            BadRequestError: The question is empty, or an image is given but no vision region
-                runs or the file is missing.
+            BadRequestError: The question is empty (and no recording is given), or media is
+                given but its region does not run or the file is missing.
             TurnError: No answer could be produced (the message says why).
         """
-        if not question.strip():
+        if not question.strip() and audio is None:
             raise BadRequestError("the question is empty; ask something")
         if image is not None:
             self._check_media(Path(image).expanduser(), "vision")
+        if audio is not None:
+            self._check_media(Path(audio).expanduser(), "speech")
+        if speak_to is not None and not any(i.settings.kind == "speech" for i in self.instances):
+            raise BadRequestError("no speech region runs in this configuration to speak with")
         turn = Turn(
             self._running_bus(),
             self.config.planner,
@@ -131,7 +139,9 @@ class Brain:
             self.config.runtime.turn_timeout_s,
             on_delivery,
             history or [],
-            str(Path(image).expanduser().resolve()) if image is not None else None,
+            _absolute(image),
+            _absolute(audio),
+            _absolute(speak_to),
         )
         record = turn.run()
         self.session.append({"type": "turn", **record.model_dump()})
@@ -195,6 +205,10 @@ class Brain:
         if self.bus is None:
             raise CortexError("Cortex is not started; use `with Cortex() as brain:` or start()")
         return self.bus
+
+
+def _absolute(path: str | Path | None) -> str | None:
+    return str(Path(path).expanduser().resolve()) if path is not None else None
 
 
 def _tokens_until_result(

@@ -29,10 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer one question and exit",
         description="Plan the question, decode its parts on the regions at once, print the answer.",
     )
-    ask.add_argument("question", help="what to ask")
+    ask.add_argument(
+        "question", nargs="?", default="", help="what to ask (may be empty with --audio)"
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON record instead of text")
     ask.add_argument("--trace", action="store_true", help="also stream every region's tokens")
     ask.add_argument("--image", metavar="PATH", help="a picture for the vision region to look at")
+    ask.add_argument(
+        "--audio", metavar="PATH", help="a recording: its transcript becomes or joins the question"
+    )
+    ask.add_argument("--speak", metavar="OUT.wav", help="also speak the answer into this WAV file")
     _add_runtime_options(ask)
 
     see = commands.add_parser(
@@ -146,7 +152,7 @@ def _chat(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from cortex.runtime import Cortex  # imports Ray and torch: only when a brain is needed
 
-    if not args.question.strip():
+    if not args.question.strip() and not args.audio:
         print("cortex: the question is empty; ask something", file=sys.stderr)
         return 2
     config = _config(args)
@@ -154,13 +160,21 @@ def _ask(args: argparse.Namespace) -> int:
     with Cortex(
         config, address=args.address, session_log=args.session, progress=_progress
     ) as brain:
-        record = brain.ask(args.question, on_delivery=printer, image=args.image)
+        record = brain.ask(
+            args.question,
+            on_delivery=printer,
+            image=args.image,
+            audio=args.audio,
+            speak_to=args.speak,
+        )
     if args.json:
         print(json.dumps(record.model_dump(exclude={"turn_id", "question", "notes"}), indent=2))
     else:
         printer.finish(record.answer)
         for note in record.notes:
             _status(f"note: {note}")
+        if record.spoken:
+            _status(f"spoke the answer ({record.spoken['seconds']} s) to {record.spoken['wav']}")
     return 0
 
 

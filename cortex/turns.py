@@ -29,6 +29,9 @@ log = logging.getLogger("cortex.turns")
 HISTORY_TURNS = 2
 PLAN_ID = "plan"
 SEE_ID = "see"
+HEAR_ID = "hear"
+SPEAK_ID = "speak"
+MEDIA_IDS = (SEE_ID, HEAR_ID)
 SYNTHESIS_ID = "synthesis"
 
 
@@ -62,6 +65,8 @@ class TurnRecord(BaseModel):
     wall_s: float
     notes: list[str] = []
     """Repairs of the plan and failures of subtasks, in the order they happened."""
+    spoken: dict[str, str | float] = {}
+    """Where the answer was spoken to (``wav``) and for how long (``seconds``), if it was."""
 
 
 @dataclass
@@ -124,6 +129,10 @@ class Turn:
             few are given to the planner and the synthesis as notes.
         image_path: An image for the turn: the vision region looks at it at once, in parallel
             with planning, and every planned subtask gets its description as a note.
+        audio_path: A recording for the turn: the speech region transcribes it at once, and
+            the transcript becomes the request (or joins the typed question) for the planner.
+        speak_to: A WAV file: the speech region speaks the answer into it, sentence by
+            sentence while the answer is still being decoded.
     """
 
     def __init__(
@@ -136,9 +145,15 @@ class Turn:
         on_delivery: Callable[[Delivery], None] | None = None,
         history: list[tuple[str, str]] | None = None,
         image_path: str | None = None,
+        audio_path: str | None = None,
+        speak_to: str | None = None,
     ) -> None:
         self.bus = bus
         self.image_path = image_path
+        self.audio_path = audio_path
+        self.speak_to = speak_to
+        self._spoken = speak_to is None
+        self._answer_streamed = False
         self.planner = planner
         self.question = question
         self.timeout_s = timeout_s
@@ -150,6 +165,8 @@ class Turn:
         }
         self.scheduler = Scheduler({k: v for k, v in replicas.items() if k != "planning"})
         self.notes: list[str] = []
+        self.spoken: dict = {}
+        """The speech region's report of the spoken answer: wav path and seconds."""
         self._streams: list[StreamRecord] = []
         self._plan_done = False
         self._answer: str | None = None
@@ -161,7 +178,7 @@ class Turn:
             TurnError: Planning failed, every subtask failed, or the turn timed out.
         """
         started = time.time()
-        topics = [turn_plan(self.turn_id)] + [
+        topics = [turn_plan(self.turn_id), turn_out(self.turn_id)] + [
             region_out(name) for names in self.scheduler.replicas.values() for name in names
         ]
         with self.bus.subscribe(*topics, region_out(self.planner)) as subscription:
@@ -171,20 +188,14 @@ class Turn:
             )
             if self.image_path:
                 self._look_at_image()
-            self._send(
-                self.planner,
-                Subtask(
-                    turn_id=self.turn_id,
-                    subtask_id=PLAN_ID,
-                    region="planning",
-                    mode="plan",
-                    instruction=self.question,
-                    inputs=self.context,
-                    image_path=self.image_path,
-                ),
-            )
+            if self.speak_to:
+                self._follow_answer()
+            if self.audio_path:
+                self._listen()
+            else:
+                self._ask_planner()
             deadline = time.monotonic() + self.timeout_s
-            while self._answer is None:
+            while self._answer is None or not self._spoken:
                 if time.monotonic() > deadline:
                     raise TurnError(f"the turn took longer than {self.timeout_s:.0f} s")
                 delivery = subscription.recv(timeout=0.5)
@@ -206,6 +217,61 @@ class Turn:
             streams=self._streams,
             wall_s=round(time.time() - started, 3),
             notes=self.notes,
+            spoken=self.spoken,
+        )
+
+    def _ask_planner(self) -> None:
+        self._send(
+            self.planner,
+            Subtask(
+                turn_id=self.turn_id,
+                subtask_id=PLAN_ID,
+                region="planning",
+                mode="plan",
+                instruction=self.question,
+                inputs=self.context,
+                image_path=self.image_path,
+            ),
+        )
+
+    def _listen(self) -> None:
+        """Starts the speech region on the turn's recording; planning waits for its words."""
+        self.scheduler.add(
+            Subtask(
+                turn_id=self.turn_id,
+                subtask_id=HEAR_ID,
+                region="speech",
+                instruction="Transcribe the recording.",
+                audio_path=self.audio_path,
+            )
+        )
+        self._dispatch()
+
+    def _heard(self, result: SubtaskResult) -> None:
+        transcript = str(result.data.get("text", "")).strip() if result.ok else ""
+        if not transcript and not self.question:
+            reason = result.error if not result.ok else result.data.get("note", "no speech")
+            raise TurnError(f"the recording gave no question: {reason}")
+        if not transcript:
+            self.notes.append(f"the recording gave no words ({result.error or 'no speech'})")
+        self.question = " ".join(part for part in (self.question, transcript) if part)
+        self._ask_planner()
+
+    def _follow_answer(self) -> None:
+        """Has the speech region speak the answer's stream as it is decoded."""
+        speakers = self.scheduler.replicas.get("speech")
+        if not speakers:
+            raise TurnError("speaking the answer needs a speech region; none runs")
+        self._send(
+            speakers[0],
+            Subtask(
+                turn_id=self.turn_id,
+                subtask_id=SPEAK_ID,
+                region="speech",
+                instruction="",
+                speak_stream=turn_out(self.turn_id).name,
+                output_path=self.speak_to,
+            ),
         )
 
     def _look_at_image(self) -> None:
@@ -229,6 +295,8 @@ class Turn:
 
     def _on(self, delivery: Delivery) -> None:
         message = delivery.message
+        if delivery.topic == turn_out(self.turn_id).name and isinstance(message, Token):
+            self._answer_streamed = True
         if isinstance(message, Subtask) and message.turn_id == self.turn_id:
             self._notify(delivery)
             self.scheduler.add(self._with_media(message))
@@ -241,6 +309,9 @@ class Turn:
         elif isinstance(message, Event) and message.data.get("turn_id") in (self.turn_id, None):
             if message.code in ("plan_repair", "subtask_failed"):
                 self.notes.append(f"{message.source}: {message.detail}")
+            if message.code == "spoken":
+                self.spoken = message.data
+                self._spoken = True
             self._notify(delivery)
 
     def _on_result(self, result: SubtaskResult) -> None:
@@ -255,6 +326,12 @@ class Turn:
                 tokens=result.tokens,
             )
         )
+        if result.subtask_id == SPEAK_ID:
+            if not result.ok:
+                raise TurnError(f"speaking the answer failed: {result.error}")
+            if result.data.get("wav"):  # the answer did not stream: it was spoken whole
+                self.spoken, self._spoken = result.data, True
+            return
         if result.subtask_id == PLAN_ID:
             if not result.ok:
                 raise TurnError(f"planning failed: {result.error}")
@@ -267,6 +344,8 @@ class Turn:
             if not result.ok:
                 self.notes.append(f"subtask {result.subtask_id} failed: {result.error}")
             self.scheduler.finish(result)
+            if result.subtask_id == HEAR_ID:
+                self._heard(result)
             self._dispatch()
         if self._plan_done and self.scheduler.done and self._answer is None:
             self._conclude()
@@ -276,9 +355,11 @@ class Turn:
         if not any(r.ok for r in results):
             reasons = "; ".join(f"{r.subtask_id}: {r.error}" for r in results) or "no subtasks"
             raise TurnError(f"every subtask failed ({reasons})")
-        planned = [r for r in results if r.subtask_id != SEE_ID]
+        planned = [r for r in results if r.subtask_id not in MEDIA_IDS]
         if len(planned) == 1 and planned[0].ok:
             self._answer = planned[0].text.strip()
+            if not self._answer_streamed and self.speak_to:
+                self._speak_whole_answer()
             return
         self._send(
             self.planner,
@@ -290,6 +371,19 @@ class Turn:
                 instruction=self.question,
                 inputs=self.context | {r.subtask_id: _result_text(r) for r in results},
                 publish_to=(turn_out(self.turn_id).name,),
+            ),
+        )
+
+    def _speak_whole_answer(self) -> None:
+        speaker = self.scheduler.replicas["speech"][0]
+        self._send(
+            speaker,
+            Subtask(
+                turn_id=self.turn_id,
+                subtask_id=SPEAK_ID,
+                region="speech",
+                instruction=self._answer or "",
+                output_path=self.speak_to,
             ),
         )
 

@@ -231,8 +231,8 @@ class RegionHost:
         assert self._bus is not None
         try:
             for remark in self.region.observe(delivery):
-                self._bus.publish(
-                    self._out, Event(code="remark", source=self.region.name, detail=remark)
-                )
+                if isinstance(remark, str):
+                    remark = Event(code="remark", source=self.region.name, detail=remark)
+                self._bus.publish(self._out, remark)
         except Exception:  # noqa: BLE001 - a watcher's bug must not stop the inbox
             log.exception("[%s] observe() failed on %s", self.region.name, delivery.topic)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from bus.protocol import Subtask
+from bus.protocol import Event, Subtask
 from bus.tokenbus import Delivery, TokenBus
 from modules.generation import Piece, SamplingSettings
 
@@ -89,8 +89,9 @@ class Region:
         """
         raise NotImplementedError(f"{type(self).__name__} does not handle subtasks")
 
-    def observe(self, delivery: Delivery) -> Iterator[str]:
-        """Reacts to a message on a watched topic; yields remarks to publish (none by default)."""
+    def observe(self, delivery: Delivery) -> Iterator[str | Event]:
+        """Reacts to a message on a watched topic; yields remarks (text, or whole `Event`s) to
+        publish on the region's output (none by default)."""
         return iter(())
 
     def close(self) -> None:  # noqa: B027 - nothing to release by default

@@ -3,8 +3,11 @@
 A subtask with an `audio_path` is transcribed: the recording is read as 16 kHz mono, cut into
 30-second windows, and each window's tokens stream as Whisper decodes them; a silent
 recording gives an empty transcript and says no speech was found, rather than a hallucinated
-sentence. Any other subtask is spoken, sentence by sentence, into a WAV file
-(`output_path`, or a temporary file), and each sentence streams as it is spoken.
+sentence. A subtask with a `speak_stream` makes the region follow that topic's token stream
+(a turn's answer) and speak each sentence the moment it is complete, while the rest is still
+being decoded; when the stream ends it writes the WAV and publishes a ``spoken`` Event. Any
+other subtask is spoken, sentence by sentence, into a WAV file (`output_path`, or a temporary
+file), and each sentence streams as it is spoken.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ import re
 import tempfile
 import threading
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from bus.protocol import Subtask
+from bus.protocol import Event, Subtask, Token
+from bus.tokenbus import Delivery
 from modules.audio import SPEECH_RATE, is_silent, read_audio, write_wav
 from modules.errors import BadRequestError
 from modules.generation import Piece, TextAssembler
@@ -56,17 +61,29 @@ class _TokenQueue:
         self.ids.put(None)
 
 
+@dataclass
+class Following:
+    """A token stream being spoken as it arrives."""
+
+    turn_id: str
+    target: str
+    pending: str = ""
+    audio: list[np.ndarray] = field(default_factory=list)
+
+
 class SpeechRegion(Region):
     """Transcribes recordings and speaks text."""
 
     kind = "speech"
     description = "Read text aloud, speak it, or transcribe recorded audio."
+    watches = ("turn.*",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.processor: Any = None
         self.model: Any = None
         self.voice: Espeak | None = None
+        self.following: dict[str, Following] = {}
 
     def setup(self) -> None:
         if self.device.type == "cpu":
@@ -78,6 +95,11 @@ class SpeechRegion(Region):
     def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
         if subtask.audio_path:
             return (yield from self.transcribe(subtask.audio_path))
+        if subtask.speak_stream:
+            if not subtask.output_path:
+                raise BadRequestError("say where to write the speech: set output_path")
+            self.following[subtask.speak_stream] = Following(subtask.turn_id, subtask.output_path)
+            return {"following": subtask.speak_stream}
         text = " ".join(subtask.inputs.values()) or subtask.instruction
         target = subtask.output_path or str(
             Path(tempfile.gettempdir())
@@ -129,6 +151,31 @@ class SpeechRegion(Region):
         worker.join()
         if failure:
             raise failure[0]
+
+    def observe(self, delivery: Delivery) -> Iterator[Event]:
+        """Speaks a followed stream's sentences as they complete; reports the file at its end."""
+        follow = self.following.get(delivery.topic)
+        token = delivery.message
+        if follow is None or not isinstance(token, Token) or self.voice is None:
+            return
+        follow.pending += token.text
+        *complete, follow.pending = _SENTENCE_END.split(follow.pending)
+        if token.final:
+            complete.append(follow.pending)
+        for sentence in (s.strip() for s in complete):
+            if sentence:
+                follow.audio.append(self.voice.synthesize(sentence))
+        if token.final:
+            del self.following[delivery.topic]
+            samples = np.concatenate(follow.audio) if follow.audio else np.zeros(0, np.int16)
+            path = write_wav(follow.target, samples, self.voice.rate)
+            seconds = round(len(samples) / self.voice.rate, 2)
+            yield Event(
+                code="spoken",
+                source=self.name,
+                detail=f"spoke {seconds:.1f} s of {delivery.topic} to {path}",
+                data={"turn_id": follow.turn_id, "wav": str(path), "seconds": seconds},
+            )
 
     def speak(self, text: str, target: str) -> Generator[Piece, None, dict[str, Any]]:
         """Speaks text into a WAV file, streaming each sentence as it is synthesised."""

@@ -68,7 +68,10 @@ class CortexApp(App[None]):
         self.ready = False
         self.region_kinds: set[str] = set()
         self.history: list[tuple[str, str]] = []
-        self.pending: deque[tuple[str, AnswerMessage]] = deque()
+        self.pending: deque[tuple[str, dict[str, str], AnswerMessage]] = deque()
+        self.attachments: dict[str, str] = {}
+        """Media for the next question: ``image`` and ``audio`` paths."""
+        self.speak = False
         self.answer: AnswerMessage | None = None
         self.turn_running = False
         self.current_turn = ""
@@ -191,30 +194,49 @@ class CortexApp(App[None]):
     async def _submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         event.input.clear()
-        if not text:
+        if not text and "audio" not in self.attachments:
             return
         if text.startswith("/"):
             await self._command(text)
             return
+        media, self.attachments = self.attachments, {}
+        notes = [f"with {Path(path).name}" for path in media.values()]
+        if not self.ready:
+            notes.append("(runs when the regions are ready)")
         conversation = self.query_one(ConversationView)
-        await conversation.add_question(
-            text, "" if self.ready else "(runs when the regions are ready)"
-        )
-        self.pending.append((text, await conversation.start_answer()))
+        await conversation.add_question(text or "(the recording)", " ".join(notes))
+        self.pending.append((text, media, await conversation.start_answer()))
         await self._next_turn()
 
     async def _next_turn(self) -> None:
         if not self.ready or self.turn_running or not self.pending:
             return
-        question, self.answer = self.pending.popleft()
+        question, media, self.answer = self.pending.popleft()
         self.turn_running = True
         self.query_one(PlanView).reset()
-        self._run_turn(question, list(self.history))
+        speak_to = None
+        if self.speak:
+            speak_to = self.brain.session.path.with_name(
+                f"{self.brain.session.path.stem}-{len(self.history) + 1}.wav"
+            )
+        self._run_turn(question, list(self.history), media, speak_to)
 
     @work(thread=True, group="turn")
-    def _run_turn(self, question: str, history: list[tuple[str, str]]) -> None:
+    def _run_turn(
+        self,
+        question: str,
+        history: list[tuple[str, str]],
+        media: dict[str, str],
+        speak_to: Path | None,
+    ) -> None:
         try:
-            record = self.brain.ask(question, history=history)
+            record = self.brain.ask(
+                question,
+                history=history,
+                image=media.get("image"),
+                audio=media.get("audio"),
+                speak_to=speak_to,
+            )
         except Exception as error:  # noqa: BLE001 - any failure of a turn is shown, not fatal
             self.post_message(TurnFailed(str(error)))
             return
@@ -228,6 +250,8 @@ class CortexApp(App[None]):
         self.history.append((record.question, record.answer))
         for note in record.notes:
             self.notify(note, title="plan repaired", severity="warning", timeout=4)
+        if record.spoken:
+            self.notify(f"spoke the answer to {record.spoken['wav']}", title="speech")
         await self._turn_over()
 
     async def on_turn_failed(self, message: TurnFailed) -> None:
@@ -320,7 +344,12 @@ class CortexApp(App[None]):
                 severity="error",
             )
             return
-        self.notify(f"{name} {argument}: the {needed} region does not take input from here yet")
+        if name == "/speak":
+            self.speak = argument == "on"
+            self.notify(f"answers are {'spoken to WAV files' if self.speak else 'not spoken'}")
+            return
+        self.attachments[name[1:]] = argument
+        self.notify(f"{Path(argument).name} goes with your next question", title=name)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -186,3 +186,38 @@ def test_cortex_say_then_hear(tmp_path: Path) -> None:
     assert heard.returncode == 0, heard.stderr
     text = json.loads(heard.stdout)["text"]
     assert word_errors(words(SENTENCES[0]), words(text)) <= 2
+
+
+def test_cortex_ask_hears_the_question_and_speaks_the_answer(tmp_path: Path) -> None:
+    question, answer_wav = tmp_path / "question.wav", tmp_path / "answer.wav"
+    region = SpeechRegion(SETTINGS)
+    region.setup()
+    run(region, instruction="What is the capital of France?", output_path=str(question))
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cortex.cli",
+            "ask",
+            "--json",
+            "--session",
+            str(tmp_path / "s.jsonl"),
+            "--audio",
+            str(question),
+            "--speak",
+            str(answer_wav),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    record = json.loads(completed.stdout)
+    print(json.dumps(record, indent=1))
+    streams = {s["id"].split("/")[1]: s for s in record["streams"]}
+    assert streams["hear"]["region"] == "speech" and streams["hear"]["tokens"] > 0
+    assert streams["hear"]["start"] < streams["plan"]["start"]  # listening starts the turn
+    assert "paris" in record["answer"].lower()
+    assert record["spoken"]["wav"] == str(answer_wav) and answer_wav.stat().st_size > 10_000
+    heard, _ = run(region, instruction="", audio_path=str(answer_wav))
+    assert "paris" in heard.lower()
