@@ -92,6 +92,10 @@ class BusSubscriber:
         self._bus = ZmqTokenBus(endpoints)
         self._subscription = self._bus.subscribe(TOPIC)
 
+    def ready(self) -> bool:
+        """Answers once the subscription is live (actor creation itself does not wait)."""
+        return True
+
     def collect(self, stream_id: str, count: int, timeout_s: float) -> PhaseReport:
         """Receives `count` tokens of a stream, noting each one's one-way latency."""
         log = StreamLog()
@@ -190,6 +194,7 @@ def run_bus(endpoints: BusEndpoints, args: argparse.Namespace) -> Figures:
     actor = ray.remote(num_cpus=0)
     subscribers = [actor(BusSubscriber).remote(endpoints) for _ in range(SUBSCRIBERS)]
     publisher = actor(Publisher).remote(endpoints)
+    ray.get([s.ready.remote() for s in subscribers], timeout=60)
     limit = args.time_limit
     paced_refs = [s.collect.remote("paced", args.paced_count, limit) for s in subscribers]
     ray.get(publisher.publish.remote("paced", args.paced_count, args.rate), timeout=limit)

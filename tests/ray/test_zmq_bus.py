@@ -21,6 +21,7 @@ def processes(proxy_endpoints: BusEndpoints):
     """Three subscriber processes and one publisher process on the bus."""
     subscribers = [actor(BusSubscriber).remote(proxy_endpoints) for _ in range(3)]
     publisher = actor(Publisher).remote(proxy_endpoints)
+    ray.get([s.ready.remote() for s in subscribers], timeout=60)  # subscriptions are live
     yield subscribers, publisher
     for handle in [*subscribers, publisher]:
         ray.kill(handle)
