@@ -175,14 +175,27 @@ def load_speech_recognizer(spec: str, progress: Progress | None = None) -> tuple
     ).eval()
 
 
-def load_image_classifier(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:
-    """Loads a transformers image-classification model and its image processor."""
-    from transformers import AutoImageProcessor, AutoModelForImageClassification
+def load_image_model(spec: str, progress: Progress | None = None) -> tuple[Any, Any, Any]:
+    """Loads a transformers image model: (image processor, model, tokenizer or None).
+
+    An image-classification model (its architecture ends in ``ForImageClassification``)
+    comes without a tokenizer; anything else loads as image-to-text (captioning).
+    """
+    from transformers import (
+        AutoConfig,
+        AutoImageProcessor,
+        AutoModelForImageClassification,
+        AutoModelForImageTextToText,
+        AutoTokenizer,
+    )
 
     source = resolve(spec, progress)
-    return _from_pretrained(spec, source, AutoImageProcessor), _from_pretrained(
-        spec, source, AutoModelForImageClassification
-    )
+    architectures = _from_pretrained(spec, source, AutoConfig).architectures or []
+    processor = _from_pretrained(spec, source, AutoImageProcessor)
+    if any(a.endswith("ForImageClassification") for a in architectures):
+        return processor, _from_pretrained(spec, source, AutoModelForImageClassification), None
+    model = _from_pretrained(spec, source, AutoModelForImageTextToText)
+    return processor, model, _from_pretrained(spec, source, AutoTokenizer)
 
 
 def _from_pretrained(spec: str, source: str, loader: Any, **options: Any) -> Any:

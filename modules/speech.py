@@ -12,10 +12,8 @@ file), and each sentence streams as it is spoken.
 
 from __future__ import annotations
 
-import queue
 import re
 import tempfile
-import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +26,7 @@ from bus.protocol import Event, Subtask, Token
 from bus.tokenbus import Delivery
 from modules.audio import SPEECH_RATE, is_silent, read_audio, write_wav
 from modules.errors import BadRequestError
-from modules.generation import Piece, TextAssembler
+from modules.generation import Piece, TextAssembler, stream_generate
 from modules.models import load_speech_recognizer
 from modules.region import Region
 from modules.tts import Espeak
@@ -41,24 +39,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 def sentences(text: str) -> list[str]:
     """Splits text at sentence ends."""
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-
-
-class _TokenQueue:
-    """A `generate` streamer: token ids from the decoding thread, read here as they come."""
-
-    def __init__(self) -> None:
-        self.ids: queue.Queue[int | None] = queue.Queue()
-        self._prompt_seen = False
-
-    def put(self, value: torch.Tensor) -> None:
-        if not self._prompt_seen:  # the first call carries the decoder prompt
-            self._prompt_seen = True
-            return
-        for token_id in value.reshape(-1).tolist():
-            self.ids.put(int(token_id))
-
-    def end(self) -> None:
-        self.ids.put(None)
 
 
 @dataclass
@@ -131,26 +111,11 @@ class SpeechRegion(Region):
 
     def _decode(self, chunk: np.ndarray) -> Iterator[int]:
         features = self.processor(chunk, sampling_rate=SPEECH_RATE, return_tensors="pt")
-        tokens = _TokenQueue()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                with torch.inference_mode():
-                    self.model.generate(features.input_features.to(self.device), streamer=tokens)
-            except BaseException as error:  # noqa: BLE001 - re-raised in the reading thread
-                failure.append(error)
-                tokens.end()
-
-        worker = threading.Thread(target=run, name="whisper-decode", daemon=True)
-        worker.start()
-        special = set(self.processor.tokenizer.all_special_ids)
-        while (token_id := tokens.ids.get()) is not None:
-            if token_id not in special:
-                yield token_id
-        worker.join()
-        if failure:
-            raise failure[0]
+        return stream_generate(
+            self.model,
+            set(self.processor.tokenizer.all_special_ids),
+            input_features=features.input_features.to(self.device),
+        )
 
     def observe(self, delivery: Delivery) -> Iterator[Event]:
         """Speaks a followed stream's sentences as they complete; reports the file at its end."""

