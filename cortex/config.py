@@ -57,6 +57,9 @@ class RegionConfig(_Strict):
     replicas: int = Field(1, ge=1, le=64)
     router_model: str = "embedded:all-minilm-l6-v2"
     """The planner's sentence encoder for routing (planning regions only)."""
+    voice: str = "espeak:en-us"
+    """Speech regions' voice: ``espeak:VOICE`` (eSpeak NG), or a transformers text-to-speech
+    model id or folder (VITS, e.g. facebook/mms-tts-eng)."""
     generation: GenerationConfig = GenerationConfig()
 
     @model_validator(mode="before")
@@ -65,6 +68,11 @@ class RegionConfig(_Strict):
         if isinstance(table, dict) and "model" not in table:
             return {**table, "model": DEFAULT_MODELS.get(table.get("kind", ""), DEFAULT_MODEL)}
         return table
+
+    @field_validator("voice")
+    @classmethod
+    def _voice_exists(cls, spec: str) -> str:
+        return spec if spec.startswith("espeak:") else cls._model_exists(spec)
 
     @field_validator("model", "router_model")
     @classmethod

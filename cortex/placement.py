@@ -99,6 +99,8 @@ def _sampling(region: RegionConfig) -> SamplingSettings:
 
 
 def _options(config: CortexConfig, region: RegionConfig, delegates: dict[str, str]) -> dict:
+    if region.kind == "speech":
+        return {"voice": region.voice}
     if region.kind != "planning":
         return {}
     return {

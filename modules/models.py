@@ -175,6 +175,16 @@ def load_speech_recognizer(spec: str, progress: Progress | None = None) -> tuple
     ).eval()
 
 
+def load_text_to_speech(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:
+    """Loads a transformers text-to-waveform model (VITS, MMS-TTS) and its tokenizer."""
+    from transformers import AutoModelForTextToWaveform, AutoTokenizer
+
+    source = resolve(spec, progress)
+    return _from_pretrained(spec, source, AutoTokenizer), _from_pretrained(
+        spec, source, AutoModelForTextToWaveform
+    ).eval()
+
+
 def load_image_model(spec: str, progress: Progress | None = None) -> tuple[Any, Any, Any]:
     """Loads a transformers image model: (image processor, model, tokenizer or None).
 

@@ -3,7 +3,8 @@
 A subtask with an `audio_path` is transcribed: the recording is read as 16 kHz mono, cut into
 30-second windows, and each window's tokens stream as Whisper decodes them; a silent
 recording gives an empty transcript and says no speech was found, rather than a hallucinated
-sentence. A subtask with a `speak_stream` makes the region follow that topic's token stream
+sentence. The voice is eSpeak NG, or a transformers text-to-speech model (option ``voice``).
+A subtask with a `speak_stream` makes the region follow that topic's token stream
 (a turn's answer) and speak each sentence the moment it is complete, while the rest is still
 being decoded; when the stream ends it writes the WAV and publishes a ``spoken`` Event. Any
 other subtask is spoken, sentence by sentence, into a WAV file (`output_path`, or a temporary
@@ -29,7 +30,7 @@ from modules.errors import BadRequestError
 from modules.generation import Piece, TextAssembler, stream_generate
 from modules.models import load_speech_recognizer
 from modules.region import Region
-from modules.tts import Espeak
+from modules.tts import Espeak, TransformersVoice, voice
 
 WINDOW_SECONDS = 30
 NO_SPEECH = "No speech was found in the recording."
@@ -62,7 +63,7 @@ class SpeechRegion(Region):
         super().__init__(*args, **kwargs)
         self.processor: Any = None
         self.model: Any = None
-        self.voice: Espeak | None = None
+        self.voice: Espeak | TransformersVoice | None = None
         self.following: dict[str, Following] = {}
 
     def setup(self) -> None:
@@ -70,7 +71,7 @@ class SpeechRegion(Region):
             torch.set_num_threads(self.settings.placement.threads)
         self.processor, model = load_speech_recognizer(self.settings.model)
         self.model = model.to(self.device)
-        self.voice = Espeak(self.settings.options.get("voice", "en-us"))
+        self.voice = voice(self.settings.options.get("voice", "espeak:en-us"), self.device)
 
     def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
         if subtask.audio_path:

@@ -1,8 +1,9 @@
-"""Text to speech with eSpeak NG, driven through ctypes.
+"""Text to speech: eSpeak NG through ctypes (the embedded default), or a transformers model.
 
-The library and its voice data come from the `espeakng-loader` package (or a system
-libespeak-ng). eSpeak keeps one global state per process, so one `Espeak` serves a process and
-a lock serialises its calls. Synthesis is fast: a sentence takes 4-20 ms.
+eSpeak's library and voice data come from the `espeakng-loader` package. It keeps one global
+state per process, so one `Espeak` serves a process and a lock serialises its calls; a sentence
+takes 4-20 ms. `TransformersVoice` runs a text-to-waveform model (VITS, e.g. MMS-TTS) named by
+a Hugging Face id or folder. Both give int16 samples at their `rate`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from modules.errors import ModelNotFoundError
+from modules.models import load_text_to_speech
 
 _SYNCHRONOUS = 2
 _UTF8 = 1
@@ -68,3 +71,33 @@ class Espeak:
         if count > 0:
             self._chunks.append(np.ctypeslib.as_array(samples, shape=(count,)).copy())
         return 0
+
+
+ESPEAK_PREFIX = "espeak:"
+
+
+class TransformersVoice:
+    """A transformers text-to-waveform model as a voice.
+
+    Args:
+        spec: A model spec (Hugging Face id or folder) of a text-to-waveform model.
+        device: Where the model runs.
+    """
+
+    def __init__(self, spec: str, device: torch.device | str = "cpu") -> None:
+        self.tokenizer, model = load_text_to_speech(spec)
+        self.model = model.to(device)
+        self.rate = int(self.model.config.sampling_rate)
+
+    @torch.inference_mode()
+    def synthesize(self, text: str) -> np.ndarray:
+        inputs = self.tokenizer(text, return_tensors="pt").to(self.model.device)
+        waveform = self.model(**inputs).waveform[0].float().cpu().numpy()  # [N]
+        return (np.clip(waveform, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+def voice(spec: str, device: torch.device | str = "cpu") -> Espeak | TransformersVoice:
+    """The voice a spec names: ``espeak:VOICE`` or a transformers model id/folder."""
+    if spec.startswith(ESPEAK_PREFIX):
+        return Espeak(spec.removeprefix(ESPEAK_PREFIX) or "en-us")
+    return TransformersVoice(spec, device)
