@@ -236,13 +236,24 @@ class Turn:
 
     def _listen(self) -> None:
         """Starts the speech region on the turn's recording; planning waits for its words."""
+        self._start_media(
+            HEAR_ID, "speech", "Transcribe the recording.", audio_path=self.audio_path
+        )
+
+    def _look_at_image(self) -> None:
+        """Starts the vision region on the turn's image before the plan exists."""
+        self._start_media(SEE_ID, "vision", "Describe the picture.", image_path=self.image_path)
+
+    def _start_media(
+        self, step_id: str, region: str, instruction: str, **media: str | None
+    ) -> None:
         self.scheduler.add(
             Subtask(
                 turn_id=self.turn_id,
-                subtask_id=HEAR_ID,
-                region="speech",
-                instruction="Transcribe the recording.",
-                audio_path=self.audio_path,
+                subtask_id=step_id,
+                region=region,
+                instruction=instruction,
+                **media,
             )
         )
         self._dispatch()
@@ -273,19 +284,6 @@ class Turn:
                 output_path=self.speak_to,
             ),
         )
-
-    def _look_at_image(self) -> None:
-        """Starts the vision region on the turn's image before the plan exists."""
-        self.scheduler.add(
-            Subtask(
-                turn_id=self.turn_id,
-                subtask_id=SEE_ID,
-                region="vision",
-                instruction="Describe the picture.",
-                image_path=self.image_path,
-            )
-        )
-        self._dispatch()
 
     def _with_media(self, step: Subtask) -> Subtask:
         """A planned step of a turn with an image reads the image's description."""

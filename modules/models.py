@@ -147,42 +147,35 @@ def load_causal_lm(spec: str, progress: Progress | None = None) -> tuple[Any, An
     Raises:
         ModelNotFoundError: The model cannot be found (see `resolve`) or fetched.
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    source = resolve(spec, progress)
-    return _from_pretrained(spec, source, AutoTokenizer), _from_pretrained(
-        spec, source, AutoModelForCausalLM
-    ).eval()
+    return _load_pair(spec, "AutoTokenizer", "AutoModelForCausalLM", progress)
 
 
 def load_encoder(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:
     """Loads a sentence-embedding encoder (a BERT-like model) and its tokenizer."""
-    from transformers import AutoModel, AutoTokenizer
-
-    source = resolve(spec, progress)
-    return _from_pretrained(spec, source, AutoTokenizer), _from_pretrained(
-        spec, source, AutoModel
-    ).eval()
+    return _load_pair(spec, "AutoTokenizer", "AutoModel", progress)
 
 
 def load_speech_recognizer(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:
     """Loads a Whisper-style speech-to-text model and its processor (features + tokenizer)."""
-    from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
-
-    source = resolve(spec, progress)
-    return _from_pretrained(spec, source, AutoProcessor), _from_pretrained(
-        spec, source, AutoModelForSpeechSeq2Seq
-    ).eval()
+    return _load_pair(spec, "AutoProcessor", "AutoModelForSpeechSeq2Seq", progress)
 
 
 def load_text_to_speech(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:
     """Loads a transformers text-to-waveform model (VITS, MMS-TTS) and its tokenizer."""
-    from transformers import AutoModelForTextToWaveform, AutoTokenizer
+    return _load_pair(spec, "AutoTokenizer", "AutoModelForTextToWaveform", progress)
+
+
+def _load_pair(
+    spec: str, preprocessor: str, model: str, progress: Progress | None
+) -> tuple[Any, Any]:
+    """(preprocessor, model in eval mode), both by transformers Auto class name."""
+    import transformers
 
     source = resolve(spec, progress)
-    return _from_pretrained(spec, source, AutoTokenizer), _from_pretrained(
-        spec, source, AutoModelForTextToWaveform
-    ).eval()
+    return (
+        _from_pretrained(spec, source, getattr(transformers, preprocessor)),
+        _from_pretrained(spec, source, getattr(transformers, model)).eval(),
+    )
 
 
 def load_image_model(spec: str, progress: Progress | None = None) -> tuple[Any, Any, Any]:
