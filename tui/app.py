@@ -261,7 +261,8 @@ class CortexApp(App[None]):
         await self._turn_over()
 
     async def _turn_over(self) -> None:
-        self.turn_running, self.answer, self.current_turn = False, None, ""
+        # current_turn stays: the bus pump may still bring this turn's last results.
+        self.turn_running, self.answer = False, None
         await self._next_turn()
 
     # -- bus traffic -------------------------------------------------------------------------
