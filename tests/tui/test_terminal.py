@@ -9,12 +9,15 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 QUESTION = "Compare tea and coffee on caffeine, taste and price."
 WIDTH, HEIGHT = 170, 50
+POLL_S = 0.5
+"""How often the screen, the log and the process list are read: another process changes them."""
 
 
 def tmux(*args: str) -> str:
@@ -25,14 +28,20 @@ def screen(session: str) -> str:
     return tmux("capture-pane", "-p", "-t", session)
 
 
-def wait_for_screen(session: str, pattern: str, seconds: float) -> str:
+def poll_until(condition: Callable[[], bool], seconds: float) -> bool:
+    """Whether `condition` became true within `seconds`, reading it every POLL_S."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        text = screen(session)
-        if re.search(pattern, text):
-            return text
-        time.sleep(0.5)
-    raise AssertionError(f"{pattern!r} never appeared; the screen was:\n{screen(session)}")
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(POLL_S)
+    return True
+
+
+def wait_for_screen(session: str, pattern: str, seconds: float) -> str:
+    if not poll_until(lambda: re.search(pattern, screen(session)) is not None, seconds):
+        raise AssertionError(f"{pattern!r} never appeared; the screen was:\n{screen(session)}")
+    return screen(session)
 
 
 def raylets() -> set[str]:
@@ -60,9 +69,7 @@ def test_chat_streams_two_regions_and_answers_in_a_real_terminal(
     tmux("new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), command)
     wait_for_screen(session, r"5 regions ready", 240)
     tmux("send-keys", "-t", session, QUESTION, "Enter")
-    deadline = time.monotonic() + 300
-    while not log.exists() and time.monotonic() < deadline:
-        time.sleep(0.5)
+    assert poll_until(log.exists, 300), "the turn never finished"
     text = wait_for_screen(session, r"synthesis\s+planning\s+.*done", 10)
     record = json.loads(log.read_text().splitlines()[-1])
     assert record["question"] == QUESTION
@@ -75,11 +82,7 @@ def test_chat_streams_two_regions_and_answers_in_a_real_terminal(
         )
     assert "devices busy" in text and "dashboard:" in text
     tmux("send-keys", "-t", session, "C-q")
-    deadline = time.monotonic() + 60
-    while session in tmux("list-sessions", "-F", "#S") and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert session not in tmux("list-sessions", "-F", "#S"), "cortex chat did not exit"
-    deadline = time.monotonic() + 30  # Ray's processes end just after the driver
-    while not raylets() <= before and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert raylets() <= before, "the chat's Ray cluster is still running"
+    exited = poll_until(lambda: session not in tmux("list-sessions", "-F", "#S"), 60)
+    assert exited, "cortex chat did not exit"
+    # Ray's processes end just after the driver.
+    assert poll_until(lambda: raylets() <= before, 30), "the chat's Ray cluster is still running"
