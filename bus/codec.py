@@ -62,11 +62,14 @@ def decode(payload: bytes, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> Message:
     """
     if len(payload) > max_bytes:
         raise BusDecodeError("too_large", f"{len(payload)} bytes, over the limit of {max_bytes}")
-    fields = _unpack(payload, "message")
-    if not isinstance(fields, dict):
+    try:
+        fields = msgpack.unpackb(payload)  # raw=False and strict_map_key=True are the defaults
+    except _UNPACK_ERRORS as error:
+        raise BusDecodeError("not_msgpack", f"message is not valid msgpack ({error})") from None
+    if type(fields) is not dict:
         raise BusDecodeError("not_a_message", f"payload is a {type(fields).__name__}, not a map")
     version = fields.get("schema_version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+    if type(version) is int and version > SCHEMA_VERSION:
         raise BusDecodeError(
             "newer_schema",
             f"schema_version {version} is newer than {SCHEMA_VERSION}; upgrade cortex-bus",
@@ -93,11 +96,7 @@ def unpack_record(data: bytes) -> Any:
     Raises:
         BusDecodeError: The bytes are not one msgpack value.
     """
-    return _unpack(data, "log record")
-
-
-def _unpack(data: bytes, what: str) -> Any:
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=True)
+        return msgpack.unpackb(data)
     except _UNPACK_ERRORS as error:
-        raise BusDecodeError("not_msgpack", f"{what} is not valid msgpack ({error})") from None
+        raise BusDecodeError("not_msgpack", f"log record is not valid msgpack ({error})") from None

@@ -114,9 +114,13 @@ class Subscription(ABC):
         start = time.monotonic()
         remaining = timeout
         while (frames := self._receive_frames(remaining)) is not None:
-            self._accept(frames)
-            if self._ready:
+            delivery = self._accept(frames)
+            if self._ready:  # events to report come before the delivery that caused them
+                if delivery is not None:
+                    self._ready.append(delivery)
                 return self._ready.popleft()
+            if delivery is not None:
+                return delivery
             if timeout is not None:
                 remaining = max(0.0, timeout - (time.monotonic() - start))
         return None
@@ -138,11 +142,12 @@ class Subscription(ABC):
     ) -> None:
         self.close()
 
-    def _accept(self, frames: list[bytes]) -> None:
+    def _accept(self, frames: list[bytes]) -> Delivery | None:
+        """The delivery a frame list makes, or None (skipped, or reported as malformed)."""
         received = time.time()
         if len(frames) != 2:
             self._report_malformed("?", f"expected 2 frames [topic, payload], got {len(frames)}")
-            return
+            return None
         topic_bytes, payload = frames
         topic = self._wanted.get(topic_bytes, "")
         if topic == "":
@@ -150,19 +155,19 @@ class Subscription(ABC):
                 self._report_malformed(
                     "?", f"topic frame {topic_bytes[:40]!r} is not a valid topic"
                 )
-                return
+                return None
             topic = self._remember(topic_bytes)
         if topic is None:
-            return
+            return None
         try:
             message = decode(payload, self._max_frame_bytes)
         except BusDecodeError as error:
             self._report_malformed(topic, str(error), reason=error.reason)
-            return
-        if isinstance(message, Token):
-            self._check_order(topic, message)
+            return None
+        if isinstance(message, Token) and (offset := self._tracker.observe(message)):
+            self._report_order(topic, message, offset)
         self.stats.received += 1
-        self._ready.append(Delivery(topic, message, received, payload))
+        return Delivery(topic, message, received, payload)
 
     def _remember(self, topic_bytes: bytes) -> str | None:
         """Caches whether a valid topic is delivered here: its name, or None to skip it."""
@@ -173,8 +178,7 @@ class Subscription(ABC):
         self._wanted[topic_bytes] = name if wanted else None
         return self._wanted[topic_bytes]
 
-    def _check_order(self, topic: str, token: Token) -> None:
-        offset = self._tracker.observe(token)
+    def _report_order(self, topic: str, token: Token, offset: int) -> None:
         if offset > 0:
             self.stats.gaps += 1
             self.stats.missing += offset
