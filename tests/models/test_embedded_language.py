@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from modules.models import load_causal_lm
+from tests.helpers import cortex_cli
 
 
 def test_embedded_model_answers_a_simple_question_greedily() -> None:
@@ -23,19 +22,12 @@ def test_embedded_model_answers_a_simple_question_greedily() -> None:
 
 def test_cortex_ask_plans_and_decodes_concurrently(tmp_path: Path) -> None:
     session = tmp_path / "session.jsonl"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cortex.cli",
-            "ask",
-            "--json",
-            "--session",
-            str(session),
-            "Compare tea and coffee on caffeine, taste and price.",
-        ],
-        capture_output=True,
-        text=True,
+    completed = cortex_cli(
+        "ask",
+        "--json",
+        "--session",
+        str(session),
+        "Compare tea and coffee on caffeine, taste and price.",
         timeout=600,
     )
     assert completed.returncode == 0, completed.stderr

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bus import InProcessBus, Subtask, SubtaskResult
-from bus.topics import region_inbox, region_out
 from modules.audio import read_audio, resample, write_wav
 from modules.errors import BadRequestError
-from modules.host import RegionHost
 from modules.region import RegionSettings
 from modules.speech import NO_SPEECH, SpeechRegion
+from tests.helpers import cortex_cli, hosted_results, region_output
 
 SENTENCES = (
     "Please turn on the kitchen lights and tell me the weather forecast for tomorrow.",
@@ -42,13 +38,8 @@ def word_errors(reference: list[str], heard: list[str]) -> int:
 
 
 def run(region: SpeechRegion, **fields) -> tuple[str, dict]:
-    output = region.handle(Subtask(turn_id="t", subtask_id="1", region="speech", **fields))
-    pieces = []
-    while True:
-        try:
-            pieces.append(next(output).text)
-        except StopIteration as finished:
-            return "".join(pieces), finished.value
+    pieces, data = region_output(region, **fields)
+    return "".join(pieces), data
 
 
 @pytest.fixture(scope="module")
@@ -129,39 +120,9 @@ def test_bad_audio_gets_clear_errors(bad_audio) -> None:
 
 
 def test_bad_audio_leaves_the_region_serving(bad_audio, tmp_path: Path) -> None:
-    with InProcessBus() as bus:
-        host = RegionHost("modules.speech:SpeechRegion", SETTINGS, bus=bus)
-        host.setup()
-        out = bus.subscribe(region_out("speech"))
-        cases = [*(p for p, _ in bad_audio.values())]
-        for index, path in enumerate(cases):
-            bus.publish(
-                region_inbox("speech"),
-                Subtask(
-                    turn_id=f"t{index}",
-                    subtask_id="1",
-                    region="speech",
-                    instruction="",
-                    audio_path=str(path),
-                ),
-            )
-        bus.publish(
-            region_inbox("speech"),
-            Subtask(
-                turn_id="ok",
-                subtask_id="1",
-                region="speech",
-                instruction="Still here.",
-                output_path=str(tmp_path / "ok.wav"),
-            ),
-        )
-        results = []
-        while len(results) < len(cases) + 1:
-            delivery = out.recv(timeout=60)
-            assert delivery is not None
-            if isinstance(delivery.message, SubtaskResult):
-                results.append(delivery.message)
-        host.stop()
+    subtasks = [{"instruction": "", "audio_path": str(path)} for path, _ in bad_audio.values()]
+    subtasks.append({"instruction": "Still here.", "output_path": str(tmp_path / "ok.wav")})
+    results = hosted_results("modules.speech:SpeechRegion", SETTINGS, subtasks)
     for result, (_, message) in zip(results, bad_audio.values(), strict=False):
         assert not result.ok and message in result.error
     assert results[-1].ok and results[-1].data["wav"].endswith("ok.wav")
@@ -169,20 +130,10 @@ def test_bad_audio_leaves_the_region_serving(bad_audio, tmp_path: Path) -> None:
 
 def test_cortex_say_then_hear(tmp_path: Path) -> None:
     wav = tmp_path / "said.wav"
-    said = subprocess.run(
-        [sys.executable, "-m", "cortex.cli", "say", SENTENCES[0], "--out", str(wav)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    said = cortex_cli("say", SENTENCES[0], "--out", str(wav), timeout=300)
     assert said.returncode == 0, said.stderr
     assert wav.stat().st_size > 10_000
-    heard = subprocess.run(
-        [sys.executable, "-m", "cortex.cli", "hear", "--json", str(wav)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    heard = cortex_cli("hear", "--json", str(wav), timeout=300)
     assert heard.returncode == 0, heard.stderr
     text = json.loads(heard.stdout)["text"]
     assert word_errors(words(SENTENCES[0]), words(text)) <= 2
@@ -193,22 +144,15 @@ def test_cortex_ask_hears_the_question_and_speaks_the_answer(tmp_path: Path) -> 
     region = SpeechRegion(SETTINGS)
     region.setup()
     run(region, instruction="What is the capital of France?", output_path=str(question))
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cortex.cli",
-            "ask",
-            "--json",
-            "--session",
-            str(tmp_path / "s.jsonl"),
-            "--audio",
-            str(question),
-            "--speak",
-            str(answer_wav),
-        ],
-        capture_output=True,
-        text=True,
+    completed = cortex_cli(
+        "ask",
+        "--json",
+        "--session",
+        str(tmp_path / "s.jsonl"),
+        "--audio",
+        str(question),
+        "--speak",
+        str(answer_wav),
         timeout=600,
     )
     assert completed.returncode == 0, completed.stderr

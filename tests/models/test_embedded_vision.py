@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import struct
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
 import pytest
 
-from bus import InProcessBus, Subtask, SubtaskResult
-from bus.topics import region_inbox, region_out
 from modules.errors import BadRequestError
-from modules.host import RegionHost
 from modules.region import RegionSettings
 from modules.vision import VisionRegion, load_image
+from tests.helpers import cortex_cli, hosted_results
 
 DATA = Path(__file__).parent.parent / "data"
 CAT_CLASSES = ("cat", "egyptian mau", "lynx")
@@ -91,42 +87,17 @@ def test_bad_files_get_clear_errors(bad_files) -> None:
 
 
 def test_bad_files_leave_the_region_serving(bad_files) -> None:
-    with InProcessBus() as bus:
-        settings = RegionSettings(name="vision", kind="vision", model="embedded:efficientnet-lite0")
-        host = RegionHost("modules.vision:VisionRegion", settings, bus=bus)
-        host.setup()
-        out = bus.subscribe(region_out("vision"))
-        cases = [*bad_files.values(), (DATA / "coffee.jpg", "")]
-        for index, (path, _) in enumerate(cases):
-            bus.publish(
-                region_inbox("vision"),
-                Subtask(
-                    turn_id=f"t{index}",
-                    subtask_id="1",
-                    region="vision",
-                    instruction="",
-                    image_path=str(path),
-                ),
-            )
-        results = []
-        while len(results) < len(cases):
-            delivery = out.recv(timeout=30)
-            assert delivery is not None
-            if isinstance(delivery.message, SubtaskResult):
-                results.append(delivery.message)
-        host.stop()
+    settings = RegionSettings(name="vision", kind="vision", model="embedded:efficientnet-lite0")
+    cases = [*bad_files.values(), (DATA / "coffee.jpg", "")]
+    subtasks = [{"instruction": "", "image_path": str(path)} for path, _ in cases]
+    results = hosted_results("modules.vision:VisionRegion", settings, subtasks)
     for result, (_, message) in zip(results[:-1], cases[:-1], strict=True):
         assert not result.ok and message in result.error
     assert results[-1].ok and results[-1].data["labels"][0]["label"] == "espresso"
 
 
 def test_cortex_see_prints_labels_and_a_description() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "cortex.cli", "see", "--json", str(DATA / "coffee.jpg")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    completed = cortex_cli("see", "--json", str(DATA / "coffee.jpg"), timeout=300)
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)
     assert result["labels"][0] == {"label": "espresso", "score": pytest.approx(0.88, abs=0.05)}
@@ -134,21 +105,14 @@ def test_cortex_see_prints_labels_and_a_description() -> None:
 
 
 def test_cortex_ask_with_an_image_looks_while_it_plans(tmp_path: Path) -> None:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cortex.cli",
-            "ask",
-            "--json",
-            "--session",
-            str(tmp_path / "s.jsonl"),
-            "--image",
-            str(DATA / "cat.jpg"),
-            "What is in this picture, and what do these animals eat?",
-        ],
-        capture_output=True,
-        text=True,
+    completed = cortex_cli(
+        "ask",
+        "--json",
+        "--session",
+        str(tmp_path / "s.jsonl"),
+        "--image",
+        str(DATA / "cat.jpg"),
+        "What is in this picture, and what do these animals eat?",
         timeout=600,
     )
     assert completed.returncode == 0, completed.stderr

@@ -16,9 +16,9 @@ from transformers import (
     ViTImageProcessor,
 )
 
-from bus import Subtask
 from modules.region import RegionSettings
 from modules.vision import VisionRegion
+from tests.helpers import region_output
 
 DATA = Path(__file__).parent.parent / "data"
 VIT = {
@@ -34,21 +34,7 @@ VIT = {
 def run(model_dir: Path) -> tuple[list[str], dict]:
     region = VisionRegion(RegionSettings(name="vision", kind="vision", model=str(model_dir)))
     region.setup()
-    output = region.handle(
-        Subtask(
-            turn_id="t",
-            subtask_id="1",
-            region="vision",
-            instruction="",
-            image_path=str(DATA / "cat.jpg"),
-        )
-    )
-    pieces = []
-    while True:
-        try:
-            pieces.append(next(output).text)
-        except StopIteration as finished:
-            return pieces, finished.value
+    return region_output(region, instruction="", image_path=str(DATA / "cat.jpg"))
 
 
 @pytest.fixture(scope="module")

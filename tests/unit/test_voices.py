@@ -10,12 +10,12 @@ import pytest
 import torch
 from transformers import VitsConfig, VitsModel, VitsTokenizer
 
-from bus import Subtask
 from cortex.config import parse_config
 from cortex.errors import ConfigError
 from modules.region import RegionSettings
 from modules.speech import SpeechRegion
 from modules.tts import TransformersVoice
+from tests.helpers import region_output
 
 
 @pytest.fixture(scope="module")
@@ -63,22 +63,9 @@ def test_a_transformers_voice_speaks_sentence_by_sentence(tiny_vits: Path, tmp_p
     region = SpeechRegion(settings)
     region.setup()
     target = tmp_path / "out.wav"
-    output = region.handle(
-        Subtask(
-            turn_id="t",
-            subtask_id="1",
-            region="speech",
-            instruction="Hello there. How are you?",
-            output_path=str(target),
-        )
+    pieces, data = region_output(
+        region, instruction="Hello there. How are you?", output_path=str(target)
     )
-    pieces = []
-    while True:
-        try:
-            pieces.append(next(output).text)
-        except StopIteration as finished:
-            data = finished.value
-            break
     assert pieces == ["Hello there. ", "How are you?"]
     with wave.open(str(target)) as audio:
         assert audio.getframerate() == 16000 and audio.getnframes() > 0
