@@ -16,6 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -220,15 +221,24 @@ class Turn:
             spoken=self.spoken,
         )
 
+    def _subtask(self, subtask_id: str, region: str, instruction: str, **fields: Any) -> Subtask:
+        """A subtask of this turn."""
+        return Subtask(
+            turn_id=self.turn_id,
+            subtask_id=subtask_id,
+            region=region,
+            instruction=instruction,
+            **fields,
+        )
+
     def _ask_planner(self) -> None:
         self._send(
             self.planner,
-            Subtask(
-                turn_id=self.turn_id,
-                subtask_id=PLAN_ID,
-                region="planning",
+            self._subtask(
+                PLAN_ID,
+                "planning",
+                self.question,
                 mode="plan",
-                instruction=self.question,
                 inputs=self.context,
                 image_path=self.image_path,
             ),
@@ -247,15 +257,7 @@ class Turn:
     def _start_media(
         self, step_id: str, region: str, instruction: str, **media: str | None
     ) -> None:
-        self.scheduler.add(
-            Subtask(
-                turn_id=self.turn_id,
-                subtask_id=step_id,
-                region=region,
-                instruction=instruction,
-                **media,
-            )
-        )
+        self.scheduler.add(self._subtask(step_id, region, instruction, **media))
         self._dispatch()
 
     def _heard(self, result: SubtaskResult) -> None:
@@ -268,18 +270,20 @@ class Turn:
         self.question = " ".join(part for part in (self.question, transcript) if part)
         self._ask_planner()
 
-    def _follow_answer(self) -> None:
-        """Has the speech region speak the answer's stream as it is decoded."""
+    def _speaker(self) -> str:
         speakers = self.scheduler.replicas.get("speech")
         if not speakers:
             raise TurnError("speaking the answer needs a speech region; none runs")
+        return speakers[0]
+
+    def _follow_answer(self) -> None:
+        """Has the speech region speak the answer's stream as it is decoded."""
         self._send(
-            speakers[0],
-            Subtask(
-                turn_id=self.turn_id,
-                subtask_id=SPEAK_ID,
-                region="speech",
-                instruction="",
+            self._speaker(),
+            self._subtask(
+                SPEAK_ID,
+                "speech",
+                "",
                 speak_stream=turn_out(self.turn_id).name,
                 output_path=self.speak_to,
             ),
@@ -361,28 +365,20 @@ class Turn:
             return
         self._send(
             self.planner,
-            Subtask(
-                turn_id=self.turn_id,
-                subtask_id=SYNTHESIS_ID,
-                region="planning",
+            self._subtask(
+                SYNTHESIS_ID,
+                "planning",
+                self.question,
                 mode="synthesise",
-                instruction=self.question,
                 inputs=self.context | {r.subtask_id: _result_text(r) for r in results},
                 publish_to=(turn_out(self.turn_id).name,),
             ),
         )
 
     def _speak_whole_answer(self) -> None:
-        speaker = self.scheduler.replicas["speech"][0]
         self._send(
-            speaker,
-            Subtask(
-                turn_id=self.turn_id,
-                subtask_id=SPEAK_ID,
-                region="speech",
-                instruction=self._answer or "",
-                output_path=self.speak_to,
-            ),
+            self._speaker(),
+            self._subtask(SPEAK_ID, "speech", self._answer or "", output_path=self.speak_to),
         )
 
     def _dispatch(self) -> None:
