@@ -65,7 +65,7 @@ def paced_sleep(start: float, seq: int, rate: float | None) -> None:
 
 
 class StreamLog:
-    """Collects latencies and ordering of one stream as tokens arrive."""
+    """Collects latencies and ordering of one stream on the bench's topic as tokens arrive."""
 
     def __init__(self) -> None:
         self.tracker = StreamTracker()
@@ -74,7 +74,7 @@ class StreamLog:
         self.last_received = 0.0
 
     def add(self, token: Token, received: float) -> None:
-        if self.tracker.observe(token) < 0:
+        if self.tracker.observe(TOPIC, token) < 0:
             self.reordered += 1
         self.latencies_ms.append((received - token.ts) * 1000)
         self.last_received = received

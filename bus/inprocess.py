@@ -21,7 +21,7 @@ class InProcessSubscription(Subscription):
     """A subscription fed by an `InProcessBus`."""
 
     def __init__(self, bus: InProcessBus, patterns: Sequence[Pattern]) -> None:
-        super().__init__(patterns, bus.max_frame_bytes)
+        super().__init__(patterns, bus)
         self._bus = bus
         self._inbox: deque[list[bytes]] = deque()
         self._prefixes = tuple(p.wire_prefix for p in patterns)

@@ -23,6 +23,7 @@ from bus.codec import DEFAULT_MAX_FRAME_BYTES, decode, encode
 from bus.errors import BusClosedError, BusDecodeError, TopicError
 from bus.protocol import BusMessage, Event, Message, Token
 from bus.topics import Pattern, Topic, as_pattern, as_topic, is_reserved
+from bus.traffic import BusTraffic
 
 log = logging.getLogger("cortex.bus")
 
@@ -58,21 +59,26 @@ class SubscriptionStats:
 
 
 class StreamTracker:
-    """Follows each token stream's `seq` and tells when one arrives out of line."""
+    """Follows each token stream's `seq` on each topic and tells when one arrives out of line.
+
+    A stream may travel on several topics at once (a turn's answer is on its region's output
+    and on the turn's); each copy is followed on its own.
+    """
 
     def __init__(self, max_streams: int = MAX_TRACKED_STREAMS) -> None:
-        self._next_seq: dict[str, int] = {}
+        self._next_seq: dict[tuple[str, str], int] = {}
         self._max_streams = max_streams
 
-    def observe(self, token: Token) -> int:
-        """Records a token and returns how far its seq is from the expected one.
+    def observe(self, topic: str, token: Token) -> int:
+        """Records a token received on `topic`; returns how far its seq is from the expected.
 
         0 means in order, a positive number is how many tokens went missing before this
         one, a negative number means it arrived late (a duplicate or reordered token).
         """
-        expected = self._next_seq.pop(token.stream_id, 0)
+        key = (topic, token.stream_id)
+        expected = self._next_seq.pop(key, 0)
         if not token.final:
-            self._next_seq[token.stream_id] = max(expected, token.seq + 1)
+            self._next_seq[key] = max(expected, token.seq + 1)
             if len(self._next_seq) > self._max_streams:
                 del self._next_seq[next(iter(self._next_seq))]
         return token.seq - expected
@@ -81,10 +87,11 @@ class StreamTracker:
 class Subscription(ABC):
     """A live subscription to one or more topic patterns. Use it from one thread at a time."""
 
-    def __init__(self, patterns: Sequence[Pattern], max_frame_bytes: int) -> None:
+    def __init__(self, patterns: Sequence[Pattern], bus: TokenBus) -> None:
         self.patterns = tuple(patterns)
         self.stats = SubscriptionStats()
-        self._max_frame_bytes = max_frame_bytes
+        self._max_frame_bytes = bus.max_frame_bytes
+        self._traffic = bus.traffic
         self._tracker = StreamTracker()
         self._ready: deque[Delivery] = deque()
         self._wanted: dict[bytes, str | None] = {}
@@ -164,9 +171,10 @@ class Subscription(ABC):
         except BusDecodeError as error:
             self._report_malformed(topic, str(error), reason=error.reason)
             return None
-        if isinstance(message, Token) and (offset := self._tracker.observe(message)):
+        if isinstance(message, Token) and (offset := self._tracker.observe(topic, message)):
             self._report_order(topic, message, offset)
         self.stats.received += 1
+        self._traffic.count_delivered(topic, received - message.ts)
         return Delivery(topic, message, received, payload)
 
     def _remember(self, topic_bytes: bytes) -> str | None:
@@ -211,6 +219,7 @@ class Subscription(ABC):
         self._report(topic, "malformed", detail, reason=reason, count=count)
 
     def _report(self, topic: str, code: str, detail: str, **data: str | int) -> None:
+        self._traffic.count_problem(code)
         event = Event(level="warning", code=code, source=self._source, detail=detail, data=data)
         self._ready.append(Delivery(topic, event, event.ts, encode(event)))
 
@@ -220,7 +229,7 @@ class TokenBus(ABC):
 
     def __init__(self, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
         self.max_frame_bytes = max_frame_bytes
-        self.published = 0
+        self.traffic = BusTraffic()
         self._subscriptions: list[Subscription] = []
         self._closed = False
 
@@ -248,7 +257,7 @@ class TokenBus(ABC):
         if is_reserved(checked.name):
             raise TopicError(f"topic {checked.name!r} is reserved for the bus itself")
         self.publish_frames([checked.wire, encode(message, self.max_frame_bytes)])
-        self.published += 1
+        self.traffic.count_published(checked.name)
 
     def subscribe(self, *patterns: Pattern | Topic | str) -> Subscription:
         """Subscribes to topic patterns; returns once the subscription is live.

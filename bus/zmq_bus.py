@@ -43,7 +43,7 @@ class ZmqSubscription(Subscription):
     """A subscription with its own SUB socket."""
 
     def __init__(self, bus: ZmqTokenBus, patterns: Sequence[Pattern]) -> None:
-        super().__init__(patterns, bus.max_frame_bytes)
+        super().__init__(patterns, bus)
         self._socket = bus.open_sub_socket()
         for pattern in patterns:
             self._socket.setsockopt(zmq.SUBSCRIBE, pattern.wire_prefix)

@@ -1,4 +1,4 @@
-"""The `cortex` command line: `ask`, `chat`, and the start-up options they share."""
+"""The `cortex` command line: `ask`, `chat`, `status`, and the options they share."""
 
 from __future__ import annotations
 
@@ -84,6 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue a past session: pick one from a list, or give its log file",
     )
     _add_runtime_options(chat)
+
+    status = commands.add_parser(
+        "status",
+        help="show a running Cortex: devices, regions, bus",
+        description="Attach to the running Ray cluster and show every region's device, state, "
+        "tokens per second and busy fraction, the bus's rate and latency, and the dashboard.",
+    )
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.add_argument("--config", metavar="PATH", help="the cortex.toml Cortex was started with")
+    status.add_argument(
+        "--namespace", help="the Ray namespace of the regions (default: the configuration's)"
+    )
+    status.add_argument(
+        "--address", metavar="HOST:PORT", help="the Ray cluster (default: the one on this machine)"
+    )
     return parser
 
 
@@ -102,6 +117,11 @@ def _add_runtime_options(command: argparse.ArgumentParser) -> None:
         help="override the configuration's device policy",
     )
     command.add_argument("--session", metavar="PATH", help="append turns to this session log")
+    command.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="start Ray's dashboard with the local cluster (on runtime.dashboard_host)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             return _ask(args)
         if args.command in ("see", "hear", "say"):
             return _one_region(args)
+        if args.command == "status":
+            return _status_command(args)
         return _chat(args)
     except (CortexError, RegionError) as error:
         print(f"cortex: {error}", file=sys.stderr)
@@ -122,11 +144,24 @@ def main(argv: list[str] | None = None) -> int:
 
 def _config(args: argparse.Namespace) -> CortexConfig:
     config = load_config(args.config)
-    if args.device:
-        config = config.model_copy(
-            update={"runtime": config.runtime.model_copy(update={"device": args.device})}
-        )
+    overrides: dict[str, Any] = {"device": args.device} if args.device else {}
+    if args.dashboard:
+        overrides["dashboard"] = True
+    if overrides:
+        config = config.model_copy(update={"runtime": config.runtime.model_copy(update=overrides)})
     return config
+
+
+def _status_command(args: argparse.Namespace) -> int:
+    from cortex.status import attach, collect_status, format_status  # imports Ray
+
+    namespace = args.namespace or load_config(args.config).runtime.namespace
+    dashboard = attach(args.address, namespace)
+    status = collect_status(namespace, dashboard)
+    if not status["regions"]:
+        _status(f"no Cortex regions run in Ray namespace {namespace!r}")
+    print(json.dumps(status, indent=2) if args.json else format_status(status))
+    return 0
 
 
 def _chat(args: argparse.Namespace) -> int:

@@ -93,6 +93,7 @@ class RuntimeConfig(_Strict):
     turn_timeout_s: float = Field(600.0, gt=0)
     max_plan_steps: int = Field(4, ge=1, le=16)
     dashboard: bool = False
+    dashboard_host: str = Field("127.0.0.1", min_length=1)
 
 
 class BusConfig(_Strict):

@@ -72,11 +72,12 @@ def plan_instances(
     instances = []
     for region_name, region in config.regions.items():
         options = _options(config, region, delegates)
-        for name in instance_names(region_name, region.replicas):
+        for replica, name in enumerate(instance_names(region_name, region.replicas)):
             settings = RegionSettings(
                 name=name,
                 kind=region.kind,
                 model=region.model,
+                replica=replica,
                 sampling=_sampling(region),
                 placement=Placement(gpu=gpu, threads=threads),
                 options=options,

@@ -21,11 +21,12 @@ import ray
 
 from bus.proxy import LOOPBACK, start_proxy, stop_proxy
 from bus.zmq_bus import BusEndpoints, ZmqTokenBus
+from cortex.actors import RegionActor
 from cortex.brain import Brain, Progress, StartupEvent
 from cortex.config import CortexConfig
 from cortex.errors import CortexError
+from cortex.metrics import BusMetrics, MetricsReporter
 from cortex.placement import plan_instances
-from modules.host import RegionHost
 from modules.models import resolve
 
 REGION_LOAD_TIMEOUT_S = 600
@@ -56,6 +57,7 @@ class Cortex(Brain):
         self._actors: dict[str, Any] = {}
         self._owns_ray = False
         self._started = False
+        self._reporter: MetricsReporter | None = None
 
     def start(self) -> Cortex:
         if self._started:
@@ -68,6 +70,7 @@ class Cortex(Brain):
             bus = self.config.bus
             endpoints = start_proxy(namespace, host, bus.hwm, bus.max_frame_bytes)
             self.bus = ZmqTokenBus(endpoints, hwm=bus.hwm, max_frame_bytes=bus.max_frame_bytes)
+            self._reporter = MetricsReporter(BusMetrics(self.bus.traffic, "driver")).start()
             self._prepare_models()
             gpus = ray.cluster_resources().get("GPU", 0)
             self.instances = plan_instances(self.config, gpus, only=self.only)
@@ -84,6 +87,9 @@ class Cortex(Brain):
                 ray.get(actor.stop.remote(), timeout=30)
             ray.kill(actor)
         self._actors.clear()
+        if self._reporter is not None:
+            self._reporter.stop()
+            self._reporter = None
         if self.bus is not None:
             self.bus.close()
             self.bus = None
@@ -106,7 +112,10 @@ class Cortex(Brain):
             "log_to_driver": False,
         }
         if self.address is None:
-            options |= {"include_dashboard": runtime.dashboard, "dashboard_host": LOOPBACK}
+            options |= {
+                "include_dashboard": runtime.dashboard,
+                "dashboard_host": runtime.dashboard_host,
+            }
         else:
             options["address"] = self.address
         self.progress(
@@ -131,7 +140,7 @@ class Cortex(Brain):
         pending = {}
         for instance in self.instances:
             actor = (
-                ray.remote(RegionHost)
+                ray.remote(RegionActor)
                 .options(
                     name=instance.name,
                     namespace=self.config.runtime.namespace,
@@ -142,7 +151,7 @@ class Cortex(Brain):
                 .remote(instance.class_path, instance.settings, endpoints)
             )
             self._actors[instance.name] = actor
-            pending[actor.setup.remote()] = instance.name
+            pending[actor.info.remote()] = instance.name  # answered once the model has loaded
             self.progress(StartupEvent(f"loading {instance.name}", instance.name, "loading"))
         total = len(pending)
         while pending:

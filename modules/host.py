@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import queue
 import threading
 import time
 import traceback
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bus.protocol import Event, Subtask, SubtaskResult, Token
-from bus.tokenbus import Delivery, TokenBus
+from bus.tokenbus import Delivery, Subscription, TokenBus
 from bus.topics import region_inbox, region_out
 from bus.zmq_bus import BusEndpoints, ZmqTokenBus
+from modules.activity import Activity
 from modules.errors import RegionError
 from modules.region import Region, RegionSettings
-
-log = logging.getLogger("cortex.region")
 
 _POLL_S = 0.2
 
@@ -36,7 +37,9 @@ class RegionStatus:
 
     name: str
     kind: str
+    replica: int
     device: str
+    pid: int = field(default_factory=os.getpid)
     state: str = "created"
     """created, loading, idle, decoding, failed or stopped."""
     subtask: str = ""
@@ -44,6 +47,13 @@ class RegionStatus:
     """Tokens decoded since start."""
     tokens_per_s: float = 0.0
     """Decode rate of the current or last subtask."""
+    busy_fraction: float = 0.0
+    """Share of the last minute the model was computing."""
+    subtasks_started: int = 0
+    subtasks_done: int = 0
+    subtasks_failed: int = 0
+    queue_depth: int = 0
+    """Subtasks received and waiting for the current one to finish."""
     load_s: float = 0.0
     error: str = ""
 
@@ -84,13 +94,18 @@ class RegionHost:
         bus: TokenBus | None = None,
     ) -> None:
         self.region = import_region(region_class)(settings)
-        self.status = RegionStatus(settings.name, settings.kind, settings.placement.label())
+        self.status = RegionStatus(
+            settings.name, settings.kind, settings.replica, settings.placement.label()
+        )
+        self.activity = Activity()
         self._endpoints = endpoints
         self._bus = bus
         self._owns_bus = bus is None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._work: queue.Queue[Delivery] = queue.Queue()
         self._out = region_out(settings.name)
+        self.log = logging.getLogger(f"cortex.region.{settings.name}")
 
     def setup(self) -> dict[str, Any]:
         """Connects to the bus, loads the model, and starts serving the inbox."""
@@ -108,24 +123,33 @@ class RegionHost:
         self.status.load_s = round(time.perf_counter() - started, 2)
         inbox = self._bus.subscribe(region_inbox(self.region.name), *self.region.watches)
         self.status.state = "idle"
-        self._thread = threading.Thread(
-            target=self._serve, args=(inbox,), name=f"region-{self.region.name}", daemon=True
-        )
-        self._thread.start()
-        log.info(
-            "[%s] ready on %s in %.1f s", self.region.name, self.status.device, self.status.load_s
-        )
+        self._threads = [
+            threading.Thread(target=self._receive, args=(inbox,), name="inbox", daemon=True),
+            threading.Thread(target=self._serve, name="work", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        self.log.info("ready on %s in %.1f s", self.status.device, self.status.load_s)
         return self.info()
+
+    @property
+    def bus(self) -> TokenBus | None:
+        """The bus connection, once `setup()` made it."""
+        return self._bus
 
     def info(self) -> dict[str, Any]:
         """The current status as a plain dict."""
+        self.status.busy_fraction = round(self.activity.fraction(), 4)
+        with self._work.mutex:
+            waiting = [d for d in self._work.queue if isinstance(d.message, Subtask)]
+        self.status.queue_depth = len(waiting)
         return asdict(self.status)
 
     def stop(self) -> None:
         """Stops serving after the current subtask, and closes the bus connection."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        for thread in self._threads:
+            thread.join(timeout=30)
         if self._bus is not None and self._owns_bus:
             self._bus.close()
         self.region.close()
@@ -133,7 +157,7 @@ class RegionHost:
 
     def __repr__(self) -> str:
         s = self.status
-        return f"Region(name={s.name}, kind={s.kind}, device={s.device}, state={s.state})"
+        return f"Region({s.name}: {s.kind} replica {s.replica} on {s.device}, {s.state})"
 
     def run(self, subtask: Subtask) -> SubtaskResult:
         """Runs one subtask, publishing its tokens and result; never raises for the subtask."""
@@ -141,6 +165,7 @@ class RegionHost:
         stream_id = f"{subtask.turn_id}/{subtask.subtask_id}"
         topics = [self._out.name, *subtask.publish_to]
         self.status.state, self.status.subtask = "decoding", subtask.instruction[:80]
+        self.status.subtasks_started += 1
         started, clock = time.time(), time.perf_counter()
         pieces: list[str] = []
         error = ""
@@ -148,11 +173,14 @@ class RegionHost:
         try:
             output = self.region.handle(subtask)
             while True:
+                step_start = time.perf_counter()
                 try:
                     piece = next(output)
                 except StopIteration as finished:
                     data = finished.value or {}
                     break
+                finally:
+                    self.activity.record(step_start, time.perf_counter())
                 token = Token(
                     stream_id=stream_id, seq=len(pieces), token_id=piece.token_id, text=piece.text
                 )
@@ -184,6 +212,10 @@ class RegionHost:
         )
         self._bus.publish(self._out, result)
         self.status.state, self.status.subtask = "idle", ""
+        if error:
+            self.status.subtasks_failed += 1
+        else:
+            self.status.subtasks_done += 1
         return result
 
     def _publish(self, topics: Iterable[str], message: Token) -> None:
@@ -195,12 +227,7 @@ class RegionHost:
         assert self._bus is not None
         expected = isinstance(failure, (RegionError, ValueError))
         if not expected:
-            log.error(
-                "[%s] subtask %s failed:\n%s",
-                self.region.name,
-                subtask.subtask_id,
-                traceback.format_exc(),
-            )
+            self.log.error("subtask %s failed:\n%s", subtask.subtask_id, traceback.format_exc())
         self._bus.publish(
             self._out,
             Event(
@@ -212,20 +239,26 @@ class RegionHost:
             ),
         )
 
-    def _serve(self, inbox: Any) -> None:
-        inbox_topic = region_inbox(self.region.name).name
+    def _receive(self, inbox: Subscription) -> None:
+        """Moves deliveries from the bus to the work queue, so waiting subtasks are counted."""
         while not self._stop.is_set():
             delivery = inbox.recv(timeout=_POLL_S)
-            if delivery is None:
+            if delivery is not None:
+                self._work.put(delivery)
+
+    def _serve(self) -> None:
+        inbox_topic = region_inbox(self.region.name).name
+        while not self._stop.is_set():
+            try:
+                delivery = self._work.get(timeout=_POLL_S)
+            except queue.Empty:
                 continue
             if delivery.topic == inbox_topic and isinstance(delivery.message, Subtask):
                 self.run(delivery.message)
             elif delivery.topic not in (inbox_topic, self._out.name):
                 self._observe(delivery)
             elif isinstance(delivery.message, Event):
-                log.warning(
-                    "[%s] %s: %s", self.region.name, delivery.message.code, delivery.message.detail
-                )
+                self.log.warning("%s: %s", delivery.message.code, delivery.message.detail)
 
     def _observe(self, delivery: Delivery) -> None:
         assert self._bus is not None
@@ -235,4 +268,4 @@ class RegionHost:
                     remark = Event(code="remark", source=self.region.name, detail=remark)
                 self._bus.publish(self._out, remark)
         except Exception:  # noqa: BLE001 - a watcher's bug must not stop the inbox
-            log.exception("[%s] observe() failed on %s", self.region.name, delivery.topic)
+            self.log.exception("observe() failed on %s", delivery.topic)

@@ -47,6 +47,8 @@ class RegionSettings:
     """Instance name, also its topic segment: ``language-0``, ``planning``."""
     kind: str
     model: str
+    replica: int = 0
+    """Which of the region's replicas this instance is, from 0."""
     sampling: SamplingSettings = SamplingSettings()
     placement: Placement = Placement()
     options: dict[str, Any] = field(default_factory=dict)

@@ -18,14 +18,20 @@ TEST_NAMESPACE = "cortex-tests"
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[None]:
-    """A local Ray cluster with two CPUs and four logical GPUs, shared by every Ray test."""
+    """A local Ray cluster with two CPUs and four logical GPUs, shared by every Ray test.
+
+    It runs the dashboard on loopback (with Ray's token authentication), and reports metrics
+    every second instead of every ten so monitoring tests need not wait.
+    """
     ray.init(
         num_cpus=2,
         num_gpus=4,
-        include_dashboard=False,
+        include_dashboard=True,
+        dashboard_host="127.0.0.1",
         namespace=TEST_NAMESPACE,
         logging_level="ERROR",
         log_to_driver=False,
+        _system_config={"metrics_report_interval_ms": 1000},
     )
     yield
     ray.shutdown()
@@ -42,6 +48,16 @@ def proxy_endpoints(ray_cluster: None) -> Iterator[BusEndpoints]:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight 2-layer Llama with SmolLM2's tokenizer and chat template (plumbing only)."""
+    return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama"), max_positions=256)
+
+
+@pytest.fixture(scope="session")
+def tiny_long_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny Llama with a 4,096-token context, for answers long enough to watch decode."""
+    return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama-long"), max_positions=4096)
+
+
+def save_tiny_llama(folder: Path, max_positions: int) -> Path:
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
@@ -56,12 +72,11 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         num_attention_heads=4,
         num_key_value_heads=2,
         vocab_size=49152,
-        max_position_embeddings=256,
+        max_position_embeddings=max_positions,
         tie_word_embeddings=True,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
-    folder = tmp_path_factory.mktemp("tiny-llama")
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cortex.cli import main
+from cortex.cli import _config, build_parser, main
 
 
 def test_help_lists_the_commands(capsys) -> None:
@@ -14,7 +14,14 @@ def test_help_lists_the_commands(capsys) -> None:
         main(["--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    assert "ask" in out and "chat" in out
+    assert "ask" in out and "chat" in out and "status" in out
+
+
+def test_dashboard_flag_turns_the_dashboard_on_at_loopback() -> None:
+    args = build_parser().parse_args(["chat", "--dashboard", "--device", "cpu"])
+    runtime = _config(args).runtime
+    assert runtime.dashboard and runtime.dashboard_host == "127.0.0.1" and runtime.device == "cpu"
+    assert not _config(build_parser().parse_args(["chat"])).runtime.dashboard
 
 
 def test_empty_question_is_refused(capsys) -> None:

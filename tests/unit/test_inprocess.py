@@ -107,9 +107,20 @@ def test_closed_subscription_and_bus_refuse_use() -> None:
 
 def test_tracker_forgets_finished_streams() -> None:
     tracker = StreamTracker(max_streams=2)
-    assert tracker.observe(token(0, "a")) == 0
-    assert tracker.observe(token(1, "a", final=True)) == 0
-    assert tracker.observe(token(0, "a")) == 0  # a new stream may reuse a finished id
+    assert tracker.observe("t", token(0, "a")) == 0
+    assert tracker.observe("t", token(1, "a", final=True)) == 0
+    assert tracker.observe("t", token(0, "a")) == 0  # a new stream may reuse a finished id
     for name in "bcd":
-        tracker.observe(token(0, name))
-    assert tracker.observe(token(5, "a")) == 5  # evicted: counted from the start again
+        tracker.observe("t", token(0, name))
+    assert tracker.observe("t", token(5, "a")) == 5  # evicted: counted from the start again
+
+
+def test_a_stream_on_two_topics_is_followed_on_each() -> None:
+    with InProcessBus() as bus:
+        both = bus.subscribe("region.*", "turn.*")
+        for seq in range(3):
+            for topic in ("region.planning.out", "turn.t1.out"):
+                bus.publish(topic, token(seq, "t1/synthesis", final=seq == 2))
+        kinds = [both.recv(timeout=0).message.kind for _ in range(6)]
+        assert kinds == ["token"] * 6 and both.recv(timeout=0) is None
+        assert both.stats.gaps == both.stats.reordered == 0

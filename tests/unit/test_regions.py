@@ -92,7 +92,9 @@ def test_language_region_streams_tokens_then_its_result(bus, language) -> None:
     assert result.ok and result.tokens == len(tokens) - 1 == 6
     assert result.text == "".join(t.text for t in tokens)
     assert result.replica == "language-0" and result.device.startswith("cpu")
-    assert language.info()["tokens"] == 6
+    info = language.info()
+    assert info["tokens"] == 6 and info["subtasks_started"] == info["subtasks_done"] == 1
+    assert 0 < info["busy_fraction"] <= 1 and info["state"] == "idle"
 
 
 def test_bad_input_fails_the_subtask_not_the_region(bus, language) -> None:
@@ -104,6 +106,7 @@ def test_bad_input_fails_the_subtask_not_the_region(bus, language) -> None:
     deliveries = collect_until_result(out)
     result = deliveries[-1].message
     assert not result.ok and "instruction is empty" in result.error
+    assert language.info()["subtasks_failed"] == 1
     assert any(
         isinstance(d.message, Event) and d.message.code == "subtask_failed" for d in deliveries
     )

@@ -1,0 +1,158 @@
+"""Monitoring on a live cluster: `cortex status` during a turn, the dashboard's actors API with
+Ray's token, and Cortex's metrics on Ray's Prometheus endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from ray.util.state import get_log
+
+from cortex.cli import main
+from cortex.config import parse_config
+from cortex.metrics import EXPORT_INTERVAL_S, METRIC_NAMES, prometheus_name
+from cortex.runtime import Cortex
+from cortex.status import attach, scrape_metrics
+from tests.conftest import tiny_config
+
+LONG_ANSWER_TOKENS = 3000
+"""Enough tokens that both delegates of the scripted plan are still decoding when looked at."""
+
+
+@pytest.fixture(scope="module")
+def brain(ray_cluster: None, tiny_long_model_dir: Path) -> Iterator[Cortex]:
+    """A canned two-step planner and two language replicas on the tiny model."""
+    data = tiny_config(
+        tiny_long_model_dir,
+        planning={"kind": "planning", "class": "tests.tui.scripted:ScriptedPlanner"},
+        language={
+            "model": str(tiny_long_model_dir),
+            "replicas": 2,
+            "generation": {"max_new_tokens": LONG_ANSWER_TOKENS},
+        },
+    )
+    data["runtime"]["device"] = "cpu"
+    with Cortex(parse_config(data)) as running:
+        yield running
+
+
+def cluster_token() -> str:
+    """Ray's authentication token, found where Ray itself looks for it."""
+    token = os.environ.get("RAY_AUTH_TOKEN")
+    if token:
+        return token
+    return (
+        Path(os.environ.get("RAY_AUTH_TOKEN_PATH", "~/.ray/auth_token"))
+        .expanduser()
+        .read_text()
+        .strip()
+    )
+
+
+def dashboard_get(url: str, token: str | None) -> dict:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_status_shows_two_regions_decoding_during_a_turn(brain: Cortex, capsys) -> None:
+    namespace = brain.config.runtime.namespace
+    turn = threading.Thread(target=brain.ask, args=("Compare tea and coffee.",), daemon=True)
+    turn.start()
+    decoding: list[dict] = []
+    try:
+        while turn.is_alive() and len(decoding) < 2:
+            assert main(["status", "--json", "--namespace", namespace]) == 0
+            status = json.loads(capsys.readouterr().out)
+            decoding = [
+                r
+                for r in status["regions"]
+                if r["state"] == "decoding" and r["busy_fraction"] > 0 and r["tokens_per_s"] > 0
+            ]
+    finally:
+        turn.join(timeout=300)
+    assert len(decoding) >= 2, status
+    assert {r["name"] for r in status["regions"]} == {"planning", "language-0", "language-1"}
+    for region in status["regions"]:
+        assert {"name", "region", "replica", "device", "state", "pid", "tokens_per_s"} <= set(
+            region
+        )
+    assert status["bus"]["msgs_per_s"] > 0 and status["bus"]["p99_ms"] >= status["bus"]["p50_ms"]
+    assert status["bus"]["gaps"] == 0 and status["bus"]["malformed"] == 0
+    assert status["dashboard"].startswith("http://127.0.0.1:")
+
+
+def test_dashboard_lists_every_region_by_name_with_the_token(brain: Cortex) -> None:
+    dashboard = attach(None, brain.config.runtime.namespace)
+    assert dashboard is not None
+    with pytest.raises(urllib.error.HTTPError, match="401"):
+        dashboard_get(f"{dashboard}/logical/actors", token=None)
+    actors = dashboard_get(f"{dashboard}/logical/actors", cluster_token())["data"]["actors"]
+    ours = {a["name"]: a for a in actors.values() if a["state"] == "ALIVE"}
+    for name in ("planning", "language-0", "language-1"):
+        assert name in ours, sorted(ours)
+    assert (
+        ours["language-1"]["reprName"]
+        == "Region(language-1: language replica 1 on cpu:1 thread, idle)"
+    )
+    log = "".join(get_log(actor_id=ours["language-1"]["actorId"], suffix="err", tail=1000))
+    assert "[language-1] cortex.region.language-1: ready on cpu:1 thread" in log, log[-2000:]
+
+
+def tokens_by_replica() -> dict[str, float]:
+    """The token counters on the metrics endpoint, summed per replica tag."""
+    counts: dict[str, float] = {}
+    for sample in scrape_metrics():
+        if sample.name == prometheus_name("cortex_tokens"):
+            replica = sample.labels["replica"]
+            counts[replica] = counts.get(replica, 0) + sample.value
+    return counts
+
+
+def settled(read: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """Reads until two readings a metrics export apart agree (earlier turns' counts are in)."""
+    last = read()
+    while True:
+        time.sleep(EXPORT_INTERVAL_S + 1.5)  # Cortex's export, then Ray's 1 s report (conftest)
+        current = read()
+        if current == last:
+            return current
+        last = current
+
+
+def test_metrics_endpoint_counts_each_regions_tokens(brain: Cortex) -> None:
+    """The counters grow by exactly what the turn decoded on each replica (other tests' dead
+    actors may have left series with the same tags; their values stay put)."""
+    before = settled(tokens_by_replica)
+    record = brain.ask("Compare tea and coffee.")
+    decoded: dict[str, int] = {}
+    for stream in record.streams:
+        decoded[stream.replica] = decoded.get(stream.replica, 0) + stream.tokens
+    assert set(decoded) == {"planning", "language-0", "language-1"}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        after = tokens_by_replica()
+        grown = {r: after.get(r, 0) - before.get(r, 0) for r in decoded}
+        if grown == decoded:
+            break
+    assert grown == decoded
+    names = {s.name for s in scrape_metrics()}
+    problems = {"cortex_subtasks_failed", "cortex_bus_gaps", "cortex_bus_malformed"}
+    for metric, kind in METRIC_NAMES.items():
+        if metric in problems:  # a counter appears once it first counts; this turn had none
+            continue
+        assert prometheus_name(metric) + ("_bucket" if kind == "histogram" else "") in names
+
+
+def test_status_of_a_namespace_without_cortex_says_so(ray_cluster: None, capsys) -> None:
+    assert main(["status", "--namespace", "nobody-here"]) == 1
+    assert "no bus proxy in Ray namespace 'nobody-here'" in capsys.readouterr().err
