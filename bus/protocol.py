@@ -115,5 +115,23 @@ class Event(BusMessage):
     data: dict[str, JsonScalar] = Field(default_factory=dict)
 
 
-Message = Annotated[UserTurn | Subtask | Token | SubtaskResult | Event, Field(discriminator="kind")]
+class Activation(BusMessage):
+    """A tensor passed between two stages of a layer-split model, raw in `data`.
+
+    A stage's input is the hidden state of every new position (the prompt's at the prefill,
+    one per decoded token after), or for the first stage the token ids themselves.
+    """
+
+    kind: Literal["activation"] = "activation"
+    stream_id: str = Field(min_length=1)
+    seq: NonNegativeInt = Field(description="The step: 0 is the prefill, then one per token.")
+    position: NonNegativeInt = Field(description="Index of the first position it covers.")
+    dtype: Literal["float32", "float16", "bfloat16", "int64"]
+    shape: tuple[NonNegativeInt, ...]
+    data: bytes
+
+
+Message = Annotated[
+    UserTurn | Subtask | Token | SubtaskResult | Event | Activation, Field(discriminator="kind")
+]
 MESSAGE_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)

@@ -40,15 +40,11 @@ class LanguageRegion(Region):
             torch.set_num_threads(placement.threads)
         self.tokenizer, model = load_causal_lm(self.settings.model)
         self.model = model.to(self.device)
-        self.stop_ids = _stop_ids(self.tokenizer, model)
+        self.stop_ids = stop_ids(self.tokenizer, model)
         self.context_length = int(getattr(model.config, "max_position_embeddings", 2048))
 
     def handle(self, subtask: Subtask) -> Iterator[Piece]:
-        messages = [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": with_notes(subtask.instruction, subtask.inputs)},
-        ]
-        yield from self.generate(messages, subtask.max_new_tokens)
+        yield from self.generate(answer_chat(subtask), subtask.max_new_tokens)
 
     def generate(
         self, messages: list[dict[str, str]], max_new_tokens: int | None = None
@@ -60,7 +56,7 @@ class LanguageRegion(Region):
         """
         if not messages[-1]["content"].strip():
             raise BadRequestError("the instruction is empty; say what the region should do")
-        prompt = self.prompt_ids(messages)
+        prompt = chat_ids(self.tokenizer, messages)
         room = self.context_length - len(prompt)
         if room < 1:
             raise BadRequestError(
@@ -77,12 +73,22 @@ class LanguageRegion(Region):
             self.stop_ids,
         )
 
-    def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
-        """The chat rendered with the model's template, as token ids."""
-        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True)
-        if hasattr(ids, "keys"):
-            ids = ids["input_ids"]
-        return list(ids)
+
+def answer_chat(subtask: Subtask) -> list[dict[str, str]]:
+    """The chat a delegate answers for one subtask: the system prompt, then the instruction
+    with the results it depends on as notes."""
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": with_notes(subtask.instruction, subtask.inputs)},
+    ]
+
+
+def chat_ids(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
+    """A chat rendered with the model's template, as token ids."""
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True)
+    if hasattr(ids, "keys"):
+        ids = ids["input_ids"]
+    return list(ids)
 
 
 def with_notes(instruction: str, notes: dict[str, str]) -> str:
@@ -92,7 +98,7 @@ def with_notes(instruction: str, notes: dict[str, str]) -> str:
     return f"Notes:\n{lines}\n\n{instruction}"
 
 
-def _stop_ids(tokenizer: Any, model: Any) -> tuple[int, ...]:
+def stop_ids(tokenizer: Any, model: Any) -> tuple[int, ...]:
     """Every token id that ends a reply: EOS from the tokenizer and the generation config."""
     ids: list[int] = []
     for candidate in (

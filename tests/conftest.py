@@ -57,7 +57,10 @@ def tiny_long_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama-long"), max_positions=4096)
 
 
-def save_tiny_llama(folder: Path, max_positions: int) -> Path:
+def save_tiny_llama(
+    folder: Path, max_positions: int, layers: int = 2, initializer_range: float = 0.02
+) -> Path:
+    """Saves a random tiny Llama; a wide `initializer_range` makes greedy output vary."""
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
@@ -68,7 +71,8 @@ def save_tiny_llama(folder: Path, max_positions: int) -> Path:
     config = LlamaConfig(
         hidden_size=64,
         intermediate_size=128,
-        num_hidden_layers=2,
+        num_hidden_layers=layers,
+        initializer_range=initializer_range,
         num_attention_heads=4,
         num_key_value_heads=2,
         vocab_size=49152,
