@@ -1,4 +1,4 @@
-"""`RegionActor`: the Ray actor around one `RegionHost`, as the dashboard and Prometheus see it.
+"""Ray actors: `RegionActor` around one `RegionHost`, `StageActor` around a pipeline stage.
 
 The actor loads its region in its constructor. Ray records an actor's repr once, when the
 constructor returns, for the dashboard's Repr column and log prefixes; loading there makes
@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bus.zmq_bus import BusEndpoints
+import torch
+
+from bus.zmq_bus import BusEndpoints, ZmqTokenBus
 from cortex.metrics import BusMetrics, MetricsReporter, RegionMetrics
 from modules.host import RegionHost
-from modules.region import RegionSettings
+from modules.pipeline import PipelineStage, StageStats
+from modules.region import Placement, RegionSettings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s [{name}] %(name)s: %(message)s"
 
@@ -34,6 +37,7 @@ class RegionActor:
         logging.basicConfig(
             level=logging.INFO, format=LOG_FORMAT.format(name=settings.name), force=True
         )
+        settings.placement.pin()
         self.host = RegionHost(region_class, settings, endpoints)
         self.host.setup()
         assert self.host.bus is not None
@@ -52,3 +56,54 @@ class RegionActor:
 
     def __repr__(self) -> str:
         return repr(self.host)
+
+
+class StageActor:
+    """One stage of a layer-split model (`modules.pipeline`) in its own Ray worker.
+
+    Args:
+        model: The model spec.
+        index: The stage's position; `stages` how many there are.
+        run: The pipeline run's id (its topics' middle segment).
+        max_new_tokens: How many tokens a stream decodes at most.
+        endpoints: The bus proxy to connect to.
+        placement: The device it runs on.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        index: int,
+        stages: int,
+        run: str,
+        max_new_tokens: int,
+        endpoints: BusEndpoints,
+        placement: Placement,
+    ) -> None:
+        logging.basicConfig(
+            level=logging.INFO, format=LOG_FORMAT.format(name=f"stage-{index}"), force=True
+        )
+        placement.pin()
+        torch.set_num_threads(placement.threads)
+        self.placement = placement
+        self.bus = ZmqTokenBus(endpoints)
+        self.stage = PipelineStage(
+            model, index, stages, run, max_new_tokens, self.bus, placement.torch_device()
+        )
+        self.stage.setup()
+
+    def take_stats(self) -> StageStats:
+        """What the stage measured since the last call."""
+        stats, self.stage.stats = self.stage.stats, StageStats()
+        return stats
+
+    def stop(self) -> None:
+        self.stage.stop()
+        self.bus.close()
+
+    def __repr__(self) -> str:
+        stage = self.stage
+        return (
+            f"PipelineStage({stage.index + 1} of {stage.stages}: layers "
+            f"{stage.layers.start}-{stage.layers.stop - 1} on {self.placement.label()})"
+        )

@@ -1,4 +1,4 @@
-"""The `cortex` command line: `ask`, `chat`, `status`, and the options they share."""
+"""The `cortex` command line: `ask`, `chat`, `status`, `run`, `replay` and their options."""
 
 from __future__ import annotations
 
@@ -85,6 +85,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_runtime_options(chat)
 
+    run = commands.add_parser(
+        "run",
+        help="run an experiment: sequential vs pipeline vs concurrent",
+        description="Run an experiment file's modes on the Ray cluster, print a summary, and "
+        "write results.json, results.csv and timeline.png.",
+    )
+    run.add_argument("experiment", help="an experiment file (see experiments/*.toml)")
+    run.add_argument("--out", metavar="DIR", help="where to write results (default: runs/NAME)")
+    run.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    replay = commands.add_parser(
+        "replay",
+        help="draw the timeline of a recorded session",
+        description="Draw one lane per device, busy spans coloured by region, from a session's "
+        "bus log (the .bus file beside its session log).",
+    )
+    replay.add_argument("log", help="a bus log (SESSION.bus)")
+    replay.add_argument("--out", metavar="PNG", help="the picture (default: LOG with .png)")
+
     status = commands.add_parser(
         "status",
         help="show a running Cortex: devices, regions, bus",
@@ -133,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             return _one_region(args)
         if args.command == "status":
             return _status_command(args)
+        if args.command == "run":
+            return _run_experiment(args)
+        if args.command == "replay":
+            return _replay(args)
         return _chat(args)
     except (CortexError, RegionError) as error:
         print(f"cortex: {error}", file=sys.stderr)
@@ -150,6 +173,27 @@ def _config(args: argparse.Namespace) -> CortexConfig:
     if overrides:
         config = config.model_copy(update={"runtime": config.runtime.model_copy(update=overrides)})
     return config
+
+
+def _run_experiment(args: argparse.Namespace) -> int:
+    from cortex.experiments import load_experiment, run  # imports Ray
+
+    spec = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else Path("runs") / spec.name
+    results = run(spec, out)
+    if args.json:
+        print(json.dumps(results.to_json(), indent=2))
+    else:
+        print(results.table())
+        _status(f"results in {out}/ (results.json, results.csv, timeline.png)")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from cortex.experiments.replay import replay
+
+    print(f"wrote {replay(args.log, args.out)}")
+    return 0
 
 
 def _status_command(args: argparse.Namespace) -> int:

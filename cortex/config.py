@@ -77,11 +77,7 @@ class RegionConfig(_Strict):
     @field_validator("model", "router_model")
     @classmethod
     def _model_exists(cls, spec: str) -> str:
-        try:
-            check_spec(spec)
-        except ModelNotFoundError as error:
-            raise ValueError(str(error)) from None
-        return spec
+        return checked_model(spec)
 
     def class_path(self) -> str:
         return self.region_class or BUILTIN_KINDS[self.kind]
@@ -144,6 +140,15 @@ class CortexConfig(_Strict):
         return next(n for n, r in self.regions.items() if r.kind == "planning")
 
 
+def checked_model(spec: str) -> str:
+    """`spec` itself if it names a model that can be loaded; else a ValueError saying why."""
+    try:
+        check_spec(spec)
+    except ModelNotFoundError as error:
+        raise ValueError(str(error)) from None
+    return spec
+
+
 def default_config_text() -> str:
     """The text of the configuration file shipped with Cortex."""
     return resources.files("cortex").joinpath("default.toml").read_text()
@@ -173,9 +178,13 @@ def parse_config(data: dict[str, Any], source: str = "configuration") -> CortexC
     try:
         return CortexConfig.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: "
-            + e["msg"].removeprefix("Value error, ")
-            for e in error.errors()
-        )
-        raise ConfigError(f"{source}: {problems}") from None
+        raise ConfigError(f"{source}: {describe_problems(error)}") from None
+
+
+def describe_problems(error: ValidationError) -> str:
+    """Every problem pydantic found, each after the dotted path of its field."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: "
+        + e["msg"].removeprefix("Value error, ")
+        for e in error.errors()
+    )

@@ -9,7 +9,8 @@ machine's cores. Instance names are the region's name, with ``-0``, ``-1``... fo
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from cortex.config import CortexConfig, RegionConfig
 from cortex.errors import PlacementError
@@ -27,7 +28,7 @@ class Instance:
     """The ``[regions.NAME]`` table it comes from."""
     class_path: str
     settings: RegionSettings
-    num_gpus: int
+    num_gpus: float
 
 
 def instance_names(region: str, replicas: int) -> list[str]:
@@ -84,6 +85,27 @@ def plan_instances(
             )
             instances.append(Instance(name, region_name, region.class_path(), settings, int(gpu)))
     return instances
+
+
+def pin_to_devices(
+    instances: list[Instance], devices: dict[str, int], use_gpus: bool, cpu_count: int
+) -> list[Instance]:
+    """Places each instance on the numbered device `devices` gives it (experiments do this).
+
+    On GPUs the instances that share a device each ask Ray for an equal share of one GPU, so
+    Ray packs them together; on CPU, device ``d`` is core ``d % cpu_count``, one thread.
+    """
+    sharing = Counter(devices[i.name] for i in instances)
+    placed = []
+    for instance in instances:
+        device = devices[instance.name]
+        placement = (
+            Placement(gpu=True) if use_gpus else Placement(threads=1, cores=(device % cpu_count,))
+        )
+        settings = replace(instance.settings, placement=placement)
+        share = 1 / sharing[device] if use_gpus else 0
+        placed.append(replace(instance, settings=settings, num_gpus=share))
+    return placed
 
 
 def replicas_by_kind(instances: list[Instance]) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,13 +21,14 @@ from typing import Any
 import ray
 
 from bus.proxy import LOOPBACK, start_proxy, stop_proxy
+from bus.recorder import Recording, record
 from bus.zmq_bus import BusEndpoints, ZmqTokenBus
 from cortex.actors import RegionActor
 from cortex.brain import Brain, Progress, StartupEvent
 from cortex.config import CortexConfig
 from cortex.errors import CortexError
 from cortex.metrics import BusMetrics, MetricsReporter
-from cortex.placement import plan_instances
+from cortex.placement import pin_to_devices, plan_instances
 from modules.models import resolve
 
 REGION_LOAD_TIMEOUT_S = 600
@@ -41,6 +43,8 @@ class Cortex(Brain):
             one (or uses the Ray already initialised in this process).
         session_log: Where to append each turn; None picks a fresh file.
         progress: Called at each step of start-up (model conversion, each region's loading).
+        only: Start only these regions (``[regions.NAME]`` names).
+        devices: Put each instance (by name) on a numbered device (see `pin_to_devices`).
     """
 
     def __init__(
@@ -51,13 +55,18 @@ class Cortex(Brain):
         session_log: str | Path | None = None,
         progress: Progress | None = None,
         only: set[str] | None = None,
+        devices: dict[str, int] | None = None,
     ) -> None:
         super().__init__(config, session_log=session_log, progress=progress, only=only)
         self.address = address
+        self.devices = devices
         self._actors: dict[str, Any] = {}
         self._owns_ray = False
         self._started = False
         self._reporter: MetricsReporter | None = None
+        self._recording: Recording | None = None
+        self.bus_log = self.session.path.with_suffix(".bus")
+        """Every message of the session, as it travelled (`cortex replay` draws it)."""
 
     def start(self) -> Cortex:
         if self._started:
@@ -71,9 +80,17 @@ class Cortex(Brain):
             endpoints = start_proxy(namespace, host, bus.hwm, bus.max_frame_bytes)
             self.bus = ZmqTokenBus(endpoints, hwm=bus.hwm, max_frame_bytes=bus.max_frame_bytes)
             self._reporter = MetricsReporter(BusMetrics(self.bus.traffic, "driver")).start()
+            self._recording = record(self.bus, self.bus_log)
             self._prepare_models()
             gpus = ray.cluster_resources().get("GPU", 0)
             self.instances = plan_instances(self.config, gpus, only=self.only)
+            if self.devices is not None:
+                use_gpus = self.config.runtime.device != "cpu" and gpus >= len(
+                    set(self.devices.values())
+                )
+                self.instances = pin_to_devices(
+                    self.instances, self.devices, use_gpus, os.cpu_count() or 1
+                )
             self._start_regions(endpoints)
         except BaseException:
             self.shutdown()
@@ -90,6 +107,9 @@ class Cortex(Brain):
         if self._reporter is not None:
             self._reporter.stop()
             self._reporter = None
+        if self._recording is not None:
+            self._recording.stop()
+            self._recording = None
         if self.bus is not None:
             self.bus.close()
             self.bus = None
@@ -121,7 +141,7 @@ class Cortex(Brain):
         self.progress(
             StartupEvent("starting Ray" + (f" at {self.address}" if self.address else ""))
         )
-        with _real_stderr():
+        with real_stderr():
             context = ray.init(**options)
         self._owns_ray = True
         if context.dashboard_url:
@@ -177,7 +197,7 @@ class Cortex(Brain):
 
 
 @contextlib.contextmanager
-def _real_stderr() -> Iterator[None]:
+def real_stderr() -> Iterator[None]:
     """Ray enables faulthandler on `sys.stderr`, which must then be a real file; a terminal
     app replaces it with a capture object. Lend Ray the process's own stderr meanwhile."""
     try:

@@ -112,8 +112,8 @@ class StageStats:
 
     spans: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) Unix seconds of each forward pass."""
-    bytes_in: list[int] = field(default_factory=list)
-    """Payload bytes of each activation received, in order (the prefill's first)."""
+    bytes_in: list[tuple[int, int]] = field(default_factory=list)
+    """(step, payload bytes) of each activation received, in order; step 0 is a prefill."""
     hop_ms: list[float] = field(default_factory=list)
     """One-way latency of each activation received: sender's clock to this stage's."""
     tokens: int = 0
@@ -215,7 +215,7 @@ class PipelineStage:
                 message = self._prompt(message)
             if not isinstance(message, Activation):
                 continue
-            self.stats.bytes_in.append(len(message.data))
+            self.stats.bytes_in.append((message.seq, len(message.data)))
             self.stats.hop_ms.append((delivery.received - message.ts) * 1000)
             started = time.time()
             output = self.forward(message)

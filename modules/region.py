@@ -25,9 +25,16 @@ class Placement:
 
     gpu: bool = False
     threads: int = 1
+    cores: tuple[int, ...] = ()
+    """CPU cores to run on (experiments pin each device to its own); empty: any."""
 
     def torch_device(self) -> torch.device:
         return torch.device("cuda:0" if self.gpu and torch.cuda.is_available() else "cpu")
+
+    def pin(self) -> None:
+        """Restricts this process to `cores`, when given (Linux)."""
+        if self.cores and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, self.cores)
 
     def label(self) -> str:
         """A short description for screens and logs, e.g. ``gpu:2`` or ``cpu:1 thread``."""
@@ -36,6 +43,8 @@ class Placement:
             return f"gpu:{visible or 0}"
         if self.gpu:
             return f"cpu (gpu:{visible} granted, CUDA unavailable)"
+        if self.cores:
+            return f"cpu core {','.join(map(str, self.cores))}"
         return f"cpu:{self.threads} thread{'s' if self.threads > 1 else ''}"
 
 

@@ -89,10 +89,11 @@ def test_each_hop_carries_one_hidden_state_per_token(pipeline) -> None:
     hidden_bytes = 64 * 4  # hidden size x float32
     for stage, start in zip(stages[1:], before[1:], strict=True):
         received = stage.stats.bytes_in[start:]
-        prefill, decode_steps = received[0], received[1:]
-        assert prefill % hidden_bytes == 0 and prefill > hidden_bytes  # the whole prompt
-        assert decode_steps == [hidden_bytes] * (len(tokens) - 1)
-    assert stages[0].stats.bytes_in[before[0] + 1 :] == [8] * (len(tokens) - 1)  # one int64 id
+        (prefill_step, prefill), decode_steps = received[0], received[1:]
+        assert prefill_step == 0 and prefill % hidden_bytes == 0 and prefill > hidden_bytes
+        assert decode_steps == [(seq, hidden_bytes) for seq in range(1, len(tokens))]
+    ids = [size for _, size in stages[0].stats.bytes_in[before[0] + 1 :]]
+    assert ids == [8] * (len(tokens) - 1)  # one int64 token id a step
     assert all(isinstance(m, float) and m >= 0 for m in stages[2].stats.hop_ms)
 
 

@@ -1,0 +1,309 @@
+"""The three ways an experiment runs the same work, each on its own set of Ray actors.
+
+- `sequential`: every region on device 0; a request's subtasks one after another.
+- `concurrent`: each region instance on its own device; a request's subtasks at once (with
+  a planner: `Brain.ask`, exactly as `cortex ask` runs).
+- `pipeline`: the language model split by layers over all devices (`modules.pipeline`);
+  subtasks one after another, every token through every stage.
+Each mode is a context manager: entering starts its actors, `run_once` times one pass over
+the workload and returns a `RunRecord`, leaving stops them (freeing the devices).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import ray
+
+from bus.protocol import Subtask, SubtaskResult, Token
+from bus.proxy import start_proxy, stop_proxy
+from bus.topics import region_inbox, region_out
+from bus.zmq_bus import ZmqTokenBus
+from cortex.actors import StageActor
+from cortex.brain import StartupEvent
+from cortex.config import parse_config
+from cortex.errors import TurnError
+from cortex.experiments.measures import RunRecord, Span
+from cortex.experiments.spec import ExperimentSpec, Request
+from cortex.runtime import Cortex
+from modules.pipeline import decode_through
+from modules.region import Placement
+
+RESULT_TIMEOUT_S = 600
+
+
+def quiet(event: StartupEvent) -> None:
+    """Start-up progress is not shown: the experiment's own bar is."""
+
+
+class RegionsMode:
+    """`sequential` or `concurrent`: the regions as `cortex ask` runs them, placed per mode."""
+
+    def __init__(self, spec: ExperimentSpec, concurrent: bool, session_log: Path) -> None:
+        self.spec = spec
+        self.name = "concurrent" if concurrent else "sequential"
+        self.concurrent = concurrent
+        self.session_log = session_log
+        self.devices = self._devices()
+        self.brain: Cortex | None = None
+
+    def __enter__(self) -> RegionsMode:
+        config = parse_config(self._config(), f"experiment {self.spec.name}")
+        started = {"language", "vision", "speech"} & set(config.regions)
+        self.brain = Cortex(
+            config,
+            session_log=self.session_log,
+            progress=quiet,
+            only=started | ({"planning"} if self.spec.planner else set()),
+            devices=self.devices,
+        ).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.brain is not None:
+            self.brain.shutdown()
+
+    def run_once(self) -> RunRecord:
+        assert self.brain is not None
+        record = RunRecord(self.name, self.spec.devices, time.time(), 0.0, 0)
+        for index, request in enumerate(self.spec.requests):
+            if self.spec.planner:
+                self._ask(index, request, record)
+            else:
+                self._dispatch(index, request, record)
+        record.end = time.time()
+        record.tokens = sum(span.tokens for span in record.spans)
+        return record
+
+    def _language_replicas(self) -> int:
+        if not self.concurrent:
+            return 1
+        others = len(set(self.spec.regions) - {"language"})
+        return max(1, self.spec.devices - others)
+
+    def _names(self) -> list[str]:
+        """Instance names in device order: planner, language replicas, vision, speech."""
+        replicas = self._language_replicas()
+        names = ["planning"] if self.spec.planner else []
+        names += ["language"] if replicas == 1 else [f"language-{i}" for i in range(replicas)]
+        names += [kind for kind in ("vision", "speech") if kind in self.spec.regions]
+        return names
+
+    def _devices(self) -> dict[str, int]:
+        names = self._names()
+        if not self.concurrent:
+            return dict.fromkeys(names, 0)
+        return {name: index % self.spec.devices for index, name in enumerate(names)}
+
+    def _config(self) -> dict[str, Any]:
+        generation = {"max_new_tokens": self.spec.max_new_tokens, "seed": self.spec.seed}
+        regions: dict[str, Any] = {
+            "language": {
+                "model": self.spec.model,
+                "replicas": self._language_replicas(),
+                "generation": generation,
+            }
+        }
+        regions["planning"] = {"model": self.spec.model, "generation": generation}
+        if "vision" in self.devices:
+            regions["vision"] = {"model": self.spec.vision_model}
+        if "speech" in self.devices:
+            regions["speech"] = {"model": self.spec.speech_model}
+        return {
+            "runtime": {"namespace": f"experiment-{uuid.uuid4().hex[:8]}", "device": "auto"},
+            "regions": regions,
+        }
+
+    def _ask(self, index: int, request: Request, record: RunRecord) -> None:
+        """One request as a whole turn: the planner plans, the delegates decode."""
+        assert self.brain is not None
+        first_token: list[float] = []
+
+        def note_first_token(delivery: Any) -> None:
+            message = delivery.message
+            if not first_token and isinstance(message, Token) and not message.final:
+                first_token.append(delivery.received)
+
+        started = time.time()
+        turn = self.brain.ask(
+            request.text, on_delivery=note_first_token, image=request.image, audio=request.audio
+        )
+        if first_token:
+            record.ttft_s.append(first_token[0] - started)
+        for stream in turn.streams:
+            record.spans.append(
+                Span(
+                    self.devices[stream.replica],
+                    stream.replica,
+                    f"r{index}/{stream.id.split('/')[-1]}",
+                    stream.start,
+                    stream.end,
+                    stream.tokens,
+                )
+            )
+
+    def _dispatch(self, index: int, request: Request, record: RunRecord) -> None:
+        """One request's subtasks, sent at once (concurrent) or one after another."""
+        assert self.brain is not None and self.brain.bus is not None
+        work = self._work(index, request)
+        bus = self.brain.bus
+        started = time.time()
+        first_token: float | None = None
+        with bus.subscribe(*{region_out(name) for name, _ in work}) as outputs:
+            pending = list(work)
+            waiting: set[str] = set()
+            results: list[SubtaskResult] = []
+            while pending or waiting:
+                while pending and (self.concurrent or not waiting):
+                    name, subtask = pending.pop(0)
+                    bus.publish(region_inbox(name), subtask)
+                    waiting.add(subtask.subtask_id)
+                delivery = outputs.recv(timeout=RESULT_TIMEOUT_S)
+                if delivery is None:
+                    raise TurnError(f"no result within {RESULT_TIMEOUT_S} s")
+                message = delivery.message
+                if isinstance(message, Token) and first_token is None and not message.final:
+                    first_token = delivery.received
+                if isinstance(message, SubtaskResult) and message.subtask_id in waiting:
+                    if not message.ok:
+                        raise TurnError(f"{message.replica} failed: {message.error}")
+                    waiting.discard(message.subtask_id)
+                    results.append(message)
+        if first_token is not None:
+            record.ttft_s.append(first_token - started)
+        for result in results:
+            if result.region == "language":
+                record.outputs[f"r{index}/{result.subtask_id}"] = result.text
+            record.spans.append(
+                Span(
+                    self.devices[result.replica],
+                    result.replica,
+                    f"r{index}/{result.subtask_id}",
+                    result.started,
+                    result.finished,
+                    result.tokens,
+                )
+            )
+
+    def _work(self, index: int, request: Request) -> list[tuple[str, Subtask]]:
+        """The request's subtasks, each with the instance that does it."""
+        turn_id = f"r{index}-{uuid.uuid4().hex[:6]}"
+        replicas = [n for n in self._names() if n.startswith("language")]
+        work: list[tuple[str, Subtask]] = []
+
+        def add(name: str, kind: str, instruction: str = "", **media: str) -> None:
+            subtask_id = str(len(work) + 1)
+            subtask = Subtask(
+                turn_id=turn_id,
+                subtask_id=subtask_id,
+                region=kind,
+                instruction=instruction,
+                **media,
+            )
+            work.append((name, subtask))
+
+        if request.audio:
+            add("speech", "speech", audio_path=str(request.audio))
+        if request.image:
+            add("vision", "vision", image_path=str(request.image))
+        for number, text in enumerate(request.subtasks or [request.text]):
+            add(replicas[number % len(replicas)], "language", text)
+        return work
+
+
+class PipelineMode:
+    """`pipeline`: the language model's layers split over every device, stage to stage."""
+
+    name = "pipeline"
+
+    def __init__(self, spec: ExperimentSpec, use_gpus: bool, cpu_count: int) -> None:
+        self.spec = spec
+        self.use_gpus = use_gpus
+        self.cpu_count = cpu_count
+        self.namespace = f"experiment-{uuid.uuid4().hex[:8]}"
+        self.run_id = uuid.uuid4().hex[:8]
+        self.stages: list[Any] = []
+        self.bus: ZmqTokenBus | None = None
+
+    def __enter__(self) -> PipelineMode:
+        endpoints = start_proxy(self.namespace)
+        self.bus = ZmqTokenBus(endpoints)
+        count = self.spec.devices
+        for index in range(count):
+            placement = (
+                Placement(gpu=True)
+                if self.use_gpus
+                else Placement(threads=1, cores=(index % self.cpu_count,))
+            )
+            actor = ray.remote(StageActor).options(
+                name=f"stage-{index}",
+                namespace=self.namespace,
+                num_cpus=0,
+                num_gpus=1 if self.use_gpus else 0,
+            )
+            self.stages.append(
+                actor.remote(
+                    self.spec.model,
+                    index,
+                    count,
+                    self.run_id,
+                    self.spec.max_new_tokens,
+                    endpoints,
+                    placement,
+                )
+            )
+        ray.get([stage.take_stats.remote() for stage in self.stages], timeout=600)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for stage in self.stages:
+            ray.get(stage.stop.remote(), timeout=30)
+            ray.kill(stage)
+        if self.bus is not None:
+            self.bus.close()
+        stop_proxy(self.namespace)
+
+    def run_once(self) -> RunRecord:
+        assert self.bus is not None
+        ray.get([stage.take_stats.remote() for stage in self.stages], timeout=60)
+        record = RunRecord(self.name, self.spec.devices, time.time(), 0.0, 0)
+        for index, request in enumerate(self.spec.requests):
+            for number, text in enumerate(request.subtasks or [request.text]):
+                subtask = Subtask(
+                    turn_id=f"r{index}-{uuid.uuid4().hex[:6]}",
+                    subtask_id=str(number + 1),
+                    region="language",
+                    instruction=text,
+                )
+                started = time.time()
+                tokens = list(decode_through(self.bus, self.run_id, subtask, RESULT_TIMEOUT_S))
+                record.outputs[f"r{index}/{number + 1}"] = "".join(t.text for t in tokens)
+                if tokens and number == 0:
+                    record.ttft_s.append(tokens[0].ts - started)
+                record.tokens += len(tokens)
+        record.end = time.time()
+        stats = ray.get([stage.take_stats.remote() for stage in self.stages], timeout=60)
+        for device, stage_stats in enumerate(stats):
+            record.spans += [
+                Span(device, f"stage-{device}", "step", start, end, 1)
+                for start, end in stage_stats.spans
+            ]
+        record.extra = _pipeline_figures(stats[1:])  # stage 0 gets token ids, not hidden states
+        return record
+
+
+def _pipeline_figures(hidden_hops: list[Any]) -> dict[str, Any]:
+    """Bytes per decoded token and per prefill between stages, and the per-hop latency."""
+    decode = [size for s in hidden_hops for step, size in s.bytes_in if step > 0]
+    prefill = [size for s in hidden_hops for step, size in s.bytes_in if step == 0]
+    hops = [ms for s in hidden_hops for ms in s.hop_ms]
+    return {
+        "bytes_per_decode_token": round(statistics.fmean(decode)) if decode else None,
+        "prefill_bytes": round(statistics.fmean(prefill)) if prefill else None,
+        "hop_latency_ms": round(statistics.fmean(hops), 3) if hops else None,
+        "stage_hops": len(hidden_hops),
+    }

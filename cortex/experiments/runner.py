@@ -1,0 +1,175 @@
+"""`run(spec)`: every mode of an experiment, repeated, measured, and written out.
+
+Modes run one after another, each on its own actors (so they never share the devices), with
+one untimed warm-up pass first. Results go to `Results`, and with `out` to ``results.json``,
+``results.csv``, ``timeline.png`` and the session and bus logs of the region modes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ray
+from tqdm import tqdm
+
+from cortex.experiments.measures import RunRecord, speedups, summarise
+from cortex.experiments.modes import PipelineMode, RegionsMode
+from cortex.experiments.spec import ExperimentSpec, load_experiment
+from cortex.experiments.timeline import Block, draw_timeline
+from cortex.runtime import real_stderr
+
+
+@dataclass
+class Results:
+    """What an experiment measured: each mode's mean figures and every run's spans."""
+
+    spec: ExperimentSpec
+    modes: dict[str, dict[str, Any]]
+    runs: dict[str, list[RunRecord]]
+    machine: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def speedup(self) -> dict[str, float]:
+        """Each mode's tokens per second over `pipeline`'s (empty without a pipeline run)."""
+        return speedups(self.modes)
+
+    @property
+    def pipeline_matches_unsplit(self) -> bool | None:
+        """Whether the pipeline decoded the same text as the whole model on one device
+        (None unless both `pipeline` and `sequential` ran)."""
+        if "pipeline" not in self.runs or "sequential" not in self.runs:
+            return None
+        unsplit = self.runs["sequential"][0].outputs
+        return all(run.outputs == unsplit for run in self.runs["pipeline"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "experiment": self.spec.name,
+            "description": self.spec.description,
+            "spec": self.spec.model_dump(mode="json"),
+            "machine": self.machine,
+            "modes": self.modes,
+            "speedup": self.speedup,
+            "pipeline_matches_unsplit": self.pipeline_matches_unsplit,
+            "runs": {mode: [run.figures() for run in runs] for mode, runs in self.runs.items()},
+        }
+
+    def table(self) -> str:
+        """The summary as a text table."""
+        lines = [
+            f"{'mode':<12}{'wall s':>9}{'tokens':>8}{'tok/s':>9}{'ttft s':>9}  "
+            f"{'busy per device':<24}{'vs pipeline':>12}"
+        ]
+        for mode, figures in self.modes.items():
+            busy = " ".join(f"{b:.2f}" for b in figures["device_busy"])
+            ttft = "-" if figures["ttft_s"] is None else f"{figures['ttft_s']:.3f}"
+            speed = self.speedup.get(mode)
+            lines.append(
+                f"{mode:<12}{figures['wall_s']:>9.2f}{figures['tokens']:>8.0f}"
+                f"{figures['tokens_per_s']:>9.2f}{ttft:>9}  {busy:<24}"
+                f"{'' if speed is None else f'{speed:.2f}x':>12}"
+            )
+        if "pipeline" in self.modes:
+            p = self.modes["pipeline"]
+            lines.append(
+                f"pipeline: {p['bytes_per_decode_token']:g} bytes between stages per decoded "
+                f"token, {p['prefill_bytes']:g} per prefill, {p['hop_latency_ms']:g} ms per hop"
+            )
+        if self.pipeline_matches_unsplit is not None:
+            same = "the same" if self.pipeline_matches_unsplit else "DIFFERENT"
+            lines.append(f"pipeline decoded {same} text as the unsplit model (sequential)")
+        return "\n".join(lines)
+
+    def save(self, out: str | Path) -> Path:
+        """Writes results.json, results.csv and timeline.png into `out`."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        with (out / "results.csv").open("w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(
+                ["mode", "repetition", "wall_s", "tokens", "tokens_per_s", "ttft_s"]
+                + [f"busy_device_{d}" for d in range(self.spec.devices)]
+            )
+            for mode, runs in self.runs.items():
+                for repetition, run in enumerate(runs):
+                    f = run.figures()
+                    writer.writerow(
+                        [mode, repetition, f["wall_s"], f["tokens"], f["tokens_per_s"], f["ttft_s"]]
+                        + f["device_busy"]
+                    )
+        blocks = [
+            Block(
+                mode,
+                [f"device {d}" for d in range(run.devices)],
+                run.spans,
+                run.start,
+                run.end,
+            )
+            for mode, (run, *_) in self.runs.items()
+        ]
+        draw_timeline(blocks, out / "timeline.png")
+        return out
+
+
+def run(
+    spec: ExperimentSpec | str | Path, out: str | Path | None = None, progress: bool = True
+) -> Results:
+    """Runs an experiment on the Ray cluster (a local one is started if none is running).
+
+    Raises:
+        ConfigError: The experiment file is invalid (the message names the field).
+        CortexError: A region failed to start or a request failed.
+    """
+    spec = spec if isinstance(spec, ExperimentSpec) else load_experiment(spec)
+    owns_ray = not ray.is_initialized()
+    if owns_ray:
+        with real_stderr():
+            ray.init(logging_level=logging.ERROR, log_to_driver=False, include_dashboard=False)
+    cpu_count = os.cpu_count() or 1
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    use_gpus = gpus >= spec.devices
+    machine = {
+        "cpus": cpu_count,
+        "gpus": gpus,
+        "devices": "gpus" if use_gpus else "cpu cores",
+        "platform": platform.platform(),
+    }
+    logs = Path(out) if out is not None else Path(os.environ.get("TMPDIR", "/tmp"))
+    total = len(spec.modes) * (spec.repetitions + 1) * len(spec.requests)
+    bar = tqdm(total=total, desc=spec.name, unit="request", disable=not progress)
+    runs: dict[str, list[RunRecord]] = {}
+    try:
+        for mode in spec.modes:
+            bar.set_postfix_str(f"{mode}: starting")
+            runner = (
+                PipelineMode(spec, use_gpus, cpu_count)
+                if mode == "pipeline"
+                else RegionsMode(spec, mode == "concurrent", logs / f"{mode}-session.jsonl")
+            )
+            with runner:
+                bar.set_postfix_str(f"{mode}: warming up")
+                runner.run_once()
+                bar.update(len(spec.requests))
+                runs[mode] = []
+                for repetition in range(spec.repetitions):
+                    bar.set_postfix_str(f"{mode}: run {repetition + 1}/{spec.repetitions}")
+                    runs[mode].append(runner.run_once())
+                    bar.update(len(spec.requests))
+    finally:
+        bar.close()
+        if owns_ray:
+            ray.shutdown()
+    machine["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    results = Results(spec, {mode: summarise(r) for mode, r in runs.items()}, runs, machine)
+    if out is not None:
+        results.save(out)
+    return results

@@ -1,0 +1,124 @@
+"""An experiment file: which model on how many devices, the requests, and the modes to compare.
+
+    name = "pipeline_vs_concurrent"
+    model = "embedded:smollm2-135m-instruct"
+    devices = 2
+    modes = ["pipeline", "concurrent", "sequential"]
+    max_new_tokens = 48
+
+    [[requests]]
+    text = "Compare tea and coffee."
+    subtasks = ["Describe tea.", "Describe coffee."]
+
+A request's work is its `subtasks` when given (a fixed plan), else one language subtask
+with its text; with ``planning`` among the `regions` the planning region makes the plan,
+as `cortex ask` does. An ``image`` adds a vision subtask and an ``audio`` a speech one.
+Any error names the field: ``modes.1``, ``regions.0``, ``requests.0.image``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import tomllib
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from cortex.config import checked_model, describe_problems
+from cortex.errors import ConfigError
+
+Mode = Literal["sequential", "pipeline", "concurrent"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Request(_Strict):
+    """One request of the workload."""
+
+    text: str = Field(min_length=1)
+    subtasks: list[str] = Field(default_factory=list)
+    """A fixed plan: language subtasks decoded for this request (else the text is one)."""
+    image: Path | None = None
+    audio: Path | None = None
+
+    @model_validator(mode="after")
+    def _media_exists(self) -> Request:
+        for field in ("image", "audio"):
+            path = getattr(self, field)
+            if path is not None and not path.is_file():
+                raise ValueError(f"{field}: no file at {path}")
+        if any(not s.strip() for s in self.subtasks):
+            raise ValueError("subtasks: a subtask is empty")
+        return self
+
+
+class ExperimentSpec(_Strict):
+    """What `cortex run` measures."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    model: str = "embedded:smollm2-135m-instruct"
+    """The language model every mode decodes with (and the planner's)."""
+    vision_model: str = "embedded:efficientnet-lite0"
+    speech_model: str = "embedded:whisper-tiny.en"
+    devices: int = Field(2, ge=1, le=64)
+    """Devices to spread over: GPUs when the cluster has as many, else CPU cores."""
+    modes: list[Mode] = Field(min_length=1)
+    regions: list[str] = Field(default_factory=lambda: ["language"], min_length=1)
+    """The region kinds to run. With ``planning``, each request is a whole turn (the planner
+    plans, as `cortex ask` does); ``vision`` and ``speech`` take the requests' media."""
+    max_new_tokens: int = Field(48, ge=1, le=4096)
+    repetitions: int = Field(1, ge=1, le=100)
+    seed: int = 0
+    requests: list[Request] = Field(min_length=1)
+
+    @field_validator("model", "vision_model", "speech_model")
+    @classmethod
+    def _model_exists(cls, spec: str) -> str:
+        return checked_model(spec)
+
+    @model_validator(mode="after")
+    def _modes_fit(self) -> ExperimentSpec:
+        if len(set(self.modes)) != len(self.modes):
+            raise ValueError("modes: a mode is listed twice")
+        if "pipeline" in self.modes:
+            if self.planner:
+                raise ValueError("planner: pipeline mode decodes fixed subtasks; set it false")
+            if any(r.image or r.audio for r in self.requests):
+                raise ValueError(
+                    "modes: pipeline mode splits the language model only; "
+                    "drop it or the requests' image/audio"
+                )
+        return self
+
+
+def load_experiment(path: str | Path) -> ExperimentSpec:
+    """Reads and checks an experiment file; media paths are relative to the file.
+
+    Raises:
+        ConfigError: The file is missing, not TOML, or a field is wrong (it is named).
+    """
+    path = Path(path).expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no experiment file at {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    for request in data.get("requests", []):
+        for field in ("image", "audio"):
+            if isinstance(request, dict) and isinstance(request.get(field), str):
+                request[field] = str((path.parent / request[field]).resolve())
+    try:
+        return ExperimentSpec.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {describe_problems(error)}") from None
