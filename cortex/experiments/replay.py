@@ -6,6 +6,7 @@ Every `Cortex` session records its bus traffic next to its session log (``.bus``
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bus.protocol import SubtaskResult
@@ -46,6 +47,9 @@ def replay_block(log: str | Path) -> Block:
         )
     if not spans:
         raise CortexError(f"{path} holds no finished subtask to draw")
+    order = sorted(range(len(lanes)), key=lambda i: lanes[i])
+    spans = [replace(s, device=order.index(s.device)) for s in spans]
+    lanes = sorted(lanes)
     start, end = min(s.start for s in spans), max(s.end for s in spans)
     return Block(path.name, lanes, spans, start, end)
 

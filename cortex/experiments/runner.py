@@ -83,6 +83,12 @@ class Results:
                 f"pipeline: {p['bytes_per_decode_token']:g} bytes between stages per decoded "
                 f"token, {p['prefill_bytes']:g} per prefill, {p['hop_latency_ms']:g} ms per hop"
             )
+        shared = self.spec.devices - self.machine.get("cpus", self.spec.devices)
+        if self.machine.get("devices") == "cpu cores" and shared > 0:
+            lines.append(
+                f"note: {self.spec.devices} devices on {self.machine['cpus']} CPU cores, so "
+                f"{shared} device(s) share a core with another"
+            )
         if self.pipeline_matches_unsplit is not None:
             same = "the same" if self.pipeline_matches_unsplit else "DIFFERENT"
             lines.append(f"pipeline decoded {same} text as the unsplit model (sequential)")
@@ -116,8 +122,20 @@ class Results:
             )
             for mode, (run, *_) in self.runs.items()
         ]
+        if "pipeline" in self.runs:
+            blocks.append(_close_up(self.runs["pipeline"][0]))
         draw_timeline(blocks, out / "timeline.png")
         return out
+
+
+def _close_up(run: RunRecord, steps: int = 12) -> Block:
+    """A few decode steps from the middle of a pipeline run, where its idle gaps show."""
+    starts = sorted(s.start for s in run.spans if s.device == 0)
+    middle = max(0, len(starts) // 2 - steps // 2)
+    window = starts[middle : middle + steps + 1]
+    start, end = window[0], window[-1] if len(window) > 1 else run.end
+    lanes = [f"device {d}" for d in range(run.devices)]
+    return Block(f"pipeline, {len(window) - 1} decode steps", lanes, run.spans, start, end, True)
 
 
 def run(

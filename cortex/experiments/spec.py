@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from cortex.config import checked_model, describe_problems
+from cortex.config import BUILTIN_KINDS, checked_model, describe_problems
 from cortex.errors import ConfigError
 
 Mode = Literal["sequential", "pipeline", "concurrent"]
@@ -50,15 +50,19 @@ class Request(_Strict):
     image: Path | None = None
     audio: Path | None = None
 
-    @model_validator(mode="after")
-    def _media_exists(self) -> Request:
-        for field in ("image", "audio"):
-            path = getattr(self, field)
-            if path is not None and not path.is_file():
-                raise ValueError(f"{field}: no file at {path}")
-        if any(not s.strip() for s in self.subtasks):
-            raise ValueError("subtasks: a subtask is empty")
-        return self
+    @field_validator("image", "audio")
+    @classmethod
+    def _media_exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"no file at {path}")
+        return path
+
+    @field_validator("subtasks")
+    @classmethod
+    def _subtasks_say_something(cls, subtasks: list[str]) -> list[str]:
+        if any(not text.strip() for text in subtasks):
+            raise ValueError("a subtask is empty")
+        return subtasks
 
 
 class ExperimentSpec(_Strict):
@@ -86,18 +90,37 @@ class ExperimentSpec(_Strict):
     def _model_exists(cls, spec: str) -> str:
         return checked_model(spec)
 
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, regions: list[str]) -> list[str]:
+        for index, kind in enumerate(regions):
+            if kind not in BUILTIN_KINDS:
+                known = ", ".join(sorted(BUILTIN_KINDS))
+                raise ValueError(f"regions.{index}: unknown region {kind!r} (known: {known})")
+        if "language" not in regions:
+            raise ValueError("every mode decodes with a language region; add 'language'")
+        return regions
+
+    @property
+    def planner(self) -> bool:
+        """Whether a planning region makes each request's plan."""
+        return "planning" in self.regions
+
     @model_validator(mode="after")
     def _modes_fit(self) -> ExperimentSpec:
         if len(set(self.modes)) != len(self.modes):
             raise ValueError("modes: a mode is listed twice")
-        if "pipeline" in self.modes:
-            if self.planner:
-                raise ValueError("planner: pipeline mode decodes fixed subtasks; set it false")
-            if any(r.image or r.audio for r in self.requests):
-                raise ValueError(
-                    "modes: pipeline mode splits the language model only; "
-                    "drop it or the requests' image/audio"
-                )
+        for index, request in enumerate(self.requests):
+            for field, kind in (("image", "vision"), ("audio", "speech")):
+                if getattr(request, field) is not None and kind not in self.regions:
+                    raise ValueError(
+                        f"requests.{index}.{field}: needs a {kind} region; add '{kind}' to regions"
+                    )
+        if "pipeline" in self.modes and set(self.regions) != {"language"}:
+            raise ValueError(
+                "modes: pipeline mode splits the language model only; "
+                "run it with regions = ['language']"
+            )
         return self
 
 

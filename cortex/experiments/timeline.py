@@ -32,6 +32,8 @@ class Block:
     spans: list[Span]
     start: float
     end: float
+    zoomed: bool = False
+    """Drawn on its own time scale (a close-up), not the one all other blocks share."""
 
 
 def colour(worker: str) -> tuple[int, int, int]:
@@ -45,16 +47,16 @@ def colour(worker: str) -> tuple[int, int, int]:
 
 def draw_timeline(blocks: list[Block], path: str | Path) -> Path:
     """Draws `blocks` into a PNG at `path` and returns the path."""
-    longest = max((b.end - b.start for b in blocks), default=1.0) or 1.0
+    longest = max((b.end - b.start for b in blocks if not b.zoomed), default=1.0) or 1.0
     workers = sorted({s.worker for b in blocks for s in b.spans})
     legend_h = LANE_H * (1 + len(workers) // 6)
     height = MARGIN * 2 + legend_h + sum(TITLE_H + LANE_H * len(b.lanes) + AXIS_H for b in blocks)
     image = Image.new("RGB", (WIDTH, height), "white")
     pen = ImageDraw.Draw(image)
-    scale = (WIDTH - LABEL_W - 2 * MARGIN) / longest
     top = MARGIN
     for block in blocks:
-        top = _draw_block(pen, block, top, scale, longest)
+        span = (block.end - block.start) if block.zoomed else longest
+        top = _draw_block(pen, block, top, (WIDTH - LABEL_W - 2 * MARGIN) / span, span)
     _draw_legend(pen, workers, top)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,7 @@ def _draw_block(
         pen.text((MARGIN, y + 7), name, fill="black")
         pen.rectangle([left, y + 3, left + wall * scale, y + LANE_H - 3], fill=(238, 238, 238))
         for span in block.spans:
-            if span.device != lane:
+            if span.device != lane or span.end <= block.start or span.start >= block.end:
                 continue
             x0 = left + (max(span.start, block.start) - block.start) * scale
             x1 = left + (min(span.end, block.end) - block.start) * scale

@@ -1,0 +1,52 @@
+"""`cortex.experiments.run` on the local Ray cluster with a tiny model: every mode runs, the
+files are written, and the pipeline moves one hidden state per token between its stages."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from PIL import Image
+
+from cortex.experiments import ExperimentSpec, run
+from cortex.experiments.spec import Request
+from tests.conftest import save_tiny_llama
+
+
+def test_every_mode_runs_and_writes_its_results(ray_cluster: None, tmp_path: Path) -> None:
+    model = save_tiny_llama(tmp_path / "model", 256, layers=4, initializer_range=0.5)
+    spec = ExperimentSpec(
+        name="tiny",
+        model=str(model),
+        devices=2,
+        modes=["pipeline", "concurrent", "sequential"],
+        max_new_tokens=12,
+        requests=[
+            Request(text="Compare tea and coffee.", subtasks=["About tea.", "About coffee."])
+        ],
+    )
+    results = run(spec, tmp_path / "out", progress=False)
+
+    assert set(results.modes) == {"pipeline", "concurrent", "sequential"}
+    for figures in results.modes.values():
+        assert figures["tokens"] == 24  # two subtasks of 12 tokens, in every mode
+        assert figures["tokens_per_s"] > 0 and figures["ttft_s"] > 0
+        assert len(figures["device_busy"]) == 2
+        assert all(0 <= b <= 1 for b in figures["device_busy"])
+    assert results.modes["sequential"]["device_busy"][1] == 0  # device 1 never works
+    pipeline = results.modes["pipeline"]
+    assert pipeline["bytes_per_decode_token"] == 64 * 4  # hidden size x float32
+    assert pipeline["prefill_bytes"] % (64 * 4) == 0 and pipeline["prefill_bytes"] > 64 * 4
+    assert pipeline["hop_latency_ms"] > 0
+    assert results.pipeline_matches_unsplit is True
+    assert results.speedup["pipeline"] == 1.0
+
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert (
+        saved["modes"]["concurrent"]["tokens_per_s"] == results.modes["concurrent"]["tokens_per_s"]
+    )
+    assert set(saved["speedup"]) == {"pipeline", "concurrent", "sequential"}
+    rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
+    assert [r["mode"] for r in rows] == ["pipeline", "concurrent", "sequential"]
+    assert Image.open(tmp_path / "out" / "timeline.png").size[0] == 1200
