@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
+import socket
 import threading
 
 import ray
@@ -19,6 +21,7 @@ import zmq
 
 from bus.codec import DEFAULT_MAX_FRAME_BYTES
 from bus.errors import BusConnectError
+from bus.security import BusKeys, ClusterGate
 from bus.tokenbus import DEFAULT_HWM
 from bus.zmq_bus import BusEndpoints, ZmqTokenBus
 
@@ -37,6 +40,9 @@ class BusProxy:
         host: IP address to bind; loopback unless the bus must reach other machines.
         hwm: High-water mark of each side's queues, in messages.
         max_frame_bytes: A publisher that sends a larger frame is disconnected.
+        ports: The (publish, subscribe) ports to bind; None picks free ones. A proxy that
+            restarts on the same ports is found again by every client on its own.
+        keys: CurveZMQ keys (cluster mode): only holders of the client key connect.
     """
 
     def __init__(
@@ -44,6 +50,8 @@ class BusProxy:
         host: str = LOOPBACK,
         hwm: int = DEFAULT_HWM,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        ports: tuple[int, int] | None = None,
+        keys: BusKeys | None = None,
     ) -> None:
         try:
             ipaddress.ip_address(host)
@@ -52,12 +60,15 @@ class BusProxy:
         self.host = host
         self.hwm = hwm
         self.max_frame_bytes = max_frame_bytes
+        self.ports = ports
+        self.keys = keys
+        self.gate: ClusterGate | None = None
         self._context: zmq.Context | None = None
         self._thread: threading.Thread | None = None
         self._endpoints: BusEndpoints | None = None
 
     def start(self) -> BusEndpoints:
-        """Binds both sides to free ports and starts forwarding; returns the endpoints."""
+        """Binds both sides and starts forwarding; returns the endpoints."""
         if self._endpoints is not None:
             return self._endpoints
         self._context = zmq.Context()
@@ -66,18 +77,38 @@ class BusProxy:
         frontend.setsockopt(zmq.MAXMSGSIZE, self.max_frame_bytes)
         backend = self._context.socket(zmq.XPUB)
         backend.setsockopt(zmq.SNDHWM, self.hwm)
+        if self.keys is not None:
+            self.gate = ClusterGate(self._context, self.keys)
+            for socket in (frontend, backend):
+                self.keys.secure_server(socket)
         control = self._context.socket(zmq.PAIR)
         control.bind("inproc://bus-proxy-control")
         address = f"tcp://{self.host}"
-        publish_port = frontend.bind_to_random_port(address)
-        subscribe_port = backend.bind_to_random_port(address)
+        publish_port, subscribe_port = (
+            (
+                _bind(frontend, address, self.ports[0]),
+                _bind(backend, address, self.ports[1]),
+            )
+            if self.ports
+            else (
+                frontend.bind_to_random_port(address),
+                backend.bind_to_random_port(address),
+            )
+        )
         frontend.send(_SUBSCRIBE_ALL)
         self._thread = threading.Thread(
             target=self._forward, args=(frontend, backend, control), name="bus-proxy", daemon=True
         )
         self._thread.start()
-        self._endpoints = BusEndpoints(f"{address}:{publish_port}", f"{address}:{subscribe_port}")
-        log.info("bus proxy forwarding %s -> %s", *self._endpoints.__dict__.values())
+        self._endpoints = BusEndpoints(
+            f"{address}:{publish_port}", f"{address}:{subscribe_port}", self.keys
+        )
+        log.info(
+            "bus proxy forwarding %s -> %s%s",
+            self._endpoints.publish_to,
+            self._endpoints.subscribe_to,
+            " (CurveZMQ)" if self.keys else "",
+        )
         return self._endpoints
 
     def endpoints(self) -> BusEndpoints:
@@ -95,6 +126,8 @@ class BusProxy:
         command.send(b"TERMINATE")
         self._thread.join(timeout=5)
         command.close(linger=0)
+        if self.gate is not None:
+            self.gate.stop()
         self._context.term()
         self._thread = self._context = self._endpoints = None
 
@@ -108,11 +141,26 @@ class BusProxy:
 
 
 class ProxyService:
-    """The proxy as a Ray actor: started on creation, stopped by `stop()`."""
+    """The proxy as a Ray actor: started on creation (and on each restart, on the same ports
+    with the same keys), stopped by `stop()`."""
 
-    def __init__(self, host: str, hwm: int, max_frame_bytes: int) -> None:
-        self._proxy = BusProxy(host, hwm, max_frame_bytes)
+    def __init__(
+        self,
+        host: str,
+        hwm: int,
+        max_frame_bytes: int,
+        ports: tuple[int, int] | None = None,
+        keys: BusKeys | None = None,
+    ) -> None:
+        self._proxy = BusProxy(host, hwm, max_frame_bytes, ports, keys)
         self._proxy.start()
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def refused(self) -> int:
+        """CurveZMQ handshakes refused (sockets without the cluster's key)."""
+        return self._proxy.gate.refused if self._proxy.gate is not None else 0
 
     def endpoints(self) -> BusEndpoints:
         return self._proxy.endpoints()
@@ -122,7 +170,8 @@ class ProxyService:
 
     def __repr__(self) -> str:
         endpoints = self._proxy.endpoints()
-        return f"BusProxy(publish_to={endpoints.publish_to}, subscribe_to={endpoints.subscribe_to})"
+        secure = ", CurveZMQ" if endpoints.keys else ""
+        return f"BusProxy({endpoints.publish_to} -> {endpoints.subscribe_to}{secure})"
 
 
 def start_proxy(
@@ -130,11 +179,16 @@ def start_proxy(
     host: str = LOOPBACK,
     hwm: int = DEFAULT_HWM,
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    secure: bool | None = None,
 ) -> BusEndpoints:
     """Starts the proxy actor in `namespace` (or finds the running one); returns its endpoints.
 
-    Ray must be initialised. The actor is detached: it outlives the driver until `stop_proxy()`.
+    Ray must be initialised. The actor is detached: it outlives the driver until `stop_proxy()`,
+    and Ray restarts it if its process dies; it binds the same two ports again, and ZeroMQ
+    clients reconnect by themselves. `secure` turns on CurveZMQ; by default it is on unless
+    the proxy binds to loopback (cluster mode binds to the node's address).
     """
+    secure = host != LOOPBACK if secure is None else secure
     actor = (
         ray.remote(ProxyService)
         .options(
@@ -143,8 +197,15 @@ def start_proxy(
             lifetime="detached",
             get_if_exists=True,
             num_cpus=0,
+            max_restarts=-1,
         )
-        .remote(host, hwm, max_frame_bytes)
+        .remote(
+            host,
+            hwm,
+            max_frame_bytes,
+            (_free_port(host), _free_port(host)),
+            BusKeys.generate() if secure else None,
+        )
     )
     return ray.get(actor.endpoints.remote(), timeout=60)
 
@@ -163,6 +224,18 @@ def find_proxy(namespace: str = DEFAULT_NAMESPACE) -> BusEndpoints:
             "(or call bus.proxy.start_proxy())"
         ) from None
     return ray.get(actor.endpoints.remote(), timeout=60)
+
+
+def _free_port(host: str) -> int:
+    """A TCP port free on `host` now (the proxy binds it right after)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _bind(socket_: zmq.Socket, address: str, port: int) -> int:
+    socket_.bind(f"{address}:{port}")
+    return port
 
 
 def stop_proxy(namespace: str = DEFAULT_NAMESPACE) -> None:

@@ -23,6 +23,7 @@ import zmq
 from bus.codec import DEFAULT_MAX_FRAME_BYTES, encode
 from bus.errors import BusConnectError
 from bus.protocol import Event
+from bus.security import BusKeys
 from bus.tokenbus import DEFAULT_HWM, Subscription, TokenBus
 from bus.topics import RESERVED_PREFIX, Pattern
 
@@ -33,10 +34,11 @@ DEFAULT_CONNECT_TIMEOUT_S = 10.0
 @dataclass(frozen=True)
 class BusEndpoints:
     """Where the proxy listens: publishers connect to `publish_to`, subscribers to
-    `subscribe_to`."""
+    `subscribe_to`; with `keys`, over CurveZMQ (cluster mode)."""
 
     publish_to: str
     subscribe_to: str
+    keys: BusKeys | None = None
 
 
 class ZmqSubscription(Subscription):
@@ -100,6 +102,8 @@ class ZmqTokenBus(TokenBus):
         self.connect_timeout = connect_timeout
         self._context = zmq.Context()
         self._publisher = self._context.socket(zmq.PUB)
+        if endpoints.keys is not None:
+            endpoints.keys.secure_client(self._publisher)
         self._publisher.setsockopt(zmq.SNDHWM, hwm)
         self._publisher.setsockopt(zmq.LINGER, 2000)
         self._publisher.connect(endpoints.publish_to)
@@ -125,6 +129,8 @@ class ZmqTokenBus(TokenBus):
     def open_sub_socket(self) -> zmq.Socket:
         """A SUB socket connected to the proxy, with this bus's high-water mark."""
         socket = self._context.socket(zmq.SUB)
+        if self.endpoints.keys is not None:
+            self.endpoints.keys.secure_client(socket)
         socket.setsockopt(zmq.RCVHWM, self.hwm)
         socket.setsockopt(zmq.LINGER, 0)
         socket.connect(self.endpoints.subscribe_to)
