@@ -64,6 +64,15 @@ class Subtask(BusMessage):
     publish_to: tuple[str, ...] = Field(
         default=(), description="Topics that also carry this subtask's tokens (a turn's answer)."
     )
+    attempt: NonNegativeInt = Field(
+        default=0, description="0 the first time; 1 when retried after its region died."
+    )
+
+    @property
+    def stream_id(self) -> str:
+        """The id of the token stream this subtask's output travels as."""
+        stream = f"{self.turn_id}/{self.subtask_id}"
+        return stream if self.attempt == 0 else f"{stream}/retry-{self.attempt}"
 
 
 class Token(BusMessage):

@@ -9,6 +9,7 @@ actor's death, with the error). Live state is in `info()`, `cortex status` and t
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import torch
@@ -44,13 +45,20 @@ class RegionActor:
         self.reporter = MetricsReporter(
             RegionMetrics(self.host), BusMetrics(self.host.bus.traffic, settings.name)
         ).start()
+        self._stopped = threading.Event()
 
     def info(self) -> dict[str, Any]:
         """The region's current status (see `modules.host.RegionStatus`)."""
         return self.host.info()
 
+    def watch(self) -> None:
+        """Returns when the region is stopped: the caller learns of a crash by this call's
+        error (the supervisor in `cortex.runtime` keeps one pending per region)."""
+        self._stopped.wait()
+
     def stop(self) -> None:
         """Stops serving and exports the last figures."""
+        self._stopped.set()
         self.host.stop()
         self.reporter.stop()
 

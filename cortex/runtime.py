@@ -29,9 +29,12 @@ from cortex.config import CortexConfig
 from cortex.errors import CortexError
 from cortex.metrics import BusMetrics, MetricsReporter
 from cortex.placement import pin_to_devices, plan_instances
+from cortex.supervisor import Supervisor
 from modules.models import resolve
 
 REGION_LOAD_TIMEOUT_S = 600
+REGION_RESTARTS = 3
+"""How many times Ray restarts a region whose process died (it reloads its model)."""
 
 
 class Cortex(Brain):
@@ -65,6 +68,7 @@ class Cortex(Brain):
         self._started = False
         self._reporter: MetricsReporter | None = None
         self._recording: Recording | None = None
+        self._supervisor: Supervisor | None = None
         self.bus_log = self.session.path.with_suffix(".bus")
         """Every message of the session, as it travelled (`cortex replay` draws it)."""
 
@@ -92,6 +96,7 @@ class Cortex(Brain):
                     self.instances, self.devices, use_gpus, os.cpu_count() or 1
                 )
             self._start_regions(endpoints)
+            self._supervisor = Supervisor(self.bus, self._actors).start()
         except BaseException:
             self.shutdown()
             raise
@@ -99,6 +104,9 @@ class Cortex(Brain):
 
     def shutdown(self) -> None:
         """Stops every region, the bus proxy, and Ray if this object started it."""
+        if self._supervisor is not None:
+            self._supervisor.stop()
+            self._supervisor = None
         for actor in self._actors.values():
             with contextlib.suppress(ray.exceptions.RayError):  # already dead: nothing to stop
                 ray.get(actor.stop.remote(), timeout=30)
@@ -166,7 +174,8 @@ class Cortex(Brain):
                     namespace=self.config.runtime.namespace,
                     num_cpus=0,
                     num_gpus=instance.num_gpus,
-                    max_concurrency=2,
+                    max_concurrency=3,  # info and stop calls, and the supervisor's watch
+                    max_restarts=REGION_RESTARTS,
                 )
                 .remote(instance.class_path, instance.settings, endpoints)
             )

@@ -34,6 +34,8 @@ HEAR_ID = "hear"
 SPEAK_ID = "speak"
 MEDIA_IDS = (SEE_ID, HEAR_ID)
 SYNTHESIS_ID = "synthesis"
+REGION_EVENTS = ("region_died", "region_lost", "region_restarted")
+"""What the supervisor (`cortex.supervisor`) says of region processes."""
 
 
 class PlanEntry(BaseModel):
@@ -70,6 +72,10 @@ class TurnRecord(BaseModel):
     """Where the answer was spoken to (``wav``) and for how long (``seconds``), if it was."""
 
 
+MAX_RETRIES = 1
+"""How many times a subtask is run again after the region doing it died."""
+
+
 @dataclass
 class Scheduler:
     """Assigns subtasks to idle replicas, in plan order, once their dependencies are done."""
@@ -80,6 +86,8 @@ class Scheduler:
     results: dict[str, SubtaskResult] = field(default_factory=dict)
     running: dict[str, str] = field(default_factory=dict)
     """Subtask id -> the replica working on it."""
+    down: set[str] = field(default_factory=set)
+    """Replicas whose process died, until Ray has restarted them."""
     _idle: dict[str, deque[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,11 +96,45 @@ class Scheduler:
     def add(self, step: Subtask) -> None:
         self.steps[step.subtask_id] = step
 
-    def finish(self, result: SubtaskResult) -> None:
+    def finish(self, result: SubtaskResult) -> bool:
+        """Records a result; False if it is stale (from an attempt since retried)."""
+        step = self.steps.get(result.subtask_id)
+        if step is not None and result.stream_id not in (step.stream_id, "-"):
+            return False
         self.results[result.subtask_id] = result
         replica = self.running.pop(result.subtask_id, None)
-        if replica is not None:
+        if replica is not None and replica not in self.down:
             self._idle[self.steps[result.subtask_id].region].append(replica)
+        return True
+
+    def lose(self, replica: str) -> tuple[list[Subtask], list[Subtask]]:
+        """A replica's process died: the steps it held are retried once, on whichever
+        replica of their kind is idle first. Returns (retried, given up: already retried)."""
+        self.down.add(replica)
+        for idle in self._idle.values():
+            if replica in idle:
+                idle.remove(replica)
+        retried, given_up = [], []
+        for step_id, holder in list(self.running.items()):
+            if holder != replica:
+                continue
+            del self.running[step_id]
+            step = self.steps[step_id]
+            if step.attempt >= MAX_RETRIES:
+                given_up.append(step)
+                continue
+            self.steps[step_id] = step.model_copy(update={"attempt": step.attempt + 1})
+            retried.append(self.steps[step_id])
+        return retried, given_up
+
+    def restore(self, replica: str) -> None:
+        """A replica is back after a restart: it may take steps again."""
+        if replica not in self.down:
+            return
+        self.down.discard(replica)
+        for kind, names in self.replicas.items():
+            if replica in names:
+                self._idle[kind].append(replica)
 
     @property
     def done(self) -> bool:
@@ -311,12 +353,47 @@ class Turn:
         elif isinstance(message, Event) and message.data.get("turn_id") in (self.turn_id, None):
             if message.code in ("plan_repair", "subtask_failed"):
                 self.notes.append(f"{message.source}: {message.detail}")
+            if message.code in REGION_EVENTS:
+                self._on_region_event(message)
             if message.code == "spoken":
                 self.spoken = message.data
                 self._spoken = True
             self._notify(delivery)
 
+    def _on_region_event(self, event: Event) -> None:
+        """A region's process died (retry what it held) or came back (give it work again)."""
+        replica = event.source
+        if event.code == "region_restarted":
+            self.scheduler.restore(replica)
+            self._dispatch()
+            return
+        if replica == self.planner and self._answer is None:
+            raise TurnError(f"the planning region's process died ({event.detail}); ask again")
+        retried, given_up = self.scheduler.lose(replica)
+        for step in retried:
+            self.notes.append(f"{replica} died during subtask {step.subtask_id}; retrying it")
+        for step in given_up:
+            now = time.time()
+            self._on_result(
+                SubtaskResult(
+                    turn_id=self.turn_id,
+                    subtask_id=step.subtask_id,
+                    stream_id=step.stream_id,
+                    region=step.region,
+                    replica=replica,
+                    device="-",
+                    ok=False,
+                    text="",
+                    error=f"{replica} died while retrying it",
+                    started=now,
+                    finished=now,
+                )
+            )
+        self._dispatch()
+
     def _on_result(self, result: SubtaskResult) -> None:
+        if result.subtask_id in self.scheduler.steps and not self.scheduler.finish(result):
+            return  # a result of an attempt that was retried meanwhile
         self._streams.append(
             StreamRecord(
                 id=result.stream_id,
@@ -345,7 +422,6 @@ class Turn:
         else:
             if not result.ok:
                 self.notes.append(f"subtask {result.subtask_id} failed: {result.error}")
-            self.scheduler.finish(result)
             if result.subtask_id == HEAR_ID:
                 self._heard(result)
             self._dispatch()

@@ -162,7 +162,7 @@ class RegionHost:
     def run(self, subtask: Subtask) -> SubtaskResult:
         """Runs one subtask, publishing its tokens and result; never raises for the subtask."""
         assert self._bus is not None
-        stream_id = f"{subtask.turn_id}/{subtask.subtask_id}"
+        stream_id = subtask.stream_id
         topics = [self._out.name, *subtask.publish_to]
         self.status.state, self.status.subtask = "decoding", subtask.instruction[:80]
         self.status.subtasks_started += 1

@@ -91,7 +91,7 @@ def decode_through(
     Raises:
         TimeoutError: The pipeline stopped answering for `timeout_s`.
     """
-    stream_id = f"{subtask.turn_id}/{subtask.subtask_id}"
+    stream_id = subtask.stream_id
     with bus.subscribe(output_topic(run)) as tokens:
         bus.publish(stage_topic(run, 0), subtask)
         while True:
@@ -231,7 +231,7 @@ class PipelineStage:
     def _prompt(self, subtask: Subtask) -> Activation:
         """First stage: the subtask's chat prompt as token ids, step 0 of its stream."""
         ids = chat_ids(self.tokenizer, answer_chat(subtask))
-        stream_id = f"{subtask.turn_id}/{subtask.subtask_id}"
+        stream_id = subtask.stream_id
         return to_activation(torch.tensor([ids]), stream_id, seq=0, position=0)
 
     def _emit(self, message: Activation, logits: torch.Tensor) -> None:
