@@ -11,13 +11,13 @@ is tagged ``process`` (the region instance, or ``driver``), and the counts also 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any, Protocol
 
 from ray.util import metrics
 
 from bus.traffic import BusTraffic
+from cortex.background import Background
 from modules.host import RegionHost
 
 log = logging.getLogger("cortex.metrics")
@@ -156,23 +156,16 @@ class BusMetrics:
             self.latency.observe(max(latency_s, 0.0))
 
 
-class MetricsReporter:
-    """Exports every `exporters` entry once per `interval_s` on a daemon thread."""
+class MetricsReporter(Background):
+    """Exports every `exporters` entry once per `interval_s` on a daemon thread; once more
+    when stopped, so the last figures are not lost."""
+
+    thread_name = "metrics"
 
     def __init__(self, *exporters: Exporter, interval_s: float = EXPORT_INTERVAL_S) -> None:
+        super().__init__()
         self.exporters = exporters
         self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="metrics", daemon=True)
-
-    def start(self) -> MetricsReporter:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Exports once more, so the last figures are not lost, and stops."""
-        self._stop.set()
-        self._thread.join(timeout=10)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):

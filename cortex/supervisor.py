@@ -11,7 +11,6 @@ answers, and publishes ``region_restarted``. Turns retry the subtasks a dead reg
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 import ray
@@ -19,13 +18,14 @@ import ray
 from bus.protocol import Event
 from bus.tokenbus import TokenBus
 from bus.topics import region_out
+from cortex.background import Background
 
 log = logging.getLogger("cortex.supervisor")
 
 _POLL_S = 0.5
 
 
-class Supervisor:
+class Supervisor(Background):
     """Watches region actors from a background thread of the driver.
 
     Args:
@@ -33,19 +33,12 @@ class Supervisor:
         actors: The region actors by instance name.
     """
 
+    thread_name = "supervisor"
+
     def __init__(self, bus: TokenBus, actors: dict[str, Any]) -> None:
+        super().__init__()
         self.bus = bus
         self.actors = actors
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
-
-    def start(self) -> Supervisor:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
     def _run(self) -> None:
         watching = {actor.watch.remote(): name for name, actor in self.actors.items()}

@@ -373,21 +373,8 @@ class Turn:
         for step in retried:
             self.notes.append(f"{replica} died during subtask {step.subtask_id}; retrying it")
         for step in given_up:
-            now = time.time()
             self._on_result(
-                SubtaskResult(
-                    turn_id=self.turn_id,
-                    subtask_id=step.subtask_id,
-                    stream_id=step.stream_id,
-                    region=step.region,
-                    replica=replica,
-                    device="-",
-                    ok=False,
-                    text="",
-                    error=f"{replica} died while retrying it",
-                    started=now,
-                    finished=now,
-                )
+                _failed(step, step.stream_id, replica, f"{replica} died while retrying it")
             )
         self._dispatch()
 
@@ -468,21 +455,8 @@ class Turn:
                 self._fail_unplaceable(step)
 
     def _fail_unplaceable(self, step: Subtask) -> None:
-        now = time.time()
         self.scheduler.finish(
-            SubtaskResult(
-                turn_id=self.turn_id,
-                subtask_id=step.subtask_id,
-                stream_id="-",
-                region=step.region,
-                replica="-",
-                device="-",
-                ok=False,
-                text="",
-                error=f"no region of kind {step.region!r} is running",
-                started=now,
-                finished=now,
-            )
+            _failed(step, "-", "-", f"no region of kind {step.region!r} is running")
         )
         self.notes.append(f"subtask {step.subtask_id}: no region of kind {step.region!r}")
 
@@ -492,6 +466,24 @@ class Turn:
     def _notify(self, delivery: Delivery) -> None:
         if self.on_delivery is not None:
             self.on_delivery(delivery)
+
+
+def _failed(step: Subtask, stream_id: str, replica: str, error: str) -> SubtaskResult:
+    """The result of a step that could not run, or not to its end."""
+    now = time.time()
+    return SubtaskResult(
+        turn_id=step.turn_id,
+        subtask_id=step.subtask_id,
+        stream_id=stream_id,
+        region=step.region,
+        replica=replica,
+        device="-",
+        ok=False,
+        text="",
+        error=error,
+        started=now,
+        finished=now,
+    )
 
 
 def _result_text(result: SubtaskResult) -> str:

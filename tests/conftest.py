@@ -98,3 +98,19 @@ def tiny_config(model_dir: Path, **regions: dict[str, Any]) -> dict[str, Any]:
         "runtime": {"namespace": f"test-{uuid.uuid4().hex[:8]}", "turn_timeout_s": 120},
         "regions": {name: table for name, table in tables.items() if table is not None},
     }
+
+
+def long_answers_config(model_dir: Path, max_new_tokens: int) -> dict[str, Any]:
+    """A canned two-step planner and two language replicas decoding long answers on the
+    tiny model, on CPU slots: both delegates decode for a while, at once."""
+    data = tiny_config(
+        model_dir,
+        planning={"kind": "planning", "class": "tests.tui.scripted:ScriptedPlanner"},
+        language={
+            "model": str(model_dir),
+            "replicas": 2,
+            "generation": {"max_new_tokens": max_new_tokens},
+        },
+    )
+    data["runtime"]["device"] = "cpu"
+    return data

@@ -13,22 +13,13 @@ from cortex.config import parse_config
 from cortex.runtime import Cortex
 from cortex.sessions import SessionLog
 from cortex.turns import TurnRecord
-from tests.conftest import tiny_config
+from tests.conftest import long_answers_config
 
 
 def test_a_killed_replica_is_restarted_and_its_subtask_retried(
     ray_cluster: None, tiny_long_model_dir: Path, tmp_path: Path
 ) -> None:
-    data = tiny_config(
-        tiny_long_model_dir,
-        planning={"kind": "planning", "class": "tests.tui.scripted:ScriptedPlanner"},
-        language={
-            "model": str(tiny_long_model_dir),
-            "replicas": 2,
-            "generation": {"max_new_tokens": 2000},
-        },
-    )
-    data["runtime"]["device"] = "cpu"
+    data = long_answers_config(tiny_long_model_dir, max_new_tokens=2000)
     session = tmp_path / "session.jsonl"
     with Cortex(parse_config(data), session_log=session) as brain:
         records: list[TurnRecord] = []

@@ -20,7 +20,7 @@ from cortex.config import parse_config
 from cortex.metrics import EXPORT_INTERVAL_S, METRIC_NAMES, prometheus_name
 from cortex.runtime import Cortex
 from cortex.status import attach, scrape_metrics
-from tests.conftest import tiny_config
+from tests.conftest import long_answers_config
 
 LONG_ANSWER_TOKENS = 3000
 """Enough tokens that both delegates of the scripted plan are still decoding when looked at."""
@@ -29,16 +29,7 @@ LONG_ANSWER_TOKENS = 3000
 @pytest.fixture(scope="module")
 def brain(ray_cluster: None, tiny_long_model_dir: Path) -> Iterator[Cortex]:
     """A canned two-step planner and two language replicas on the tiny model."""
-    data = tiny_config(
-        tiny_long_model_dir,
-        planning={"kind": "planning", "class": "tests.tui.scripted:ScriptedPlanner"},
-        language={
-            "model": str(tiny_long_model_dir),
-            "replicas": 2,
-            "generation": {"max_new_tokens": LONG_ANSWER_TOKENS},
-        },
-    )
-    data["runtime"]["device"] = "cpu"
+    data = long_answers_config(tiny_long_model_dir, LONG_ANSWER_TOKENS)
     with Cortex(parse_config(data)) as running:
         yield running
 
