@@ -7,11 +7,14 @@ Logs live in ``$CORTEX_DATA_DIR/sessions``, else ``$XDG_DATA_HOME/cortex/session
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("cortex.sessions")
 
 
 def data_dir() -> Path:
@@ -36,19 +39,33 @@ class SessionLog:
 
     def append(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"
+        if self._ends_torn():  # a crash cut the last line: start on a line of our own
+            line = "\n" + line
         with self.path.open("a", encoding="utf-8") as file:
             file.write(line)
             file.flush()
             os.fsync(file.fileno())
 
+    def _ends_torn(self) -> bool:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return False
+        with self.path.open("rb") as file:
+            file.seek(-1, os.SEEK_END)
+            return file.read(1) != b"\n"
+
     def records(self) -> list[dict[str, Any]]:
-        """Every complete record; a torn last line (a crash mid-write) is left out."""
+        """Every complete record; a torn line (a crash mid-write) is skipped with a warning."""
         if not self.path.exists():
             return []
         records = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError:
-                continue
+                log.warning(
+                    "%s: line %d is incomplete (the program stopped while writing it); "
+                    "skipped",
+                    self.path,
+                    number,
+                )
         return records
