@@ -26,6 +26,13 @@ SAMPLES = [
 ]
 TOPIC_RE = re.compile(rb"[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*")
 sent = {"proxy": 0, "inbox": 0}
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],  # shrinking over live sockets takes too long
+)
 
 
 @st.composite
@@ -82,13 +89,7 @@ def bus(proxy_endpoints: BusEndpoints) -> Iterator[ZmqTokenBus]:
         yield connected
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    derandomize=True,
-    phases=[Phase.explicit, Phase.generate],  # shrinking over live sockets takes too long
-)
+@FUZZ_SETTINGS
 @given(st.data())
 def test_the_proxy_and_a_subscriber_survive_any_frames(bus: ZmqTokenBus, data) -> None:
     topics = st.one_of(
@@ -116,13 +117,7 @@ def region(proxy_endpoints: BusEndpoints) -> Iterator[RegionHost]:
     host.stop()
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    derandomize=True,
-    phases=[Phase.explicit, Phase.generate],  # shrinking over live sockets takes too long
-)
+@FUZZ_SETTINGS
 @given(st.data())
 def test_a_region_inbox_survives_any_frames(bus: ZmqTokenBus, region: RegionHost, data) -> None:
     inbox = region_inbox("fuzzed-0").wire
