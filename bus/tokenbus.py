@@ -56,6 +56,8 @@ class SubscriptionStats:
     missing: int = 0
     """Tokens known to be lost: the sum of all gap sizes."""
     reordered: int = 0
+    skipped: int = 0
+    """Tokens a display passed over to catch up (see `Subscription.take_latest`)."""
 
 
 class StreamTracker:
@@ -131,6 +133,24 @@ class Subscription(ABC):
             if timeout is not None:
                 remaining = max(0.0, timeout - (time.monotonic() - start))
         return None
+
+    def take_latest(self, keep_tokens: int) -> list[Delivery]:
+        """Everything that has arrived, for a display that fell behind: every message that is
+        not a token, each stream's final token, and only the newest `keep_tokens` other tokens.
+        The tokens passed over are counted in `stats.skipped`; never use this where a result
+        depends on every token.
+        """
+        backlog = []
+        while (delivery := self.recv(timeout=0)) is not None:
+            backlog.append(delivery)
+        passable = [
+            index
+            for index, delivery in enumerate(backlog)
+            if isinstance(delivery.message, Token) and not delivery.message.final
+        ]
+        skipped = set(passable[: max(0, len(passable) - keep_tokens)])
+        self.stats.skipped += len(skipped)
+        return [delivery for index, delivery in enumerate(backlog) if index not in skipped]
 
     def close(self) -> None:
         """Stops receiving; further `recv()` calls raise `BusClosedError`."""

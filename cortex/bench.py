@@ -1,10 +1,11 @@
-"""Benchmarks of whole regions: `python -m cortex.bench regions [--json]`.
+"""Benchmarks of whole regions: `python -m cortex.bench regions|soak|slow-subscriber [--json]`.
 
-Prints, in one run, the embedded language model's decode rate:
+`regions` prints, in one run, the embedded language model's decode rate:
 1. bare transformers `generate` on one thread (the reference);
 2. one language region through its Ray actor and the token bus, on one CPU slot;
 3. two language regions decoding at once, each on its own slot (aggregate).
 Each figure counts new tokens over the wall time from request to last token, prefill included.
+`soak` and `slow-subscriber` are in `cortex.soak`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 
 from cortex.config import load_config
 from cortex.runtime import Cortex
+from cortex.soak import slow_subscribers, soak
 from modules.models import load_causal_lm
 
 MODEL = "embedded:smollm2-135m-instruct"
@@ -93,13 +95,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m cortex.bench", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("which", choices=["regions"], help="what to measure")
+    parser.add_argument(
+        "which", choices=["regions", "soak", "slow-subscriber"], help="what to measure"
+    )
     parser.add_argument("--tokens", type=int, default=64, help="new tokens per request (64)")
+    parser.add_argument("--turns", type=int, default=200, help="turns of the soak (200)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    figures = measure(args.tokens)
+    if args.which == "soak":
+        figures = soak(args.turns, progress=not args.json)
+    elif args.which == "slow-subscriber":
+        figures = slow_subscribers(args.tokens)
+    else:
+        figures = measure(args.tokens)
     if args.json:
         print(json.dumps(figures))
+        return 0
+    if args.which != "regions":
+        _print_reliability(args.which, figures)
         return 0
     print(f"{MODEL}, {args.tokens} new tokens per request, greedy, CPU")
     print(f"bare transformers generate, 1 thread   {figures['bare_tok_s']:7.2f} tok/s")
@@ -112,6 +125,27 @@ def main(argv: list[str] | None = None) -> int:
         f"  ({figures['two_regions_vs_one']:.2f}x one region)"
     )
     return 0
+
+
+def _print_reliability(which: str, figures: dict[str, Any]) -> None:
+    if which == "slow-subscriber":
+        print(
+            f"{MODEL}, {figures['tokens_per_request']} new tokens, one language region\n"
+            f"alone                                  {figures['alone_tok_s']:7.2f} tok/s\n"
+            f"with {figures['sleepers']} subscribers sleeping {figures['nap_s'] * 1000:.0f} ms "
+            f"a read {figures['with_sleepers_tok_s']:7.2f} tok/s ({figures['ratio']:.0%})"
+        )
+        return
+    print(
+        f"{figures['turns']} turns on tiny models: {figures['turns_per_minute']} turns/min "
+        f"({figures['turns_with_a_plan_of_several_steps']} planned in several steps)"
+    )
+    print(f"{'process':<12}{'RSS MiB start':>15}{'end':>10}{'growth':>9}")
+    for name, start in figures["rss_mb_start"].items():
+        growth = figures["rss_growth"].get(name)
+        shown = "-" if growth is None else f"{growth:+.1%}"
+        print(f"{name:<12}{start:>15.1f}{figures['rss_mb_end'][name]:>10.1f}{shown:>9}")
+    print(f"actors left after shutdown: {len(figures['leaked_actors'])}")
 
 
 if __name__ == "__main__":

@@ -63,8 +63,7 @@ class SessionLog:
                 records.append(json.loads(line))
             except json.JSONDecodeError:
                 log.warning(
-                    "%s: line %d is incomplete (the program stopped while writing it); "
-                    "skipped",
+                    "%s: line %d is incomplete (the program stopped while writing it); skipped",
                     self.path,
                     number,
                 )

@@ -18,6 +18,7 @@ import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bus.protocol import Event, Subtask, SubtaskResult, Token
@@ -55,7 +56,21 @@ class RegionStatus:
     queue_depth: int = 0
     """Subtasks received and waiting for the current one to finish."""
     load_s: float = 0.0
+    rss_mb: float = 0.0
+    """Resident memory of the region's process."""
     error: str = ""
+
+
+def resident_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process in MiB (Linux; 0 where /proc is missing)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 def import_region(path: str) -> type[Region]:
@@ -140,6 +155,7 @@ class RegionHost:
     def info(self) -> dict[str, Any]:
         """The current status as a plain dict."""
         self.status.busy_fraction = round(self.activity.fraction(), 4)
+        self.status.rss_mb = resident_mb()
         with self._work.mutex:
             waiting = [d for d in self._work.queue if isinstance(d.message, Subtask)]
         self.status.queue_depth = len(waiting)

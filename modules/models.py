@@ -323,3 +323,33 @@ def _convert_gguf(model: EmbeddedModel, staging: Path, progress: Progress) -> No
     weights.config.save_pretrained(staging)
     weights.generation_config.save_pretrained(staging)
     save_model(weights, str(staging / "model.safetensors"), metadata={"format": "pt"})
+
+
+def save_tiny_llama(
+    folder: str | Path, max_positions: int, layers: int = 2, initializer_range: float = 0.02
+) -> Path:
+    """Saves a random-weight tiny Llama with SmolLM2's tokenizer and chat template, for
+    plumbing tests and soak runs (its text means nothing). A wide `initializer_range` makes
+    its greedy output vary instead of repeating one token."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve("embedded:smollm2-135m-instruct"))
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=layers,
+        initializer_range=initializer_range,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=len(tokenizer),
+        max_position_embeddings=max_positions,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    folder = Path(folder)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

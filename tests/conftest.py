@@ -12,6 +12,7 @@ import ray
 
 from bus.proxy import start_proxy, stop_proxy
 from bus.zmq_bus import BusEndpoints
+from modules.models import save_tiny_llama
 
 TEST_NAMESPACE = "cortex-tests"
 
@@ -55,35 +56,6 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_long_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny Llama with a 4,096-token context, for answers long enough to watch decode."""
     return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama-long"), max_positions=4096)
-
-
-def save_tiny_llama(
-    folder: Path, max_positions: int, layers: int = 2, initializer_range: float = 0.02
-) -> Path:
-    """Saves a random tiny Llama; a wide `initializer_range` makes greedy output vary."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from modules.models import resolve
-
-    tokenizer = AutoTokenizer.from_pretrained(resolve("embedded:smollm2-135m-instruct"))
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=layers,
-        initializer_range=initializer_range,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=49152,
-        max_position_embeddings=max_positions,
-        tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def tiny_config(model_dir: Path, **regions: dict[str, Any]) -> dict[str, Any]:

@@ -40,6 +40,10 @@ from tui.screens import HelpScreen, SessionPicker, session_summary
 from tui.status import StatusBar
 
 _POLL_S = 0.2
+SCREEN_BACKLOG = 2000
+"""Bus messages the screen may have queued; past that it passes over old tokens to catch up
+(a turn's own subscription still gets every token: the screen only shows them)."""
+_CATCH_UP_S = 0.05
 
 
 class CortexApp(App[None]):
@@ -77,6 +81,8 @@ class CortexApp(App[None]):
         self.current_turn = ""
         self.session_path: Path | None = resume if isinstance(resume, Path) else None
         self._messages = 0
+        """Bus messages the screen has handled (the pump thread counts `_posted`)."""
+        self._posted = 0
         self._tokens = 0
         self._stopping = threading.Event()
         self._started = threading.Event()
@@ -131,8 +137,18 @@ class CortexApp(App[None]):
         with subscription:
             while not self._stopping.is_set():
                 delivery = subscription.recv(timeout=_POLL_S)
-                if delivery is not None:
-                    self.post_message(BusDelivery(delivery))
+                if delivery is None:
+                    continue
+                self._post(delivery)
+                while self._posted - self._messages > SCREEN_BACKLOG:  # the screen is behind
+                    if self._stopping.wait(_CATCH_UP_S):
+                        return
+                for later in subscription.take_latest(SCREEN_BACKLOG):  # old tokens passed over
+                    self._post(later)
+
+    def _post(self, delivery: Any) -> None:
+        self._posted += 1
+        self.post_message(BusDelivery(delivery))
 
     @work(thread=True, group="shutdown")
     def _shut_down(self) -> None:

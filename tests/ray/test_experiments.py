@@ -11,7 +11,7 @@ from PIL import Image
 
 from cortex.experiments import ExperimentSpec, run
 from cortex.experiments.spec import Request
-from tests.conftest import save_tiny_llama
+from modules.models import save_tiny_llama
 
 
 def test_every_mode_runs_and_writes_its_results(ray_cluster: None, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from bus import InProcessBus, Subtask
 from bus.protocol import Activation
 from modules.generation import SamplingSettings
 from modules.language import LanguageRegion
+from modules.models import save_tiny_llama
 from modules.pipeline import (
     PipelineStage,
     decode_through,
@@ -20,7 +21,6 @@ from modules.pipeline import (
     to_activation,
 )
 from modules.region import RegionSettings
-from tests.conftest import save_tiny_llama
 from tests.helpers import region_output
 
 NEW_TOKENS = 24
