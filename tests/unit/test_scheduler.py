@@ -73,3 +73,21 @@ def test_a_kind_without_replicas_never_starts() -> None:
     scheduler.add(step("1", region="vision"))
     assert scheduler.ready() == []
     assert not scheduler.done
+
+
+def test_a_dead_replicas_step_is_retried_once_as_a_new_stream_then_given_up() -> None:
+    scheduler = Scheduler({"language": ["language-0", "language-1"]})
+    scheduler.add(step("1"))
+    scheduler.add(step("2"))
+    assert [r for r, _ in scheduler.ready()] == ["language-0", "language-1"]
+    retried, given_up = scheduler.lose("language-0")
+    assert [s.stream_id for s in retried] == ["t/1/retry-1"] and given_up == []
+    assert scheduler.ready() == []  # language-0 is down, language-1 busy
+    assert scheduler.finish(result("2"))  # language-1 is free again and takes the retry
+    ((replica, retry),) = scheduler.ready()
+    assert (replica, retry.attempt) == ("language-1", 1)
+    assert not scheduler.finish(result("1"))  # a late result of the dead attempt is stale
+    scheduler.restore("language-0")
+    retried, given_up = scheduler.lose("language-1")  # the retry's replica dies as well
+    assert retried == [] and [s.subtask_id for s in given_up] == ["1"]
+    assert "1" not in scheduler.running and not scheduler.done
