@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import platform
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,7 +162,7 @@ def run(
         "devices": "gpus" if use_gpus else "cpu cores",
         "platform": platform.platform(),
     }
-    logs = Path(out) if out is not None else Path(os.environ.get("TMPDIR", "/tmp"))
+    logs = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="cortex-experiment-"))
     total = len(spec.modes) * (spec.repetitions + 1) * len(spec.requests)
     bar = tqdm(total=total, desc=spec.name, unit="request", disable=not progress)
     runs: dict[str, list[RunRecord]] = {}
