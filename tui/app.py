@@ -308,7 +308,7 @@ class CortexApp(App[None]):
         pane = self.query_one(RegionPanes).pane(name)
         plan = self.query_one(PlanView)
         if isinstance(payload, Token) and payload.token_id != Token.END_MARKER_ID:
-            turn, _, step = payload.stream_id.partition("/")
+            turn, step, *_retry = payload.stream_id.split("/")  # a retry ends in /retry-N
             if pane.state != "decoding":
                 pane.begin(plan.instructions.get(step) or step)
             if turn == self.current_turn:
@@ -324,6 +324,10 @@ class CortexApp(App[None]):
             self.notify(payload.detail, title=f"{name} failed a subtask", severity="warning")
         elif isinstance(payload, Event) and payload.code == "remark":
             self.notify(payload.detail, title=name, timeout=6)
+        elif isinstance(payload, Event) and payload.code in ("region_died", "region_lost"):
+            self.notify(payload.detail, title=f"{name} stopped", severity="error", timeout=10)
+        elif isinstance(payload, Event) and payload.code == "region_restarted":
+            self.notify(payload.detail, title=f"{name} restarted", timeout=6)
 
     def _tick(self) -> None:
         panes = self.query_one(RegionPanes).panes()

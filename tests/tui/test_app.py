@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from bus import Event, Token
+from bus.topics import region_out
 from cortex.config import parse_config
 from cortex.inprocess import InProcessCortex
 from tests.tui.scripted import ANSWER, scripted_config
 from tui.app import CortexApp
 from tui.conversation import AnswerMessage, ConversationView, UserMessage
 from tui.plan import PlanView
-from tui.regions import RegionPane
+from tui.regions import RegionPane, RegionPanes
 from tui.screens import HelpScreen
 
 QUESTION = "Compare tea and coffee on caffeine and price."
@@ -135,6 +137,32 @@ async def test_a_bad_image_path_is_an_error_not_a_crash(tmp_path: Path) -> None:
             assert app.notes[-1][0] == "error" and expected in app.notes[-1][1]
         await enter(pilot, "Hello again")
         await wait_for(pilot, lambda: app.history)
+        assert app.is_running
+
+
+async def test_a_region_dying_and_its_retry_are_shown(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        bus = app.brains[0].bus
+        for code, detail in (
+            ("region_died", "language-0's process died; Ray is restarting it"),
+            ("region_restarted", "language-0 is back on cpu:1 thread"),
+        ):
+            bus.publish(
+                region_out("language-0"),
+                Event(level="error", code=code, source="language-0", detail=detail),
+            )
+        retry = Token(stream_id="t9/2/retry-1", seq=0, token_id=5, text="again")
+        bus.publish(region_out("language-0"), retry)
+        await wait_for(pilot, lambda: len(app.notes) >= 2)
+        assert app.notes[:2] == [
+            ("error", "language-0's process died; Ray is restarting it"),
+            ("information", "language-0 is back on cpu:1 thread"),
+        ]
+        pane = app.query_one(RegionPanes).pane("language-0")
+        await wait_for(pilot, lambda: pane.tokens == 1)
+        assert pane.subtask == "2" and pane.state == "decoding"
         assert app.is_running
 
 
