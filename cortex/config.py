@@ -7,11 +7,11 @@ as ``class = "package.module:Class"``), model, number of replicas and generation
 
 from __future__ import annotations
 
+import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bus.codec import DEFAULT_MAX_FRAME_BYTES

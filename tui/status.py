@@ -34,5 +34,5 @@ class StatusBar(Horizontal):
         self.query_one("#busy", Label).update(f"devices busy {busy}/{total}")
 
     def show_dashboard(self, url: str | None) -> None:
-        text = url or "off (runtime.dashboard = true to start it)"
+        text = url or "off (cortex chat --dashboard starts it)"
         self.query_one("#dashboard", Label).update(f"dashboard: {text}")

@@ -18,10 +18,10 @@ Any error names the field: ``modes.1``, ``regions.0``, ``requests.0.image``.
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Literal
 
-import tomllib
 from pydantic import (
     BaseModel,
     ConfigDict,
