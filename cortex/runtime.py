@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import ray
+from ray._private.authentication.authentication_token_setup import (
+    maybe_enable_token_auth_if_token_available,
+)
 
 from bus.proxy import LOOPBACK, start_proxy, stop_proxy
 from bus.recorder import Recording, record
@@ -134,23 +137,20 @@ class Cortex(Brain):
         if ray.is_initialized():
             return
         runtime = self.config.runtime
-        options: dict[str, Any] = {
-            "namespace": runtime.namespace,
-            "logging_level": logging.ERROR,
-            "log_to_driver": False,
-        }
-        if self.address is None:
-            options |= {
-                "include_dashboard": runtime.dashboard,
-                "dashboard_host": runtime.dashboard_host,
-            }
-        else:
-            options["address"] = self.address
         self.progress(
             StartupEvent("starting Ray" + (f" at {self.address}" if self.address else ""))
         )
-        with real_stderr():
-            context = ray.init(**options)
+        if self.address is not None:
+            context = connect_ray(self.address, runtime.namespace)
+        else:
+            with real_stderr():
+                context = ray.init(
+                    namespace=runtime.namespace,
+                    logging_level=logging.ERROR,
+                    log_to_driver=False,
+                    include_dashboard=runtime.dashboard,
+                    dashboard_host=runtime.dashboard_host,
+                )
         self._owns_ray = True
         if context.dashboard_url:
             self.dashboard_url = f"http://{context.dashboard_url}"
@@ -203,6 +203,35 @@ class Cortex(Brain):
                     info["load_s"],
                 )
             )
+
+
+def connect_ray(address: str, namespace: str) -> Any:
+    """Attaches this process to a running Ray cluster with the cluster's token (this process
+    is not already attached). Returns Ray's context.
+
+    Ray turns token mode on by itself only for a cluster it finds with ``auto``; given an
+    explicit address it would connect without the token and be refused. So the same step is
+    taken here: token mode, with the token found where Ray looks for it (``RAY_AUTH_TOKEN``,
+    ``~/.ray/auth_token``), unless ``RAY_AUTH_MODE`` says otherwise.
+
+    Raises:
+        CortexError: No cluster answers at `address`.
+    """
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    try:
+        with real_stderr():
+            return ray.init(
+                address=address,
+                namespace=namespace,
+                ignore_reinit_error=True,
+                logging_level=logging.ERROR,
+                log_to_driver=False,
+            )
+    except ConnectionError as error:
+        raise CortexError(
+            f"cannot reach a Ray cluster at {address} ({error}); is it running (`ray status`)? "
+            "With none running, leave out --address and Cortex starts its own"
+        ) from None
 
 
 @contextlib.contextmanager

@@ -8,7 +8,6 @@ gaps and malformed frames from Ray's metrics endpoint on every node.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import urllib.request
@@ -22,6 +21,7 @@ from bus.proxy import PROXY_ACTOR_NAME, find_proxy
 from bus.zmq_bus import ZmqTokenBus
 from cortex.errors import CortexError
 from cortex.metrics import prometheus_name
+from cortex.runtime import connect_ray
 
 SAMPLE_S = 1.0
 """How long `cortex status` listens to the bus."""
@@ -78,20 +78,7 @@ def attach(address: str | None, namespace: str) -> str | None:
     Raises:
         CortexError: No cluster answers at `address`.
     """
-    try:
-        context = ray.init(
-            address=address or "auto",
-            namespace=namespace,
-            ignore_reinit_error=True,
-            logging_level=logging.ERROR,
-            log_to_driver=False,
-        )
-    except ConnectionError as error:
-        where = f"at {address}" if address else "on this machine"
-        raise CortexError(
-            f"no Ray cluster is running {where} ({error}); start Cortex first "
-            "(`cortex chat`), or pass --address HOST:PORT"
-        ) from None
+    context = connect_ray(address or "auto", namespace)
     return f"http://{context.dashboard_url}" if context.dashboard_url else None
 
 
