@@ -150,6 +150,7 @@ class RegionsMode:
         """One request's subtasks, sent at once (concurrent) or one after another."""
         assert self.brain is not None and self.brain.bus is not None
         work = self._work(index, request)
+        turn_id = work[0][1].turn_id  # the request's subtasks share it
         bus = self.brain.bus
         started = time.time()
         first_token: float | None = None
@@ -168,7 +169,11 @@ class RegionsMode:
                 message = delivery.message
                 if isinstance(message, Token) and first_token is None and not message.final:
                     first_token = delivery.received
-                if isinstance(message, SubtaskResult) and message.subtask_id in waiting:
+                if (
+                    isinstance(message, SubtaskResult)
+                    and message.turn_id == turn_id
+                    and message.subtask_id in waiting
+                ):
                     if not message.ok:
                         raise TurnError(f"{message.replica} failed: {message.error}")
                     waiting.discard(message.subtask_id)
