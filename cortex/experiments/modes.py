@@ -52,13 +52,11 @@ class RegionsMode:
         self.brain: Cortex | None = None
 
     def __enter__(self) -> RegionsMode:
-        config = parse_config(self._config(), f"experiment {self.spec.name}")
-        started = {"language", "vision", "speech"} & set(config.regions)
         self.brain = Cortex(
-            config,
+            parse_config(self._config(), f"experiment {self.spec.name}"),
             session_log=self.session_log,
             progress=quiet,
-            only=started | ({"planning"} if self.spec.planner else set()),
+            only=set(self.spec.regions),
             devices=self.devices,
         ).start()
         return self
@@ -106,9 +104,10 @@ class RegionsMode:
                 "model": self.spec.model,
                 "replicas": self._language_replicas(),
                 "generation": generation,
-            }
+            },
+            # A configuration always names a planner; it starts only if `regions` has it.
+            "planning": {"model": self.spec.model, "generation": generation},
         }
-        regions["planning"] = {"model": self.spec.model, "generation": generation}
         if "vision" in self.devices:
             regions["vision"] = {"model": self.spec.vision_model}
         if "speech" in self.devices:
