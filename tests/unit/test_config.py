@@ -8,7 +8,7 @@ import pytest
 
 from cortex.config import load_config, parse_config
 from cortex.errors import ConfigError, PlacementError
-from cortex.placement import instance_names, plan_instances, replicas_by_kind
+from cortex.placement import instance_names, pin_to_devices, plan_instances, replicas_by_kind
 
 
 def regions(**tables) -> dict:
@@ -104,3 +104,17 @@ def test_gpu_policy_without_enough_gpus_is_an_error() -> None:
         plan_instances(config, cluster_gpus=2)
     auto = parse_config(regions(language={"replicas": 2}))
     assert [i.num_gpus for i in plan_instances(auto, cluster_gpus=2)] == [0, 0, 0]
+
+
+def test_experiments_pin_instances_to_numbered_devices() -> None:
+    instances = plan_instances(load_config(), cluster_gpus=0, cpu_count=2)
+    devices = {i.name: (0 if i.name in ("planning", "language-0") else 1) for i in instances}
+    on_cores = {i.name: i for i in pin_to_devices(instances, devices, False, cpu_count=2)}
+    assert on_cores["language-0"].settings.placement.cores == (0,)
+    assert on_cores["language-1"].settings.placement.cores == (1,)
+    assert on_cores["vision"].settings.placement.label() == "cpu core 1"
+    assert all(i.num_gpus == 0 and i.settings.placement.threads == 1 for i in on_cores.values())
+    on_gpus = {i.name: i for i in pin_to_devices(instances, devices, True, cpu_count=2)}
+    assert on_gpus["planning"].num_gpus == 0.5  # two instances share device 0
+    assert on_gpus["vision"].num_gpus == pytest.approx(1 / 3)  # three share device 1
+    assert all(i.settings.placement.gpu for i in on_gpus.values())
