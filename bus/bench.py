@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -23,6 +22,7 @@ from bus.codec import decode, encode
 from bus.protocol import Token
 from bus.proxy import start_proxy, stop_proxy
 from bus.tokenbus import StreamTracker
+from bus.traffic import latency_percentiles
 from bus.zmq_bus import BusEndpoints, ZmqTokenBus
 
 TOPIC = "bench.tokens"
@@ -174,18 +174,16 @@ def summarise(
     flood_count: int,
 ) -> Figures:
     """Merges the subscribers' reports of both phases into one transport's figures."""
-    latencies = sorted(ms for report in paced for ms in report.latencies_ms)
-    quantiles = (
-        statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    )
+    latencies = [ms for report in paced for ms in report.latencies_ms]
+    p50, p99 = latency_percentiles(latencies) or (float("nan"), float("nan"))
     delivered = min(report.received for report in flood)
     flood_s = max(report.last_received for report in flood) - flood_start
     lost = sum(paced_count - r.received for r in paced) + sum(
         flood_count - r.received for r in flood
     )
     return Figures(
-        p50_ms=round(quantiles[49], 3),
-        p99_ms=round(quantiles[98], 3),
+        p50_ms=round(p50, 3),
+        p99_ms=round(p99, 3),
         flood_msgs_per_s=round(delivered / flood_s) if flood_s > 0 else 0.0,
         lost=lost,
         reordered=sum(r.reordered for r in paced + flood),

@@ -8,6 +8,7 @@ kept in a bounded buffer for an exporter to drain. Counting costs a dict update 
 
 from __future__ import annotations
 
+import statistics
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -34,6 +35,14 @@ def drain(samples: deque[float]) -> list[float]:
     while samples:  # popleft is atomic, so no lock is needed against the appending thread
         taken.append(samples.popleft())
     return taken
+
+
+def latency_percentiles(samples: list[float]) -> tuple[float, float] | None:
+    """The median and the 99th percentile of latency samples; None without samples."""
+    if len(samples) < 2:
+        return (samples[0], samples[0]) if samples else None
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49], cuts[98]
 
 
 @dataclass

@@ -18,6 +18,7 @@ import ray
 
 from bus.errors import BusConnectError
 from bus.proxy import PROXY_ACTOR_NAME, find_proxy
+from bus.traffic import latency_percentiles
 from bus.zmq_bus import ZmqTokenBus
 from cortex.errors import CortexError
 from cortex.metrics import prometheus_name
@@ -154,20 +155,15 @@ def _bus(namespace: str, sample_s: float) -> dict[str, Any]:
             if delivery is not None:
                 latencies_ms.append((delivery.received - delivery.message.ts) * 1000)
     samples = scrape_metrics()
-    latencies_ms.sort()
+    percentiles = latency_percentiles(latencies_ms)
+    p50, p99 = (round(ms, 3) for ms in percentiles) if percentiles else (None, None)
     return {
         "msgs_per_s": round(len(latencies_ms) / sample_s, 1),
-        "p50_ms": _percentile(latencies_ms, 0.50),
-        "p99_ms": _percentile(latencies_ms, 0.99),
+        "p50_ms": p50,
+        "p99_ms": p99,
         "gaps": int(metric_total(samples, "cortex_bus_gaps")),
         "malformed": int(metric_total(samples, "cortex_bus_malformed")),
     }
-
-
-def _percentile(ordered: list[float], share: float) -> float | None:
-    if not ordered:
-        return None
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 3)
 
 
 def format_status(status: dict[str, Any]) -> str:

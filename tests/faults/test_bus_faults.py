@@ -11,11 +11,19 @@ import uuid
 import pytest
 import ray
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from bus import Event, Token, encode
 from bus.proxy import PROXY_ACTOR_NAME, start_proxy, stop_proxy
 from bus.security import BusKeys
 from bus.zmq_bus import ZmqTokenBus
+
+HANDSHAKE_EVENTS = (
+    zmq.EVENT_HANDSHAKE_SUCCEEDED
+    | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+    | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+)
 
 
 @pytest.fixture()
@@ -27,10 +35,9 @@ def namespace(ray_cluster: None):
 
 def publish_stream(bus: ZmqTokenBus, stop: threading.Event, rate: float = 200) -> None:
     seq = 0
-    while not stop.is_set():
+    while not stop.wait(1 / rate):
         bus.publish("stream.tokens", Token(stream_id="s", seq=seq, token_id=seq, text="x"))
         seq += 1
-        time.sleep(1 / rate)
 
 
 def restarted_pid(actor, old_pid: int, timeout_s: float = 60) -> int:
@@ -85,27 +92,35 @@ def test_only_holders_of_the_cluster_key_can_subscribe_or_publish(namespace) -> 
     context = zmq.Context()
     outsiders = []
 
-    def outsider(kind: int, keys: BusKeys | None) -> zmq.Socket:
+    def outsider(kind: int, keys: BusKeys | None, endpoint: str) -> zmq.Socket:
+        """A socket from outside the cluster, once the proxy has refused its handshake."""
         socket = context.socket(kind)
         socket.setsockopt(zmq.LINGER, 0)
+        outsiders.append(socket)
         if keys is not None:  # knows the server's public key, but not the cluster's client key
             socket.curve_serverkey = endpoints.keys.server_public
             socket.curve_publickey, socket.curve_secretkey = keys.client_public, keys.client_secret
-        outsiders.append(socket)
+        if kind == zmq.SUB:
+            socket.setsockopt(zmq.SUBSCRIBE, b"")
+        monitor = socket.get_monitor_socket(HANDSHAKE_EVENTS)
+        socket.connect(endpoint)
+        assert monitor.poll(10_000), "the outsider's handshake never ended"
+        event = recv_monitor_message(monitor)["event"]
+        socket.disable_monitor()
+        monitor.close()
+        assert event != zmq.EVENT_HANDSHAKE_SUCCEEDED, "an outsider was let in"
         return socket
 
     try:
         with ZmqTokenBus(endpoints) as insider:
             inbox = insider.subscribe("secret.*")
             stranger_keys = BusKeys.generate()
-            readers = [outsider(zmq.SUB, None), outsider(zmq.SUB, stranger_keys)]
-            for reader in readers:
-                reader.setsockopt(zmq.SUBSCRIBE, b"")
-                reader.connect(endpoints.subscribe_to)
-            writers = [outsider(zmq.PUB, None), outsider(zmq.PUB, stranger_keys)]
-            for writer in writers:
-                writer.connect(endpoints.publish_to)
-            time.sleep(0.5)  # give the outsiders every chance to finish a handshake
+            readers = [
+                outsider(zmq.SUB, keys, endpoints.subscribe_to) for keys in (None, stranger_keys)
+            ]
+            writers = [
+                outsider(zmq.PUB, keys, endpoints.publish_to) for keys in (None, stranger_keys)
+            ]
             forged = encode(Token(stream_id="forged", seq=0, token_id=1, text="intruder"))
             for index in range(50):
                 for writer in writers:
@@ -113,7 +128,6 @@ def test_only_holders_of_the_cluster_key_can_subscribe_or_publish(namespace) -> 
                 insider.publish(
                     "secret.x", Token(stream_id="real", seq=index, token_id=1, text="ok")
                 )
-                time.sleep(0.01)
             received = []
             while (delivery := inbox.recv(timeout=1)) is not None:
                 received.append(delivery.message)

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from cortex.sessions import SessionLog
@@ -23,10 +22,19 @@ from cortex.config import parse_config
 from cortex.inprocess import InProcessCortex
 from tests.tui.scripted import scripted_config
 
+import threading
+from bus import Token
+
+decoding = threading.Event()
+
+def say_when_decoding(delivery):
+    if isinstance(delivery.message, Token) and not decoding.is_set():
+        decoding.set()
+        print("decoding the second turn", flush=True)
+
 with InProcessCortex(parse_config(scripted_config()), session_log=sys.argv[1]) as brain:
     brain.ask("Who wrote Hamlet?")
-    print("second turn", flush=True)
-    brain.ask("Compare tea and coffee.")  # a planned turn: about a second of canned tokens
+    brain.ask("Compare tea and coffee.", on_delivery=say_when_decoding)  # about a second long
     print("finished", flush=True)
 """
 
@@ -41,8 +49,7 @@ def test_killing_the_driver_mid_turn_keeps_the_finished_turns(tmp_path: Path, ca
         text=True,
     )
     assert driver.stdout is not None
-    assert driver.stdout.readline().strip() == "second turn"
-    time.sleep(0.3)  # well inside the second turn
+    assert driver.stdout.readline().strip() == "decoding the second turn"
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait(timeout=30)
     records = SessionLog(log).records()

@@ -5,7 +5,6 @@ subscriber that keeps up still gets every token of the stream its result depends
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -43,8 +42,7 @@ def test_a_sleeping_subscriber_skips_ahead_and_the_keeping_up_one_misses_nothing
             shown: list = []
 
             def slow_screen() -> None:
-                while not stop.is_set():
-                    time.sleep(0.5)  # drawing takes this long; meanwhile tokens pile up
+                while not stop.wait(0.5):  # drawing takes this long; meanwhile tokens pile up
                     shown.extend(sleeping.take_latest(SCREEN_BACKLOG))
 
             screen_thread = threading.Thread(target=slow_screen)
@@ -64,8 +62,11 @@ def test_a_sleeping_subscriber_skips_ahead_and_the_keeping_up_one_misses_nothing
                     break
             stop.set()
             screen_thread.join()
-            time.sleep(0.5)
-            shown.extend(sleeping.take_latest(SCREEN_BACKLOG))
+            while not any(isinstance(d.message, SubtaskResult) for d in shown):
+                last = sleeping.recv(timeout=30)  # the screen draws the rest, to the result
+                assert last is not None, "the screen never got the result"
+                shown.append(last)
+                shown.extend(sleeping.take_latest(SCREEN_BACKLOG))
     finally:
         host.stop()
         stop_proxy(namespace)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bus import Event, InProcessBus, Token
-from bus.traffic import MAX_FAMILIES, BusTraffic, topic_family
+from bus.traffic import MAX_FAMILIES, BusTraffic, latency_percentiles, topic_family
 from cortex.metrics import METRIC_NAMES, prometheus_name
 from cortex.status import MetricSample, format_status, metric_total, parse_metrics
 from modules.activity import Activity, busy_fraction
@@ -160,3 +160,10 @@ def test_each_subscription_counts_the_malformed_frames_it_got() -> None:
         assert isinstance(first.recv(timeout=0).message, Event)
         assert isinstance(second.recv(timeout=0).message, Event)
         assert bus.traffic.snapshot()["malformed"] == 2
+
+
+def test_latency_percentiles() -> None:
+    assert latency_percentiles([]) is None
+    assert latency_percentiles([0.4]) == (0.4, 0.4)
+    p50, p99 = latency_percentiles([float(ms) for ms in range(1, 101)])
+    assert p50 == pytest.approx(50.5) and 99 <= p99 <= 100
