@@ -116,7 +116,6 @@ class StageStats:
     """(step, payload bytes) of each activation received, in order; step 0 is a prefill."""
     hop_ms: list[float] = field(default_factory=list)
     """One-way latency of each activation received: sender's clock to this stage's."""
-    tokens: int = 0
 
 
 class PipelineStage:
@@ -169,9 +168,7 @@ class PipelineStage:
         self.head = model.lm_head.to(self.device) if self.last else None
         self.config, self.tokenizer = config, tokenizer
         self.stop_ids = stop_ids(tokenizer, model)
-        self.hidden_size = config.hidden_size
         self.context_length = int(getattr(config, "max_position_embeddings", 2048))
-        self.dtype = next(model.parameters()).dtype
         del model, decoder  # the other stages' layers are freed with it
         inbox = self.bus.subscribe(stage_topic(self.run, self.index))
         self._thread = threading.Thread(target=self._serve, args=(inbox,), daemon=True)
@@ -253,7 +250,6 @@ class PipelineStage:
                 out,
                 Token(stream_id=message.stream_id, seq=message.seq, token_id=token_id, text=text),
             )
-            self.stats.tokens += 1
         if done:
             end_seq = message.seq + (token_id not in self.stop_ids)
             end = Token(
