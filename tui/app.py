@@ -35,6 +35,7 @@ from tui.messages import (
     TurnFinished,
 )
 from tui.plan import PlanView
+from tui.prompt import QuestionInput
 from tui.regions import RegionPanes
 from tui.screens import HelpScreen, SessionPicker, session_summary
 from tui.status import StatusBar
@@ -80,10 +81,11 @@ class CortexApp(App[None]):
         self.turn_running = False
         self.current_turn = ""
         self.session_path: Path | None = resume if isinstance(resume, Path) else None
-        self._messages = 0
-        """Bus messages the screen has handled (the pump thread counts `_posted`)."""
+        self._handled = 0
+        """Bus messages the screen has handled in this session (the pump counts `_posted`)."""
         self._posted = 0
-        self._tokens = 0
+        self._messages_this_second = 0
+        self._tokens_this_second = 0
         self._stopping = threading.Event()
         self._started = threading.Event()
         self._quitting = False
@@ -94,7 +96,7 @@ class CortexApp(App[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield ConversationView(id="conversation")
-                yield Input(placeholder="Ask something, or type /help", id="prompt")
+                yield QuestionInput(placeholder="Ask something, or type /help", id="prompt")
             with Vertical(id="right"):
                 yield PlanView(id="plan")
                 yield RegionPanes(id="regions")
@@ -140,7 +142,7 @@ class CortexApp(App[None]):
                 if delivery is None:
                     continue
                 self._post(delivery)
-                while self._posted - self._messages > SCREEN_BACKLOG:  # the screen is behind
+                while self._posted - self._handled > SCREEN_BACKLOG:  # the screen is behind
                     if self._stopping.wait(_CATCH_UP_S):
                         return
                 for later in subscription.take_latest(SCREEN_BACKLOG):  # old tokens passed over
@@ -285,7 +287,8 @@ class CortexApp(App[None]):
 
     async def on_bus_delivery(self, message: BusDelivery) -> None:
         delivery = message.delivery
-        self._messages += 1
+        self._handled += 1
+        self._messages_this_second += 1
         topic, payload = delivery.topic, delivery.message
         kind, name, *_ = topic.split(".") + [""]
         if kind == "region" and topic.endswith(".out"):
@@ -314,7 +317,7 @@ class CortexApp(App[None]):
             if turn == self.current_turn:
                 plan.mark_running(step, name)
             pane.add_token(payload.text)
-            self._tokens += 1
+            self._tokens_this_second += 1
         elif isinstance(payload, SubtaskResult):
             pane.end(payload.ok, payload.tokens, payload.finished - payload.started)
             if payload.turn_id == self.current_turn:
@@ -332,8 +335,10 @@ class CortexApp(App[None]):
     def _tick(self) -> None:
         panes = self.query_one(RegionPanes).panes()
         busy = sum(pane.state == "decoding" for pane in panes)
-        self.query_one(StatusBar).refresh_figures(self._messages, self._tokens, busy, len(panes))
-        self._messages = self._tokens = 0
+        self.query_one(StatusBar).refresh_figures(
+            self._messages_this_second, self._tokens_this_second, busy, len(panes)
+        )
+        self._messages_this_second = self._tokens_this_second = 0
 
     # -- commands and keys ---------------------------------------------------------------------
 

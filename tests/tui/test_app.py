@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from bus import Event, Token
 from bus.topics import region_out
@@ -18,6 +19,7 @@ from tui.conversation import AnswerMessage, ConversationView, UserMessage
 from tui.plan import PlanView
 from tui.regions import RegionPane, RegionPanes
 from tui.screens import HelpScreen
+from tui.status import StatusBar
 
 QUESTION = "Compare tea and coffee on caffeine and price."
 
@@ -164,6 +166,80 @@ async def test_a_region_dying_and_its_retry_are_shown(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: pane.tokens == 1)
         assert pane.subtask == "2" and pane.state == "decoding"
         assert app.is_running
+
+
+async def test_the_screen_keeps_up_through_ten_thousand_bus_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status bar restarts its per-second figures between batches; the pump must not
+    mistake that for the screen falling behind (it once stopped for good near 2,000)."""
+    refreshes: list[float] = []
+    refresh_figures = StatusBar.refresh_figures
+
+    def counted(bar: StatusBar, messages_per_s: float, *figures) -> None:
+        refresh_figures(bar, messages_per_s, *figures)
+        refreshes.append(messages_per_s)
+
+    monkeypatch.setattr(StatusBar, "refresh_figures", counted)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        bus = app.brains[0].bus
+        stream = app.query_one(RegionPanes).pane("language-0").query_one(".region-stream")
+        seq = 0
+        for batch in range(5):
+            for _ in range(2_000):
+                token = Token(stream_id="t9/1", seq=seq, token_id=5, text=" x")
+                bus.publish(region_out("language-0"), token)
+                seq += 1
+            marker = f" batch-{batch}"
+            bus.publish(
+                region_out("language-0"), Token(stream_id="t9/1", seq=seq, token_id=6, text=marker)
+            )
+            seq += 1
+            await wait_for(pilot, lambda marker=marker: str(stream.render()).endswith(marker))
+            ticks = len(refreshes)
+            await wait_for(pilot, lambda ticks=ticks: len(refreshes) > ticks)
+        assert seq > 10_000
+        assert max(refreshes) > 0 and app.is_running
+
+
+@pytest.mark.parametrize(
+    ("paste", "typed", "question"),
+    [
+        ("Eggs\nMilk\nBread\n", "What can I bake?", "Eggs Milk Bread What can I bake?"),
+        (
+            "  1. tea\r\n\r\n  2. coffee\r\n",
+            "Which is stronger?",
+            "1. tea 2. coffee Which is stronger?",
+        ),
+        ("one\rtwo", "", "one two"),
+    ],
+)
+async def test_a_multi_line_paste_reaches_the_question_whole(
+    tmp_path: Path, paste: str, typed: str, question: str
+) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        app.post_message(events.Paste(paste))
+        await pilot.pause()
+        for key in ([" "] if typed else []) + list(typed):
+            await pilot.press("space" if key == " " else key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.history)
+        assert app.history[0][0] == question
+
+
+async def test_a_paste_replaces_the_selection(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        prompt = app.query_one("#prompt")
+        prompt.value = "Tell me about X please"
+        prompt.select_all()
+        app.post_message(events.Paste("apples\nand pears"))
+        await pilot.pause()
+        assert prompt.value == "apples and pears"
 
 
 async def test_a_question_typed_while_loading_runs_when_ready(tmp_path: Path) -> None:
