@@ -15,6 +15,7 @@ from cortex.brain import Brain, StartupEvent
 from cortex.config import CortexConfig, load_config
 from cortex.errors import CortexError
 from modules.errors import RegionError
+from tui.commands import CommandError, pasted_path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,13 +31,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan the question, decode its parts on the regions at once, print the answer.",
     )
     ask.add_argument(
-        "question", nargs="?", default="", help="what to ask (may be empty with --audio)"
+        "question",
+        nargs="?",
+        default="",
+        type=_typed_text,
+        help="what to ask (may be empty with --audio)",
     )
     ask.add_argument("--json", action="store_true", help="print one JSON record instead of text")
     ask.add_argument("--trace", action="store_true", help="also stream every region's tokens")
-    ask.add_argument("--image", metavar="PATH", help="a picture for the vision region to look at")
     ask.add_argument(
-        "--audio", metavar="PATH", help="a recording: its transcript becomes or joins the question"
+        "--image",
+        metavar="PATH",
+        type=_media_path,
+        help="a picture for the vision region to look at",
+    )
+    ask.add_argument(
+        "--audio",
+        metavar="PATH",
+        type=_media_path,
+        help="a recording: its transcript becomes or joins the question",
     )
     ask.add_argument("--speak", metavar="OUT.wav", help="also speak the answer into this WAV file")
     _add_runtime_options(ask)
@@ -46,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="say what an image shows (the vision region alone)",
         description="Run the configuration's vision region on one image and print its labels.",
     )
-    see.add_argument("image", help="a PNG, JPEG or WebP file")
+    see.add_argument("image", type=_media_path, help="a PNG, JPEG or WebP file")
     see.add_argument(
         "--json", action="store_true", help='print {"labels": [...], "description": ...}'
     )
@@ -57,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="transcribe a recording (the speech region alone)",
         description="Run the configuration's speech region on one recording; print the transcript.",
     )
-    hear.add_argument("audio", help="a WAV, FLAC or OGG file (any rate, mono or stereo)")
+    hear.add_argument(
+        "audio", type=_media_path, help="a WAV, FLAC or OGG file (any rate, mono or stereo)"
+    )
     hear.add_argument("--json", action="store_true", help='print {"text": ...}')
     _add_runtime_options(hear)
 
@@ -66,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="speak text into a WAV file (the speech region alone)",
         description="Run the configuration's speech region to speak TEXT into a WAV file.",
     )
-    say.add_argument("text", help="what to say")
+    say.add_argument("text", type=_typed_text, help="what to say")
     say.add_argument("--out", required=True, metavar="WAV", help="the WAV file to write")
     _add_runtime_options(say)
 
@@ -113,10 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print one JSON object")
     status.add_argument("--config", metavar="PATH", help="the cortex.toml Cortex was started with")
     status.add_argument(
-        "--namespace", help="the Ray namespace of the regions (default: the configuration's)"
+        "--namespace",
+        type=_typed_text,
+        help="the Ray namespace of the regions (default: the configuration's)",
     )
     status.add_argument(
-        "--address", metavar="HOST:PORT", help="the Ray cluster (default: the one on this machine)"
+        "--address",
+        metavar="HOST:PORT",
+        type=_typed_text,
+        help="the Ray cluster (default: the one on this machine)",
     )
     return parser
 
@@ -128,6 +148,7 @@ def _add_runtime_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--address",
         metavar="HOST:PORT",
+        type=_typed_text,
         help="attach to a running Ray cluster instead of a local one",
     )
     command.add_argument(
@@ -141,6 +162,27 @@ def _add_runtime_options(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start Ray's dashboard with the local cluster (on runtime.dashboard_host)",
     )
+
+
+def _typed_text(value: str) -> str:
+    """Command-line text as Unicode that can travel: the bytes of it the locale could not
+    decode (Python keeps them as surrogate escapes) are read as UTF-8, and any that are not
+    UTF-8 either (a Latin-1 terminal's ``é``) become U+FFFD."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _media_path(value: str) -> str:
+    """A media path as given or pasted: quoted, backslash-escaped or a ``file://`` URL. It
+    travels to its region on the bus, so its name must be UTF-8."""
+    try:
+        path = str(pasted_path(value))
+    except CommandError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if path != _typed_text(path):
+        raise argparse.ArgumentTypeError(
+            f"{_typed_text(path)}: the file's name is not UTF-8; rename the file"
+        )
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

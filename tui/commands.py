@@ -1,13 +1,16 @@
 """Slash commands typed in the prompt: parsing and checking, without any widget.
 
 `parse()` turns ``/image photo.png`` into a `Command`, or raises `CommandError` with a
-message for the user. Media files are checked by their first bytes, not their names.
+message for the user. Paths are read as terminals paste them (`pasted_path`); media files
+are checked by their first bytes, not their names.
 """
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 COMMANDS = {
     "/image": ("PATH", "attach an image (PNG, JPEG, WebP) to your next question"),
@@ -57,9 +60,9 @@ def check_media(argument: str, kind: str) -> Path:
     Raises:
         CommandError: No path, no such file, unreadable, or not an image/recording.
     """
-    if not argument:
+    path = pasted_path(argument)
+    if path == Path():
         raise CommandError(f"/{kind} needs a path, e.g. /{kind} ~/photo.png")
-    path = Path(argument).expanduser()
     if not path.is_file():
         raise CommandError(f"no file at {path}")
     try:
@@ -73,6 +76,32 @@ def check_media(argument: str, kind: str) -> Path:
         wanted = "PNG, JPEG or WebP image" if kind == "image" else "WAV, FLAC or OGG recording"
         raise CommandError(f"{path} is not a {wanted}")
     return path
+
+
+def pasted_path(text: str) -> Path:
+    """A path as a terminal pastes or drops it: bare, in '...' or "...", with backslash-escaped
+    spaces, or a ``file://`` URL (percent-encoded). A bare path that names a file is taken as
+    it is, even where it holds quotes or backslashes.
+
+    Raises:
+        CommandError: A ``file://`` URL of another host.
+    """
+    text = text.strip()
+    bare = Path(text).expanduser()
+    if not text or bare.exists():
+        return bare
+    try:
+        words = shlex.split(text)
+    except ValueError:  # an unmatched quote: the text is a bare path after all
+        words = [text]
+    if len(words) == 1:
+        text = words[0]
+    if text.lower().startswith("file:"):
+        url = urlsplit(text)
+        if url.netloc not in ("", "localhost"):
+            raise CommandError(f"{text} is a file on another computer ({url.netloc})")
+        text = unquote(url.path)
+    return Path(text).expanduser()
 
 
 def help_lines() -> list[str]:
