@@ -1,4 +1,5 @@
-"""The vision region on its embedded EfficientNet-Lite0: real photos, and bad files."""
+"""The vision region on its embedded EfficientNet-Lite0: real photos as phones, scanners and
+browsers save them, pictures with nothing to see, and bad files."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from modules.errors import BadRequestError
 from modules.region import RegionSettings
 from modules.vision import VisionRegion, load_image
-from tests.helpers import cortex_cli, hosted_results
+from tests.helpers import cortex_cli, hosted_results, region_output
+from tests.unit.test_images import STORED
 
 DATA = Path(__file__).parent.parent / "data"
 CAT_CLASSES = ("cat", "egyptian mau", "lynx")
@@ -31,10 +35,85 @@ def top5(vision: VisionRegion, path: Path) -> list[str]:
     return [label.lower() for _, (label, _) in vision.classify(load_image(str(path)))]
 
 
+def has_a_cat(labels: list[str]) -> bool:
+    return any(c in label for label in labels for c in CAT_CLASSES)
+
+
 def test_a_cat_photo_has_a_cat_class_in_its_top5(vision: VisionRegion) -> None:
     labels = top5(vision, DATA / "cat.jpg")
     print(labels)
-    assert any(c in label for label in labels for c in CAT_CLASSES)
+    assert has_a_cat(labels)
+
+
+@pytest.mark.parametrize(
+    ("depth", "name"),
+    [
+        (lambda grey: grey.astype(np.uint16) * 257, "cat16.png"),  # mode I;16
+        (lambda grey: grey.astype(np.uint16) << 8, "cat16-shifted.png"),  # I;16, low byte 0
+        (lambda grey: (grey.astype(np.uint16) * 257).astype(">u2"), "cat16b.tif"),  # I;16B
+        (lambda grey: grey.astype(np.int32) * 257, "cat32.tif"),  # mode I
+        (lambda grey: grey.astype(np.float32) / 255, "cat-float.tif"),  # mode F, 0..1
+    ],
+)
+def test_a_wide_greyscale_cat_is_seen_as_the_8_bit_one(
+    vision: VisionRegion, tmp_path: Path, depth, name: str
+) -> None:
+    grey = np.asarray(Image.open(DATA / "cat.jpg").convert("L"))  # [H, W] uint8
+    Image.fromarray(grey).save(tmp_path / "cat8.png")
+    Image.fromarray(depth(grey)).save(tmp_path / name)
+    labels = top5(vision, tmp_path / name)
+    print(Image.open(tmp_path / name).mode, labels)
+    assert labels == top5(vision, tmp_path / "cat8.png") and has_a_cat(labels)
+
+
+@pytest.mark.parametrize("name", ["cat.gif", "cat.tif", "cat.bmp", "cat.webp"])
+def test_a_cat_in_other_formats_is_a_cat(vision: VisionRegion, tmp_path: Path, name: str) -> None:
+    Image.open(DATA / "cat.jpg").save(tmp_path / name)
+    assert has_a_cat(top5(vision, tmp_path / name))
+
+
+@pytest.mark.parametrize("orientation", range(2, 9))
+def test_a_phone_photo_is_seen_upright(
+    vision: VisionRegion, tmp_path: Path, orientation: int
+) -> None:
+    stored = Image.open(DATA / "coffee.jpg").transpose(STORED[orientation])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored.save(tmp_path / "phone.jpg", exif=exif, quality=95)
+    _, (label, score) = vision.classify(load_image(str(tmp_path / "phone.jpg")))[0]
+    assert label == "espresso" and score == pytest.approx(0.88, abs=0.06)
+
+
+def featureless(folder: Path) -> dict[str, Path]:
+    """Pictures with nothing to recognise, the fully transparent one hiding a cat."""
+    hidden_cat = Image.open(DATA / "cat.jpg").convert("RGBA")
+    hidden_cat.putalpha(0)
+    pictures = {
+        "white": Image.new("RGB", (320, 200), "white"),
+        "black": Image.new("RGB", (64, 64), "black"),
+        "one pixel": Image.new("RGB", (1, 1), (90, 140, 60)),
+        "uniform navy": Image.new("RGB", (50, 80), "navy"),
+        "fully transparent cat": hidden_cat,
+        "a 1 x 40,000 strip": Image.new("L", (1, 40_000), 200),
+        "a 30,000 x 2 strip": Image.new("RGB", (30_000, 2), "orange"),
+    }
+    paths = {}
+    for kind, picture in pictures.items():
+        paths[kind] = folder / f"{len(paths)}.png"
+        picture.save(paths[kind], optimize=True)
+    return paths
+
+
+def test_a_picture_with_nothing_to_see_is_described_as_unclear(
+    vision: VisionRegion, tmp_path: Path
+) -> None:
+    for kind, path in featureless(tmp_path).items():
+        _, data = region_output(vision, instruction="", image_path=str(path))
+        assert data["description"].startswith("The picture is unclear"), kind
+        assert len(data["labels"]) == 5, kind
+    for photo in ("cat.jpg", "coffee.jpg"):
+        _, data = region_output(vision, instruction="", image_path=str(DATA / photo))
+        assert "unclear" not in data["description"], photo
 
 
 def test_a_coffee_photo_is_espresso_or_a_cup(vision: VisionRegion) -> None:
@@ -61,9 +140,13 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     empty.write_bytes(b"")
     text = tmp_path / "notes.png"
     text.write_text("this is not a picture")
+    text_jpg = tmp_path / "notes.jpg"
+    text_jpg.write_text("neither is this")
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    folder = tmp_path / "folder.png"
+    folder.mkdir()
     truncated = tmp_path / "truncated.png"
-    from PIL import Image
-
     Image.new("RGB", (64, 64), "red").save(truncated)
     truncated.write_bytes(truncated.read_bytes()[:60])
     huge = tmp_path / "huge.png"
@@ -73,6 +156,9 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     return {
         "empty": (empty, "is empty"),
         "text": (text, "is not an image"),
+        "text named .jpg": (text_jpg, "is not an image"),
+        "corrupt bytes": (corrupt, "corrupt.jpg"),
+        "a folder": (folder, "is a folder"),
         "truncated": (truncated, "could not be decoded"),
         "huge": (huge, "too large"),
         "large": (large, "9000x9000"),
