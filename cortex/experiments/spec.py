@@ -18,7 +18,6 @@ Any error names the field: ``modes.1``, ``regions.0``, ``requests.0.image``.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from cortex.config import BUILTIN_KINDS, checked_model, describe_problems
+from cortex.config import BUILTIN_KINDS, checked_model, describe_problems, read_toml
 from cortex.errors import ConfigError
 
 Mode = Literal["sequential", "pipeline", "concurrent"]
@@ -131,12 +130,7 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         ConfigError: The file is missing, not TOML, or a field is wrong (it is named).
     """
     path = Path(path).expanduser()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"no experiment file at {path}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    data = read_toml(path, "experiment file")
     for request in data.get("requests", []):
         for field in ("image", "audio"):
             if isinstance(request, dict) and isinstance(request.get(field), str):
