@@ -36,7 +36,7 @@ noise of many sizes, gradients) its top probability never reached 0.19 (uniform 
 most 0.07, random noise up to 0.187); on photos whose top label is right it was 0.25 or more
 (tests/data: cat 0.40, coffee 0.87; scikit-image's chelsea 0.39, coffee 0.95, motorcycle 0.49,
 rocket 0.29, horse 0.25). Only wrong or partial guesses fell below (the astronaut as a football
-helmet, 0.16; the Hubble deep field as a flatworm, 0.14)."""
+helmet, 0.16; the Hubble deep field as a flatworm, 0.14). Transformers classifiers share it."""
 FLAT_SPREAD = 2
 """Levels (of 255) a channel may vary by in a picture still called one flat colour."""
 _LITE_INPUT = 224

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 from transformers import (
     AutoTokenizer,
     GPT2Config,
@@ -31,10 +33,10 @@ VIT = {
 }
 
 
-def run(model_dir: Path) -> tuple[list[str], dict]:
+def run(model_dir: Path, image: Path = DATA / "cat.jpg") -> tuple[list[str], dict]:
     region = VisionRegion(RegionSettings(name="vision", kind="vision", model=str(model_dir)))
     region.setup()
-    return region_output(region, instruction="", image_path=str(DATA / "cat.jpg"))
+    return region_output(region, instruction="", image_path=str(image))
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +44,40 @@ def processor() -> ViTImageProcessor:
     return ViTImageProcessor(size={"height": 32, "width": 32})
 
 
-def test_a_transformers_classifier_gives_its_own_labels(tmp_path: Path, processor) -> None:
+@pytest.fixture()
+def classifier(tmp_path: Path, processor) -> Path:
+    """A tiny random ViT classifier with seven labels, saved in a folder."""
     torch.manual_seed(0)
     labels = {i: f"thing {i}" for i in range(7)}
     model = ViTForImageClassification(
         ViTConfig(**VIT, id2label=labels, label2id={v: k for k, v in labels.items()})
     )
-    model.save_pretrained(tmp_path)
-    processor.save_pretrained(tmp_path)
-    pieces, data = run(tmp_path)
+    model.save_pretrained(tmp_path / "vit")
+    processor.save_pretrained(tmp_path / "vit")
+    return tmp_path / "vit"
+
+
+def test_a_transformers_classifier_gives_its_own_labels(classifier: Path) -> None:
+    pieces, data = run(classifier)
     assert len(data["labels"]) == 5 and all(x["label"].startswith("thing ") for x in data["labels"])
     assert pieces[-1] == data["description"]
+
+
+@pytest.mark.parametrize(
+    ("picture", "name"),
+    [
+        (Image.new("L", (1, 40_000), 200), "strip.png"),
+        (Image.fromarray(np.full((40, 30), 40_000, dtype=np.uint16)), "grey16.png"),
+        (Image.new("RGBA", (30, 40), (255, 0, 0, 0)), "transparent.png"),
+    ],
+)
+def test_a_transformers_classifier_sees_what_a_viewer_shows(
+    tmp_path: Path, classifier: Path, picture: Image.Image, name: str
+) -> None:
+    picture.save(tmp_path / name)
+    _, data = run(classifier, tmp_path / name)
+    assert len(data["labels"]) == 5
+    assert data["description"].startswith("The picture is unclear: one flat colour")
 
 
 def test_a_transformers_captioner_streams_its_caption(
