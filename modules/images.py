@@ -41,6 +41,7 @@ multi-picture JPEG that phone cameras write). Others are refused: they are rare 
 some run outside programs (EPS runs Ghostscript)."""
 _WIDE_GREY_MODES = ("I", "F", "I;16", "I;16L", "I;16B", "I;16N")
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 
 
 def accepted_formats() -> str:
@@ -105,6 +106,11 @@ def _open(file: Path) -> Image.Image:
     try:
         return Image.open(file)
     except UnidentifiedImageError:
+        if _is_heif(file):
+            raise BadRequestError(
+                f"{file} is a HEIC/HEIF image; Cortex reads {accepted_formats()}: convert it "
+                "to JPEG (iPhones: Settings > Camera > Formats > Most Compatible)"
+            ) from None
         raise BadRequestError(
             f"{file} is not an image Cortex can read (it reads {accepted_formats()})"
         ) from None
@@ -112,6 +118,13 @@ def _open(file: Path) -> Image.Image:
         raise BadRequestError(f"{file} is too large to decode safely: {error}") from None
     except Exception as error:  # noqa: BLE001 - a plugin meeting a damaged header raises any type
         raise BadRequestError(f"{file} could not be read as an image ({error})") from None
+
+
+def _is_heif(file: Path) -> bool:
+    """Whether the file is HEIF (what iPhones save photos as): its `ftyp` box names a HEIF brand."""
+    with file.open("rb") as stream:
+        head = stream.read(12)
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
 
 
 def _as_displayed(image: Image.Image) -> Image.Image:

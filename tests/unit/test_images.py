@@ -178,6 +178,7 @@ def not_images(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     (tmp_path / "noise.png").write_bytes(b"\x89PNG\r\n\x1a\n" + rng.bytes(300))
     (tmp_path / "noise.jpg").write_bytes(b"\xff\xd8\xff\xe0" + rng.bytes(300))
     (tmp_path / "noise.gif").write_bytes(b"GIF89a" + rng.bytes(300))
+    (tmp_path / "iphone.heic").write_bytes(b"\x00\x00\x00\x18ftypheic" + rng.bytes(300))
     cut = saved(tmp_path, Image.fromarray(rng.integers(0, 256, (64, 64, 3), np.uint8)), "cut.jpg")
     cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
     return {
@@ -188,6 +189,7 @@ def not_images(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "jpeg signature, random bytes": (tmp_path / "noise.jpg", "noise.jpg"),
         "gif signature, random bytes": (tmp_path / "noise.gif", "noise.gif"),
         "jpeg cut short": (cut, "could not be decoded as JPEG"),
+        "an iPhone's HEIC photo": (tmp_path / "iphone.heic", "is a HEIC/HEIF image"),
         "missing": (tmp_path / "missing.jpg", "no image file at"),
     }
 
