@@ -68,7 +68,8 @@ def load_image(path: str | None, max_pixels: int = MAX_PIXELS) -> Image.Image:
     with _open(file) as image:
         if image.format not in FORMATS:
             raise BadRequestError(
-                f"{file} is a {image.format} image; Cortex reads {accepted_formats()}"
+                f"{file} is a {image.format} image; Cortex reads {accepted_formats()}: "
+                "convert it to PNG or JPEG first"
             )
         pixels = image.width * image.height
         if pixels > max_pixels:
