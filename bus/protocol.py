@@ -12,9 +12,32 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, NonNegativeInt, TypeAdapter
 
+from bus.streams import StreamId
+
 SCHEMA_VERSION = 1
 
 JsonScalar = str | int | float | bool | None
+
+EventCode = Literal[
+    "gap",
+    "reordered",
+    "malformed",
+    "probe",
+    "region_died",
+    "region_lost",
+    "region_restarted",
+    "subtask_failed",
+    "plan_repair",
+    "remark",
+    "spoken",
+]
+"""What an `Event` reports. The bus itself: a ``gap`` or a ``reordered`` token in a stream, a
+``malformed`` frame, a subscription's ``probe``. The supervisor: a region process that
+``region_died``, was ``region_restarted`` or ``region_lost`` for good. A region: a
+``subtask_failed``, the planner's ``plan_repair``, a watcher's ``remark``, the answer
+``spoken``."""
+PART_ID = r"^[^/]+$"
+"""Turn and subtask ids: non-empty, without '/', as they are parts of a `StreamId`."""
 
 
 def now() -> float:
@@ -35,7 +58,7 @@ class UserTurn(BusMessage):
     """What the user said in one conversation turn, with optional media files."""
 
     kind: Literal["user_turn"] = "user_turn"
-    turn_id: str = Field(min_length=1)
+    turn_id: str = Field(pattern=PART_ID)
     text: str
     image_path: str | None = None
     audio_path: str | None = None
@@ -45,8 +68,8 @@ class Subtask(BusMessage):
     """One piece of work for a region, usually one line of a plan."""
 
     kind: Literal["subtask"] = "subtask"
-    turn_id: str = Field(min_length=1)
-    subtask_id: str = Field(min_length=1)
+    turn_id: str = Field(pattern=PART_ID)
+    subtask_id: str = Field(pattern=PART_ID)
     region: str = Field(min_length=1, description="The kind of region that should do it.")
     mode: Literal["answer", "plan", "synthesise"] = "answer"
     instruction: str
@@ -71,8 +94,7 @@ class Subtask(BusMessage):
     @property
     def stream_id(self) -> str:
         """The id of the token stream this subtask's output travels as."""
-        stream = f"{self.turn_id}/{self.subtask_id}"
-        return stream if self.attempt == 0 else f"{stream}/retry-{self.attempt}"
+        return str(StreamId(self.turn_id, self.subtask_id, self.attempt))
 
 
 class Token(BusMessage):
@@ -96,8 +118,8 @@ class SubtaskResult(BusMessage):
     """The outcome of one subtask, published after its last token."""
 
     kind: Literal["subtask_result"] = "subtask_result"
-    turn_id: str = Field(min_length=1)
-    subtask_id: str = Field(min_length=1)
+    turn_id: str = Field(pattern=PART_ID)
+    subtask_id: str = Field(pattern=PART_ID)
     stream_id: str = Field(min_length=1)
     region: str
     replica: str
@@ -118,7 +140,7 @@ class Event(BusMessage):
 
     kind: Literal["event"] = "event"
     level: Literal["debug", "info", "warning", "error"] = "info"
-    code: str = Field(min_length=1, description="Machine-readable, e.g. 'gap' or 'malformed'.")
+    code: EventCode
     source: str = Field(description="Who reports it: a region, a subscription, the proxy.")
     detail: str = ""
     data: dict[str, JsonScalar] = Field(default_factory=dict)

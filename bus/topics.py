@@ -6,7 +6,9 @@ exactly that topic), a topic prefix ending in ``.*`` (matches every topic below 
 segments: ``region.*`` matches ``region.language.out`` but not ``regional.x``), or ``*``
 (everything). On ZeroMQ a pattern becomes a prefix subscription, so filtering happens at the
 proxy; the exact match is applied again on receipt.
-Topics under ``bus.`` are reserved for the bus itself.
+Topics under ``bus.`` are reserved for the bus itself. Cortex's own topics are
+``region.<instance>.<channel>`` and ``turn.<id>.<channel>``; `Topic` names their parts, and
+the functions at the end of this file build them.
 """
 
 from __future__ import annotations
@@ -51,6 +53,31 @@ class Topic:
     def wire(self) -> bytes:
         """The topic frame as it travels on ZeroMQ."""
         return self.name.encode()
+
+    @property
+    def channel(self) -> str:
+        """The last segment of a ``region.<name>.<channel>`` or ``turn.<id>.<channel>`` topic
+        (``in``, ``out``, ``plan``), else empty."""
+        return self._layout()[2]
+
+    @property
+    def region(self) -> str | None:
+        """The region instance of a ``region.<name>.<channel>`` topic, else None."""
+        scope, owner, _ = self._layout()
+        return owner if scope == "region" else None
+
+    @property
+    def turn(self) -> str | None:
+        """The turn id of a ``turn.<id>.<channel>`` topic, else None."""
+        scope, owner, _ = self._layout()
+        return owner if scope == "turn" else None
+
+    def _layout(self) -> tuple[str, str, str]:
+        """(scope, owner, channel) of a region's or a turn's topic; empty strings otherwise."""
+        segments = self.name.split(".")
+        if len(segments) != 3 or segments[0] not in ("region", "turn"):
+            return "", "", ""
+        return segments[0], segments[1], segments[2]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from bus.protocol import Subtask, SubtaskResult, Token
+from bus.streams import StreamId
 from bus.tokenbus import Delivery, Subscription, TokenBus
 from bus.topics import Pattern, Topic, region_inbox, region_out
 from cortex.config import CortexConfig, load_config
@@ -220,7 +221,7 @@ def _tokens_until_result(
         if delivery is None:
             continue
         message = delivery.message
-        if isinstance(message, Token) and message.stream_id.startswith(turn_id + "/"):
+        if isinstance(message, Token) and StreamId.turn_of(message.stream_id) == turn_id:
             if message.token_id != Token.END_MARKER_ID:
                 yield message
         elif isinstance(message, SubtaskResult) and message.turn_id == turn_id:

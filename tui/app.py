@@ -22,6 +22,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Input
 
 from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
+from bus.streams import StreamId
+from bus.topics import as_topic
 from cortex.sessions import SessionLog, data_dir
 from tui.commands import CommandError, parse
 from tui.conversation import AnswerMessage, ConversationView
@@ -289,20 +291,20 @@ class CortexApp(App[None]):
         delivery = message.delivery
         self._handled += 1
         self._messages_this_second += 1
-        topic, payload = delivery.topic, delivery.message
-        kind, name, *_ = topic.split(".") + [""]
-        if kind == "region" and topic.endswith(".out"):
-            self._on_region_output(name, payload)
+        topic, payload = as_topic(delivery.topic), delivery.message
+        this_turn = topic.turn is not None and topic.turn == self.current_turn
+        if topic.region is not None and topic.channel == "out":
+            self._on_region_output(topic.region, payload)
         elif isinstance(payload, UserTurn):
             self.current_turn = payload.turn_id
-        elif name == self.current_turn and isinstance(payload, Subtask):
+        elif this_turn and isinstance(payload, Subtask):
             self.query_one(PlanView).add_step(
                 payload.subtask_id, payload.region, payload.instruction
             )
         elif (
-            name == self.current_turn
+            this_turn
             and isinstance(payload, Token)
-            and topic.endswith(".out")
+            and topic.channel == "out"
             and self.answer is not None
         ):
             await self.answer.add(payload.text)
@@ -311,10 +313,11 @@ class CortexApp(App[None]):
         pane = self.query_one(RegionPanes).pane(name)
         plan = self.query_one(PlanView)
         if isinstance(payload, Token) and payload.token_id != Token.END_MARKER_ID:
-            turn, step, *_retry = payload.stream_id.split("/")  # a retry ends in /retry-N
+            stream = StreamId.parse(payload.stream_id)
+            step = stream.step if stream is not None else payload.stream_id
             if pane.state != "decoding":
                 pane.begin(plan.instructions.get(step) or step)
-            if turn == self.current_turn:
+            if stream is not None and stream.turn == self.current_turn:
                 plan.mark_running(step, name)
             pane.add_token(payload.text)
             self._tokens_this_second += 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import ray
 
 from bus.protocol import Subtask, SubtaskResult, Token
 from bus.proxy import start_proxy, stop_proxy
+from bus.streams import StreamId
 from bus.topics import region_inbox, region_out
 from bus.zmq_bus import ZmqTokenBus
 from cortex.actors import StageActor
@@ -138,7 +140,7 @@ class RegionsMode:
                 Span(
                     self.devices[stream.replica],
                     stream.replica,
-                    f"r{index}/{stream.id.split('/')[-1]}",
+                    _span_label(index, stream.id),
                     stream.start,
                     stream.end,
                     stream.tokens,
@@ -298,6 +300,12 @@ class PipelineMode:
             ]
         record.extra = _pipeline_figures(stats[1:])  # stage 0 gets token ids, not hidden states
         return record
+
+
+def _span_label(request: int, stream_id: str) -> str:
+    """A turn's stream id with the turn's part replaced by the request's number: ``r0/1``."""
+    stream = StreamId.parse(stream_id)
+    return str(replace(stream, turn=f"r{request}")) if stream else f"r{request}/{stream_id}"
 
 
 def _pipeline_figures(hidden_hops: list[Any]) -> dict[str, Any]:

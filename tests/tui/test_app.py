@@ -168,6 +168,22 @@ async def test_a_region_dying_and_its_retry_are_shown(tmp_path: Path) -> None:
         assert app.is_running
 
 
+async def test_a_stream_of_no_turn_is_shown_under_its_own_name(tmp_path: Path) -> None:
+    """A valid token whose stream id is not ``<turn>/<step>`` (a custom region's, a
+    pipeline's) is shown, never raised on."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        bus = app.brains[0].bus
+        for seq, stream in enumerate(["s1", "a/b/c"]):
+            token = Token(stream_id=stream, seq=0, token_id=seq, text=f"word{seq}")
+            bus.publish(region_out(f"language-{seq}"), token)
+        panes = app.query_one(RegionPanes)
+        await wait_for(pilot, lambda: panes.pane("language-1").tokens == 1)
+        assert [panes.pane(f"language-{i}").subtask for i in (0, 1)] == ["s1", "a/b/c"]
+        assert app.is_running
+
+
 async def test_the_screen_keeps_up_through_ten_thousand_bus_messages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

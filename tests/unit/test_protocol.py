@@ -64,3 +64,15 @@ def test_every_message_carries_schema_version_and_timestamp() -> None:
     for message in EXAMPLES:
         assert message.schema_version == SCHEMA_VERSION
         assert message.ts > 1.6e9
+
+
+def test_an_unknown_event_code_is_refused() -> None:
+    with pytest.raises(ValidationError, match="code"):
+        Event(code="gpa", source="test")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("field", ["turn_id", "subtask_id"])
+def test_ids_that_would_break_the_stream_id_layout_are_refused(field: str) -> None:
+    fields = {"turn_id": "t1", "subtask_id": "2", "region": "language", "instruction": "x"}
+    with pytest.raises(ValidationError, match=field):
+        Subtask(**{**fields, field: "a/b"})

@@ -64,3 +64,28 @@ def test_bus_refuses_bad_topic_and_empty_subscription() -> None:
             bus.publish("Bad Topic", Token(stream_id="s", seq=0, token_id=0, text=""))
         with pytest.raises(TopicError, match="at least one pattern"):
             bus.subscribe()
+
+
+@pytest.mark.parametrize(
+    ("name", "region", "turn", "channel"),
+    [
+        ("region.language-0.out", "language-0", None, "out"),
+        ("region.planning.in", "planning", None, "in"),
+        ("turn.4f2a.plan", None, "4f2a", "plan"),
+        ("turn.4f2a.out", None, "4f2a", "out"),
+        ("region.language-0", None, None, ""),
+        ("fuzz.tokens.x", None, None, ""),
+        ("a", None, None, ""),
+        ("region.a.out.more", None, None, ""),
+    ],
+)
+def test_a_topic_names_the_parts_of_cortexs_layout(
+    name: str, region: str | None, turn: str | None, channel: str
+) -> None:
+    topic = Topic(name)
+    assert (topic.region, topic.turn, topic.channel) == (region, turn, channel)
+
+
+def test_the_builders_and_the_parts_agree() -> None:
+    assert region_out("vision").region == "vision" and region_out("vision").channel == "out"
+    assert turn_in("abc").turn == "abc" and turn_in("abc").channel == "in"
