@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -102,7 +103,9 @@ class BusSubscriber:
         deadline = time.monotonic() + timeout_s
         while len(log.latencies_ms) < count and time.monotonic() < deadline:
             delivery = self._subscription.recv(timeout=0.5)
-            token = None if delivery is None else delivery.message
+            if delivery is None:
+                continue
+            token = delivery.message
             if isinstance(token, Token) and token.stream_id == stream_id:
                 log.add(token, delivery.received)
         return log.report()
@@ -191,7 +194,7 @@ def summarise(
 
 
 def run_bus(endpoints: BusEndpoints, args: argparse.Namespace) -> Figures:
-    actor = ray.remote(num_cpus=0)
+    actor: Any = ray.remote(num_cpus=0)
     subscribers = [actor(BusSubscriber).remote(endpoints) for _ in range(SUBSCRIBERS)]
     publisher = actor(Publisher).remote(endpoints)
     ray.get([s.ready.remote() for s in subscribers], timeout=60)
@@ -208,7 +211,7 @@ def run_bus(endpoints: BusEndpoints, args: argparse.Namespace) -> Figures:
 
 
 def run_baseline(endpoints: BusEndpoints, args: argparse.Namespace) -> Figures:
-    actor = ray.remote(num_cpus=0)
+    actor: Any = ray.remote(num_cpus=0)
     subscribers = [actor(CallSubscriber).remote() for _ in range(SUBSCRIBERS)]
     publisher = actor(Publisher).remote(endpoints)
     limit = args.time_limit
@@ -257,7 +260,10 @@ def print_table(bus: Figures, baseline: Figures, ratio: float, args: argparse.Na
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     ray.init(
-        include_dashboard=False, namespace=NAMESPACE, logging_level="ERROR", log_to_driver=False
+        include_dashboard=False,
+        namespace=NAMESPACE,
+        logging_level=logging.ERROR,
+        log_to_driver=False,
     )
     try:
         endpoints = start_proxy(namespace=NAMESPACE)

@@ -42,7 +42,7 @@ def encode(message: BusMessage, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> byt
         BusEncodeError: The message is larger than `max_bytes` or holds an unpackable value.
     """
     try:
-        payload = msgpack.packb(message.__dict__, use_bin_type=True)
+        payload: bytes = msgpack.packb(message.__dict__, use_bin_type=True)
     except (TypeError, ValueError) as error:
         raise BusEncodeError(f"{type(message).__name__} cannot be packed: {error}") from None
     if len(payload) > max_bytes:
@@ -75,7 +75,7 @@ def decode(payload: bytes, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> Message:
             f"schema_version {version} is newer than {SCHEMA_VERSION}; upgrade cortex-bus",
         )
     try:
-        return _validate_message(fields)
+        message: Message = _validate_message(fields)
     except ValidationError as error:
         summary = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or '<message>'}: {e['msg']}" for e in error.errors()[:3]
@@ -83,11 +83,13 @@ def decode(payload: bytes, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> Message:
         raise BusDecodeError("invalid", summary) from None
     except RecursionError:
         raise BusDecodeError("invalid", "payload nests too deeply") from None
+    return message
 
 
 def pack_record(record: list[Any]) -> bytes:
     """Packs one session-log record (plain lists, strings, numbers and bytes)."""
-    return msgpack.packb(record, use_bin_type=True)
+    packed: bytes = msgpack.packb(record, use_bin_type=True)
+    return packed
 
 
 def unpack_record(data: bytes) -> Any:

@@ -3,6 +3,7 @@
 `BusProxy` is the plain class (bind, forward in a thread, stop). `start_proxy()` runs it as
 the actor ``bus-proxy`` in a Ray namespace so that any process of the cluster finds its
 endpoints with `find_proxy()`; `connect()` returns a `ZmqTokenBus` attached to it.
+`claim_proxy()` starts one that belongs to the driver, in a namespace no one else uses.
 Forwarding happens in libzmq's C proxy loop and never decodes a payload, so no frame can
 crash it; subscribers validate what they receive. The XSUB side subscribes to everything,
 so publishers send every message to the proxy and filtering happens at the XPUB side.
@@ -15,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+from typing import Any
 
 import ray
 import zmq
@@ -63,7 +65,7 @@ class BusProxy:
         self.ports = ports
         self.keys = keys
         self.gate: ClusterGate | None = None
-        self._context: zmq.Context | None = None
+        self._context: zmq.Context[zmq.Socket[bytes]] | None = None
         self._thread: threading.Thread | None = None
         self._endpoints: BusEndpoints | None = None
 
@@ -132,7 +134,9 @@ class BusProxy:
         self._thread = self._context = self._endpoints = None
 
     @staticmethod
-    def _forward(frontend: zmq.Socket, backend: zmq.Socket, control: zmq.Socket) -> None:
+    def _forward(
+        frontend: zmq.Socket[bytes], backend: zmq.Socket[bytes], control: zmq.Socket[bytes]
+    ) -> None:
         try:
             zmq.proxy_steerable(frontend, backend, None, control)
         finally:
@@ -188,14 +192,53 @@ def start_proxy(
     clients reconnect by themselves. `secure` turns on CurveZMQ; by default it is on unless
     the proxy binds to loopback (cluster mode binds to the node's address).
     """
+    actor = _create_proxy(namespace, host, hwm, max_frame_bytes, secure, detached=True)
+    endpoints: BusEndpoints = ray.get(actor.endpoints.remote(), timeout=60)
+    return endpoints
+
+
+def claim_proxy(
+    namespace: str,
+    host: str = LOOPBACK,
+    hwm: int = DEFAULT_HWM,
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    secure: bool | None = None,
+) -> BusEndpoints | None:
+    """Starts a proxy actor that belongs to this driver in `namespace`, unless one runs there.
+
+    Returns its endpoints, or None when `namespace` already has a proxy (another driver's):
+    the caller then tries another namespace. Unlike `start_proxy`'s, this actor ends with
+    the driver, even a killed one; Ray restarts it meanwhile if its process dies.
+    """
+    try:
+        actor = _create_proxy(namespace, host, hwm, max_frame_bytes, secure, detached=False)
+    except ray.exceptions.ActorAlreadyExistsError:
+        return None
+    try:
+        endpoints: BusEndpoints = ray.get(actor.endpoints.remote(), timeout=60)
+    except ray.exceptions.RayError:  # two drivers claimed it at once, and the other won
+        if _proxy_id(namespace) not in (None, actor._actor_id):
+            return None
+        raise
+    return endpoints
+
+
+def _create_proxy(
+    namespace: str,
+    host: str,
+    hwm: int,
+    max_frame_bytes: int,
+    secure: bool | None,
+    detached: bool,
+) -> Any:
     secure = host != LOOPBACK if secure is None else secure
-    actor = (
+    return (
         ray.remote(ProxyService)
         .options(
             name=PROXY_ACTOR_NAME,
             namespace=namespace,
-            lifetime="detached",
-            get_if_exists=True,
+            lifetime="detached" if detached else None,
+            get_if_exists=detached,
             num_cpus=0,
             max_restarts=-1,
         )
@@ -207,7 +250,14 @@ def start_proxy(
             BusKeys.generate() if secure else None,
         )
     )
-    return ray.get(actor.endpoints.remote(), timeout=60)
+
+
+def _proxy_id(namespace: str) -> Any:
+    """The actor id of the proxy running in `namespace`, or None."""
+    try:
+        return ray.get_actor(PROXY_ACTOR_NAME, namespace=namespace)._actor_id
+    except ValueError:
+        return None
 
 
 def find_proxy(namespace: str = DEFAULT_NAMESPACE) -> BusEndpoints:
@@ -217,13 +267,14 @@ def find_proxy(namespace: str = DEFAULT_NAMESPACE) -> BusEndpoints:
         BusConnectError: No proxy runs there.
     """
     try:
-        actor = ray.get_actor(PROXY_ACTOR_NAME, namespace=namespace)
+        actor: Any = ray.get_actor(PROXY_ACTOR_NAME, namespace=namespace)
     except ValueError:
         raise BusConnectError(
             f"no bus proxy in Ray namespace {namespace!r}; start Cortex first "
             "(or call bus.proxy.start_proxy())"
         ) from None
-    return ray.get(actor.endpoints.remote(), timeout=60)
+    endpoints: BusEndpoints = ray.get(actor.endpoints.remote(), timeout=60)
+    return endpoints
 
 
 def _free_port(host: str) -> int:
@@ -233,7 +284,7 @@ def _free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
-def _bind(socket_: zmq.Socket, address: str, port: int) -> int:
+def _bind(socket_: zmq.Socket[bytes], address: str, port: int) -> int:
     socket_.bind(f"{address}:{port}")
     return port
 

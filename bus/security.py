@@ -31,13 +31,13 @@ class BusKeys:
         client_public, client_secret = zmq.curve_keypair()
         return cls(server_public, server_secret, client_public, client_secret)
 
-    def secure_server(self, socket: zmq.Socket) -> None:
+    def secure_server(self, socket: zmq.Socket[bytes]) -> None:
         """Makes a proxy socket accept only CurveZMQ clients."""
         socket.curve_server = True
         socket.curve_publickey = self.server_public
         socket.curve_secretkey = self.server_secret
 
-    def secure_client(self, socket: zmq.Socket) -> None:
+    def secure_client(self, socket: zmq.Socket[bytes]) -> None:
         """Makes a client socket talk CurveZMQ to the proxy, as the cluster's client."""
         socket.curve_serverkey = self.server_public
         socket.curve_publickey = self.client_public
@@ -50,7 +50,7 @@ class ClusterGate:
     Refused handshakes are counted in `refused`.
     """
 
-    def __init__(self, context: zmq.Context, keys: BusKeys) -> None:
+    def __init__(self, context: zmq.Context[zmq.Socket[bytes]], keys: BusKeys) -> None:
         self.keys = keys
         self.refused = 0
         self._lock = threading.Lock()

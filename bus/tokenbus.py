@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from bus.codec import DEFAULT_MAX_FRAME_BYTES, decode, encode
 from bus.errors import BusClosedError, BusDecodeError, TopicError
-from bus.protocol import BusMessage, Event, Message, Token
+from bus.protocol import BusMessage, Event, EventCode, JsonScalar, Message, Token
 from bus.topics import Pattern, Topic, as_pattern, as_topic, is_reserved
 from bus.traffic import BusTraffic
 
@@ -238,7 +238,7 @@ class Subscription(ABC):
             )
         self._report(topic, "malformed", detail, reason=reason, count=count)
 
-    def _report(self, topic: str, code: str, detail: str, **data: str | int) -> None:
+    def _report(self, topic: str, code: EventCode, detail: str, **data: JsonScalar) -> None:
         self._traffic.count_problem(code)
         event = Event(level="warning", code=code, source=self._source, detail=detail, data=data)
         self._ready.append(Delivery(topic, event, event.ts, encode(event)))

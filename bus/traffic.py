@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from bus.protocol import EventCode
+
 MAX_FAMILIES = 256
 """Past this many topic families, further ones are counted as ``other``."""
 LATENCY_SAMPLES = 4096
@@ -65,7 +67,7 @@ class BusTraffic:
             self.delivered[self._family(topic, self.delivered)] += 1
         self.latencies_s.append(latency_s)
 
-    def count_problem(self, code: str) -> None:
+    def count_problem(self, code: EventCode) -> None:
         """Counts a gap or a malformed frame that a subscription reported."""
         with self._lock:
             if code == "gap":

@@ -126,7 +126,7 @@ class ZmqTokenBus(TokenBus):
                 self._publisher.send(frame, zmq.SNDMORE)
             self._publisher.send(last)
 
-    def open_sub_socket(self) -> zmq.Socket:
+    def open_sub_socket(self) -> zmq.Socket[bytes]:
         """A SUB socket connected to the proxy, with this bus's high-water mark."""
         socket = self._context.socket(zmq.SUB)
         if self.endpoints.keys is not None:
@@ -136,7 +136,7 @@ class ZmqTokenBus(TokenBus):
         socket.connect(self.endpoints.subscribe_to)
         return socket
 
-    def handshake(self, socket: zmq.Socket) -> list[list[bytes]]:
+    def handshake(self, socket: zmq.Socket[bytes]) -> list[list[bytes]]:
         """Publishes probes until one arrives on `socket`; returns the other frames it got.
 
         Raises:
@@ -168,7 +168,7 @@ class ZmqTokenBus(TokenBus):
         self._context.term()
 
     @staticmethod
-    def _collect_until(socket: zmq.Socket, probe: bytes, early: list[list[bytes]]) -> bool:
+    def _collect_until(socket: zmq.Socket[bytes], probe: bytes, early: list[list[bytes]]) -> bool:
         """Reads what is waiting; keeps non-probe frames; True once the probe came back."""
         while True:
             try:
