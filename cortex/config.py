@@ -19,6 +19,8 @@ from bus.codec import DEFAULT_MAX_FRAME_BYTES
 from bus.tokenbus import DEFAULT_HWM
 from bus.topics import Topic
 from cortex.errors import ConfigError
+from modules.engines import EngineName
+from modules.engines.base import DEFAULT_REPETITION_PENALTY
 from modules.errors import ModelNotFoundError
 from modules.models import check_spec
 
@@ -45,6 +47,8 @@ class GenerationConfig(_Strict):
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     seed: int = 0
     stop: tuple[str, ...] = ()
+    repetition_penalty: float = Field(DEFAULT_REPETITION_PENALTY, ge=1.0, le=2.0)
+    """Divides the logits of recently generated tokens; 1.0 turns it off (no loops by default)."""
 
 
 class RegionConfig(_Strict):
@@ -56,6 +60,13 @@ class RegionConfig(_Strict):
     """``package.module:Class`` of a custom `Region` subclass."""
     model: str = DEFAULT_MODEL
     replicas: int = Field(1, ge=1, le=64)
+    engine: EngineName = "auto"
+    """Text regions' inference engine: auto (by model format and hardware), llama.cpp, vllm or
+    transformers."""
+    max_concurrent: int = Field(4, ge=1, le=256)
+    """Subtasks a text region instance decodes at once (batched); more wait for a slot."""
+    context_length: int = Field(2048, ge=0, le=1_048_576)
+    """Tokens a text region reserves per subtask (prompt and answer); 0 takes the model's."""
     router_model: str = "embedded:all-minilm-l6-v2"
     """The planner's sentence encoder for routing (planning regions only)."""
     voice: str = "espeak:en-us"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from cortex.config import CortexConfig, RegionConfig
 from cortex.errors import PlacementError
-from modules.generation import SamplingSettings
+from modules.engines import SamplingSettings
 from modules.host import import_region
 from modules.region import Placement, RegionSettings
 
@@ -81,6 +81,9 @@ def plan_instances(
                 replica=replica,
                 sampling=_sampling(region),
                 placement=Placement(gpu=gpu, threads=threads),
+                engine=region.engine,
+                max_concurrent=region.max_concurrent,
+                context_length=region.context_length,
                 options=options,
             )
             instances.append(Instance(name, region_name, region.class_path(), settings, int(gpu)))
@@ -108,17 +111,22 @@ def pin_to_devices(
     return placed
 
 
-def replicas_by_kind(instances: list[Instance]) -> dict[str, list[str]]:
-    """Instance names grouped by region kind, for the scheduler."""
-    groups: dict[str, list[str]] = {}
+def replicas_by_kind(instances: list[Instance]) -> dict[str, dict[str, int]]:
+    """Instance names grouped by region kind, each with the subtasks it takes at once, for
+    the scheduler."""
+    groups: dict[str, dict[str, int]] = {}
     for instance in instances:
-        groups.setdefault(instance.settings.kind, []).append(instance.name)
+        region_class = import_region(instance.class_path)
+        slots = instance.settings.max_concurrent if region_class.concurrent else 1
+        groups.setdefault(instance.settings.kind, {})[instance.name] = max(1, slots)
     return groups
 
 
 def _sampling(region: RegionConfig) -> SamplingSettings:
     g = region.generation
-    return SamplingSettings(g.max_new_tokens, g.temperature, g.top_p, g.seed, tuple(g.stop))
+    return SamplingSettings(
+        g.max_new_tokens, g.temperature, g.top_p, g.seed, tuple(g.stop), g.repetition_penalty
+    )
 
 
 def _options(config: CortexConfig, region: RegionConfig, delegates: dict[str, str]) -> dict:

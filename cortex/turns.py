@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,20 +77,18 @@ MAX_RETRIES = 1
 
 @dataclass
 class Scheduler:
-    """Assigns subtasks to idle replicas, in plan order, once their dependencies are done."""
+    """Assigns subtasks to replicas in plan order, once their dependencies are done: each to
+    the least-loaded replica of its kind with a free slot; a subtask waits only while every
+    replica of its kind is full."""
 
-    replicas: dict[str, list[str]]
-    """Idle-able instance names by region kind."""
+    replicas: dict[str, dict[str, int]]
+    """Instance names by region kind, each with how many subtasks it decodes at once."""
     steps: dict[str, Subtask] = field(default_factory=dict)
     results: dict[str, SubtaskResult] = field(default_factory=dict)
     running: dict[str, str] = field(default_factory=dict)
     """Subtask id -> the replica working on it."""
     down: set[str] = field(default_factory=set)
     """Replicas whose process died, until Ray has restarted them."""
-    _idle: dict[str, deque[str]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._idle = {kind: deque(names) for kind, names in self.replicas.items()}
 
     def add(self, step: Subtask) -> None:
         self.steps[step.subtask_id] = step
@@ -102,18 +99,13 @@ class Scheduler:
         if step is not None and result.stream_id not in (step.stream_id, "-"):
             return False
         self.results[result.subtask_id] = result
-        replica = self.running.pop(result.subtask_id, None)
-        if replica is not None and replica not in self.down:
-            self._idle[self.steps[result.subtask_id].region].append(replica)
+        self.running.pop(result.subtask_id, None)
         return True
 
     def lose(self, replica: str) -> tuple[list[Subtask], list[Subtask]]:
         """A replica's process died: the steps it held are retried once, on whichever
-        replica of their kind is idle first. Returns (retried, given up: already retried)."""
+        replica of their kind is free first. Returns (retried, given up: already retried)."""
         self.down.add(replica)
-        for idle in self._idle.values():
-            if replica in idle:
-                idle.remove(replica)
         retried, given_up = [], []
         for step_id, holder in list(self.running.items()):
             if holder != replica:
@@ -129,16 +121,24 @@ class Scheduler:
 
     def restore(self, replica: str) -> None:
         """A replica is back after a restart: it may take steps again."""
-        if replica not in self.down:
-            return
         self.down.discard(replica)
-        for kind, names in self.replicas.items():
-            if replica in names:
-                self._idle[kind].append(replica)
 
     @property
     def done(self) -> bool:
         return len(self.results) == len(self.steps)
+
+    def load(self, replica: str) -> int:
+        """Subtasks of this turn running on a replica now."""
+        return sum(1 for holder in self.running.values() if holder == replica)
+
+    def _free_replica(self, kind: str) -> str | None:
+        """The least-loaded live replica of a kind with a free slot (the first on a tie)."""
+        free = [
+            (self.load(name), index, name)
+            for index, (name, slots) in enumerate(self.replicas.get(kind, {}).items())
+            if name not in self.down and self.load(name) < slots
+        ]
+        return min(free)[2] if free else None
 
     def ready(self) -> list[tuple[str, Subtask]]:
         """Takes every step that can start now: (replica, subtask with its inputs filled)."""
@@ -148,10 +148,9 @@ class Scheduler:
                 continue
             if not all(dep in self.results for dep in step.depends_on):
                 continue
-            idle = self._idle.get(step.region)
-            if not idle:
+            replica = self._free_replica(step.region)
+            if replica is None:
                 continue
-            replica = idle.popleft()
             self.running[step_id] = replica
             inputs = {dep: _result_text(self.results[dep]) for dep in step.depends_on}
             started.append((replica, step.model_copy(update={"inputs": inputs})))
@@ -164,7 +163,7 @@ class Turn:
     Args:
         bus: A connected token bus.
         planner: The planning region's instance name.
-        replicas: Delegate instance names by region kind.
+        replicas: Delegate instance names by region kind, each with its free slots.
         question: The user's text.
         timeout_s: How long the whole turn may take.
         on_delivery: Called with every message of this turn as it arrives.
@@ -182,7 +181,7 @@ class Turn:
         self,
         bus: TokenBus,
         planner: str,
-        replicas: dict[str, list[str]],
+        replicas: dict[str, dict[str, int]],
         question: str,
         timeout_s: float = 600.0,
         on_delivery: Callable[[Delivery], None] | None = None,
@@ -316,7 +315,7 @@ class Turn:
         speakers = self.scheduler.replicas.get("speech")
         if not speakers:
             raise TurnError("speaking the answer needs a speech region; none runs")
-        return speakers[0]
+        return next(iter(speakers))
 
     def _follow_answer(self) -> None:
         """Has the speech region speak the answer's stream as it is decoded."""

@@ -13,3 +13,7 @@ class ModelNotFoundError(RegionError):
 
 class BadRequestError(RegionError, ValueError):
     """A request a region cannot work on: empty, too long for the model, or malformed."""
+
+
+class EngineError(RegionError):
+    """An inference engine cannot run: unknown, not installed, no CUDA, or its loop failed."""

@@ -1,58 +1,52 @@
-"""Token-by-token decoding with a KV cache, sampling and stop rules.
+"""Decoding helpers for transformers models: incremental text, token choice, streamed generate.
 
-`decode` yields each new token with the text it adds as soon as it is produced; it knows
-nothing of the bus or of regions. Greedy decoding (temperature 0) yields exactly the tokens
-of transformers' `generate`.
+`TextAssembler` turns token ids into text increments; `pick_token` chooses a token from
+logits (greedy or top-p); `stream_generate` streams an encoder-decoder model's `generate`.
+The text engine built on them is `modules.engines.hf`.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import torch
-from transformers import DynamicCache
+
+from modules.engines.base import Detokenizer, Piece, SamplingSettings
+
+__all__ = ["Piece", "SamplingSettings", "TextAssembler", "pick_token", "stream_generate"]
 
 
-@dataclass(frozen=True)
-class SamplingSettings:
-    """How tokens are chosen and when decoding stops."""
+class TextAssembler(Detokenizer):
+    """Turns a growing list of token ids into text increments, character-safe.
 
-    max_new_tokens: int = 128
-    temperature: float = 0.0
-    """0 decodes greedily; higher values sample more freely."""
-    top_p: float = 1.0
-    seed: int = 0
-    stop: tuple[str, ...] = ()
-    """Decoding stops once the text ends with any of these (the stop string is not yielded)."""
+    Each call decodes only a short window of recent ids (as vLLM and TGI detokenize
+    incrementally), so a long answer costs the same per token as a short one.
+    """
 
-
-@dataclass
-class Piece:
-    """One decoded token and the text it adds (empty while a multi-byte character is open)."""
-
-    token_id: int
-    text: str
-
-
-@dataclass
-class TextAssembler:
-    """Turns a growing list of token ids into text increments, character-safe."""
-
-    tokenizer: Any
-    ids: list[int] = field(default_factory=list)
-    emitted: str = ""
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.ids: list[int] = []
+        self.emitted = ""
+        """All text returned so far."""
+        self._prefix = 0
+        self._read = 0
 
     def add(self, token_id: int) -> str:
         self.ids.append(token_id)
-        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
-        if text.endswith("\ufffd"):  # an unfinished multi-byte character: wait for the rest
+        before = self._decode(self.ids[self._prefix : self._read])
+        text = self._decode(self.ids[self._prefix :])
+        if len(text) <= len(before) or text.endswith("\ufffd"):  # a character still open
             return ""
-        new, self.emitted = text[len(self.emitted) :], text
+        new = text[len(before) :]
+        self._prefix, self._read = self._read, len(self.ids)
+        self.emitted += new
         return new
+
+    def _decode(self, ids: list[int]) -> str:
+        return str(self.tokenizer.decode(ids, skip_special_tokens=True))
 
 
 def pick_token(logits: torch.Tensor, settings: SamplingSettings, generator: torch.Generator) -> int:
@@ -66,47 +60,6 @@ def pick_token(logits: torch.Tensor, settings: SamplingSettings, generator: torc
         sorted_probs[outside] = 0.0
         probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
     return int(torch.multinomial(probs, 1, generator=generator))
-
-
-@torch.inference_mode()
-def decode(
-    model: Any,
-    tokenizer: Any,
-    prompt_ids: Sequence[int],
-    settings: SamplingSettings,
-    stop_ids: Sequence[int] = (),
-) -> Iterator[Piece]:
-    """Decodes up to `settings.max_new_tokens` tokens after `prompt_ids`.
-
-    Stops early on any of `stop_ids` (not yielded) or when the text reaches a stop string.
-    """
-    device = next(model.parameters()).device
-    generator = torch.Generator(device="cpu").manual_seed(settings.seed)
-    cache = DynamicCache(config=model.config)
-    inputs = torch.tensor([list(prompt_ids)], device=device)  # [1, T]
-    assembler = TextAssembler(tokenizer)
-    for _ in range(settings.max_new_tokens):
-        out = model(input_ids=inputs, cache=cache, use_cache=True)
-        token_id = pick_token(out.logits[0, -1].cpu(), settings, generator)
-        if token_id in stop_ids:
-            return
-        text = assembler.add(token_id)
-        stop_at = _stop_position(assembler.emitted, settings.stop, len(text))
-        if stop_at is not None:
-            if stop_at > 0:
-                yield Piece(token_id, text[:stop_at])
-            return
-        yield Piece(token_id, text)
-        inputs = torch.tensor([[token_id]], device=device)
-
-
-def _stop_position(emitted: str, stops: tuple[str, ...], new_length: int) -> int | None:
-    """Where in the newest text a stop string begins, or None if none ended here."""
-    for stop in stops:
-        start = emitted.find(stop, max(0, len(emitted) - new_length - len(stop) + 1))
-        if start != -1:
-            return max(0, start - (len(emitted) - new_length))
-    return None
 
 
 class _TokenQueue:

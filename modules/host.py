@@ -43,6 +43,11 @@ class RegionStatus:
     pid: int = field(default_factory=os.getpid)
     state: str = "created"
     """created, loading, idle, decoding, failed or stopped."""
+    engine: str = ""
+    """What runs the model, for text regions: the engine, why it was picked, its batch size."""
+    running: int = 0
+    """Subtasks decoding now (several at once where the engine batches)."""
+    max_concurrent: int = 1
     subtask: str = ""
     tokens: int = 0
     """Tokens decoded since start."""
@@ -54,7 +59,7 @@ class RegionStatus:
     subtasks_done: int = 0
     subtasks_failed: int = 0
     queue_depth: int = 0
-    """Subtasks received and waiting for the current one to finish."""
+    """Subtasks received and waiting for a free slot."""
     load_s: float = 0.0
     rss_mb: float = 0.0
     """Resident memory of the region's process."""
@@ -118,6 +123,7 @@ class RegionHost:
         self._owns_bus = bus is None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._counting = threading.Lock()
         self._work: queue.Queue[Delivery] = queue.Queue()
         self._out = region_out(settings.name)
         self.log = logging.getLogger(f"cortex.region.{settings.name}")
@@ -136,15 +142,21 @@ class RegionHost:
             self.status.state, self.status.error = "failed", f"{type(error).__name__}: {error}"
             raise
         self.status.load_s = round(time.perf_counter() - started, 2)
+        self.status.engine = self.region.describe()
+        self.status.max_concurrent = self.region.slots
         inbox = self._bus.subscribe(region_inbox(self.region.name), *self.region.watches)
         self.status.state = "idle"
         self._threads = [
             threading.Thread(target=self._receive, args=(inbox,), name="inbox", daemon=True),
-            threading.Thread(target=self._serve, name="work", daemon=True),
+            *(
+                threading.Thread(target=self._serve, name=f"work-{slot}", daemon=True)
+                for slot in range(self.region.slots)
+            ),
         ]
         for thread in self._threads:
             thread.start()
-        self.log.info("ready on %s in %.1f s", self.status.device, self.status.load_s)
+        engine = f" ({self.status.engine})" if self.status.engine else ""
+        self.log.info("ready on %s%s in %.1f s", self.status.device, engine, self.status.load_s)
         return self.info()
 
     @property
@@ -180,8 +192,10 @@ class RegionHost:
         assert self._bus is not None
         stream_id = subtask.stream_id
         topics = [self._out.name, *subtask.publish_to]
-        self.status.state, self.status.subtask = "decoding", subtask.instruction[:80]
-        self.status.subtasks_started += 1
+        with self._counting:
+            self.status.running += 1
+            self.status.state, self.status.subtask = "decoding", subtask.instruction[:80]
+            self.status.subtasks_started += 1
         started, clock = time.time(), time.perf_counter()
         pieces: list[str] = []
         error = ""
@@ -202,7 +216,8 @@ class RegionHost:
                 )
                 self._publish(topics, token)
                 pieces.append(piece.text)
-                self.status.tokens += 1
+                with self._counting:
+                    self.status.tokens += 1
                 self.status.tokens_per_s = round(len(pieces) / (time.perf_counter() - clock), 2)
         except Exception as failure:  # noqa: BLE001 - any failure of one subtask is reported
             error = f"{type(failure).__name__}: {failure}"
@@ -227,11 +242,14 @@ class RegionHost:
             data=data,
         )
         self._bus.publish(self._out, result)
-        self.status.state, self.status.subtask = "idle", ""
-        if error:
-            self.status.subtasks_failed += 1
-        else:
-            self.status.subtasks_done += 1
+        with self._counting:
+            self.status.running -= 1
+            if not self.status.running:
+                self.status.state, self.status.subtask = "idle", ""
+            if error:
+                self.status.subtasks_failed += 1
+            else:
+                self.status.subtasks_done += 1
         return result
 
     def _publish(self, topics: Iterable[str], message: Token) -> None:

@@ -109,8 +109,48 @@ def check_spec(spec: str) -> None:
         raise ModelNotFoundError("the model spec is empty")
     if spec.startswith(EMBEDDED_PREFIX):
         embedded(spec).folder()
+    elif is_gguf(spec) and ":" not in spec:
+        if not Path(spec).expanduser().is_file():
+            raise ModelNotFoundError(f"GGUF file {spec!r} does not exist")
     elif _looks_like_path(spec) and not Path(spec).expanduser().is_dir():
         raise ModelNotFoundError(f"model folder {spec!r} does not exist")
+
+
+def is_gguf(spec: str) -> bool:
+    """Whether a spec names GGUF weights: an embedded GGUF, a ``.gguf`` file, or a hub
+    repository's file as ``org/name:FILE.gguf``."""
+    if spec.startswith(EMBEDDED_PREFIX):
+        return spec.removeprefix(EMBEDDED_PREFIX) in EMBEDDED and embedded(spec).source == "gguf"
+    return spec.lower().endswith(".gguf")
+
+
+def gguf_path(spec: str) -> Path:
+    """The GGUF file a spec names, downloaded from the hub for ``org/name:FILE.gguf``.
+
+    Raises:
+        ModelNotFoundError: The spec names no GGUF file, or it cannot be found or fetched.
+    """
+    if not is_gguf(spec):
+        raise ModelNotFoundError(
+            f"model {spec!r} is not a GGUF file; the llama.cpp engine reads embedded GGUF "
+            "models, .gguf files and hub files written org/name:FILE.gguf"
+        )
+    check_spec(spec)
+    if spec.startswith(EMBEDDED_PREFIX):
+        model = embedded(spec)
+        return model.folder() / str(model.gguf_file)
+    if ":" not in spec:
+        return Path(spec).expanduser()
+    repo, _, filename = spec.partition(":")
+    try:
+        from huggingface_hub import hf_hub_download
+
+        return Path(hf_hub_download(repo, filename))
+    except Exception as error:  # noqa: BLE001 - the hub client raises many kinds
+        raise ModelNotFoundError(
+            f"GGUF {spec!r} is neither cached locally nor reachable on the Hugging Face hub "
+            f"({str(error).splitlines()[0]}); use an embedded model or a local .gguf file"
+        ) from None
 
 
 def embedded(spec: str) -> EmbeddedModel:

@@ -25,8 +25,10 @@ from transformers import DynamicCache
 from bus.protocol import Activation, Subtask, Token
 from bus.tokenbus import Subscription, TokenBus
 from bus.topics import Topic
+from modules.engines.chat import tokenizer_chat_ids
+from modules.engines.hf import stop_ids
 from modules.generation import TextAssembler
-from modules.language import answer_chat, chat_ids, stop_ids
+from modules.language import answer_chat
 from modules.models import load_causal_lm
 
 log = logging.getLogger("cortex.pipeline")
@@ -227,7 +229,7 @@ class PipelineStage:
 
     def _prompt(self, subtask: Subtask) -> Activation:
         """First stage: the subtask's chat prompt as token ids, step 0 of its stream."""
-        ids = chat_ids(self.tokenizer, answer_chat(subtask))
+        ids = tokenizer_chat_ids(self.tokenizer, answer_chat(subtask))
         stream_id = subtask.stream_id
         return to_activation(torch.tensor([ids]), stream_id, seq=0, position=0)
 

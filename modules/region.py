@@ -16,7 +16,7 @@ import torch
 
 from bus.protocol import Event, Subtask
 from bus.tokenbus import Delivery, TokenBus
-from modules.generation import Piece, SamplingSettings
+from modules.engines import Piece, SamplingSettings
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,12 @@ class RegionSettings:
     """Which of the region's replicas this instance is, from 0."""
     sampling: SamplingSettings = SamplingSettings()
     placement: Placement = Placement()
+    engine: str = "auto"
+    """The inference engine of a text region: auto, llama.cpp, vllm or transformers."""
+    max_concurrent: int = 1
+    """Subtasks the region decodes at once (text regions batch them in their engine)."""
+    context_length: int = 0
+    """Tokens per request a text region's engine reserves; 0 takes the model's own."""
     options: dict[str, Any] = field(default_factory=dict)
     """Kind-specific settings (the planner's router model and delegate kinds, for example)."""
 
@@ -72,12 +78,15 @@ class Region:
             to the region whose description fits best.
         watches: Topic patterns a region also listens to; each delivery goes to `observe()`.
         takes_subtasks: Whether the planner may route subtasks here (a pure observer sets False).
+        concurrent: Whether `handle` may run for several subtasks at once, on threads of the
+            host (up to `RegionSettings.max_concurrent`); False runs them one at a time.
     """
 
     kind: ClassVar[str] = ""
     description: ClassVar[str] = ""
     watches: ClassVar[tuple[str, ...]] = ()
     takes_subtasks: ClassVar[bool] = True
+    concurrent: ClassVar[bool] = False
 
     def __init__(self, settings: RegionSettings) -> None:
         self.settings = settings
@@ -88,6 +97,15 @@ class Region:
     @property
     def device(self) -> torch.device:
         return self.settings.placement.torch_device()
+
+    @property
+    def slots(self) -> int:
+        """How many subtasks the host runs at once."""
+        return max(1, self.settings.max_concurrent) if self.concurrent else 1
+
+    def describe(self) -> str:
+        """What runs the region's model, for logs and `cortex status` (empty by default)."""
+        return ""
 
     def setup(self) -> None:  # noqa: B027 - a region without a model needs no setup
         """Loads the model onto `self.device`. Called once, before any `handle()`."""

@@ -79,10 +79,10 @@ def test_placement_without_gpus_shares_the_cores() -> None:
     assert [i.num_gpus for i in instances] == [0, 0, 0, 0, 0]
     assert {i.settings.placement.threads for i in instances} == {2}
     assert replicas_by_kind(instances) == {
-        "planning": ["planning"],
-        "language": ["language-0", "language-1"],
-        "vision": ["vision"],
-        "speech": ["speech"],
+        "planning": {"planning": 4},
+        "language": {"language-0": 4, "language-1": 4},
+        "vision": {"vision": 1},
+        "speech": {"speech": 1},
     }
     planner = instances[0].settings
     assert set(planner.options["delegates"]) == {"language", "vision", "speech"}

@@ -33,7 +33,7 @@ def result(subtask_id: str, text: str = "", ok: bool = True) -> SubtaskResult:
 
 
 def test_subtasks_go_to_idle_replicas_and_queue_when_all_are_busy() -> None:
-    scheduler = Scheduler({"language": ["language-0", "language-1"]})
+    scheduler = Scheduler({"language": {"language-0": 1, "language-1": 1}})
     for subtask_id in "123":
         scheduler.add(step(subtask_id))
     started = scheduler.ready()
@@ -46,8 +46,34 @@ def test_subtasks_go_to_idle_replicas_and_queue_when_all_are_busy() -> None:
     assert [(replica, s.subtask_id) for replica, s in scheduler.ready()] == [("language-1", "3")]
 
 
+def test_subtasks_go_to_the_least_loaded_replica_until_every_slot_is_taken() -> None:
+    scheduler = Scheduler({"language": {"language-0": 2, "language-1": 2}})
+    for subtask_id in "12345":
+        scheduler.add(step(subtask_id))
+    started = [(replica, s.subtask_id) for replica, s in scheduler.ready()]
+    assert started == [
+        ("language-0", "1"),
+        ("language-1", "2"),
+        ("language-0", "3"),
+        ("language-1", "4"),
+    ]
+    assert scheduler.ready() == []  # 5 waits: all four slots are taken
+    scheduler.finish(result("4"))
+    assert [(replica, s.subtask_id) for replica, s in scheduler.ready()] == [("language-1", "5")]
+
+
+def test_a_dead_replica_takes_nothing_until_it_is_back() -> None:
+    scheduler = Scheduler({"language": {"language-0": 4, "language-1": 4}})
+    scheduler.lose("language-0")
+    scheduler.add(step("1"))
+    assert [replica for replica, _ in scheduler.ready()] == ["language-1"]
+    scheduler.restore("language-0")
+    scheduler.add(step("2"))
+    assert [replica for replica, _ in scheduler.ready()] == ["language-0"]
+
+
 def test_dependents_wait_and_receive_their_inputs() -> None:
-    scheduler = Scheduler({"language": ["a", "b"]})
+    scheduler = Scheduler({"language": {"a": 1, "b": 1}})
     scheduler.add(step("1"))
     scheduler.add(step("2", "1"))
     assert [s.subtask_id for _, s in scheduler.ready()] == ["1"]
@@ -57,7 +83,7 @@ def test_dependents_wait_and_receive_their_inputs() -> None:
 
 
 def test_failed_dependency_is_passed_on_as_a_note() -> None:
-    scheduler = Scheduler({"language": ["a"]})
+    scheduler = Scheduler({"language": {"a": 1}})
     scheduler.add(step("1"))
     scheduler.add(step("2", "1"))
     scheduler.ready()
@@ -69,14 +95,14 @@ def test_failed_dependency_is_passed_on_as_a_note() -> None:
 
 
 def test_a_kind_without_replicas_never_starts() -> None:
-    scheduler = Scheduler({"language": ["a"]})
+    scheduler = Scheduler({"language": {"a": 1}})
     scheduler.add(step("1", region="vision"))
     assert scheduler.ready() == []
     assert not scheduler.done
 
 
 def test_a_dead_replicas_step_is_retried_once_as_a_new_stream_then_given_up() -> None:
-    scheduler = Scheduler({"language": ["language-0", "language-1"]})
+    scheduler = Scheduler({"language": {"language-0": 1, "language-1": 1}})
     scheduler.add(step("1"))
     scheduler.add(step("2"))
     assert [r for r, _ in scheduler.ready()] == ["language-0", "language-1"]

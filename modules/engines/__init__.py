@@ -1,0 +1,94 @@
+"""Inference engines for text regions, and the choice among them.
+
+``engine = "auto"`` picks by model format and hardware: a GGUF model (the embedded default
+among them) runs on llama.cpp; a transformers model runs on vLLM when CUDA and vLLM are both
+there, else on transformers. `pick_engine` says which and why, for logs and `cortex status`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Literal
+
+from modules.engines.base import (
+    Engine,
+    EngineFigures,
+    Guide,
+    Message,
+    Piece,
+    SamplingSettings,
+    Stream,
+)
+from modules.errors import EngineError
+from modules.models import is_gguf
+
+EngineName = Literal["auto", "llama.cpp", "vllm", "transformers"]
+ENGINE_NAMES: tuple[str, ...] = ("auto", "llama.cpp", "vllm", "transformers")
+
+__all__ = [
+    "ENGINE_NAMES",
+    "Engine",
+    "EngineFigures",
+    "EngineName",
+    "Guide",
+    "Message",
+    "Piece",
+    "SamplingSettings",
+    "Stream",
+    "create_engine",
+    "pick_engine",
+]
+
+
+def pick_engine(requested: str, model: str, cuda: bool) -> tuple[str, str]:
+    """The engine to run `model` on, and why (a phrase for logs).
+
+    Raises:
+        EngineError: `requested` is not an engine name, or it cannot read this model.
+    """
+    if requested not in ENGINE_NAMES:
+        raise EngineError(f"unknown engine {requested!r}; choose one of {', '.join(ENGINE_NAMES)}")
+    gguf = is_gguf(model)
+    if requested == "llama.cpp" and not gguf:
+        raise EngineError(f"llama.cpp reads GGUF files; {model!r} is not one (use transformers)")
+    if requested in ("vllm", "transformers") and gguf:
+        raise EngineError(f"{model!r} is a GGUF file; run it with engine = 'llama.cpp'")
+    if requested != "auto":
+        return requested, "as configured"
+    if gguf:
+        return "llama.cpp", "auto: a GGUF model"
+    if cuda and importlib.util.find_spec("vllm") is not None:
+        return "vllm", "auto: a transformers model on CUDA with vLLM installed"
+    return "transformers", "auto: a transformers model" + ("" if cuda else " without CUDA")
+
+
+def create_engine(
+    name: str,
+    model: str,
+    *,
+    device: str = "cpu",
+    threads: int = 1,
+    max_concurrent: int = 4,
+    context_length: int = 0,
+) -> Engine:
+    """An engine of a resolved name (not ``auto``; see `pick_engine`), not yet started.
+
+    Raises:
+        EngineError: Unknown engine name.
+    """
+    engine_class: type[Engine]
+    if name == "llama.cpp":
+        from modules.engines.llamacpp import LlamaCppEngine
+
+        engine_class = LlamaCppEngine
+    elif name == "vllm":
+        from modules.engines.vllm_engine import VllmEngine
+
+        engine_class = VllmEngine
+    elif name == "transformers":
+        from modules.engines.hf import TransformersEngine
+
+        engine_class = TransformersEngine
+    else:
+        raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES[1:])}")
+    return engine_class(model, device, threads, max_concurrent, context_length)

@@ -1,0 +1,205 @@
+"""The llama.cpp engine: GGUF models through llama-cpp-python, several sequences per batch.
+
+One llama.cpp context holds a KV cache split into `max_concurrent` sequences. Each step
+builds one batch with the next token of every decoding sequence and, in what room is left
+(`BATCH_TOKENS`), the prompts of newcomers (chunked prefill), then runs `llama_decode` once
+and samples each sequence with its own sampler chain (repetition penalty, grammar, greedy or
+top-p). This is how llama.cpp's own server decodes its parallel slots.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import json
+import logging
+from typing import Any
+
+from modules.engines.base import PENALTY_WINDOW, Detokenizer, Message, Sequence, StepEngine
+from modules.errors import BadRequestError, EngineError
+from modules.models import gguf_path
+
+BATCH_TOKENS = 512
+"""Tokens per `llama_decode` call: decode tokens first, then prompt chunks."""
+INSTALL_HINT = (
+    "the llama.cpp engine needs llama-cpp-python; `make setup` builds it, or run "
+    "`pip install llama-cpp-python==0.3.36` (add CMAKE_ARGS=-DGGML_CUDA=on for NVIDIA GPUs)"
+)
+
+
+def _llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError:
+        raise EngineError(INSTALL_HINT) from None
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
+    return llama_cpp
+
+
+class _Utf8Detokenizer(Detokenizer):
+    """Token bytes into text through an incremental UTF-8 decoder: no re-decoding."""
+
+    def __init__(self, vocab: Any, llama_cpp: Any) -> None:
+        self._vocab, self._lib = vocab, llama_cpp
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._buffer = ctypes.create_string_buffer(256)
+
+    def add(self, token_id: int) -> str:
+        size = self._lib.llama_token_to_piece(self._vocab, token_id, self._buffer, 256, 0, False)
+        return self._decoder.decode(self._buffer.raw[: max(0, size)])
+
+
+class LlamaCppEngine(StepEngine):
+    """llama.cpp on the CPU here, or on any GPU llama-cpp-python was built for."""
+
+    name = "llama.cpp"
+
+    def load(self) -> None:
+        lib = self._lib = _llama_cpp()
+        from llama_cpp import _internals
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        path = gguf_path(self.model)
+        model_params = lib.llama_model_default_params()
+        model_params.n_gpu_layers = -1 if self.device.startswith("cuda") else 0
+        try:
+            self._model = _internals.LlamaModel(
+                path_model=str(path), params=model_params, verbose=False
+            )
+        except ValueError as error:
+            raise EngineError(f"llama.cpp cannot load {path}: {error}") from None
+        trained = self._model.n_ctx_train()
+        self.context_length = min(self.context_length or trained, trained)
+        self._ctx = _internals.LlamaContext(
+            model=self._model, params=self._context_params(), verbose=False
+        )
+        self._memory = lib.llama_get_memory(self._ctx.ctx)
+        self._batch = _internals.LlamaBatch(
+            n_tokens=BATCH_TOKENS, embd=0, n_seq_max=1, verbose=False
+        )
+        vocab = self._model.vocab
+        self.eos_ids = frozenset(
+            t for t in range(lib.llama_vocab_n_tokens(vocab)) if lib.llama_vocab_is_eog(vocab, t)
+        )
+        template = self._model.metadata().get("tokenizer.chat_template")
+        if not template:
+            raise EngineError(f"{path.name} has no chat template; use an instruct (chat) model")
+        self._template = Jinja2ChatFormatter(
+            template=template,
+            eos_token=self._piece(self._model.token_eos()),
+            bos_token=self._piece(self._model.token_bos()),
+        )
+
+    def _context_params(self) -> Any:
+        params = self._lib.llama_context_default_params()
+        params.n_ctx = self.context_length * self.max_concurrent
+        params.n_batch = params.n_ubatch = BATCH_TOKENS
+        params.n_seq_max = self.max_concurrent
+        params.n_threads = params.n_threads_batch = self.threads
+        params.kv_unified = False  # each sequence owns context_length cells
+        return params
+
+    def _piece(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._model.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    def render(self, messages: list[Message]) -> list[int]:
+        ids = super().render(messages)
+        bos = self._model.token_bos()
+        if self._model.add_bos_token() and bos >= 0 and ids[:1] != [bos]:
+            ids.insert(0, bos)
+        return ids
+
+    def render_text(self, messages: list[Message]) -> str:
+        return str(self._template(messages=messages).prompt)
+
+    def tokenize(self, text: str, special: bool = False) -> list[int]:
+        return list(self._model.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+
+    def detokenizer(self) -> Detokenizer:
+        return _Utf8Detokenizer(self._model.vocab, self._lib)
+
+    def admit(self, sequence: Sequence, slot: int) -> None:
+        from llama_cpp import _internals
+
+        sampling = sequence.sampling
+        chain = _internals.LlamaSampler()
+        if sampling.repetition_penalty != 1.0:
+            chain.add_penalties(0, PENALTY_WINDOW, sampling.repetition_penalty, 0.0, 0.0)
+        if sampling.guide is not None:
+            self._add_grammar(chain, sampling.guide.grammar or _gbnf(sampling.guide.json_schema))
+        if sampling.temperature <= 0:
+            chain.add_greedy()
+        else:
+            if sampling.top_p < 1.0:
+                chain.add_top_p(sampling.top_p)
+            chain.add_temp(sampling.temperature)
+            chain.add_dist(sampling.seed)
+        sequence.state = chain
+
+    def _add_grammar(self, chain: Any, grammar: str) -> None:
+        sampler = self._lib.llama_sampler_init_grammar(
+            self._model.vocab, grammar.encode("utf-8"), b"root"
+        )
+        if not sampler:
+            chain.close()
+            raise BadRequestError("the guided-output grammar does not parse (GBNF, root rule)")
+        self._lib.llama_sampler_chain_add(chain.sampler, sampler)
+
+    def step(self, running: list[Sequence]) -> dict[int, int]:
+        batch = self._batch.batch
+        batch.n_tokens = 0
+        rows: dict[int, int] = {}
+        for index, sequence in enumerate(running):  # one token for each decoding sequence
+            if sequence.generated and sequence.prefilled == len(sequence.prompt):
+                rows[index] = _add(batch, sequence.generated[-1], sequence.position, sequence.slot)
+        for index, sequence in enumerate(running):  # then prompts, as far as the batch allows
+            todo = len(sequence.prompt) - sequence.prefilled
+            take = min(todo, BATCH_TOKENS - batch.n_tokens)
+            for offset in range(take):
+                position = sequence.prefilled + offset
+                last = position == len(sequence.prompt) - 1
+                row = _add(batch, sequence.prompt[position], position, sequence.slot, last)
+                if last:
+                    rows[index] = row
+            sequence.prefilled += max(0, take)
+        if batch.n_tokens:
+            self._ctx.decode(self._batch)
+        return {
+            index: self._lib.llama_sampler_sample(running[index].state.sampler, self._ctx.ctx, row)
+            for index, row in rows.items()
+        }
+
+    def release(self, sequence: Sequence) -> None:
+        self._lib.llama_memory_seq_rm(self._memory, sequence.slot, -1, -1)
+        if sequence.state is not None:
+            sequence.state.close()
+
+    def close(self) -> None:
+        super().close()
+        for resource in ("_batch", "_ctx", "_model"):
+            if (handle := getattr(self, resource, None)) is not None:
+                handle.close()
+
+
+def _add(batch: Any, token: int, position: int, slot: int, logits: bool = True) -> int:
+    """Appends one token of sequence `slot` to a llama_batch; returns its row."""
+    row = batch.n_tokens
+    batch.token[row] = token
+    batch.pos[row] = position
+    batch.n_seq_id[row] = 1
+    batch.seq_id[row][0] = slot
+    batch.logits[row] = logits
+    batch.n_tokens = row + 1
+    return row
+
+
+def _gbnf(schema: dict[str, Any] | None) -> str:
+    """A JSON schema as a GBNF grammar, by llama-cpp-python's converter."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    try:
+        return str(json_schema_to_gbnf(json.dumps(schema)))
+    except Exception as error:  # noqa: BLE001 - the converter raises bare exceptions
+        raise BadRequestError(f"the guided-output JSON schema cannot be used: {error}") from None

@@ -1,0 +1,151 @@
+"""The vLLM engine: transformers models on CUDA GPUs, batched by vLLM itself.
+
+vLLM schedules its own continuous batching (paged attention), so this adapter only maps
+Cortex's sampling settings onto `SamplingParams`, streams each request's new tokens from
+`AsyncLLM.generate`, and aborts a request whose stream is cancelled. Its event loop runs on
+a thread of its own. Install with ``pip install 'cortex-bus[vllm]'``; it needs CUDA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from typing import Any
+
+from modules.engines.base import (
+    Engine,
+    EngineFigures,
+    FinishReason,
+    Piece,
+    SamplingSettings,
+    Stream,
+)
+from modules.engines.chat import TokenizerChat
+from modules.errors import EngineError
+from modules.models import resolve
+
+FINISH_REASONS: dict[str | None, FinishReason] = {"stop": "stop", "length": "length"}
+
+
+class VllmEngine(TokenizerChat, Engine):
+    """vLLM's AsyncLLM on the GPU this region was given."""
+
+    name = "vllm"
+
+    def load(self) -> None:
+        import torch
+
+        if not torch.cuda.is_available():
+            raise EngineError(
+                "the vllm engine needs a CUDA GPU and this process sees none; use "
+                "engine = 'llama.cpp' (GGUF) or 'transformers'"
+            )
+        try:
+            from vllm import AsyncEngineArgs
+            from vllm.v1.engine.async_llm import AsyncLLM
+        except ImportError:
+            raise EngineError(
+                "the vllm engine needs vLLM: pip install 'cortex-bus[vllm]'"
+            ) from None
+        from transformers import AutoTokenizer
+
+        source = resolve(self.model)
+        self.tokenizer = AutoTokenizer.from_pretrained(source)
+        args = AsyncEngineArgs(
+            model=source,
+            max_num_seqs=self.max_concurrent,
+            max_model_len=self.context_length or None,
+            seed=0,
+        )
+        self._llm = AsyncLLM.from_engine_args(args)
+        self.context_length = int(self._llm.model_config.max_model_len)
+        self._running: dict[str, Stream] = {}
+        self._tokens = 0
+
+    def run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="vllm-loop", daemon=True
+        )
+        self._thread.start()
+
+    def submit_ids(self, prompt: list[int], sampling: SamplingSettings) -> Stream:
+        sampling = self.check_room(prompt, sampling)
+        stream = Stream(len(prompt))
+        asyncio.run_coroutine_threadsafe(
+            self._decode(prompt, sampling_params(sampling), stream), self._loop
+        )
+        return stream
+
+    async def _decode(self, prompt: list[int], params: Any, stream: Stream) -> None:
+        request_id = uuid.uuid4().hex
+        self._running[request_id] = stream
+        ids_seen, text_seen = 0, 0
+        reason: FinishReason = "stop"
+        try:
+            async for output in self._llm.generate(
+                {"prompt_token_ids": prompt}, params, request_id
+            ):
+                if stream.cancelled.is_set():
+                    await self._llm.abort(request_id)
+                    reason = "cancelled"
+                    break
+                completion = output.outputs[0]
+                for piece in _new_pieces(completion, ids_seen, text_seen):
+                    stream.put(piece)
+                self._tokens += len(completion.token_ids) - ids_seen
+                ids_seen, text_seen = len(completion.token_ids), len(completion.text)
+                reason = FINISH_REASONS.get(completion.finish_reason, reason)
+        except Exception as error:  # noqa: BLE001 - the stream's reader hears of it
+            stream.end("error", EngineError(f"vLLM failed: {error}"))
+            return
+        finally:
+            self._running.pop(request_id, None)
+        stream.end(reason)
+
+    def figures(self) -> EngineFigures:
+        return EngineFigures(
+            self.name, self.device, self.load_s, self.max_concurrent,
+            len(self._running), 0, self._tokens, 0.0,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        for stream in self._running.values():
+            stream.cancel()
+        if hasattr(self, "_llm"):
+            self._llm.shutdown()
+        if hasattr(self, "_loop"):
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+def _new_pieces(completion: Any, ids_seen: int, text_seen: int) -> list[Piece]:
+    """One piece per token vLLM added since the last output; the new text rides the last."""
+    new_ids = list(completion.token_ids[ids_seen:])
+    if not new_ids:
+        return []
+    pieces = [Piece(token_id, "") for token_id in new_ids]
+    pieces[-1].text = completion.text[text_seen:]
+    return pieces
+
+
+def sampling_params(sampling: SamplingSettings) -> Any:
+    """Cortex's sampling settings as vLLM `SamplingParams` (guided output included)."""
+    from vllm import SamplingParams
+
+    options: dict[str, Any] = {
+        "max_tokens": sampling.max_new_tokens,
+        "temperature": sampling.temperature,
+        "top_p": sampling.top_p,
+        "seed": sampling.seed,
+        "stop": list(sampling.stop),
+        "repetition_penalty": sampling.repetition_penalty,
+    }
+    guide = sampling.guide
+    if guide is not None:
+        from vllm.sampling_params import StructuredOutputsParams
+
+        options["structured_outputs"] = StructuredOutputsParams(
+            json=guide.json_schema, grammar=guide.grammar
+        )
+    return SamplingParams(**options)
