@@ -252,7 +252,11 @@ def _status_command(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     from tui.app import CortexApp
+    from tui.terminal import terminal_problem
 
+    if problem := terminal_problem():
+        print(f"cortex: {problem}", file=sys.stderr)
+        return 2
     config = _config(args)
     resume: bool | Path = (
         Path(args.resume).expanduser() if isinstance(args.resume, str) else args.resume
