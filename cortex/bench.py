@@ -1,11 +1,11 @@
-"""Benchmarks of whole regions: `python -m cortex.bench regions|soak|slow-subscriber [--json]`.
+"""Benchmarks of whole regions: `python -m cortex.bench regions|soak|slow-subscriber|speech`.
 
 `regions` prints, in one run, the embedded language model's decode rate:
 1. bare transformers `generate` on one thread (the reference);
 2. one language region through its Ray actor and the token bus, on one CPU slot;
 3. two language regions decoding at once, each on its own slot (aggregate).
 Each figure counts new tokens over the wall time from request to last token, prefill included.
-`soak` and `slow-subscriber` are in `cortex.soak`.
+`soak` and `slow-subscriber` are in `cortex.soak`; `speech` is in `cortex.speech_bench`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from cortex import speech_bench
 from cortex.config import load_config
 from cortex.runtime import Cortex
 from cortex.soak import slow_subscribers, soak
@@ -96,12 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m cortex.bench", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
-        "which", choices=["regions", "soak", "slow-subscriber"], help="what to measure"
+        "which", choices=["regions", "soak", "slow-subscriber", "speech"], help="what to measure"
     )
     parser.add_argument("--tokens", type=int, default=64, help="new tokens per request (64)")
     parser.add_argument("--turns", type=int, default=200, help="turns of the soak (200)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    if args.which == "speech":
+        figures = speech_bench.measure()
+        print(json.dumps(figures) if args.json else speech_bench.report(figures))
+        return 0
     if args.which == "soak":
         figures = soak(args.turns, progress=not args.json)
     elif args.which == "slow-subscriber":

@@ -1,9 +1,12 @@
 """The speech region: hears (Whisper, speech to text) and speaks (eSpeak NG, text to speech).
 
-A subtask with an `audio_path` is transcribed: the recording is read as 16 kHz mono, cut into
-30-second windows, and each window's tokens stream as Whisper decodes them; a silent
-recording gives an empty transcript and says no speech was found, rather than a hallucinated
-sentence. The voice is eSpeak NG, or a transformers text-to-speech model (option ``voice``).
+A subtask with an `audio_path` is transcribed: the recording is read as 16 kHz mono (see
+`modules.audio`), brought to a level, and a voice-activity detector finds its speech (see
+`modules.vad`); Whisper hears only that, window by window (see `modules.recognizers`), and its
+tokens stream as each passage is decoded. A recording without speech (silence, hiss, music)
+gives an empty transcript and says no speech was found, rather than a hallucinated sentence;
+what was off in the file (cut short, NaN samples, channels opposite in phase) is in `notes`.
+The voice is eSpeak NG, or a transformers text-to-speech model (option ``voice``).
 A subtask with a `speak_stream` makes the region follow that topic's token stream
 (a turn's answer) and speak each sentence the moment it is complete, while the rest is still
 being decoded; when the stream ends it writes the WAV and publishes a ``spoken`` Event. Any
@@ -13,6 +16,7 @@ file), and each sentence streams as it is spoken.
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
 from collections.abc import Generator, Iterator
@@ -25,14 +29,16 @@ import torch
 
 from bus.protocol import Event, Subtask, Token
 from bus.tokenbus import Delivery
-from modules.audio import SPEECH_RATE, is_silent, read_audio, write_wav
+from modules.audio import read_audio, write_wav
+from modules.conditioning import normalise_level
 from modules.errors import BadRequestError
-from modules.generation import Piece, TextAssembler, stream_generate
-from modules.models import load_speech_recognizer
+from modules.generation import Piece, TextAssembler
+from modules.recognizers import Recognizer, recognizer
 from modules.region import Region
 from modules.tts import Espeak, TransformersVoice, voice
+from modules.vad import speech_spans, windows
 
-WINDOW_SECONDS = 30
+log = logging.getLogger("cortex.speech")
 NO_SPEECH = "No speech was found in the recording."
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -61,16 +67,16 @@ class SpeechRegion(Region):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.processor: Any = None
-        self.model: Any = None
+        self.recognizer: Recognizer | None = None
         self.voice: Espeak | TransformersVoice | None = None
         self.following: dict[str, Following] = {}
 
     def setup(self) -> None:
         if self.device.type == "cpu":
             torch.set_num_threads(self.settings.placement.threads)
-        self.processor, model = load_speech_recognizer(self.settings.model)
-        self.model = model.to(self.device)
+        self.recognizer = recognizer(
+            self.settings.model, self.device, self.settings.placement.threads
+        )
         self.voice = voice(self.settings.options.get("voice", "espeak:en-us"), self.device)
 
     def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
@@ -90,33 +96,37 @@ class SpeechRegion(Region):
         return (yield from self.speak(text, target))
 
     def transcribe(self, path: str) -> Generator[Piece, None, dict[str, Any]]:
-        """Streams the transcript of a recording, window by window, token by token."""
-        samples = read_audio(path)
-        window = WINDOW_SECONDS * SPEECH_RATE
-        heard: list[str] = []
-        for start in range(0, len(samples), window):
-            chunk = samples[start : start + window]
-            if is_silent(chunk):
-                continue
-            assembler = TextAssembler(self.processor.tokenizer)
-            for token_id in self._decode(chunk):
-                text = assembler.add(token_id)
-                yield Piece(
-                    token_id, text.lstrip() if assembler.emitted == text and not heard else text
-                )
-            heard.append(assembler.emitted.strip())
-        transcript = " ".join(h for h in heard if h)
-        if not transcript:
-            return {"text": "", "no_speech": True, "note": NO_SPEECH}
-        return {"text": transcript, "no_speech": False}
+        """Streams the transcript of a recording, passage by passage, token by token.
 
-    def _decode(self, chunk: np.ndarray) -> Iterator[int]:
-        features = self.processor(chunk, sampling_rate=SPEECH_RATE, return_tensors="pt")
-        return stream_generate(
-            self.model,
-            set(self.processor.tokenizer.all_special_ids),
-            input_features=features.input_features.to(self.device),
-        )
+        Returns:
+            ``text``, ``no_speech``, ``note`` (when no speech was found) and ``notes`` (what
+            was off in the file, when anything was).
+
+        Raises:
+            BadRequestError: The file cannot be read (see `modules.audio.read_audio`).
+        """
+        assert self.recognizer is not None, "SpeechRegion.setup() was not called"
+        recording = read_audio(path)
+        for note in recording.notes:
+            log.warning("%s: %s", path, note)
+        samples = normalise_level(recording.samples)
+        spoken = windows(speech_spans(samples, recording.rate), recording.rate)
+        heard: list[str] = []
+        for passage in self.recognizer.passages(samples, spoken) if spoken else ():
+            assembler = TextAssembler(self.recognizer.tokenizer)
+            for token_id in passage:
+                text = assembler.add(token_id)
+                if text and assembler.emitted == text:  # the passage's first words
+                    text = (" " if heard else "") + text.lstrip()
+                yield Piece(token_id, text)
+            if assembler.emitted.strip():
+                heard.append(assembler.emitted.strip())
+        result: dict[str, Any] = {"text": " ".join(heard), "no_speech": not heard}
+        if not heard:
+            result["note"] = NO_SPEECH
+        if recording.notes:
+            result["notes"] = list(recording.notes)
+        return result
 
     def observe(self, delivery: Delivery) -> Iterator[Event]:
         """Speaks a followed stream's sentences as they complete; reports the file at its end."""

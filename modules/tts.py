@@ -20,6 +20,7 @@ from modules.models import load_text_to_speech
 
 _SYNCHRONOUS = 2
 _UTF8 = 1
+_RATE = 1
 _CALLBACK = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
 )
@@ -29,13 +30,14 @@ class Espeak:
     """One eSpeak NG engine.
 
     Args:
-        voice: An eSpeak voice name, e.g. ``en-us``.
+        voice: An eSpeak voice name, e.g. ``en-us`` or ``en-us+f3``.
+        words_per_minute: Speaking rate; eSpeak's default is 175.
 
     Raises:
         ModelNotFoundError: No eSpeak NG library was found, or the voice is unknown.
     """
 
-    def __init__(self, voice: str = "en-us") -> None:
+    def __init__(self, voice: str = "en-us", words_per_minute: int = 175) -> None:
         try:
             import espeakng_loader
         except ImportError:
@@ -53,6 +55,7 @@ class Espeak:
         self._lib.espeak_SetSynthCallback(self._callback)
         if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
             raise ModelNotFoundError(f"eSpeak NG has no voice {voice!r}")
+        self._lib.espeak_SetParameter(_RATE, words_per_minute, 0)
         self._lock = threading.Lock()
 
     def synthesize(self, text: str) -> np.ndarray:
