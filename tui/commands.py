@@ -2,7 +2,7 @@
 
 `parse()` turns ``/image photo.png`` into a `Command`, or raises `CommandError` with a
 message for the user. Paths are read as terminals paste them (`pasted_path`); media files
-are checked by their first bytes, not their names.
+are read as their regions will read them, so a file they refuse is refused at once.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from modules.audio import read_audio
+from modules.errors import BadRequestError
+from modules.images import load_image
+
 COMMANDS = {
-    "/image": ("PATH", "attach an image (PNG, JPEG, WebP) to your next question"),
-    "/audio": ("PATH", "attach a recording (WAV, FLAC, OGG) to your next question"),
+    "/image": ("PATH", "attach a picture (PNG, JPEG, WebP, GIF, ...) to your next question"),
+    "/audio": ("PATH", "attach a recording (WAV, FLAC, OGG, MP3, ...) to your next question"),
     "/speak": ("on|off", "speak each answer aloud"),
     "/clear": ("", "clear the conversation on screen and start fresh context"),
     "/save": ("[PATH]", "export the transcript as Markdown"),
     "/help": ("", "show keys and commands"),
     "/quit": ("", "shut every region down and leave"),
-}
-_SIGNATURES = {
-    "image": (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF"),
-    "audio": (b"RIFF", b"fLaC", b"OggS"),
 }
 
 
@@ -55,7 +55,8 @@ def parse(text: str) -> Command:
 
 
 def check_media(argument: str, kind: str) -> Path:
-    """Checks that a media path names a readable file of the right kind.
+    """Checks that a media path names a file its region can read, by reading it as the
+    region will (`modules.images.load_image`, `modules.audio.read_audio`).
 
     Raises:
         CommandError: No path, no such file, unreadable, or not an image/recording.
@@ -66,15 +67,11 @@ def check_media(argument: str, kind: str) -> Path:
     if not path.is_file():
         raise CommandError(f"no file at {path}")
     try:
-        with path.open("rb") as file:
-            head = file.read(16)
+        (load_image if kind == "image" else read_audio)(str(path))
+    except BadRequestError as error:
+        raise CommandError(str(error)) from None
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
-    if not head.startswith(_SIGNATURES[kind]) or (
-        head.startswith(b"RIFF") and head[8:12] != (b"WEBP" if kind == "image" else b"WAVE")
-    ):
-        wanted = "PNG, JPEG or WebP image" if kind == "image" else "WAV, FLAC or OGG recording"
-        raise CommandError(f"{path} is not a {wanted}")
     return path
 
 

@@ -33,7 +33,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help"):
             yield Label("[b]Cortex — keys and commands[/b]")
             yield Static("\n".join(f"{key.ljust(16)}{text}" for key, text in KEYS))
-            yield Static("\n".join(help_lines()))
+            yield Static("\n".join(help_lines()), markup=False)  # "/save [PATH]" is text
             yield Label("[dim]escape to close[/dim]")
 
 

@@ -133,7 +133,7 @@ async def test_a_bad_image_path_is_an_error_not_a_crash(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.ready)
         for path, expected in [
             (tmp_path / "missing.png", "no file at"),
-            (not_an_image, "is not a PNG"),
+            (not_an_image, "is not an image Cortex can read"),
         ]:
             await enter(pilot, f"/image {path}")
             assert app.notes[-1][0] == "error" and expected in app.notes[-1][1]

@@ -7,17 +7,18 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from PIL import Image
 
 from tui.commands import CommandError, parse, pasted_path
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(8)
-WAV = b"RIFF\x00\x00\x00\x00WAVEfmt "
+DATA = Path(__file__).parents[1] / "data"
+PNG = Image.new("RGB", (4, 4), "orange")
 
 
 @pytest.fixture()
 def photo(tmp_path: Path) -> Path:
     path = tmp_path / "my cat photo.png"
-    path.write_bytes(PNG)
+    PNG.save(path)
     return path
 
 
@@ -43,7 +44,7 @@ def test_every_pasted_form_of_a_path_is_the_file(photo: Path) -> None:
 
 def test_audio_paths_are_read_alike(tmp_path: Path) -> None:
     recording = tmp_path / "voice note (1) café.wav"
-    recording.write_bytes(WAV)
+    recording.write_bytes((DATA / "question.wav").read_bytes())
     for form in pasted_forms(recording):
         assert parse(f"/audio {form}").argument == str(recording), form
 
@@ -51,7 +52,7 @@ def test_audio_paths_are_read_alike(tmp_path: Path) -> None:
 def test_a_bare_path_is_taken_as_it_is_even_with_quotes_or_backslashes(tmp_path: Path) -> None:
     for name in ("Bob's cat.png", 'say "cheese".png', "back\\slash.png", "100% cat.png"):
         path = tmp_path / name
-        path.write_bytes(PNG)
+        PNG.save(path, format="PNG")
         assert pasted_path(str(path)) == path
 
 
@@ -59,7 +60,7 @@ def test_the_home_folder_is_expanded_inside_quotes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    (tmp_path / "my cat.png").write_bytes(PNG)
+    PNG.save(tmp_path / "my cat.png")
     assert pasted_path("'~/my cat.png'") == tmp_path / "my cat.png"
     assert pasted_path("~/my\\ cat.png") == tmp_path / "my cat.png"
 
@@ -80,8 +81,13 @@ def test_a_path_that_names_no_file_is_an_error(argument: str, message: str) -> N
         parse(f"/image {argument}")
 
 
-def test_a_pasted_path_that_is_not_an_image_is_named(tmp_path: Path) -> None:
+def test_media_is_judged_as_its_region_reads_it(tmp_path: Path) -> None:
     notes = tmp_path / "my notes.txt"
     notes.write_text("hello")
-    with pytest.raises(CommandError, match=r"my notes.txt is not a PNG, JPEG or WebP image"):
+    with pytest.raises(CommandError, match=r"my notes.txt is not an image Cortex can read"):
         parse(f"/image '{notes}'")
+    with pytest.raises(CommandError, match=r"my notes.txt is not a readable WAV"):
+        parse(f"/audio {str(notes).replace(' ', chr(92) + ' ')}")
+    for name, format in (("scan.gif", "GIF"), ("page.tiff", "TIFF"), ("icon.bmp", "BMP")):
+        PNG.save(tmp_path / name, format=format)
+        assert parse(f"/image file://{quote(str(tmp_path / name))}").argument.endswith(name)
