@@ -47,7 +47,7 @@ def mix_channels(frames: np.ndarray) -> tuple[np.ndarray, str | None]:
     A channel whose correlation with the loudest channel is below `OPPOSITE_PHASE` is inverted
     before the channels are averaged, so a pair wired opposite in phase does not cancel out.
     """
-    centred = frames - frames.mean(axis=0, keepdims=True)
+    centred = (frames - frames.mean(axis=0, keepdims=True, dtype=np.float64)).astype(np.float32)
     if centred.shape[1] == 1:
         return centred[:, 0], None
     power = np.sum(np.square(centred, dtype=np.float64), axis=0)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from modules.vad import speech_spans, windows
 log = logging.getLogger("cortex.speech")
 NO_SPEECH = "No speech was found in the recording."
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"\w")
 
 
 def sentences(text: str) -> list[str]:
@@ -113,20 +114,31 @@ class SpeechRegion(Region):
         spoken = windows(speech_spans(samples, recording.rate), recording.rate)
         heard: list[str] = []
         for passage in self.recognizer.passages(samples, spoken) if spoken else ():
-            assembler = TextAssembler(self.recognizer.tokenizer)
-            for token_id in passage:
-                text = assembler.add(token_id)
-                if text and assembler.emitted == text:  # the passage's first words
-                    text = (" " if heard else "") + text.lstrip()
-                yield Piece(token_id, text)
-            if assembler.emitted.strip():
-                heard.append(assembler.emitted.strip())
+            words = yield from self._words(passage, first=not heard)
+            if words:
+                heard.append(words)
         result: dict[str, Any] = {"text": " ".join(heard), "no_speech": not heard}
         if not heard:
             result["note"] = NO_SPEECH
         if recording.notes:
             result["notes"] = list(recording.notes)
         return result
+
+    def _words(self, token_ids: Iterable[int], first: bool) -> Generator[Piece, None, str]:
+        """Streams one passage's pieces once it holds a word; returns its text, or "" if it
+        held none (a lone "." heard in music is not speech)."""
+        assert self.recognizer is not None
+        assembler = TextAssembler(self.recognizer.tokenizer)
+        held: list[Piece] = []
+        for token_id in token_ids:
+            text = assembler.add(token_id)
+            if text and assembler.emitted == text:  # the passage's first characters
+                text = ("" if first else " ") + text.lstrip()
+            held.append(Piece(token_id, text))
+            if _WORD.search(assembler.emitted):
+                yield from held
+                held.clear()
+        return assembler.emitted.strip() if _WORD.search(assembler.emitted) else ""
 
     def observe(self, delivery: Delivery) -> Iterator[Event]:
         """Speaks a followed stream's sentences as they complete; reports the file at its end."""
