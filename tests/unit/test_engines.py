@@ -57,7 +57,13 @@ def own_generate(engine: Engine, prompt: list[int], tokens: int) -> list[int]:
     if engine.name == "llama.cpp":
         from llama_cpp import Llama
 
-        llama = Llama(str(gguf_path(EMBEDDED)), n_ctx=512, n_threads=1, verbose=False)
+        llama = Llama(
+            str(gguf_path(EMBEDDED)),
+            n_ctx=engine.context_length,
+            n_threads=1,
+            flash_attn=True,  # as llama.cpp's "auto" picks on this CPU
+            verbose=False,
+        )
         ids = []
         for token in llama.generate(prompt, temp=0.0, repeat_penalty=1.0):
             if llama.token_eos() == token or len(ids) == tokens:
