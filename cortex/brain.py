@@ -22,6 +22,7 @@ from bus.tokenbus import Delivery, Subscription, TokenBus
 from bus.topics import Pattern, Topic, region_inbox, region_out
 from cortex.config import CortexConfig, load_config
 from cortex.errors import CortexError, TurnError
+from cortex.outputs import writable_file
 from cortex.placement import Instance, replicas_by_kind
 from cortex.sessions import SessionLog
 from cortex.turns import Turn, TurnRecord
@@ -122,6 +123,7 @@ class Brain:
         Raises:
             BadRequestError: The question is empty (and no recording is given), or media is
                 given but its region does not run or the file is missing.
+            OutputPathError: `speak_to` cannot be written (a folder, say).
             TurnError: No answer could be produced (the message says why).
         """
         if not question.strip() and audio is None:
@@ -132,6 +134,8 @@ class Brain:
             self._check_media(Path(audio).expanduser(), "speech")
         if speak_to is not None and not any(i.settings.kind == "speech" for i in self.instances):
             raise BadRequestError("no speech region runs in this configuration to speak with")
+        if speak_to is not None:
+            writable_file(speak_to, "the file to speak into", "answer.wav")
         turn = Turn(
             self._running_bus(),
             self.config.planner,

@@ -17,3 +17,17 @@ class PlacementError(CortexError):
 
 class TurnError(CortexError):
     """A conversation turn could not produce an answer; the message says which part failed."""
+
+
+class ClusterAddressError(CortexError):
+    """A Ray cluster's address is malformed, or nothing answers there; the message names the
+    address and where it came from."""
+
+
+class OutputPathError(CortexError):
+    """A file or folder to write to cannot be written (a directory given for a file, a
+    missing folder); checked before any model loads."""
+
+
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM); it shuts down as on Ctrl-C."""

@@ -14,6 +14,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from cortex.outputs import writable_file
+
 log = logging.getLogger("cortex.sessions")
 
 
@@ -34,8 +36,11 @@ class SessionLog:
     """Appends records to a JSON-lines file, each durable once `append` returns."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path is not None else new_session_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if path is None:
+            self.path = new_session_path()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            self.path = writable_file(path, "the session log", "session.jsonl")
 
     def append(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"
