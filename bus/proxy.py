@@ -203,12 +203,13 @@ def claim_proxy(
     hwm: int = DEFAULT_HWM,
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     secure: bool | None = None,
-) -> BusEndpoints | None:
+) -> tuple[Any, BusEndpoints] | None:
     """Starts a proxy actor that belongs to this driver in `namespace`, unless one runs there.
 
-    Returns its endpoints, or None when `namespace` already has a proxy (another driver's):
-    the caller then tries another namespace. Unlike `start_proxy`'s, this actor ends with
-    the driver, even a killed one; Ray restarts it meanwhile if its process dies.
+    Returns the actor's handle and its endpoints, or None when `namespace` already has a
+    proxy (another driver's): the caller then tries another namespace. Unlike
+    `start_proxy`'s, this actor ends with the driver, even a killed one, and as soon as the
+    caller drops the handle; Ray restarts it meanwhile if its process dies.
     """
     try:
         actor = _create_proxy(namespace, host, hwm, max_frame_bytes, secure, detached=False)
@@ -220,7 +221,7 @@ def claim_proxy(
         if _proxy_id(namespace) not in (None, actor._actor_id):
             return None
         raise
-    return endpoints
+    return actor, endpoints
 
 
 def _create_proxy(

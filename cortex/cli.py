@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import json
+import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from bus.errors import BusError
 from bus.protocol import Event, Token
 from bus.tokenbus import Delivery
+from bus.topics import as_topic
 from cortex.brain import Brain, StartupEvent
 from cortex.config import CortexConfig, load_config
-from cortex.errors import CortexError
+from cortex.console import JsonOutput, sigterm_as_interrupt
+from cortex.errors import CortexError, Terminated
+from cortex.outputs import writable_file, writable_folder
 from modules.errors import RegionError
 from tui.commands import CommandError, pasted_path
 
@@ -187,24 +191,48 @@ def _media_path(value: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "ask":
-            return _ask(args)
-        if args.command in ("see", "hear", "say"):
-            return _one_region(args)
-        if args.command == "status":
-            return _status_command(args)
+    output = JsonOutput(getattr(args, "json", False))
+    with sigterm_as_interrupt(), output:
+        try:
+            _check_outputs(args)
+            return _run(args, output)
+        except (CortexError, RegionError, BusError) as error:
+            output.fail(str(error))
+            return 1
+        except KeyboardInterrupt:
+            output.fail("interrupted; everything this command started is stopped")
+            return 130
+        except Terminated:
+            output.fail("terminated (SIGTERM); everything this command started is stopped")
+            return 128 + signal.SIGTERM
+
+
+def _run(args: argparse.Namespace, output: JsonOutput) -> int:
+    if args.command == "ask":
+        return _ask(args, output)
+    if args.command in ("see", "hear", "say"):
+        return _one_region(args, output)
+    if args.command == "status":
+        return _status_command(args, output)
+    if args.command == "run":
+        return _run_experiment(args, output)
+    if args.command == "replay":
+        return _replay(args)
+    return _chat(args)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuses, before anything starts, the paths a command could not write its output to."""
+    if getattr(args, "session", None):
+        writable_file(args.session, "--session", "session.jsonl")
+    if getattr(args, "speak", None):
+        writable_file(args.speak, "--speak", "answer.wav")
+    if getattr(args, "out", None):
         if args.command == "run":
-            return _run_experiment(args)
-        if args.command == "replay":
-            return _replay(args)
-        return _chat(args)
-    except (CortexError, RegionError) as error:
-        print(f"cortex: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("cortex: interrupted", file=sys.stderr)
-        return 130
+            writable_folder(args.out, "--out")
+        else:
+            example = "speech.wav" if args.command == "say" else "timeline.png"
+            writable_file(args.out, "--out", example)
 
 
 def _config(args: argparse.Namespace) -> CortexConfig:
@@ -217,14 +245,14 @@ def _config(args: argparse.Namespace) -> CortexConfig:
     return config
 
 
-def _run_experiment(args: argparse.Namespace) -> int:
+def _run_experiment(args: argparse.Namespace, output: JsonOutput) -> int:
     from cortex.experiments import load_experiment, run  # imports Ray
 
     spec = load_experiment(args.experiment)
     out = Path(args.out) if args.out else Path("runs") / spec.name
     results = run(spec, out)
     if args.json:
-        print(json.dumps(results.to_json(), indent=2))
+        output.emit(results.to_json())
     else:
         print(results.table())
         _status(f"results in {out}/ (results.json, results.csv, timeline.png)")
@@ -238,15 +266,24 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status_command(args: argparse.Namespace) -> int:
-    from cortex.status import attach, collect_status, format_status  # imports Ray
+def _status_command(args: argparse.Namespace, output: JsonOutput) -> int:
+    from cortex.status import (  # imports Ray
+        attach,
+        collect_status,
+        format_status,
+        running_cortexes,
+    )
 
-    namespace = args.namespace or load_config(args.config).runtime.namespace
-    dashboard = attach(args.address, namespace)
-    status = collect_status(namespace, dashboard)
+    base = load_config(args.config).runtime.namespace
+    dashboard = attach(args.address, args.namespace or base)
+    running = [args.namespace] if args.namespace else running_cortexes(base) or [base]
+    status = collect_status(running[0], dashboard) | {"also_running": running[1:]}
     if not status["regions"]:
-        _status(f"no Cortex regions run in Ray namespace {namespace!r}")
-    print(json.dumps(status, indent=2) if args.json else format_status(status))
+        _status(f"no Cortex regions run in Ray namespace {running[0]!r}")
+    if args.json:
+        output.emit(status)
+    else:
+        print(format_status(status))
     return 0
 
 
@@ -274,7 +311,7 @@ def _chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask(args: argparse.Namespace) -> int:
+def _ask(args: argparse.Namespace, output: JsonOutput) -> int:
     from cortex.runtime import Cortex  # imports Ray and torch: only when a brain is needed
 
     if not args.question.strip() and not args.audio:
@@ -293,7 +330,7 @@ def _ask(args: argparse.Namespace) -> int:
             speak_to=args.speak,
         )
     if args.json:
-        print(json.dumps(record.model_dump(exclude={"turn_id", "question", "notes"}), indent=2))
+        output.emit(record.model_dump(exclude={"turn_id", "question", "notes"}))
     else:
         printer.finish(record.answer)
         for note in record.notes:
@@ -311,7 +348,7 @@ def _single_region(config: CortexConfig, kind: str) -> str:
     return names[0]
 
 
-def _one_region(args: argparse.Namespace) -> int:
+def _one_region(args: argparse.Namespace, output: JsonOutput) -> int:
     """`see`, `hear` and `say`: one region as a Ray actor, with the configuration's settings."""
     from cortex.runtime import Cortex
 
@@ -328,15 +365,15 @@ def _one_region(args: argparse.Namespace) -> int:
     }[args.command]
     with Cortex(config, address=args.address, progress=_progress, only={region}) as brain:
         result = brain.request(brain.instances[0].name, getattr(args, "text", ""), **media)
-    _print_result(args, result.data)
+    _print_result(args, output, result.data)
     return 0
 
 
-def _print_result(args: argparse.Namespace, data: dict[str, Any]) -> None:
+def _print_result(args: argparse.Namespace, output: JsonOutput, data: dict[str, Any]) -> None:
     if args.command == "say":
         print(f"wrote {data['seconds']:.1f} s of speech to {data['wav']}")
     elif args.json:
-        print(json.dumps({"text": data["text"]} if args.command == "hear" else data))
+        output.emit({"text": data["text"]} if args.command == "hear" else data)
     elif args.command == "hear":
         print(data["text"] or data.get("note", ""))
     else:
@@ -367,9 +404,10 @@ class AnswerPrinter:
         message = delivery.message
         if self.trace:
             self._trace(delivery)
-        if self.quiet or not isinstance(message, Token) or not delivery.topic.endswith(".out"):
+        topic = as_topic(delivery.topic)
+        if self.quiet or not isinstance(message, Token) or topic.channel != "out":
             return
-        if delivery.topic.startswith("turn."):
+        if topic.turn is not None:
             print(message.text, end="", flush=True)
             self.printed += message.text
 
@@ -382,9 +420,7 @@ class AnswerPrinter:
     def _trace(self, delivery: Delivery) -> None:
         message: Any = delivery.message
         at = delivery.received - self._start
-        region = (
-            delivery.topic.split(".")[1] if delivery.topic.startswith("region.") else delivery.topic
-        )
+        region = as_topic(delivery.topic).region or delivery.topic
         if isinstance(message, Token) and message.token_id != Token.END_MARKER_ID:
             _status(f"{at:8.3f}s {region:<12} {message.text!r}")
         elif isinstance(message, Event):

@@ -5,7 +5,10 @@
         print(record.answer)
 
 Regions are Ray actors named after their instances (``planning``, ``language-0``...) in the
-configuration's namespace; tokens travel over the ZeroMQ bus, control over Ray.
+configuration's namespace; tokens travel over the ZeroMQ bus, control over Ray. A driver owns
+its namespace: when another Cortex already runs in it on the same cluster, this one takes
+the next free one (``cortex-2``, ``cortex-3``...), so two Cortex commands share a cluster
+without touching each other's regions or bus. Everything a driver starts ends with it.
 """
 
 from __future__ import annotations
@@ -13,27 +16,31 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import ray
-from ray._private.authentication.authentication_token_setup import (
-    maybe_enable_token_auth_if_token_available,
-)
 
-from bus.proxy import LOOPBACK, start_proxy, stop_proxy
+from bus.proxy import LOOPBACK, claim_proxy
 from bus.recorder import Recording, record
 from bus.zmq_bus import BusEndpoints, ZmqTokenBus
 from cortex.actors import RegionActor
 from cortex.brain import Brain, Progress, StartupEvent
+from cortex.cluster import (
+    MAX_CORTEXES,
+    cluster_address,
+    connect_ray,
+    cortex_namespaces,
+    kept_signal_handlers,
+    real_stderr,
+)
 from cortex.config import CortexConfig
 from cortex.errors import CortexError
 from cortex.metrics import BusMetrics, MetricsReporter
 from cortex.placement import pin_to_devices, plan_instances
+from cortex.reaper import Reaper, start_reaper
 from cortex.supervisor import Supervisor
-from modules.models import resolve
+from modules.models import is_gguf, resolve
 
 REGION_LOAD_TIMEOUT_S = 600
 REGION_RESTARTS = 3
@@ -45,8 +52,9 @@ class Cortex(Brain):
 
     Args:
         config: A `CortexConfig`, a path to a ``cortex.toml``, or None for the default.
-        address: A Ray cluster to attach to (``HOST:PORT`` or ``auto``); None starts a local
-            one (or uses the Ray already initialised in this process).
+        address: A Ray cluster to attach to (``HOST:PORT`` or ``auto``); None takes
+            ``RAY_ADDRESS``, and without it starts a local cluster (or uses the Ray already
+            initialised in this process).
         session_log: Where to append each turn; None picks a fresh file.
         progress: Called at each step of start-up (model conversion, each region's loading).
         only: Start only these regions (``[regions.NAME]`` names).
@@ -64,10 +72,14 @@ class Cortex(Brain):
         devices: dict[str, int] | None = None,
     ) -> None:
         super().__init__(config, session_log=session_log, progress=progress, only=only)
-        self.address = address
+        self.address = cluster_address(address)
         self.devices = devices
+        self.namespace: str | None = None
+        """The Ray namespace of this driver's regions and bus proxy, once started."""
         self._actors: dict[str, Any] = {}
         self._owns_ray = False
+        self._proxy: Any = None
+        self._reaper: Reaper | None = None
         self._started = False
         self._reporter: MetricsReporter | None = None
         self._recording: Recording | None = None
@@ -81,10 +93,8 @@ class Cortex(Brain):
         self._started = True
         try:
             self._start_ray()
-            namespace = self.config.runtime.namespace
-            host = LOOPBACK if self.address is None else ray.util.get_node_ip_address()
+            endpoints = self._claim_namespace()
             bus = self.config.bus
-            endpoints = start_proxy(namespace, host, bus.hwm, bus.max_frame_bytes)
             self.bus = ZmqTokenBus(endpoints, hwm=bus.hwm, max_frame_bytes=bus.max_frame_bytes)
             self._reporter = MetricsReporter(BusMetrics(self.bus.traffic, "driver")).start()
             self._recording = record(self.bus, self.bus_log)
@@ -110,9 +120,9 @@ class Cortex(Brain):
         if self._supervisor is not None:
             self._supervisor.stop()
             self._supervisor = None
+        if stops := [actor.stop.remote() for actor in self._actors.values()]:
+            ray.wait(stops, num_returns=len(stops), timeout=30)  # a dead region's fails at once
         for actor in self._actors.values():
-            with contextlib.suppress(ray.exceptions.RayError):  # already dead: nothing to stop
-                ray.get(actor.stop.remote(), timeout=30)
             ray.kill(actor)
         self._actors.clear()
         if self._reporter is not None:
@@ -124,10 +134,16 @@ class Cortex(Brain):
         if self.bus is not None:
             self.bus.close()
             self.bus = None
-        if ray.is_initialized():
-            stop_proxy(self.config.runtime.namespace)
-            if self._owns_ray:
-                ray.shutdown()
+        if self._proxy is not None and ray.is_initialized():
+            with contextlib.suppress(ray.exceptions.RayError):  # its process died meanwhile
+                ray.get(self._proxy.stop.remote(), timeout=30)
+            ray.kill(self._proxy)
+        self._proxy = self.namespace = None
+        if self._owns_ray and ray.is_initialized():
+            ray.shutdown()
+        if self._reaper is not None:
+            self._reaper.close()
+            self._reaper = None
         self._started = False
 
     def regions(self) -> list[dict[str, Any]]:
@@ -137,14 +153,15 @@ class Cortex(Brain):
         if ray.is_initialized():
             return
         runtime = self.config.runtime
-        self.progress(
-            StartupEvent("starting Ray" + (f" at {self.address}" if self.address else ""))
-        )
         if self.address is not None:
+            self.progress(StartupEvent(f"attaching to Ray at {self.address}"))
             context = connect_ray(self.address, runtime.namespace)
         else:
-            with real_stderr():
+            self.progress(StartupEvent("starting Ray"))
+            self._reaper = start_reaper()
+            with real_stderr(), kept_signal_handlers():
                 context = ray.init(
+                    address="local",  # a cluster of its own, even if `ray start` runs here
                     namespace=runtime.namespace,
                     logging_level=logging.ERROR,
                     log_to_driver=False,
@@ -155,12 +172,35 @@ class Cortex(Brain):
         if context.dashboard_url:
             self.dashboard_url = f"http://{context.dashboard_url}"
 
+    def _claim_namespace(self) -> BusEndpoints:
+        """Starts this driver's bus proxy in the first namespace of the configured one's
+        family (``cortex``, ``cortex-2``...) that no other Cortex uses; returns its endpoints.
+        """
+        host = LOOPBACK if self.address is None else ray.util.get_node_ip_address()
+        bus, base = self.config.bus, self.config.runtime.namespace
+        for candidate in cortex_namespaces(base):
+            claimed = claim_proxy(candidate, host, bus.hwm, bus.max_frame_bytes)
+            if claimed is not None:
+                self._proxy, endpoints = claimed
+                if candidate != base:
+                    self.progress(
+                        StartupEvent(
+                            f"another Cortex runs in Ray namespace {base!r}; "
+                            f"this one runs in {candidate!r}"
+                        )
+                    )
+                self.namespace = candidate
+                return endpoints
+        raise CortexError(
+            f"{MAX_CORTEXES} Cortex drivers already run on this Ray cluster; stop one, or "
+            "set another runtime.namespace"
+        )
+
     def _prepare_models(self) -> None:
-        """Converts embedded models once, here, where the user sees the progress."""
+        """Converts embedded models once, here, where the user sees the progress (a GGUF model
+        that llama.cpp runs needs no conversion)."""
         regions = [r for n, r in self.config.regions.items() if self.only is None or n in self.only]
-        specs = {r.model for r in regions} | {
-            r.router_model for r in regions if r.kind == "planning"
-        }
+        specs = {r.model for r in regions if not (is_gguf(r.model) and r.engine != "transformers")}
         for spec in sorted(specs):
             resolve(spec, lambda line: self.progress(StartupEvent(line)))
 
@@ -171,7 +211,7 @@ class Cortex(Brain):
                 ray.remote(RegionActor)
                 .options(
                     name=instance.name,
-                    namespace=self.config.runtime.namespace,
+                    namespace=self.namespace,
                     num_cpus=0,
                     num_gpus=instance.num_gpus,
                     max_concurrency=3,  # info and stop calls, and the supervisor's watch
@@ -203,53 +243,6 @@ class Cortex(Brain):
                     info["load_s"],
                 )
             )
-
-
-def connect_ray(address: str, namespace: str) -> Any:
-    """Attaches this process to a running Ray cluster with the cluster's token (this process
-    is not already attached). Returns Ray's context.
-
-    Ray turns token mode on by itself only for a cluster it finds with ``auto``; given an
-    explicit address it would connect without the token and be refused. So the same step is
-    taken here: token mode, with the token found where Ray looks for it (``RAY_AUTH_TOKEN``,
-    ``~/.ray/auth_token``), unless ``RAY_AUTH_MODE`` says otherwise.
-
-    Raises:
-        CortexError: No cluster answers at `address`.
-    """
-    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
-    try:
-        with real_stderr():
-            return ray.init(
-                address=address,
-                namespace=namespace,
-                ignore_reinit_error=True,
-                logging_level=logging.ERROR,
-                log_to_driver=False,
-            )
-    except ConnectionError as error:
-        raise CortexError(
-            f"cannot reach a Ray cluster at {address} ({error}); is it running (`ray status`)? "
-            "With none running, leave out --address and Cortex starts its own"
-        ) from None
-
-
-@contextlib.contextmanager
-def real_stderr() -> Iterator[None]:
-    """Ray enables faulthandler on `sys.stderr`, which must then be a real file; a terminal
-    app replaces it with a capture object. Lend Ray the process's own stderr meanwhile."""
-    try:
-        usable = sys.stderr.fileno() >= 0
-    except (AttributeError, OSError, ValueError):
-        usable = False
-    if usable:
-        yield
-        return
-    replaced, sys.stderr = sys.stderr, sys.__stderr__
-    try:
-        yield
-    finally:
-        sys.stderr = replaced
 
 
 def _cause(error: Exception) -> str:

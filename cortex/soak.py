@@ -1,6 +1,6 @@
 """Reliability benchmarks: a long soak of turns, and decoding beside slow subscribers.
 
-`soak` runs many turns on tiny random models (the real planner, router, language regions,
+`soak` runs many turns on tiny random models (the real planner, language regions,
 bus and supervisor; only the weights are tiny) and reports turns per minute, the resident
 memory of every region and of the driver after warm-up and at the end, and the actors left
 behind after shutdown. `slow_subscribers` measures a region's decode rate with and without
@@ -21,8 +21,9 @@ import ray
 from tqdm import tqdm
 
 from bus.zmq_bus import ZmqTokenBus
+from cortex.cluster import real_stderr
 from cortex.config import parse_config
-from cortex.runtime import Cortex, real_stderr
+from cortex.runtime import Cortex
 from modules.host import resident_mb
 from modules.models import save_tiny_llama
 

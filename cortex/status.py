@@ -20,9 +20,9 @@ from bus.errors import BusConnectError
 from bus.proxy import PROXY_ACTOR_NAME, find_proxy
 from bus.traffic import latency_percentiles
 from bus.zmq_bus import ZmqTokenBus
+from cortex.cluster import ClusterAddress, cluster_address, connect_ray, cortex_namespaces
 from cortex.errors import CortexError
 from cortex.metrics import prometheus_name
-from cortex.runtime import connect_ray
 
 SAMPLE_S = 1.0
 """How long `cortex status` listens to the bus."""
@@ -73,14 +73,27 @@ def metric_total(samples: list[MetricSample], metric: str, **labels: str) -> flo
 
 
 def attach(address: str | None, namespace: str) -> str | None:
-    """Connects this process to a running Ray cluster (unless it already is); returns the
-    dashboard's address, or None when the cluster runs without one.
+    """Connects this process to a running Ray cluster (unless it already is): at `address`,
+    else ``RAY_ADDRESS``, else the one started last on this machine. Returns the dashboard's
+    address, or None when the cluster runs without one.
 
     Raises:
-        CortexError: No cluster answers at `address`.
+        ClusterAddressError: No cluster answers at the address.
     """
-    context = connect_ray(address or "auto", namespace)
+    target = cluster_address(address) or ClusterAddress("auto", "the cluster on this machine")
+    context = connect_ray(target, namespace)
     return f"http://{context.dashboard_url}" if context.dashboard_url else None
+
+
+def running_cortexes(base: str) -> list[str]:
+    """The namespaces of the Cortex drivers configured with namespace `base` that run on the
+    attached cluster, first taken first (see `cortex.cluster.cortex_namespaces`)."""
+    proxies = {
+        actor["namespace"]
+        for actor in ray.util.list_named_actors(all_namespaces=True)
+        if actor["name"] == PROXY_ACTOR_NAME
+    }
+    return [namespace for namespace in cortex_namespaces(base) if namespace in proxies]
 
 
 def collect_status(
@@ -191,4 +204,9 @@ def format_status(status: dict[str, Any]) -> str:
         f"bus: {bus['msgs_per_s']:g} msg/s, {latency}; "
         f"{bus['gaps']} gaps, {bus['malformed']} malformed frames so far"
     )
+    if status.get("also_running"):
+        lines.append(
+            f"also running: {', '.join(status['also_running'])} "
+            "(see one with `cortex status --namespace NAME`)"
+        )
     return "\n".join(lines)

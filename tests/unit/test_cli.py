@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from bus.errors import BusConnectError
 from cortex.cli import _config, build_parser, main
+from cortex.console import JsonOutput, sigterm_as_interrupt
+from cortex.errors import Terminated
+from tests.unit.test_cluster import dead_port
 
 
 def test_help_lists_the_commands(capsys) -> None:
@@ -42,3 +52,122 @@ def test_unknown_region_kind_in_config(tmp_path: Path, capsys) -> None:
     config.write_text('[regions.planning]\n[regions.dreams]\nkind = "dreaming"\n')
     assert main(["ask", "--config", str(config), "Hello there friend"]) == 1
     assert "unknown kind 'dreaming'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["ask", "--session", "{dir}", "Hello"], "--session {dir} is a folder"),
+        (["ask", "--speak", "{dir}", "Hello"], "--speak {dir} is a folder"),
+        (["chat", "--session", "{dir}"], "--session {dir} is a folder"),
+        (["say", "Hello", "--out", "{dir}"], "--out {dir} is a folder"),
+        (["replay", "x.bus", "--out", "{dir}"], "--out {dir} is a folder"),
+        (["run", "x.toml", "--out", "{file}"], "--out {file} is a file; give a folder"),
+        (["see", "x.png", "--session", "{file}/s.jsonl"], "which is a file"),
+    ],
+)
+def test_output_paths_are_refused_before_anything_starts(
+    tmp_path: Path, capsys, args: list[str], expected: str
+) -> None:
+    (tmp_path / "file").write_text("x")
+    names = {"dir": str(tmp_path), "file": str(tmp_path / "file")}
+    assert main([arg.format(**names) for arg in args]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected.format(**names) in err
+    assert "starting Ray" not in err
+
+
+def test_a_failing_json_command_still_prints_one_json_document(tmp_path: Path, capsys) -> None:
+    assert main(["ask", "--json", "--speak", str(tmp_path), "Hello"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {
+        "error": f"--speak {tmp_path} is a folder; give a file path, such as "
+        f"{tmp_path / 'answer.wav'}"
+    }
+    assert captured.err.startswith("cortex: --speak")
+
+
+def test_json_mode_sends_whatever_else_is_printed_to_stderr(capfd) -> None:
+    with JsonOutput(True) as output:
+        os.write(1, b"(raylet) A worker died or was killed while executing a task\n")
+        print("a library's print")
+        output.emit({"answer": "42"})
+    captured = capfd.readouterr()
+    assert json.loads(captured.out) == {"answer": "42"}
+    assert "(raylet) A worker died" in captured.err and "a library's print" in captured.err
+    os.write(1, b"after\n")  # stdout is back
+    assert capfd.readouterr().out == "after\n"
+
+
+def test_a_bus_error_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    def no_bus(*args: object) -> int:
+        raise BusConnectError("no answer from the bus proxy at tcp://127.0.0.1:1")
+
+    monkeypatch.setattr("cortex.cli._run", no_bus)
+    assert main(["status"]) == 1
+    assert capsys.readouterr().err == "cortex: no answer from the bus proxy at tcp://127.0.0.1:1\n"
+
+
+def test_sigterm_raises_terminated_in_the_main_thread() -> None:
+    with pytest.raises(Terminated), sigterm_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # interrupted by the signal long before
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+@pytest.mark.parametrize(
+    ("environment", "args", "expected"),
+    [
+        (
+            {"RAY_ADDRESS": "127.0.0.1:{dead}"},
+            [],
+            "nothing answers at 127.0.0.1:{dead} (from RAY_ADDRESS)",
+        ),
+        (
+            {"RAY_ADDRESS": "http://127.0.0.1:8265"},
+            [],
+            "http://127.0.0.1:8265 (from RAY_ADDRESS) is a web address",
+        ),
+        (
+            {},
+            ["--address", "127.0.0.1:{dead}"],
+            "nothing answers at 127.0.0.1:{dead} (from --address)",
+        ),
+    ],
+)
+def test_a_wrong_cluster_address_is_one_line_within_seconds(
+    environment: dict[str, str], args: list[str], expected: str
+) -> None:
+    dead = str(dead_port())
+    env = {**os.environ, **{k: v.format(dead=dead) for k, v in environment.items()}}
+    started = time.monotonic()
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cortex.cli",
+            "ask",
+            "--json",
+            *[a.format(dead=dead) for a in args],
+            "Hi",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert time.monotonic() - started < 60  # mostly importing torch; Ray's own retries take minutes
+    assert ran.returncode == 1
+    assert expected.format(dead=dead) in json.loads(ran.stdout)["error"]
+    lines = [line for line in ran.stderr.splitlines() if line.startswith("cortex:")]
+    assert len(lines) == 1 and "Traceback" not in ran.stderr
+
+
+def test_status_at_a_dead_address_is_one_line(capsys) -> None:
+    dead = dead_port()
+    assert main(["status", "--json", "--address", f"127.0.0.1:{dead}"]) == 1
+    captured = capsys.readouterr()
+    assert (
+        f"nothing answers at 127.0.0.1:{dead} (from --address)" in json.loads(captured.out)["error"]
+    )
+    assert captured.err.count("\n") == 1

@@ -1,0 +1,68 @@
+"""The cluster address: where it comes from, and a wrong one named in one line within seconds,
+before Ray is asked (Ray itself retries for minutes)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from cortex.cluster import ClusterAddress, check_address, cluster_address, cortex_namespaces
+from cortex.errors import ClusterAddressError
+
+
+def dead_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again: nothing listens there
+
+
+def test_the_option_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
+    assert cluster_address("127.0.0.1:6380") == ClusterAddress("127.0.0.1:6380", "--address")
+    assert cluster_address(None) == ClusterAddress("10.0.0.1:6379", "RAY_ADDRESS")
+    monkeypatch.setenv("RAY_ADDRESS", "")
+    assert cluster_address(None) is None
+
+
+@pytest.mark.parametrize("source", ["--address", "RAY_ADDRESS"])
+def test_nothing_listening_is_named_with_its_source_in_seconds(source: str) -> None:
+    address = ClusterAddress(f"127.0.0.1:{dead_port()}", source)
+    started = time.monotonic()
+    with pytest.raises(ClusterAddressError) as refused:
+        check_address(address)
+    assert time.monotonic() - started < 5
+    message = str(refused.value)
+    assert f"nothing answers at {address.value} (from {source})" in message
+    assert ("unset RAY_ADDRESS" if source == "RAY_ADDRESS" else "leave out --address") in message
+    assert "\n" not in message
+
+
+def test_an_unroutable_host_times_out_quickly() -> None:
+    started = time.monotonic()
+    with pytest.raises(ClusterAddressError, match="nothing answers at 192.0.2.1:6379"):
+        check_address(ClusterAddress("192.0.2.1:6379", "--address"), timeout_s=1)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("http://127.0.0.1:8265", "is a web address, such as the dashboard's"),
+        ("https://head:8265", "is a web address"),
+        ("grpc://head:6379", "not a Ray cluster's address"),
+        ("head", "is not HOST:PORT"),
+        ("head:port", "is not HOST:PORT"),
+        ("head:70000", "is not HOST:PORT"),
+        (":6379", "is not HOST:PORT"),
+    ],
+)
+def test_addresses_that_are_not_a_clusters_are_refused(value: str, expected: str) -> None:
+    with pytest.raises(ClusterAddressError, match=expected) as refused:
+        check_address(ClusterAddress(value, "RAY_ADDRESS"))
+    assert f"{value} (from RAY_ADDRESS)" in str(refused.value)
+
+
+def test_drivers_take_numbered_namespaces_in_order() -> None:
+    assert cortex_namespaces("cortex")[:3] == ["cortex", "cortex-2", "cortex-3"]
