@@ -1,0 +1,62 @@
+"""A gap in a turn's own stream ends the turn at once with the reason, instead of the turn
+waiting for its timeout; gaps in other turns' streams pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from bus import Delivery, Event, Token
+from bus.codec import encode
+from bus.protocol import BusMessage
+from cortex.errors import TurnError
+from cortex.gaps import fail_on_gaps
+
+
+def delivery(message: BusMessage, topic: str = "region.language-0.out") -> Delivery:
+    return Delivery(topic, message, message.ts, encode(message))
+
+
+def gap(stream_id: str) -> Delivery:
+    detail = f"stream {stream_id}: 3 token(s) missing before seq 7"
+    return delivery(
+        Event(
+            level="warning",
+            code="gap",
+            source="driver",
+            detail=detail,
+            data={"stream_id": stream_id},
+        )
+    )
+
+
+def test_a_gap_in_the_turns_stream_raises_with_the_reason() -> None:
+    seen: list[Delivery] = []
+    deliver = fail_on_gaps(seen.append, hwm=1)
+    deliver(delivery(Token(stream_id="t1/1", seq=0, token_id=1, text="a")))
+    with pytest.raises(
+        TurnError, match=r"dropped part of this turn's stream \(stream t1/1: 3 .*hwm = 1"
+    ):
+        deliver(gap("t1/1"))
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize("stream", ["t1/2/retry-1", "t1/synthesis"])
+def test_any_stream_of_the_turn_counts(stream: str) -> None:
+    deliver = fail_on_gaps(None, hwm=10)
+    deliver(delivery(Token(stream_id="t1/plan", seq=0, token_id=1, text="a")))
+    with pytest.raises(TurnError):
+        deliver(gap(stream))
+
+
+def test_a_gap_before_anything_else_is_the_turns() -> None:
+    with pytest.raises(TurnError):
+        fail_on_gaps(None, hwm=10)(gap("t9/1"))
+
+
+@pytest.mark.parametrize("stream", ["t2/1", "s1"])
+def test_gaps_in_other_streams_pass_to_the_caller(stream: str) -> None:
+    seen: list[Delivery] = []
+    deliver = fail_on_gaps(seen.append, hwm=10)
+    deliver(delivery(Token(stream_id="t1/1", seq=0, token_id=1, text="a")))
+    deliver(gap(stream))
+    assert [d.message.code for d in seen[1:]] == ["gap"]
