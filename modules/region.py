@@ -37,15 +37,31 @@ class Placement:
             os.sched_setaffinity(0, self.cores)
 
     def label(self) -> str:
-        """A short description for screens and logs, e.g. ``gpu:2`` or ``cpu:1 thread``."""
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+        """The device itself, for screens and logs: ``cuda:2`` (the GPU Ray granted, by its
+        number on the machine) or ``cpu:0-3`` (the cores the process runs on)."""
+        gpu = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0] or "0"
         if self.gpu and torch.cuda.is_available():
-            return f"gpu:{visible or 0}"
-        if self.gpu:
-            return f"cpu (gpu:{visible} granted, CUDA unavailable)"
-        if self.cores:
-            return f"cpu core {','.join(map(str, self.cores))}"
-        return f"cpu:{self.threads} thread{'s' if self.threads > 1 else ''}"
+            return f"cuda:{gpu}"
+        cores = f"cpu:{core_list(self.cores or _affinity())}"
+        return f"{cores} (cuda:{gpu} granted, CUDA unavailable)" if self.gpu else cores
+
+
+def core_list(cores: tuple[int, ...] | set[int]) -> str:
+    """CPU core numbers as Linux writes a CPU list: ``0-3``, ``0,2-3``."""
+    spans: list[list[int]] = []
+    for core in sorted(cores):
+        if spans and core == spans[-1][1] + 1:
+            spans[-1][1] = core
+        else:
+            spans.append([core, core])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _affinity() -> set[int]:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return os.sched_getaffinity(0)
+    return set(range(os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from cortex.errors import CortexError
 from cortex.runtime import Cortex
 from cortex.sessions import SessionLog
 from modules.errors import BadRequestError
+from modules.region import core_list
 from tests.conftest import tiny_config
 
 
@@ -41,13 +43,13 @@ def test_four_regions_get_four_distinct_logical_gpus(
     with Cortex(parse_config(data)) as placed:
         devices = {r["name"]: r["device"] for r in placed.regions()}
     assert sorted(devices) == ["language-0", "language-1", "language-2", "planning"]
-    gpu_ids = [re.search(r"gpu:(\d+) granted, CUDA unavailable", d) for d in devices.values()]
+    gpu_ids = [re.search(r"cuda:(\d+) granted, CUDA unavailable", d) for d in devices.values()]
     assert all(gpu_ids), devices  # a GPU from Ray, and the CPU fallback since CUDA is absent
     assert len({m.group(1) for m in gpu_ids}) == 4
 
 
 def test_cpu_policy_places_regions_on_cpu_slots(brain: Cortex) -> None:
-    assert {r["device"] for r in brain.regions()} == {"cpu:1 thread"}
+    assert {r["device"] for r in brain.regions()} == {f"cpu:{core_list(os.sched_getaffinity(0))}"}
     assert all(i.num_gpus == 0 for i in brain.instances)
 
 

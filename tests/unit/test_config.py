@@ -112,7 +112,7 @@ def test_experiments_pin_instances_to_numbered_devices() -> None:
     on_cores = {i.name: i for i in pin_to_devices(instances, devices, False, cpu_count=2)}
     assert on_cores["language-0"].settings.placement.cores == (0,)
     assert on_cores["language-1"].settings.placement.cores == (1,)
-    assert on_cores["vision"].settings.placement.label() == "cpu core 1"
+    assert on_cores["vision"].settings.placement.label() == "cpu:1"
     assert all(i.num_gpus == 0 and i.settings.placement.threads == 1 for i in on_cores.values())
     on_gpus = {i.name: i for i in pin_to_devices(instances, devices, True, cpu_count=2)}
     assert on_gpus["planning"].num_gpus == 0.5  # two instances share device 0

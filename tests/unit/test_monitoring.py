@@ -95,7 +95,7 @@ def test_status_prints_one_line_per_region() -> None:
                 "name": "language-0",
                 "region": "language",
                 "replica": 0,
-                "device": "cpu:1 thread",
+                "device": "cpu:0-1",
                 "state": "decoding",
                 "pid": 42,
                 "tokens_per_s": 15.25,
@@ -107,7 +107,7 @@ def test_status_prints_one_line_per_region() -> None:
     }
     lines = format_status(status).splitlines()
     assert "dashboard: off" in lines[0]
-    assert re.search(r"language-0 +language +cpu:1 thread +decoding +15\.2 +80% +42", lines[2])
+    assert re.search(r"language-0 +language +cpu:0-1 +decoding +15\.2 +80% +42", lines[2])
     assert "unreachable: actor died" in lines[3]
     assert (
         lines[4]
