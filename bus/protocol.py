@@ -71,7 +71,7 @@ class Subtask(BusMessage):
     turn_id: str = Field(pattern=PART_ID)
     subtask_id: str = Field(pattern=PART_ID)
     region: str = Field(min_length=1, description="The kind of region that should do it.")
-    mode: Literal["answer", "plan", "synthesise"] = "answer"
+    mode: Literal["answer", "plan"] = "answer"
     instruction: str
     depends_on: tuple[str, ...] = ()
     inputs: dict[str, str] = Field(
@@ -83,9 +83,6 @@ class Subtask(BusMessage):
     output_path: str | None = Field(default=None, description="Where to write produced media.")
     speak_stream: str | None = Field(
         default=None, description="A topic whose token stream to speak, sentence by sentence."
-    )
-    publish_to: tuple[str, ...] = Field(
-        default=(), description="Topics that also carry this subtask's tokens (a turn's answer)."
     )
     attempt: NonNegativeInt = Field(
         default=0, description="0 the first time; 1 when retried after its region died."

@@ -22,10 +22,12 @@ from bus.tokenbus import Delivery, Subscription, TokenBus
 from bus.topics import Pattern, Topic, region_inbox, region_out
 from cortex.config import CortexConfig, load_config
 from cortex.errors import CortexError, TurnError
+from cortex.gaps import fail_on_gaps
 from cortex.outputs import writable_file
 from cortex.placement import Instance, replicas_by_kind
+from cortex.records import TurnRecord
 from cortex.sessions import SessionLog
-from cortex.turns import Turn, TurnRecord
+from cortex.turns import Turn
 from modules.errors import BadRequestError
 
 log = logging.getLogger("cortex")
@@ -141,12 +143,12 @@ class Brain:
             self.config.planner,
             replicas_by_kind(self.instances),
             question.strip(),
-            self.config.runtime.turn_timeout_s,
-            on_delivery,
-            history or [],
-            _absolute(image),
-            _absolute(audio),
-            _absolute(speak_to),
+            timeout_s=self.config.runtime.turn_timeout_s,
+            on_delivery=fail_on_gaps(on_delivery, self.config.bus.hwm),
+            history=history,
+            image_path=_absolute(image),
+            audio_path=_absolute(audio),
+            speak_to=_absolute(speak_to),
         )
         record = turn.run()
         self.session.append({"type": "turn", **record.model_dump()})

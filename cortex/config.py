@@ -67,8 +67,6 @@ class RegionConfig(_Strict):
     """Subtasks a text region instance decodes at once (batched); more wait for a slot."""
     context_length: int = Field(2048, ge=0, le=1_048_576)
     """Tokens a text region reserves per subtask (prompt and answer); 0 takes the model's."""
-    router_model: str = "embedded:all-minilm-l6-v2"
-    """The planner's sentence encoder for routing (planning regions only)."""
     voice: str = "espeak:en-us"
     """Speech regions' voice: ``espeak:VOICE`` (eSpeak NG), or a transformers text-to-speech
     model id or folder (VITS, e.g. facebook/mms-tts-eng)."""
@@ -86,7 +84,7 @@ class RegionConfig(_Strict):
     def _voice_exists(cls, spec: str) -> str:
         return spec if spec.startswith("espeak:") else cls._model_exists(spec)
 
-    @field_validator("model", "router_model")
+    @field_validator("model")
     @classmethod
     def _model_exists(cls, spec: str) -> str:
         return checked_model(spec)

@@ -136,7 +136,6 @@ def _options(config: CortexConfig, region: RegionConfig, delegates: dict[str, st
         return {}
     return {
         "delegates": delegates,
-        "router_model": region.router_model,
         "max_steps": config.runtime.max_plan_steps,
     }
 

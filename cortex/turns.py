@@ -1,28 +1,31 @@
-"""One conversation turn: ask the planner, dispatch its subtasks, collect the answer.
+"""One conversation turn: ask the planner, dispatch its subtasks, stream the answer.
 
-The driver side of a turn. It publishes the user's text, sends the planning region a
-``plan`` subtask, and dispatches each planned `Subtask` to an idle replica of its region the
-moment it arrives and its dependencies are done; subtasks queue while every replica of their
-kind is busy. When the plan and every subtask are done, the planner synthesises the answer
-(a one-step plan's result is the answer itself). `TurnRecord` is what `cortex ask --json`
-prints.
+The driver side of a turn. It publishes the user's text, starts the media regions on what the
+turn carries (vision on an image and speech on a recording, before any plan exists), and
+sends the planning region a ``plan`` subtask. Each planned `Subtask` goes to a replica of its
+region the moment it arrives and its dependencies are done (`cortex.scheduler`). The answer
+is the delegates' parts in plan order, streamed on ``turn.<id>.out`` as they decode
+(`cortex.answer`); no step rewrites them. The turn's `state` says where it is:
+
+    listening (a recording is transcribed) -> planning -> answering -> speaking -> done
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
-from pydantic import BaseModel
 
 from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
+from bus.streams import StreamId
 from bus.tokenbus import Delivery, TokenBus
 from bus.topics import region_inbox, region_out, turn_in, turn_out, turn_plan
+from cortex.answer import Answer
 from cortex.errors import TurnError
+from cortex.records import PlanEntry, StreamRecord, TurnRecord
+from cortex.scheduler import Scheduler, failed_result
 
 log = logging.getLogger("cortex.turns")
 
@@ -31,130 +34,18 @@ PLAN_ID = "plan"
 SEE_ID = "see"
 HEAR_ID = "hear"
 SPEAK_ID = "speak"
+ANSWER_ID = "answer"
 MEDIA_IDS = (SEE_ID, HEAR_ID)
-SYNTHESIS_ID = "synthesis"
 REGION_EVENTS = ("region_died", "region_lost", "region_restarted")
 """What the supervisor (`cortex.supervisor`) says of region processes."""
 
 
-class PlanEntry(BaseModel):
-    id: str
-    region: str
-    instruction: str
-    depends_on: list[str]
-
-
-class StreamRecord(BaseModel):
-    """One decoded stream: who decoded it, where, when (Unix seconds) and how many tokens."""
-
-    id: str
-    region: str
-    replica: str
-    device: str
-    start: float
-    end: float
-    tokens: int
-
-
-class TurnRecord(BaseModel):
-    """Everything a turn produced."""
-
-    turn_id: str
-    question: str
-    answer: str
-    plan: list[PlanEntry]
-    streams: list[StreamRecord]
-    wall_s: float
-    notes: list[str] = []
-    """Repairs of the plan and failures of subtasks, in the order they happened."""
-    spoken: dict[str, str | float] = {}
-    """Where the answer was spoken to (``wav``) and for how long (``seconds``), if it was."""
-
-
-MAX_RETRIES = 1
-"""How many times a subtask is run again after the region doing it died."""
-
-
-@dataclass
-class Scheduler:
-    """Assigns subtasks to replicas in plan order, once their dependencies are done: each to
-    the least-loaded replica of its kind with a free slot; a subtask waits only while every
-    replica of its kind is full."""
-
-    replicas: dict[str, dict[str, int]]
-    """Instance names by region kind, each with how many subtasks it decodes at once."""
-    steps: dict[str, Subtask] = field(default_factory=dict)
-    results: dict[str, SubtaskResult] = field(default_factory=dict)
-    running: dict[str, str] = field(default_factory=dict)
-    """Subtask id -> the replica working on it."""
-    down: set[str] = field(default_factory=set)
-    """Replicas whose process died, until Ray has restarted them."""
-
-    def add(self, step: Subtask) -> None:
-        self.steps[step.subtask_id] = step
-
-    def finish(self, result: SubtaskResult) -> bool:
-        """Records a result; False if it is stale (from an attempt since retried)."""
-        step = self.steps.get(result.subtask_id)
-        if step is not None and result.stream_id not in (step.stream_id, "-"):
-            return False
-        self.results[result.subtask_id] = result
-        self.running.pop(result.subtask_id, None)
-        return True
-
-    def lose(self, replica: str) -> tuple[list[Subtask], list[Subtask]]:
-        """A replica's process died: the steps it held are retried once, on whichever
-        replica of their kind is free first. Returns (retried, given up: already retried)."""
-        self.down.add(replica)
-        retried, given_up = [], []
-        for step_id, holder in list(self.running.items()):
-            if holder != replica:
-                continue
-            del self.running[step_id]
-            step = self.steps[step_id]
-            if step.attempt >= MAX_RETRIES:
-                given_up.append(step)
-                continue
-            self.steps[step_id] = step.model_copy(update={"attempt": step.attempt + 1})
-            retried.append(self.steps[step_id])
-        return retried, given_up
-
-    def restore(self, replica: str) -> None:
-        """A replica is back after a restart: it may take steps again."""
-        self.down.discard(replica)
-
-    @property
-    def done(self) -> bool:
-        return len(self.results) == len(self.steps)
-
-    def load(self, replica: str) -> int:
-        """Subtasks of this turn running on a replica now."""
-        return sum(1 for holder in self.running.values() if holder == replica)
-
-    def _free_replica(self, kind: str) -> str | None:
-        """The least-loaded live replica of a kind with a free slot (the first on a tie)."""
-        free = [
-            (self.load(name), index, name)
-            for index, (name, slots) in enumerate(self.replicas.get(kind, {}).items())
-            if name not in self.down and self.load(name) < slots
-        ]
-        return min(free)[2] if free else None
-
-    def ready(self) -> list[tuple[str, Subtask]]:
-        """Takes every step that can start now: (replica, subtask with its inputs filled)."""
-        started = []
-        for step_id, step in self.steps.items():
-            if step_id in self.running or step_id in self.results:
-                continue
-            if not all(dep in self.results for dep in step.depends_on):
-                continue
-            replica = self._free_replica(step.region)
-            if replica is None:
-                continue
-            self.running[step_id] = replica
-            inputs = {dep: _result_text(self.results[dep]) for dep in step.depends_on}
-            started.append((replica, step.model_copy(update={"inputs": inputs})))
-        return started
+class TurnState(enum.StrEnum):
+    LISTENING = "listening"
+    PLANNING = "planning"
+    ANSWERING = "answering"
+    SPEAKING = "speaking"
+    DONE = "done"
 
 
 class Turn:
@@ -166,9 +57,10 @@ class Turn:
         replicas: Delegate instance names by region kind, each with its free slots.
         question: The user's text.
         timeout_s: How long the whole turn may take.
-        on_delivery: Called with every message of this turn as it arrives.
+        on_delivery: Called with every message of this turn as it arrives (the answer's
+            tokens on ``turn.<id>.out`` among them).
         history: Earlier (question, answer) pairs of the conversation, oldest first; the last
-            few are given to the planner and the synthesis as notes.
+            few are given to a one-step plan's delegate as notes.
         image_path: An image for the turn: the vision region looks at it at once, in parallel
             with planning, and every planned subtask gets its description as a note.
         audio_path: A recording for the turn: the speech region transcribes it at once, and
@@ -183,6 +75,7 @@ class Turn:
         planner: str,
         replicas: dict[str, dict[str, int]],
         question: str,
+        *,
         timeout_s: float = 600.0,
         on_delivery: Callable[[Delivery], None] | None = None,
         history: list[tuple[str, str]] | None = None,
@@ -191,27 +84,29 @@ class Turn:
         speak_to: str | None = None,
     ) -> None:
         self.bus = bus
-        self.image_path = image_path
-        self.audio_path = audio_path
-        self.speak_to = speak_to
-        self._spoken = speak_to is None
-        self._answer_streamed = False
         self.planner = planner
         self.question = question
         self.timeout_s = timeout_s
         self.on_delivery = on_delivery
+        self.image_path = image_path
+        self.audio_path = audio_path
+        self.speak_to = speak_to
         self.turn_id = uuid.uuid4().hex[:12]
         self.context = {
             f"earlier {i}": f"Earlier the user asked: {q} You answered: {a}"
             for i, (q, a) in enumerate((history or [])[-HISTORY_TURNS:], start=1)
         }
         self.scheduler = Scheduler({k: v for k, v in replicas.items() if k != "planning"})
+        self.state = TurnState.LISTENING if audio_path else TurnState.PLANNING
         self.notes: list[str] = []
-        self.spoken: dict = {}
+        self.spoken: dict[str, str | float] = {}
         """The speech region's report of the spoken answer: wav path and seconds."""
+        self.answer = Answer(self._emit)
+        self._answer_seq = 0
         self._streams: list[StreamRecord] = []
         self._plan_done = False
-        self._answer: str | None = None
+        self._started = 0.0
+        self._first_token_s: float | None = None
 
     def run(self) -> TurnRecord:
         """Runs the turn to its answer.
@@ -219,34 +114,40 @@ class Turn:
         Raises:
             TurnError: Planning failed, every subtask failed, or the turn timed out.
         """
-        started = time.time()
-        topics = [turn_plan(self.turn_id), turn_out(self.turn_id)] + [
-            region_out(name) for names in self.scheduler.replicas.values() for name in names
-        ]
-        with self.bus.subscribe(*topics, region_out(self.planner)) as subscription:
+        self._started = time.time()
+        topics = [turn_plan(self.turn_id), turn_out(self.turn_id), region_out(self.planner)]
+        topics += [region_out(name) for names in self.scheduler.replicas.values() for name in names]
+        with self.bus.subscribe(*topics) as subscription:
             self.bus.publish(
                 turn_in(self.turn_id),
                 UserTurn(turn_id=self.turn_id, text=self.question, image_path=self.image_path),
             )
             if self.image_path:
-                self._look_at_image()
+                self._start_media(
+                    SEE_ID, "vision", "Describe the picture.", image_path=self.image_path
+                )
             if self.speak_to:
                 self._follow_answer()
             if self.audio_path:
-                self._listen()
+                self._start_media(
+                    HEAR_ID, "speech", "Transcribe the recording.", audio_path=self.audio_path
+                )
             else:
                 self._ask_planner()
             deadline = time.monotonic() + self.timeout_s
-            while self._answer is None or not self._spoken:
+            while self.state != TurnState.DONE:
                 if time.monotonic() > deadline:
                     raise TurnError(f"the turn took longer than {self.timeout_s:.0f} s")
                 delivery = subscription.recv(timeout=0.5)
                 if delivery is not None:
                     self._on(delivery)
+        return self._record()
+
+    def _record(self) -> TurnRecord:
         return TurnRecord(
             turn_id=self.turn_id,
             question=self.question,
-            answer=self._answer,
+            answer=self.answer.text.strip(),
             plan=[
                 PlanEntry(
                     id=s.subtask_id,
@@ -257,22 +158,24 @@ class Turn:
                 for s in self.scheduler.steps.values()
             ],
             streams=self._streams,
-            wall_s=round(time.time() - started, 3),
+            wall_s=round(time.time() - self._started, 3),
+            first_token_s=self._first_token_s,
             notes=self.notes,
             spoken=self.spoken,
         )
 
-    def _subtask(self, subtask_id: str, region: str, instruction: str, **fields: Any) -> Subtask:
+    def _subtask(self, subtask_id: str, region: str, instruction: str, **fields: object) -> Subtask:
         """A subtask of this turn."""
         return Subtask(
             turn_id=self.turn_id,
             subtask_id=subtask_id,
             region=region,
             instruction=instruction,
-            **fields,
+            **fields,  # type: ignore[arg-type]
         )
 
     def _ask_planner(self) -> None:
+        self.state = TurnState.PLANNING
         self._send(
             self.planner,
             self._subtask(
@@ -282,22 +185,12 @@ class Turn:
                 mode="plan",
                 inputs=self.context,
                 image_path=self.image_path,
+                audio_path=self.audio_path,
+                output_path=self.speak_to,
             ),
         )
 
-    def _listen(self) -> None:
-        """Starts the speech region on the turn's recording; planning waits for its words."""
-        self._start_media(
-            HEAR_ID, "speech", "Transcribe the recording.", audio_path=self.audio_path
-        )
-
-    def _look_at_image(self) -> None:
-        """Starts the vision region on the turn's image before the plan exists."""
-        self._start_media(SEE_ID, "vision", "Describe the picture.", image_path=self.image_path)
-
-    def _start_media(
-        self, step_id: str, region: str, instruction: str, **media: str | None
-    ) -> None:
+    def _start_media(self, step_id: str, region: str, instruction: str, **media: str) -> None:
         self.scheduler.add(self._subtask(step_id, region, instruction, **media))
         self._dispatch()
 
@@ -311,16 +204,13 @@ class Turn:
         self.question = " ".join(part for part in (self.question, transcript) if part)
         self._ask_planner()
 
-    def _speaker(self) -> str:
+    def _follow_answer(self) -> None:
+        """Has the speech region speak the answer's stream as it is decoded."""
         speakers = self.scheduler.replicas.get("speech")
         if not speakers:
             raise TurnError("speaking the answer needs a speech region; none runs")
-        return next(iter(speakers))
-
-    def _follow_answer(self) -> None:
-        """Has the speech region speak the answer's stream as it is decoded."""
         self._send(
-            self._speaker(),
+            next(iter(speakers)),
             self._subtask(
                 SPEAK_ID,
                 "speech",
@@ -330,34 +220,47 @@ class Turn:
             ),
         )
 
-    def _with_media(self, step: Subtask) -> Subtask:
-        """A planned step of a turn with an image reads the image's description."""
-        if not self.image_path:
-            return step
-        return step.model_copy(update={"depends_on": (SEE_ID, *step.depends_on)})
-
     def _on(self, delivery: Delivery) -> None:
         message = delivery.message
-        if delivery.topic == turn_out(self.turn_id).name and isinstance(message, Token):
-            self._answer_streamed = True
         if isinstance(message, Subtask) and message.turn_id == self.turn_id:
             self._notify(delivery)
-            self.scheduler.add(self._with_media(message))
-            self._dispatch()
+            self._on_step(message)
         elif isinstance(message, SubtaskResult) and message.turn_id == self.turn_id:
             self._notify(delivery)
             self._on_result(message)
-        elif isinstance(message, Token) and message.stream_id.startswith(self.turn_id + "/"):
-            self._notify(delivery)
+        elif isinstance(message, Token):
+            stream = StreamId.parse(message.stream_id)
+            if stream is not None and stream.turn == self.turn_id:
+                self._notify(delivery)
+                self._on_token(stream, message)
         elif isinstance(message, Event) and message.data.get("turn_id") in (self.turn_id, None):
-            if message.code in ("plan_repair", "subtask_failed"):
-                self.notes.append(f"{message.source}: {message.detail}")
-            if message.code in REGION_EVENTS:
-                self._on_region_event(message)
-            if message.code == "spoken":
-                self.spoken = message.data
-                self._spoken = True
+            self._on_event(message)
             self._notify(delivery)
+
+    def _on_step(self, step: Subtask) -> None:
+        """A planned step: its part of the answer, then its subtask."""
+        self.state = TurnState.ANSWERING
+        self.answer.add_part(step.subtask_id, step.instruction)
+        if self.image_path:  # a planned step of a turn with an image reads its description
+            step = step.model_copy(update={"depends_on": (SEE_ID, *step.depends_on)})
+        self.scheduler.add(step)
+        self._dispatch()
+
+    def _on_token(self, stream: StreamId, token: Token) -> None:
+        step = self.scheduler.steps.get(stream.step)
+        current = step is not None and str(stream) == step.stream_id
+        if current and self.answer.has_part(stream.step) and token.text:
+            self.answer.text_of(stream.step, token.text)
+
+    def _on_event(self, event: Event) -> None:
+        if event.code in ("plan_repair", "subtask_failed"):
+            self.notes.append(f"{event.source}: {event.detail}")
+        if event.code in REGION_EVENTS:
+            self._on_region_event(event)
+        if event.code == "spoken":
+            self.spoken = dict(event.data)
+            if self.state == TurnState.SPEAKING:
+                self.state = TurnState.DONE
 
     def _on_region_event(self, event: Event) -> None:
         """A region's process died (retry what it held) or came back (give it work again)."""
@@ -366,14 +269,14 @@ class Turn:
             self.scheduler.restore(replica)
             self._dispatch()
             return
-        if replica == self.planner and self._answer is None:
+        if replica == self.planner and not self._plan_done:
             raise TurnError(f"the planning region's process died ({event.detail}); ask again")
         retried, given_up = self.scheduler.lose(replica)
         for step in retried:
             self.notes.append(f"{replica} died during subtask {step.subtask_id}; retrying it")
         for step in given_up:
             self._on_result(
-                _failed(step, step.stream_id, replica, f"{replica} died while retrying it")
+                failed_result(step, step.stream_id, replica, f"{replica} died while retrying it")
             )
         self._dispatch()
 
@@ -392,72 +295,74 @@ class Turn:
             )
         )
         if result.subtask_id == SPEAK_ID:
-            if not result.ok:
-                raise TurnError(f"speaking the answer failed: {result.error}")
-            if result.data.get("wav"):  # the answer did not stream: it was spoken whole
-                self.spoken, self._spoken = result.data, True
+            self._on_spoken(result)
             return
         if result.subtask_id == PLAN_ID:
             if not result.ok:
                 raise TurnError(f"planning failed: {result.error}")
             self._plan_done = True
-        elif result.subtask_id == SYNTHESIS_ID:
-            if not result.ok:
-                raise TurnError(f"writing the answer failed: {result.error}")
-            self._answer = result.text.strip()
-        else:
+        elif result.subtask_id == HEAR_ID:
+            self._heard(result)
+        elif self.answer.has_part(result.subtask_id):
             if not result.ok:
                 self.notes.append(f"subtask {result.subtask_id} failed: {result.error}")
-            if result.subtask_id == HEAR_ID:
-                self._heard(result)
-            self._dispatch()
-        if self._plan_done and self.scheduler.done and self._answer is None:
+            self.answer.finish(result.subtask_id, None if result.ok else result.error)
+        self._dispatch()
+        if self._plan_done and self.scheduler.done and self.answer.done:
             self._conclude()
 
+    def _on_spoken(self, result: SubtaskResult) -> None:
+        if not result.ok:
+            raise TurnError(f"speaking the answer failed: {result.error}")
+        if result.data.get("wav"):  # the speech region reports the file when it is written
+            self.spoken = dict(result.data)
+            if self.state == TurnState.SPEAKING:
+                self.state = TurnState.DONE
+
     def _conclude(self) -> None:
-        results = list(self.scheduler.results.values())
+        results = [r for r in self.scheduler.results.values() if r.subtask_id not in MEDIA_IDS]
         if not any(r.ok for r in results):
             reasons = "; ".join(f"{r.subtask_id}: {r.error}" for r in results) or "no subtasks"
             raise TurnError(f"every subtask failed ({reasons})")
-        planned = [r for r in results if r.subtask_id not in MEDIA_IDS]
-        if len(planned) == 1 and planned[0].ok:
-            self._answer = planned[0].text.strip()
-            if not self._answer_streamed and self.speak_to:
-                self._speak_whole_answer()
-            return
-        self._send(
-            self.planner,
-            self._subtask(
-                SYNTHESIS_ID,
-                "planning",
-                self.question,
-                mode="synthesise",
-                inputs=self.context | {r.subtask_id: _result_text(r) for r in results},
-                publish_to=(turn_out(self.turn_id).name,),
+        self.bus.publish(
+            turn_out(self.turn_id),
+            Token(
+                stream_id=str(StreamId(self.turn_id, ANSWER_ID)),
+                seq=self._answer_seq,
+                token_id=Token.END_MARKER_ID,
+                text="",
+                final=True,
             ),
         )
+        done = not self.speak_to or self.spoken
+        self.state = TurnState.DONE if done else TurnState.SPEAKING
 
-    def _speak_whole_answer(self) -> None:
-        self._send(
-            self._speaker(),
-            self._subtask(SPEAK_ID, "speech", self._answer or "", output_path=self.speak_to),
+    def _emit(self, text: str) -> None:
+        """Publishes a piece of the answer on ``turn.<id>.out``."""
+        if self._first_token_s is None:
+            self._first_token_s = round(time.time() - self._started, 3)
+        self.bus.publish(
+            turn_out(self.turn_id),
+            Token(
+                stream_id=str(StreamId(self.turn_id, ANSWER_ID)),
+                seq=self._answer_seq,
+                token_id=0,
+                text=text,
+            ),
         )
+        self._answer_seq += 1
 
     def _dispatch(self) -> None:
         for replica, subtask in self.scheduler.ready():
             self._send(replica, subtask)
-        for step in self.scheduler.steps.values():
+        for step in list(self.scheduler.steps.values()):
             if (
                 step.region not in self.scheduler.replicas
                 and step.subtask_id not in self.scheduler.results
             ):
-                self._fail_unplaceable(step)
-
-    def _fail_unplaceable(self, step: Subtask) -> None:
-        self.scheduler.finish(
-            _failed(step, "-", "-", f"no region of kind {step.region!r} is running")
-        )
-        self.notes.append(f"subtask {step.subtask_id}: no region of kind {step.region!r}")
+                error = f"no region of kind {step.region!r} is running"
+                self.notes.append(f"subtask {step.subtask_id}: {error}")
+                self._on_result(failed_result(step, "-", "-", error))
 
     def _send(self, instance: str, subtask: Subtask) -> None:
         self.bus.publish(region_inbox(instance), subtask)
@@ -465,25 +370,3 @@ class Turn:
     def _notify(self, delivery: Delivery) -> None:
         if self.on_delivery is not None:
             self.on_delivery(delivery)
-
-
-def _failed(step: Subtask, stream_id: str, replica: str, error: str) -> SubtaskResult:
-    """The result of a step that could not run, or not to its end."""
-    now = time.time()
-    return SubtaskResult(
-        turn_id=step.turn_id,
-        subtask_id=step.subtask_id,
-        stream_id=stream_id,
-        region=step.region,
-        replica=replica,
-        device="-",
-        ok=False,
-        text="",
-        error=error,
-        started=now,
-        finished=now,
-    )
-
-
-def _result_text(result: SubtaskResult) -> str:
-    return result.text if result.ok else f"(this part failed: {result.error})"

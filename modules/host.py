@@ -16,7 +16,6 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,7 +190,6 @@ class RegionHost:
         """Runs one subtask, publishing its tokens and result; never raises for the subtask."""
         assert self._bus is not None
         stream_id = subtask.stream_id
-        topics = [self._out.name, *subtask.publish_to]
         with self._counting:
             self.status.running += 1
             self.status.state, self.status.subtask = "decoding", subtask.instruction[:80]
@@ -214,7 +212,7 @@ class RegionHost:
                 token = Token(
                     stream_id=stream_id, seq=len(pieces), token_id=piece.token_id, text=piece.text
                 )
-                self._publish(topics, token)
+                self._bus.publish(self._out, token)
                 pieces.append(piece.text)
                 with self._counting:
                     self.status.tokens += 1
@@ -225,7 +223,7 @@ class RegionHost:
         end = Token(
             stream_id=stream_id, seq=len(pieces), token_id=Token.END_MARKER_ID, text="", final=True
         )
-        self._publish(topics, end)
+        self._bus.publish(self._out, end)
         result = SubtaskResult(
             turn_id=subtask.turn_id,
             subtask_id=subtask.subtask_id,
@@ -251,11 +249,6 @@ class RegionHost:
             else:
                 self.status.subtasks_done += 1
         return result
-
-    def _publish(self, topics: Iterable[str], message: Token) -> None:
-        assert self._bus is not None
-        for topic in topics:
-            self._bus.publish(topic, message)
 
     def _report_failure(self, subtask: Subtask, failure: Exception) -> None:
         assert self._bus is not None

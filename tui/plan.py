@@ -10,7 +10,7 @@ COLUMNS = ("#", "region", "subtask", "state", "time")
 
 
 class PlanView(DataTable):
-    """A row per subtask (and the planner's own plan and synthesis streams)."""
+    """A row per subtask (and the planner's own plan stream)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="none", zebra_stripes=True, **kwargs)
@@ -37,7 +37,7 @@ class PlanView(DataTable):
             self.add_step(
                 step_id,
                 replica,
-                {"plan": "planning", "synthesis": "writing the answer"}.get(step_id, ""),
+                {"plan": "planning"}.get(step_id, ""),
                 "running",
             )
         if step_id in self._started:

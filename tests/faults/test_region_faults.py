@@ -12,7 +12,7 @@ from pathlib import Path
 from cortex.config import parse_config
 from cortex.runtime import Cortex
 from cortex.sessions import SessionLog
-from cortex.turns import TurnRecord
+from cortex.records import TurnRecord
 from tests.conftest import long_answers_config
 
 

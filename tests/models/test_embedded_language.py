@@ -5,19 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from modules.models import load_causal_lm
+import pytest
+
+from modules.engines import SamplingSettings, create_engine
+from modules.language import SYSTEM_PROMPT
 from tests.helpers import cortex_cli
 
 
-def test_embedded_model_answers_a_simple_question_greedily() -> None:
-    tokenizer, model = load_causal_lm("embedded:smollm2-135m-instruct")
-    ids = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "What is the capital of France?"}],
-        add_generation_prompt=True,
-        return_tensors="pt",
-    )["input_ids"]
-    out = model.generate(ids, max_new_tokens=12, do_sample=False)
-    assert "Paris" in tokenizer.decode(out[0, ids.shape[1] :])
+@pytest.mark.parametrize("engine", ["llama.cpp", "transformers"])
+def test_embedded_model_answers_a_simple_question_greedily(engine: str) -> None:
+    model = create_engine(engine, "embedded:smollm2-135m-instruct", context_length=512).start()
+    chat = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": "What is the capital of France?"},
+    ]
+    answer = "".join(p.text for p in model.generate(chat, SamplingSettings(max_new_tokens=16)))
+    model.close()
+    assert "Paris" in answer
 
 
 def test_cortex_ask_plans_and_decodes_concurrently(tmp_path: Path) -> None:
@@ -27,13 +31,17 @@ def test_cortex_ask_plans_and_decodes_concurrently(tmp_path: Path) -> None:
         "--json",
         "--session",
         str(session),
-        "Compare tea and coffee on caffeine, taste and price.",
+        "Name two rivers in Europe and two mountains in Asia.",
         timeout=600,
     )
     assert completed.returncode == 0, completed.stderr
     record = json.loads(completed.stdout)
     print(json.dumps(record, indent=1))
-    assert len(record["plan"]) >= 2
+    assert [step["instruction"] for step in record["plan"]] == [
+        "Name two rivers in Europe.",
+        "Name two mountains in Asia.",
+    ]
+    assert record["answer"].count("\n\n") >= 1 and record["first_token_s"] > 0
     assert record["answer"].strip()
     assert {"id", "region", "instruction", "depends_on"} <= set(record["plan"][0])
     delegates = [s for s in record["streams"] if s["region"] == "language"]
@@ -45,5 +53,4 @@ def test_cortex_ask_plans_and_decodes_concurrently(tmp_path: Path) -> None:
         if max(a["start"], b["start"]) < min(a["end"], b["end"])
     ]
     assert overlapping, "two delegate streams should decode at the same time"
-    assert {s["id"].split("/")[1] for s in record["streams"]} >= {"plan", "synthesis"}
     assert json.loads(session.read_text().splitlines()[-1])["answer"] == record["answer"]

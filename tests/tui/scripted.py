@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 from bus.protocol import Subtask
 from modules.generation import Piece
-from modules.planning import SYNTHESIS_PROMPT, PlanningRegion
+from modules.parts import split_request
+from modules.planning import PlanningRegion
 from modules.region import Region
 
 TOKEN_PAUSE_S = 0.03
-PLAN = (
-    "1. [language] Describe the caffeine in tea and coffee.\n2. [language] Compare their price.\n\n"
-)
-ANSWER = "Tea has **less caffeine** than coffee, and coffee usually costs more."
 
 
 def words(text: str) -> Iterator[Piece]:
@@ -28,28 +24,21 @@ def words(text: str) -> Iterator[Piece]:
         yield Piece(index, word if index == 0 else " " + word)
 
 
-class KeywordRouter:
-    """Routes everything to language; only requests that compare things need a plan."""
+def scripted_answer(instruction: str) -> str:
+    """What `ScriptedLanguage` answers to one instruction."""
+    return f"About {instruction.rstrip('.?!').lower()}: it depends on the brew."
 
-    def route(self, instruction: str, among: set[str] | None = None) -> str:
-        return "language"
 
-    def is_simple(self, request: str) -> bool:
-        return "compare" not in request.lower()
+def expected_answer(question: str) -> str:
+    """The turn's answer to a text question on scripted regions: each part's, in order."""
+    return "\n\n".join(scripted_answer(part) for part in split_request(question))
 
 
 class ScriptedPlanner(PlanningRegion):
-    """The real planner's logic, with its language model replaced by canned text."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.router = KeywordRouter()  # type: ignore[assignment]
+    """The real planner; it loads no model (text turns need none: their plan is fixed)."""
 
     def setup(self) -> None:
         """Loads nothing."""
-
-    def generate(self, messages, max_new_tokens=None) -> Iterator[Piece]:
-        yield from words(ANSWER if messages[0]["content"] == SYNTHESIS_PROMPT else PLAN)
 
 
 class ScriptedLanguage(Region):
@@ -61,7 +50,7 @@ class ScriptedLanguage(Region):
         time.sleep(self.setup_delay_s)
 
     def handle(self, subtask: Subtask) -> Iterator[Piece]:
-        yield from words(f"About {subtask.instruction.lower()}: it depends on the brew.")
+        yield from words(scripted_answer(subtask.instruction))
 
 
 class SlowLanguage(ScriptedLanguage):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-QUESTION = "Compare tea and coffee on caffeine, taste and price."
+QUESTION = "Write a paragraph about tea, one about coffee and one about cocoa."
 WIDTH, HEIGHT = 170, 50
 POLL_S = 0.5
 """How often the screen, the log and the process list are read: another process changes them."""
@@ -59,7 +59,7 @@ def session(tmp_path: Path):
     tmux("kill-session", "-t", name)
 
 
-def test_chat_streams_two_regions_and_answers_in_a_real_terminal(
+def test_chat_streams_each_part_into_the_answer_while_the_delegates_decode(
     session: str, tmp_path: Path
 ) -> None:
     log = tmp_path / "session.jsonl"
@@ -69,15 +69,30 @@ def test_chat_streams_two_regions_and_answers_in_a_real_terminal(
     tmux("new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), command)
     wait_for_screen(session, r"5 regions ready", 240)
     tmux("send-keys", "-t", session, QUESTION, "Enter")
-    assert poll_until(log.exists, 300), "the turn never finished"
-    text = wait_for_screen(session, r"synthesis\s+planning\s+.*done", 10)
+    while_decoding: list[str] = []  # screens taken while a language region still decoded
+
+    def turn_finished() -> bool:
+        shown = screen(session)
+        if re.search(r"language-\d · [^·]+ · decoding", shown):
+            while_decoding.append(" ".join(shown.split()))
+        return log.exists()
+
+    assert poll_until(turn_finished, 300), "the turn never finished"
+    text = wait_for_screen(session, r"3\s+language\s+.*done", 10)
     record = json.loads(log.read_text().splitlines()[-1])
     assert record["question"] == QUESTION
+    assert [step["instruction"] for step in record["plan"]] == [
+        "Write a paragraph about tea.",
+        "Write a paragraph about coffee.",
+        "Write a paragraph about cocoa.",
+    ]
+    first_part = " ".join(record["answer"].split("\n\n")[0].split()[:4])
+    assert any(first_part in shown for shown in while_decoding), (first_part, while_decoding[-1:])
     # The conversation scrolls to the end of the answer: its last words are on screen.
     last_words = " ".join(record["answer"].split()[-3:]).strip(".*")
     assert last_words in " ".join(text.split()), (last_words, text)
     for replica in ("language-0", "language-1"):
-        assert re.search(rf"{replica} · cpu:1 thread · idle · [\d.]+ tok/s · \d+ tokens", text), (
+        assert re.search(rf"{replica} · cpu:[0-9,-]+ · idle · [\d.]+ tok/s · \d+ tokens", text), (
             text
         )
     assert "devices busy" in text and "dashboard:" in text

@@ -1,4 +1,4 @@
-"""Region hosts on the in-process bus: streaming, results, bad input, planning and routing."""
+"""Region hosts on the in-process bus: streaming, results, bad input, several at once."""
 
 from __future__ import annotations
 
@@ -8,36 +8,11 @@ from pathlib import Path
 import pytest
 
 from bus import Event, InProcessBus, Subtask, SubtaskResult, Token
-from bus.topics import region_inbox, region_out, turn_plan
+from bus.topics import region_inbox, region_out
 from modules.errors import RegionError
-from modules.generation import Piece, SamplingSettings
+from modules.generation import SamplingSettings
 from modules.host import RegionHost, import_region
-from modules.planning import PlanningRegion
 from modules.region import RegionSettings
-from modules.routing import Router
-
-DELEGATES = {
-    "language": "Answer questions, explain, compare, summarise and write text.",
-    "vision": "Describe a picture, photo or image: what it shows.",
-    "speech": "Read text aloud, speak it, or transcribe recorded audio.",
-}
-SCRIPTED_PLAN = (
-    "1. [language] Describe the caffeine in tea and coffee.\n"
-    "2. [language] Describe their taste.\n"
-    "3. [poetry] Compare their price. (after 4)\n"
-    "\nThat is the plan."
-)
-
-
-class ScriptedPlanner(PlanningRegion):
-    """The real planner, with its language model replaced by a fixed text, one word a token."""
-
-    def generate(self, messages, max_new_tokens=None) -> Iterator[Piece]:
-        for index, word in enumerate(SCRIPTED_PLAN.split(" ")):
-            yield Piece(index, word if index == 0 else " " + word)
-
-    def setup(self) -> None:
-        self.router.setup()
 
 
 def host(bus: InProcessBus, class_path: str, name: str, model: str, **options) -> RegionHost:
@@ -46,6 +21,7 @@ def host(bus: InProcessBus, class_path: str, name: str, model: str, **options) -
         kind=name.split("-")[0],
         model=model,
         sampling=SamplingSettings(max_new_tokens=6),
+        max_concurrent=4,
         options=options,
     )
     region_host = RegionHost(class_path, settings, bus=bus)
@@ -133,99 +109,24 @@ def test_import_region_refuses_what_is_not_a_region() -> None:
         import_region("bus.protocol:Token")
 
 
-@pytest.fixture(scope="module")
-def router() -> Router:
-    routing = Router(
-        "embedded:all-minilm-l6-v2",
-        DELEGATES | {"planning": "Organise and schedule several tasks into a plan."},
-    )
-    routing.setup()
-    return routing
-
-
-@pytest.mark.parametrize(
-    ("instruction", "kind"),
-    [
-        ("describe this picture", "vision"),
-        ("read this aloud", "speech"),
-        ("organize my week", "planning"),
-        ("who wrote Hamlet?", "language"),
-    ],
-)
-def test_routing_by_meaning(router: Router, instruction: str, kind: str) -> None:
-    assert router.route(instruction) == kind
-
-
-def test_simple_questions_skip_planning(router: Router) -> None:
-    assert router.is_simple("What is the capital of France?")
-    assert not router.is_simple("Compare tea and coffee on caffeine, taste and price.")
-
-
-def test_plan_steps_are_dispatched_before_the_plan_ends_and_repaired(bus, tiny_model_dir) -> None:
-    planner = host(
-        bus,
-        "tests.unit.test_regions:ScriptedPlanner",
-        "planning",
-        str(tiny_model_dir),
-        delegates=DELEGATES,
-    )
-    watch = bus.subscribe(turn_plan("t"), region_out("planning"))
-    bus.publish(
-        region_inbox("planning"),
-        Subtask(
-            turn_id="t",
-            subtask_id="plan",
-            region="planning",
-            mode="plan",
-            instruction="Compare tea and coffee on caffeine, taste and price.",
-        ),
-    )
-    deliveries = collect_until_result(watch)
-    planner.stop()
-    order = [type(d.message).__name__ for d in deliveries]
-    last_token = max(
-        i
-        for i, d in enumerate(deliveries)
-        if isinstance(d.message, Token) and d.message.token_id != Token.END_MARKER_ID
-    )
-    first_step = order.index("Subtask")
-    assert first_step < last_token, "step 1 should reach the bus while the plan still decodes"
-    steps = [d.message for d in deliveries if isinstance(d.message, Subtask)]
-    assert [(s.subtask_id, s.region, s.depends_on) for s in steps] == [
-        ("1", "language", ()),
-        ("2", "language", ()),
-        ("3", "language", ()),
-    ]
-    repairs = [
-        d.message.detail
-        for d in deliveries
-        if isinstance(d.message, Event) and d.message.code == "plan_repair"
-    ]
-    assert any("unknown region 'poetry'" in r for r in repairs)
-    assert any("dependency on step 4" in r for r in repairs)
-
-
-def test_simple_request_is_answered_directly(bus, tiny_model_dir) -> None:
-    planner = host(
-        bus,
-        "tests.unit.test_regions:ScriptedPlanner",
-        "planning",
-        str(tiny_model_dir),
-        delegates=DELEGATES,
-    )
-    watch = bus.subscribe(turn_plan("t"))
-    bus.publish(
-        region_inbox("planning"),
-        Subtask(
-            turn_id="t",
-            subtask_id="plan",
-            region="planning",
-            mode="plan",
-            instruction="What is the capital of France?",
-        ),
-    )
-    step = watch.recv(timeout=60)
-    planner.stop()
-    assert step is not None
-    assert step.message.instruction == "What is the capital of France?"
-    assert step.message.publish_to == ("turn.t.out",)
+def test_a_region_decodes_several_subtasks_at_once(bus, language) -> None:
+    out = bus.subscribe(region_out("language-0"))
+    for turn in "abcd":
+        bus.publish(
+            region_inbox("language-0"),
+            Subtask(turn_id=turn, subtask_id="1", region="language", instruction=f"Say {turn}."),
+        )
+    finished: dict[str, float] = {}
+    first_token: dict[str, float] = {}
+    while len(finished) < 4:
+        delivery = out.recv(timeout=60)
+        assert delivery is not None, "no result within 60 s"
+        message = delivery.message
+        if isinstance(message, Token) and message.token_id != Token.END_MARKER_ID:
+            first_token.setdefault(message.stream_id[0], delivery.received)
+        elif isinstance(message, SubtaskResult):
+            assert message.ok and message.tokens == 6
+            finished[message.turn_id] = delivery.received
+    # every stream started before any of them ended: they decoded together, not in turn
+    assert max(first_token.values()) < min(finished.values())
+    assert language.info()["max_concurrent"] == 4

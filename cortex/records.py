@@ -1,0 +1,41 @@
+"""What a turn produced, as `cortex ask --json` prints it and the session log keeps it."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class PlanEntry(BaseModel):
+    id: str
+    region: str
+    instruction: str
+    depends_on: list[str]
+
+
+class StreamRecord(BaseModel):
+    """One decoded stream: who decoded it, where, when (Unix seconds) and how many tokens."""
+
+    id: str
+    region: str
+    replica: str
+    device: str
+    start: float
+    end: float
+    tokens: int
+
+
+class TurnRecord(BaseModel):
+    """Everything a turn produced."""
+
+    turn_id: str
+    question: str
+    answer: str
+    plan: list[PlanEntry]
+    streams: list[StreamRecord]
+    wall_s: float
+    first_token_s: float | None = None
+    """Seconds from the question to the answer's first token (None if nothing was answered)."""
+    notes: list[str] = []
+    """Repairs of the plan and failures of subtasks, in the order they happened."""
+    spoken: dict[str, str | float] = {}
+    """Where the answer was spoken to (``wav``) and for how long (``seconds``), if it was."""

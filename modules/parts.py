@@ -1,0 +1,148 @@
+"""The parts of a request: where one message asks several things, each in the user's words.
+
+A small model answers one question far better than three at once, so the planner gives each
+delegate one part. `split_request` finds the parts of a request by its structure (sentences,
+pasted lines, and clauses joined by commas or "and" that start a new question or repeat the
+first clause's pattern) and completes a fragment with the words it leaves out:
+
+- "Name two rivers in Europe and two mountains in Asia." ->
+  "Name two rivers in Europe." / "Name two mountains in Asia."
+- "What language is spoken in Brazil, in Mexico and in Egypt?" ->
+  "What language is spoken in Brazil?" / "... in Mexico?" / "... in Egypt?"
+- "Write a paragraph about cats, one about dogs." ->
+  "Write a paragraph about cats." / "Write a paragraph about dogs."
+
+A request with one part comes back whole. Parts keep the user's words; nothing is invented.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def vocabulary(words: str) -> frozenset[str]:
+    """A set of lower-case words, written as one space-separated string."""
+    return frozenset(words.split())
+
+
+VERBS = vocabulary(
+    "name list give tell write explain describe define compare suggest pick choose recommend "
+    "summarise summarize translate calculate compute find make create draft plan outline say "
+    "state identify provide share show convert solve estimate rewrite spell count rank sort "
+    "predict propose design brainstorm offer mention add read prepare compose invent imagine "
+    "teach help"
+)
+QUESTION_WORDS = vocabulary("what who whom whose when where why how which")
+AUXILIARIES = vocabulary(
+    "is are was were do does did can could will would should has have had may might"
+)
+PREPOSITIONS = vocabulary(
+    "in on for of at to from with about by into over under between during among"
+)
+FILLERS = ("and then", "and also", "then", "also", "and", "plus", "as well as", "please")
+PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|him|her)\b", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+(?=[A-Z0-9\"'(])")
+_LIST_MARK = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
+_JOINT = re.compile(r",\s*(?:and\s+|or\s+|then\s+)?|\s+(?:and|then)\s+", re.I)
+_NUMBER_WORDS = vocabulary("one two three four five six seven eight nine ten a an some")
+
+
+def split_request(text: str, max_parts: int = 4) -> list[str]:
+    """The parts of a request, each a whole instruction in the user's words (at least one).
+
+    Past `max_parts`, the last part takes the rest of the request.
+    """
+    parts = [part for sentence in _sentences(text) for part in _clauses(sentence)]
+    parts = [p for p in parts if _words(p)] or [" ".join(text.split())]
+    if len(parts) > max_parts:
+        parts = [*parts[: max_parts - 1], " ".join(parts[max_parts - 1 :])]
+    return parts
+
+
+def needs_context(part: str) -> bool:
+    """Whether a part refers back to something else in the request (a pronoun)."""
+    return bool(PRONOUNS.search(part))
+
+
+def _sentences(text: str) -> list[str]:
+    """Pasted lines (list marks dropped) and the sentences within each."""
+    sentences = []
+    for line in text.splitlines():
+        line = _LIST_MARK.sub("", line).strip()
+        sentences += [_strip_fillers(s) for s in _SENTENCE_END.split(line) if s.strip()]
+    return [s for s in sentences if s]
+
+
+def _clauses(sentence: str) -> list[str]:
+    """A sentence's parts: it splits where the words after a comma or "and" begin a new
+    question or repeat the pattern of the first clause; fragments borrow what they lack."""
+    end = sentence[-1] if sentence[-1] in ".?!" else ""
+    body = sentence[:-1] if end else sentence
+    pieces = _JOINT.split(body)
+    joints = _JOINT.findall(body)
+    parts = [pieces[0]]
+    for joint, piece in zip(joints, pieces[1:], strict=True):
+        completed = _complete(parts[0], _strip_fillers(piece))
+        if completed is None or len(_words(parts[0])) < 2:  # "Hello, how are you?" stays whole
+            parts[-1] = parts[-1] + joint + piece
+        else:
+            parts.append(completed)
+    if len(parts) == 1:
+        return [sentence[:1].upper() + sentence[1:]]
+    return [_finish(part, end) for part in parts]
+
+
+def _complete(first: str, piece: str) -> str | None:
+    """`piece` as a whole instruction, borrowing from the sentence's first clause; None if it
+    does not start a part of its own (it continues the clause before it)."""
+    words = _words(piece)
+    if not words:
+        return None
+    head = words[0]
+    first_words = _words(first)
+    if head in VERBS or (head in QUESTION_WORDS | AUXILIARIES and len(words) > 2):
+        if head in QUESTION_WORDS and words[1] not in AUXILIARIES and first_words[0] in VERBS:
+            return f"{first.split()[0]} {piece}"  # "explain how X and why Y": explain why Y
+        return piece
+    if head in PREPOSITIONS and f" {head} " in f" {first.lower()} ":
+        return _before_last(first, head) + " " + piece  # "in Brazil, in Mexico"
+    if (
+        head in ("one", "another")
+        and len(words) > 1
+        and words[1] in PREPOSITIONS
+        and f" {words[1]} " in f" {first.lower()} "
+    ):  # "a paragraph about cats, one about dogs"
+        return _before_last(first, words[1]) + " " + piece.split(None, 1)[1]
+    if first_words[0] in VERBS and len(first_words) > 1 and head == first_words[1]:
+        return f"{first.split()[0]} {piece}"  # "name two rivers ... and two mountains ..."
+    if head in _NUMBER_WORDS and first_words[0] in VERBS and first_words[1] in _NUMBER_WORDS:
+        return f"{first.split()[0]} {piece}"
+    return None
+
+
+def _before_last(clause: str, word: str) -> str:
+    """The clause up to the last occurrence of `word` (a preposition), without it."""
+    index = f" {clause.lower()} ".rindex(f" {word} ")
+    return clause[: max(0, index - 1)].rstrip()
+
+
+def _strip_fillers(piece: str) -> str:
+    """The text without leading joining words ("and", "also,", "then")."""
+    piece = piece.strip(" ,")
+    lowered = piece.lower()
+    for filler in FILLERS:
+        if lowered.startswith((filler + " ", filler + ",")):
+            return _strip_fillers(piece[len(filler) + 1 :])
+    return piece
+
+
+def _finish(part: str, end: str) -> str:
+    part = part.strip(" ,;")
+    part = part[:1].upper() + part[1:]
+    if part and part[-1] not in ".?!":
+        part += "?" if _words(part)[0] in QUESTION_WORDS | AUXILIARIES else (end or ".")
+    return part
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
