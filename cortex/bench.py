@@ -1,7 +1,8 @@
 """Benchmarks of whole regions: `python -m cortex.bench regions|soak|slow-subscriber|speech`.
 
 `regions` (each engine bare and as a region, 1-8 subtasks at once, start-up and first
-token) is in `cortex.region_bench`; `soak` and `slow-subscriber` are in `cortex.soak`;
+token) is in `cortex.region_bench`; `quality` (planned answers against one region's, on two
+sets of requests) in `cortex.quality_bench`; `soak` and `slow-subscriber` are in `cortex.soak`;
 `speech` is in `cortex.speech_bench`.
 """
 
@@ -12,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from cortex import region_bench, speech_bench
+from cortex import quality_bench, region_bench, speech_bench
 from cortex.soak import slow_subscribers, soak
 
 
@@ -21,15 +22,18 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m cortex.bench", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
-        "which", choices=["regions", "soak", "slow-subscriber", "speech"], help="what to measure"
+        "which",
+        choices=["regions", "quality", "soak", "slow-subscriber", "speech"],
+        help="what to measure",
     )
     parser.add_argument("--tokens", type=int, default=64, help="new tokens per request (64)")
     parser.add_argument("--turns", type=int, default=200, help="turns of the soak (200)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    if args.which == "speech":
-        figures = speech_bench.measure()
-        print(json.dumps(figures) if args.json else speech_bench.report(figures))
+    if args.which in ("speech", "quality"):
+        bench = speech_bench if args.which == "speech" else quality_bench
+        figures = bench.measure()
+        print(json.dumps(figures) if args.json else bench.report(figures))
         return 0
     if args.which == "soak":
         figures = soak(args.turns, progress=not args.json)

@@ -8,9 +8,10 @@ bus; for tests and quick experiments without Ray). Both run turns with the same 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,8 +28,8 @@ from cortex.outputs import writable_file
 from cortex.placement import Instance, replicas_by_kind
 from cortex.records import TurnRecord
 from cortex.sessions import SessionLog
-from cortex.turns import Turn
-from modules.errors import BadRequestError
+from cortex.turns import Turn, cancel_work
+from modules.errors import BadRequestError, ContextLengthError
 
 log = logging.getLogger("cortex")
 
@@ -112,19 +113,25 @@ class Brain:
         image: str | Path | None = None,
         audio: str | Path | None = None,
         speak_to: str | Path | None = None,
+        cancel: threading.Event | None = None,
     ) -> TurnRecord:
         """Runs one turn and returns its record (answer, plan, streams, wall time).
+
+        Several threads may ask at once; each question is a turn of its own.
 
         `on_delivery` sees every message of the turn as it arrives: plan steps, tokens (the
         final answer's on ``turn.<id>.out``), results and events. `history` holds earlier
         (question, answer) pairs the answer may build on. `image` is a picture for the vision
         region to look at, in parallel with planning; `audio` a recording whose transcript
         becomes the question (or joins it); `speak_to` a WAV file the answer is spoken into,
-        sentence by sentence while it decodes.
+        sentence by sentence while it decodes. Setting `cancel` (from any thread) stops the turn
+        and its regions' work on it.
 
         Raises:
             BadRequestError: The question is empty (and no recording is given), or media is
                 given but its region does not run or the file is missing.
+            ContextLengthError: The question is too long for a region's context.
+            TurnCancelled: `cancel` was set before the turn ended.
             OutputPathError: `speak_to` cannot be written (a folder, say).
             TurnError: No answer could be produced (the message says why).
         """
@@ -149,19 +156,26 @@ class Brain:
             image_path=_absolute(image),
             audio_path=_absolute(audio),
             speak_to=_absolute(speak_to),
+            cancel=cancel,
         )
         record = turn.run()
         self.session.append({"type": "turn", **record.model_dump()})
         return record
 
-    def stream(self, instance: str, instruction: str) -> Iterator[Token]:
-        """Sends one instruction straight to a region instance and yields its tokens.
+    def stream(
+        self, instance: str, instruction: str, max_new_tokens: int | None = None
+    ) -> Generator[Token, None, SubtaskResult]:
+        """Sends one instruction straight to a region instance and yields its tokens
+        (at most `max_new_tokens`, else the region's own limit); returns its result (token
+        counts in `tokens` and ``data["prompt_tokens"]``). Closing the generator early tells
+        the region to stop.
 
         Raises:
             CortexError: No such instance runs.
+            ContextLengthError: The instruction is too long for the region's context.
             TurnError: The region failed the instruction.
         """
-        yield from self._exchange(instance, instruction)
+        return (yield from self._exchange(instance, instruction, max_new_tokens=max_new_tokens))
 
     def request(self, instance: str, instruction: str = "", **media: str) -> SubtaskResult:
         """Sends one subtask straight to a region instance and returns its result.
@@ -180,7 +194,7 @@ class Brain:
                 return finished.value
 
     def _exchange(
-        self, instance: str, instruction: str, **media: str
+        self, instance: str, instruction: str, **fields: Any
     ) -> Generator[Token, None, SubtaskResult]:
         names = [i.name for i in self.instances]
         if instance not in names:
@@ -188,15 +202,19 @@ class Brain:
         bus = self._running_bus()
         turn_id = uuid.uuid4().hex[:12]
         subtask = Subtask(
-            turn_id=turn_id, subtask_id="1", region=instance, instruction=instruction, **media
+            turn_id=turn_id, subtask_id="1", region=instance, instruction=instruction, **fields
         )
         with bus.subscribe(region_out(instance)) as subscription:
             bus.publish(region_inbox(instance), subtask)
-            return (
-                yield from _tokens_until_result(
-                    subscription, turn_id, self.config.runtime.turn_timeout_s
+            try:
+                return (
+                    yield from _tokens_until_result(
+                        subscription, turn_id, self.config.runtime.turn_timeout_s
+                    )
                 )
-            )
+            except GeneratorExit:  # the caller stopped reading: the region stops decoding
+                cancel_work(bus, turn_id, [instance])
+                raise
 
     def subscribe(self, *patterns: Pattern | Topic | str) -> Subscription:
         """A live subscription to any bus topics (see `bus.topics` for the pattern syntax)."""
@@ -231,6 +249,8 @@ def _tokens_until_result(
             if message.token_id != Token.END_MARKER_ID:
                 yield message
         elif isinstance(message, SubtaskResult) and message.turn_id == turn_id:
+            if message.data.get("error_kind") == ContextLengthError.__name__:
+                raise ContextLengthError(message.error or "the instruction is too long")
             if not message.ok:
                 raise TurnError(message.error or "the region failed")
             return message

@@ -5,27 +5,33 @@ turn carries (vision on an image and speech on a recording, before any plan exis
 sends the planning region a ``plan`` subtask. Each planned `Subtask` goes to a replica of its
 region the moment it arrives and its dependencies are done (`cortex.scheduler`). The answer
 is the delegates' parts in plan order, streamed on ``turn.<id>.out`` as they decode
-(`cortex.answer`); no step rewrites them. The turn's `state` says where it is:
+(`cortex.answer`); no step rewrites them. A caller may cancel a turn from another thread: it
+then tells every region it may have given work to (a ``cancel`` `Event` on their inboxes) and
+ends. The turn's `state` says where it is:
 
     listening (a recording is transcribed) -> planning -> answering -> speaking -> done
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from bus.errors import BusError
 from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
 from bus.streams import StreamId
-from bus.tokenbus import Delivery, TokenBus
+from bus.tokenbus import Delivery, Subscription, TokenBus
 from bus.topics import region_inbox, region_out, turn_in, turn_out, turn_plan
 from cortex.answer import Answer
-from cortex.errors import TurnError
+from cortex.errors import TurnCancelled, TurnError
 from cortex.records import PlanEntry, StreamRecord, TurnRecord
 from cortex.scheduler import Scheduler, failed_result
+from modules.errors import ContextLengthError
 
 log = logging.getLogger("cortex.turns")
 
@@ -67,6 +73,7 @@ class Turn:
             the transcript becomes the request (or joins the typed question) for the planner.
         speak_to: A WAV file: the speech region speaks the answer into it, sentence by
             sentence while the answer is still being decoded.
+        cancel: Set from any thread to stop the turn (checked twice a second).
     """
 
     def __init__(
@@ -82,8 +89,10 @@ class Turn:
         image_path: str | None = None,
         audio_path: str | None = None,
         speak_to: str | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.bus = bus
+        self.cancel = cancel or threading.Event()
         self.planner = planner
         self.question = question
         self.timeout_s = timeout_s
@@ -113,10 +122,12 @@ class Turn:
 
         Raises:
             TurnError: Planning failed, every subtask failed, or the turn timed out.
+            TurnCancelled: `cancel` was set; the turn's regions were told to stop its work.
+            ContextLengthError: The request is too long for a region's context.
         """
         self._started = time.time()
         topics = [turn_plan(self.turn_id), turn_out(self.turn_id), region_out(self.planner)]
-        topics += [region_out(name) for names in self.scheduler.replicas.values() for name in names]
+        topics += [region_out(name) for name in self._delegates()]
         with self.bus.subscribe(*topics) as subscription:
             self.bus.publish(
                 turn_in(self.turn_id),
@@ -134,14 +145,28 @@ class Turn:
                 )
             else:
                 self._ask_planner()
-            deadline = time.monotonic() + self.timeout_s
-            while self.state != TurnState.DONE:
-                if time.monotonic() > deadline:
-                    raise TurnError(f"the turn took longer than {self.timeout_s:.0f} s")
-                delivery = subscription.recv(timeout=0.5)
-                if delivery is not None:
-                    self._on(delivery)
+            try:
+                self._follow(subscription)
+            except BaseException:  # cancelled, failed or interrupted: nothing is left to run
+                with contextlib.suppress(BusError):  # the bus is closing with the program
+                    cancel_work(self.bus, self.turn_id, [self.planner, *self._delegates()])
+                raise
         return self._record()
+
+    def _follow(self, subscription: Subscription) -> None:
+        """Handles the turn's messages until it is done."""
+        deadline = time.monotonic() + self.timeout_s
+        while self.state != TurnState.DONE:
+            if self.cancel.is_set():
+                raise TurnCancelled(f"turn {self.turn_id} was cancelled")
+            if time.monotonic() > deadline:
+                raise TurnError(f"the turn took longer than {self.timeout_s:.0f} s")
+            delivery = subscription.recv(timeout=0.5)
+            if delivery is not None:
+                self._on(delivery)
+
+    def _delegates(self) -> list[str]:
+        return [name for names in self.scheduler.replicas.values() for name in names]
 
     def _record(self) -> TurnRecord:
         return TurnRecord(
@@ -230,8 +255,8 @@ class Turn:
             self._on_result(message)
         elif isinstance(message, Token):
             stream = StreamId.parse(message.stream_id)
-            if stream is not None and stream.turn == self.turn_id:
-                self._notify(delivery)
+            if stream is not None and stream.turn == self.turn_id and stream.step != ANSWER_ID:
+                self._notify(delivery)  # the answer's own tokens were shown as they were made
                 self._on_token(stream, message)
         elif isinstance(message, Event) and message.data.get("turn_id") in (self.turn_id, None):
             self._on_event(message)
@@ -281,8 +306,11 @@ class Turn:
         self._dispatch()
 
     def _on_result(self, result: SubtaskResult) -> None:
+        if result.data.get("error_kind") == ContextLengthError.__name__:
+            raise ContextLengthError(result.error or "the request is too long")
         if result.subtask_id in self.scheduler.steps and not self.scheduler.finish(result):
             return  # a result of an attempt that was retried meanwhile
+        prompt = result.data.get("prompt_tokens")
         self._streams.append(
             StreamRecord(
                 id=result.stream_id,
@@ -292,6 +320,7 @@ class Turn:
                 start=result.started,
                 end=result.finished,
                 tokens=result.tokens,
+                prompt_tokens=prompt if isinstance(prompt, int) else 0,
             )
         )
         if result.subtask_id == SPEAK_ID:
@@ -324,32 +353,25 @@ class Turn:
         if not any(r.ok for r in results):
             reasons = "; ".join(f"{r.subtask_id}: {r.error}" for r in results) or "no subtasks"
             raise TurnError(f"every subtask failed ({reasons})")
-        self.bus.publish(
-            turn_out(self.turn_id),
-            Token(
-                stream_id=str(StreamId(self.turn_id, ANSWER_ID)),
-                seq=self._answer_seq,
-                token_id=Token.END_MARKER_ID,
-                text="",
-                final=True,
-            ),
-        )
+        self._emit("", final=True)
         done = not self.speak_to or self.spoken
         self.state = TurnState.DONE if done else TurnState.SPEAKING
 
-    def _emit(self, text: str) -> None:
-        """Publishes a piece of the answer on ``turn.<id>.out``."""
-        if self._first_token_s is None:
+    def _emit(self, text: str, final: bool = False) -> None:
+        """Publishes a piece of the answer on ``turn.<id>.out``, and shows it to `on_delivery`
+        at once (the turn's own subscription may end before the bus brings it back)."""
+        if self._first_token_s is None and text:
             self._first_token_s = round(time.time() - self._started, 3)
-        self.bus.publish(
-            turn_out(self.turn_id),
-            Token(
-                stream_id=str(StreamId(self.turn_id, ANSWER_ID)),
-                seq=self._answer_seq,
-                token_id=0,
-                text=text,
-            ),
+        topic = turn_out(self.turn_id)
+        token = Token(
+            stream_id=str(StreamId(self.turn_id, ANSWER_ID)),
+            seq=self._answer_seq,
+            token_id=Token.END_MARKER_ID if final else 0,
+            text=text,
+            final=final,
         )
+        self.bus.publish(topic, token)
+        self._notify(Delivery(topic.name, token, time.time(), b""))
         self._answer_seq += 1
 
     def _dispatch(self) -> None:
@@ -370,3 +392,12 @@ class Turn:
     def _notify(self, delivery: Delivery) -> None:
         if self.on_delivery is not None:
             self.on_delivery(delivery)
+
+
+def cancel_work(bus: TokenBus, turn_id: str, instances: Iterable[str]) -> None:
+    """Tells each region instance to stop every subtask of a turn (see `modules.host`)."""
+    for instance in instances:
+        bus.publish(
+            region_inbox(instance),
+            Event(code="cancel", source="driver", data={"turn_id": turn_id}),
+        )

@@ -60,8 +60,9 @@ def split_request(text: str, max_parts: int = 4) -> list[str]:
 
 
 def needs_context(part: str) -> bool:
-    """Whether a part refers back to something else in the request (a pronoun)."""
-    return bool(PRONOUNS.search(part))
+    """Whether a part refers back to something else in the request: a pronoun, or too few
+    words to stand alone ("In what year?")."""
+    return bool(PRONOUNS.search(part)) or len(_words(part)) < 4
 
 
 def _sentences(text: str) -> list[str]:
@@ -100,6 +101,8 @@ def _complete(first: str, piece: str) -> str | None:
         return None
     head = words[0]
     first_words = _words(first)
+    if head in PREPOSITIONS and len(words) > 1 and words[1] in QUESTION_WORDS:
+        return piece  # "..., and in what year?": a question of its own, read with the part before
     if head in VERBS or (head in QUESTION_WORDS | AUXILIARIES and len(words) > 2):
         if head in QUESTION_WORDS and words[1] not in AUXILIARIES and first_words[0] in VERBS:
             return f"{first.split()[0]} {piece}"  # "explain how X and why Y": explain why Y
@@ -140,7 +143,11 @@ def _finish(part: str, end: str) -> str:
     part = part.strip(" ,;")
     part = part[:1].upper() + part[1:]
     if part and part[-1] not in ".?!":
-        part += "?" if _words(part)[0] in QUESTION_WORDS | AUXILIARIES else (end or ".")
+        words = _words(part)
+        question = words[0] in QUESTION_WORDS | AUXILIARIES or (
+            len(words) > 1 and words[0] in PREPOSITIONS and words[1] in QUESTION_WORDS
+        )
+        part += "?" if question else (end or ".")
     return part
 
 

@@ -20,7 +20,7 @@ from modules.engines.base import (
     Stream,
 )
 from modules.errors import EngineError
-from modules.models import is_gguf
+from modules.models import EMBEDDED_PREFIX, is_gguf
 
 EngineName = Literal["auto", "llama.cpp", "vllm", "transformers"]
 ENGINE_NAMES: tuple[str, ...] = ("auto", "llama.cpp", "vllm", "transformers")
@@ -51,7 +51,8 @@ def pick_engine(requested: str, model: str, cuda: bool) -> tuple[str, str]:
     gguf = is_gguf(model)
     if requested == "llama.cpp" and not gguf:
         raise EngineError(f"llama.cpp reads GGUF files; {model!r} is not one (use transformers)")
-    if requested in ("vllm", "transformers") and gguf:
+    embedded = model.startswith(EMBEDDED_PREFIX)  # transformers reads those from a converted copy
+    if gguf and (requested == "vllm" or (requested == "transformers" and not embedded)):
         raise EngineError(f"{model!r} is a GGUF file; run it with engine = 'llama.cpp'")
     if requested != "auto":
         return requested, "as configured"
