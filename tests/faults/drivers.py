@@ -68,7 +68,9 @@ class Driver:
 
     def finish(self, timeout_s: float = 300) -> tuple[int, str]:
         """Waits for the exit; returns (exit status, stdout)."""
-        out, _ = self.process.communicate(timeout=timeout_s)
+        self.process.wait(timeout=timeout_s)  # stdout is one JSON document: no pipe fills up
+        assert self.process.stdout is not None
+        out = self.process.stdout.read()
         self._reader.join(timeout=10)
         return self.process.returncode, out
 
