@@ -1,13 +1,12 @@
 """Whisper speech recognisers: CTranslate2 through faster-whisper, or transformers.
 
-Both take 16 kHz mono samples [N] and the windows of them that hold speech, and yield
-passages (the text token ids of one stretch of speech) as they are decoded; they know
-nothing of regions. A CTranslate2 Whisper (the embedded tiny.en, or a folder holding a
-``model.bin``) runs on faster-whisper, the engine it was made for: greedy long-form decoding
-over the windows, text carried from one window to the next, and segments Whisper itself
-judges empty (no-speech probability over 0.6 with mean log-probability under -1) left out.
-Any other spec (a Hugging Face id, a transformers folder) loads in transformers and decodes
-each window on its own, streaming token by token.
+Both take 16 kHz mono samples [N] and windows of at most 30 s that hold speech, cut in
+pauses (`modules.vad.windows`), and yield passages (the text token ids of one stretch of
+speech) as they are decoded; they know nothing of regions. A CTranslate2 Whisper (the
+embedded tiny.en, or a folder holding a ``model.bin``) runs on faster-whisper, the engine it
+was made for, greedy, leaving out segments Whisper itself judges empty (no-speech
+probability over 0.6 with mean log-probability under -1). Any other spec (a Hugging Face
+id, a transformers folder) loads in transformers and streams token by token.
 """
 
 from __future__ import annotations
@@ -65,7 +64,17 @@ class FasterWhisper:
     def passages(self, samples: np.ndarray, windows: list[Span]) -> Iterator[list[int]]:
         rate = self.model.feature_extractor.sampling_rate
         clips = [edge / rate for window in windows for edge in (window.start, window.end)]
-        segments, _ = self.model.transcribe(samples, beam_size=1, clip_timestamps=clips)
+        # Greedy without fallback to sampling: the spans hold speech (the VAD said so), and
+        # speech that repeats itself is not a decoding failure to resample. Each window is
+        # heard without the previous one's text as a prompt, which can make tiny.en repeat
+        # that text instead of hearing the new words.
+        segments, _ = self.model.transcribe(
+            samples,
+            beam_size=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            clip_timestamps=clips,
+        )
         for segment in segments:
             yield [token for token in segment.tokens if token < self._text_end]
 

@@ -2,10 +2,11 @@
 
 A subtask with an `audio_path` is transcribed: the recording is read as 16 kHz mono (see
 `modules.audio`), brought to a level, and a voice-activity detector finds its speech (see
-`modules.vad`); Whisper hears only that, window by window (see `modules.recognizers`), and its
-tokens stream as each passage is decoded. A recording without speech (silence, hiss, music)
-gives an empty transcript and says no speech was found, rather than a hallucinated sentence;
-what was off in the file (cut short, NaN samples, channels opposite in phase) is in `notes`.
+`modules.vad`); Whisper hears only that, in windows of at most 30 s cut in pauses (see
+`modules.recognizers`), and its tokens stream as each passage is decoded. A recording without
+speech (silence, hiss, music) gives an empty transcript and says no speech was found, rather
+than a hallucinated sentence; what was off in the file (cut short, NaN samples, channels
+opposite in phase) is in `notes`.
 The voice is eSpeak NG, or a transformers text-to-speech model (option ``voice``).
 A subtask with a `speak_stream` makes the region follow that topic's token stream
 (a turn's answer) and speak each sentence the moment it is complete, while the rest is still
@@ -111,7 +112,7 @@ class SpeechRegion(Region):
         for note in recording.notes:
             log.warning("%s: %s", path, note)
         samples = normalise_level(recording.samples)
-        spoken = windows(speech_spans(samples, recording.rate), recording.rate)
+        spoken = windows(samples, speech_spans(samples, recording.rate), recording.rate)
         heard: list[str] = []
         for passage in self.recognizer.passages(samples, spoken) if spoken else ():
             words = yield from self._words(passage, first=not heard)

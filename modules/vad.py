@@ -1,8 +1,8 @@
 """Where a recording holds speech: Silero VAD (shipped inside faster-whisper), and windows of it.
 
 The detector judges speech, not loudness, so it wants a level-normalised recording
-(`modules.conditioning.normalise_level`). Its spans become windows of at most 30 s, Whisper's
-input, cut only in the pauses between spans, so no sentence is cut at a fixed mark.
+(`modules.conditioning.normalise_level`). For an engine that hears 30 s at a time, the spans
+become windows of at most 30 s cut only in pauses, so no sentence is cut at a fixed mark.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import numpy as np
 
 WINDOW_SECONDS = 30.0
 """Whisper hears at most this much at once."""
+_FRAME = 512
+"""Samples per Silero VAD decision (32 ms at 16 kHz)."""
 
 
 @dataclass(frozen=True)
@@ -24,28 +26,49 @@ class Span:
 
 
 def speech_spans(samples: np.ndarray, rate: int) -> list[Span]:
-    """Spans of speech in 16 kHz samples [N], each padded and at most `WINDOW_SECONDS` long.
+    """Spans of speech in 16 kHz samples [N], padded.
 
-    faster-whisper's defaults for its own VAD filter (threshold 0.5, pauses of 2 s separate
-    spans, 0.4 s of padding); a span that would outgrow a window is split at its last pause
-    of 0.1 s or more.
+    faster-whisper's defaults for its own VAD filter: threshold 0.5, pauses of 2 s separate
+    spans, 0.4 s of padding.
     """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    options = VadOptions(max_speech_duration_s=WINDOW_SECONDS)
     return [
         Span(part["start"], part["end"])
-        for part in get_speech_timestamps(samples, options, sampling_rate=rate)
+        for part in get_speech_timestamps(samples, VadOptions(), sampling_rate=rate)
     ]
 
 
-def windows(spans: list[Span], rate: int) -> list[Span]:
-    """Consecutive spans joined while the join lasts at most `WINDOW_SECONDS`."""
+def windows(samples: np.ndarray, spans: list[Span], rate: int) -> list[Span]:
+    """Spans as windows of at most `WINDOW_SECONDS`: a longer span cut at its deepest pauses
+    (`pauses`), then consecutive spans joined while the join lasts at most `WINDOW_SECONDS`."""
     limit = int(WINDOW_SECONDS * rate)
-    joined: list[Span] = []
+    pieces: list[Span] = []
     for span in spans:
+        pieces += [span] if span.end - span.start <= limit else pauses(samples, span, limit)
+    joined: list[Span] = []
+    for span in pieces:
         if joined and span.end - joined[-1].start <= limit:
             joined[-1] = Span(joined[-1].start, span.end)
         else:
             joined.append(span)
     return joined
+
+
+def pauses(samples: np.ndarray, span: Span, limit: int) -> list[Span]:
+    """`span` cut into pieces of at most `limit` samples, each cut where the detector is
+    surest of silence (speech probability averaged over 0.16 s) in the last third of a piece.
+    """
+    from faster_whisper.vad import get_vad_model
+
+    audio = samples[span.start : span.end]
+    probability = get_vad_model()(np.pad(audio, (0, -len(audio) % _FRAME)))  # [frames]
+    smooth = np.convolve(probability, np.ones(5) / 5, mode="same")
+    longest = limit // _FRAME
+    cuts, start = [0], 0
+    while len(audio) - start * _FRAME > limit:
+        low = start + longest * 2 // 3
+        start = low + int(np.argmin(smooth[low : start + longest]))
+        cuts.append(start)
+    edges = [span.start + cut * _FRAME for cut in cuts] + [span.end]
+    return [Span(a, b) for a, b in zip(edges, edges[1:], strict=False)]

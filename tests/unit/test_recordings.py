@@ -199,9 +199,21 @@ def test_speech_spans_find_speech_and_not_noise(voice: np.ndarray) -> None:
 def test_windows_join_spans_up_to_thirty_seconds_and_never_cut_one() -> None:
     second = RATE
     spans = [Span(s * second, (s + 4) * second) for s in range(0, 80, 6)]  # 4 s of every 6 s
-    joined = windows(spans, RATE)
+    joined = windows(np.zeros(90 * second, np.float32), spans, RATE)
     assert all(w.end - w.start <= WINDOW_SECONDS * RATE for w in joined)
     edges = {edge for w in joined for edge in (w.start, w.end)}
     assert edges <= {edge for s in spans for edge in (s.start, s.end)}  # cut only in pauses
     assert joined[0] == Span(0, 28 * second) and joined[-1].end == spans[-1].end
-    assert windows([], RATE) == []
+    assert windows(np.zeros(0, np.float32), [], RATE) == []
+
+
+def test_a_span_longer_than_a_window_is_cut_in_its_pauses(voice: np.ndarray) -> None:
+    pause = np.zeros(RATE // 4, np.float32)  # 0.25 s between sentences, too short to end a span
+    talk = np.concatenate([np.concatenate([voice, pause])] * 16)  # about 48 s
+    spans = speech_spans(talk, RATE)
+    assert len(spans) == 1 and spans[0].end - spans[0].start > 40 * RATE
+    cut = windows(talk, spans, RATE)
+    assert len(cut) == 2 and all(w.end - w.start <= WINDOW_SECONDS * RATE for w in cut)
+    assert cut[0].end == cut[1].start
+    sentence = len(voice) + len(pause)
+    assert cut[0].end % sentence >= len(voice) - RATE // 20  # in a pause, not in a sentence
