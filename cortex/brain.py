@@ -50,6 +50,15 @@ class StartupEvent:
 Progress = Callable[[StartupEvent], None]
 
 
+@dataclass
+class TurnFigures:
+    """What the turns of a brain came to so far, for metrics and `cortex status`."""
+
+    answered: int = 0
+    last_first_token_s: float | None = None
+    """Seconds from the last turn's question to its first answer token."""
+
+
 def log_progress(event: StartupEvent) -> None:
     log.info(event.message)
 
@@ -81,6 +90,7 @@ class Brain:
         self.instances: list[Instance] = []
         self.bus: TokenBus | None = None
         self.dashboard_url: str | None = None
+        self.turn_figures = TurnFigures()
 
     def start(self) -> Brain:
         """Starts the bus and every region; returns once all have loaded."""
@@ -159,6 +169,8 @@ class Brain:
             cancel=cancel,
         )
         record = turn.run()
+        self.turn_figures.answered += 1
+        self.turn_figures.last_first_token_s = record.first_token_s
         self.session.append({"type": "turn", **record.model_dump()})
         return record
 

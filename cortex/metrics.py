@@ -27,6 +27,8 @@ STEP_BOUNDARIES_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.
 LATENCY_BOUNDARIES_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1.0]
 
 METRIC_NAMES = {
+    "cortex_turns": "counter",
+    "cortex_first_token_seconds": "gauge",
     "cortex_tokens": "counter",
     "cortex_tokens_per_second": "gauge",
     "cortex_decode_step_seconds": "histogram",
@@ -154,6 +156,25 @@ class BusMetrics:
         self._exported = counts
         for latency_s in self.traffic.take_latencies():
             self.latency.observe(max(latency_s, 0.0))
+
+
+class TurnMetrics:
+    """The driver's turns: how many were answered, and the last one's first answer token."""
+
+    def __init__(self, brain: Any) -> None:
+        self.brain = brain
+        self.turns = metrics.Counter("cortex_turns", "Turns answered.")
+        self.first_token = metrics.Gauge(
+            "cortex_first_token_seconds", "The last turn's first answer token, from its question."
+        )
+        self._exported = 0
+
+    def export(self) -> None:
+        figures = self.brain.turn_figures
+        add_growth(self.turns, figures.answered, self._exported)
+        self._exported = figures.answered
+        if figures.last_first_token_s is not None:
+            self.first_token.set(figures.last_first_token_s)
 
 
 class MetricsReporter(Background):

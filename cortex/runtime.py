@@ -36,7 +36,7 @@ from cortex.cluster import (
 )
 from cortex.config import CortexConfig
 from cortex.errors import CortexError
-from cortex.metrics import BusMetrics, MetricsReporter
+from cortex.metrics import BusMetrics, MetricsReporter, TurnMetrics
 from cortex.placement import pin_to_devices, plan_instances
 from cortex.reaper import Reaper, start_reaper
 from cortex.supervisor import Supervisor
@@ -96,7 +96,9 @@ class Cortex(Brain):
             endpoints = self._claim_namespace()
             bus = self.config.bus
             self.bus = ZmqTokenBus(endpoints, hwm=bus.hwm, max_frame_bytes=bus.max_frame_bytes)
-            self._reporter = MetricsReporter(BusMetrics(self.bus.traffic, "driver")).start()
+            self._reporter = MetricsReporter(
+                BusMetrics(self.bus.traffic, "driver"), TurnMetrics(self)
+            ).start()
             self._recording = record(self.bus, self.bus_log)
             self._prepare_models()
             gpus = ray.cluster_resources().get("GPU", 0)

@@ -103,12 +103,30 @@ def collect_status(
 
     Ray must be initialised (see `attach`).
     """
+    bus = _bus(namespace, sample_s)
     return {
         "namespace": namespace,
         "devices": _devices(),
         "regions": _regions(namespace),
-        "bus": _bus(namespace, sample_s),
+        "bus": bus,
+        "turns": _turns(bus.pop("samples")),
         "dashboard": dashboard,
+    }
+
+
+def _engine(region: dict[str, Any]) -> str:
+    """``llama.cpp 2/4``: the engine's name and subtasks running / at most at once."""
+    if not region["engine"]:
+        return "-"
+    return f"{region['engine'].split()[0]} {region['running']}/{region['max_concurrent']}"
+
+
+def _turns(samples: list[MetricSample]) -> dict[str, Any]:
+    """Turns answered so far and the last one's first answer token, from the metrics."""
+    first = [s.value for s in samples if s.name == prometheus_name("cortex_first_token_seconds")]
+    return {
+        "answered": int(metric_total(samples, "cortex_turns")),
+        "last_first_token_s": round(first[-1], 3) if first else None,
     }
 
 
@@ -148,6 +166,9 @@ def _regions(namespace: str) -> list[dict[str, Any]]:
                 "busy_fraction": info["busy_fraction"],
                 "tokens": info["tokens"],
                 "queue_depth": info["queue_depth"],
+                "engine": info["engine"],
+                "running": info["running"],
+                "max_concurrent": info["max_concurrent"],
             }
         )
     return regions
@@ -176,6 +197,7 @@ def _bus(namespace: str, sample_s: float) -> dict[str, Any]:
         "p99_ms": p99,
         "gaps": int(metric_total(samples, "cortex_bus_gaps")),
         "malformed": int(metric_total(samples, "cortex_bus_malformed")),
+        "samples": samples,
     }
 
 
@@ -185,7 +207,8 @@ def format_status(status: dict[str, Any]) -> str:
     lines = [
         f"cluster: {devices['nodes']} node(s), {devices['cpus']:g} CPUs, {devices['gpus']:g} GPUs"
         f"; dashboard: {status['dashboard'] or 'off'}",
-        f"{'REGION':<14}{'KIND':<10}{'DEVICE':<30}{'STATE':<12}{'TOK/S':>7}{'BUSY':>7}{'PID':>8}",
+        f"{'REGION':<14}{'KIND':<10}{'DEVICE':<30}{'STATE':<12}{'TOK/S':>7}{'BUSY':>7}{'PID':>8}"
+        f"  ENGINE",
     ]
     for r in status["regions"]:
         if r["state"] == "unreachable":
@@ -194,6 +217,7 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(
             f"{r['name']:<14}{r['region']:<10}{r['device'][:29]:<30}{r['state']:<12}"
             f"{r['tokens_per_s']:>7.1f}{r['busy_fraction']:>7.0%}{r['pid']:>8}"
+            f"  {_engine(r)}"
         )
     latency = (
         f"latency p50 {bus['p50_ms']} ms, p99 {bus['p99_ms']} ms"
@@ -204,6 +228,13 @@ def format_status(status: dict[str, Any]) -> str:
         f"bus: {bus['msgs_per_s']:g} msg/s, {latency}; "
         f"{bus['gaps']} gaps, {bus['malformed']} malformed frames so far"
     )
+    turns = status["turns"]
+    if turns["answered"]:
+        first = turns["last_first_token_s"]
+        lines.append(
+            f"turns: {turns['answered']} answered; the last one's first answer token came "
+            + (f"{first:.3f} s after its question" if first is not None else "never")
+        )
     if status.get("also_running"):
         lines.append(
             f"also running: {', '.join(status['also_running'])} "

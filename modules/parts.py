@@ -60,9 +60,11 @@ def split_request(text: str, max_parts: int = 4) -> list[str]:
 
 
 def needs_context(part: str) -> bool:
-    """Whether a part refers back to something else in the request: a pronoun, or too few
-    words to stand alone ("In what year?")."""
-    return bool(PRONOUNS.search(part)) or len(_words(part)) < 4
+    """Whether a part refers back to something else in the request: a pronoun, or a question
+    too short to stand alone ("In what year?")."""
+    words = _words(part)
+    short_question = len(words) < 4 and words[0] in PREPOSITIONS | QUESTION_WORDS
+    return bool(PRONOUNS.search(part)) or short_question
 
 
 def _sentences(text: str) -> list[str]:

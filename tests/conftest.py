@@ -72,9 +72,13 @@ def tiny_config(model_dir: Path, **regions: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+TWO_PARTS = "Describe tea and describe coffee."
+"""A request the planner splits into two parts, one for each language replica."""
+
+
 def long_answers_config(model_dir: Path, max_new_tokens: int) -> dict[str, Any]:
-    """A canned two-step planner and two language replicas decoding long answers on the
-    tiny model, on CPU slots: both delegates decode for a while, at once."""
+    """A planner that loads no model and two language replicas decoding long answers on the
+    tiny model, on CPU slots: a `TWO_PARTS` request keeps both delegates decoding a while."""
     data = tiny_config(
         model_dir,
         planning={"kind": "planning", "class": "tests.tui.scripted:ScriptedPlanner"},

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 from cortex.config import parse_config
+from cortex.records import TurnRecord
 from cortex.runtime import Cortex
 from cortex.sessions import SessionLog
-from cortex.records import TurnRecord
-from tests.conftest import long_answers_config
+from tests.conftest import TWO_PARTS, long_answers_config
 
 
 def test_a_killed_replica_is_restarted_and_its_subtask_retried(
@@ -23,9 +23,7 @@ def test_a_killed_replica_is_restarted_and_its_subtask_retried(
     session = tmp_path / "session.jsonl"
     with Cortex(parse_config(data), session_log=session) as brain:
         records: list[TurnRecord] = []
-        turn = threading.Thread(
-            target=lambda: records.append(brain.ask("Compare tea and coffee.")), daemon=True
-        )
+        turn = threading.Thread(target=lambda: records.append(brain.ask(TWO_PARTS)), daemon=True)
         turn.start()
         victim = None
         deadline = time.monotonic() + 120

@@ -21,7 +21,7 @@ from cortex.metrics import EXPORT_INTERVAL_S, METRIC_NAMES, prometheus_name
 from cortex.runtime import Cortex
 from cortex.status import attach, scrape_metrics
 from modules.region import core_list
-from tests.conftest import long_answers_config
+from tests.conftest import TWO_PARTS, long_answers_config
 
 LONG_ANSWER_TOKENS = 3000
 """Enough tokens that both delegates of the scripted plan are still decoding when looked at."""
@@ -58,7 +58,7 @@ def dashboard_get(url: str, token: str | None) -> dict:
 
 def test_status_shows_two_regions_decoding_during_a_turn(brain: Cortex, capsys) -> None:
     namespace = brain.config.runtime.namespace
-    turn = threading.Thread(target=brain.ask, args=("Compare tea and coffee.",), daemon=True)
+    turn = threading.Thread(target=brain.ask, args=(TWO_PARTS,), daemon=True)
     turn.start()
     decoding: list[dict] = []
     try:
@@ -81,6 +81,13 @@ def test_status_shows_two_regions_decoding_during_a_turn(brain: Cortex, capsys) 
     assert status["bus"]["msgs_per_s"] > 0 and status["bus"]["p99_ms"] >= status["bus"]["p50_ms"]
     assert status["bus"]["gaps"] == 0 and status["bus"]["malformed"] == 0
     assert status["dashboard"].startswith("http://127.0.0.1:")
+    engines = {r["name"]: r["engine"] for r in status["regions"]}
+    assert engines["language-0"].startswith("transformers (auto: a transformers model")
+    deadline = time.monotonic() + 30  # the driver exports its turn figures every second
+    while status["turns"]["answered"] < 1 and time.monotonic() < deadline:
+        assert main(["status", "--json", "--namespace", namespace]) == 0
+        status = json.loads(capsys.readouterr().out)
+    assert status["turns"]["answered"] >= 1 and status["turns"]["last_first_token_s"] > 0
 
 
 def test_dashboard_lists_every_region_by_name_with_the_token(brain: Cortex) -> None:
@@ -126,7 +133,7 @@ def test_metrics_endpoint_counts_each_regions_tokens(brain: Cortex) -> None:
     """The counters grow by exactly what the turn decoded on each replica (other tests' dead
     actors may have left series with the same tags; their values stay put)."""
     before = settled(tokens_by_replica)
-    record = brain.ask("Compare tea and coffee.")
+    record = brain.ask(TWO_PARTS)
     decoded: dict[str, int] = {}
     for stream in record.streams:
         decoded[stream.replica] = decoded.get(stream.replica, 0) + stream.tokens

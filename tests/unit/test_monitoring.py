@@ -100,18 +100,27 @@ def test_status_prints_one_line_per_region() -> None:
                 "pid": 42,
                 "tokens_per_s": 15.25,
                 "busy_fraction": 0.8,
+                "engine": "llama.cpp (auto: a GGUF model), 4 at once",
+                "running": 2,
+                "max_concurrent": 4,
             },
             {"name": "vision", "state": "unreachable", "error": "actor died"},
         ],
         "bus": {"msgs_per_s": 120.0, "p50_ms": 0.3, "p99_ms": 0.9, "gaps": 0, "malformed": 1},
+        "turns": {"answered": 3, "last_first_token_s": 0.412},
     }
     lines = format_status(status).splitlines()
     assert "dashboard: off" in lines[0]
-    assert re.search(r"language-0 +language +cpu:0-1 +decoding +15\.2 +80% +42", lines[2])
+    assert re.search(
+        r"language-0 +language +cpu:0-1 +decoding +15\.2 +80% +42 +llama\.cpp 2/4", lines[2]
+    )
     assert "unreachable: actor died" in lines[3]
     assert (
         lines[4]
         == "bus: 120 msg/s, latency p50 0.3 ms, p99 0.9 ms; 0 gaps, 1 malformed frames so far"
+    )
+    assert lines[5] == (
+        "turns: 3 answered; the last one's first answer token came 0.412 s after its question"
     )
 
 
