@@ -40,7 +40,9 @@ class BusProxy:
 
     Args:
         host: IP address to bind; loopback unless the bus must reach other machines.
-        hwm: High-water mark of each side's queues, in messages.
+        hwm: High-water mark of each subscriber's queue, in messages: a subscriber that falls
+            further behind loses messages, alone. What publishers send is queued up to
+            `DEFAULT_HWM` at least.
         max_frame_bytes: A publisher that sends a larger frame is disconnected.
         ports: The (publish, subscribe) ports to bind; None picks free ones. A proxy that
             restarts on the same ports is found again by every client on its own.
@@ -75,7 +77,7 @@ class BusProxy:
             return self._endpoints
         self._context = zmq.Context()
         frontend = self._context.socket(zmq.XSUB)
-        frontend.setsockopt(zmq.RCVHWM, self.hwm)
+        frontend.setsockopt(zmq.RCVHWM, max(self.hwm, DEFAULT_HWM))
         frontend.setsockopt(zmq.MAXMSGSIZE, self.max_frame_bytes)
         backend = self._context.socket(zmq.XPUB)
         backend.setsockopt(zmq.SNDHWM, self.hwm)

@@ -80,7 +80,10 @@ class ZmqTokenBus(TokenBus):
 
     Args:
         endpoints: The proxy's endpoints.
-        hwm: High-water mark of every socket queue, in messages.
+        hwm: High-water mark of each subscription's queue, in messages: past it a subscriber
+            that falls behind loses messages (and reports the gaps in token streams).
+            Publishing never drops below `DEFAULT_HWM`, so no subscriber loses what it keeps
+            up with (a subtask, a result) to a small `hwm`.
         max_frame_bytes: Largest payload published or accepted.
         connect_timeout: Seconds to wait for the proxy to answer a handshake.
 
@@ -104,7 +107,7 @@ class ZmqTokenBus(TokenBus):
         self._publisher = self._context.socket(zmq.PUB)
         if endpoints.keys is not None:
             endpoints.keys.secure_client(self._publisher)
-        self._publisher.setsockopt(zmq.SNDHWM, hwm)
+        self._publisher.setsockopt(zmq.SNDHWM, max(hwm, DEFAULT_HWM))
         self._publisher.setsockopt(zmq.LINGER, 2000)
         self._publisher.connect(endpoints.publish_to)
         self._publish_lock = threading.Lock()

@@ -3,13 +3,18 @@ waiting for its timeout; gaps in other turns' streams pass."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bus import Delivery, Event, Token
 from bus.codec import encode
 from bus.protocol import BusMessage
+from cortex.config import parse_config
 from cortex.errors import TurnError
 from cortex.gaps import fail_on_gaps
+from cortex.inprocess import InProcessCortex
+from tests.tui.scripted import scripted_config
 
 
 def delivery(message: BusMessage, topic: str = "region.language-0.out") -> Delivery:
@@ -60,3 +65,27 @@ def test_gaps_in_other_streams_pass_to_the_caller(stream: str) -> None:
     deliver(delivery(Token(stream_id="t1/1", seq=0, token_id=1, text="a")))
     deliver(gap(stream))
     assert [d.message.code for d in seen[1:]] == ["gap"]
+
+
+def test_a_turn_whose_stream_loses_tokens_ends_at_once(tmp_path) -> None:
+    """On the in-process bus, tokens of the turn's stream go missing (a token far ahead of the
+    stream is published into it): the turn ends then with the reason, not at its timeout."""
+    config = parse_config(scripted_config())
+    with InProcessCortex(config, session_log=tmp_path / "session.jsonl") as brain:
+        assert brain.bus is not None
+        bus = brain.bus
+
+        def lose_tokens(delivery: Delivery) -> None:
+            message = delivery.message
+            if (
+                isinstance(message, Token)
+                and message.seq == 0
+                and delivery.topic.startswith("region.")
+            ):
+                ahead = message.model_copy(update={"seq": 50})
+                bus.publish(delivery.topic, ahead)
+
+        started = time.monotonic()
+        with pytest.raises(TurnError, match=r"dropped part of this turn's stream .* hwm"):
+            brain.ask("Compare tea and coffee.", on_delivery=lose_tokens)
+    assert time.monotonic() - started < config.runtime.turn_timeout_s / 2
