@@ -30,12 +30,14 @@ EventCode = Literal[
     "plan_repair",
     "remark",
     "spoken",
+    "cancel",
 ]
 """What an `Event` reports. The bus itself: a ``gap`` or a ``reordered`` token in a stream, a
 ``malformed`` frame, a subscription's ``probe``. The supervisor: a region process that
 ``region_died``, was ``region_restarted`` or ``region_lost`` for good. A region: a
 ``subtask_failed``, the planner's ``plan_repair``, a watcher's ``remark``, the answer
-``spoken``."""
+``spoken``. A driver: ``cancel`` (on a region's inbox: stop every subtask of the turn named in
+``data["turn_id"]``)."""
 PART_ID = r"^[^/]+$"
 """Turn and subtask ids: non-empty, without '/', as they are parts of a `StreamId`."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections import deque
@@ -152,6 +153,10 @@ class Subscription(ABC):
         self.stats.skipped += len(skipped)
         return [delivery for index, delivery in enumerate(backlog) if index not in skipped]
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         """Stops receiving; further `recv()` calls raise `BusClosedError`."""
         if not self._closed:
@@ -251,6 +256,7 @@ class TokenBus(ABC):
         self.max_frame_bytes = max_frame_bytes
         self.traffic = BusTraffic()
         self._subscriptions: list[Subscription] = []
+        self._subscribing = threading.Lock()
         self._closed = False
 
     @abstractmethod
@@ -292,7 +298,9 @@ class TokenBus(ABC):
         if not patterns:
             raise TopicError("subscribe() needs at least one pattern, e.g. 'region.*' or '*'")
         subscription = self._open_subscription(tuple(as_pattern(p) for p in patterns))
-        self._subscriptions.append(subscription)
+        with self._subscribing:  # several threads subscribe; closed ones are let go
+            self._subscriptions = [s for s in self._subscriptions if not s.closed]
+            self._subscriptions.append(subscription)
         return subscription
 
     def close(self) -> None:

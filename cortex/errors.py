@@ -19,6 +19,11 @@ class TurnError(CortexError):
     """A conversation turn could not produce an answer; the message says which part failed."""
 
 
+class TurnCancelled(TurnError):
+    """A turn was cancelled by its caller (a client that went away); its regions were told to
+    stop its subtasks."""
+
+
 class ClusterAddressError(CortexError):
     """A Ray cluster's address is malformed, or nothing answers there; the message names the
     address and where it came from."""

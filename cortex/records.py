@@ -22,6 +22,8 @@ class StreamRecord(BaseModel):
     start: float
     end: float
     tokens: int
+    prompt_tokens: int = 0
+    """The prompt's length in tokens, where the region reports it (text regions do)."""
 
 
 class TurnRecord(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -36,6 +37,7 @@ class SessionLog:
     """Appends records to a JSON-lines file, each durable once `append` returns."""
 
     def __init__(self, path: str | Path | None = None) -> None:
+        self._writing = threading.Lock()
         if path is None:
             self.path = new_session_path()
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,13 +45,15 @@ class SessionLog:
             self.path = writable_file(path, "the session log", "session.jsonl")
 
     def append(self, record: dict[str, Any]) -> None:
+        """Appends one record; safe from several threads at once."""
         line = json.dumps(record, ensure_ascii=False) + "\n"
-        if self._ends_torn():  # a crash cut the last line: start on a line of our own
-            line = "\n" + line
-        with self.path.open("a", encoding="utf-8") as file:
-            file.write(line)
-            file.flush()
-            os.fsync(file.fileno())
+        with self._writing:
+            if self._ends_torn():  # a crash cut the last line: start on a line of our own
+                line = "\n" + line
+            with self.path.open("a", encoding="utf-8") as file:
+                file.write(line)
+                file.flush()
+                os.fsync(file.fileno())
 
     def _ends_torn(self) -> bool:
         if not self.path.exists() or self.path.stat().st_size == 0:

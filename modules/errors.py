@@ -15,5 +15,9 @@ class BadRequestError(RegionError, ValueError):
     """A request a region cannot work on: empty, too long for the model, or malformed."""
 
 
+class ContextLengthError(BadRequestError):
+    """A request's prompt fills the whole context its engine reserves per request."""
+
+
 class EngineError(RegionError):
     """An inference engine cannot run: unknown, not installed, no CUDA, or its loop failed."""

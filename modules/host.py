@@ -3,7 +3,9 @@
 For each `Subtask` on ``region.<name>.in`` it runs the region, publishes every piece as a
 `Token` on ``region.<name>.out`` (and on the subtask's extra topics) the moment it is decoded,
 closes the stream with a final token, then publishes a `SubtaskResult`. Nothing a subtask
-does can stop the host: a failure becomes a failed result and an error `Event`.
+does can stop the host: a failure becomes a failed result and an error `Event`. A ``cancel``
+`Event` on the inbox stops every subtask of its turn, running or waiting: each ends after the
+token it is on (its engine stream is cancelled) with a result whose error is ``cancelled``.
 The host is a plain class; `cortex` wraps it in a Ray actor.
 """
 
@@ -16,6 +18,7 @@ import queue
 import threading
 import time
 import traceback
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,9 @@ from modules.errors import RegionError
 from modules.region import Region, RegionSettings
 
 _POLL_S = 0.2
+CANCELLED_TURNS_KEPT = 1024
+"""How many cancelled turn ids a host remembers, to stop their subtasks that arrive late."""
+CANCELLED = "cancelled"
 
 
 @dataclass
@@ -57,6 +63,7 @@ class RegionStatus:
     subtasks_started: int = 0
     subtasks_done: int = 0
     subtasks_failed: int = 0
+    subtasks_cancelled: int = 0
     queue_depth: int = 0
     """Subtasks received and waiting for a free slot."""
     load_s: float = 0.0
@@ -124,6 +131,8 @@ class RegionHost:
         self._threads: list[threading.Thread] = []
         self._counting = threading.Lock()
         self._work: queue.Queue[Delivery] = queue.Queue()
+        self._cancelled: OrderedDict[str, None] = OrderedDict()
+        """Turn ids whose subtasks are to stop, the latest last."""
         self._out = region_out(settings.name)
         self.log = logging.getLogger(f"cortex.region.{settings.name}")
 
@@ -201,6 +210,10 @@ class RegionHost:
         try:
             output = self.region.handle(subtask)
             while True:
+                if subtask.turn_id in self._cancelled:
+                    output.close()  # the region's engine cancels its stream
+                    error = CANCELLED
+                    break
                 step_start = time.perf_counter()
                 try:
                     piece = next(output)
@@ -219,6 +232,7 @@ class RegionHost:
                 self.status.tokens_per_s = round(len(pieces) / (time.perf_counter() - clock), 2)
         except Exception as failure:  # noqa: BLE001 - any failure of one subtask is reported
             error = f"{type(failure).__name__}: {failure}"
+            data = {"error_kind": type(failure).__name__}
             self._report_failure(subtask, failure)
         end = Token(
             stream_id=stream_id, seq=len(pieces), token_id=Token.END_MARKER_ID, text="", final=True
@@ -244,7 +258,9 @@ class RegionHost:
             self.status.running -= 1
             if not self.status.running:
                 self.status.state, self.status.subtask = "idle", ""
-            if error:
+            if error == CANCELLED:
+                self.status.subtasks_cancelled += 1
+            elif error:
                 self.status.subtasks_failed += 1
             else:
                 self.status.subtasks_done += 1
@@ -267,11 +283,24 @@ class RegionHost:
         )
 
     def _receive(self, inbox: Subscription) -> None:
-        """Moves deliveries from the bus to the work queue, so waiting subtasks are counted."""
+        """Moves deliveries from the bus to the work queue, so waiting subtasks are counted;
+        a ``cancel`` takes effect here at once, ahead of the queue."""
         while not self._stop.is_set():
             delivery = inbox.recv(timeout=_POLL_S)
-            if delivery is not None:
+            if delivery is None:
+                continue
+            message = delivery.message
+            if isinstance(message, Event) and message.code == "cancel":
+                self._cancel(str(message.data.get("turn_id", "")))
+            else:
                 self._work.put(delivery)
+
+    def _cancel(self, turn_id: str) -> None:
+        """Marks a turn's subtasks to stop: the running ones after their current token,
+        the waiting ones as soon as a slot takes them."""
+        self._cancelled[turn_id] = None
+        if len(self._cancelled) > CANCELLED_TURNS_KEPT:
+            self._cancelled.popitem(last=False)
 
     def _serve(self) -> None:
         inbox_topic = region_inbox(self.region.name).name

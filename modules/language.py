@@ -8,7 +8,7 @@ it, batched with the region's other subtasks.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import replace
 from typing import Any
 
@@ -49,16 +49,18 @@ class LanguageRegion(Region):
     def describe(self) -> str:
         return self.engine_note
 
-    def handle(self, subtask: Subtask) -> Iterator[Piece]:
-        yield from self.generate(answer_chat(subtask), subtask.max_new_tokens)
+    def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
+        prompt_tokens = yield from self.generate(answer_chat(subtask), subtask.max_new_tokens)
+        return {"prompt_tokens": prompt_tokens}
 
     def generate(
         self,
         messages: list[Message],
         max_new_tokens: int | None = None,
         guide: Guide | None = None,
-    ) -> Iterator[Piece]:
-        """Decodes a reply to a chat, within the model's context.
+    ) -> Generator[Piece, None, int]:
+        """Decodes a reply to a chat, within the model's context; returns the prompt's length
+        in tokens.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
@@ -69,7 +71,7 @@ class LanguageRegion(Region):
             max_new_tokens=max_new_tokens or self.settings.sampling.max_new_tokens,
             guide=guide,
         )
-        yield from self.engine.generate(messages, sampling)
+        return (yield from self.engine.generate(messages, sampling))
 
     def close(self) -> None:
         if self.engine is not None:

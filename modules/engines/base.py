@@ -17,11 +17,11 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
-from modules.errors import BadRequestError, EngineError
+from modules.errors import BadRequestError, ContextLengthError, EngineError
 
 Message = dict[str, str]
 """One chat message: ``{"role": "system" | "user" | "assistant", "content": text}``."""
@@ -259,23 +259,27 @@ class Engine(ABC):
             raise BadRequestError("the instruction is empty; say what the region should do")
         return self.submit_ids(self.render(messages), sampling)
 
-    def generate(self, messages: list[Message], sampling: SamplingSettings) -> Iterator[Piece]:
-        """Decodes one chat and yields its pieces; cancels it if the caller stops early."""
+    def generate(
+        self, messages: list[Message], sampling: SamplingSettings
+    ) -> Generator[Piece, None, int]:
+        """Decodes one chat and yields its pieces; cancels it if the caller stops early.
+        Returns the prompt's length in tokens."""
         stream = self.submit(messages, sampling)
         try:
             yield from stream
         finally:
             stream.cancel()
+        return stream.prompt_tokens
 
     def check_room(self, prompt: list[int], sampling: SamplingSettings) -> SamplingSettings:
         """The settings with the token limit cut to the room the prompt leaves.
 
         Raises:
-            BadRequestError: The prompt fills the whole context.
+            ContextLengthError: The prompt fills the whole context.
         """
         room = self.context_length - len(prompt)
         if room < 1:
-            raise BadRequestError(
+            raise ContextLengthError(
                 f"the request is {len(prompt)} tokens long, but {self.model} reads at most "
                 f"{self.context_length} per request; shorten it"
             )
