@@ -42,8 +42,19 @@ class Recording:
         return len(self.samples) / self.rate
 
 
-def read_audio(path: str | None, rate: int = SPEECH_RATE) -> Recording:
-    """Reads an audio file as one channel of float32 samples at `rate`.
+def read_audio(path: str | None, rate: int = SPEECH_RATE) -> np.ndarray:
+    """Reads an audio file as one channel of float32 samples at `rate`, [N]; what was off in
+    the file is dropped (see `read_recording`).
+
+    Raises:
+        BadRequestError: See `read_recording`.
+    """
+    return read_recording(path, rate).samples
+
+
+def read_recording(path: str | None, rate: int = SPEECH_RATE) -> Recording:
+    """Reads an audio file as one channel of float32 samples at `rate`, with notes on what
+    was off in it.
 
     Raises:
         BadRequestError: No path, no file, an empty file, not a readable recording (the

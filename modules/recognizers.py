@@ -11,6 +11,7 @@ id, a transformers folder) loads in transformers and streams token by token.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ from modules.models import EMBEDDED_PREFIX, embedded, load_speech_recognizer
 from modules.vad import Span
 
 CT2_MODEL_FILE = "model.bin"
+log = logging.getLogger("cortex.speech")
 
 
 class Recognizer(Protocol):
@@ -47,17 +49,7 @@ class FasterWhisper:
     """
 
     def __init__(self, folder: Path, device: torch.device, threads: int) -> None:
-        import ctranslate2
-        from faster_whisper import WhisperModel
-
-        cuda = device.type == "cuda" and ctranslate2.get_cuda_device_count() > 0
-        self.model = WhisperModel(
-            str(folder),
-            device="cuda" if cuda else "cpu",
-            device_index=device.index or 0,
-            compute_type="default" if cuda else "float32",
-            cpu_threads=threads,
-        )
+        self.model = _whisper_model(folder, device, threads)
         self.tokenizer = self.model.hf_tokenizer
         self._text_end = self.tokenizer.token_to_id("<|endoftext|>")
 
@@ -77,6 +69,23 @@ class FasterWhisper:
         )
         for segment in segments:
             yield [token for token in segment.tokens if token < self._text_end]
+
+
+def _whisper_model(folder: Path, device: torch.device, threads: int) -> Any:
+    """A faster-whisper `WhisperModel` on the GPU when given one and CTranslate2 can use it
+    (CUDA's libraries load at the first decode, so one second of silence is decoded here),
+    else on the CPU in float32."""
+    import ctranslate2
+    from faster_whisper import WhisperModel
+
+    if device.type == "cuda" and ctranslate2.get_cuda_device_count() > 0:
+        try:
+            model = WhisperModel(str(folder), device="cuda", device_index=device.index or 0)
+            list(model.transcribe(np.zeros(SPEECH_RATE, np.float32), beam_size=1)[0])
+            return model
+        except (RuntimeError, OSError) as error:
+            log.warning("CTranslate2 cannot use the GPU (%s); Whisper runs on the CPU", error)
+    return WhisperModel(str(folder), device="cpu", compute_type="float32", cpu_threads=threads)
 
 
 class TransformersWhisper:

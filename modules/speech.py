@@ -30,7 +30,7 @@ import torch
 
 from bus.protocol import Event, Subtask, Token
 from bus.tokenbus import Delivery
-from modules.audio import read_audio, write_wav
+from modules.audio import read_recording, write_wav
 from modules.conditioning import normalise_level
 from modules.errors import BadRequestError
 from modules.generation import Piece, TextAssembler
@@ -105,10 +105,10 @@ class SpeechRegion(Region):
             was off in the file, when anything was).
 
         Raises:
-            BadRequestError: The file cannot be read (see `modules.audio.read_audio`).
+            BadRequestError: The file cannot be read (see `modules.audio.read_recording`).
         """
         assert self.recognizer is not None, "SpeechRegion.setup() was not called"
-        recording = read_audio(path)
+        recording = read_recording(path)
         for note in recording.notes:
             log.warning("%s: %s", path, note)
         samples = normalise_level(recording.samples)

@@ -58,7 +58,7 @@ def test_eight_khz_stereo_and_long_recordings(speech: SpeechRegion, tmp_path: Pa
     run(speech, instruction=SENTENCES[2], output_path=str(second))
     import soundfile
 
-    voice = read_audio(str(first), 8000).samples
+    voice = read_audio(str(first), 8000)
     soundfile.write(tmp_path / "stereo8k.wav", np.stack([voice, voice], axis=1), 8000)
     soundfile.write(tmp_path / "mono8k.wav", voice, 8000)
     heard, _ = run(speech, instruction="", audio_path=str(tmp_path / "stereo8k.wav"))
@@ -66,7 +66,7 @@ def test_eight_khz_stereo_and_long_recordings(speech: SpeechRegion, tmp_path: Pa
     print(f"heard at 8 kHz, stereo: {heard}")  # telephone bandwidth loses some words
     assert heard == mono and {"milk", "sugar"} <= set(words(heard))
     # 31 s: speech, then silence past the first 30-second window, then more speech.
-    a, b = read_audio(str(first)).samples, read_audio(str(second)).samples
+    a, b = read_audio(str(first)), read_audio(str(second))
     long = np.concatenate([a, np.zeros(31 * 16000 - len(a), dtype=np.float32), b])
     write_wav(tmp_path / "long.wav", long, 16000)
     heard, _ = run(speech, instruction="", audio_path=str(tmp_path / "long.wav"))

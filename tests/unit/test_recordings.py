@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from modules.audio import SPEECH_RATE, read_audio, write_wav
+from modules.audio import SPEECH_RATE, read_audio, read_recording, write_wav
 from modules.conditioning import finite_samples, mix_channels, normalise_level
 from modules.errors import BadRequestError
 from modules.tts import Espeak
@@ -59,7 +59,7 @@ def test_a_float_wav_with_nan_reads_as_finite_samples_with_a_note(
     spoiled[[100, 2000, 2001]] = np.nan
     path = tmp_path / "nan.wav"
     soundfile.write(path, spoiled, RATE, subtype="FLOAT")
-    recording = read_audio(str(path))
+    recording = read_recording(str(path))
     assert np.isfinite(recording.samples).all()
     assert any("3 of" in note and "NaN" in note for note in recording.notes)
 
@@ -92,7 +92,7 @@ def test_stereo_file_wired_opposite_in_phase_reads_as_the_voice(
 ) -> None:
     path = tmp_path / "wired.wav"
     soundfile.write(path, np.stack([voice, -voice], axis=1), 44100 // 2, subtype="PCM_16")
-    recording = read_audio(str(path))
+    recording = read_recording(str(path))
     assert rms_db(recording.samples) > rms_db(voice) - 1
     assert any("opposite in phase" in note for note in recording.notes)
 
@@ -122,8 +122,8 @@ def test_a_file_cut_short_is_read_as_far_as_it_goes_with_a_note(
     data = whole.read_bytes()
     cut = tmp_path / f"cut.{ext}"
     cut.write_bytes(data[: len(data) // 2])
-    assert read_audio(str(whole)).notes == ()
-    recording = read_audio(str(cut))
+    assert read_recording(str(whole)).notes == ()
+    recording = read_recording(str(cut))
     assert 0.3 * len(voice) < len(recording.samples) < 1.5 * len(voice)
     assert len(recording.notes) == 1 and "cut short" in recording.notes[0]
 
@@ -135,7 +135,7 @@ def test_a_wav_header_written_before_its_length_was_known_is_not_cut_short(
     data = bytearray(path.read_bytes())
     data[40:44] = b"\xff\xff\xff\xff"  # the data chunk's size, as a live recorder leaves it
     path.write_bytes(bytes(data))
-    recording = read_audio(str(path))
+    recording = read_recording(str(path))
     assert recording.notes == () and len(recording.samples) == len(voice)
 
 
@@ -163,7 +163,7 @@ def test_m4a_aac_is_read_through_pyav(
 
     source = resample(voice, RATE, rate)
     path = write_m4a(tmp_path / "phone.m4a", np.stack([source] * channels, axis=1), rate)
-    recording = read_audio(str(path))
+    recording = read_recording(str(path))
     assert abs(len(recording.samples) - len(voice)) < 0.2 * RATE  # AAC's priming and padding
     assert rms_db(recording.samples) == pytest.approx(rms_db(voice), abs=1.5)
 
