@@ -96,9 +96,11 @@ def summarise(runs: list[RunRecord]) -> dict[str, Any]:
     return summary
 
 
-def speedups(modes: dict[str, dict[str, Any]], baseline: str = "pipeline") -> dict[str, float]:
-    """Each mode's tokens per second over the baseline mode's (empty without the baseline)."""
-    if baseline not in modes:
+def speedups(modes: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Each mode's tokens per second over the baseline's: the pipeline when it ran, else the
+    sequential mode (empty without either)."""
+    baseline = next((m for m in ("pipeline", "sequential") if m in modes), None)
+    if baseline is None:
         return {}
     base = modes[baseline]["tokens_per_s"]
     return {name: round(figures["tokens_per_s"] / base, 3) for name, figures in modes.items()}

@@ -43,12 +43,20 @@ def quiet(event: StartupEvent) -> None:
 
 
 class RegionsMode:
-    """`sequential` or `concurrent`: the regions as `cortex ask` runs them, placed per mode."""
+    """The regions as `cortex ask` runs them, placed per mode:
 
-    def __init__(self, spec: ExperimentSpec, concurrent: bool, session_log: Path) -> None:
+    - ``sequential``: every region on device 0, a request's subtasks one after another;
+    - ``batched``: every region on device 0, the subtasks sent at once, so one language
+      region decodes them together in its engine's batch (continuous batching);
+    - ``concurrent``: a language replica per device, the subtasks sent at once.
+    """
+
+    def __init__(self, spec: ExperimentSpec, mode: str, session_log: Path) -> None:
         self.spec = spec
-        self.name = "concurrent" if concurrent else "sequential"
-        self.concurrent = concurrent
+        self.name = mode
+        self.concurrent = mode == "concurrent"
+        self.at_once = mode in ("concurrent", "batched")
+        """Whether a request's subtasks are sent together."""
         self.session_log = session_log
         self.devices = self._devices()
         self.brain: Cortex | None = None
@@ -100,15 +108,26 @@ class RegionsMode:
         return {name: index % self.spec.devices for index, name in enumerate(names)}
 
     def _config(self) -> dict[str, Any]:
-        generation = {"max_new_tokens": self.spec.max_new_tokens, "seed": self.spec.seed}
+        generation = {
+            "max_new_tokens": self.spec.max_new_tokens,
+            "seed": self.spec.seed,
+            "repetition_penalty": 1.0,  # plain greedy, as the pipeline decodes
+        }
+        batch = max(4, *(len(request.subtasks) for request in self.spec.requests))
         regions: dict[str, Any] = {
             "language": {
                 "model": self.spec.model,
+                "engine": self.spec.engine,
+                "max_concurrent": batch,
                 "replicas": self._language_replicas(),
                 "generation": generation,
             },
             # A configuration always names a planner; it starts only if `regions` has it.
-            "planning": {"model": self.spec.model, "generation": generation},
+            "planning": {
+                "model": self.spec.model,
+                "engine": self.spec.engine,
+                "generation": generation,
+            },
         }
         if "vision" in self.devices:
             regions["vision"] = {"model": self.spec.vision_model}
@@ -160,7 +179,7 @@ class RegionsMode:
             waiting: set[str] = set()
             results: list[SubtaskResult] = []
             while pending or waiting:
-                while pending and (self.concurrent or not waiting):
+                while pending and (self.at_once or not waiting):
                     name, subtask = pending.pop(0)
                     bus.publish(region_inbox(name), subtask)
                     waiting.add(subtask.subtask_id)

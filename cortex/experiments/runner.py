@@ -172,7 +172,7 @@ def run(
             runner = (
                 PipelineMode(spec, use_gpus, cpu_count)
                 if mode == "pipeline"
-                else RegionsMode(spec, mode == "concurrent", logs / f"{mode}-session.jsonl")
+                else RegionsMode(spec, mode, logs / f"{mode}-session.jsonl")
             )
             with runner:
                 bar.set_postfix_str(f"{mode}: warming up")

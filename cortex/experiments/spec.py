@@ -3,7 +3,7 @@
     name = "pipeline_vs_concurrent"
     model = "embedded:smollm2-135m-instruct"
     devices = 2
-    modes = ["pipeline", "concurrent", "sequential"]
+    modes = ["pipeline", "concurrent", "sequential", "batched"]
     max_new_tokens = 48
 
     [[requests]]
@@ -32,8 +32,9 @@ from pydantic import (
 
 from cortex.config import BUILTIN_KINDS, checked_model, describe_problems, read_toml
 from cortex.errors import ConfigError
+from modules.engines import EngineName
 
-Mode = Literal["sequential", "pipeline", "concurrent"]
+Mode = Literal["sequential", "pipeline", "concurrent", "batched"]
 
 
 class _Strict(BaseModel):
@@ -71,6 +72,9 @@ class ExperimentSpec(_Strict):
     description: str = ""
     model: str = "embedded:smollm2-135m-instruct"
     """The language model every mode decodes with (and the planner's)."""
+    engine: EngineName = "auto"
+    """The region modes' inference engine (see `modules.engines`); the pipeline mode always
+    runs transformers, which gives it the hidden states to pass between stages."""
     vision_model: str = "embedded:efficientnet-lite0"
     speech_model: str = "embedded:whisper-tiny.en"
     devices: int = Field(2, ge=1, le=64)

@@ -20,7 +20,7 @@ def test_every_mode_runs_and_writes_its_results(ray_cluster: None, tmp_path: Pat
         name="tiny",
         model=str(model),
         devices=2,
-        modes=["pipeline", "concurrent", "sequential"],
+        modes=["pipeline", "concurrent", "sequential", "batched"],
         max_new_tokens=12,
         requests=[
             Request(text="Compare tea and coffee.", subtasks=["About tea.", "About coffee."])
@@ -28,13 +28,14 @@ def test_every_mode_runs_and_writes_its_results(ray_cluster: None, tmp_path: Pat
     )
     results = run(spec, tmp_path / "out", progress=False)
 
-    assert set(results.modes) == {"pipeline", "concurrent", "sequential"}
+    assert set(results.modes) == {"pipeline", "concurrent", "sequential", "batched"}
     for figures in results.modes.values():
         assert figures["tokens"] == 24  # two subtasks of 12 tokens, in every mode
         assert figures["tokens_per_s"] > 0 and figures["ttft_s"] > 0
         assert len(figures["device_busy"]) == 2
         assert all(0 <= b <= 1 for b in figures["device_busy"])
-    assert results.modes["sequential"]["device_busy"][1] == 0  # device 1 never works
+    for one_device in ("sequential", "batched"):
+        assert results.modes[one_device]["device_busy"][1] == 0  # device 1 never works
     pipeline = results.modes["pipeline"]
     assert pipeline["bytes_per_decode_token"] == 64 * 4  # hidden size x float32
     assert pipeline["prefill_bytes"] % (64 * 4) == 0 and pipeline["prefill_bytes"] > 64 * 4
@@ -46,7 +47,7 @@ def test_every_mode_runs_and_writes_its_results(ray_cluster: None, tmp_path: Pat
     assert (
         saved["modes"]["concurrent"]["tokens_per_s"] == results.modes["concurrent"]["tokens_per_s"]
     )
-    assert set(saved["speedup"]) == {"pipeline", "concurrent", "sequential"}
+    assert set(saved["speedup"]) == {"pipeline", "concurrent", "sequential", "batched"}
     rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
-    assert [r["mode"] for r in rows] == ["pipeline", "concurrent", "sequential"]
+    assert [r["mode"] for r in rows] == ["pipeline", "concurrent", "sequential", "batched"]
     assert Image.open(tmp_path / "out" / "timeline.png").size[0] == 1200

@@ -63,7 +63,11 @@ def test_repetitions_average_and_speedup_is_over_pipeline() -> None:
     assert summary["device_busy"] == [0.6, 0.375]
     modes = {"pipeline": {"tokens_per_s": 10.0}, "concurrent": {"tokens_per_s": 21.0}}
     assert speedups(modes) == {"pipeline": 1.0, "concurrent": 2.1}
-    assert speedups({"sequential": {"tokens_per_s": 3.0}}) == {}
+    assert speedups({"sequential": {"tokens_per_s": 3.0}, "batched": {"tokens_per_s": 6.0}}) == {
+        "sequential": 1.0,
+        "batched": 2.0,
+    }
+    assert speedups({"concurrent": {"tokens_per_s": 3.0}}) == {}
 
 
 def test_pipeline_bytes_are_hidden_size_times_dtype_per_token() -> None:
@@ -124,9 +128,20 @@ def test_cli_reports_a_bad_experiment_without_starting_anything(tmp_path: Path, 
 
 def test_shipped_experiments_load() -> None:
     specs = {p.stem: load_experiment(p) for p in EXPERIMENTS.glob("*.toml")}
-    assert set(specs) == {"pipeline_vs_concurrent", "manager_delegates", "multimodal_turn"}
+    assert set(specs) == {
+        "pipeline_vs_concurrent",
+        "batched_vs_concurrent",
+        "manager_delegates",
+        "multimodal_turn",
+    }
     assert specs["pipeline_vs_concurrent"].devices == 2
-    assert set(specs["pipeline_vs_concurrent"].modes) == {"pipeline", "concurrent", "sequential"}
+    assert set(specs["pipeline_vs_concurrent"].modes) == {
+        "pipeline",
+        "concurrent",
+        "sequential",
+        "batched",
+    }
+    assert specs["batched_vs_concurrent"].engine == "llama.cpp"
     assert specs["manager_delegates"].planner
     assert {"vision", "speech"} <= set(specs["multimodal_turn"].regions)
 
