@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ray
+from ray._private import services
 from ray._private.authentication.authentication_token_setup import (
     maybe_enable_token_auth_if_token_available,
 )
@@ -59,14 +60,18 @@ def cluster_address(option: str | None) -> ClusterAddress | None:
 def check_address(address: ClusterAddress, timeout_s: float = PROBE_TIMEOUT_S) -> None:
     """Checks that `address` is a Ray cluster's ``HOST:PORT`` and that its port answers.
 
-    ``auto`` (the cluster started last on this machine) is left to Ray, which finds it or
-    says that there is none at once.
+    ``auto`` is the cluster started last on this machine, as Ray finds it (when Ray finds
+    none, it says so at once).
 
     Raises:
         ClusterAddressError: The address is malformed, a URL, or nothing listens there.
     """
     if address.value == "auto":
-        return
+        try:
+            found = services.get_ray_address_from_environment("auto", None)
+        except ConnectionError:
+            return
+        address = ClusterAddress(found, f"{address.source}, the cluster started last here")
     host, port = _host_and_port(address)
     try:
         with socket.create_connection((host, port), timeout=timeout_s):
@@ -91,7 +96,8 @@ def connect_ray(address: ClusterAddress, namespace: str) -> Any:
     Raises:
         ClusterAddressError: The address is wrong, or no cluster answers there.
     """
-    check_address(address)
+    if not ray.is_initialized():  # else Ray returns the context it has
+        check_address(address)
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
     try:
         with real_stderr(), kept_signal_handlers():

@@ -154,9 +154,9 @@ def test_a_wrong_cluster_address_is_one_line_within_seconds(
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=300,
     )
-    assert time.monotonic() - started < 60  # mostly importing torch; Ray's own retries take minutes
+    assert time.monotonic() - started < 90  # mostly importing torch; Ray retries for minutes
     assert ran.returncode == 1
     assert expected.format(dead=dead) in json.loads(ran.stdout)["error"]
     lines = [line for line in ran.stderr.splitlines() if line.startswith("cortex:")]

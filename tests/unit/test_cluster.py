@@ -66,3 +66,21 @@ def test_addresses_that_are_not_a_clusters_are_refused(value: str, expected: str
 
 def test_drivers_take_numbered_namespaces_in_order() -> None:
     assert cortex_namespaces("cortex")[:3] == ["cortex", "cortex-2", "cortex-3"]
+
+
+def test_auto_is_probed_where_ray_would_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cluster file left by a cluster that is gone would make Ray retry for minutes."""
+    stale = f"127.0.0.1:{dead_port()}"
+    monkeypatch.setattr(
+        "ray._private.services.get_ray_address_from_environment", lambda *args: stale
+    )
+    with pytest.raises(ClusterAddressError, match=rf"nothing answers at {stale} \(from --address"):
+        check_address(ClusterAddress("auto", "--address"))
+
+
+def test_auto_without_any_cluster_is_left_to_ray(monkeypatch: pytest.MonkeyPatch) -> None:
+    def none_found(*args: object) -> str:
+        raise ConnectionError("Could not find any running Ray instance.")
+
+    monkeypatch.setattr("ray._private.services.get_ray_address_from_environment", none_found)
+    check_address(ClusterAddress("auto", "--address"))  # ray.init says so at once
