@@ -63,8 +63,10 @@ def allowed_kinds(
 
     Vision only for a turn with an image; speech only for a turn with a recording, an answer
     to speak, or a request to read something aloud (not one inside a plan the user typed).
+    Every other kind that takes subtasks (your own regions) may always be named.
     """
     kinds = ["language"] if "language" in delegates else []
+    kinds += sorted(delegates - {"language", "vision", "speech"})
     asks_to_speak = bool(SPEECH_REQUEST.search(PLAN_LINE.sub("", request)))
     if "vision" in delegates and image:
         kinds.append("vision")

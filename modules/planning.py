@@ -23,13 +23,8 @@ from modules.plan import Plan, allowed_kinds, fixed_plan, plan_from_json, plan_s
 
 PLAN_PROMPT = (
     "You are a planner. The user's request has been split into parts. For each part, in "
-    "order, choose the helper that should do it: {helpers}. Answer in JSON."
+    "order, choose the helper that should do it. The helpers:\n{helpers}\nAnswer in JSON."
 )
-HELPERS = {
-    "language": "language answers and writes text",
-    "vision": "vision looks at the attached picture",
-    "speech": "speech reads text aloud or listens to the recording",
-}
 PLAN_TOKENS = 512
 
 
@@ -46,7 +41,8 @@ class PlanningRegion(LanguageRegion):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         options = self.settings.options
-        self.delegates: set[str] = set(options.get("delegates") or {"language": ""})
+        self.delegates: dict[str, str] = dict(options.get("delegates") or {"language": ""})
+        """Each kind that takes subtasks, with its description (what the planner reads)."""
         self.max_steps = int(options.get("max_steps", 4))
 
     def handle(self, subtask: Subtask) -> Iterator[Piece]:
@@ -66,7 +62,7 @@ class PlanningRegion(LanguageRegion):
             raise BadRequestError("the request is empty; ask a question")
         parts = split_request(request.instruction, self.max_steps)
         kinds = allowed_kinds(
-            self.delegates,
+            set(self.delegates),
             request.instruction,
             image=request.image_path is not None,
             audio=request.audio_path is not None,
@@ -77,10 +73,18 @@ class PlanningRegion(LanguageRegion):
             return
         text: list[str] = []
         guide = Guide(plan_schema(parts, kinds))
-        for piece in self.generate(_plan_chat(parts, kinds), PLAN_TOKENS, guide):
+        for piece in self.generate(self._plan_chat(parts, kinds), PLAN_TOKENS, guide):
             text.append(piece.text)
             yield piece
         self._publish(request, plan_from_json("".join(text)))
+
+    def _plan_chat(self, parts: list[str], kinds: list[str]) -> list[dict[str, str]]:
+        helpers = "\n".join(f"- {kind}: {self.delegates.get(kind, '')}" for kind in kinds)
+        listed = "\n".join(f"{i}. {part}" for i, part in enumerate(parts, start=1))
+        return [
+            {"role": "system", "content": PLAN_PROMPT.format(helpers=helpers)},
+            {"role": "user", "content": f"Parts of the request:\n{listed}"},
+        ]
 
     def _publish(self, request: Subtask, plan: Plan) -> None:
         assert self.bus is not None, "the host sets the bus before setup()"
@@ -98,11 +102,3 @@ class PlanningRegion(LanguageRegion):
                 ),
             )
 
-
-def _plan_chat(parts: list[str], kinds: list[str]) -> list[dict[str, str]]:
-    helpers = "; ".join(HELPERS.get(kind, kind) for kind in kinds)
-    listed = "\n".join(f"{i}. {part}" for i, part in enumerate(parts, start=1))
-    return [
-        {"role": "system", "content": PLAN_PROMPT.format(helpers=helpers)},
-        {"role": "user", "content": f"Parts of the request:\n{listed}"},
-    ]

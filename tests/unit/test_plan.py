@@ -108,6 +108,13 @@ def test_media_steps_only_with_media_or_a_request_for_them(
     assert allowed_kinds(DELEGATES, request_text, **flags) == expected
 
 
+def test_your_own_regions_may_always_be_planned() -> None:
+    kinds = allowed_kinds(
+        {"language", "poetry", "vision"}, "Write a haiku.", image=False, audio=False, speak=False
+    )
+    assert kinds == ["language", "poetry"]
+
+
 def test_a_plan_in_the_schemas_shape_parses_and_bad_plans_do_not() -> None:
     parts = ["Describe the photo.", "Read it aloud."]
     schema = plan_schema(parts, ["language", "vision", "speech"])
