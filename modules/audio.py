@@ -37,10 +37,6 @@ class Recording:
     rate: int
     notes: tuple[str, ...] = ()
 
-    @property
-    def seconds(self) -> float:
-        return len(self.samples) / self.rate
-
 
 def read_audio(path: str | None, rate: int = SPEECH_RATE) -> np.ndarray:
     """Reads an audio file as one channel of float32 samples at `rate`, [N]; what was off in

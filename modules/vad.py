@@ -41,11 +41,12 @@ def speech_spans(samples: np.ndarray, rate: int) -> list[Span]:
 
 def windows(samples: np.ndarray, spans: list[Span], rate: int) -> list[Span]:
     """Spans as windows of at most `WINDOW_SECONDS`: a longer span cut at its deepest pauses
-    (`pauses`), then consecutive spans joined while the join lasts at most `WINDOW_SECONDS`."""
+    (`cut_at_pauses`), then consecutive spans joined while the join fits in a window."""
     limit = int(WINDOW_SECONDS * rate)
     pieces: list[Span] = []
     for span in spans:
-        pieces += [span] if span.end - span.start <= limit else pauses(samples, span, limit)
+        long = span.end - span.start > limit
+        pieces += cut_at_pauses(samples, span, limit) if long else [span]
     joined: list[Span] = []
     for span in pieces:
         if joined and span.end - joined[-1].start <= limit:
@@ -55,7 +56,7 @@ def windows(samples: np.ndarray, spans: list[Span], rate: int) -> list[Span]:
     return joined
 
 
-def pauses(samples: np.ndarray, span: Span, limit: int) -> list[Span]:
+def cut_at_pauses(samples: np.ndarray, span: Span, limit: int) -> list[Span]:
     """`span` cut into pieces of at most `limit` samples, each cut where the detector is
     surest of silence (speech probability averaged over 0.16 s) in the last third of a piece.
     """
