@@ -233,9 +233,11 @@ def test_a_sentence_across_the_thirty_second_mark_keeps_its_words(
     assert {"milk", "sugar", "green", "morning"} <= set(words(heard))
 
 
-def test_the_transformers_engine_keeps_the_words_across_thirty_seconds(tmp_path: Path) -> None:
+def test_the_transformers_engine_hears_across_thirty_seconds_and_not_music(
+    tmp_path: Path,
+) -> None:
     """A transformers Whisper folder (here the embedded model converted) streams token by token,
-    in windows cut in pauses."""
+    in windows cut in pauses, and the voice-activity detector keeps music from it."""
     region = SpeechRegion(replace(SETTINGS, model=resolve(SETTINGS.model)))
     region.setup()
     audio = around_thirty_seconds(0.3)
@@ -245,6 +247,9 @@ def test_the_transformers_engine_keeps_the_words_across_thirty_seconds(tmp_path:
     heard = "".join(pieces)
     assert len(pieces) > 20 and heard == data["text"]
     assert errors_within(SENTENCE, heard) <= 2, heard
+    frames, rate = chords(np.random.default_rng(0))
+    heard, data = hear(region, write(tmp_path / "chords.wav", frames, rate))
+    assert heard == "" and data["no_speech"]
 
 
 @pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT"])
