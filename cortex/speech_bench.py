@@ -1,7 +1,7 @@
 """How well the speech region hears: `python -m cortex.bench speech [--json]`.
 
-Twelve sentences are spoken by eSpeak NG in six voices at three speeds, written as WAV files
-(22.05 kHz, as `cortex say` writes them), and heard back twice on the same packaged weights
+Twelve sentences are spoken by eSpeak NG in six voices at 150-210 words a minute, written as WAV
+files (22.05 kHz, as `cortex say` writes them), and heard back twice on the same packaged weights
 (embedded Whisper tiny.en, CTranslate2): by Cortex's speech region (reading, level, voice
 activity, windows) and by plain faster-whisper (`WhisperModel.transcribe`, greedy). It prints
 both word error rates and Cortex's real-time factor (seconds of transcription per second of
