@@ -123,6 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("log", help="a bus log (SESSION.bus)")
     replay.add_argument("--out", metavar="PNG", help="the picture (default: LOG with .png)")
 
+    serve = commands.add_parser(
+        "serve",
+        help="serve the OpenAI Chat Completions API",
+        description="Start the regions and answer OpenAI Chat Completions requests over HTTP: "
+        "model 'cortex' is the whole brain, each text region instance is a model of its own.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--api-key", metavar="KEY", help="require 'Authorization: Bearer KEY' on every request"
+    )
+    _add_runtime_options(serve)
+
     status = commands.add_parser(
         "status",
         help="show a running Cortex: devices, regions, bus",
@@ -218,6 +231,8 @@ def _run(args: argparse.Namespace, output: JsonOutput) -> int:
         return _run_experiment(args, output)
     if args.command == "replay":
         return _replay(args)
+    if args.command == "serve":
+        return _serve(args)
     return _chat(args)
 
 
@@ -337,6 +352,23 @@ def _ask(args: argparse.Namespace, output: JsonOutput) -> int:
             _status(f"note: {note}")
         if record.spoken:
             _status(f"spoke the answer ({record.spoken['seconds']} s) to {record.spoken['wav']}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from cortex.runtime import Cortex
+    from cortex.server import check_listen, serve, served_models
+
+    check_listen(args.host, args.port)
+    config = _config(args)
+    with Cortex(
+        config, address=args.address, session_log=args.session, progress=_progress
+    ) as brain:
+        _status(
+            f"serving {', '.join(served_models(brain))} on http://{args.host}:{args.port}/v1"
+            + (" (API key required)" if args.api_key else "")
+        )
+        serve(brain, args.host, args.port, args.api_key)
     return 0
 
 
