@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bus.streams import StreamId
 from cortex.speech_bench import word_errors, words
 from modules.audio import read_audio, resample, write_wav
 from modules.errors import BadRequestError
@@ -144,7 +145,7 @@ def test_cortex_ask_hears_the_question_and_speaks_the_answer(tmp_path: Path) -> 
     assert completed.returncode == 0, completed.stderr
     record = json.loads(completed.stdout)
     print(json.dumps(record, indent=1))
-    streams = {s["id"].split("/")[1]: s for s in record["streams"]}
+    streams = {StreamId.parse(s["id"]).step: s for s in record["streams"]}
     assert streams["hear"]["region"] == "speech" and streams["hear"]["tokens"] > 0
     assert streams["hear"]["start"] < streams["plan"]["start"]  # listening starts the turn
     assert "paris" in record["answer"].lower()

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bus.streams import StreamId
 from modules.errors import BadRequestError
 from modules.region import RegionSettings
 from modules.vision import VisionRegion, load_image
@@ -204,7 +205,7 @@ def test_cortex_ask_with_an_image_looks_while_it_plans(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     record = json.loads(completed.stdout)
     print(json.dumps(record, indent=1))
-    streams = {s["id"].split("/")[1]: s for s in record["streams"]}
+    streams = {StreamId.parse(s["id"]).step: s for s in record["streams"]}
     see, plan = streams["see"], streams["plan"]
     assert see["region"] == "vision" and see["tokens"] > 0
     assert plan["tokens"] > 0 and plan["device"] and see["replica"] != plan["replica"]
