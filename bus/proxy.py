@@ -20,6 +20,7 @@ from typing import Any
 
 import ray
 import zmq
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from bus.codec import DEFAULT_MAX_FRAME_BYTES
 from bus.errors import BusConnectError
@@ -235,6 +236,9 @@ def _create_proxy(
     detached: bool,
 ) -> Any:
     secure = host != LOOPBACK if secure is None else secure
+    # The proxy binds the caller's address and ports, so it runs on the caller's node, and
+    # the bus outlives every other node.
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
     return (
         ray.remote(ProxyService)
         .options(
@@ -244,6 +248,7 @@ def _create_proxy(
             get_if_exists=detached,
             num_cpus=0,
             max_restarts=-1,
+            scheduling_strategy=here,
         )
         .remote(
             host,

@@ -71,6 +71,22 @@ class RegionConfig(_Strict):
     """Speech regions' voice: ``espeak:VOICE`` (eSpeak NG), or a transformers text-to-speech
     model id or folder (VITS, e.g. facebook/mms-tts-eng)."""
     generation: GenerationConfig = GenerationConfig()
+    node: tuple[str, ...] = ()
+    """Which Ray nodes the region's instances run on: a custom resource that those nodes
+    declare (``ray start --resources '{"gpu-box-2": 1}'``), or a list of them that the
+    replicas take in turn; empty: wherever Ray places them."""
+
+    @field_validator("node", mode="before")
+    @classmethod
+    def _node_list(cls, node: Any) -> Any:
+        return (node,) if isinstance(node, str) else node
+
+    @field_validator("node")
+    @classmethod
+    def _node_names(cls, node: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not name.strip() for name in node):
+            raise ValueError("a node is named by a custom resource of the Ray cluster, not ''")
+        return node
 
     @model_validator(mode="before")
     @classmethod

@@ -4,19 +4,24 @@ With GPUs in the Ray cluster each instance asks Ray for one (`num_gpus=1`), so R
 its own device and CUDA_VISIBLE_DEVICES. Without, each instance is a CPU slot: it asks Ray
 for no CPU (so instances never queue behind each other) and pins torch to its share of the
 machine's cores. Instance names are the region's name, with ``-0``, ``-1``... for replicas.
+A region's `node` setting pins its instances to the Ray nodes that declare that custom
+resource (replicas take the listed nodes in turn).
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from cortex.config import CortexConfig, RegionConfig
 from cortex.errors import PlacementError
 from modules.engines import SamplingSettings
 from modules.host import import_region
 from modules.region import Placement, RegionSettings
+
+NODE_SHARE = 0.001
+"""How much of its node's custom resource an instance asks for."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,9 @@ class Instance:
     class_path: str
     settings: RegionSettings
     num_gpus: float
+    resources: dict[str, float] = field(default_factory=dict)
+    """Ray custom resources the instance asks for: a sliver of its node's, so any number of
+    instances fit on the node."""
 
 
 def instance_names(region: str, replicas: int) -> list[str]:
@@ -86,8 +94,27 @@ def plan_instances(
                 context_length=region.context_length,
                 options=options,
             )
-            instances.append(Instance(name, region_name, region.class_path(), settings, int(gpu)))
+            resources = {region.node[replica % len(region.node)]: NODE_SHARE} if region.node else {}
+            instances.append(
+                Instance(name, region_name, region.class_path(), settings, int(gpu), resources)
+            )
     return instances
+
+
+def check_nodes(instances: list[Instance], cluster: dict[str, float]) -> None:
+    """Checks that some node of the cluster declares each resource an instance is pinned to.
+
+    Raises:
+        PlacementError: No node has one of them (it names the regions that ask for it).
+    """
+    for resource in sorted({r for i in instances for r in i.resources}):
+        if resource not in cluster:
+            asking = ", ".join(i.name for i in instances if resource in i.resources)
+            raise PlacementError(
+                f"{asking} must run on node {resource!r}, but no node of the Ray cluster "
+                f"declares that resource; start one with `ray start --resources "
+                f"'{{\"{resource}\": 1}}'`, or change the regions' node setting"
+            )
 
 
 def pin_to_devices(

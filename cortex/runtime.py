@@ -37,7 +37,7 @@ from cortex.cluster import (
 from cortex.config import CortexConfig
 from cortex.errors import CortexError
 from cortex.metrics import BusMetrics, MetricsReporter, TurnMetrics
-from cortex.placement import pin_to_devices, plan_instances
+from cortex.placement import check_nodes, pin_to_devices, plan_instances
 from cortex.reaper import Reaper, start_reaper
 from cortex.supervisor import Supervisor
 from modules.models import is_gguf, resolve
@@ -103,6 +103,7 @@ class Cortex(Brain):
             self._prepare_models()
             gpus = ray.cluster_resources().get("GPU", 0)
             self.instances = plan_instances(self.config, gpus, only=self.only)
+            check_nodes(self.instances, ray.cluster_resources())
             if self.devices is not None:
                 use_gpus = self.config.runtime.device != "cpu" and gpus >= len(
                     set(self.devices.values())
@@ -216,6 +217,7 @@ class Cortex(Brain):
                     namespace=self.namespace,
                     num_cpus=0,
                     num_gpus=instance.num_gpus,
+                    resources=instance.resources,
                     max_concurrency=3,  # info and stop calls, and the supervisor's watch
                     max_restarts=REGION_RESTARTS,
                 )

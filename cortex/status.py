@@ -57,8 +57,11 @@ def scrape_metrics(timeout_s: float = 5.0) -> list[MetricSample]:
         if not node.get("Alive") or not node.get("MetricsExportPort"):
             continue
         url = f"http://{node['NodeManagerAddress']}:{node['MetricsExportPort']}/metrics"
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:
-            samples += parse_metrics(response.read().decode())
+        try:
+            with urllib.request.urlopen(url, timeout=timeout_s) as response:
+                samples += parse_metrics(response.read().decode())
+        except OSError:  # a node that died since Ray last saw it, or its agent is not up yet
+            continue
     return samples
 
 
