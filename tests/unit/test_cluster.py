@@ -84,3 +84,20 @@ def test_auto_without_any_cluster_is_left_to_ray(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr("ray._private.services.get_ray_address_from_environment", none_found)
     check_address(ClusterAddress("auto", "--address"))  # ray.init says so at once
+
+
+def test_status_finds_the_running_cortexes_of_a_namespaces_family(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first driver may have stopped while the second (in ``cortex-2``) still runs."""
+    from cortex.status import running_cortexes
+
+    actors = [
+        {"namespace": "cortex-3", "name": "bus-proxy"},
+        {"namespace": "cortex-2", "name": "bus-proxy"},
+        {"namespace": "cortex-2", "name": "planning"},
+        {"namespace": "cortex", "name": "planning"},  # a region without its bus: not a Cortex
+        {"namespace": "cortexes", "name": "bus-proxy"},  # another family
+    ]
+    monkeypatch.setattr("ray.util.list_named_actors", lambda all_namespaces: actors)
+    assert running_cortexes("cortex") == ["cortex-2", "cortex-3"]
