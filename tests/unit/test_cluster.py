@@ -10,6 +10,7 @@ import pytest
 
 from cortex.cluster import ClusterAddress, check_address, cluster_address, cortex_namespaces
 from cortex.errors import ClusterAddressError
+from cortex.status import running_cortexes
 
 
 def dead_port() -> int:
@@ -90,8 +91,6 @@ def test_status_finds_the_running_cortexes_of_a_namespaces_family(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The first driver may have stopped while the second (in ``cortex-2``) still runs."""
-    from cortex.status import running_cortexes
-
     actors = [
         {"namespace": "cortex-3", "name": "bus-proxy"},
         {"namespace": "cortex-2", "name": "bus-proxy"},
