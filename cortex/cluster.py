@@ -164,13 +164,19 @@ def real_stderr() -> Iterator[None]:
 @contextlib.contextmanager
 def kept_signal_handlers() -> Iterator[None]:
     """Keeps this process's SIGTERM and SIGINT handlers across a call into Ray, which sets its
-    own (a SIGTERM would otherwise end the driver without its shutdown)."""
+    own (a SIGTERM would otherwise end the driver without its shutdown). A SIGTERM during the
+    call, which Ray's handler turns into ``SystemExit(15)``, goes to the kept handler."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     kept = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
+    except SystemExit as exit:
+        handler = kept[signal.SIGTERM]
+        if exit.code == signal.SIGTERM and callable(handler):
+            handler(signal.SIGTERM, None)
+        raise
     finally:
         for number, handler in kept.items():
             if handler is not None:

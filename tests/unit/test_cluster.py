@@ -3,13 +3,23 @@ before Ray is asked (Ray itself retries for minutes)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import sys
 import time
 
 import pytest
 
-from cortex.cluster import ClusterAddress, check_address, cluster_address, cortex_namespaces
-from cortex.errors import ClusterAddressError
+from cortex.cluster import (
+    ClusterAddress,
+    check_address,
+    cluster_address,
+    cortex_namespaces,
+    kept_signal_handlers,
+)
+from cortex.console import sigterm_as_interrupt
+from cortex.errors import ClusterAddressError, Terminated
 from cortex.status import running_cortexes
 
 
@@ -100,3 +110,25 @@ def test_status_finds_the_running_cortexes_of_a_namespaces_family(
     ]
     monkeypatch.setattr("ray.util.list_named_actors", lambda all_namespaces: actors)
     assert running_cortexes("cortex") == ["cortex-2", "cortex-3"]
+
+
+def test_a_sigterm_while_ray_holds_the_handler_reaches_ours() -> None:
+    """ray.init sets a SIGTERM handler of its own that exits with status 15."""
+    with pytest.raises(Terminated), sigterm_as_interrupt(), kept_signal_handlers():
+        signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(number))  # as Ray does
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # interrupted by the signal long before
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_ray_handlers_are_replaced_by_the_kept_ones_afterwards() -> None:
+    def ours(number: int, frame: object) -> None:
+        raise AssertionError("not called")
+
+    previous = signal.signal(signal.SIGTERM, ours)
+    try:
+        with kept_signal_handlers():
+            signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(number))
+        assert signal.getsignal(signal.SIGTERM) is ours
+    finally:
+        signal.signal(signal.SIGTERM, previous)
