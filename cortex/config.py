@@ -20,7 +20,7 @@ from bus.tokenbus import DEFAULT_HWM
 from bus.topics import Topic
 from cortex.errors import ConfigError
 from modules.engines import EngineName
-from modules.engines.base import DEFAULT_REPETITION_PENALTY
+from modules.engines.base import DEFAULT_NO_REPEAT_NGRAM, DEFAULT_REPETITION_PENALTY
 from modules.errors import ModelNotFoundError
 from modules.models import check_spec
 
@@ -49,6 +49,8 @@ class GenerationConfig(_Strict):
     stop: tuple[str, ...] = ()
     repetition_penalty: float = Field(DEFAULT_REPETITION_PENALTY, ge=1.0, le=2.0)
     """Divides the logits of recently generated tokens; 1.0 turns it off (no loops by default)."""
+    no_repeat_ngram: int = Field(DEFAULT_NO_REPEAT_NGRAM, ge=0, le=64)
+    """Longest run of generated tokens that may appear twice; 0 turns it off."""
 
 
 class RegionConfig(_Strict):

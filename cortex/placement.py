@@ -152,7 +152,13 @@ def replicas_by_kind(instances: list[Instance]) -> dict[str, dict[str, int]]:
 def _sampling(region: RegionConfig) -> SamplingSettings:
     g = region.generation
     return SamplingSettings(
-        g.max_new_tokens, g.temperature, g.top_p, g.seed, tuple(g.stop), g.repetition_penalty
+        g.max_new_tokens,
+        g.temperature,
+        g.top_p,
+        g.seed,
+        tuple(g.stop),
+        g.repetition_penalty,
+        g.no_repeat_ngram,
     )
 
 

@@ -71,6 +71,8 @@ class LanguageRegion(Region):
             max_new_tokens=max_new_tokens or self.settings.sampling.max_new_tokens,
             guide=guide,
         )
+        if guide is not None:  # structured output repeats its keys: loop control is for prose
+            sampling = replace(sampling, repetition_penalty=1.0, no_repeat_ngram=0)
         return (yield from self.engine.generate(messages, sampling))
 
     def close(self) -> None:

@@ -12,7 +12,9 @@ first clause's pattern) and completes a fragment with the words it leaves out:
 - "Write a paragraph about cats, one about dogs." ->
   "Write a paragraph about cats." / "Write a paragraph about dogs."
 
-A request with one part comes back whole. Parts keep the user's words; nothing is invented.
+A part that refers back to the one before ("...and translate it into French", "..., and in
+what year?") stays with it, so each part can be answered alone, at the same time as the
+others. A request with one part comes back whole. Parts keep the user's words.
 """
 
 from __future__ import annotations
@@ -52,14 +54,20 @@ def split_request(text: str, max_parts: int = 4) -> list[str]:
 
     Past `max_parts`, the last part takes the rest of the request.
     """
-    parts = [part for sentence in _sentences(text) for part in _clauses(sentence)]
-    parts = [p for p in parts if _words(p)] or [" ".join(text.split())]
+    parts: list[str] = []
+    for part in (p for sentence in _sentences(text) for p in _clauses(sentence)):
+        if parts and refers_back(part):  # "...and translate it": one delegate does both
+            parts[-1] = f"{parts[-1].rstrip('.?!')}, and {part[:1].lower()}{part[1:]}"
+        elif _words(part):
+            parts.append(part)
+    if len(parts) <= 1:
+        return [" ".join(text.split())]
     if len(parts) > max_parts:
         parts = [*parts[: max_parts - 1], " ".join(parts[max_parts - 1 :])]
     return parts
 
 
-def needs_context(part: str) -> bool:
+def refers_back(part: str) -> bool:
     """Whether a part refers back to something else in the request: a pronoun, or a question
     too short to stand alone ("In what year?")."""
     words = _words(part)

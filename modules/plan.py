@@ -3,8 +3,8 @@
 A plan is a list of steps ``{region, instruction, depends_on}``. The planner decodes it under
 `plan_schema`, so its output always parses into a valid `Plan`, whatever the model: each
 step's instruction is one part of the user's request in the user's words (a constant of the
-schema, see `modules.parts`), its region one of the kinds the turn allows, its dependencies
-fixed by the parts themselves. The model chooses only what the schema leaves open.
+schema, see `modules.parts`), its region one of the kinds the turn allows; parts are
+independent by construction. The model chooses only what the schema leaves open.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from modules.parts import needs_context
 
 SPEECH_REQUEST = re.compile(
     r"\b(read|say|speak|recite)\b[^.?!]*\b(aloud|out loud)\b|\b(speak|say) (it|this|that)\b|"
@@ -75,16 +73,11 @@ def allowed_kinds(
     return kinds or sorted(delegates)
 
 
-def step_dependencies(parts: list[str]) -> list[tuple[str, ...]]:
-    """Each part's dependencies: a part that refers back (a pronoun: "translate it") reads
-    the part before it."""
-    return [(str(i),) if i and needs_context(part) else () for i, part in enumerate(parts)]
-
-
 def plan_schema(parts: list[str], kinds: list[str]) -> dict[str, Any]:
     """The JSON schema of every plan the planner may write for these parts.
 
-    Step i's instruction and dependencies are constants; its region is one of `kinds`.
+    Step i's instruction is part i, verbatim; its region is one of `kinds`. Parts are
+    independent by construction (`modules.parts`), so no step depends on another.
     """
     items = [
         {
@@ -92,12 +85,12 @@ def plan_schema(parts: list[str], kinds: list[str]) -> dict[str, Any]:
             "properties": {  # the instruction first: the model reads it before the region
                 "instruction": {"const": part},
                 "region": {"enum": kinds},
-                "depends_on": {"const": list(depends_on)},
+                "depends_on": {"const": []},
             },
             "required": ["instruction", "region", "depends_on"],
             "additionalProperties": False,
         }
-        for part, depends_on in zip(parts, step_dependencies(parts), strict=True)
+        for part in parts
     ]
     return {
         "type": "object",
@@ -139,10 +132,8 @@ def fixed_plan(parts: list[str], region: str) -> Plan:
     """The one plan `plan_schema` admits when a single region kind is allowed."""
     return Plan(
         steps=tuple(
-            PlanStep(id=str(index), region=region, instruction=part, depends_on=depends_on)
-            for index, (part, depends_on) in enumerate(
-                zip(parts, step_dependencies(parts), strict=True), start=1
-            )
+            PlanStep(id=str(index), region=region, instruction=part)
+            for index, part in enumerate(parts, start=1)
         )
     )
 

@@ -112,6 +112,7 @@ class RegionsMode:
             "max_new_tokens": self.spec.max_new_tokens,
             "seed": self.spec.seed,
             "repetition_penalty": 1.0,  # plain greedy, as the pipeline decodes
+            "no_repeat_ngram": 0,
         }
         batch = max(4, *(len(request.subtasks) for request in self.spec.requests))
         regions: dict[str, Any] = {

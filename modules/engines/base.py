@@ -31,6 +31,9 @@ DEFAULT_REPETITION_PENALTY = 1.1
 """Divides the logit of every token among the last `PENALTY_WINDOW` generated ones (the CTRL
 paper's penalty, as llama.cpp and transformers apply it). 1.0 turns it off."""
 PENALTY_WINDOW = 64
+DEFAULT_NO_REPEAT_NGRAM = 6
+"""Longest run of generated tokens that may appear twice: a small model's loop (the same
+sentence or list line again and again) is cut off before it repeats. 0 turns it off."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ class SamplingSettings:
     stop: tuple[str, ...] = ()
     """Decoding stops once the text contains any of these; the stop string is not yielded."""
     repetition_penalty: float = DEFAULT_REPETITION_PENALTY
+    no_repeat_ngram: int = DEFAULT_NO_REPEAT_NGRAM
+    """transformers' no-repeat n-gram rule; llama.cpp's DRY sampler with the same length;
+    not applied by vLLM."""
     guide: Guide | None = None
 
 

@@ -102,13 +102,17 @@ class TransformersEngine(TokenizerChat, StepEngine):
 
     def _shaped(self, logits: torch.Tensor, sequence: Sequence) -> torch.Tensor:
         """Applies the repetition penalty and the grammar mask to one position's logits."""
-        penalty = sequence.sampling.repetition_penalty
-        recent = sequence.generated[-PENALTY_WINDOW:]
-        if penalty != 1.0 and recent:
-            from transformers import RepetitionPenaltyLogitsProcessor
+        from transformers import NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor
 
-            logits = RepetitionPenaltyLogitsProcessor(penalty)(
+        sampling = sequence.sampling
+        recent = sequence.generated[-PENALTY_WINDOW:]
+        if sampling.repetition_penalty != 1.0 and recent:
+            logits = RepetitionPenaltyLogitsProcessor(sampling.repetition_penalty)(
                 torch.tensor([recent]), logits[None]
+            )[0]
+        if sampling.no_repeat_ngram and len(sequence.generated) >= sampling.no_repeat_ngram:
+            logits = NoRepeatNGramLogitsProcessor(sampling.no_repeat_ngram)(
+                torch.tensor([sequence.generated]), logits[None]
             )[0]
         matcher = sequence.state.matcher
         if matcher is not None:

@@ -20,6 +20,10 @@ from modules.errors import BadRequestError, EngineError
 from modules.models import gguf_path
 
 BATCH_TOKENS = 512
+DRY_STRENGTH = (8.0, 1.75)
+"""DRY's multiplier and base: a token that would extend a repeat past the allowed length
+loses 8 x 1.75^(extra length) from its logit, enough to stop a loop; no sequence breakers,
+so repeated lines count too."""
 """Tokens per `llama_decode` call: decode tokens first, then prompt chunks."""
 INSTALL_HINT = (
     "the llama.cpp engine needs llama-cpp-python; `make setup` builds it, or run "
@@ -127,6 +131,9 @@ class LlamaCppEngine(StepEngine):
         chain = _internals.LlamaSampler()
         if sampling.repetition_penalty != 1.0:
             chain.add_penalties(0, PENALTY_WINDOW, sampling.repetition_penalty, 0.0, 0.0)
+        if sampling.no_repeat_ngram:
+            window = self.context_length  # how far back a repeat is looked for
+            chain.add_dry(self._model, *DRY_STRENGTH, sampling.no_repeat_ngram - 1, window, [])
         if sampling.guide is not None:
             self._add_grammar(chain, sampling.guide.grammar or _gbnf(sampling.guide.json_schema))
         if sampling.temperature <= 0:
@@ -195,11 +202,18 @@ def _add(batch: Any, token: int, position: int, slot: int, logits: bool = True) 
     return row
 
 
+LOOSE_JSON_CHAR = 'char ::= [^"\\\\]'
+STRICT_JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F]'
+"""JSON strings may not hold raw control characters (RFC 8259, section 7); the converter of
+llama-cpp-python 0.3.36 admits them, so its string rule is narrowed to what JSON allows."""
+
+
 def _gbnf(schema: dict[str, Any] | None) -> str:
     """A JSON schema as a GBNF grammar, by llama-cpp-python's converter."""
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     try:
-        return str(json_schema_to_gbnf(json.dumps(schema)))
+        grammar = str(json_schema_to_gbnf(json.dumps(schema)))
     except Exception as error:  # noqa: BLE001 - the converter raises bare exceptions
         raise BadRequestError(f"the guided-output JSON schema cannot be used: {error}") from None
+    return grammar.replace(LOOSE_JSON_CHAR, STRICT_JSON_CHAR)

@@ -17,7 +17,7 @@ from modules.errors import BadRequestError, EngineError, ModelNotFoundError
 from modules.models import gguf_path
 
 EMBEDDED = "embedded:smollm2-135m-instruct"
-GREEDY = SamplingSettings(max_new_tokens=24, repetition_penalty=1.0)
+GREEDY = SamplingSettings(max_new_tokens=24, repetition_penalty=1.0, no_repeat_ngram=0)
 QUESTION = [{"role": "user", "content": "Write a short story about a lighthouse keeper."}]
 PLAN_SCHEMA = {
     "type": "object",
@@ -89,6 +89,14 @@ def test_max_new_tokens_and_finish_reasons(engine: Engine) -> None:
     stream = engine.submit(QUESTION, replace(GREEDY, max_new_tokens=5))
     assert len(list(stream)) == 5 and stream.finish_reason == "length"
     assert stream.prompt_tokens == len(engine.render(QUESTION))
+
+
+def test_repetition_control_stops_loops(engine: Engine) -> None:
+    looping = [{"role": "user", "content": "Repeat the word beach forever: beach beach beach"}]
+    controlled = replace(GREEDY, max_new_tokens=80, no_repeat_ngram=3)
+    ids = [p.token_id for p in engine.generate(looping, controlled)]
+    runs = [tuple(ids[i : i + 5]) for i in range(len(ids) - 4)]
+    assert len(runs) == len(set(runs)), "a run of five tokens came back"
 
 
 def test_sampling_is_reproducible_with_a_seed_and_varies_without(engine: Engine) -> None:
