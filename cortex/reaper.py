@@ -102,7 +102,7 @@ def watch(driver: int, pipe: int) -> None:
         readable, _, _ = select.select([pipe], [], [], POLL_S)
         if readable and not os.read(pipe, 1):
             break
-    stop(noted)
+    stop(noted | descendants(driver))  # a driver that closed the pipe itself still has its tree
 
 
 def _stat(pid: int) -> tuple[int, int, str] | None:

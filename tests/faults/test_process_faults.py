@@ -4,8 +4,10 @@ document whatever Ray prints (a region killed mid-turn makes Ray print on the dr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,3 +134,23 @@ def test_a_bus_too_small_for_the_turn_ends_it_at_once_not_at_its_timeout(tmp_pat
     else:
         assert "dropped part of this turn's stream" in document["error"], driver.stderr[-2000:]
         assert "hwm = 1" in document["error"] and "took longer" not in document["error"]
+
+
+@pytest.mark.parametrize("moment", ["starting Ray", "[1/3]"])
+def test_sigterm_during_start_up_stops_cleanly_too(tmp_path: Path, moment: str) -> None:
+    config = steady_config(tmp_path / "long.toml", "early-term", words=4000)
+    driver = Driver("ask", "--json", "--config", str(config), QUESTION)
+    driver.wait_for(moment)
+    driver.process.send_signal(signal.SIGTERM)
+    started = {}
+    stopped = False
+    while not stopped:  # what it starts while it stops counts too
+        with contextlib.suppress(psutil.NoSuchProcess):
+            started |= {p.pid: p for p in driver.processes()}
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            stopped = driver.process.wait(timeout=0.2) is not None
+    code, out = driver.finish(timeout_s=120)
+    assert code == 143, driver.stderr[-2000:]
+    assert "terminated (SIGTERM)" in json_document(out)["error"]
+    assert not any(dump in driver.stderr for dump in NATIVE_DUMP), driver.stderr[-2000:]
+    assert survivors(list(started.values()), within_s=10) == []
