@@ -1,9 +1,10 @@
-"""Benchmarks of whole regions: `python -m cortex.bench regions|soak|slow-subscriber|speech`.
+"""Benchmarks of whole regions: `python -m cortex.bench regions|soak|slow-subscriber|speech|serve`.
 
 `regions` (each engine bare and as a region, 1-8 subtasks at once, start-up and first
 token) is in `cortex.region_bench`; `quality` (planned answers against one region's, on two
 sets of requests) in `cortex.quality_bench`; `soak` and `slow-subscriber` are in `cortex.soak`;
-`speech` is in `cortex.speech_bench`.
+`speech` is in `cortex.speech_bench`; `serve` (`cortex serve` under 1, 4 and 16 openai
+clients at once) in `cortex.serve_bench`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from cortex import quality_bench, region_bench, speech_bench
+from cortex import quality_bench, region_bench, serve_bench, speech_bench
 from cortex.soak import slow_subscribers, soak
 
 
@@ -23,13 +24,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "which",
-        choices=["regions", "quality", "soak", "slow-subscriber", "speech"],
+        choices=["regions", "quality", "soak", "slow-subscriber", "speech", "serve"],
         help="what to measure",
     )
     parser.add_argument("--tokens", type=int, default=64, help="new tokens per request (64)")
     parser.add_argument("--turns", type=int, default=200, help="turns of the soak (200)")
+    parser.add_argument(
+        "--model",
+        choices=["tiny", "default"],
+        action="append",
+        help="serve: the models to serve (repeatable; default: both)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    if args.which == "serve":
+        runs = [serve_bench.measure(model) for model in args.model or ["tiny", "default"]]
+        print(json.dumps(runs) if args.json else serve_bench.report(runs))
+        return 0
     if args.which in ("speech", "quality"):
         bench = speech_bench if args.which == "speech" else quality_bench
         figures = bench.measure()

@@ -3,7 +3,7 @@
     POST /v1/chat/completions   model "cortex": one turn; a text region's instance name: that
                                 region alone (`Brain.stream`); "stream": true for SSE chunks
     GET  /v1/models             "cortex" and every text region instance
-    GET  /health                every region's state
+    GET  /health                every region's state, and each process's resident memory
 
 Each request runs in a thread of its own (a turn blocks until its answer is done), so clients
 are served at once; a client that goes away cancels its turn. With an API key every request
@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import hmac
 import json
+import os
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -47,6 +48,7 @@ from cortex.serve_api import (
     usage,
 )
 from modules.errors import BadRequestError, ContextLengthError, RegionError
+from modules.host import resident_mb
 
 BRAIN_MODEL = "cortex"
 """The model id of the whole brain: a turn planned and answered by every region."""
@@ -259,7 +261,15 @@ def create_app(brain: Brain, api_key: str | None = None) -> FastAPI:
             regions = await asyncio.to_thread(brain.regions)
         except Exception as error:  # noqa: BLE001 - a health check reports, never raises
             return JSONResponse({"status": "unavailable", "error": str(error)}, status_code=503)
-        return JSONResponse({"status": "ok", "regions": {r["name"]: r["state"] for r in regions}})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "server": {"pid": os.getpid(), "rss_mb": resident_mb()},
+                "regions": {
+                    r["name"]: {key: r[key] for key in ("state", "pid", "rss_mb")} for r in regions
+                },
+            }
+        )
 
     @app.get("/v1/models")
     async def list_models() -> dict[str, Any]:
@@ -301,15 +311,7 @@ def running_server(
 ) -> Iterator[str]:
     """Serves `brain` from a background thread; yields the base URL (``http://HOST:PORT``,
     the port the system gave when `port` is 0) and stops serving on exit."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(brain, api_key),
-            host=host,
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-        )
-    )
+    server = uvicorn.Server(_uvicorn_config(brain, host, port, api_key))
     thread = threading.Thread(target=server.run, name="cortex-server", daemon=True)
     thread.start()
     while not server.started:
@@ -341,7 +343,11 @@ def check_listen(host: str, port: int) -> None:
 
 def serve(brain: Brain, host: str, port: int, api_key: str | None = None) -> None:
     """Serves `brain` until the process is interrupted (Ctrl-C, SIGTERM)."""
-    uvicorn.run(
+    uvicorn.Server(_uvicorn_config(brain, host, port, api_key)).run()
+
+
+def _uvicorn_config(brain: Brain, host: str, port: int, api_key: str | None) -> uvicorn.Config:
+    return uvicorn.Config(
         create_app(brain, api_key),
         host=host,
         port=port,

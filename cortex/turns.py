@@ -258,9 +258,17 @@ class Turn:
             if stream is not None and stream.turn == self.turn_id and stream.step != ANSWER_ID:
                 self._notify(delivery)  # the answer's own tokens were shown as they were made
                 self._on_token(stream, message)
-        elif isinstance(message, Event) and message.data.get("turn_id") in (self.turn_id, None):
+        elif isinstance(message, Event) and self._concerns(message):
             self._on_event(message)
             self._notify(delivery)
+
+    def _concerns(self, event: Event) -> bool:
+        """Whether an event is about this turn: it names the turn, or a stream of the turn
+        (the bus reports a gap in any stream it carries, another turn's too: a turn that
+        starts while another's tokens are on the way sees that stream from the middle), or
+        no turn at all (a region that died)."""
+        turn = event.data.get("turn_id") or StreamId.turn_of(str(event.data.get("stream_id", "")))
+        return turn in (self.turn_id, None)
 
     def _on_step(self, step: Subtask) -> None:
         """A planned step: its part of the answer, then its subtask."""

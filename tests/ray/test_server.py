@@ -83,6 +83,16 @@ def test_openai_client_streams_the_same_answer_it_gets_whole(client: openai.Open
     assert len({c.id for c in chunks}) == 1 and chunks[0].id != whole.id
 
 
+def test_health_says_each_region_state_and_memory(url: str) -> None:
+    request = urllib.request.Request(f"{url}/health", headers={"Authorization": f"Bearer {KEY}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        health = json.loads(response.read())
+    assert health["status"] == "ok" and health["server"]["rss_mb"] > 0
+    assert set(health["regions"]) == {"planning", "language-0", "language-1"}
+    assert {r["state"] for r in health["regions"].values()} <= {"idle", "decoding"}
+    assert all(r["rss_mb"] > 0 and r["pid"] > 0 for r in health["regions"].values())
+
+
 def test_models_are_the_brain_and_each_text_region(client: openai.OpenAI) -> None:
     ids = [m.id for m in client.models.list()]
     assert ids == ["cortex", "planning", "language-0", "language-1"]
