@@ -319,10 +319,12 @@ class CortexApp(App[None]):
                 pane.begin(plan.instructions.get(step) or step)
             if stream is not None and stream.turn == self.current_turn:
                 plan.mark_running(step, name)
-            pane.add_token(payload.text)
+            pane.add_token(payload.text, payload.stream_id)
             self._tokens_this_second += 1
         elif isinstance(payload, SubtaskResult):
-            pane.end(payload.ok, payload.tokens, payload.finished - payload.started)
+            pane.end(
+                payload.stream_id, payload.ok, payload.tokens, payload.finished - payload.started
+            )
             if payload.turn_id == self.current_turn:
                 plan.mark_running(payload.subtask_id, name)
                 plan.mark_done(payload.subtask_id, payload.ok, payload.finished - payload.started)

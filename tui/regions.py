@@ -21,7 +21,9 @@ class RegionPane(Vertical):
         self.state = "loading"
         self.subtask = ""
         self.tokens = 0
-        """Tokens decoded in the current (or last) stream."""
+        """Tokens decoded since the region last went from idle to decoding."""
+        self.streams: set[str] = set()
+        """Streams decoding now (several at once where the region's engine batches)."""
         self.streamed_total = 0
         self.rate = 0.0
         self._stream_start = 0.0
@@ -50,9 +52,10 @@ class RegionPane(Vertical):
         self._stream_start = time.monotonic()
         self.set_state("decoding")
 
-    def add_token(self, text: str) -> None:
+    def add_token(self, text: str, stream: str) -> None:
         if self.state != "decoding":
             self.begin(self.subtask or "…")
+        self.streams.add(stream)
         self.tokens += 1
         self.streamed_total += 1
         elapsed = time.monotonic() - self._stream_start
@@ -61,14 +64,21 @@ class RegionPane(Vertical):
         self._stream.update(self._text)
         self._refresh_title()
 
-    def end(self, ok: bool, tokens: int, seconds: float) -> None:
-        self.rate = tokens / seconds if seconds > 0 else self.rate
-        self.set_state("idle")
+    def end(self, stream: str, ok: bool, tokens: int, seconds: float) -> None:
+        """A stream ended; the region is idle once none is left."""
+        self.streams.discard(stream)
+        if self.streams:
+            self._refresh_title()
+        else:
+            self.rate = tokens / seconds if seconds > 0 else self.rate
+            self.set_state("idle")
         if not ok:
             self._stream.update(self._text + "\n[red]subtask failed[/red]")
 
     def _title(self) -> str:
         parts = [f"[b]{self.region_name}[/b]", self.device or "…", self.state]
+        if len(self.streams) > 1:
+            parts.append(f"{len(self.streams)} streams")
         if self.tokens:
             parts.append(f"{self.rate:.1f} tok/s · {self.tokens} tokens")
         title = " · ".join(parts)

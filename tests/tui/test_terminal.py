@@ -78,7 +78,7 @@ def test_chat_streams_each_part_into_the_answer_while_the_delegates_decode(
         return log.exists()
 
     assert poll_until(turn_finished, 300), "the turn never finished"
-    text = wait_for_screen(session, r"3\s+language\s+.*done", 10)
+    text = wait_for_screen(session, r"3\s+language-\d\s+.*done", 10)
     record = json.loads(log.read_text().splitlines()[-1])
     assert record["question"] == QUESTION
     assert [step["instruction"] for step in record["plan"]] == [
