@@ -1,6 +1,6 @@
 """Two Ray nodes on this machine: regions placed on both by their `node` setting, a turn
-whose delegates decode on different nodes over the CurveZMQ bus, and the worker node killed
-mid-turn. The drill runs in a process of its own (`tests.ray.two_nodes`), since it starts a
+whose delegates decode on different nodes over the CurveZMQ bus, the worker node killed
+mid-turn, and the lost region restarted when a node with its resource joins. The drill runs in a process of its own (`tests.ray.two_nodes`), since it starts a
 Ray cluster apart from the suite's shared one."""
 
 from __future__ import annotations
@@ -57,3 +57,9 @@ def test_cortex_status_shows_the_lost_node_and_region(drill: dict[str, Any]) -> 
     regions = {r["name"]: r for r in status["regions"]}
     assert regions["language-1"]["state"] == "unreachable"
     assert regions["language-0"]["state"] == "idle"
+
+
+def test_the_lost_region_comes_back_when_its_node_does(drill: dict[str, Any]) -> None:
+    back = drill["back"]
+    assert back["name"] == "language-1" and back["state"] == "idle"
+    assert back["pid"] != drill["pids"]["language-1"] and drill["back_on"]  # on the new node

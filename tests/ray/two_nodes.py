@@ -7,7 +7,8 @@ The planner and ``language-0`` are placed on the head, ``language-1`` on the wor
 regions' ``node`` setting); the bus runs in cluster mode (node address, CurveZMQ). A
 two-part turn starts; once both delegates decode, the worker node is killed. What happened is
 written to OUT.json: where each region ran, the bus's endpoints, the turn's record and time,
-and ``cortex status --json`` once Ray counts the worker dead.
+and ``cortex status --json`` once Ray counts the worker dead; then a node with the worker's
+resource joins, and Ray restarts ``language-1`` there.
 """
 
 from __future__ import annotations
@@ -85,6 +86,19 @@ def wait_until_dead(node_id: str, since: float, timeout_s: float = 120) -> float
     raise TimeoutError(f"Ray still counts node {node_id} alive")
 
 
+def wait_until_back(brain: Cortex, name: str, timeout_s: float = 180) -> dict[str, Any]:
+    """The region's status once Ray has restarted it on a node that has its resource."""
+    actor = ray.get_actor(name, namespace=brain.namespace)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return dict(ray.get(actor.info.remote(), timeout=10))
+        except ray.exceptions.RayError:  # still restarting: calls fail at once meanwhile
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
 def status(address: str, namespace: str) -> dict[str, Any]:
     shown = subprocess.run(
         [sys.executable, "-m", "cortex.cli", "status", "--json"]
@@ -111,6 +125,7 @@ def drill(model_dir: str) -> dict[str, Any]:
             endpoints = brain.bus.endpoints  # type: ignore[attr-defined]
             found["bus"] = {"publish_to": endpoints.publish_to, "curve": endpoints.keys is not None}
             found["placed"] = actor_nodes()
+            found["pids"] = {r["name"]: r["pid"] for r in brain.regions()}
             records: list[TurnRecord] = []
             turn = threading.Thread(target=lambda: records.append(brain.ask(QUESTION)))
             started = time.monotonic()
@@ -129,6 +144,9 @@ def drill(model_dir: str) -> dict[str, Any]:
             )
             found["worker_marked_dead_s"] = wait_until_dead(worker.node_id, killed)
             found["status"] = status(cluster.address, namespace)
+            again = cluster.add_node(num_cpus=1, resources={WORKER: 1})  # the node comes back
+            found["back"] = wait_until_back(brain, "language-1")
+            found["back_on"] = actor_nodes()["language-1"] == again.node_id
     finally:
         ray.shutdown()
         cluster.shutdown()
