@@ -50,12 +50,14 @@ def measure(model: str) -> dict[str, Any]:
         config.write_text(_config_text(model, Path(folder)))
         port = _free_port()
         log = Path(folder) / "server.log"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "cortex.cli", "serve", "--config", str(config)]
-            + ["--port", str(port), "--api-key", KEY, "--session", str(Path(folder) / "s.jsonl")],
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("w"),
-        )
+        with log.open("w") as errors:  # the server keeps its own copy of the file
+            server = subprocess.Popen(
+                [sys.executable, "-m", "cortex.cli", "serve", "--config", str(config)]
+                + ["--port", str(port), "--api-key", KEY]
+                + ["--session", str(Path(folder) / "session.jsonl")],
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+            )
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_until_healthy(base, server, log)
