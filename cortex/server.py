@@ -336,8 +336,9 @@ def check_listen(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
         raise CortexError(
-            f"cannot listen on {host}:{port}: {error.strerror or error}; pick another --port"
+            f"cannot listen on {host}:{port}: {reason}; pick another --port"
         ) from None
 
 
