@@ -405,8 +405,11 @@ def _print_result(args: argparse.Namespace, output: JsonOutput, data: dict[str, 
     if args.command == "say":
         print(f"wrote {data['seconds']:.1f} s of speech to {data['wav']}")
     elif args.json:
-        output.emit({"text": data["text"]} if args.command == "hear" else data)
+        heard = {"text": data["text"], "notes": data.get("notes", [])}
+        output.emit(heard if args.command == "hear" else data)
     elif args.command == "hear":
+        for note in data.get("notes", []):
+            _status(f"note: {note}")
         print(data["text"] or data.get("note", ""))
     else:
         for label in data["labels"]:

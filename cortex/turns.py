@@ -226,6 +226,7 @@ class Turn:
             raise TurnError(f"the recording gave no question: {reason}")
         if not transcript:
             self.notes.append(f"the recording gave no words ({result.error or 'no speech'})")
+        self.notes += [f"the recording: {note}" for note in result.data.get("notes", [])]
         self.question = " ".join(part for part in (self.question, transcript) if part)
         self._ask_planner()
 

@@ -124,6 +124,12 @@ def test_cortex_say_then_hear(tmp_path: Path) -> None:
     assert heard.returncode == 0, heard.stderr
     text = json.loads(heard.stdout)["text"]
     assert word_errors(words(SENTENCES[0]), words(text)) <= 2
+    assert json.loads(heard.stdout)["notes"] == []
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(wav.read_bytes()[: wav.stat().st_size * 2 // 3])
+    heard = cortex_cli("hear", str(cut), timeout=300)
+    assert heard.returncode == 0, heard.stderr
+    assert "note: " in heard.stderr and "cut short" in heard.stderr  # the user is told
 
 
 def test_cortex_ask_hears_the_question_and_speaks_the_answer(tmp_path: Path) -> None:
