@@ -19,6 +19,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bus.errors import BusError
 from bus.protocol import Token
@@ -66,6 +68,8 @@ class Reply:
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
     cancel: threading.Event = field(default_factory=threading.Event)
+    asked: float = 0.0
+    """When the client was last checked for having gone (`time.monotonic`)."""
 
     def put(self, kind: str, value: Any) -> None:
         """Called from the worker thread."""
@@ -156,14 +160,16 @@ def _region(brain: Brain, chat: ChatRequest, reply: Reply) -> Callable[[], None]
 
 
 async def _next(request: Request, reply: Reply) -> tuple[str, Any] | None:
-    """The worker's next item; None once the client has gone (its work is then cancelled)."""
+    """The worker's next item; None once the client has gone (its work is then cancelled).
+    Whether it has gone is asked twice a second, however busy the worker is."""
     while True:
-        try:
-            return await asyncio.wait_for(reply.queue.get(), DISCONNECT_POLL_S)
-        except TimeoutError:
+        if time.monotonic() - reply.asked > DISCONNECT_POLL_S:
+            reply.asked = time.monotonic()
             if await request.is_disconnected():
                 reply.cancel.set()
                 return None
+        with contextlib.suppress(TimeoutError):
+            return await asyncio.wait_for(reply.queue.get(), DISCONNECT_POLL_S)
 
 
 def _sse(data: dict[str, Any]) -> str:
@@ -222,6 +228,29 @@ def _error_response(error: ApiError) -> JSONResponse:
     return JSONResponse(error.body, status_code=error.status)
 
 
+class BearerKey:
+    """ASGI middleware: a request without ``Authorization: Bearer <key>`` gets a 401 error
+    object. (A plain ASGI wrapper passes the connection through untouched, so a handler still
+    learns that its client went away.)"""
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {key}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        given = dict(scope.get("headers", [])).get(b"authorization", b"")
+        if scope["type"] == "http" and not hmac.compare_digest(given, self.expected):
+            refusal = ApiError(
+                401,
+                "incorrect API key; send Authorization: Bearer KEY",
+                "authentication_error",
+                code="invalid_api_key",
+            )
+            await _error_response(refusal)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(brain: Brain, api_key: str | None = None) -> FastAPI:
     """The HTTP application serving a started brain.
 
@@ -231,21 +260,8 @@ def create_app(brain: Brain, api_key: str | None = None) -> FastAPI:
     """
     app = FastAPI(title="Cortex", docs_url=None, redoc_url=None, openapi_url=None)
     models = served_models(brain)
-
-    @app.middleware("http")
-    async def authenticate(request: Request, call_next: Any) -> Response:
-        given = request.headers.get("authorization", "")
-        if api_key is not None and not hmac.compare_digest(given, f"Bearer {api_key}"):
-            return _error_response(
-                ApiError(
-                    401,
-                    "incorrect API key; send Authorization: Bearer KEY",
-                    "authentication_error",
-                    code="invalid_api_key",
-                )
-            )
-        response: Response = await call_next(request)
-        return response
+    if api_key is not None:
+        app.add_middleware(BearerKey, key=api_key)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
