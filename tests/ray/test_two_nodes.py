@@ -1,7 +1,8 @@
 """Two Ray nodes on this machine: regions placed on both by their `node` setting, a turn
 whose delegates decode on different nodes over the CurveZMQ bus, the worker node killed
-mid-turn, and the lost region restarted when a node with its resource joins. The drill runs in a process of its own (`tests.ray.two_nodes`), since it starts a
-Ray cluster apart from the suite's shared one."""
+mid-turn, and the lost region restarted when a node with its resource joins. The drill runs
+in a process of its own (`tests.ray.two_nodes`), since it starts a Ray cluster apart from the
+suite's shared one."""
 
 from __future__ import annotations
 
