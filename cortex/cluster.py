@@ -96,7 +96,7 @@ def connect_ray(address: ClusterAddress, namespace: str) -> Any:
     Raises:
         ClusterAddressError: The address is wrong, or no cluster answers there.
     """
-    if not ray.is_initialized():  # else Ray returns the context it has
+    if address.value != "auto" or not ray.is_initialized():  # Ray reuses its own connection
         check_address(address)
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
     try:
