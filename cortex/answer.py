@@ -44,6 +44,10 @@ class Answer:
     def has_part(self, step_id: str) -> bool:
         return step_id in self._parts
 
+    @property
+    def has_parts(self) -> bool:
+        return bool(self._parts)
+
     def text_of(self, step_id: str, text: str) -> None:
         """Adds decoded text to a part; shown at once if the part is at the head."""
         part = self._parts[step_id]

@@ -273,6 +273,8 @@ class Turn:
 
     def _on_step(self, step: Subtask) -> None:
         """A planned step: its part of the answer, then its subtask."""
+        if self.answer.has_part(step.subtask_id):
+            return  # seen on the plan's topic before it came again in the plan's result
         self.state = TurnState.ANSWERING
         self.answer.add_part(step.subtask_id, step.instruction)
         if self.image_path:  # a planned step of a turn with an image reads its description
@@ -281,6 +283,10 @@ class Turn:
         self._dispatch()
 
     def _on_token(self, stream: StreamId, token: Token) -> None:
+        if stream.step == PLAN_ID and token.final and self.answer.has_parts:
+            self._plan_done = True  # its steps came; a plan result lost on the bus is not needed
+            self._maybe_conclude()
+            return
         step = self.scheduler.steps.get(stream.step)
         current = step is not None and str(stream) == step.stream_id
         if current and self.answer.has_part(stream.step) and token.text:
@@ -338,6 +344,8 @@ class Turn:
         if result.subtask_id == PLAN_ID:
             if not result.ok:
                 raise TurnError(f"planning failed: {result.error}")
+            for step in result.data.get("steps", []):  # any the plan's topic dropped
+                self._on_step(Subtask.model_validate(step))
             self._plan_done = True
         elif result.subtask_id == HEAR_ID:
             self._heard(result)
@@ -346,6 +354,9 @@ class Turn:
                 self.notes.append(f"subtask {result.subtask_id} failed: {result.error}")
             self.answer.finish(result.subtask_id, None if result.ok else result.error)
         self._dispatch()
+        self._maybe_conclude()
+
+    def _maybe_conclude(self) -> None:
         if self._plan_done and self.scheduler.done and self.answer.done:
             self._conclude()
 

@@ -10,7 +10,7 @@ itself: the turn streams the delegates' parts (`cortex.answer`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 from bus.protocol import Subtask
@@ -45,15 +45,15 @@ class PlanningRegion(LanguageRegion):
         """Each kind that takes subtasks, with its description (what the planner reads)."""
         self.max_steps = int(options.get("max_steps", 4))
 
-    def handle(self, subtask: Subtask) -> Iterator[Piece]:
+    def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any] | None]:
         if subtask.mode == "plan":
-            yield from self.plan(subtask)
-        else:
-            yield from super().handle(subtask)
+            return (yield from self.plan(subtask))
+        return (yield from super().handle(subtask))
 
-    def plan(self, request: Subtask) -> Iterator[Piece]:
+    def plan(self, request: Subtask) -> Generator[Piece, None, dict[str, Any]]:
         """Plans `request.instruction` and publishes its steps; yields the decoded plan text
-        when the model had a choice to make.
+        when the model had a choice to make. Returns the steps again, as the plan's result
+        data (``steps``: the subtasks), so a turn that lost one on the bus still has it.
 
         Raises:
             BadRequestError: The request is empty.
@@ -69,14 +69,13 @@ class PlanningRegion(LanguageRegion):
             speak=request.output_path is not None,
         )
         if len(kinds) == 1:
-            self._publish(request, fixed_plan(parts, kinds[0]))
-            return
+            return self._publish(request, fixed_plan(parts, kinds[0]))
         text: list[str] = []
         guide = Guide(plan_schema(parts, kinds))
         for piece in self.generate(self._plan_chat(parts, kinds), PLAN_TOKENS, guide):
             text.append(piece.text)
             yield piece
-        self._publish(request, plan_from_json("".join(text)))
+        return self._publish(request, plan_from_json("".join(text)))
 
     def _plan_chat(self, parts: list[str], kinds: list[str]) -> list[dict[str, str]]:
         helpers = "\n".join(f"- {kind}: {self.delegates.get(kind, '')}" for kind in kinds)
@@ -86,19 +85,22 @@ class PlanningRegion(LanguageRegion):
             {"role": "user", "content": f"Parts of the request:\n{listed}"},
         ]
 
-    def _publish(self, request: Subtask, plan: Plan) -> None:
+    def _publish(self, request: Subtask, plan: Plan) -> dict[str, Any]:
+        """Publishes each step as a subtask on ``turn.<id>.plan``; returns them as data."""
         assert self.bus is not None, "the host sets the bus before setup()"
         notes = request.inputs if len(plan.steps) == 1 else {}
-        for step in plan.steps:
-            self.bus.publish(
-                turn_plan(request.turn_id),
-                Subtask(
-                    turn_id=request.turn_id,
-                    subtask_id=step.id,
-                    region=step.region,
-                    instruction=step.instruction,
-                    depends_on=step.depends_on,
-                    inputs=notes,
-                ),
+        subtasks = [
+            Subtask(
+                turn_id=request.turn_id,
+                subtask_id=step.id,
+                region=step.region,
+                instruction=step.instruction,
+                depends_on=step.depends_on,
+                inputs=notes,
             )
+            for step in plan.steps
+        ]
+        for subtask in subtasks:
+            self.bus.publish(turn_plan(request.turn_id), subtask)
+        return {"steps": [subtask.model_dump(mode="json") for subtask in subtasks]}
 
