@@ -162,6 +162,7 @@ class Brain:
             question.strip(),
             timeout_s=self.config.runtime.turn_timeout_s,
             on_delivery=fail_on_gaps(on_delivery, self.config.bus.hwm),
+            bus_hwm=self.config.bus.hwm,
             history=history,
             image_path=_absolute(image),
             audio_path=_absolute(audio),

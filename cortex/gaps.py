@@ -20,6 +20,15 @@ from cortex.errors import TurnError
 OnDelivery = Callable[[Delivery], None]
 
 
+def dropped(detail: str, hwm: int) -> TurnError:
+    """The error of a turn whose stream the bus broke (`detail` says where)."""
+    return TurnError(
+        f"the bus dropped part of this turn's stream ({detail}), so the answer would be "
+        f"incomplete; [bus] hwm = {hwm} is too small for this traffic: raise it (the default "
+        f"is {DEFAULT_HWM})"
+    )
+
+
 def fail_on_gaps(on_delivery: OnDelivery | None, hwm: int) -> OnDelivery:
     """`on_delivery` (if any), after raising `TurnError` on a gap in the turn's streams.
 
@@ -41,11 +50,7 @@ def fail_on_gaps(on_delivery: OnDelivery | None, hwm: int) -> OnDelivery:
         elif isinstance(message, Event) and message.code == "gap":
             turn = StreamId.turn_of(str(message.data.get("stream_id", "")))
             if not turns or turn in turns:
-                raise TurnError(
-                    f"the bus dropped part of this turn's stream ({message.detail}), so the "
-                    f"answer would be incomplete; [bus] hwm = {hwm} is too small for this "
-                    f"traffic: raise it (the default is {DEFAULT_HWM})"
-                )
+                raise dropped(message.detail, hwm)
         if on_delivery is not None:
             on_delivery(delivery)
 

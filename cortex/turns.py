@@ -25,10 +25,11 @@ from collections.abc import Callable, Iterable
 from bus.errors import BusError
 from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
 from bus.streams import StreamId
-from bus.tokenbus import Delivery, Subscription, TokenBus
+from bus.tokenbus import DEFAULT_HWM, Delivery, Subscription, TokenBus
 from bus.topics import region_inbox, region_out, turn_in, turn_out, turn_plan
 from cortex.answer import Answer
 from cortex.errors import TurnCancelled, TurnError
+from cortex.gaps import dropped
 from cortex.records import PlanEntry, StreamRecord, TurnRecord
 from cortex.scheduler import Scheduler, failed_result
 from modules.errors import ContextLengthError
@@ -42,6 +43,9 @@ HEAR_ID = "hear"
 SPEAK_ID = "speak"
 ANSWER_ID = "answer"
 MEDIA_IDS = (SEE_ID, HEAR_ID)
+STALL_S = 30.0
+"""Silence after which a step that was streaming is taken to have lost its end on the bus
+(regions stream every token as it is decoded, many a second)."""
 REGION_EVENTS = ("region_died", "region_lost", "region_restarted")
 """What the supervisor (`cortex.supervisor`) says of region processes."""
 
@@ -74,6 +78,7 @@ class Turn:
         speak_to: A WAV file: the speech region speaks the answer into it, sentence by
             sentence while the answer is still being decoded.
         cancel: Set from any thread to stop the turn (checked twice a second).
+        bus_hwm: The bus's high-water mark, named when the turn's stream is found broken.
     """
 
     def __init__(
@@ -90,12 +95,16 @@ class Turn:
         audio_path: str | None = None,
         speak_to: str | None = None,
         cancel: threading.Event | None = None,
+        bus_hwm: int = DEFAULT_HWM,
     ) -> None:
         self.bus = bus
         self.cancel = cancel or threading.Event()
         self.planner = planner
         self.question = question
         self.timeout_s = timeout_s
+        self.bus_hwm = bus_hwm
+        self._heard: dict[str, float] = {}
+        """When each running step's stream was last heard from (monotonic seconds)."""
         self.on_delivery = on_delivery
         self.image_path = image_path
         self.audio_path = audio_path
@@ -164,6 +173,16 @@ class Turn:
             delivery = subscription.recv(timeout=0.5)
             if delivery is not None:
                 self._on(delivery)
+            self._check_streams()
+
+    def _check_streams(self) -> None:
+        """A running step that streamed and then fell silent for `STALL_S` lost its end (its
+        last tokens or its result) on the bus: the turn ends now, not at its timeout."""
+        now = time.monotonic()
+        for step_id in self.scheduler.running:
+            heard = self._heard.get(step_id)
+            if heard is not None and now - heard > STALL_S:
+                raise dropped(f"subtask {step_id} fell silent for {STALL_S:.0f} s", self.bus_hwm)
 
     def _delegates(self) -> list[str]:
         return [name for names in self.scheduler.replicas.values() for name in names]
@@ -289,6 +308,8 @@ class Turn:
             return
         step = self.scheduler.steps.get(stream.step)
         current = step is not None and str(stream) == step.stream_id
+        if current:
+            self._heard[stream.step] = time.monotonic()
         if current and self.answer.has_part(stream.step) and token.text:
             self.answer.text_of(stream.step, token.text)
 
@@ -396,6 +417,7 @@ class Turn:
 
     def _dispatch(self) -> None:
         for replica, subtask in self.scheduler.ready():
+            self._heard.pop(subtask.subtask_id, None)  # a retry is timed from its own tokens
             self._send(replica, subtask)
         for step in list(self.scheduler.steps.values()):
             if (
