@@ -59,16 +59,16 @@ def allowed_kinds(
 ) -> list[str]:
     """The region kinds a step of this turn may name, language first.
 
-    Vision only for a turn with an image; speech only for a turn with a recording, an answer
-    to speak, or a request to read something aloud (not one inside a plan the user typed).
-    Every other kind that takes subtasks (your own regions) may always be named.
+    The turn itself looks at an attached image, transcribes an attached recording and speaks
+    the answer with ``--speak``, in parallel with the plan; so a plan step may go to speech
+    only when the request asks to read something aloud and the answer is not spoken anyway
+    (a request inside a plan the user typed does not count), and never to vision. Every other
+    kind that takes subtasks (your own regions) may always be named.
     """
     kinds = ["language"] if "language" in delegates else []
     kinds += sorted(delegates - {"language", "vision", "speech"})
     asks_to_speak = bool(SPEECH_REQUEST.search(PLAN_LINE.sub("", request)))
-    if "vision" in delegates and image:
-        kinds.append("vision")
-    if "speech" in delegates and (audio or speak or asks_to_speak):
+    if "speech" in delegates and asks_to_speak and not speak:
         kinds.append("speech")
     return kinds or sorted(delegates)
 
