@@ -404,9 +404,10 @@ def _one_region(args: argparse.Namespace, output: JsonOutput) -> int:
 def _print_result(args: argparse.Namespace, output: JsonOutput, data: dict[str, Any]) -> None:
     if args.command == "say":
         print(f"wrote {data['seconds']:.1f} s of speech to {data['wav']}")
+    elif args.json and args.command == "hear":
+        output.emit({"text": data["text"], "notes": data.get("notes", [])})
     elif args.json:
-        heard = {"text": data["text"], "notes": data.get("notes", [])}
-        output.emit(heard if args.command == "hear" else data)
+        output.emit(data)
     elif args.command == "hear":
         for note in data.get("notes", []):
             _status(f"note: {note}")

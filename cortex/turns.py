@@ -103,8 +103,8 @@ class Turn:
         self.question = question
         self.timeout_s = timeout_s
         self.bus_hwm = bus_hwm
-        self._heard: dict[str, float] = {}
-        """When each running step's stream was last heard from (monotonic seconds)."""
+        self._last_token_at: dict[str, float] = {}
+        """When each running step's stream last sent a token (monotonic seconds)."""
         self.on_delivery = on_delivery
         self.image_path = image_path
         self.audio_path = audio_path
@@ -180,8 +180,8 @@ class Turn:
         last tokens or its result) on the bus: the turn ends now, not at its timeout."""
         now = time.monotonic()
         for step_id in self.scheduler.running:
-            heard = self._heard.get(step_id)
-            if heard is not None and now - heard > STALL_S:
+            last = self._last_token_at.get(step_id)
+            if last is not None and now - last > STALL_S:
                 raise dropped(f"subtask {step_id} fell silent for {STALL_S:.0f} s", self.bus_hwm)
 
     def _delegates(self) -> list[str]:
@@ -309,7 +309,7 @@ class Turn:
         step = self.scheduler.steps.get(stream.step)
         current = step is not None and str(stream) == step.stream_id
         if current:
-            self._heard[stream.step] = time.monotonic()
+            self._last_token_at[stream.step] = time.monotonic()
         if current and self.answer.has_part(stream.step) and token.text:
             self.answer.text_of(stream.step, token.text)
 
@@ -417,7 +417,7 @@ class Turn:
 
     def _dispatch(self) -> None:
         for replica, subtask in self.scheduler.ready():
-            self._heard.pop(subtask.subtask_id, None)  # a retry is timed from its own tokens
+            self._last_token_at.pop(subtask.subtask_id, None)  # a retry: timed from its own
             self._send(replica, subtask)
         for step in list(self.scheduler.steps.values()):
             if (
