@@ -48,6 +48,7 @@ class Driver:
             text=True,
         )
         self.err_lines: list[str] = []
+        self._new_line = threading.Condition()
         self._reader = threading.Thread(target=self._read_err, daemon=True)
         self._reader.start()
 
@@ -58,13 +59,12 @@ class Driver:
     def wait_for(self, text: str, timeout_s: float = 300) -> None:
         """Waits until a line of stderr holds `text`."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if any(text in line for line in self.err_lines):
-                return
-            if self.process.poll() is not None and not self._reader.is_alive():
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"no {text!r} on stderr; it says:\n{self.stderr[-3000:]}")
+        with self._new_line:
+            while not any(text in line for line in self.err_lines):
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._reader.is_alive():
+                    raise AssertionError(f"no {text!r} on stderr; it says:\n{self.stderr[-3000:]}")
+                self._new_line.wait(timeout=left)
 
     def finish(self, timeout_s: float = 300) -> tuple[int, str]:
         """Waits for the exit; returns (exit status, stdout)."""
@@ -86,7 +86,11 @@ class Driver:
     def _read_err(self) -> None:
         assert self.process.stderr is not None
         for line in self.process.stderr:
-            self.err_lines.append(line)
+            with self._new_line:
+                self.err_lines.append(line)
+                self._new_line.notify_all()
+        with self._new_line:  # the stream ended: waiters look once more, then give up
+            self._new_line.notify_all()
 
 
 def json_document(stdout: str) -> dict[str, Any]:
@@ -96,14 +100,8 @@ def json_document(stdout: str) -> dict[str, Any]:
 
 def survivors(processes: list[psutil.Process], within_s: float) -> list[str]:
     """Which of `processes` still run after `within_s` seconds (zombies count as gone)."""
-    deadline = time.monotonic() + within_s
-    alive = processes
-    while time.monotonic() < deadline:
-        alive = [p for p in processes if _running(p)]
-        if not alive:
-            return []
-        time.sleep(0.2)
-    return [f"{p.pid} {' '.join(p.cmdline())[:80]}" for p in alive if _running(p)]
+    psutil.wait_procs([p for p in processes if _running(p)], timeout=within_s)
+    return [f"{p.pid} {' '.join(p.cmdline())[:80]}" for p in processes if _running(p)]
 
 
 def _running(process: psutil.Process) -> bool:
