@@ -139,12 +139,13 @@ def ray_head(temp_dir: Path) -> Iterator[str]:
         ],
         cwd=REPO,
         env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     try:
-        _wait_for_port(port, head)
+        _wait_until_started(head)
         yield f"127.0.0.1:{port}"
     finally:
         started = [psutil.Process(head.pid), *psutil.Process(head.pid).children(recursive=True)]
@@ -156,12 +157,10 @@ def ray_head(temp_dir: Path) -> Iterator[str]:
                 process.kill()
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "ray start --head exited"
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-            time.sleep(2)  # the GCS listens before the head node is up
+def _wait_until_started(head: subprocess.Popen[str]) -> None:
+    """Reads `ray start`'s output until it says the head node is up (it exits if it fails)."""
+    assert head.stdout is not None
+    for line in head.stdout:
+        if "Ray runtime started" in line:
             return
-        time.sleep(0.5)
-    raise AssertionError(f"ray start --head did not listen on {port}")
+    raise AssertionError("ray start --head exited before the head node was up")
