@@ -107,6 +107,8 @@ class Stream:
 
     def __init__(self, prompt_tokens: int) -> None:
         self.prompt_tokens = prompt_tokens
+        self.cached_tokens = 0
+        """Prompt tokens found in the engine's prompt cache, not prefilled again."""
         self.completion_tokens = 0
         self.finish_reason: FinishReason | None = None
         self.cancelled = threading.Event()

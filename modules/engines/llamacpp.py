@@ -78,6 +78,7 @@ class LlamaCppEngine(StepEngine):
             model=self._model, params=self._context_params(), verbose=False
         )
         self._memory = lib.llama_get_memory(self._ctx.ctx)
+        self._cached: list[list[int]] = [[] for _ in range(self.max_concurrent)]
         self._batch = _internals.LlamaBatch(
             n_tokens=BATCH_TOKENS, embd=0, n_seq_max=1, verbose=False
         )
@@ -127,6 +128,11 @@ class LlamaCppEngine(StepEngine):
     def admit(self, sequence: Sequence, slot: int) -> None:
         from llama_cpp import _internals
 
+        # Prompt caching: the slot's KV cache still holds its last request, and a new prompt
+        # usually shares its start (the chat template, the system prompt), which is kept.
+        # One prompt token is always decoded, for the logits of the first new token.
+        reuse = min(_common_prefix(self._cached[slot], sequence.prompt), len(sequence.prompt) - 1)
+        sequence.prefilled = sequence.stream.cached_tokens = self._keep(slot, reuse)
         sampling = sequence.sampling
         chain = _internals.LlamaSampler()
         if sampling.repetition_penalty != 1.0:
@@ -172,14 +178,21 @@ class LlamaCppEngine(StepEngine):
                     rows[index] = row
             sequence.prefilled += max(0, take)
         if batch.n_tokens:
-            self._ctx.decode(self._batch)
+            try:
+                self._ctx.decode(self._batch)
+            except Exception:
+                for sequence in running:  # what this step left in the cache is unknown
+                    sequence.prefilled, sequence.generated = 0, []
+                raise
         return {
             index: self._lib.llama_sampler_sample(running[index].state.sampler, self._ctx.ctx, row)
             for index, row in rows.items()
         }
 
     def release(self, sequence: Sequence) -> None:
-        self._lib.llama_memory_seq_rm(self._memory, sequence.slot, -1, -1)
+        in_cache = (sequence.prompt[: sequence.prefilled] + sequence.generated)[: sequence.position]
+        self._cached[sequence.slot] = in_cache
+        self._keep(sequence.slot, len(in_cache))
         if sequence.state is not None:
             sequence.state.close()
 
@@ -188,6 +201,24 @@ class LlamaCppEngine(StepEngine):
         for resource in ("_batch", "_ctx", "_model"):
             if (handle := getattr(self, resource, None)) is not None:
                 handle.close()
+
+
+    def _keep(self, slot: int, tokens: int) -> int:
+        """Drops a slot's KV cache entries after its first `tokens`; returns how many stay
+        (none where the cache cannot drop a tail)."""
+        if not self._lib.llama_memory_seq_rm(self._memory, slot, tokens, -1):
+            self._lib.llama_memory_seq_rm(self._memory, slot, -1, -1)
+            tokens = 0
+        self._cached[slot] = self._cached[slot][:tokens]
+        return tokens
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    """How many tokens two token lists share from their start."""
+    for index, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return index
+    return min(len(a), len(b))
 
 
 def _add(batch: Any, token: int, position: int, slot: int, logits: bool = True) -> int:

@@ -198,6 +198,30 @@ def test_concurrent_greedy_streams_each_give_their_solo_text(engine: Engine) -> 
     assert together == solo
 
 
+def test_llama_cpp_reads_a_shared_prompt_start_from_its_cache() -> None:
+    system = {"role": "system", "content": "You are a helpful assistant."}
+    first, second = (
+        [system, {"role": "user", "content": question}]
+        for question in ("Name three planets.", "Describe the sea.")
+    )
+    fresh = create_engine("llama.cpp", EMBEDDED, max_concurrent=1, context_length=256).start()
+    try:
+        expected = text_of(fresh, second)
+    finally:
+        fresh.close()
+    engine = create_engine("llama.cpp", EMBEDDED, max_concurrent=1, context_length=256).start()
+    try:
+        streams = []
+        for messages in (first, second):
+            streams.append(engine.submit(messages, GREEDY))
+            text = "".join(piece.text for piece in streams[-1])
+    finally:
+        engine.close()
+    assert streams[0].cached_tokens == 0
+    assert 0 < streams[1].cached_tokens < streams[1].prompt_tokens
+    assert text == expected
+
+
 def test_bad_input_gets_a_clear_error_and_the_engine_keeps_serving(engine: Engine) -> None:
     with pytest.raises(BadRequestError, match="empty"):
         engine.submit([{"role": "user", "content": "  "}], GREEDY)
