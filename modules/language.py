@@ -8,6 +8,7 @@ it, batched with the region's other subtasks.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Generator
 from dataclasses import replace
 from typing import Any
@@ -17,6 +18,11 @@ from modules.engines import Engine, Guide, Message, Piece, create_engine, pick_e
 from modules.region import Region
 
 SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and accurately."
+WRAP_UP_SHARE = 1 / 2
+"""Once this share of an answer's token budget is spent, the answer ends where it may end
+(`may_end_here`), so the budget rarely cuts a sentence or a list in half."""
+SENTENCE_END = re.compile(r"(?:[^\d\s][.!?…]|[。！？])[\"'”’)\]*]*[ \t]*$")
+LIST_ITEM = re.compile(r"\s*(?:\d+[.)]|[-*•+])\s")
 log = logging.getLogger("cortex.language")
 
 
@@ -34,11 +40,12 @@ class LanguageRegion(Region):
 
     def setup(self) -> None:
         settings = self.settings
-        name, why = pick_engine(settings.engine, settings.model, self.device.type == "cuda")
+        device = settings.placement.device_type
+        name, why = pick_engine(settings.engine, settings.model, device == "cuda")
         self.engine = create_engine(
             name,
             settings.model,
-            device=self.device.type,
+            device=device,
             threads=settings.placement.threads,
             max_concurrent=max(1, settings.max_concurrent),
             context_length=settings.context_length,
@@ -60,7 +67,7 @@ class LanguageRegion(Region):
         guide: Guide | None = None,
     ) -> Generator[Piece, None, int]:
         """Decodes a reply to a chat, within the model's context; returns the prompt's length
-        in tokens.
+        in tokens. Prose ends at a sentence end once `WRAP_UP_SHARE` of the budget is spent.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
@@ -73,11 +80,34 @@ class LanguageRegion(Region):
         )
         if guide is not None:  # structured output repeats its keys: loop control is for prose
             sampling = replace(sampling, repetition_penalty=1.0, no_repeat_ngram=0)
-        return (yield from self.engine.generate(messages, sampling))
+        wrap_up = sampling.max_new_tokens * WRAP_UP_SHARE if guide is None else float("inf")
+        stream = self.engine.submit(messages, sampling)
+        tail = ""
+        try:
+            for count, piece in enumerate(stream, start=1):
+                yield piece
+                tail = (tail + piece.text)[-256:]
+                if count >= wrap_up and may_end_here(tail):
+                    break
+        finally:
+            stream.cancel()
+        return stream.prompt_tokens
 
     def close(self) -> None:
         if self.engine is not None:
             self.engine.close()
+
+
+def may_end_here(text: str) -> bool:
+    """Whether an answer that ends with `text` may stop here: after a sentence of prose, or
+    after a paragraph or stanza (a blank line), but never inside a list, which runs to its
+    end (it is not known how many items were asked for)."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines or LIST_ITEM.match(lines[-1]):
+        return False
+    return text.rstrip(" \t").endswith("\n\n") or (
+        not text.endswith("\n") and bool(SENTENCE_END.search(lines[-1]))
+    )
 
 
 def answer_chat(subtask: Subtask) -> list[Message]:

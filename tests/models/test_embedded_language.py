@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bus import InProcessBus, Subtask, SubtaskResult
+from bus.topics import region_inbox, region_out
 from modules.engines import SamplingSettings, create_engine
-from modules.language import SYSTEM_PROMPT
+from modules.host import RegionHost
+from modules.language import SYSTEM_PROMPT, may_end_here
+from modules.region import RegionSettings
 from tests.helpers import cortex_cli
 
 
@@ -54,3 +58,30 @@ def test_cortex_ask_plans_and_decodes_concurrently(tmp_path: Path) -> None:
     ]
     assert overlapping, "two delegate streams should decode at the same time"
     assert json.loads(session.read_text().splitlines()[-1])["answer"] == record["answer"]
+
+
+def test_a_long_answer_ends_at_a_sentence_within_its_budget() -> None:
+    with InProcessBus() as bus:
+        settings = RegionSettings(
+            name="language-0",
+            kind="language",
+            model="embedded:smollm2-135m-instruct",
+            sampling=SamplingSettings(max_new_tokens=40),
+        )
+        host = RegionHost("modules.language:LanguageRegion", settings, bus=bus)
+        host.setup()
+        out = bus.subscribe(region_out("language-0"))
+        bus.publish(
+            region_inbox("language-0"),
+            Subtask(
+                turn_id="t",
+                subtask_id="1",
+                region="language",
+                instruction="Write a long story about a lighthouse keeper and his cat.",
+            ),
+        )
+        while not isinstance(result := out.recv(timeout=60).message, SubtaskResult):
+            pass
+        host.stop()
+    assert result.ok and 20 <= result.tokens < 40, result
+    assert may_end_here(result.text), result.text

@@ -12,6 +12,7 @@ from bus.topics import region_inbox, region_out
 from modules.errors import RegionError
 from modules.generation import SamplingSettings
 from modules.host import RegionHost, import_region
+from modules.language import may_end_here
 from modules.region import RegionSettings
 
 
@@ -130,3 +131,26 @@ def test_a_region_decodes_several_subtasks_at_once(bus, language) -> None:
     # every stream started before any of them ended: they decoded together, not in turn
     assert max(first_token.values()) < min(finished.values())
     assert language.info()["max_concurrent"] == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "may_end"),
+    [
+        ("Cats sleep a lot.", True),
+        ("Is it far? ", True),
+        ("He said “yes.”", True),
+        ("富士山は高い。", True),
+        ("First paragraph.\n\n", True),
+        ("A line of verse\nand a stanza's end\n\n", True),
+        ("Cats sleep a lot", False),
+        ("A line of verse\n", False),
+        ("Steps:\n1.", False),
+        ("Tips:\n1. Sleep early.", False),
+        ("- towel\n- sunscreen.\n\n", False),
+        ("It costs 3.", False),
+    ],
+)
+def test_an_answer_past_its_wrap_up_point_may_end_only_where_a_reader_would(
+    text: str, may_end: bool
+) -> None:
+    assert may_end_here(text) is may_end
