@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from bus.zmq_bus import BusEndpoints, ZmqTokenBus
 from cortex.metrics import BusMetrics, MetricsReporter, RegionMetrics
 from modules.host import RegionHost
-from modules.pipeline import PipelineStage, StageStats
 from modules.region import Placement, RegionSettings
+
+if TYPE_CHECKING:  # torch and transformers load in stage workers only, not in every region's
+    from modules.pipeline import StageStats
 
 LOG_FORMAT = "%(asctime)s %(levelname)s [{name}] %(name)s: %(message)s"
 
@@ -91,6 +91,10 @@ class StageActor:
         logging.basicConfig(
             level=logging.INFO, format=LOG_FORMAT.format(name=f"stage-{index}"), force=True
         )
+        import torch
+
+        from modules.pipeline import PipelineStage
+
         placement.pin()
         torch.set_num_threads(placement.threads)
         self.placement = placement
@@ -102,6 +106,8 @@ class StageActor:
 
     def take_stats(self) -> StageStats:
         """What the stage measured since the last call."""
+        from modules.pipeline import StageStats
+
         stats, self.stage.stats = self.stage.stats, StageStats()
         return stats
 
