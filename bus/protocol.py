@@ -10,7 +10,15 @@ from __future__ import annotations
 import time
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, NonNegativeInt, TypeAdapter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    NonNegativeInt,
+    PositiveInt,
+    TypeAdapter,
+)
 
 from bus.streams import StreamId
 
@@ -80,6 +88,9 @@ class Subtask(BusMessage):
         default_factory=dict, description="Results of the subtasks this one depends on, by id."
     )
     max_new_tokens: NonNegativeInt | None = None
+    parts: PositiveInt = Field(
+        default=1, description="How many parts the turn's answer has; this is one of them."
+    )
     image_path: str | None = Field(default=None, description="An image to look at (vision).")
     audio_path: str | None = Field(default=None, description="A recording to transcribe (speech).")
     output_path: str | None = Field(default=None, description="Where to write produced media.")

@@ -8,6 +8,7 @@ it, batched with the region's other subtasks.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Generator
 from dataclasses import replace
@@ -20,9 +21,21 @@ from modules.region import Region
 SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and accurately."
 WRAP_UP_SHARE = 1 / 2
 """Once this share of an answer's token budget is spent, the answer ends where it may end
-(`may_end_here`), so the budget rarely cuts a sentence or a list in half."""
+(`may_end_here`); text past that point is shown as each sentence or line completes, so the
+budget can only cut a sentence that began before it."""
 SENTENCE_END = re.compile(r"(?:[^\d\s][.!?…]|[。！？])[\"'”’)\]*]*[ \t]*$")
 LIST_ITEM = re.compile(r"\s*(?:\d+[.)]|[-*•+])\s")
+MIN_LIST_ITEMS = 3
+TAIL_CHARS = 1024
+"""How much of an answer's end is read to tell where it may end (its list items)."""
+"""A list whose request names no number may end after this many items."""
+NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+ASKED_NUMBER = re.compile(
+    rf"\b(\d{{1,2}}|{'|'.join(NUMBER_WORDS)})\s+(?!(?:minutes?|hours?|days?|years?|times)\b)"
+    r"(?:[a-z]+\s+)?[a-z]+s\b",
+    re.IGNORECASE,
+)
+"""A number of things asked for: "three tips", "4 Greek gods" (not "in 30 minutes")."""
 log = logging.getLogger("cortex.language")
 
 
@@ -57,7 +70,12 @@ class LanguageRegion(Region):
         return self.engine_note
 
     def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
-        prompt_tokens = yield from self.generate(answer_chat(subtask), subtask.max_new_tokens)
+        prompt_tokens = yield from self.generate(
+            answer_chat(subtask),
+            subtask.max_new_tokens,
+            share=min(1.0, 2 / subtask.parts),
+            items=items_asked_for(subtask.instruction),
+        )
         return {"prompt_tokens": prompt_tokens}
 
     def generate(
@@ -65,9 +83,16 @@ class LanguageRegion(Region):
         messages: list[Message],
         max_new_tokens: int | None = None,
         guide: Guide | None = None,
+        share: float = 1.0,
+        items: int = MIN_LIST_ITEMS,
     ) -> Generator[Piece, None, int]:
         """Decodes a reply to a chat, within the model's context; returns the prompt's length
-        in tokens. Prose ends at a sentence end once `WRAP_UP_SHARE` of the budget is spent.
+        in tokens. Past `WRAP_UP_SHARE` of the budget, prose ends at the next point where it
+        may (`may_end_here`), and text is held back until each sentence or line is complete:
+        where the budget runs out first, the unfinished sentence is dropped, not shown cut.
+        `share` < 1 brings that point forward for one part of a longer answer: three parts
+        each wrap up at 2/3 of it (Skeleton-of-Thought's short point expansions), so the
+        whole answer is not three answers long. A list ends only after `items` items.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
@@ -80,15 +105,29 @@ class LanguageRegion(Region):
         )
         if guide is not None:  # structured output repeats its keys: loop control is for prose
             sampling = replace(sampling, repetition_penalty=1.0, no_repeat_ngram=0)
-        wrap_up = sampling.max_new_tokens * WRAP_UP_SHARE if guide is None else float("inf")
+        wrap_up = sampling.max_new_tokens * WRAP_UP_SHARE * share if guide is None else math.inf
         stream = self.engine.submit(messages, sampling)
         tail = ""
-        try:
+        punctuated = False  # whether the answer is written in sentences at all
+        worded = False  # whether it has shown more than white space (then trailing space waits)
+        held: list[Piece] = []  # not shown yet: trailing white space, and an unfinished
+        try:  # sentence once past the wrap-up point
             for count, piece in enumerate(stream, start=1):
-                yield piece
-                tail = (tail + piece.text)[-256:]
-                if count >= wrap_up and may_end_here(tail):
+                tail = (tail + piece.text)[-TAIL_CHARS:]
+                held.append(piece)
+                worded = worded or not piece.text.isspace()
+                body = _without_trailing_space(held) if worded else held
+                line_ended = "\n" in "".join(p.text for p in held[len(body) :])
+                sentence_ended = ends_a_sentence(tail)
+                punctuated = punctuated or sentence_ended
+                if body and (count < wrap_up or line_ended or sentence_ended or not worded):
+                    yield from body
+                    del held[: len(body)]
+                if count >= wrap_up and may_end_here(tail, items):
                     break
+            else:  # the model ended it, or the budget: then an unfinished sentence is dropped
+                if stream.finish_reason != "length" or not punctuated:
+                    yield from _without_trailing_space(held)
         finally:
             stream.cancel()
         return stream.prompt_tokens
@@ -98,16 +137,42 @@ class LanguageRegion(Region):
             self.engine.close()
 
 
-def may_end_here(text: str) -> bool:
-    """Whether an answer that ends with `text` may stop here: after a sentence of prose, or
-    after a paragraph or stanza (a blank line), but never inside a list, which runs to its
-    end (it is not known how many items were asked for)."""
+def ends_a_sentence(text: str) -> bool:
+    """Whether `text`, but for white space after it, ends with a full sentence."""
+    return bool(SENTENCE_END.search(text.rstrip().rsplit("\n", 1)[-1]))
+
+
+def _without_trailing_space(pieces: list[Piece]) -> list[Piece]:
+    """The pieces but those at the end whose text is only white space."""
+    end = len(pieces)
+    while end and pieces[end - 1].text.isspace():
+        end -= 1
+    return pieces[:end]
+
+
+def may_end_here(text: str, items: int = MIN_LIST_ITEMS) -> bool:
+    """Whether an answer that ends with `text` may stop here: after a sentence of prose, after
+    a paragraph or stanza (a blank line), or inside a list after a finished item once it
+    has `items` of them."""
     lines = [line for line in text.split("\n") if line.strip()]
-    if not lines or LIST_ITEM.match(lines[-1]):
+    if not lines:
         return False
+    if LIST_ITEM.match(lines[-1]):
+        listed = sum(bool(LIST_ITEM.match(line)) for line in lines)
+        return text.endswith("\n") and listed >= items
     return text.rstrip(" \t").endswith("\n\n") or (
         not text.endswith("\n") and bool(SENTENCE_END.search(lines[-1]))
     )
+
+
+def items_asked_for(instruction: str) -> int:
+    """How many items a list answering `instruction` needs: the number it names ("three
+    tips", "5 ideas"), else `MIN_LIST_ITEMS`."""
+    found = ASKED_NUMBER.search(instruction)
+    if found is None:
+        return MIN_LIST_ITEMS
+    word = found.group(1).lower()
+    return int(word) if word.isdigit() else NUMBER_WORDS.index(word) + 1
 
 
 def answer_chat(subtask: Subtask) -> list[Message]:

@@ -97,6 +97,7 @@ class PlanningRegion(LanguageRegion):
                 instruction=step.instruction,
                 depends_on=step.depends_on,
                 inputs=notes,
+                parts=len(plan.steps),
             )
             for step in plan.steps
         ]

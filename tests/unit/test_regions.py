@@ -9,10 +9,11 @@ import pytest
 
 from bus import Event, InProcessBus, Subtask, SubtaskResult, Token
 from bus.topics import region_inbox, region_out
+from modules.engines import Piece
 from modules.errors import RegionError
 from modules.generation import SamplingSettings
 from modules.host import RegionHost, import_region
-from modules.language import may_end_here
+from modules.language import items_asked_for, may_end_here
 from modules.region import RegionSettings
 
 
@@ -146,7 +147,9 @@ def test_a_region_decodes_several_subtasks_at_once(bus, language) -> None:
         ("A line of verse\n", False),
         ("Steps:\n1.", False),
         ("Tips:\n1. Sleep early.", False),
-        ("- towel\n- sunscreen.\n\n", False),
+        ("- towel\n- sunscreen.\n\n", False),  # a list ends after three items at least
+        ("- towel\n- sunscreen\n- hat\n", True),
+        ("1. towel\n2. sunscreen\n3. hat", False),
         ("It costs 3.", False),
     ],
 )
@@ -154,3 +157,89 @@ def test_an_answer_past_its_wrap_up_point_may_end_only_where_a_reader_would(
     text: str, may_end: bool
 ) -> None:
     assert may_end_here(text) is may_end
+
+
+def test_a_list_runs_to_the_number_of_items_asked_for() -> None:
+    assert items_asked_for("Give five tips for saving money.") == 5
+    assert items_asked_for("List 4 Greek gods") == 4
+    assert items_asked_for("Write a packing list for a ski trip.") == 3
+    assert items_asked_for("Read for 30 minutes, then name two novels.") == 2
+    four = "Ideas:\n1. a\n2. b\n3. c\n"
+    assert not may_end_here(four, items=4) and may_end_here(four + "4. d\n", items=4)
+
+
+class ScriptedEngine:
+    """Stands in for an engine: every request decodes `words`, then ends for `reason`."""
+
+    def __init__(self, words: list[str], reason: str) -> None:
+        self.words, self.reason = words, reason
+
+    def submit(self, messages, sampling):
+        engine = self
+
+        class Stream:
+            finish_reason = None
+            prompt_tokens = 5
+
+            def __iter__(self):
+                yield from (Piece(i, word) for i, word in enumerate(engine.words))
+                self.finish_reason = engine.reason
+
+            def cancel(self):
+                pass
+
+        return Stream()
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("words", "reason", "shown"),
+    [
+        # past half the budget (4 of 8 tokens), the answer stops at the next sentence end
+        (
+            ["One", " two.", " Three", " four.", " Five", " six.", " Se", "ven."],
+            "length",
+            "One two. Three four.",
+        ),
+        # the budget runs out inside a sentence begun past that point: it is not shown
+        (
+            ["One", " two", " three.", " Four", " five", " six", " seven", " eight"],
+            "length",
+            "One two three.",
+        ),
+        # the model ends it itself: nothing is held back
+        (["One", " two", " three.", " Four", " five"], "stop", "One two three. Four five"),
+        # white space at the end is not shown
+        (["One", " two.", "\n", "\n"], "stop", "One two."),
+    ],
+)
+def test_an_answer_ends_at_a_sentence_past_half_its_budget(
+    bus, language, words: list[str], reason: str, shown: str
+) -> None:
+    language.region.engine.close()
+    language.region.engine = ScriptedEngine(words, reason)
+    pieces = list(language.region.generate([], max_new_tokens=8))
+    assert "".join(p.text for p in pieces) == shown
+
+
+def test_a_part_of_a_three_part_answer_wraps_up_sooner(bus, language) -> None:
+    language.region.engine.close()
+    language.region.engine = ScriptedEngine([" A."] * 12, "length")
+    out = bus.subscribe(region_out("language-0"))
+    lengths = {}
+    for parts in (1, 3):
+        bus.publish(
+            region_inbox("language-0"),
+            Subtask(
+                turn_id=f"t{parts}",
+                subtask_id="1",
+                region="language",
+                instruction="Write.",
+                max_new_tokens=12,
+                parts=parts,
+            ),
+        )
+        lengths[parts] = collect_until_result(out, f"t{parts}")[-1].message.tokens
+    assert lengths == {1: 6, 3: 4}  # half the budget; two thirds of that for one of three
