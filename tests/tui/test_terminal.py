@@ -67,7 +67,7 @@ def test_chat_streams_each_part_into_the_answer_while_the_delegates_decode(
     # Textual takes COLUMNS and LINES over the terminal's own size; the test runner sets them.
     command = f"env -u COLUMNS -u LINES {sys.executable} -m cortex.cli chat --session {log}"
     tmux("new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), command)
-    wait_for_screen(session, r"5 regions ready", 240)
+    wait_for_screen(session, r"6 regions ready", 240)
     tmux("send-keys", "-t", session, QUESTION, "Enter")
     while_decoding: list[str] = []  # screens taken while a language region still decoded
 

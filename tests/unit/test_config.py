@@ -15,10 +15,10 @@ def regions(**tables) -> dict:
     return {"regions": {"planning": {}, **tables}}
 
 
-def test_default_config_has_a_planner_two_language_replicas_and_vision() -> None:
+def test_default_config_has_a_planner_three_language_replicas_and_vision() -> None:
     config = load_config()
     assert config.planner == "planning"
-    assert config.regions["language"].replicas == 2
+    assert config.regions["language"].replicas == 3
     assert config.regions["language"].model == "embedded:smollm2-135m-instruct"
     assert config.regions["vision"].model == "embedded:efficientnet-lite0"
 
@@ -75,12 +75,12 @@ def test_instance_names() -> None:
 
 
 def test_placement_without_gpus_shares_the_cores() -> None:
-    instances = plan_instances(load_config(), cluster_gpus=0, cpu_count=10)
-    assert [i.num_gpus for i in instances] == [0, 0, 0, 0, 0]
+    instances = plan_instances(load_config(), cluster_gpus=0, cpu_count=12)
+    assert [i.num_gpus for i in instances] == [0] * 6
     assert {i.settings.placement.threads for i in instances} == {2}
     assert replicas_by_kind(instances) == {
         "planning": {"planning": 4},
-        "language": {"language-0": 4, "language-1": 4},
+        "language": {"language-0": 4, "language-1": 4, "language-2": 4},
         "vision": {"vision": 1},
         "speech": {"speech": 1},
     }
@@ -94,8 +94,8 @@ def test_only_some_regions_can_be_started() -> None:
 
 
 def test_placement_with_enough_gpus_gives_one_each() -> None:
-    instances = plan_instances(load_config(), cluster_gpus=5)
-    assert [i.num_gpus for i in instances] == [1, 1, 1, 1, 1]
+    instances = plan_instances(load_config(), cluster_gpus=6)
+    assert [i.num_gpus for i in instances] == [1] * 6
 
 
 def test_gpu_policy_without_enough_gpus_is_an_error() -> None:
@@ -116,5 +116,5 @@ def test_experiments_pin_instances_to_numbered_devices() -> None:
     assert all(i.num_gpus == 0 and i.settings.placement.threads == 1 for i in on_cores.values())
     on_gpus = {i.name: i for i in pin_to_devices(instances, devices, True, cpu_count=2)}
     assert on_gpus["planning"].num_gpus == 0.5  # two instances share device 0
-    assert on_gpus["vision"].num_gpus == pytest.approx(1 / 3)  # three share device 1
+    assert on_gpus["vision"].num_gpus == pytest.approx(1 / 4)  # four share device 1
     assert all(i.settings.placement.gpu for i in on_gpus.values())
