@@ -51,6 +51,10 @@ class GenerationConfig(_Strict):
     """Divides the logits of recently generated tokens; 1.0 turns it off (no loops by default)."""
     no_repeat_ngram: int = Field(DEFAULT_NO_REPEAT_NGRAM, ge=0, le=64)
     """Longest run of generated tokens that may appear twice; 0 turns it off."""
+    end_at_sentence: bool = True
+    """Past half of `max_new_tokens`, an answer ends at the next sentence or paragraph end,
+    and a sentence the budget cuts is not shown; false decodes until the model stops or the
+    budget is spent (benchmarks that compare fixed token counts)."""
 
 
 class RegionConfig(_Strict):

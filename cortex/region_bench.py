@@ -87,7 +87,7 @@ def one_region_config(engine: str, tokens: int) -> CortexConfig:
             "engine": engine,
             "max_concurrent": max(CONCURRENCY),
             "generation": config.regions["language"].generation.model_copy(
-                update={"max_new_tokens": tokens}
+                update={"max_new_tokens": tokens, "end_at_sentence": False}
             ),
         }
     )

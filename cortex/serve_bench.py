@@ -78,6 +78,7 @@ def _config_text(model: str, folder: Path) -> str:
         f'[regions.planning]\nmodel = "{spec}"\n\n'
         f'[regions.language]\nmodel = "{spec}"\nreplicas = 2\n\n'
         f"[regions.language.generation]\nmax_new_tokens = {tokens}\n"
+        "end_at_sentence = false\n"  # every request decodes the same number of tokens
     )
 
 

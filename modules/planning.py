@@ -104,4 +104,3 @@ class PlanningRegion(LanguageRegion):
         for subtask in subtasks:
             self.bus.publish(turn_plan(request.turn_id), subtask)
         return {"steps": [subtask.model_dump(mode="json") for subtask in subtasks]}
-

@@ -97,6 +97,8 @@ class RegionSettings:
     """Subtasks the region decodes at once (text regions batch them in their engine)."""
     context_length: int = 0
     """Tokens per request a text region's engine reserves; 0 takes the model's own."""
+    end_at_sentence: bool = True
+    """Whether a text region's answers end at a sentence end past half their token budget."""
     options: dict[str, Any] = field(default_factory=dict)
     """Kind-specific settings (the planner's router model and delegate kinds, for example)."""
 

@@ -60,7 +60,7 @@ def tiny_long_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def tiny_config(model_dir: Path, **regions: dict[str, Any]) -> dict[str, Any]:
     """Configuration data for a brain on the tiny model, in a namespace of its own."""
-    generation = {"max_new_tokens": 8}
+    generation = {"max_new_tokens": 8, "end_at_sentence": False}  # plumbing: exact budgets
     tables: dict[str, Any] = {
         "planning": {"model": str(model_dir), "generation": {"max_new_tokens": 24}},
         "language": {"model": str(model_dir), "replicas": 2, "generation": generation},
@@ -85,7 +85,7 @@ def long_answers_config(model_dir: Path, max_new_tokens: int) -> dict[str, Any]:
         language={
             "model": str(model_dir),
             "replicas": 2,
-            "generation": {"max_new_tokens": max_new_tokens},
+            "generation": {"max_new_tokens": max_new_tokens, "end_at_sentence": False},
         },
     )
     data["runtime"]["device"] = "cpu"

@@ -113,6 +113,7 @@ class RegionsMode:
             "seed": self.spec.seed,
             "repetition_penalty": 1.0,  # plain greedy, as the pipeline decodes
             "no_repeat_ngram": 0,
+            "end_at_sentence": False,  # every mode decodes the same number of tokens
         }
         batch = max(4, *(len(request.subtasks) for request in self.spec.requests))
         regions: dict[str, Any] = {

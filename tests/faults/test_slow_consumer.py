@@ -30,6 +30,7 @@ def test_a_sleeping_subscriber_skips_ahead_and_the_keeping_up_one_misses_nothing
         kind="language",
         model=str(tiny_long_model_dir),
         sampling=SamplingSettings(max_new_tokens=4000),
+        end_at_sentence=False,
     )
     host = RegionHost("modules.language:LanguageRegion", settings, endpoints)
     host.setup()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,12 @@ def test_a_part_of_a_three_part_answer_wraps_up_sooner(bus, language) -> None:
         )
         lengths[parts] = collect_until_result(out, f"t{parts}")[-1].message.tokens
     assert lengths == {1: 6, 3: 4}  # half the budget; two thirds of that for one of three
+
+
+def test_end_at_sentence_off_decodes_the_whole_budget(bus, language) -> None:
+    words = ["One", " two.", " Three", " four.", " Five", " six.", " Se", "ven"]
+    language.region.engine.close()
+    language.region.engine = ScriptedEngine(words, "length")
+    language.region.settings = replace(language.region.settings, end_at_sentence=False)
+    pieces = list(language.region.generate([], max_new_tokens=8))
+    assert "".join(p.text for p in pieces) == "".join(words)
