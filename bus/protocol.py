@@ -91,6 +91,9 @@ class Subtask(BusMessage):
     parts: PositiveInt = Field(
         default=1, description="How many parts the turn's answer has; this is one of them."
     )
+    avoid: str = Field(
+        default="", description="What other parts of the answer say, not to be said again."
+    )
     image_path: str | None = Field(default=None, description="An image to look at (vision).")
     audio_path: str | None = Field(default=None, description="A recording to transcribe (speech).")
     output_path: str | None = Field(default=None, description="Where to write produced media.")

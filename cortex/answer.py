@@ -8,10 +8,26 @@ a part whose delegate failed is named in its place as missing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 SEPARATOR = "\n\n"
+SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]?")
+MIN_SENTENCE_WORDS = 4
+"""Shorter sentences ("Yes.", "1. Towel") may well repeat in a right answer."""
+
+
+def sentences(text: str, complete: bool = False) -> list[str]:
+    """The sentences and lines of `text` of `MIN_SENTENCE_WORDS` words or more, lowercased,
+    with white space collapsed; with `complete`, only those already ended."""
+    found = []
+    for match in SENTENCE.finditer(text):
+        words = match.group().rstrip(".!?\n").lower().split()
+        ended = match.group()[-1] in ".!?\n"
+        if len(words) >= MIN_SENTENCE_WORDS and (ended or not complete):
+            found.append(" ".join(words))
+    return found
 
 
 @dataclass
@@ -67,6 +83,32 @@ class Answer:
                 self._show(part.text[0])
         part.done = True
         self._advance()
+
+    def echo(self, step_id: str) -> str | None:
+        """A finished sentence of a part not shown yet that a part before it already says."""
+        index = self._order.index(step_id)
+        if index <= self._head:
+            return None
+        earlier = {
+            sentence
+            for before in self._order[:index]
+            for sentence in sentences("".join(self._parts[before].text), complete=True)
+        }
+        own = sentences("".join(self._parts[step_id].text), complete=True)
+        return next((sentence for sentence in own if sentence in earlier), None)
+
+    def restart(self, step_id: str) -> str:
+        """Drops a part not shown yet, to be decoded again; returns what the parts before
+        it say so far (for it not to repeat)."""
+        index = self._order.index(step_id)
+        assert index > self._head, "a part already shown is never rewritten"
+        self._parts[step_id].text, self._parts[step_id].done = [], False
+        return SEPARATOR.join("".join(self._parts[b].text) for b in self._order[:index])
+
+    @property
+    def held(self) -> list[str]:
+        """The parts not shown yet, in plan order."""
+        return self._order[self._head + 1 :]
 
     @property
     def done(self) -> bool:

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from cortex.answer import sentences
 from cortex.records import TurnRecord
 from cortex.runtime import Cortex
 from modules.parts import split_request
@@ -89,7 +90,6 @@ LONG_FORM: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("coffee|caf[eé]|brew", "bike|bicycl|cycl|ride", "book"),
     ),
 )
-SENTENCE = re.compile(r"[^.!?\n]+")
 
 
 @dataclass
@@ -108,10 +108,9 @@ def found(answer: str, expected: tuple[str, ...]) -> int:
 
 
 def repeats_a_sentence(answer: str) -> bool:
-    """Whether a sentence of four or more words appears twice (a decoding loop)."""
-    sentences = [" ".join(s.lower().split()) for s in SENTENCE.findall(answer)]
-    sentences = [s for s in sentences if len(s.split()) >= 4]
-    return len(sentences) != len(set(sentences))
+    """Whether a sentence of four or more words appears twice (a loop, or two parts alike)."""
+    said = sentences(answer)
+    return len(said) != len(set(said))
 
 
 def fanned_out(record: TurnRecord) -> bool:

@@ -11,9 +11,6 @@ from dataclasses import dataclass, field
 
 from bus.protocol import Subtask, SubtaskResult
 
-MAX_RETRIES = 1
-"""How many times a subtask is run again after the region doing it died."""
-
 
 @dataclass
 class Scheduler:
@@ -29,6 +26,8 @@ class Scheduler:
     """Subtask id -> the replica working on it."""
     down: set[str] = field(default_factory=set)
     """Replicas whose process died, until Ray has restarted them."""
+    retried: set[str] = field(default_factory=set)
+    """Steps already run again after their region died."""
 
     def add(self, step: Subtask) -> None:
         self.steps[step.subtask_id] = step
@@ -52,12 +51,24 @@ class Scheduler:
                 continue
             del self.running[step_id]
             step = self.steps[step_id]
-            if step.attempt >= MAX_RETRIES:
+            if step_id in self.retried:
                 given_up.append(step)
                 continue
+            self.retried.add(step_id)
             self.steps[step_id] = step.model_copy(update={"attempt": step.attempt + 1})
             retried.append(self.steps[step_id])
         return retried, given_up
+
+    def reask(self, step_id: str, avoid: str) -> Subtask:
+        """Runs a step again as a new attempt, told what not to repeat; its current attempt's
+        output no longer counts. Returns the attempt dropped."""
+        dropped = self.steps[step_id]
+        self.running.pop(step_id, None)
+        self.results.pop(step_id, None)
+        self.steps[step_id] = dropped.model_copy(
+            update={"attempt": dropped.attempt + 1, "avoid": avoid}
+        )
+        return dropped
 
     def restore(self, replica: str) -> None:
         """A replica is back after a restart: it may take steps again."""

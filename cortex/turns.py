@@ -5,7 +5,9 @@ turn carries (vision on an image and speech on a recording, before any plan exis
 sends the planning region a ``plan`` subtask. Each planned `Subtask` goes to a replica of its
 region the moment it arrives and its dependencies are done (`cortex.scheduler`). The answer
 is the delegates' parts in plan order, streamed on ``turn.<id>.out`` as they decode
-(`cortex.answer`); no step rewrites them. A caller may cancel a turn from another thread: it
+(`cortex.answer`); no step rewrites them. A part not shown yet that repeats a sentence of a
+part before it (two poems opening on the same line, decoded at the same moment) is decoded
+again, told what the parts before it say. A caller may cancel a turn from another thread: it
 then tells every region it may have given work to (a ``cancel`` `Event` on their inboxes) and
 ends. The turn's `state` says where it is:
 
@@ -123,6 +125,8 @@ class Turn:
         self._answer_seq = 0
         self._streams: list[StreamRecord] = []
         self._plan_done = False
+        self._reasked: set[str] = set()
+        """Parts decoded again for repeating an earlier part (once each)."""
         self._started = 0.0
         self._first_token_s: float | None = None
 
@@ -312,6 +316,19 @@ class Turn:
             self._last_token_at[stream.step] = time.monotonic()
         if current and self.answer.has_part(stream.step) and token.text:
             self.answer.text_of(stream.step, token.text)
+            for held in self.answer.held:
+                if held not in self._reasked and (echo := self.answer.echo(held)) is not None:
+                    self._reask(held, echo)
+
+    def _reask(self, step_id: str, echo: str) -> None:
+        """Decodes a part not shown yet again, told what the parts before it say."""
+        self._reasked.add(step_id)
+        replica = self.scheduler.running.get(step_id)
+        dropped = self.scheduler.reask(step_id, avoid=self.answer.restart(step_id))
+        if replica is not None:
+            cancel_work(self.bus, self.turn_id, [replica], stream_id=dropped.stream_id)
+        self.notes.append(f"part {step_id} repeated an earlier part (“{echo}”); asked again")
+        self._dispatch()
 
     def _on_event(self, event: Event) -> None:
         if event.code in ("plan_repair", "subtask_failed"):
@@ -436,10 +453,9 @@ class Turn:
             self.on_delivery(delivery)
 
 
-def cancel_work(bus: TokenBus, turn_id: str, instances: Iterable[str]) -> None:
-    """Tells each region instance to stop every subtask of a turn (see `modules.host`)."""
+def cancel_work(bus: TokenBus, turn_id: str, instances: Iterable[str], stream_id: str = "") -> None:
+    """Tells each region instance to stop every subtask of a turn, or only the one decoding
+    `stream_id` (see `modules.host`)."""
+    data = {"turn_id": turn_id, "stream_id": stream_id} if stream_id else {"turn_id": turn_id}
     for instance in instances:
-        bus.publish(
-            region_inbox(instance),
-            Event(code="cancel", source="driver", data={"turn_id": turn_id}),
-        )
+        bus.publish(region_inbox(instance), Event(code="cancel", source="driver", data=data))

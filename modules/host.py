@@ -4,8 +4,9 @@ For each `Subtask` on ``region.<name>.in`` it runs the region, publishes every p
 `Token` on ``region.<name>.out`` (and on the subtask's extra topics) the moment it is decoded,
 closes the stream with a final token, then publishes a `SubtaskResult`. Nothing a subtask
 does can stop the host: a failure becomes a failed result and an error `Event`. A ``cancel``
-`Event` on the inbox stops every subtask of its turn, running or waiting: each ends after the
-token it is on (its engine stream is cancelled) with a result whose error is ``cancelled``.
+`Event` on the inbox stops every subtask of its turn (or, with a ``stream_id``, that stream's),
+running or waiting: each ends after the token it is on (its engine stream is cancelled) with a
+result whose error is ``cancelled``.
 The host is a plain class; `cortex` wraps it in a Ray actor.
 """
 
@@ -32,8 +33,8 @@ from modules.errors import RegionError
 from modules.region import Region, RegionSettings
 
 _POLL_S = 0.2
-CANCELLED_TURNS_KEPT = 1024
-"""How many cancelled turn ids a host remembers, to stop their subtasks that arrive late."""
+CANCELLED_KEPT = 1024
+"""How many cancelled turn (or stream) ids a host remembers, to stop subtasks that arrive late."""
 CANCELLED = "cancelled"
 
 
@@ -210,7 +211,7 @@ class RegionHost:
         try:
             output = self.region.handle(subtask)
             while True:
-                if subtask.turn_id in self._cancelled:
+                if subtask.turn_id in self._cancelled or stream_id in self._cancelled:
                     output.close()  # the region's engine cancels its stream
                     error = CANCELLED
                     break
@@ -291,15 +292,16 @@ class RegionHost:
                 continue
             message = delivery.message
             if isinstance(message, Event) and message.code == "cancel":
-                self._cancel(str(message.data.get("turn_id", "")))
+                data = message.data
+                self._cancel(str(data.get("stream_id") or data.get("turn_id", "")))
             else:
                 self._work.put(delivery)
 
-    def _cancel(self, turn_id: str) -> None:
-        """Marks a turn's subtasks to stop: the running ones after their current token,
-        the waiting ones as soon as a slot takes them."""
-        self._cancelled[turn_id] = None
-        if len(self._cancelled) > CANCELLED_TURNS_KEPT:
+    def _cancel(self, key: str) -> None:
+        """Marks a turn's subtasks (or one stream's, by its id) to stop: the running ones
+        after their current token, the waiting ones as soon as a slot takes them."""
+        self._cancelled[key] = None
+        if len(self._cancelled) > CANCELLED_KEPT:
             self._cancelled.popitem(last=False)
 
     def _serve(self) -> None:

@@ -75,6 +75,7 @@ class LanguageRegion(Region):
             subtask.max_new_tokens,
             share=min(1.0, 2 / subtask.parts),
             items=items_asked_for(subtask.instruction),
+            avoid=subtask.avoid,
         )
         return {"prompt_tokens": prompt_tokens}
 
@@ -85,6 +86,7 @@ class LanguageRegion(Region):
         guide: Guide | None = None,
         share: float = 1.0,
         items: int = MIN_LIST_ITEMS,
+        avoid: str = "",
     ) -> Generator[Piece, None, int]:
         """Decodes a reply to a chat, within the model's context; returns the prompt's length
         in tokens. Past `WRAP_UP_SHARE` of the budget, prose ends at the next point where it
@@ -93,6 +95,7 @@ class LanguageRegion(Region):
         `share` < 1 brings that point forward for one part of a longer answer: three parts
         each wrap up at 2/3 of it (Skeleton-of-Thought's short point expansions), so the
         whole answer is not three answers long. A list ends only after `items` items.
+        `avoid`: text not to repeat (`SamplingSettings.avoid`).
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
@@ -102,10 +105,12 @@ class LanguageRegion(Region):
             self.settings.sampling,
             max_new_tokens=max_new_tokens or self.settings.sampling.max_new_tokens,
             guide=guide,
+            avoid=avoid,
         )
         if guide is not None:  # structured output repeats its keys: loop control is for prose
             sampling = replace(sampling, repetition_penalty=1.0, no_repeat_ngram=0)
-        wrap_up = sampling.max_new_tokens * WRAP_UP_SHARE * share if guide is None else math.inf
+        wraps_up = guide is None and self.settings.end_at_sentence
+        wrap_up = sampling.max_new_tokens * WRAP_UP_SHARE * share if wraps_up else math.inf
         stream = self.engine.submit(messages, sampling)
         tail = ""
         punctuated = False  # whether the answer is written in sentences at all
@@ -126,7 +131,7 @@ class LanguageRegion(Region):
                 if count >= wrap_up and may_end_here(tail, items):
                     break
             else:  # the model ended it, or the budget: then an unfinished sentence is dropped
-                if stream.finish_reason != "length" or not punctuated:
+                if stream.finish_reason != "length" or not punctuated or not wraps_up:
                     yield from _without_trailing_space(held)
         finally:
             stream.cancel()

@@ -68,6 +68,9 @@ class SamplingSettings:
     """transformers' no-repeat n-gram rule; llama.cpp's DRY sampler with the same length;
     not applied by vLLM."""
     guide: Guide | None = None
+    avoid: str = ""
+    """Text the output must not repeat (other parts of the same answer): its tokens count as
+    already generated for `no_repeat_ngram` and the repetition penalty. Not applied by vLLM."""
 
 
 @dataclass

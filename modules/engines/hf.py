@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence as Ids
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -28,6 +28,8 @@ class _RequestState:
     generator: torch.Generator
     matcher: Any = None
     """An xgrammar GrammarMatcher while the output is guided."""
+    avoided: list[int] = field(default_factory=list)
+    """Tokens of text not to repeat, counted as if generated before the output."""
 
 
 class TransformersEngine(TokenizerChat, StepEngine):
@@ -56,6 +58,7 @@ class TransformersEngine(TokenizerChat, StepEngine):
             cache=DynamicCache(config=self.hf_model.config),
             generator=torch.Generator(device="cpu").manual_seed(sequence.sampling.seed),
             matcher=self._matcher(guide) if guide is not None else None,
+            avoided=self.tokenize(sequence.sampling.avoid) if guide is None else [],
         )
 
     def _matcher(self, guide: Guide) -> Any:
@@ -105,14 +108,15 @@ class TransformersEngine(TokenizerChat, StepEngine):
         from transformers import NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor
 
         sampling = sequence.sampling
-        recent = sequence.generated[-PENALTY_WINDOW:]
+        history = sequence.state.avoided + sequence.generated
+        recent = history[-PENALTY_WINDOW:]
         if sampling.repetition_penalty != 1.0 and recent:
             logits = RepetitionPenaltyLogitsProcessor(sampling.repetition_penalty)(
                 torch.tensor([recent]), logits[None]
             )[0]
-        if sampling.no_repeat_ngram and len(sequence.generated) >= sampling.no_repeat_ngram:
+        if sampling.no_repeat_ngram and len(history) >= sampling.no_repeat_ngram:
             logits = NoRepeatNGramLogitsProcessor(sampling.no_repeat_ngram)(
-                torch.tensor([sequence.generated]), logits[None]
+                torch.tensor([history]), logits[None]
             )[0]
         matcher = sequence.state.matcher
         if matcher is not None:

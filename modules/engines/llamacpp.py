@@ -149,6 +149,9 @@ class LlamaCppEngine(StepEngine):
                 chain.add_top_p(sampling.top_p)
             chain.add_temp(sampling.temperature)
             chain.add_dist(sampling.seed)
+        if sampling.avoid and sampling.guide is None:  # as if generated: penalties and DRY see it
+            for token in self.tokenize(sampling.avoid):
+                self._lib.llama_sampler_accept(chain.sampler, token)
         sequence.state = chain
 
     def _add_grammar(self, chain: Any, grammar: str) -> None:
@@ -201,7 +204,6 @@ class LlamaCppEngine(StepEngine):
         for resource in ("_batch", "_ctx", "_model"):
             if (handle := getattr(self, resource, None)) is not None:
                 handle.close()
-
 
     def _keep(self, slot: int, tokens: int) -> int:
         """Drops a slot's KV cache entries after its first `tokens`; returns how many stay

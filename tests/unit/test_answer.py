@@ -9,7 +9,7 @@ import pytest
 
 from bus.protocol import Subtask, Token
 from bus.topics import as_topic
-from cortex.answer import Answer
+from cortex.answer import Answer, sentences
 from cortex.config import parse_config
 from cortex.errors import TurnError
 from cortex.inprocess import InProcessCortex
@@ -107,3 +107,39 @@ def test_a_part_whose_delegate_failed_is_named_as_missing(tmp_path: Path) -> Non
         assert any("failed" in note for note in record.notes)
         with pytest.raises(TurnError, match="every subtask failed"):
             cortex.ask("Name a mountain.")
+
+
+OPENING = "In twilight's hallow tapestry,"
+
+
+class SameOpening(ScriptedLanguage):
+    """Opens every poem on the same line, as a small model decoding greedily does, unless
+    told that an earlier part of the answer says it already."""
+
+    def handle(self, subtask: Subtask) -> Iterator[Piece]:
+        topic = subtask.instruction.rstrip(".").split(" about ")[-1]
+        opening = f"Of {topic} I sing," if OPENING in subtask.avoid else OPENING
+        yield from words(f"{opening}\nand {topic} sings back to me.")
+
+
+def test_a_part_that_repeats_an_earlier_one_is_decoded_again_before_it_shows(
+    tmp_path: Path,
+) -> None:
+    streamed: list[str] = []
+
+    def on_delivery(delivery) -> None:
+        topic = as_topic(delivery.topic)
+        if topic.turn is not None and topic.channel == "out":
+            streamed.append(delivery.message.text)
+
+    with brain(tmp_path, "SameOpening") as cortex:
+        record = cortex.ask(
+            "Write a short poem about the sea, one about the moon and one about the forest.",
+            on_delivery=on_delivery,
+        )
+    sea, moon, forest = record.answer.split("\n\n")
+    assert sea.startswith(OPENING)
+    assert moon.startswith("Of the moon I sing,") and forest.startswith("Of the forest I sing,")
+    assert len(sentences(record.answer)) == len(set(sentences(record.answer)))
+    assert "".join(streamed).strip() == record.answer  # nothing shown was taken back
+    assert sum("asked again" in note for note in record.notes) == 2

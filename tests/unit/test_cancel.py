@@ -64,6 +64,36 @@ def test_cancel_stops_the_running_and_the_waiting_subtasks_of_a_turn() -> None:
     assert status["subtasks_failed"] == 0
 
 
+def test_a_cancel_naming_a_stream_stops_only_that_stream() -> None:
+    settings = RegionSettings(name="endless", kind="language", model="-", max_concurrent=2)
+    subtasks = [
+        Subtask(turn_id="t", subtask_id=step, region="language", instruction="go")
+        for step in ("1", "2")
+    ]
+    with InProcessBus() as bus:
+        host = RegionHost("tests.unit.test_cancel:EndlessTogether", settings, bus=bus)
+        host.setup()
+        out = bus.subscribe(region_out("endless"))
+        for subtask in subtasks:
+            bus.publish(region_inbox("endless"), subtask)
+        first = out.recv(timeout=10)
+        assert first is not None and isinstance(first.message, Token)
+        cancel_work(bus, "t", ["endless"], stream_id=subtasks[0].stream_id)
+        cancelled = results_until(out, 1)
+        still_running = host.info()["running"]
+        cancel_work(bus, "t", ["endless"])
+        rest = results_until(out, 1)
+        host.stop()
+    assert [(r.subtask_id, r.error) for r in cancelled] == [("1", "cancelled")]
+    assert still_running == 1 and [r.subtask_id for r in rest] == ["2"]
+
+
+class EndlessTogether(Endless):
+    """`Endless`, several subtasks at once."""
+
+    concurrent = True
+
+
 def test_text_regions_report_the_prompt_and_a_prompt_over_the_context(
     tiny_model_dir: Path,
 ) -> None:

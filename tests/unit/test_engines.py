@@ -108,6 +108,13 @@ def test_sampling_is_reproducible_with_a_seed_and_varies_without(engine: Engine)
     assert sample(1) != sample(2)
 
 
+def test_text_to_avoid_is_not_repeated(engine: Engine) -> None:
+    said = list(engine.generate(QUESTION, GREEDY))
+    avoiding = replace(GREEDY, no_repeat_ngram=6, avoid="".join(p.text for p in said))
+    again = list(engine.generate(QUESTION, avoiding))
+    assert [p.token_id for p in again[:8]] != [p.token_id for p in said[:8]]
+
+
 def test_a_stop_string_ends_the_text_before_it(engine: Engine) -> None:
     full = text_of(engine)
     stop = full[len(full) // 2 : len(full) // 2 + 3]
