@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -203,6 +204,11 @@ def _media_path(value: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and any(_typed_text(arg) != arg for arg in sys.argv):
+        # Ray records this process's command line (from /proc) as UTF-8, and a byte that is
+        # not (a Latin-1 terminal's "é") would stop it: run again with the arguments as read.
+        typed = [_typed_text(arg) for arg in sys.argv[1:]]
+        os.execv(sys.executable, [sys.executable, "-m", "cortex.cli", *typed])
     args = build_parser().parse_args(argv)
     output = JsonOutput(getattr(args, "json", False))
     with sigterm_as_interrupt(), output:
@@ -330,7 +336,7 @@ def _ask(args: argparse.Namespace, output: JsonOutput) -> int:
     from cortex.runtime import Cortex  # imports Ray and torch: only when a brain is needed
 
     if not args.question.strip() and not args.audio:
-        print("cortex: the question is empty; ask something", file=sys.stderr)
+        output.fail("the question is empty; ask something")
         return 2
     config = _config(args)
     printer = AnswerPrinter(trace=args.trace, quiet=args.json)

@@ -37,6 +37,8 @@ def test_dashboard_flag_turns_the_dashboard_on_at_loopback() -> None:
 def test_empty_question_is_refused(capsys) -> None:
     assert main(["ask", "  "]) == 2
     assert "the question is empty" in capsys.readouterr().err
+    assert main(["ask", "--json", "\t\n"]) == 2
+    assert "the question is empty" in json.loads(capsys.readouterr().out)["error"]
 
 
 def test_bad_config_is_named(tmp_path: Path, capsys) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -53,6 +54,23 @@ def test_a_question_with_a_latin1_byte_is_answered(
     assert main(["ask", "--session", str(log), f"Is {LATIN1_CAFE} strong?"]) == 0
     assert "it depends on the brew" in capsys.readouterr().out
     assert json.loads(log.read_text())["question"] == "Is caf\ufffd strong?"
+
+
+def test_a_command_line_that_is_not_utf8_runs_again_as_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ray records the command line from /proc as UTF-8: the process runs again with it."""
+    monkeypatch.setattr("sys.argv", ["cortex", "ask", "--json", f"{LATIN1_CAFE}?"])
+    started: list[list[str]] = []
+
+    def execv(path: str, args: list[str]) -> None:
+        started.append(args)
+        raise SystemExit(0)
+
+    monkeypatch.setattr("os.execv", execv)
+    with pytest.raises(SystemExit):
+        main()
+    assert started == [[sys.executable, "-m", "cortex.cli", "ask", "--json", "caf\ufffd?"]]
 
 
 def test_media_paths_may_be_pasted_forms(tmp_path: Path) -> None:
