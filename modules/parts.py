@@ -43,7 +43,8 @@ PREPOSITIONS = vocabulary(
 )
 FILLERS = ("and then", "and also", "then", "also", "and", "plus", "as well as", "please")
 PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|him|her)\b", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+(?=[A-Z0-9\"'(])")
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+(?=[A-Z0-9\"'(])|(?<=[。？！؟])\s*(?=\S)")
+"""Between sentences: Latin ones, and Chinese, Japanese and Arabic ones ("。", "？", "؟")."""
 _LIST_MARK = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
 _JOINT = re.compile(r",\s*(?:and\s+|or\s+|then\s+)?|\s+(?:and|then)\s+", re.I)
 _NUMBER_WORDS = vocabulary("one two three four five six seven eight nine ten a an some")
@@ -58,7 +59,7 @@ def split_request(text: str, max_parts: int = 4) -> list[str]:
     for part in (p for sentence in _sentences(text) for p in _clauses(sentence)):
         if parts and refers_back(part):  # "...and translate it": one delegate does both
             parts[-1] = f"{parts[-1].rstrip('.?!')}, and {part[:1].lower()}{part[1:]}"
-        elif _words(part):
+        elif _words(part) and _words(part) not in map(_words, parts):  # asked twice: once
             parts.append(part)
     if len(parts) <= 1:
         return [" ".join(text.split())]
@@ -69,9 +70,11 @@ def split_request(text: str, max_parts: int = 4) -> list[str]:
 
 def refers_back(part: str) -> bool:
     """Whether a part refers back to something else in the request: a pronoun, or a question
-    too short to stand alone ("In what year?")."""
+    too short to stand alone ("In what year?", "Why?"; not "Who wrote Hamlet?")."""
     words = _words(part)
-    short_question = len(words) < 4 and words[0] in PREPOSITIONS | QUESTION_WORDS
+    short_question = len(words) < 4 and (
+        words[0] in PREPOSITIONS or (words[0] in QUESTION_WORDS and len(words) < 3)
+    )
     return bool(PRONOUNS.search(part)) or short_question
 
 
@@ -126,6 +129,17 @@ def _complete(first: str, piece: str) -> str | None:
         and f" {words[1]} " in f" {first.lower()} "
     ):  # "a paragraph about cats, one about dogs"
         return _before_last(first, words[1]) + " " + piece.split(None, 1)[1]
+    if (
+        head in _NUMBER_WORDS
+        and len(words) > 1
+        and words[1] in PREPOSITIONS
+        and len(first_words) > 2
+        and first_words[0] in VERBS
+        and first_words[1] in _NUMBER_WORDS
+        and f" {words[1]} " in f" {first.lower()} "
+    ):  # "give three tips for A, two for B": give two tips for B
+        verb, _, things = _before_last(first, words[1]).split(None, 2)
+        return f"{verb} {words[0]} {things} {piece.split(None, 1)[1]}"
     if first_words[0] in VERBS and len(first_words) > 1 and head == first_words[1]:
         return f"{first.split()[0]} {piece}"  # "name two rivers ... and two mountains ..."
     if head in _NUMBER_WORDS and first_words[0] in VERBS and first_words[1] in _NUMBER_WORDS:
@@ -162,4 +176,4 @@ def _finish(part: str, end: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower())
+    return re.findall(r"[\w']+", text.lower())

@@ -73,6 +73,26 @@ DELEGATES = {"language", "vision", "speech"}
             "Answer these:\n1. What is 2 + 2?\n2. Who painted the Mona Lisa?",
             ["Answer these:", "What is 2 + 2?", "Who painted the Mona Lisa?"],
         ),
+        (
+            "What is the capital of Australia, and who wrote Hamlet?",
+            ["What is the capital of Australia?", "Who wrote Hamlet?"],
+        ),
+        ("Who is Hamlet, and why?", None),
+        (
+            "Give three tips for learning to cook, three for running a marathon and two for "
+            "saving money.",
+            [
+                "Give three tips for learning to cook.",
+                "Give three tips for running a marathon.",
+                "Give two tips for saving money.",
+            ],
+        ),
+        (
+            "日本の首都はどこですか？富士山の高さは何メートルですか？",
+            ["日本の首都はどこですか？", "富士山の高さは何メートルですか？"],
+        ),
+        ("ما هي عاصمة مصر؟ ومن كتب رواية البؤساء؟", ["ما هي عاصمة مصر؟", "ومن كتب رواية البؤساء؟"]),
+        ("Name a river. Name a mountain. Name a river.", ["Name a river.", "Name a mountain."]),
     ],
 )
 def test_a_request_splits_into_its_parts_in_the_users_words(
