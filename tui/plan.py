@@ -44,7 +44,7 @@ class PlanView(DataTable):
             return
         self._started[step_id] = time.monotonic()
         self.update_cell(step_id, "region", replica, update_width=True)
-        self.update_cell(step_id, "state", "running")
+        self.update_cell(step_id, "state", "running", update_width=True)
 
     def mark_done(self, step_id: str, ok: bool, seconds: float) -> None:
         if step_id not in self.instructions:

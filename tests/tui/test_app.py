@@ -85,6 +85,7 @@ async def test_a_question_shows_the_plan_two_streaming_regions_and_the_answer(
         # The bus pump may deliver the last results just after the turn's own thread is done.
         await wait_for(pilot, lambda: set(plan.states().values()) == {"done"}, seconds=5)
         assert set(plan.states()) == {"plan", "1", "2"}
+        assert plan.columns["state"].content_width >= len("running")  # each state shows whole
         answer = app.query_one(AnswerMessage)
         assert answer.text == expected_answer(QUESTION)
         panes = {p.region_name: p for p in app.query(RegionPane)}
