@@ -23,12 +23,12 @@ WRAP_UP_SHARE = 1 / 2
 """Once this share of an answer's token budget is spent, the answer ends where it may end
 (`may_end_here`); text past that point is shown as each sentence or line completes, so the
 budget can only cut a sentence that began before it."""
-SENTENCE_END = re.compile(r"(?:[^\d\s][.!?…]|[。！？])[\"'”’)\]*]*[ \t]*$")
+SENTENCE_END = re.compile(r"(?:[^\d\s][.!?…]|[。！？؟])[\"'”’)\]*]*[ \t]*$")
 LIST_ITEM = re.compile(r"\s*(?:\d+[.)]|[-*•+])\s")
 MIN_LIST_ITEMS = 3
+"""A list whose request names no number may end after this many items."""
 TAIL_CHARS = 1024
 """How much of an answer's end is read to tell where it may end (its list items)."""
-"""A list whose request names no number may end after this many items."""
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 ASKED_NUMBER = re.compile(
     rf"\b(\d{{1,2}}|{'|'.join(NUMBER_WORDS)})\s+(?!(?:minutes?|hours?|days?|years?|times)\b)"
