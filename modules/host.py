@@ -254,8 +254,7 @@ class RegionHost:
             finished=time.time(),
             data=data,
         )
-        self._bus.publish(self._out, result)
-        with self._counting:
+        with self._counting:  # counted before it is announced: whoever hears it sees the counts
             self.status.running -= 1
             if not self.status.running:
                 self.status.state, self.status.subtask = "idle", ""
@@ -265,6 +264,7 @@ class RegionHost:
                 self.status.subtasks_failed += 1
             else:
                 self.status.subtasks_done += 1
+        self._bus.publish(self._out, result)
         return result
 
     def _report_failure(self, subtask: Subtask, failure: Exception) -> None:

@@ -17,6 +17,8 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from bus.protocol import SubtaskResult
+from bus.topics import region_out
 from cortex.config import parse_config
 from cortex.runtime import Cortex
 from cortex.server import running_server
@@ -187,6 +189,7 @@ def test_a_client_that_goes_away_cancels_its_turn(
     two_parts = [{"role": "user", "content": "Describe tea. Describe coffee."}]
     body = {"model": "cortex", "messages": two_parts, "stream": stream, "cortex_events": True}
     before = cancelled(brain)
+    results = brain.subscribe(region_out("language-0"), region_out("language-1"))
     connection.request("POST", "/v1/chat/completions", json.dumps(body))
     if stream:
         response = connection.getresponse()  # once the plan is out
@@ -198,8 +201,14 @@ def test_a_client_that_goes_away_cancels_its_turn(
     assert decoding(brain) == {"language-0", "language-1"}
     connection.close()  # the client goes away
     gone = time.monotonic()
-    while decoding(brain) and time.monotonic() < gone + 20:
-        time.sleep(0.1)
+    stopped = []
+    with results:
+        while len(stopped) < 2 and (
+            delivery := results.recv(timeout=max(0, gone + 20 - time.monotonic()))
+        ):
+            if isinstance(delivery.message, SubtaskResult):
+                stopped.append(delivery.message.error)
+    assert stopped == ["cancelled", "cancelled"] and not decoding(brain)
     assert time.monotonic() - gone < 5  # not the seconds the 2,000-token answers would take
     assert cancelled(brain) == before + 2  # both parts were stopped, not finished
 

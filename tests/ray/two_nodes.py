@@ -28,6 +28,9 @@ from ray._private.authentication.authentication_token_setup import (
 )
 from ray.cluster_utils import Cluster
 
+from bus.protocol import Event
+from bus.tokenbus import Subscription
+from bus.topics import region_out
 from cortex.config import parse_config
 from cortex.records import TurnRecord
 from cortex.runtime import Cortex
@@ -86,17 +89,19 @@ def wait_until_dead(node_id: str, since: float, timeout_s: float = 120) -> float
     raise TimeoutError(f"Ray still counts node {node_id} alive")
 
 
-def wait_until_back(brain: Cortex, name: str, timeout_s: float = 180) -> dict[str, Any]:
-    """The region's status once Ray has restarted it on a node that has its resource."""
-    actor = ray.get_actor(name, namespace=brain.namespace)
+def wait_until_back(
+    brain: Cortex, name: str, restarts: Subscription, timeout_s: float = 180
+) -> dict[str, Any]:
+    """The region's status once Ray has restarted it on a node that has its resource: the
+    supervisor says so with a ``region_restarted`` event on the region's output topic."""
     deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return dict(ray.get(actor.info.remote(), timeout=10))
-        except ray.exceptions.RayError:  # still restarting: calls fail at once meanwhile
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
+    with restarts:
+        while (delivery := restarts.recv(timeout=max(0, deadline - time.monotonic()))) is not None:
+            message = delivery.message
+            if isinstance(message, Event) and message.code == "region_restarted":
+                actor = ray.get_actor(name, namespace=brain.namespace)
+                return dict(ray.get(actor.info.remote(), timeout=10))
+    raise TimeoutError(f"{name} was not restarted within {timeout_s} s")
 
 
 def status(address: str, namespace: str) -> dict[str, Any]:
@@ -144,8 +149,9 @@ def drill(model_dir: str) -> dict[str, Any]:
             )
             found["worker_marked_dead_s"] = wait_until_dead(worker.node_id, killed)
             found["status"] = status(cluster.address, namespace)
+            restarts = brain.subscribe(region_out("language-1"))  # before the node is back
             again = cluster.add_node(num_cpus=1, resources={WORKER: 1})  # the node comes back
-            found["back"] = wait_until_back(brain, "language-1")
+            found["back"] = wait_until_back(brain, "language-1", restarts)
             found["back_on"] = actor_nodes()["language-1"] == again.node_id
     finally:
         ray.shutdown()
