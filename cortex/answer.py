@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 SEPARATOR = "\n\n"
-SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]?")
+SENTENCE_ENDS = ".!?\n"
+SENTENCE = re.compile(rf"[^{re.escape(SENTENCE_ENDS)}]+[{re.escape(SENTENCE_ENDS)}]?")
 MIN_SENTENCE_WORDS = 4
 """Shorter sentences ("Yes.", "1. Towel") may well repeat in a right answer."""
 
@@ -23,8 +24,8 @@ def sentences(text: str, complete: bool = False) -> list[str]:
     with white space collapsed; with `complete`, only those already ended."""
     found = []
     for match in SENTENCE.finditer(text):
-        words = match.group().rstrip(".!?\n").lower().split()
-        ended = match.group()[-1] in ".!?\n"
+        words = match.group().rstrip(SENTENCE_ENDS).lower().split()
+        ended = match.group()[-1] in SENTENCE_ENDS
         if len(words) >= MIN_SENTENCE_WORDS and (ended or not complete):
             found.append(" ".join(words))
     return found

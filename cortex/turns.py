@@ -29,7 +29,7 @@ from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
 from bus.streams import StreamId
 from bus.tokenbus import DEFAULT_HWM, Delivery, Subscription, TokenBus
 from bus.topics import region_inbox, region_out, turn_in, turn_out, turn_plan
-from cortex.answer import Answer
+from cortex.answer import SENTENCE_ENDS, Answer
 from cortex.errors import TurnCancelled, TurnError
 from cortex.gaps import dropped
 from cortex.records import PlanEntry, StreamRecord, TurnRecord
@@ -316,6 +316,8 @@ class Turn:
             self._last_token_at[stream.step] = time.monotonic()
         if current and self.answer.has_part(stream.step) and token.text:
             self.answer.text_of(stream.step, token.text)
+            if not any(end in token.text for end in SENTENCE_ENDS):
+                return  # no sentence was finished: none can repeat another yet
             for held in self.answer.held:
                 if held not in self._reasked and (echo := self.answer.echo(held)) is not None:
                     self._reask(held, echo)
