@@ -106,7 +106,8 @@ class Turn:
         self.timeout_s = timeout_s
         self.bus_hwm = bus_hwm
         self._last_token_at: dict[str, float] = {}
-        """When each running step's stream last sent a token (monotonic seconds)."""
+        """When each running step's stream last sent a token, and the plan its last token or
+        step (monotonic seconds)."""
         self.on_delivery = on_delivery
         self.image_path = image_path
         self.audio_path = audio_path
@@ -180,10 +181,11 @@ class Turn:
             self._check_streams()
 
     def _check_streams(self) -> None:
-        """A running step that streamed and then fell silent for `STALL_S` lost its end (its
-        last tokens or its result) on the bus: the turn ends now, not at its timeout."""
+        """A running step (or the plan) that streamed and then fell silent for `STALL_S` lost
+        its end (its last tokens or its result) on the bus: the turn ends now, not at its
+        timeout."""
         now = time.monotonic()
-        for step_id in self.scheduler.running:
+        for step_id in [*self.scheduler.running, *([] if self._plan_done else [PLAN_ID])]:
             last = self._last_token_at.get(step_id)
             if last is not None and now - last > STALL_S:
                 raise dropped(f"subtask {step_id} fell silent for {STALL_S:.0f} s", self.bus_hwm)
@@ -273,6 +275,7 @@ class Turn:
         message = delivery.message
         if isinstance(message, Subtask) and message.turn_id == self.turn_id:
             self._notify(delivery)
+            self._last_token_at[PLAN_ID] = time.monotonic()
             self._on_step(message)
         elif isinstance(message, SubtaskResult) and message.turn_id == self.turn_id:
             self._notify(delivery)
@@ -306,9 +309,11 @@ class Turn:
         self._dispatch()
 
     def _on_token(self, stream: StreamId, token: Token) -> None:
-        if stream.step == PLAN_ID and token.final and self.answer.has_parts:
-            self._plan_done = True  # its steps came; a plan result lost on the bus is not needed
-            self._maybe_conclude()
+        if stream.step == PLAN_ID:
+            self._last_token_at[PLAN_ID] = time.monotonic()
+            if token.final and self.answer.has_parts:
+                self._plan_done = True  # its steps came; a lost plan result is not needed
+                self._maybe_conclude()
             return
         step = self.scheduler.steps.get(stream.step)
         current = step is not None and str(stream) == step.stream_id

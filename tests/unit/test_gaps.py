@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from bus import Delivery, Event, Token
+from bus import Delivery, Event, SubtaskResult, Token
 from bus.codec import encode
 from bus.protocol import BusMessage
+from cortex import turns
 from cortex.config import parse_config
 from cortex.errors import TurnError
 from cortex.gaps import fail_on_gaps
@@ -88,4 +89,29 @@ def test_a_turn_whose_stream_loses_tokens_ends_at_once(tmp_path) -> None:
         started = time.monotonic()
         with pytest.raises(TurnError, match=r"dropped part of this turn's stream .* hwm"):
             brain.ask("Compare tea and coffee.", on_delivery=lose_tokens)
+    assert time.monotonic() - started < config.runtime.turn_timeout_s / 2
+
+
+@pytest.mark.parametrize("lost_stream", ["plan", "1"])
+def test_a_turn_whose_stream_loses_its_end_ends_after_a_silence(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, lost_stream: str
+) -> None:
+    """The bus drops the end of the plan's stream or of a step's (the final token and the
+    result: no later token shows a gap): the turn ends after `STALL_S` of silence, saying why."""
+    monkeypatch.setattr(turns, "STALL_S", 1.0)
+    on = turns.Turn._on
+
+    def losing_the_end(turn: turns.Turn, delivery: Delivery) -> None:
+        message = delivery.message
+        stream_id = str(getattr(message, "stream_id", ""))
+        end = isinstance(message, SubtaskResult) or (isinstance(message, Token) and message.final)
+        if not (end and stream_id.endswith(f"/{lost_stream}")):
+            on(turn, delivery)
+
+    monkeypatch.setattr(turns.Turn, "_on", losing_the_end)
+    config = parse_config(scripted_config())
+    with InProcessCortex(config, session_log=tmp_path / "session.jsonl") as brain:
+        started = time.monotonic()
+        with pytest.raises(TurnError, match=rf"subtask {lost_stream} fell silent for 1 s.*hwm"):
+            brain.ask("Compare tea and coffee.")
     assert time.monotonic() - started < config.runtime.turn_timeout_s / 2
