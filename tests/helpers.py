@@ -11,6 +11,17 @@ from bus.topics import region_inbox, region_out
 from modules.host import RegionHost
 from modules.region import Region, RegionSettings
 
+FOUR_CHATS = [
+    [{"role": "user", "content": question}]
+    for question in (
+        "Describe the sea.",
+        "Explain how bread is made, step by step, in detail.",
+        "Name three planets.",
+        "Write a poem about autumn leaves.",
+    )
+]
+"""Four one-question chats of different lengths, for streams decoded at once."""
+
 
 def region_output(region: Region, **fields: Any) -> tuple[list[str], dict[str, Any]]:
     """Runs one subtask on a set-up region: the text of each piece, and the returned data."""

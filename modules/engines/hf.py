@@ -1,8 +1,10 @@
 """The transformers engine: any causal LM transformers loads, for models only it runs.
 
-Each running request keeps its own KV cache (`DynamicCache`); a step runs the model once per
-request, so requests take turns token by token (a long answer does not hold back a short
-one) but gain no batching speed. Guided output masks logits with xgrammar; the repetition
+A newcomer's prompt is prefilled alone, into its own KV cache (`DynamicCache`). The requests
+past their prompt then decode together: one forward pass a step over a padded batch — each
+row's cache left-padded to the longest, an attention mask hiding the padding, each row at its
+own position — as transformers' own `generate` batches prompts. The batched cache is rebuilt
+only when a request joins or leaves. Guided output masks logits with xgrammar; the repetition
 penalty is transformers' own logits processor.
 """
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch.nn import functional
 
 from modules.engines.base import PENALTY_WINDOW, Detokenizer, Guide, Sequence, StepEngine
 from modules.engines.chat import TokenizerChat
@@ -25,6 +28,7 @@ from modules.models import load_causal_lm
 @dataclass
 class _RequestState:
     cache: Any
+    """The request's own KV cache from its prefill until it joins the decode batch."""
     generator: torch.Generator
     matcher: Any = None
     """An xgrammar GrammarMatcher while the output is guided."""
@@ -32,10 +36,32 @@ class _RequestState:
     """Tokens of text not to repeat, counted as if generated before the output."""
 
 
+@dataclass
+class _DecodeBatch:
+    """The KV caches of the requests decoding together, left-padded to one length."""
+
+    members: list[Sequence]
+    cache: Any
+    """A `DynamicCache` whose layers hold [rows, kv heads, padded length, head dim]."""
+    lengths: list[int]
+    """Tokens in each row's cache, padding not counted."""
+    mask: torch.Tensor
+    """[rows, padded length]: 1 for a cached token, 0 for padding."""
+
+    def row(self, index: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """One row's keys and values per layer, padding cut off: [1, kv heads, length, dim]."""
+        start = self.mask.shape[1] - self.lengths[index]
+        return [
+            (layer.keys[index : index + 1, :, start:], layer.values[index : index + 1, :, start:])
+            for layer in self.cache.layers
+        ]
+
+
 class TransformersEngine(TokenizerChat, StepEngine):
     """transformers on the CPU or one CUDA device, in the model's own dtype."""
 
     name = "transformers"
+    _batch: _DecodeBatch | None = None
 
     def load(self) -> None:
         if self.device == "cpu":
@@ -87,21 +113,92 @@ class TransformersEngine(TokenizerChat, StepEngine):
     @torch.inference_mode()
     def step(self, running: list[Sequence]) -> dict[int, int]:
         tokens = {}
+        decoding = []
         for index, sequence in enumerate(running):
             if sequence.prefilled < len(sequence.prompt):
-                ids = sequence.prompt
-                sequence.prefilled = len(ids)
+                tokens[index] = self._prefill(sequence)
             else:
-                ids = sequence.generated[-1:]
-            state: _RequestState = sequence.state
-            inputs = torch.tensor([ids], device=self.device)  # [1, T]
-            out = self.hf_model(input_ids=inputs, cache=state.cache, use_cache=True)
-            logits = self._shaped(out.logits[0, -1].float().cpu(), sequence)  # [vocab]
-            token = pick_token(logits, sequence.sampling, state.generator)
-            if state.matcher is not None:
-                state.matcher.accept_token(token)
-            tokens[index] = token
+                decoding.append(index)
+        if decoding:
+            logits = self._decode([running[i] for i in decoding])  # [rows, vocab]
+            for row, index in enumerate(decoding):
+                tokens[index] = self._pick(logits[row], running[index])
         return tokens
+
+    def _prefill(self, sequence: Sequence) -> int:
+        """Runs a newcomer's prompt into its own cache; returns its first token."""
+        state: _RequestState = sequence.state
+        inputs = torch.tensor([sequence.prompt], device=self.device)  # [1, T]
+        out = self.hf_model(input_ids=inputs, cache=state.cache, use_cache=True)
+        sequence.prefilled = len(sequence.prompt)
+        return self._pick(out.logits[0, -1], sequence)
+
+    def _decode(self, sequences: list[Sequence]) -> torch.Tensor:
+        """One token of every sequence past its prompt, in one forward pass.
+
+        Returns:
+            The next-token logits, [len(sequences), vocab].
+        """
+        batch = self._batch
+        if batch is None or not _same(batch.members, sequences):
+            batch = self._batch = self._regroup(sequences)
+        rows = len(sequences)
+        last = torch.tensor([[s.generated[-1]] for s in sequences], device=self.device)
+        positions = torch.tensor([[n] for n in batch.lengths], device=self.device)  # [rows, 1]
+        batch.mask = torch.cat(
+            [batch.mask, torch.ones(rows, 1, dtype=batch.mask.dtype, device=self.device)], dim=1
+        )
+        out = self.hf_model(
+            input_ids=last,
+            attention_mask=batch.mask,
+            position_ids=positions,
+            cache=batch.cache,
+            use_cache=True,
+        )
+        batch.lengths = [n + 1 for n in batch.lengths]
+        logits: torch.Tensor = out.logits[:, -1]
+        return logits
+
+    def _regroup(self, sequences: list[Sequence]) -> _DecodeBatch:
+        """A decode batch of `sequences`: the rows of those already batched and the caches
+        of newcomers, left-padded to the longest."""
+        from transformers import DynamicCache
+
+        old = self._batch
+        rows: list[list[tuple[torch.Tensor, torch.Tensor]]] = []
+        for sequence in sequences:
+            if old is not None and (index := _index(old.members, sequence)) is not None:
+                rows.append(old.row(index))
+            else:
+                cache = sequence.state.cache
+                rows.append([(layer.keys, layer.values) for layer in cache.layers])
+                sequence.state.cache = None  # the batch holds it now
+        lengths = [row[0][0].shape[2] for row in rows]
+        longest = max(lengths)
+        cache = DynamicCache(config=self.hf_model.config)
+        for layer in range(len(rows[0])):
+            keys, values = (
+                torch.cat(
+                    [
+                        functional.pad(row[layer][kind], (0, 0, longest - n, 0))
+                        for row, n in zip(rows, lengths, strict=True)
+                    ]
+                )
+                for kind in (0, 1)
+            )
+            cache.update(keys, values, layer)
+        mask = torch.tensor([[0] * (longest - n) + [1] * n for n in lengths], device=self.device)
+        return _DecodeBatch(list(sequences), cache, lengths, mask)
+
+    def _pick(self, logits: torch.Tensor, sequence: Sequence) -> int:
+        """The next token of `sequence` from its logits ([vocab])."""
+        state: _RequestState = sequence.state
+        token = pick_token(
+            self._shaped(logits.float().cpu(), sequence), sequence.sampling, state.generator
+        )
+        if state.matcher is not None:
+            state.matcher.accept_token(token)
+        return token
 
     def _shaped(self, logits: torch.Tensor, sequence: Sequence) -> torch.Tensor:
         """Applies the repetition penalty and the grammar mask to one position's logits."""
@@ -131,6 +228,17 @@ class TransformersEngine(TokenizerChat, StepEngine):
 
     def release(self, sequence: Sequence) -> None:
         sequence.state = None
+        if self._batch is not None and all(s.state is None for s in self._batch.members):
+            self._batch = None  # no row of it decodes any more: its cache is freed now
+
+
+def _index(sequences: list[Sequence], wanted: Sequence) -> int | None:
+    """Where `wanted` itself (not an equal request) is in `sequences`."""
+    return next((i for i, s in enumerate(sequences) if s is wanted), None)
+
+
+def _same(a: list[Sequence], b: list[Sequence]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 def stop_ids(tokenizer: Any, model: Any) -> tuple[int, ...]:

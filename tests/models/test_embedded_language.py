@@ -13,7 +13,7 @@ from modules.engines import SamplingSettings, create_engine
 from modules.host import RegionHost
 from modules.language import SYSTEM_PROMPT, may_end_here
 from modules.region import RegionSettings
-from tests.helpers import cortex_cli
+from tests.helpers import FOUR_CHATS, cortex_cli
 
 
 @pytest.mark.parametrize("engine", ["llama.cpp", "transformers"])
@@ -26,6 +26,19 @@ def test_embedded_model_answers_a_simple_question_greedily(engine: str) -> None:
     answer = "".join(p.text for p in model.generate(chat, SamplingSettings(max_new_tokens=16)))
     model.close()
     assert "Paris" in answer
+
+
+def test_transformers_batches_four_greedy_streams_as_each_alone() -> None:
+    """Four streams in one padded batch (rows of different lengths: the padding is masked,
+    each row at its own position) give the embedded model's solo text."""
+    model = create_engine("transformers", "embedded:smollm2-135m-instruct", context_length=512)
+    model.start()
+    greedy = SamplingSettings(max_new_tokens=40, repetition_penalty=1.0, no_repeat_ngram=0)
+    solo = ["".join(p.text for p in model.generate(chat, greedy)) for chat in FOUR_CHATS]
+    streams = [model.submit(chat, greedy) for chat in FOUR_CHATS]
+    together = ["".join(p.text for p in stream) for stream in streams]
+    model.close()
+    assert together == solo
 
 
 def test_cortex_ask_plans_and_decodes_concurrently(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
 """One conformance suite for every engine installed here: llama.cpp on the embedded GGUF,
-transformers on a tiny random model (the same checks; the text means nothing there)."""
+transformers on a tiny random model (the same checks; the text means nothing there, but its
+wide random weights make each token depend on every earlier one, so a batch that mixed up
+two rows' caches would show)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ import pytest
 from modules.engines import Engine, Guide, SamplingSettings, create_engine, pick_engine
 from modules.engines.base import Piece, StopMatcher
 from modules.errors import BadRequestError, EngineError, ModelNotFoundError
-from modules.models import gguf_path
+from modules.models import gguf_path, save_tiny_llama
+from tests.helpers import FOUR_CHATS
 
 EMBEDDED = "embedded:smollm2-135m-instruct"
 GREEDY = SamplingSettings(max_new_tokens=24, repetition_penalty=1.0, no_repeat_ngram=0)
@@ -41,8 +44,14 @@ PLAN_SCHEMA = {
 
 
 @pytest.fixture(scope="module", params=["llama.cpp", "transformers"])
-def engine(request: pytest.FixtureRequest, tiny_model_dir: Path) -> Iterator[Engine]:
-    model = EMBEDDED if request.param == "llama.cpp" else str(tiny_model_dir)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    if request.param == "llama.cpp":
+        model = EMBEDDED
+    else:
+        folder = tmp_path_factory.mktemp("varied-tiny-llama")
+        model = str(save_tiny_llama(folder, max_positions=256, initializer_range=0.5))
     started = create_engine(request.param, model, max_concurrent=4, context_length=256).start()
     yield started
     started.close()
@@ -182,15 +191,7 @@ def test_cancel_stops_a_stream_and_frees_its_slot(engine: Engine) -> None:
 
 
 def test_concurrent_greedy_streams_each_give_their_solo_text(engine: Engine) -> None:
-    prompts = [
-        [{"role": "user", "content": topic}]
-        for topic in (
-            "Describe the sea.",
-            "Explain how bread is made, step by step, in detail.",
-            "Name three planets.",
-            "Write a poem about autumn leaves.",
-        )
-    ]
+    prompts = FOUR_CHATS
     solo = [text_of(engine, messages) for messages in prompts]
     together: list[str] = [""] * len(prompts)
 
@@ -202,6 +203,26 @@ def test_concurrent_greedy_streams_each_give_their_solo_text(engine: Engine) -> 
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    assert together == solo
+
+
+def test_streams_joining_and_leaving_a_running_batch_each_give_their_solo_text(
+    engine: Engine,
+) -> None:
+    """Newcomers join while a long stream decodes, and leave it at different lengths."""
+    asks = [
+        ([{"role": "user", "content": "Describe the sea."}], 96),
+        ([{"role": "user", "content": "Name three planets."}], 6),
+        ([{"role": "user", "content": "Explain how bread is made, step by step."}], 14),
+    ]
+    solo = [text_of(engine, messages, replace(GREEDY, max_new_tokens=n)) for messages, n in asks]
+    first = engine.submit(asks[0][0], replace(GREEDY, max_new_tokens=asks[0][1]))
+    pieces = iter(first)
+    head = [next(pieces).text for _ in range(4)]  # the long stream is mid-decode
+    later = [engine.submit(messages, replace(GREEDY, max_new_tokens=n)) for messages, n in asks[1:]]
+    assert first.finish_reason is None
+    together = ["".join(head) + "".join(p.text for p in pieces)]
+    together += ["".join(p.text for p in stream) for stream in later]
     assert together == solo
 
 
