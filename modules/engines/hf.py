@@ -4,7 +4,8 @@ A newcomer's prompt is prefilled alone, into its own KV cache (`DynamicCache`). 
 past their prompt then decode together: one forward pass a step over a padded batch — each
 row's cache left-padded to the longest, an attention mask hiding the padding, each row at its
 own position — as transformers' own `generate` batches prompts. The batched cache is rebuilt
-only when a request joins or leaves. Guided output masks logits with xgrammar; the repetition
+only when a request joins or leaves. A model with sliding-window layers decodes each request
+alone (`padded_batches_work`). Guided output masks logits with xgrammar; the repetition
 penalty is transformers' own logits processor.
 """
 
@@ -72,6 +73,7 @@ class TransformersEngine(TokenizerChat, StepEngine):
         self.context_length = min(self.context_length or trained, trained)
         self.eos_ids = frozenset(stop_ids(self.tokenizer, model))
         self._grammars: Any = None
+        self._batches = padded_batches_work(model.config)
 
     def detokenizer(self) -> Detokenizer:
         return TextAssembler(self.tokenizer)
@@ -139,6 +141,8 @@ class TransformersEngine(TokenizerChat, StepEngine):
         Returns:
             The next-token logits, [len(sequences), vocab].
         """
+        if not self._batches:
+            return torch.cat([self._decode_alone(s) for s in sequences])
         batch = self._batch
         if batch is None or not _same(batch.members, sequences):
             batch = self._batch = self._regroup(sequences)
@@ -156,6 +160,13 @@ class TransformersEngine(TokenizerChat, StepEngine):
             use_cache=True,
         )
         batch.lengths = [n + 1 for n in batch.lengths]
+        logits: torch.Tensor = out.logits[:, -1]
+        return logits
+
+    def _decode_alone(self, sequence: Sequence) -> torch.Tensor:
+        """One token of one sequence, with its own cache: [1, vocab] logits."""
+        inputs = torch.tensor([sequence.generated[-1:]], device=self.device)  # [1, 1]
+        out = self.hf_model(input_ids=inputs, cache=sequence.state.cache, use_cache=True)
         logits: torch.Tensor = out.logits[:, -1]
         return logits
 
@@ -239,6 +250,16 @@ def _index(sequences: list[Sequence], wanted: Sequence) -> int | None:
 
 def _same(a: list[Sequence], b: list[Sequence]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def padded_batches_work(config: Any) -> bool:
+    """Whether a model's requests can decode as one left-padded batch: every layer of its
+    cache keeps each token (a sliding-window layer drops old ones, so a row's padding could
+    not be cut off again); other models decode each request alone, token by token."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    return all(type(layer) is DynamicLayer for layer in DynamicCache(config=config).layers)
 
 
 def stop_ids(tokenizer: Any, model: Any) -> tuple[int, ...]:
