@@ -355,30 +355,45 @@ def _convert_gguf(model: EmbeddedModel, staging: Path, progress: Progress) -> No
 
 
 def save_tiny_llama(
-    folder: str | Path, max_positions: int, layers: int = 2, initializer_range: float = 0.02
+    folder: str | Path,
+    max_positions: int,
+    layers: int = 2,
+    initializer_range: float = 0.02,
+    sliding_window: int = 0,
 ) -> Path:
     """Saves a random-weight tiny Llama with SmolLM2's tokenizer and chat template, for
     plumbing tests and soak runs (its text means nothing). A wide `initializer_range` makes
-    its greedy output vary instead of repeating one token."""
+    its greedy output vary instead of repeating one token. A `sliding_window` (tokens) makes
+    it a Mistral: a Llama whose attention sees only that many recent tokens."""
     import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from transformers import (
+        AutoTokenizer,
+        LlamaConfig,
+        LlamaForCausalLM,
+        MistralConfig,
+        MistralForCausalLM,
+    )
 
     tokenizer = AutoTokenizer.from_pretrained(resolve("embedded:smollm2-135m-instruct"))
     torch.manual_seed(0)
-    config = LlamaConfig(
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=layers,
-        initializer_range=initializer_range,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=len(tokenizer),
-        max_position_embeddings=max_positions,
-        tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
+    shape = {
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": layers,
+        "initializer_range": initializer_range,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "vocab_size": len(tokenizer),
+        "max_position_embeddings": max_positions,
+        "tie_word_embeddings": True,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+    }
+    if sliding_window:
+        model = MistralForCausalLM(MistralConfig(sliding_window=sliding_window, **shape))
+    else:
+        model = LlamaForCausalLM(LlamaConfig(**shape))
     folder = Path(folder)
-    LlamaForCausalLM(config).save_pretrained(folder)
+    model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

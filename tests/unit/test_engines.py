@@ -279,29 +279,14 @@ def test_typed_control_text_stays_text(engine: Engine, typed: str) -> None:
 def test_a_sliding_window_model_decodes_each_request_alone(tmp_path: Path) -> None:
     """Its cache drops tokens past the window, so rows could not be unpadded: streams longer
     than the window, decoded at once, still give their solo text."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, MistralConfig, MistralForCausalLM
+    from transformers import AutoConfig
 
     from modules.engines.hf import padded_batches_work
-    from modules.models import resolve
 
-    assert padded_batches_work(LlamaConfig(num_hidden_layers=2))
-    tokenizer = AutoTokenizer.from_pretrained(resolve(EMBEDDED))
-    torch.manual_seed(0)
-    config = MistralConfig(
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        initializer_range=0.5,
-        vocab_size=len(tokenizer),
-        sliding_window=16,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    assert not padded_batches_work(config)
-    MistralForCausalLM(config).save_pretrained(tmp_path)
-    tokenizer.save_pretrained(tmp_path)
+    save_tiny_llama(tmp_path / "full", max_positions=256)
+    save_tiny_llama(tmp_path, max_positions=256, initializer_range=0.5, sliding_window=16)
+    assert padded_batches_work(AutoConfig.from_pretrained(tmp_path / "full"))
+    assert not padded_batches_work(AutoConfig.from_pretrained(tmp_path))
     engine = create_engine("transformers", str(tmp_path), context_length=256).start()
     solo = [text_of(engine, chat) for chat in FOUR_CHATS]
     streams = [engine.submit(chat, GREEDY) for chat in FOUR_CHATS]
