@@ -20,7 +20,7 @@ from bus.tokenbus import DEFAULT_HWM
 from bus.topics import Topic
 from cortex.errors import ConfigError
 from modules.engines import EngineName
-from modules.engines.base import DEFAULT_NO_REPEAT_NGRAM, DEFAULT_REPETITION_PENALTY
+from modules.engines.base import DEFAULT_NO_REPEAT_NGRAM, DEFAULT_REPETITION_PENALTY, SEED_LIMIT
 from modules.errors import ModelNotFoundError
 from modules.models import check_spec
 
@@ -45,7 +45,7 @@ class GenerationConfig(_Strict):
     max_new_tokens: int = Field(128, ge=1, le=8192)
     temperature: float = Field(0.0, ge=0.0, le=10.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     stop: tuple[str, ...] = ()
     repetition_penalty: float = Field(DEFAULT_REPETITION_PENALTY, ge=1.0, le=2.0)
     """Divides the logits of recently generated tokens; 1.0 turns it off (no loops by default)."""

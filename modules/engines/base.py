@@ -12,6 +12,7 @@ figures) is shared here.
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -31,6 +32,8 @@ DEFAULT_REPETITION_PENALTY = 1.1
 """Divides the logit of every token among the last `PENALTY_WINDOW` generated ones (the CTRL
 paper's penalty, as llama.cpp and transformers apply it). 1.0 turns it off."""
 PENALTY_WINDOW = 64
+SEED_LIMIT = 2**32
+"""Seeds are below this: llama.cpp's sampler takes a 32-bit unsigned seed."""
 DEFAULT_NO_REPEAT_NGRAM = 6
 """Longest run of generated tokens that may appear twice: a small model's loop (the same
 sentence or list line again and again) is cut off before it repeats. 0 turns it off."""
@@ -71,6 +74,20 @@ class SamplingSettings:
     avoid: str = ""
     """Text the output must not repeat (other parts of the same answer): its tokens count as
     already generated for `no_repeat_ngram` and the repetition penalty. Not applied by vLLM."""
+
+    def __post_init__(self) -> None:
+        """Raises `BadRequestError` naming the first field out of its range."""
+        checks = (
+            (self.max_new_tokens >= 1, "max_new_tokens must be at least 1"),
+            (0.0 <= self.temperature < math.inf, "temperature must be a number >= 0"),
+            (0.0 < self.top_p <= 1.0, "top_p must be in (0, 1]"),
+            (0 <= self.seed < SEED_LIMIT, f"seed must be in [0, {SEED_LIMIT})"),
+            (0.0 < self.repetition_penalty < math.inf, "repetition_penalty must be > 0"),
+            (self.no_repeat_ngram >= 0, "no_repeat_ngram must be >= 0 (0 turns it off)"),
+        )
+        for holds, rule in checks:
+            if not holds:  # a NaN fails every comparison, so it lands here too
+                raise BadRequestError(f"bad sampling settings: {rule}")
 
 
 @dataclass
@@ -245,6 +262,8 @@ class Engine(ABC):
         self.context_length = context_length
         self.load_s = 0.0
         self.eos_ids: frozenset[int] = frozenset()
+        self.vocab_size = 0
+        """Token ids a prompt may hold are below this (0: not checked)."""
 
     def start(self) -> Engine:
         """Loads the model and starts decoding; returns self.
@@ -286,8 +305,13 @@ class Engine(ABC):
         """The settings with the token limit cut to the room the prompt leaves.
 
         Raises:
+            BadRequestError: The prompt is empty or holds a token id outside the vocabulary.
             ContextLengthError: The prompt fills the whole context.
         """
+        if not prompt:
+            raise BadRequestError("the prompt is empty: give it at least one token")
+        if self.vocab_size and not all(0 <= token < self.vocab_size for token in prompt):
+            raise BadRequestError(f"the prompt holds token ids outside [0, {self.vocab_size})")
         room = self.context_length - len(prompt)
         if room < 1:
             raise ContextLengthError(
@@ -452,6 +476,9 @@ class StepEngine(Engine):
                 self.admit(sequence, sequence.slot)
             except BadRequestError as error:
                 sequence.stream.end("error", error)
+                continue
+            except Exception as error:  # noqa: BLE001 - fails this request, not the engine
+                sequence.stream.end("error", EngineError(f"the request cannot start: {error}"))
                 continue
             self._running.append(sequence)
 

@@ -29,7 +29,8 @@ from modules.models import load_causal_lm
 @dataclass
 class _RequestState:
     cache: Any
-    """The request's own KV cache from its prefill until it joins the decode batch."""
+    """The request's own KV cache, from its prefill until it joins the decode batch (to its
+    end for a model that does not decode in padded batches)."""
     generator: torch.Generator
     matcher: Any = None
     """An xgrammar GrammarMatcher while the output is guided."""
@@ -72,6 +73,7 @@ class TransformersEngine(TokenizerChat, StepEngine):
         trained = int(getattr(model.config, "max_position_embeddings", 2048))
         self.context_length = min(self.context_length or trained, trained)
         self.eos_ids = frozenset(stop_ids(self.tokenizer, model))
+        self.vocab_size = model.get_input_embeddings().num_embeddings
         self._grammars: Any = None
         self._batches = padded_batches_work(model.config)
 

@@ -83,8 +83,9 @@ class LlamaCppEngine(StepEngine):
             n_tokens=BATCH_TOKENS, embd=0, n_seq_max=1, verbose=False
         )
         vocab = self._model.vocab
+        self.vocab_size = lib.llama_vocab_n_tokens(vocab)
         self.eos_ids = frozenset(
-            t for t in range(lib.llama_vocab_n_tokens(vocab)) if lib.llama_vocab_is_eog(vocab, t)
+            t for t in range(self.vocab_size) if lib.llama_vocab_is_eog(vocab, t)
         )
         template = self._model.metadata().get("tokenizer.chat_template")
         if not template:

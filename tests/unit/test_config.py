@@ -42,6 +42,7 @@ def test_each_kind_has_its_own_default_model() -> None:
         (regions(language={"model": "embedded:gpt-9"}), "unknown embedded model"),
         (regions(language={"temperature": 1}), "regions.language.temperature: Extra inputs"),
         (regions(language={"generation": {"top_p": 0}}), "regions.language.generation.top_p"),
+        (regions(language={"generation": {"seed": 2**64}}), "regions.language.generation.seed"),
         ({"regions": {"language": {}}}, "exactly one planning region"),
         (regions(), "at least one region besides planning"),
         (regions(**{"Lang Uage": {"kind": "language"}}), "must be lower-case"),

@@ -256,6 +256,44 @@ def test_bad_input_gets_a_clear_error_and_the_engine_keeps_serving(engine: Engin
     long = [{"role": "user", "content": "word " * 400}]
     with pytest.raises(BadRequestError, match="at most 256"):
         engine.submit(long, GREEDY)
+    with pytest.raises(BadRequestError, match="empty"):
+        engine.submit_ids([], GREEDY)
+    with pytest.raises(BadRequestError, match="outside"):
+        engine.submit_ids([1, engine.vocab_size], GREEDY)
+    assert text_of(engine, sampling=replace(GREEDY, max_new_tokens=3))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_new_tokens", 0),
+        ("temperature", float("nan")),
+        ("temperature", -1.0),
+        ("top_p", 0.0),
+        ("seed", 2**64),
+        ("seed", -1),
+        ("repetition_penalty", 0.0),
+        ("no_repeat_ngram", -1),
+    ],
+)
+def test_sampling_settings_out_of_range_are_refused(field: str, value: float) -> None:
+    with pytest.raises(BadRequestError, match=f"bad sampling settings: {field}"):
+        SamplingSettings(**{field: value})  # type: ignore[arg-type]
+
+
+def test_a_request_that_cannot_start_fails_alone(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = engine.submit(QUESTION, replace(GREEDY, max_new_tokens=40))
+    pieces = iter(running)
+    next(pieces)  # it runs
+    admit = engine.admit
+    monkeypatch.setattr(engine, "admit", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+    failing = engine.submit(QUESTION, GREEDY)
+    with pytest.raises(EngineError, match="cannot start: boom"):
+        list(failing)
+    monkeypatch.setattr(engine, "admit", admit)
+    assert len(list(pieces)) == 39 and running.finish_reason == "length"
     assert text_of(engine, sampling=replace(GREEDY, max_new_tokens=3))
 
 
