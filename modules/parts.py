@@ -43,8 +43,10 @@ PREPOSITIONS = vocabulary(
 )
 FILLERS = ("and then", "and also", "then", "also", "and", "plus", "as well as", "please")
 PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|him|her)\b", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+(?=[A-Z0-9\"'(])|(?<=[。？！؟])\s*(?=\S)")
-"""Between sentences: Latin ones, and Chinese, Japanese and Arabic ones ("。", "？", "؟")."""
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+(?=[^\sa-zß-öø-ÿ])|(?<=[。？！؟])\s*(?=\S)")
+"""Between sentences: after ".", "?", "!" or ";" and a space, anything but a lower-case letter
+begins one (a capital, a digit, "¿", a Japanese question, an emoji); Chinese, Japanese and
+Arabic sentences end at "。", "？", "؟" even without a space."""
 _LIST_MARK = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
 _JOINT = re.compile(r",\s*(?:and\s+|or\s+|then\s+)?|\s+(?:and|then)\s+", re.I)
 _NUMBER_WORDS = vocabulary("one two three four five six seven eight nine ten a an some")

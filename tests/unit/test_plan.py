@@ -93,6 +93,15 @@ DELEGATES = {"language", "vision", "speech"}
         ),
         ("ما هي عاصمة مصر؟ ومن كتب رواية البؤساء؟", ["ما هي عاصمة مصر؟", "ومن كتب رواية البؤساء؟"]),
         ("Name a river. Name a mountain. Name a river.", ["Name a river.", "Name a mountain."]),
+        (
+            "Summarize how bees make honey. 日本の首都はどこですか？ 🙂 Tell me a joke.",
+            ["Summarize how bees make honey.", "日本の首都はどこですか？", "🙂 Tell me a joke."],
+        ),
+        ("What is 2+2? ¿Dónde está Madrid?", ["What is 2+2?", "¿Dónde está Madrid?"]),
+        (
+            "Explain photosynthesis. Élise asks about Paris.",
+            ["Explain photosynthesis.", "Élise asks about Paris."],
+        ),
     ],
 )
 def test_a_request_splits_into_its_parts_in_the_users_words(
