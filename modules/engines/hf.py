@@ -11,6 +11,7 @@ penalty is transformers' own logits processor.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Sequence as Ids
 from dataclasses import dataclass, field
@@ -76,6 +77,9 @@ class TransformersEngine(TokenizerChat, StepEngine):
         self.vocab_size = model.get_input_embeddings().num_embeddings
         self._grammars: Any = None
         self._batches = padded_batches_work(model.config)
+        takes_keep = "logits_to_keep" in inspect.signature(model.forward).parameters
+        self._last_logits_only = {"logits_to_keep": 1} if takes_keep else {}
+        """Has a prefill score only the prompt's last position, where the model can."""
 
     def detokenizer(self) -> Detokenizer:
         return TextAssembler(self.tokenizer)
@@ -133,7 +137,9 @@ class TransformersEngine(TokenizerChat, StepEngine):
         """Runs a newcomer's prompt into its own cache; returns its first token."""
         state: _RequestState = sequence.state
         inputs = torch.tensor([sequence.prompt], device=self.device)  # [1, T]
-        out = self.hf_model(input_ids=inputs, cache=state.cache, use_cache=True)
+        out = self.hf_model(
+            input_ids=inputs, cache=state.cache, use_cache=True, **self._last_logits_only
+        )
         sequence.prefilled = len(sequence.prompt)
         return self._pick(out.logits[0, -1], sequence)
 
