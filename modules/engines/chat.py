@@ -10,6 +10,7 @@ template's own text is tokenized with special tokens, each message's content wit
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,13 @@ Render = Callable[[list[Message]], str]
 """Renders a chat with the model's template, generation prompt included, as text."""
 Tokenize = Callable[[str, bool], list[int]]
 """Token ids of a text; the flag says whether control-token text becomes control tokens."""
+
+
+_TOKENIZING = threading.Lock()
+"""One tokenizer call at a time: a transformers tokenizer applies `split_special_tokens` to its
+shared backend for the length of a call, so a request submitted from another thread at the
+same moment could be tokenized with the other's setting (its template's control tokens split
+into plain text: 46 tokens for a 34-token prompt)."""
 
 
 def chat_ids(messages: list[Message], render: Render, tokenize: Tokenize) -> list[int]:
@@ -57,7 +65,10 @@ class TokenizerChat:
         )
 
     def tokenize(self, text: str, special: bool = False) -> list[int]:
-        encoded = self.tokenizer(text, add_special_tokens=False, split_special_tokens=not special)
+        with _TOKENIZING:
+            encoded = self.tokenizer(
+                text, add_special_tokens=False, split_special_tokens=not special
+            )
         return list(encoded["input_ids"])
 
 

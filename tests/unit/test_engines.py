@@ -333,6 +333,30 @@ def test_a_sliding_window_model_decodes_each_request_alone(tmp_path: Path) -> No
     assert together == solo
 
 
+def test_chats_tokenized_from_many_threads_at_once_get_their_own_ids() -> None:
+    """Regions submit from several threads; a transformers tokenizer is shared by them."""
+    from transformers import AutoTokenizer
+
+    from modules.engines.chat import tokenizer_chat_ids
+    from modules.models import resolve
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve(EMBEDDED))
+    alone = [tokenizer_chat_ids(tokenizer, chat) for chat in FOUR_CHATS]
+    wrong: list[int] = []
+
+    def tokenize_often(index: int) -> None:
+        for _ in range(50):
+            if tokenizer_chat_ids(tokenizer, FOUR_CHATS[index]) != alone[index]:
+                wrong.append(index)
+
+    threads = [threading.Thread(target=tokenize_often, args=(i % 4,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+
+
 def test_engine_choice_by_model_and_hardware(tiny_model_dir: Path) -> None:
     assert pick_engine("auto", EMBEDDED, cuda=False)[0] == "llama.cpp"
     assert pick_engine("auto", str(tiny_model_dir), cuda=False)[0] == "transformers"
