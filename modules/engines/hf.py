@@ -26,6 +26,12 @@ from modules.errors import BadRequestError, EngineError
 from modules.generation import TextAssembler, pick_token
 from modules.models import load_causal_lm
 
+MIN_CPU_ROWS = 4
+"""Rows of a CPU decode batch of two or more: fewer run slower than four in MKL's fp32 GEMM
+(one step of the embedded model on one thread: 54 / 89 / 115 / 86 ms at 1 / 2 / 3 / 4 rows;
+its 49,152 x 576 output layer alone 9.7 / 21.9 / 34.3 / 17.0 ms), so two or three rows are
+padded to four, as vLLM pads a batch to the next size it captured a CUDA graph for."""
+
 
 @dataclass
 class _RequestState:
@@ -44,6 +50,7 @@ class _DecodeBatch:
     """The KV caches of the requests decoding together, left-padded to one length."""
 
     members: list[Sequence]
+    """The requests of the batch's first rows; any rows after them are filler."""
     cache: Any
     """A `DynamicCache` whose layers hold [rows, kv heads, padded length, head dim]."""
     lengths: list[int]
@@ -154,8 +161,10 @@ class TransformersEngine(TokenizerChat, StepEngine):
         batch = self._batch
         if batch is None or not _same(batch.members, sequences):
             batch = self._batch = self._regroup(sequences)
-        rows = len(sequences)
-        last = torch.tensor([[s.generated[-1]] for s in sequences], device=self.device)
+        tokens = [s.generated[-1] for s in sequences]
+        rows = len(batch.lengths)
+        tokens += tokens[-1:] * (rows - len(tokens))  # filler rows repeat the last
+        last = torch.tensor([[token] for token in tokens], device=self.device)  # [rows, 1]
         positions = torch.tensor([[n] for n in batch.lengths], device=self.device)  # [rows, 1]
         batch.mask = torch.cat(
             [batch.mask, torch.ones(rows, 1, dtype=batch.mask.dtype, device=self.device)], dim=1
@@ -168,7 +177,7 @@ class TransformersEngine(TokenizerChat, StepEngine):
             use_cache=True,
         )
         batch.lengths = [n + 1 for n in batch.lengths]
-        logits: torch.Tensor = out.logits[:, -1]
+        logits: torch.Tensor = out.logits[: len(sequences), -1]
         return logits
 
     def _decode_alone(self, sequence: Sequence) -> torch.Tensor:
@@ -180,7 +189,8 @@ class TransformersEngine(TokenizerChat, StepEngine):
 
     def _regroup(self, sequences: list[Sequence]) -> _DecodeBatch:
         """A decode batch of `sequences`: the rows of those already batched and the caches
-        of newcomers, left-padded to the longest."""
+        of newcomers, left-padded to the longest; on the CPU, filler rows (repeats of the
+        last) make two or three rows up to `MIN_CPU_ROWS`."""
         from transformers import DynamicCache
 
         old = self._batch
@@ -192,6 +202,8 @@ class TransformersEngine(TokenizerChat, StepEngine):
                 cache = sequence.state.cache
                 rows.append([(layer.keys, layer.values) for layer in cache.layers])
                 sequence.state.cache = None  # the batch holds it now
+        if self.device == "cpu" and 1 < len(rows) < MIN_CPU_ROWS:
+            rows += rows[-1:] * (MIN_CPU_ROWS - len(rows))
         lengths = [row[0][0].shape[2] for row in rows]
         longest = max(lengths)
         cache = DynamicCache(config=self.hf_model.config)
