@@ -78,7 +78,19 @@ def test_chat_streams_each_part_into_the_answer_while_the_delegates_decode(
         return log.exists()
 
     assert poll_until(turn_finished, 300), "the turn never finished"
-    text = wait_for_screen(session, r"3\s+language-\d\s+.*done", 10)
+    idle = [
+        rf"{r} · cpu:[0-9,-]+ · idle · [\d.]+ tok/s · \d+ tokens"
+        for r in ("language-0", "language-1")
+    ]
+    shown_done = r"\d\s+language-\d\s+Write a paragraph about \w+\.\s+done"
+    text = ""
+
+    def screen_caught_up() -> bool:  # the log is written as the turn ends; the screen follows
+        nonlocal text
+        text = screen(session)
+        return len(re.findall(shown_done, text)) == 3 and all(re.search(i, text) for i in idle)
+
+    assert poll_until(screen_caught_up, 30), text
     record = json.loads(log.read_text().splitlines()[-1])
     assert record["question"] == QUESTION
     assert [step["instruction"] for step in record["plan"]] == [
@@ -91,10 +103,6 @@ def test_chat_streams_each_part_into_the_answer_while_the_delegates_decode(
     # The conversation scrolls to the end of the answer: its last words are on screen.
     last_words = " ".join(record["answer"].split()[-3:]).strip(".*")
     assert last_words in " ".join(text.split()), (last_words, text)
-    for replica in ("language-0", "language-1"):
-        assert re.search(rf"{replica} · cpu:[0-9,-]+ · idle · [\d.]+ tok/s · \d+ tokens", text), (
-            text
-        )
     assert "devices busy" in text and "dashboard:" in text
     tmux("send-keys", "-t", session, "C-q")
     exited = poll_until(lambda: session not in tmux("list-sessions", "-F", "#S"), 60)
