@@ -287,12 +287,15 @@ def test_a_request_that_cannot_start_fails_alone(
     running = engine.submit(QUESTION, replace(GREEDY, max_new_tokens=40))
     pieces = iter(running)
     next(pieces)  # it runs
-    admit = engine.admit
-    monkeypatch.setattr(engine, "admit", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+
+    def fail_to_start(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine, "admit", fail_to_start)
     failing = engine.submit(QUESTION, GREEDY)
     with pytest.raises(EngineError, match="cannot start: boom"):
         list(failing)
-    monkeypatch.setattr(engine, "admit", admit)
+    monkeypatch.undo()  # the engine's own admit again
     assert len(list(pieces)) == 39 and running.finish_reason == "length"
     assert text_of(engine, sampling=replace(GREEDY, max_new_tokens=3))
 
