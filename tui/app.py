@@ -338,6 +338,8 @@ class CortexApp(App[None]):
             self.notify(payload.detail, title=f"{name} restarted", timeout=6)
 
     def _tick(self) -> None:
+        if not self.is_running:  # the app is closing and removing its widgets
+            return
         panes = self.query_one(RegionPanes).panes()
         busy = sum(pane.state == "decoding" for pane in panes)
         self.query_one(StatusBar).refresh_figures(

@@ -279,6 +279,7 @@ async def test_quitting_stops_every_region(tmp_path: Path) -> None:
         hosts = list(brain.hosts.values())
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: not app.is_running)
+    app._tick()  # the one-second timer can fire while the closing app removes its widgets
     assert brain.bus is None and brain.hosts == {}
     assert all(host.status.state == "stopped" for host in hosts)
     assert not [t for t in threading.enumerate() if t.name.startswith("region-")]
