@@ -1,4 +1,4 @@
-"""Benchmarks of whole regions: `python -m cortex.bench regions|soak|slow-subscriber|speech|serve`.
+"""Benchmarks: `python -m cortex.bench regions|quality|soak|slow-subscriber|speech|serve`.
 
 `regions` (each engine bare and as a region, 1-8 subtasks at once, start-up and first
 token) is in `cortex.region_bench`; `quality` (planned answers against one region's, on two
@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from cortex import quality_bench, region_bench, serve_bench, speech_bench
+from cortex.errors import ConfigError
 from cortex.soak import slow_subscribers, soak
 
 
@@ -35,16 +37,31 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         help="serve: the models to serve (repeatable; default: both)",
     )
+    parser.add_argument(
+        "--sets",
+        type=Path,
+        metavar="FILE",
+        help="quality: your own sets of requests, a TOML file (see cortex/quality_bench.py)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    if args.sets is not None and args.which != "quality":
+        parser.error("--sets is for the quality bench")
     if args.which == "serve":
         runs = [serve_bench.measure(model) for model in args.model or ["tiny", "default"]]
         print(json.dumps(runs) if args.json else serve_bench.report(runs))
         return 0
-    if args.which in ("speech", "quality"):
-        bench = speech_bench if args.which == "speech" else quality_bench
-        figures = bench.measure()
-        print(json.dumps(figures) if args.json else bench.report(figures))
+    if args.which == "quality":
+        try:
+            sets = quality_bench.SETS if args.sets is None else quality_bench.load_sets(args.sets)
+        except ConfigError as error:
+            parser.error(str(error))
+        figures = quality_bench.measure(sets)
+        print(json.dumps(figures) if args.json else quality_bench.report(figures))
+        return 0
+    if args.which == "speech":
+        figures = speech_bench.measure()
+        print(json.dumps(figures) if args.json else speech_bench.report(figures))
         return 0
     if args.which == "soak":
         figures = soak(args.turns, progress=not args.json)

@@ -4,6 +4,8 @@ Two sets of requests, written for this benchmark (domains and phrasing varied):
 - factual: multi-part questions, each with the facts a right answer contains (a fact is a
   regular expression, matched case-insensitively unless it says otherwise);
 - long-form: requests with three independent parts, each with words showing it is covered.
+`--sets FILE` asks your own sets instead: a TOML file with `[[factual]]` and `[[long_form]]`
+tables, each `request = "..."` and `expect = ["regex", ...]` (either set may be left out).
 Each request is asked twice on the default configuration: as a planned turn (`Brain.ask`),
 and whole to one language region (`Brain.stream`, with the token budget of all the parts).
 The report gives facts found and parts covered, turns that fanned out to two or more
@@ -18,15 +20,20 @@ import re
 import statistics
 import sys
 import time
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cortex.answer import sentences
+from cortex.errors import ConfigError
 from cortex.records import TurnRecord
 from cortex.runtime import Cortex
 from modules.parts import split_request
 
-FACTUAL: tuple[tuple[str, tuple[str, ...]], ...] = (
+Cases = tuple[tuple[str, tuple[str, ...]], ...]  # (request, expected patterns) per request
+
+FACTUAL: Cases = (
     ("What is the capital of Japan and what is the capital of Canada?", ("Tokyo", "Ottawa")),
     (
         "Name two rivers in Europe and two mountains in Asia.",
@@ -60,7 +67,7 @@ FACTUAL: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("What is 12 times 7 and what is 100 divided by 4?", (r"\b84\b", r"\b25\b")),
     ("Which planet is known as the red planet, and what is the hottest planet?", ("Mars", "Venus")),
 )
-LONG_FORM: tuple[tuple[str, tuple[str, ...]], ...] = (
+LONG_FORM: Cases = (
     ("Write a paragraph about cats, one about dogs and one about horses.", ("cat", "dog", "horse")),
     (
         "Write a packing list for a beach trip, for a ski trip and for a camping weekend.",
@@ -90,6 +97,50 @@ LONG_FORM: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("coffee|caf[eé]|brew", "bike|bicycl|cycl|ride", "book"),
     ),
 )
+
+
+SETS: dict[str, Cases] = {"factual": FACTUAL, "long_form": LONG_FORM}
+
+
+def load_sets(path: Path) -> dict[str, Cases]:
+    """Sets of requests from a TOML file (the module docstring gives its layout).
+
+    Raises:
+        ConfigError: the file is missing or not TOML, has no set, or a case lacks a request
+            or has a pattern that is not a valid regular expression.
+    """
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"cannot read the sets in {path}: {error}") from error
+    unknown = set(document) - set(SETS)
+    if unknown or not document:
+        raise ConfigError(
+            f"{path}: give [[factual]] and/or [[long_form]] tables, not {sorted(unknown)}"
+        )
+    sets = {}
+    for name, cases in document.items():
+        if not isinstance(cases, list) or not cases:
+            raise ConfigError(f"{path}: {name} must be a list of [[{name}]] tables")
+        sets[name] = tuple(_case(path, name, number, case) for number, case in enumerate(cases, 1))
+    return sets
+
+
+def _case(path: Path, name: str, number: int, case: Any) -> tuple[str, tuple[str, ...]]:
+    where = f"{path}: {name} case {number}"
+    if not isinstance(case, dict) or not str(case.get("request", "")).strip():
+        raise ConfigError(f'{where} needs request = "..." and expect = ["pattern", ...]')
+    expect = case.get("expect", [])
+    if not isinstance(expect, list) or not expect or not all(isinstance(p, str) for p in expect):
+        raise ConfigError(f"{where}: expect must be a non-empty list of regular expressions")
+    for pattern in expect:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ConfigError(
+                f"{where}: expect {pattern!r} is not a regular expression: {error}"
+            ) from error
+    return case["request"], tuple(expect)
 
 
 @dataclass
@@ -160,13 +211,13 @@ def set_figures(asked: list[Asked], expected: list[tuple[str, ...]]) -> dict[str
     }
 
 
-def measure() -> dict[str, Any]:
-    """Both sets on the default configuration, as one JSON-ready dict."""
+def measure(sets: dict[str, Cases] = SETS) -> dict[str, Any]:
+    """Each set on the default configuration, as one JSON-ready dict keyed by set name."""
     with Cortex(progress=lambda event: print(event.message, file=sys.stderr)) as brain:
         part_tokens = brain.config.regions["language"].generation.max_new_tokens
         brain.ask("Hello, who are you?")  # warm-up
         figures = {}
-        for name, cases in (("factual", FACTUAL), ("long_form", LONG_FORM)):
+        for name, cases in sets.items():
             print(f"asking the {name} set...", file=sys.stderr)
             asked = [ask_both_ways(brain, request, part_tokens) for request, _ in cases]
             figures[name] = set_figures(asked, [expected for _, expected in cases])
