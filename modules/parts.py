@@ -11,6 +11,10 @@ first clause's pattern) and completes a fragment with the words it leaves out:
   "What language is spoken in Brazil?" / "... in Mexico?" / "... in Egypt?"
 - "Write a paragraph about cats, one about dogs." ->
   "Write a paragraph about cats." / "Write a paragraph about dogs."
+- "What is the capital of Italy and the capital of Spain?" ->
+  "What is the capital of Italy?" / "What is the capital of Spain?"
+- "Which element has the symbol O and which has the symbol Fe?" ->
+  "Which element has the symbol O?" / "Which element has the symbol Fe?"
 
 A part that refers back to the one before ("...and translate it into French", "..., and in
 what year?") stays with it, so each part can be answered alone, at the same time as the
@@ -42,13 +46,24 @@ PREPOSITIONS = vocabulary(
     "in on for of at to from with about by into over under between during among"
 )
 FILLERS = ("and then", "and also", "then", "also", "and", "plus", "as well as", "please")
-PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|him|her)\b", re.I)
+PRONOUNS = vocabulary("it its they them their he she him her")
+DEMONSTRATIVES = vocabulary("this that these those")
 _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+(?=[^\sa-zß-öø-ÿ])|(?<=[。？！؟])\s*(?=\S)")
 """Between sentences: after ".", "?", "!" or ";" and a space, anything but a lower-case letter
 begins one (a capital, a digit, "¿", a Japanese question, an emoji); Chinese, Japanese and
 Arabic sentences end at "。", "？", "؟" even without a space."""
+_JOINT_QUESTION = vocabulary(
+    "between both compare contrast difference differences together versus vs relationship"
+)
+"""Words of a question about two things at once ("the difference between the sun and the
+moon"), which stays whole."""
+_SUBJECT_BEFORE_VERB = AUXILIARIES - vocabulary("is are was were")
+"""After these, a noun phrase is a subject whose verb comes later ("what do the cat and the dog
+eat"), so a second noun phrase does not make a second question."""
+_DETERMINERS = vocabulary("the a an")
+_BEFORE_A_DEMONSTRATIVE = VERBS | PREPOSITIONS | QUESTION_WORDS | AUXILIARIES
 _LIST_MARK = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
-_JOINT = re.compile(r",\s*(?:and\s+|or\s+|then\s+)?|\s+(?:and|then)\s+", re.I)
+_JOINT = re.compile(r"[,;]\s*(?:and\s+|or\s+|then\s+)?|\s+(?:and|then)\s+", re.I)
 _NUMBER_WORDS = vocabulary("one two three four five six seven eight nine ten a an some")
 
 
@@ -59,7 +74,9 @@ def split_request(text: str, max_parts: int = 4) -> list[str]:
     """
     parts: list[str] = []
     for part in (p for sentence in _sentences(text) for p in _clauses(sentence)):
-        if parts and refers_back(part):  # "...and translate it": one delegate does both
+        if parts and (fragment := _fragment_of(parts[-1], part)):  # "... of Peru? And of Chile?"
+            parts.append(fragment)
+        elif parts and refers_back(part):  # "...and translate it": one delegate does both
             parts[-1] = f"{parts[-1].rstrip('.?!')}, and {part[:1].lower()}{part[1:]}"
         elif _words(part) and _words(part) not in map(_words, parts):  # asked twice: once
             parts.append(part)
@@ -71,13 +88,28 @@ def split_request(text: str, max_parts: int = 4) -> list[str]:
 
 
 def refers_back(part: str) -> bool:
-    """Whether a part refers back to something else in the request: a pronoun, or a question
-    too short to stand alone ("In what year?", "Why?"; not "Who wrote Hamlet?")."""
+    """Whether a part refers back to something else in the request: a pronoun ("translate it",
+    "explain that"; not the "that" of "a fruit that is red"), or a question too short to
+    stand alone ("In what year?", "Why?"; not "Who wrote Hamlet?")."""
     words = _words(part)
     short_question = len(words) < 4 and (
         words[0] in PREPOSITIONS or (words[0] in QUESTION_WORDS and len(words) < 3)
     )
-    return bool(PRONOUNS.search(part)) or short_question
+    return short_question or any(
+        word in PRONOUNS
+        or (word in DEMONSTRATIVES and (i == 0 or words[i - 1] in _BEFORE_A_DEMONSTRATIVE))
+        for i, word in enumerate(words)
+    )
+
+
+def _fragment_of(previous: str, part: str) -> str | None:
+    """A sentence that only changes the previous part's place or thing ("And of Peru?"),
+    completed from it; None for any other sentence."""
+    words = _words(part)
+    if len(words) < 2 or words[0] not in PREPOSITIONS or words[1] in QUESTION_WORDS:
+        return None
+    completed = _complete(previous, part[:1].lower() + part[1:])
+    return None if completed is None else _finish(completed, previous[-1])
 
 
 def _sentences(text: str) -> list[str]:
@@ -118,9 +150,22 @@ def _complete(first: str, piece: str) -> str | None:
     first_words = _words(first)
     if head in PREPOSITIONS and len(words) > 1 and words[1] in QUESTION_WORDS:
         return piece  # "..., and in what year?": a question of its own, read with the part before
+    if head in QUESTION_WORDS and len(words) > 2 and words[1] in ("one", "ones"):
+        return _complete(first, piece.split(None, 2)[2])  # "and which one in the UK?"
+    if (
+        head in ("which", "what")
+        and len(words) > 2
+        and words[1] in AUXILIARIES
+        and len(first_words) > 2
+        and first_words[0] == head
+        and first_words[1] not in AUXILIARIES | PREPOSITIONS
+    ):  # "which country has A and which has B": which country has B
+        return f"{first.split()[0]} {first.split()[1]} {piece.split(None, 1)[1]}"
     if head in VERBS or (head in QUESTION_WORDS | AUXILIARIES and len(words) > 2):
-        if head in QUESTION_WORDS and words[1] not in AUXILIARIES and first_words[0] in VERBS:
-            return f"{first.split()[0]} {piece}"  # "explain how X and why Y": explain why Y
+        asked = [i for i, word in enumerate(first_words) if word in QUESTION_WORDS]
+        if head in QUESTION_WORDS and words[1] not in AUXILIARIES and asked and asked[0] > 0:
+            lead_in = " ".join(first.split()[: asked[0]])
+            return f"{lead_in} {piece}"  # "tell me what X is and what Y is": tell me what Y is
         return piece
     if head in PREPOSITIONS and f" {head} " in f" {first.lower()} ":
         return _before_last(first, head) + " " + piece  # "in Brazil, in Mexico"
@@ -142,11 +187,42 @@ def _complete(first: str, piece: str) -> str | None:
     ):  # "give three tips for A, two for B": give two tips for B
         verb, _, things = _before_last(first, words[1]).split(None, 2)
         return f"{verb} {words[0]} {things} {piece.split(None, 1)[1]}"
+    if head in _DETERMINERS:
+        return _second_noun_phrase(first, piece) if len(words) > 2 else None
     if first_words[0] in VERBS and len(first_words) > 1 and head == first_words[1]:
         return f"{first.split()[0]} {piece}"  # "name two rivers ... and two mountains ..."
     if head in _NUMBER_WORDS and first_words[0] in VERBS and first_words[1] in _NUMBER_WORDS:
         return f"{first.split()[0]} {piece}"
     return None
+
+
+def _second_noun_phrase(first: str, piece: str) -> str | None:
+    """`piece`, a noun phrase ("the capital of Spain"), in the place of the first clause's own
+    ("what is the capital of Italy" -> "what is the capital of Spain"); None where the first
+    clause's noun phrase is a subject whose verb comes later, too short to be a thing asked
+    about on its own, where `piece` may instead continue the clause's last noun phrase ("a
+    story about a dragon and a knight"), or where the question is about both at once."""
+    tokens = first.split()
+    words = [_words(token)[0] if _words(token) else "" for token in tokens]
+    piece_words = _words(piece)
+    if _JOINT_QUESTION & set(_words(first) + piece_words) or piece_words[0] not in words:
+        return None
+    start = words.index(piece_words[0])
+    if start == 0 or words[start - 1] in _SUBJECT_BEFORE_VERB or len(tokens) - start < 3:
+        return None
+    last = max(i for i, word in enumerate(words) if word in _DETERMINERS)
+    parallel = words[start : start + 2] == piece_words[:2] or (  # "the capital of ..." twice
+        _superlative(words[start + 1]) and _superlative(piece_words[1])  # "the tallest ..."
+    )
+    if not parallel and words[last - 1] in PREPOSITIONS:
+        return None
+    return " ".join(tokens[:start]) + " " + piece
+
+
+def _superlative(word: str) -> bool:
+    return word in ("best", "worst", "most", "least", "first", "last") or (
+        len(word) > 5 and word.endswith("est")
+    )
 
 
 def _before_last(clause: str, word: str) -> str:
@@ -177,5 +253,9 @@ def _finish(part: str, end: str) -> str:
     return part
 
 
+_CONTRACTED_IS = re.compile(r"\b(what|who|where|when|why|how|which)'s\b")
+
+
 def _words(text: str) -> list[str]:
-    return re.findall(r"[\w']+", text.lower())
+    """Lower-case words; "what's" reads as "what is"."""
+    return re.findall(r"[\w']+", _CONTRACTED_IS.sub(r"\1 is", text.lower()))

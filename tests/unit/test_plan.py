@@ -99,6 +99,61 @@ DELEGATES = {"language", "vision", "speech"}
         ),
         ("What is 2+2? ¿Dónde está Madrid?", ["What is 2+2?", "¿Dónde está Madrid?"]),
         (
+            "What is the capital of Italy, the capital of Germany and the capital of Spain?",
+            [
+                "What is the capital of Italy?",
+                "What is the capital of Germany?",
+                "What is the capital of Spain?",
+            ],
+        ),
+        (
+            "Tell me the longest river in Africa and the largest desert in Africa.",
+            ["Tell me the longest river in Africa.", "Tell me the largest desert in Africa."],
+        ),
+        (
+            "What currency is used in Japan and which one in the United Kingdom?",
+            ["What currency is used in Japan?", "What currency is used in the United Kingdom?"],
+        ),
+        (
+            "Which element has the symbol O and which has the symbol Fe?",
+            ["Which element has the symbol O?", "Which element has the symbol Fe?"],
+        ),
+        (
+            "Can you tell me what H2O is and what NaCl is?",
+            ["Can you tell me what H2O is?", "Can you tell me what NaCl is?"],
+        ),
+        (
+            "What's the capital of Australia and what's the capital of Brazil?",
+            ["What's the capital of Australia?", "What's the capital of Brazil?"],
+        ),
+        (
+            "What is the national animal of Australia? And of China?",
+            ["What is the national animal of Australia?", "What is the national animal of China?"],
+        ),
+        (
+            "What is the capital of Kenya; what is the capital of Peru?",
+            ["What is the capital of Kenya?", "What is the capital of Peru?"],
+        ),
+        (
+            "Name a fruit that is yellow, a vegetable that is orange and a flower that is red.",
+            [
+                "Name a fruit that is yellow.",
+                "Name a vegetable that is orange.",
+                "Name a flower that is red.",
+            ],
+        ),
+        *(
+            (whole, [whole])
+            for whole in (
+                "Write a story about a dragon and a knight who become friends.",
+                "What is the difference between the sun and the moon?",
+                "What are the sun and the moon made of?",
+                "What do the cat and the dog eat?",
+                "Buy eggs; milk; bread.",
+                "Write a poem about the sea, then translate that into French.",
+            )
+        ),
+        (
             "Explain photosynthesis. Élise asks about Paris.",
             ["Explain photosynthesis.", "Élise asks about Paris."],
         ),
