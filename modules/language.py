@@ -23,6 +23,10 @@ WRAP_UP_SHARE = 1 / 2
 """Once this share of an answer's token budget is spent, the answer ends where it may end
 (`may_end_here`); text past that point is shown as each sentence or line completes, so the
 budget can only cut a sentence that began before it."""
+PARTS_LENGTH = 1.5
+"""The parts of an answer together wrap up at this many times one answer's wrap-up point
+(two parts at 3/4 of it each, three at 1/2): three paragraphs in parts read about as long
+as one model writes them whole, and the longest part, which the user waits for, is short."""
 SENTENCE_END = re.compile(r"(?:[^\d\s][.!?…]|[。！？؟])[\"'”’)\]*]*[ \t]*$")
 LIST_ITEM = re.compile(r"\s*(?:\d+[.)]|[-*•+])\s")
 MIN_LIST_ITEMS = 3
@@ -36,6 +40,14 @@ ASKED_NUMBER = re.compile(
     re.IGNORECASE,
 )
 """A number of things asked for: "three tips", "4 Greek gods" (not "in 30 minutes")."""
+ASKED_THING = re.compile(
+    r"(?:what|who|which|where)(?:\s+(is|are|was|were)\s+|'s\s+)((?:the|a|an)\s+[^,;:\"?]+|[\w-]+)\?",
+    re.IGNORECASE,
+)
+"""A question that asks what one thing is: "What is the capital of Spain?", "Who was the
+first person on the moon?", "What's a mortgage?"."""
+NOT_ONE_THING = re.compile(r"\b(?:and|or|not|I|me|my|we|us|our|you|your|it|its|this|that)\b", re.I)
+"""Words that make the thing asked about two things, the user, or something said before."""
 log = logging.getLogger("cortex.language")
 
 
@@ -71,9 +83,9 @@ class LanguageRegion(Region):
 
     def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
         prompt_tokens = yield from self.generate(
-            answer_chat(subtask),
+            answer_chat(subtask, answer_start(subtask.instruction)),
             subtask.max_new_tokens,
-            share=min(1.0, 2 / subtask.parts),
+            share=min(1.0, PARTS_LENGTH / subtask.parts),
             items=items_asked_for(subtask.instruction),
             avoid=subtask.avoid,
         )
@@ -93,9 +105,11 @@ class LanguageRegion(Region):
         may (`may_end_here`), and text is held back until each sentence or line is complete:
         where the budget runs out first, the unfinished sentence is dropped, not shown cut.
         `share` < 1 brings that point forward for one part of a longer answer: three parts
-        each wrap up at 2/3 of it (Skeleton-of-Thought's short point expansions), so the
+        each wrap up at half of it (Skeleton-of-Thought's short point expansions), so the
         whole answer is not three answers long. A list ends only after `items` items.
-        `avoid`: text not to repeat (`SamplingSettings.avoid`).
+        `avoid`: text not to repeat (`SamplingSettings.avoid`). A chat that ends with an
+        assistant message is continued from it, and that text is yielded first (as pieces of
+        its own tokens, the text on the last).
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
@@ -112,7 +126,13 @@ class LanguageRegion(Region):
         wraps_up = guide is None and self.settings.end_at_sentence
         wrap_up = sampling.max_new_tokens * WRAP_UP_SHARE * share if wraps_up else math.inf
         stream = self.engine.submit(messages, sampling)
-        tail = ""
+        continued = messages and messages[-1]["role"] == "assistant"
+        start = messages[-1]["content"] if continued else ""
+        if start:
+            *opening, last = self.engine.tokenize(start)
+            yield from (Piece(token, "") for token in opening)
+            yield Piece(last, start)
+        tail = start
         punctuated = False  # whether the answer is written in sentences at all
         worded = False  # whether it has shown more than white space (then trailing space waits)
         held: list[Piece] = []  # not shown yet: trailing white space, and an unfinished
@@ -180,13 +200,30 @@ def items_asked_for(instruction: str) -> int:
     return int(word) if word.isdigit() else NUMBER_WORDS.index(word) + 1
 
 
-def answer_chat(subtask: Subtask) -> list[Message]:
+def answer_chat(subtask: Subtask, start: str = "") -> list[Message]:
     """The chat a delegate answers for one subtask: the system prompt, then the instruction
-    with the results it depends on as notes."""
-    return [
+    with the results it depends on as notes; then `start`, if given, as the answer's start."""
+    chat: list[Message] = [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": with_notes(subtask.instruction, subtask.inputs)},
     ]
+    return chat + [{"role": "assistant", "content": start}] if start else chat
+
+
+def answer_start(instruction: str) -> str:
+    """How the answer to a question about one thing begins: the thing, and the verb
+    ("What is the capital of Spain?" -> "The capital of Spain is"); "" for anything else.
+
+    Started this way, the embedded 135M model answers in English and to the point: asked
+    "What is the capital of Spain?" alone, it answers "El Salvador is the capital of El
+    Salvador"; started, "The capital of Spain is Madrid." (6 of 6 capitals, against 3 of 6;
+    40 of 58 one-fact questions against 37).
+    """
+    asked = ASKED_THING.fullmatch(" ".join(instruction.split()))
+    if asked is None or NOT_ONE_THING.search(asked.group(2)):
+        return ""
+    thing = asked.group(2)
+    return f"{thing[:1].upper()}{thing[1:]} {(asked.group(1) or 'is').lower()}"
 
 
 def with_notes(instruction: str, notes: dict[str, str]) -> str:

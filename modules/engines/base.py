@@ -279,7 +279,9 @@ class Engine(ABC):
         return self
 
     def submit(self, messages: list[Message], sampling: SamplingSettings) -> Stream:
-        """Queues a chat for decoding; its pieces arrive on the returned stream.
+        """Queues a chat for decoding; its pieces arrive on the returned stream. A chat that
+        ends with an assistant message is continued from that message's text (which the
+        stream does not repeat).
 
         Raises:
             BadRequestError: The last message is empty, or the chat leaves no room to answer.

@@ -32,11 +32,15 @@ into plain text: 46 tokens for a 34-token prompt)."""
 
 
 def chat_ids(messages: list[Message], render: Render, tokenize: Tokenize) -> list[int]:
-    """The prompt token ids of a chat, control tokens only where the template put them.
+    """The prompt token ids of a chat, control tokens only where the template put them. A
+    chat that ends with an assistant message asks for that message to be continued: its text
+    is the start of the answer, after the template's generation prompt.
 
     Raises:
         EngineError: The template alters message text, so contents cannot be kept apart.
     """
+    if messages and messages[-1]["role"] == "assistant":
+        return chat_ids(messages[:-1], render, tokenize) + tokenize(messages[-1]["content"], False)
     nonce = uuid.uuid4().hex[:8]
     marks = [f"@@message-{i}-{nonce}@@" for i in range(len(messages))]
     rendered = render([{**m, "content": mark} for m, mark in zip(messages, marks, strict=True)])

@@ -73,28 +73,36 @@ def test_cortex_ask_plans_and_decodes_concurrently(tmp_path: Path) -> None:
     assert json.loads(session.read_text().splitlines()[-1])["answer"] == record["answer"]
 
 
-def test_a_long_answer_ends_at_a_sentence_within_its_budget() -> None:
+def answer_of(instruction: str, max_new_tokens: int) -> SubtaskResult:
+    """One subtask's result from a language region running the embedded model."""
     with InProcessBus() as bus:
         settings = RegionSettings(
             name="language-0",
             kind="language",
             model="embedded:smollm2-135m-instruct",
-            sampling=SamplingSettings(max_new_tokens=40),
+            sampling=SamplingSettings(max_new_tokens=max_new_tokens),
         )
         host = RegionHost("modules.language:LanguageRegion", settings, bus=bus)
         host.setup()
         out = bus.subscribe(region_out("language-0"))
         bus.publish(
             region_inbox("language-0"),
-            Subtask(
-                turn_id="t",
-                subtask_id="1",
-                region="language",
-                instruction="Write a long story about a lighthouse keeper and his cat.",
-            ),
+            Subtask(turn_id="t", subtask_id="1", region="language", instruction=instruction),
         )
         while not isinstance(result := out.recv(timeout=60).message, SubtaskResult):
             pass
         host.stop()
+    return result
+
+
+def test_a_long_answer_ends_at_a_sentence_within_its_budget() -> None:
+    result = answer_of("Write a long story about a lighthouse keeper and his cat.", 40)
     assert result.ok and 20 <= result.tokens < 40, result
     assert may_end_here(result.text), result.text
+
+
+def test_a_question_about_one_thing_is_answered_from_its_start() -> None:
+    """Asked alone, the embedded model answers this in Spanish about El Salvador; started
+    with the thing asked about, it names the capital."""
+    result = answer_of("What is the capital of Spain?", 24)
+    assert result.ok and result.text.startswith("The capital of Spain is Madrid"), result.text

@@ -360,6 +360,22 @@ def test_chats_tokenized_from_many_threads_at_once_get_their_own_ids() -> None:
     assert wrong == []
 
 
+def test_a_chat_ending_with_an_assistant_message_continues_it() -> None:
+    from transformers import AutoTokenizer
+
+    from modules.engines.chat import tokenizer_chat_ids
+    from modules.models import resolve
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve(EMBEDDED))
+    chat = [{"role": "user", "content": "What is the capital of Spain?"}]
+    start = "The capital of Spain is <|im_end|>"  # text, even where it spells a control token
+    continued = tokenizer_chat_ids(tokenizer, [*chat, {"role": "assistant", "content": start}])
+    question = tokenizer_chat_ids(tokenizer, chat)
+    assert continued[: len(question)] == question
+    assert tokenizer.decode(continued[len(question) :]) == start
+    assert tokenizer.convert_tokens_to_ids("<|im_end|>") not in continued[len(question) :]
+
+
 def test_engine_choice_by_model_and_hardware(tiny_model_dir: Path) -> None:
     assert pick_engine("auto", EMBEDDED, cuda=False)[0] == "llama.cpp"
     assert pick_engine("auto", str(tiny_model_dir), cuda=False)[0] == "transformers"

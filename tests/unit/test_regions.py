@@ -14,7 +14,7 @@ from modules.engines import Piece
 from modules.errors import RegionError
 from modules.generation import SamplingSettings
 from modules.host import RegionHost, import_region
-from modules.language import items_asked_for, may_end_here
+from modules.language import answer_start, items_asked_for, may_end_here
 from modules.region import RegionSettings
 
 
@@ -56,15 +56,20 @@ def language(bus: InProcessBus, tiny_model_dir: Path) -> Iterator[RegionHost]:
     region_host.stop()
 
 
-def test_language_region_streams_tokens_then_its_result(bus, language) -> None:
+def answer(bus: InProcessBus, instruction: str) -> tuple[list[Token], SubtaskResult]:
+    """The tokens and the result of one subtask sent to ``language-0``."""
     out = bus.subscribe(region_out("language-0"))
     bus.publish(
         region_inbox("language-0"),
-        Subtask(turn_id="t", subtask_id="1", region="language", instruction="Name a colour."),
+        Subtask(turn_id="t", subtask_id="1", region="language", instruction=instruction),
     )
     deliveries = collect_until_result(out)
     tokens = [d.message for d in deliveries if isinstance(d.message, Token)]
-    result = deliveries[-1].message
+    return tokens, deliveries[-1].message
+
+
+def test_language_region_streams_tokens_then_its_result(bus, language) -> None:
+    tokens, result = answer(bus, "Name a colour.")
     assert [t.seq for t in tokens] == list(range(len(tokens)))
     assert tokens[-1].final and tokens[-1].token_id == Token.END_MARKER_ID
     assert all(not t.final for t in tokens[:-1])
@@ -160,6 +165,38 @@ def test_an_answer_past_its_wrap_up_point_may_end_only_where_a_reader_would(
     assert may_end_here(text) is may_end
 
 
+@pytest.mark.parametrize(
+    ("instruction", "start"),
+    [
+        ("What is the capital of Spain?", "The capital of Spain is"),
+        ("what's the tallest mountain in the world?", "The tallest mountain in the world is"),
+        (
+            "Who was the first person to walk on the moon?",
+            "The first person to walk on the moon was",
+        ),
+        ("Where are the pyramids of Giza?", "The pyramids of Giza are"),
+        ("What is photosynthesis?", "Photosynthesis is"),
+        ("What is your name?", ""),
+        ("What is the difference between a virus and a bacterium?", ""),
+        ("What is it?", ""),
+        ("What is 12 times 7?", ""),
+        ("What is the capital of Italy, the capital of Germany and the capital of Spain?", ""),
+        ("Name the capital of Spain.", ""),
+        ("What is going on?", ""),
+    ],
+)
+def test_a_question_about_one_thing_starts_its_answer_with_that_thing(
+    instruction: str, start: str
+) -> None:
+    assert answer_start(instruction) == start
+
+
+def test_an_answer_start_is_streamed_first_and_continued(bus, language) -> None:
+    tokens, result = answer(bus, "What is a cat?")
+    assert next(t.text for t in tokens if t.text) == "A cat is"  # before any decoded token
+    assert result.ok and result.text.startswith("A cat is") and len(result.text) > len("A cat is")
+
+
 def test_a_list_runs_to_the_number_of_items_asked_for() -> None:
     assert items_asked_for("Give five tips for saving money.") == 5
     assert items_asked_for("List 4 Greek gods") == 4
@@ -243,7 +280,7 @@ def test_a_part_of_a_three_part_answer_wraps_up_sooner(bus, language) -> None:
             ),
         )
         lengths[parts] = collect_until_result(out, f"t{parts}")[-1].message.tokens
-    assert lengths == {1: 6, 3: 4}  # half the budget; two thirds of that for one of three
+    assert lengths == {1: 6, 3: 3}  # half the budget; half of that for one of three
 
 
 def test_end_at_sentence_off_decodes_the_whole_budget(bus, language) -> None:
