@@ -15,6 +15,8 @@ first clause's pattern) and completes a fragment with the words it leaves out:
   "What is the capital of Italy?" / "What is the capital of Spain?"
 - "Which element has the symbol O and which has the symbol Fe?" ->
   "Which element has the symbol O?" / "Which element has the symbol Fe?"
+- "Which is the largest continent and which is the smallest?" ->
+  "Which is the largest continent?" / "Which is the smallest continent?"
 
 A part that refers back to the one before ("...and translate it into French", "..., and in
 what year?") stays with it, so each part can be answered alone, at the same time as the
@@ -146,21 +148,31 @@ def _complete(first: str, piece: str) -> str | None:
     words = _words(piece)
     if not words:
         return None
-    head = words[0]
     first_words = _words(first)
+    if _superlative(words[-1]) and (thing := _after_superlative(first)):
+        piece = f"{piece} {thing}"  # "the largest continent ... and the smallest": continent
+        words = _words(piece)
+    head = words[0]
     if head in PREPOSITIONS and len(words) > 1 and words[1] in QUESTION_WORDS:
         return piece  # "..., and in what year?": a question of its own, read with the part before
+    if head == "how" and len(words) > 2 and first_words[:2] == words[:2] == ["how", "many"]:
+        if words[2] in PREPOSITIONS:  # "how many players are on A, and how many on B"
+            return _complete(first, piece.split(None, 2)[2])
+        if len(words) == 3:  # "how many continents are there, and how many oceans"
+            return " ".join([piece, *first.split()[3:]])
     if head in QUESTION_WORDS and len(words) > 2 and words[1] in ("one", "ones"):
         return _complete(first, piece.split(None, 2)[2])  # "and which one in the UK?"
+    asks = 2 if words[:2] in (["how", "many"], ["how", "much"]) else 1  # "which", "how many"
     if (
-        head in ("which", "what")
-        and len(words) > 2
-        and words[1] in AUXILIARIES
-        and len(first_words) > 2
-        and first_words[0] == head
-        and first_words[1] not in AUXILIARIES | PREPOSITIONS
+        head in ("which", "what", "how")
+        and len(words) > asks + 1
+        and words[asks] in AUXILIARIES
+        and len(first_words) > asks + 1
+        and first_words[:asks] == words[:asks]
+        and first_words[asks] not in AUXILIARIES | PREPOSITIONS
     ):  # "which country has A and which has B": which country has B
-        return f"{first.split()[0]} {first.split()[1]} {piece.split(None, 1)[1]}"
+        thing = first.split()[asks]  # (and "how many legs does A have, and how many does B")
+        return " ".join([*first.split()[:asks], thing, *piece.split()[asks:]])
     if head in VERBS or (head in QUESTION_WORDS | AUXILIARIES and len(words) > 2):
         asked = [i for i, word in enumerate(first_words) if word in QUESTION_WORDS]
         if head in QUESTION_WORDS and words[1] not in AUXILIARIES and asked and asked[0] > 0:
@@ -223,6 +235,16 @@ def _superlative(word: str) -> bool:
     return word in ("best", "worst", "most", "least", "first", "last") or (
         len(word) > 5 and word.endswith("est")
     )
+
+
+def _after_superlative(clause: str) -> str:
+    """What follows the clause's first superlative ("the largest continent in the world" ->
+    "continent in the world"); "" if none, or if nothing follows it."""
+    tokens = clause.split()
+    for index, token in enumerate(tokens[:-1]):
+        if _superlative("".join(_words(token))):
+            return " ".join(tokens[index + 1 :])
+    return ""
 
 
 def _before_last(clause: str, word: str) -> str:

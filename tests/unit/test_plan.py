@@ -142,6 +142,29 @@ DELEGATES = {"language", "vision", "speech"}
                 "Name a flower that is red.",
             ],
         ),
+        (
+            "Which is the largest continent and which is the smallest?",
+            ["Which is the largest continent?", "Which is the smallest continent?"],
+        ),
+        (
+            "What is the tallest animal, and the fastest?",
+            ["What is the tallest animal?", "What is the fastest animal?"],
+        ),
+        (
+            "How many players are on a football team, and how many on a basketball team?",
+            [
+                "How many players are on a football team?",
+                "How many players are on a basketball team?",
+            ],
+        ),
+        (
+            "How many continents are there and how many oceans?",
+            ["How many continents are there?", "How many oceans are there?"],
+        ),
+        (
+            "How many legs does a spider have, and how many does an insect have?",
+            ["How many legs does a spider have?", "How many legs does an insect have?"],
+        ),
         *(
             (whole, [whole])
             for whole in (
