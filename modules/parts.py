@@ -205,7 +205,15 @@ def _complete(first: str, piece: str) -> str | None:
         return f"{first.split()[0]} {piece}"  # "name two rivers ... and two mountains ..."
     if head in _NUMBER_WORDS and first_words[0] in VERBS and first_words[1] in _NUMBER_WORDS:
         return f"{first.split()[0]} {piece}"
+    if first_words[0] in VERBS and _preposition_at(first_words[1:]) == _preposition_at(words) != "":
+        return f"{first.split()[0]} {piece}"  # "describe summer in Spain, winter in Canada"
     return None
+
+
+def _preposition_at(words: list[str]) -> str:
+    """The preposition that follows a short phrase's first one to three words ("summer *in*
+    Spain"); "" if there is none."""
+    return next((word for word in words[1:4] if word in PREPOSITIONS), "")
 
 
 def _second_noun_phrase(first: str, piece: str) -> str | None:

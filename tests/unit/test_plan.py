@@ -165,6 +165,14 @@ DELEGATES = {"language", "vision", "speech"}
             "How many legs does a spider have, and how many does an insect have?",
             ["How many legs does a spider have?", "How many legs does an insect have?"],
         ),
+        (
+            "Describe summer in Spain, winter in Canada and spring in Japan.",
+            [
+                "Describe summer in Spain.",
+                "Describe winter in Canada.",
+                "Describe spring in Japan.",
+            ],
+        ),
         *(
             (whole, [whole])
             for whole in (
@@ -173,6 +181,7 @@ DELEGATES = {"language", "vision", "speech"}
                 "What are the sun and the moon made of?",
                 "What do the cat and the dog eat?",
                 "Buy eggs; milk; bread.",
+                "List the pros and cons of living in a city.",
                 "Write a poem about the sea, then translate that into French.",
             )
         ),
