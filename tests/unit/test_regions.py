@@ -280,7 +280,7 @@ def test_a_part_of_a_three_part_answer_wraps_up_sooner(bus, language) -> None:
             ),
         )
         lengths[parts] = collect_until_result(out, f"t{parts}")[-1].message.tokens
-    assert lengths == {1: 6, 3: 3}  # half the budget; half of that for one of three
+    assert lengths == {1: 6, 3: 3}  # half the budget; 5/12 of that for one of three
 
 
 def test_end_at_sentence_off_decodes_the_whole_budget(bus, language) -> None:
