@@ -51,6 +51,15 @@ ASKED_THING = re.compile(
 first person on the moon?", "What's a mortgage?"."""
 NOT_ONE_THING = re.compile(r"\b(?:and|or|not|I|me|my|we|us|our|you|your|it|its|this|that)\b", re.I)
 """Words that make the thing asked about two things, the user, or something said before."""
+LIST_ASKED = re.compile(
+    r"(?:give|write|make|list|create|prepare|draft|suggest|provide|share|compile|name)"
+    r"(?:\s+(?:me|us))?(?:\s+(?:a|an|the))?\s+"
+    r"((?:\S+\s+){0,2}(?:list|checklist|to-do list|tips|ideas|steps|ways|reasons|suggestions)\b"
+    r"[^.!?]*)[.!]?",
+    re.IGNORECASE,
+)
+"""An instruction to write one list ("Give me a packing list for a ski trip.", "Give three
+tips for saving money."); group 1 is the list, as its heading."""
 log = logging.getLogger("cortex.language")
 
 
@@ -214,15 +223,24 @@ def answer_chat(subtask: Subtask, start: str = "") -> list[Message]:
 
 
 def answer_start(instruction: str) -> str:
-    """How the answer to a question about one thing begins: the thing, and the verb
-    ("What is the capital of Spain?" -> "The capital of Spain is"); "" for anything else.
+    """How the answer begins, for two kinds of instruction; "" for anything else:
+    - a question about one thing: the thing, and the verb ("What is the capital of Spain?"
+      -> "The capital of Spain is");
+    - a request for one list: the list's heading in the request's words, and its first
+      number ("Give me a packing list for a ski trip." -> "Packing list for a ski trip:\n1.").
 
     Started this way, the embedded 135M model answers in English and to the point: asked
     "What is the capital of Spain?" alone, it answers "El Salvador is the capital of El
     Salvador"; started, "The capital of Spain is Madrid." (6 of 6 capitals, against 3 of 6;
-    40 of 58 one-fact questions against 37).
+    40 of 58 one-fact questions against 37). Asked for a list, it opens with "Sure, here's a
+    simple to-do list for moving house:" and nested headings; started, it lists ("1. Update
+    your address with the local authorities.") and keeps each item short.
     """
-    asked = ASKED_THING.fullmatch(" ".join(instruction.split()))
+    text = " ".join(instruction.split())
+    if (listed := LIST_ASKED.fullmatch(text)) and not re.search(r",|\band\b", text):
+        heading = listed.group(1)
+        return f"{heading[:1].upper()}{heading[1:]}:\n1."
+    asked = ASKED_THING.fullmatch(text)
     if asked is None or NOT_ONE_THING.search(asked.group(2)):
         return ""
     thing = asked.group(2)

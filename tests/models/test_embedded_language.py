@@ -106,3 +106,9 @@ def test_a_question_about_one_thing_is_answered_from_its_start() -> None:
     with the thing asked about, it names the capital."""
     result = answer_of("What is the capital of Spain?", 24)
     assert result.ok and result.text.startswith("The capital of Spain is Madrid"), result.text
+
+
+def test_a_list_request_is_answered_as_a_list_under_its_heading() -> None:
+    result = answer_of("Give three tips for sleeping better.", 96)
+    assert result.ok and result.text.startswith("Three tips for sleeping better:\n1."), result.text
+    assert "\n2." in result.text and "\n3." in result.text, result.text

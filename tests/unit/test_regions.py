@@ -183,9 +183,15 @@ def test_an_answer_past_its_wrap_up_point_may_end_only_where_a_reader_would(
         ("What is the capital of Italy, the capital of Germany and the capital of Spain?", ""),
         ("Name the capital of Spain.", ""),
         ("What is going on?", ""),
+        ("Give me a packing list for a ski trip.", "Packing list for a ski trip:\n1."),
+        ("Give three tips for saving money.", "Three tips for saving money:\n1."),
+        ("List three ideas for a rainy day", "Three ideas for a rainy day:\n1."),
+        ("Give me a shopping list for a party and for a picnic.", ""),
+        ("Explain what a to-do list is.", ""),
+        ("Write a paragraph about the best ways to relax.", ""),
     ],
 )
-def test_a_question_about_one_thing_starts_its_answer_with_that_thing(
+def test_a_question_about_one_thing_or_a_list_has_its_answers_start(
     instruction: str, start: str
 ) -> None:
     assert answer_start(instruction) == start
