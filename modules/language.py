@@ -145,7 +145,7 @@ class LanguageRegion(Region):
             yield from (Piece(token, "") for token in opening)
             yield Piece(last, start)
         tail = start
-        punctuated = False  # whether the answer is written in sentences at all
+        punctuated = False  # whether the answer is written in sentences or lines at all
         worded = False  # whether it has shown more than white space (then trailing space waits)
         held: list[Piece] = []  # not shown yet: trailing white space, and an unfinished
         try:  # sentence once past the wrap-up point
@@ -156,13 +156,13 @@ class LanguageRegion(Region):
                 body = _without_trailing_space(held) if worded else held
                 line_ended = "\n" in "".join(p.text for p in held[len(body) :])
                 sentence_ended = ends_a_sentence(tail)
-                punctuated = punctuated or sentence_ended
+                punctuated = punctuated or sentence_ended or (line_ended and worded)
                 if body and (count < wrap_up or line_ended or sentence_ended or not worded):
                     yield from body
                     del held[: len(body)]
                 if count >= wrap_up and may_end_here(tail, items):
                     break
-            else:  # the model ended it, or the budget: then an unfinished sentence is dropped
+            else:  # the model ended it, or the budget: then an unfinished sentence or line is dropped
                 if stream.finish_reason != "length" or not punctuated or not wraps_up:
                     yield from _without_trailing_space(held)
         finally:

@@ -253,6 +253,8 @@ class ScriptedEngine:
             "length",
             "One two three.",
         ),
+        # a list: the budget runs out inside an item begun past that point: it is not shown
+        (["1. a", "\n", "2. b", "\n", "3. c", " d", " e", " f"], "length", "1. a\n2. b"),
         # the model ends it itself: nothing is held back
         (["One", " two", " three.", " Four", " five"], "stop", "One two three. Four five"),
         # white space at the end is not shown
