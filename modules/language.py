@@ -162,7 +162,7 @@ class LanguageRegion(Region):
                     del held[: len(body)]
                 if count >= wrap_up and may_end_here(tail, items):
                     break
-            else:  # the model ended it, or the budget: then an unfinished sentence or line is dropped
+            else:  # the model ended it, or the budget: an unfinished sentence or line is dropped
                 if stream.finish_reason != "length" or not punctuated or not wraps_up:
                     yield from _without_trailing_space(held)
         finally:
