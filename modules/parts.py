@@ -94,6 +94,8 @@ def refers_back(part: str) -> bool:
     "explain that"; not the "that" of "a fruit that is red"), or a question too short to
     stand alone ("In what year?", "Why?"; not "Who wrote Hamlet?")."""
     words = _words(part)
+    if not words:  # "?", an emoji: nothing to refer with
+        return False
     short_question = len(words) < 4 and (
         words[0] in PREPOSITIONS or (words[0] in QUESTION_WORDS and len(words) < 3)
     )
@@ -133,7 +135,7 @@ def _clauses(sentence: str) -> list[str]:
     parts = [pieces[0]]
     for joint, piece in zip(joints, pieces[1:], strict=True):
         completed = _complete(parts[0], _strip_fillers(piece))
-        if completed is None or len(_words(parts[0])) < 2:  # "Hello, how are you?" stays whole
+        if completed is None:
             parts[-1] = parts[-1] + joint + piece
         else:
             parts.append(completed)
@@ -146,9 +148,9 @@ def _complete(first: str, piece: str) -> str | None:
     """`piece` as a whole instruction, borrowing from the sentence's first clause; None if it
     does not start a part of its own (it continues the clause before it)."""
     words = _words(piece)
-    if not words:
-        return None
     first_words = _words(first)
+    if not words or len(first_words) < 2:  # "Hello, how are you?" stays whole
+        return None
     if _superlative(words[-1]) and (thing := _after_superlative(first)):
         piece = f"{piece} {thing}"  # "the largest continent ... and the smallest": continent
         words = _words(piece)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -200,6 +201,21 @@ def test_a_request_splits_into_its_parts_in_the_users_words(
         assert all(set(p.lower().strip("?.").split()) <= words for p in found)
     else:
         assert found == parts
+
+
+@pytest.mark.parametrize(
+    "text", ["?", "; and", "which ? ?", "🙂\n\n", "And give and three much", "\x0c`^,?M&+}2s"]
+)
+def test_odd_requests_split_without_error(text: str) -> None:
+    assert split_request(text) == [" ".join(text.split())]
+
+
+def test_word_salad_always_splits_into_one_to_four_parts() -> None:
+    words = "what is the a of and , ; ? . which how many one largest it give three in 's 🙂 ¿"
+    rng = random.Random(0)
+    for _ in range(3000):
+        text = " ".join(rng.choice(words.split(" ")) for _ in range(rng.randint(0, 12)))
+        assert 1 <= len(split_request(text)) <= 4, text
 
 
 def test_a_request_never_has_more_parts_than_a_plan_has_steps() -> None:
