@@ -67,6 +67,10 @@ _BEFORE_A_DEMONSTRATIVE = VERBS | PREPOSITIONS | QUESTION_WORDS | AUXILIARIES
 _LIST_MARK = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
 _JOINT = re.compile(r"[,;]\s*(?:and\s+|or\s+|then\s+)?|\s+(?:and|then)\s+", re.I)
 _NUMBER_WORDS = vocabulary("one two three four five six seven eight nine ten a an some")
+_COUNTS = vocabulary("two three four five six seven eight nine ten")
+"""How many things a part asks for; a clause that counts nothing before it ("give me a list
+and three tips") makes the count a part of its own, one that counts ("a cake with two eggs
+and three cups of flour") keeps it."""
 
 
 def split_request(text: str, max_parts: int = 4) -> list[str]:
@@ -205,8 +209,17 @@ def _complete(first: str, piece: str) -> str | None:
         return _second_noun_phrase(first, piece) if len(words) > 2 else None
     if first_words[0] in VERBS and len(first_words) > 1 and head == first_words[1]:
         return f"{first.split()[0]} {piece}"  # "name two rivers ... and two mountains ..."
-    if head in _NUMBER_WORDS and first_words[0] in VERBS and first_words[1] in _NUMBER_WORDS:
-        return f"{first.split()[0]} {piece}"
+    if head in _NUMBER_WORDS and first_words[0] in VERBS and first_words[1] in _COUNTS:
+        return f"{first.split()[0]} {piece}"  # "name two rivers ... and three mountains ..."
+    if (
+        (head in _COUNTS or head.isdigit())
+        and len(words) > 2
+        and first_words[0] in VERBS
+        and not _COUNTS & set(first_words)
+        and not any(word.isdigit() for word in first_words)
+    ):  # "give me a packing list and three tips for ...": give me three tips for ...
+        lead = first.split()[: 2 if first_words[1] in ("me", "us") else 1]
+        return " ".join([*lead, piece])
     if first_words[0] in VERBS and _preposition_at(first_words[1:]) == _preposition_at(words) != "":
         return f"{first.split()[0]} {piece}"  # "describe summer in Spain, winter in Canada"
     return None

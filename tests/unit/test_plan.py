@@ -174,6 +174,10 @@ DELEGATES = {"language", "vision", "speech"}
                 "Describe spring in Japan.",
             ],
         ),
+        (
+            "Give me a packing list for a hiking trip and three tips for staying warm.",
+            ["Give me a packing list for a hiking trip.", "Give me three tips for staying warm."],
+        ),
         *(
             (whole, [whole])
             for whole in (
@@ -183,6 +187,7 @@ DELEGATES = {"language", "vision", "speech"}
                 "What do the cat and the dog eat?",
                 "Buy eggs; milk; bread.",
                 "List the pros and cons of living in a city.",
+                "Make a cake with two eggs and three cups of flour.",
                 "Write a poem about the sea, then translate that into French.",
             )
         ),
