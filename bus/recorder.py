@@ -13,11 +13,11 @@ import struct
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO
 
 from bus.codec import decode, pack_record, unpack_record
 from bus.errors import BusDecodeError
+from bus.resource import Resource
 from bus.tokenbus import Delivery, Subscription, TokenBus
 from bus.topics import Pattern, Topic
 
@@ -27,7 +27,7 @@ _LENGTH = struct.Struct(">I")
 _POLL_S = 0.1
 
 
-class Recorder:
+class Recorder(Resource):
     """Appends deliveries to a session log file.
 
     Args:
@@ -49,17 +49,6 @@ class Recorder:
 
     def close(self) -> None:
         self._file.close()
-
-    def __enter__(self) -> Recorder:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class Recording:

@@ -17,12 +17,12 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import NamedTuple
 
 from bus.codec import DEFAULT_MAX_FRAME_BYTES, decode, encode
 from bus.errors import BusClosedError, BusDecodeError, TopicError
 from bus.protocol import BusMessage, Event, EventCode, JsonScalar, Message, Token
+from bus.resource import Resource
 from bus.topics import Pattern, Topic, as_pattern, as_topic, is_reserved
 from bus.traffic import BusTraffic
 
@@ -87,7 +87,7 @@ class StreamTracker:
         return token.seq - expected
 
 
-class Subscription(ABC):
+class Subscription(Resource, ABC):
     """A live subscription to one or more topic patterns. Use it from one thread at a time."""
 
     def __init__(self, patterns: Sequence[Pattern], bus: TokenBus) -> None:
@@ -162,17 +162,6 @@ class Subscription(ABC):
         if not self._closed:
             self._closed = True
             self._release()
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _accept(self, frames: list[bytes]) -> Delivery | None:
         """The delivery a frame list makes, or None (skipped, or reported as malformed)."""
@@ -249,7 +238,7 @@ class Subscription(ABC):
         self._ready.append(Delivery(topic, event, event.ts, encode(event)))
 
 
-class TokenBus(ABC):
+class TokenBus(Resource, ABC):
     """Publish/subscribe for bus messages. Implementations: in-process and ZeroMQ."""
 
     def __init__(self, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
@@ -311,17 +300,6 @@ class TokenBus(ABC):
         for subscription in self._subscriptions:
             subscription.close()
         self._release()
-
-    def __enter__(self) -> TokenBus:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _check_open(self) -> None:
         if self._closed:
