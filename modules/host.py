@@ -199,50 +199,25 @@ class RegionHost:
     def run(self, subtask: Subtask) -> SubtaskResult:
         """Runs one subtask, publishing its tokens and result; never raises for the subtask."""
         assert self._bus is not None
-        stream_id = subtask.stream_id
         with self._counting:
             self.status.running += 1
             self.status.state, self.status.subtask = "decoding", subtask.instruction[:80]
             self.status.subtasks_started += 1
-        started, clock = time.time(), time.perf_counter()
+        started = time.time()
         pieces: list[str] = []
-        error = ""
-        data: dict[str, Any] = {}
-        try:
-            output = self.region.handle(subtask)
-            while True:
-                if subtask.turn_id in self._cancelled or stream_id in self._cancelled:
-                    output.close()  # the region's engine cancels its stream
-                    error = CANCELLED
-                    break
-                step_start = time.perf_counter()
-                try:
-                    piece = next(output)
-                except StopIteration as finished:
-                    data = finished.value or {}
-                    break
-                finally:
-                    self.activity.record(step_start, time.perf_counter())
-                token = Token(
-                    stream_id=stream_id, seq=len(pieces), token_id=piece.token_id, text=piece.text
-                )
-                self._bus.publish(self._out, token)
-                pieces.append(piece.text)
-                with self._counting:
-                    self.status.tokens += 1
-                self.status.tokens_per_s = round(len(pieces) / (time.perf_counter() - clock), 2)
-        except Exception as failure:  # noqa: BLE001 - any failure of one subtask is reported
-            error = f"{type(failure).__name__}: {failure}"
-            data = {"error_kind": type(failure).__name__}
-            self._report_failure(subtask, failure)
+        error, data = self._decode(subtask, pieces)
         end = Token(
-            stream_id=stream_id, seq=len(pieces), token_id=Token.END_MARKER_ID, text="", final=True
+            stream_id=subtask.stream_id,
+            seq=len(pieces),
+            token_id=Token.END_MARKER_ID,
+            text="",
+            final=True,
         )
         self._bus.publish(self._out, end)
         result = SubtaskResult(
             turn_id=subtask.turn_id,
             subtask_id=subtask.subtask_id,
-            stream_id=stream_id,
+            stream_id=subtask.stream_id,
             region=self.region.kind,
             replica=self.region.name,
             device=self.status.device,
@@ -254,7 +229,45 @@ class RegionHost:
             finished=time.time(),
             data=data,
         )
-        with self._counting:  # counted before it is announced: whoever hears it sees the counts
+        self._count_end(error)  # before it is announced: whoever hears it sees the counts
+        self._bus.publish(self._out, result)
+        return result
+
+    def _decode(self, subtask: Subtask, pieces: list[str]) -> tuple[str, dict[str, Any]]:
+        """Publishes the subtask's tokens as the region yields them, appending each one's text
+        to `pieces`; returns the error ("" if none) and the region's result data."""
+        assert self._bus is not None
+        clock = time.perf_counter()
+        try:
+            output = self.region.handle(subtask)
+            while True:
+                if subtask.turn_id in self._cancelled or subtask.stream_id in self._cancelled:
+                    output.close()  # the region's engine cancels its stream
+                    return CANCELLED, {}
+                step_start = time.perf_counter()
+                try:
+                    piece = next(output)
+                except StopIteration as finished:
+                    return "", finished.value or {}
+                finally:
+                    self.activity.record(step_start, time.perf_counter())
+                token = Token(
+                    stream_id=subtask.stream_id,
+                    seq=len(pieces),
+                    token_id=piece.token_id,
+                    text=piece.text,
+                )
+                self._bus.publish(self._out, token)
+                pieces.append(piece.text)
+                with self._counting:
+                    self.status.tokens += 1
+                self.status.tokens_per_s = round(len(pieces) / (time.perf_counter() - clock), 2)
+        except Exception as failure:  # noqa: BLE001 - any failure of one subtask is reported
+            self._report_failure(subtask, failure)
+            return f"{type(failure).__name__}: {failure}", {"error_kind": type(failure).__name__}
+
+    def _count_end(self, error: str) -> None:
+        with self._counting:
             self.status.running -= 1
             if not self.status.running:
                 self.status.state, self.status.subtask = "idle", ""
@@ -264,8 +277,6 @@ class RegionHost:
                 self.status.subtasks_failed += 1
             else:
                 self.status.subtasks_done += 1
-        self._bus.publish(self._out, result)
-        return result
 
     def _report_failure(self, subtask: Subtask, failure: Exception) -> None:
         assert self._bus is not None
