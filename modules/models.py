@@ -274,41 +274,20 @@ def _convert_ct2_whisper(model: EmbeddedModel, staging: Path, progress: Progress
 
     from transformers import (
         GenerationConfig,
-        WhisperConfig,
         WhisperFeatureExtractor,
         WhisperForConditionalGeneration,
         WhisperProcessor,
         WhisperTokenizerFast,
     )
 
-    from modules.ct2 import read_model_bin, whisper_state_dict
+    from modules.media.ct2 import read_model_bin, whisper_config, whisper_state_dict
 
     folder = model.folder()
     progress("converting the CTranslate2 Whisper once into a transformers folder (1/2: weights)")
     _, variables = read_model_bin(folder / "model.bin")
-    heads = int(variables["encoder/num_heads"])
-    width = variables["encoder/conv1/weight"].shape[0]
-    layers = sum(1 for name in variables if name.endswith("/self_attention/layer_norm/gamma")) // 2
-    config = WhisperConfig(
-        vocab_size=variables["decoder/embeddings/weight"].shape[0],
-        num_mel_bins=variables["encoder/conv1/weight"].shape[1],
-        encoder_layers=layers,
-        decoder_layers=layers,
-        encoder_attention_heads=heads,
-        decoder_attention_heads=heads,
-        d_model=width,
-        encoder_ffn_dim=4 * width,
-        decoder_ffn_dim=4 * width,
-        max_source_positions=variables["encoder/position_encodings/encodings"].shape[0],
-        max_target_positions=variables["decoder/position_encodings/encodings"].shape[0],
-        pad_token_id=50256,
-        bos_token_id=50256,
-        eos_token_id=50256,
-        decoder_start_token_id=50257,
-        tie_word_embeddings=True,
-    )
+    config = whisper_config(variables)
     whisper = WhisperForConditionalGeneration(config)
-    whisper.load_state_dict(whisper_state_dict(variables, layers), strict=False)
+    whisper.load_state_dict(whisper_state_dict(variables, config.encoder_layers), strict=False)
     whisper.tie_weights()
     shipped = json.loads((folder / "config.json").read_text())
     whisper.generation_config = GenerationConfig(

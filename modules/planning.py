@@ -1,11 +1,12 @@
 """The planning region, the manager: splits a request into its parts and plans who does each.
 
-For a ``plan`` subtask it finds the request's parts (`modules.parts`; a request with one part
-gets a one-step plan, answered directly by one delegate), then the plan: when the turn allows
-only one region kind, `plan_schema` admits one plan and it is published at once; otherwise
-the planner's model decodes it under that schema (guided decoding), choosing each step's
-region. Each step goes out as a `Subtask` on ``turn.<id>.plan``. The planner writes no answer
-itself: the turn streams the delegates' parts (`cortex.answer`).
+For a ``plan`` subtask it finds the request's parts (`modules.manager.parts`; a request
+with one part gets a one-step plan, answered directly by one delegate), then the plan: when
+the turn allows only one region kind, `plan_schema` admits one plan and it is published at
+once; otherwise the planner's model decodes it under that schema (guided decoding),
+choosing each step's region. Each step goes out as a `Subtask` on ``turn.<id>.plan``. The
+planner writes no answer itself: the turn streams the delegates' parts
+(`cortex.turns.answer`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from bus.topics import turn_plan
 from modules.engines import Guide, Piece
 from modules.errors import BadRequestError
 from modules.language import LanguageRegion
-from modules.parts import split_request
-from modules.plan import Plan, allowed_kinds, fixed_plan, plan_from_json, plan_schema
+from modules.manager.parts import split_request
+from modules.manager.plan import Plan, allowed_kinds, fixed_plan, plan_from_json, plan_schema
 
 PLAN_PROMPT = (
     "You are a planner. The user's request has been split into parts. For each part, in "

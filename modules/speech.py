@@ -1,9 +1,9 @@
 """The speech region: hears (Whisper, speech to text) and speaks (eSpeak NG, text to speech).
 
 A subtask with an `audio_path` is transcribed: the recording is read as 16 kHz mono (see
-`modules.audio`), brought to a level, and a voice-activity detector finds its speech (see
-`modules.vad`); Whisper hears only that, in windows of at most 30 s cut in pauses (see
-`modules.recognizers`), and its tokens stream as each passage is decoded. A recording without
+`modules.media.audio`), brought to a level, and a voice-activity detector finds its speech (see
+`modules.media.vad`); Whisper hears only that, in windows of at most 30 s cut in pauses (see
+`modules.media.recognizers`), and its tokens stream as each passage is decoded. A recording without
 speech (silence, hiss, music) gives an empty transcript and says no speech was found, rather
 than a hallucinated sentence; what was off in the file (cut short, NaN samples, channels
 opposite in phase) is in `notes`.
@@ -30,14 +30,14 @@ import torch
 
 from bus.protocol import Event, Subtask, Token
 from bus.tokenbus import Delivery
-from modules.audio import read_recording, write_wav
-from modules.conditioning import normalise_level
 from modules.errors import BadRequestError
 from modules.generation import Piece, TextAssembler
-from modules.recognizers import Recognizer, recognizer
+from modules.media.audio import read_recording, write_wav
+from modules.media.conditioning import normalise_level
+from modules.media.recognizers import Recognizer, recognizer
+from modules.media.tts import Espeak, TransformersVoice, voice
+from modules.media.vad import speech_spans, windows
 from modules.region import Region
-from modules.tts import Espeak, TransformersVoice, voice
-from modules.vad import speech_spans, windows
 
 log = logging.getLogger("cortex.speech")
 NO_SPEECH = "No speech was found in the recording."
@@ -105,7 +105,7 @@ class SpeechRegion(Region):
             was off in the file, when anything was).
 
         Raises:
-            BadRequestError: The file cannot be read (see `modules.audio.read_recording`).
+            BadRequestError: The file cannot be read (see `modules.media.audio.read_recording`).
         """
         assert self.recognizer is not None, "SpeechRegion.setup() was not called"
         recording = read_recording(path)

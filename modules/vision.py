@@ -23,7 +23,7 @@ from PIL import Image
 from bus.protocol import Subtask
 from modules.errors import BadRequestError
 from modules.generation import Piece, TextAssembler, stream_generate
-from modules.images import load_image
+from modules.media.images import load_image
 from modules.models import EMBEDDED_PREFIX, embedded, load_image_model
 from modules.region import Region
 

@@ -1,6 +1,6 @@
 """The terminal conversation: watch every region think at once.
 
-`CortexApp` talks to a `cortex.brain.Brain` (made by the factory it is given, in a worker
+`CortexApp` talks to a `cortex.runtime.brain.Brain` (made by the factory it is given, in a worker
 thread, so the screen appears at once) and subscribes to the whole bus. Every bus message
 becomes a Textual message on the app's loop: the plan fills in as the planner writes it,
 each region's pane streams its tokens, and the answer streams into the conversation.
@@ -24,7 +24,7 @@ from textual.widgets import Footer, Header, Input
 from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
 from bus.streams import StreamId
 from bus.topics import as_topic
-from cortex.sessions import SessionLog, data_dir
+from cortex.turns.sessions import SessionLog, data_dir
 from tui.commands import CommandError, parse
 from tui.conversation import AnswerMessage, ConversationView
 from tui.messages import (

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from modules.audio import read_audio
 from modules.errors import BadRequestError
-from modules.images import load_image
+from modules.media.audio import read_audio
+from modules.media.images import load_image
 
 COMMANDS = {
     "/image": ("PATH", "attach a picture (PNG, JPEG, WebP, GIF, ...) to your next question"),
@@ -56,7 +56,7 @@ def parse(text: str) -> Command:
 
 def check_media(argument: str, kind: str) -> Path:
     """Checks that a media path names a file its region can read, by reading it as the
-    region will (`modules.images.load_image`, `modules.audio.read_audio`).
+    region will (`modules.media.images.load_image`, `modules.media.audio.read_audio`).
 
     Raises:
         CommandError: No path, no such file, unreadable, or not an image/recording.

@@ -20,7 +20,7 @@ class BusDelivery(Message):
 
 
 class StartupProgress(Message):
-    """A step of the brain's start-up (a `cortex.brain.StartupEvent`)."""
+    """A step of the brain's start-up (a `cortex.runtime.brain.StartupEvent`)."""
 
     def __init__(self, event: Any) -> None:
         super().__init__()
@@ -45,7 +45,7 @@ class BrainFailed(Message):
 
 
 class TurnFinished(Message):
-    """A turn produced its record (a `cortex.turns.TurnRecord`)."""
+    """A turn produced its record (a `cortex.turns.turn.TurnRecord`)."""
 
     def __init__(self, record: Any) -> None:
         super().__init__()

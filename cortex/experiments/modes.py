@@ -22,16 +22,17 @@ import ray
 
 from bus.protocol import Subtask, SubtaskResult, Token
 from bus.proxy import start_proxy, stop_proxy
+from bus.resource import Resource
 from bus.streams import StreamId
 from bus.topics import region_inbox, region_out
 from bus.zmq_bus import ZmqTokenBus
-from cortex.actors import StageActor
-from cortex.brain import StartupEvent
 from cortex.config import parse_config
 from cortex.errors import TurnError
 from cortex.experiments.measures import RunRecord, Span
 from cortex.experiments.spec import ExperimentSpec, Request
-from cortex.runtime import Cortex
+from cortex.runtime.actors import StageActor
+from cortex.runtime.brain import StartupEvent
+from cortex.runtime.cortex import Cortex
 from modules.pipeline import decode_through
 from modules.region import Placement
 
@@ -42,7 +43,7 @@ def quiet(event: StartupEvent) -> None:
     """Start-up progress is not shown: the experiment's own bar is."""
 
 
-class RegionsMode:
+class RegionsMode(Resource):
     """The regions as `cortex ask` runs them, placed per mode:
 
     - ``sequential``: every region on device 0, a request's subtasks one after another;
@@ -61,7 +62,7 @@ class RegionsMode:
         self.devices = self._devices()
         self.brain: Cortex | None = None
 
-    def __enter__(self) -> RegionsMode:
+    def open(self) -> RegionsMode:
         self.brain = Cortex(
             parse_config(self._config(), f"experiment {self.spec.name}"),
             session_log=self.session_log,
@@ -71,7 +72,7 @@ class RegionsMode:
         ).start()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def close(self) -> None:
         if self.brain is not None:
             self.brain.shutdown()
 
@@ -242,7 +243,7 @@ class RegionsMode:
         return work
 
 
-class PipelineMode:
+class PipelineMode(Resource):
     """`pipeline`: the language model's layers split over every device, stage to stage."""
 
     name = "pipeline"
@@ -256,7 +257,7 @@ class PipelineMode:
         self.stages: list[Any] = []
         self.bus: ZmqTokenBus | None = None
 
-    def __enter__(self) -> PipelineMode:
+    def open(self) -> PipelineMode:
         endpoints = start_proxy(self.namespace)
         self.bus = ZmqTokenBus(endpoints)
         count = self.spec.devices
@@ -286,7 +287,7 @@ class PipelineMode:
         ray.get([stage.take_stats.remote() for stage in self.stages], timeout=600)
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def close(self) -> None:
         for stage in self.stages:
             ray.get(stage.stop.remote(), timeout=30)
             ray.kill(stage)

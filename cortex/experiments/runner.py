@@ -21,11 +21,11 @@ from typing import Any
 import ray
 from tqdm import tqdm
 
-from cortex.cluster import real_stderr
 from cortex.experiments.measures import RunRecord, speedups, summarise
 from cortex.experiments.modes import PipelineMode, RegionsMode
 from cortex.experiments.spec import ExperimentSpec, load_experiment
 from cortex.experiments.timeline import Block, draw_timeline
+from cortex.runtime.cluster import real_stderr
 
 
 @dataclass

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cortex.sessions import SessionLog
+from cortex.turns.sessions import SessionLog
 from tests.tui.test_app import make_app, wait_for
 from tui.conversation import ConversationView
 
@@ -19,7 +19,7 @@ REPO = Path(__file__).parents[2]
 DRIVER = """
 import sys
 from cortex.config import parse_config
-from cortex.inprocess import InProcessCortex
+from cortex.runtime.inprocess import InProcessCortex
 from tests.tui.scripted import scripted_config
 
 import threading
@@ -57,7 +57,7 @@ def test_killing_the_driver_mid_turn_keeps_the_finished_turns(tmp_path: Path, ca
 
     with log.open("a") as file:  # a crash in the middle of writing the next line
         file.write(json.dumps({"type": "turn", "question": "Compare tea"})[:25])
-    with caplog.at_level(logging.WARNING, logger="cortex.sessions"):
+    with caplog.at_level(logging.WARNING, logger="cortex.turns.sessions"):
         assert [r["question"] for r in SessionLog(log).records()] == ["Who wrote Hamlet?"]
     assert "line 2 is incomplete" in caplog.text
 

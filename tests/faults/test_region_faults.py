@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from cortex.config import parse_config
-from cortex.records import TurnRecord
-from cortex.runtime import Cortex
-from cortex.sessions import SessionLog
+from cortex.runtime.cortex import Cortex
+from cortex.turns.records import TurnRecord
+from cortex.turns.sessions import SessionLog
 from tests.conftest import TWO_PARTS, long_answers_config
 
 

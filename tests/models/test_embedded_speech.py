@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from bus.streams import StreamId
-from cortex.speech_bench import word_errors, words
-from modules.audio import read_audio, resample, write_wav
+from cortex.bench.speech import word_errors, words
 from modules.errors import BadRequestError
+from modules.media.audio import read_audio, resample, write_wav
 from modules.region import RegionSettings
 from modules.speech import NO_SPEECH, SpeechRegion
 from tests.helpers import cortex_cli, hosted_results, region_output

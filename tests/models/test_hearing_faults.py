@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from cortex.speech_bench import word_errors, words
-from modules.audio import SPEECH_RATE, resample, write_wav
+from cortex.bench.speech import word_errors, words
+from modules.media.audio import SPEECH_RATE, resample, write_wav
+from modules.media.tts import Espeak
 from modules.models import resolve
 from modules.region import RegionSettings
 from modules.speech import NO_SPEECH, SpeechRegion
-from modules.tts import Espeak
 from tests.helpers import cortex_cli, region_output
 from tests.unit.test_recordings import write_m4a
 

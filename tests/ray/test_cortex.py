@@ -12,8 +12,8 @@ import ray
 from bus import Event
 from cortex.config import parse_config
 from cortex.errors import CortexError
-from cortex.runtime import Cortex
-from cortex.sessions import SessionLog
+from cortex.runtime.cortex import Cortex
+from cortex.turns.sessions import SessionLog
 from modules.errors import BadRequestError
 from modules.region import core_list
 from tests.conftest import tiny_config

@@ -17,9 +17,9 @@ from ray.util.state import get_log
 
 from cortex.cli import main
 from cortex.config import parse_config
-from cortex.metrics import EXPORT_INTERVAL_S, METRIC_NAMES, prometheus_name
-from cortex.runtime import Cortex
-from cortex.status import attach, scrape_metrics
+from cortex.runtime.cortex import Cortex
+from cortex.runtime.metrics import EXPORT_INTERVAL_S, METRIC_NAMES, prometheus_name
+from cortex.runtime.status import attach, scrape_metrics
 from modules.region import core_list
 from tests.conftest import TWO_PARTS, long_answers_config
 

@@ -20,8 +20,8 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from bus.protocol import SubtaskResult
 from bus.topics import region_out
 from cortex.config import parse_config
-from cortex.runtime import Cortex
-from cortex.server import running_server
+from cortex.runtime.cortex import Cortex
+from cortex.serve.server import running_server
 from tests.conftest import long_answers_config, tiny_config
 from tests.tui.scripted import expected_answer, scripted_answer
 

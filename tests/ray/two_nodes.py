@@ -32,8 +32,8 @@ from bus.protocol import Event
 from bus.tokenbus import Subscription
 from bus.topics import region_out
 from cortex.config import parse_config
-from cortex.records import TurnRecord
-from cortex.runtime import Cortex
+from cortex.runtime.cortex import Cortex
+from cortex.turns.records import TurnRecord
 
 HEAD, WORKER = "head-node", "worker-node"
 QUESTION = "Describe tea. Describe coffee."

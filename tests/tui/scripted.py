@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from bus.protocol import Subtask
 from modules.generation import Piece
-from modules.parts import split_request
+from modules.manager.parts import split_request
 from modules.planning import PlanningRegion
 from modules.region import Region
 

@@ -12,7 +12,7 @@ from textual import events
 from bus import Event, Token
 from bus.topics import region_out
 from cortex.config import parse_config
-from cortex.inprocess import InProcessCortex
+from cortex.runtime.inprocess import InProcessCortex
 from tests.tui.scripted import expected_answer, scripted_config
 from tui.app import CortexApp
 from tui.conversation import AnswerMessage, ConversationView, UserMessage

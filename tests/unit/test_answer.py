@@ -9,10 +9,10 @@ import pytest
 
 from bus.protocol import Subtask, Token
 from bus.topics import as_topic
-from cortex.answer import Answer, sentences
 from cortex.config import parse_config
 from cortex.errors import TurnError
-from cortex.inprocess import InProcessCortex
+from cortex.runtime.inprocess import InProcessCortex
+from cortex.turns.answer import Answer, sentences
 from modules.engines import Piece
 from tests.tui.scripted import ScriptedLanguage, expected_answer, scripted_config, words
 

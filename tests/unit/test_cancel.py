@@ -10,7 +10,7 @@ from pathlib import Path
 from bus import InProcessBus, Subtask, SubtaskResult, Token
 from bus.tokenbus import Subscription
 from bus.topics import region_inbox, region_out
-from cortex.turns import cancel_work
+from cortex.turns.turn import cancel_work
 from modules.engines import Piece
 from modules.host import RegionHost
 from modules.region import Region, RegionSettings

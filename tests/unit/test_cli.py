@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from bus.errors import BusConnectError
-from cortex.cli import _config, build_parser, main
-from cortex.console import JsonOutput, sigterm_as_interrupt
+from cortex.cli import build_parser, main
+from cortex.cli.console import JsonOutput, sigterm_as_interrupt
+from cortex.cli.options import configured
 from cortex.errors import Terminated
 from tests.unit.test_cluster import dead_port
 
@@ -29,9 +30,9 @@ def test_help_lists_the_commands(capsys) -> None:
 
 def test_dashboard_flag_turns_the_dashboard_on_at_loopback() -> None:
     args = build_parser().parse_args(["chat", "--dashboard", "--device", "cpu"])
-    runtime = _config(args).runtime
+    runtime = configured(args).runtime
     assert runtime.dashboard and runtime.dashboard_host == "127.0.0.1" and runtime.device == "cpu"
-    assert not _config(build_parser().parse_args(["chat"])).runtime.dashboard
+    assert not configured(build_parser().parse_args(["chat"])).runtime.dashboard
 
 
 def test_empty_question_is_refused(capsys) -> None:
@@ -105,7 +106,7 @@ def test_a_bus_error_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> Non
     def no_bus(*args: object) -> int:
         raise BusConnectError("no answer from the bus proxy at tcp://127.0.0.1:1")
 
-    monkeypatch.setattr("cortex.cli._run", no_bus)
+    monkeypatch.setattr("cortex.cli.status.run", no_bus)
     assert main(["status"]) == 1
     assert capsys.readouterr().err == "cortex: no answer from the bus proxy at tcp://127.0.0.1:1\n"
 

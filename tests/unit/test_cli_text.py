@@ -9,12 +9,12 @@ from urllib.parse import quote
 
 import pytest
 
-import cortex.runtime
+import cortex.runtime.cortex
 from bus.codec import encode
 from bus.protocol import UserTurn
 from cortex.cli import build_parser, main
 from cortex.config import parse_config
-from cortex.inprocess import InProcessCortex
+from cortex.runtime.inprocess import InProcessCortex
 from tests.tui.scripted import scripted_config
 
 LATIN1_CAFE = b"caf\xe9".decode("utf-8", "surrogateescape")
@@ -49,7 +49,7 @@ def test_a_question_with_a_latin1_byte_is_answered(
     def in_process(config, address=None, **options) -> InProcessCortex:
         return InProcessCortex(parse_config(scripted_config()), **options)
 
-    monkeypatch.setattr(cortex.runtime, "Cortex", in_process)
+    monkeypatch.setattr(cortex.runtime.cortex, "Cortex", in_process)
     log = tmp_path / "session.jsonl"
     assert main(["ask", "--session", str(log), f"Is {LATIN1_CAFE} strong?"]) == 0
     assert "it depends on the brew" in capsys.readouterr().out

@@ -11,16 +11,16 @@ import time
 
 import pytest
 
-from cortex.cluster import (
+from cortex.cli.console import sigterm_as_interrupt
+from cortex.errors import ClusterAddressError, Terminated
+from cortex.runtime.cluster import (
     ClusterAddress,
     check_address,
     cluster_address,
     cortex_namespaces,
     kept_signal_handlers,
 )
-from cortex.console import sigterm_as_interrupt
-from cortex.errors import ClusterAddressError, Terminated
-from cortex.status import running_cortexes
+from cortex.runtime.status import running_cortexes
 
 
 def dead_port() -> int:

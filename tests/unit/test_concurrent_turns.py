@@ -9,8 +9,8 @@ import pytest
 from bus import Event, InProcessBus
 from bus.tokenbus import Delivery
 from cortex.errors import TurnError
-from cortex.gaps import fail_on_gaps
-from cortex.turns import Turn
+from cortex.turns.gaps import fail_on_gaps
+from cortex.turns.turn import Turn
 
 
 def gap(stream_id: str) -> Delivery:

@@ -8,7 +8,12 @@ import pytest
 
 from cortex.config import load_config, parse_config
 from cortex.errors import ConfigError, PlacementError
-from cortex.placement import instance_names, pin_to_devices, plan_instances, replicas_by_kind
+from cortex.runtime.placement import (
+    instance_names,
+    pin_to_devices,
+    plan_instances,
+    replicas_by_kind,
+)
 
 
 def regions(**tables) -> dict:

@@ -10,11 +10,12 @@ import pytest
 from bus import Delivery, Event, SubtaskResult, Token
 from bus.codec import encode
 from bus.protocol import BusMessage
-from cortex import turns
 from cortex.config import parse_config
 from cortex.errors import TurnError
-from cortex.gaps import fail_on_gaps
-from cortex.inprocess import InProcessCortex
+from cortex.runtime.inprocess import InProcessCortex
+from cortex.turns import gaps
+from cortex.turns import turn as turns
+from cortex.turns.gaps import fail_on_gaps
 from tests.tui.scripted import scripted_config
 
 
@@ -98,7 +99,7 @@ def test_a_turn_whose_stream_loses_its_end_ends_after_a_silence(
 ) -> None:
     """The bus drops the end of the plan's stream or of a step's (the final token and the
     result: no later token shows a gap): the turn ends after `STALL_S` of silence, saying why."""
-    monkeypatch.setattr(turns, "STALL_S", 1.0)
+    monkeypatch.setattr(gaps, "STALL_S", 1.0)
     on = turns.Turn._on
 
     def losing_the_end(turn: turns.Turn, delivery: Delivery) -> None:

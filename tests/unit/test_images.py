@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, features
 
 from modules.errors import BadRequestError
-from modules.images import MAX_ASPECT_RATIO, load_image
+from modules.media.images import MAX_ASPECT_RATIO, load_image
 from modules.vision import UNCLEAR_BELOW, _lite_input, describe, is_flat
 
 GREY = np.add.outer(np.arange(48), np.arange(64)).astype(np.uint8) * 2  # [48, 64], 0..220

@@ -11,8 +11,8 @@ import pytest
 
 from bus import Event, InProcessBus, Token
 from bus.traffic import MAX_FAMILIES, BusTraffic, latency_percentiles, topic_family
-from cortex.metrics import METRIC_NAMES, prometheus_name
-from cortex.status import MetricSample, format_status, metric_total, parse_metrics
+from cortex.runtime.metrics import METRIC_NAMES, prometheus_name
+from cortex.runtime.status import MetricSample, format_status, metric_total, parse_metrics
 from modules.activity import Activity, busy_fraction
 
 MONITORING = Path(__file__).parents[2] / "monitoring"

@@ -7,7 +7,7 @@ import pytest
 
 from cortex.config import parse_config
 from cortex.errors import ConfigError, PlacementError
-from cortex.placement import NODE_SHARE, check_nodes, plan_instances
+from cortex.runtime.placement import NODE_SHARE, check_nodes, plan_instances
 
 PLANNER = {"kind": "planning", "class": "tests.tui.scripted:ScriptedPlanner"}
 LANGUAGE = {"kind": "language", "class": "tests.tui.scripted:ScriptedLanguage"}

@@ -9,7 +9,7 @@ import pytest
 
 from cortex.errors import OutputPathError
 from cortex.outputs import writable_file, writable_folder
-from cortex.sessions import SessionLog
+from cortex.turns.sessions import SessionLog
 
 
 def test_a_folder_given_for_a_file_is_refused_with_an_example(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from bus import InProcessBus, Subtask, SubtaskResult
 from bus.topics import region_inbox, region_out, turn_plan
 from modules.engines import SamplingSettings
 from modules.host import RegionHost
-from modules.parts import split_request
-from modules.plan import Plan, PlanStep, allowed_kinds, plan_from_json, plan_schema
+from modules.manager.parts import split_request
+from modules.manager.plan import Plan, PlanStep, allowed_kinds, plan_from_json, plan_schema
 from modules.region import RegionSettings
 
 DELEGATES = {"language", "vision", "speech"}

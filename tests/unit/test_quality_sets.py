@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from cortex.bench.quality import found, load_sets
 from cortex.errors import ConfigError
-from cortex.quality_bench import found, load_sets
 
 SETS = """
 [[factual]]

@@ -11,11 +11,11 @@ import time
 
 import psutil
 
-from cortex.reaper import descendants, stop
+from cortex.runtime.reaper import descendants, stop
 
 DRIVER = """
 import subprocess, sys, time
-from cortex.reaper import start_reaper
+from cortex.runtime.reaper import start_reaper
 reaper = start_reaper()
 sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
 ray_like = subprocess.Popen([*sleeper, "ray::RegionActor"])  # Ray names its processes so

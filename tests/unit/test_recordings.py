@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from modules.audio import SPEECH_RATE, read_audio, read_recording, write_wav
-from modules.conditioning import finite_samples, mix_channels, normalise_level
 from modules.errors import BadRequestError
-from modules.tts import Espeak
-from modules.vad import WINDOW_SECONDS, Span, speech_spans, windows
+from modules.media.audio import SPEECH_RATE, read_audio, read_recording, write_wav
+from modules.media.conditioning import finite_samples, mix_channels, normalise_level
+from modules.media.tts import Espeak
+from modules.media.vad import WINDOW_SECONDS, Span, speech_spans, windows
 
 RATE = SPEECH_RATE
 
@@ -23,7 +23,7 @@ RATE = SPEECH_RATE
 @pytest.fixture(scope="module")
 def voice() -> np.ndarray:
     """A spoken sentence, 16 kHz float samples peaking near 0.5, [N]."""
-    from modules.audio import resample
+    from modules.media.audio import resample
 
     engine = Espeak("en-us")
     spoken = engine.synthesize("Please turn on the kitchen lights and tell me the weather.")
@@ -159,7 +159,7 @@ def write_m4a(path: Path, frames: np.ndarray, rate: int) -> Path:
 def test_m4a_aac_is_read_through_pyav(
     voice: np.ndarray, tmp_path: Path, rate: int, channels: int
 ) -> None:
-    from modules.audio import resample
+    from modules.media.audio import resample
 
     source = resample(voice, RATE, rate)
     path = write_m4a(tmp_path / "phone.m4a", np.stack([source] * channels, axis=1), rate)

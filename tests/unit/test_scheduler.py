@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bus.protocol import Subtask, SubtaskResult
-from cortex.scheduler import Scheduler
+from cortex.turns.scheduler import Scheduler
 
 
 def step(subtask_id: str, *depends_on: str, region: str = "language") -> Subtask:

@@ -12,9 +12,9 @@ from transformers import VitsConfig, VitsModel, VitsTokenizer
 
 from cortex.config import parse_config
 from cortex.errors import ConfigError
+from modules.media.tts import TransformersVoice
 from modules.region import RegionSettings
 from modules.speech import SpeechRegion
-from modules.tts import TransformersVoice
 from tests.helpers import region_output
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m cortex.bench NAME`, one module per bench (see `__main__`)."""

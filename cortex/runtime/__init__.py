@@ -1,0 +1,1 @@
+"""Processes: start or attach Ray, place the regions, supervise them, report."""

@@ -1,0 +1,1 @@
+"""`cortex serve`: the OpenAI Chat Completions API in front of a brain."""

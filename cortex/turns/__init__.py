@@ -1,0 +1,1 @@
+"""One conversation turn: plan, dispatch, the streamed answer, records and logs."""

@@ -1,0 +1,182 @@
+"""A turn's answer: the delegates' parts, streamed in plan order as they decode.
+
+Nothing rewrites the parts (as Skeleton-of-Thought streams its points): the part at the head
+of the plan streams live; a later part that decodes meanwhile is held, and appears whole the
+moment every part before it is done, then goes on live. Parts are separated by a blank line;
+a part whose delegate failed is named in its place as missing. `AnswerPublisher` puts the
+answer's text on the bus as the stream ``<turn>/answer``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bus.protocol import Token
+from bus.streams import StreamId
+from bus.tokenbus import Delivery, TokenBus
+from bus.topics import turn_out
+
+SEPARATOR = "\n\n"
+SENTENCE_ENDS = ".!?\n"
+SENTENCE = re.compile(rf"[^{re.escape(SENTENCE_ENDS)}]+[{re.escape(SENTENCE_ENDS)}]?")
+ANSWER_ID = "answer"
+"""The step of the answer's own stream, ``<turn>/answer``."""
+MIN_SENTENCE_WORDS = 4
+"""Shorter sentences ("Yes.", "1. Towel") may well repeat in a right answer."""
+
+
+def sentences(text: str, complete: bool = False) -> list[str]:
+    """The sentences and lines of `text` of `MIN_SENTENCE_WORDS` words or more, lowercased,
+    with white space collapsed; with `complete`, only those already ended."""
+    found = []
+    for match in SENTENCE.finditer(text):
+        words = match.group().rstrip(SENTENCE_ENDS).lower().split()
+        ended = match.group()[-1] in SENTENCE_ENDS
+        if len(words) >= MIN_SENTENCE_WORDS and (ended or not complete):
+            found.append(" ".join(words))
+    return found
+
+
+@dataclass
+class _Part:
+    instruction: str
+    text: list[str] = field(default_factory=list)
+    done: bool = False
+
+
+class Answer:
+    """Assembles parts into one stream of text.
+
+    Args:
+        emit: Called with each piece of answer text, in answer order, as it becomes shown.
+    """
+
+    def __init__(self, emit: Callable[[str], None]) -> None:
+        self._emit = emit
+        self._parts: dict[str, _Part] = {}
+        self._order: list[str] = []
+        self._head = 0
+        """Index in `_order` of the part streaming live."""
+        self._shown: list[str] = []
+
+    def add_part(self, step_id: str, instruction: str) -> None:
+        """Declares a part, in plan order."""
+        self._parts[step_id] = _Part(instruction)
+        self._order.append(step_id)
+
+    def has_part(self, step_id: str) -> bool:
+        return step_id in self._parts
+
+    @property
+    def has_parts(self) -> bool:
+        return bool(self._parts)
+
+    def text_of(self, step_id: str, text: str) -> None:
+        """Adds decoded text to a part; shown at once if the part is at the head."""
+        part = self._parts[step_id]
+        if not "".join(part.text).strip():
+            text = text.lstrip()  # a part opens on its first word, after the separator
+        part.text.append(text)
+        if self._order[self._head] == step_id:
+            self._show(text)
+
+    def finish(self, step_id: str, error: str | None = None) -> None:
+        """Ends a part (with the reason it failed, if it did); moves the head on."""
+        part = self._parts[step_id]
+        if error is not None:
+            label = part.instruction.rstrip(".?!")
+            part.text = [f"(The part “{label}” is missing: {error}.)"]
+            if self._order[self._head] == step_id:
+                self._show(part.text[0])
+        part.done = True
+        self._advance()
+
+    def echo(self, step_id: str) -> str | None:
+        """A finished sentence of a part not shown yet that a part before it already says."""
+        index = self._order.index(step_id)
+        if index <= self._head:
+            return None
+        earlier = {
+            sentence
+            for before in self._order[:index]
+            for sentence in sentences("".join(self._parts[before].text), complete=True)
+        }
+        own = sentences("".join(self._parts[step_id].text), complete=True)
+        return next((sentence for sentence in own if sentence in earlier), None)
+
+    def restart(self, step_id: str) -> str:
+        """Drops a part not shown yet, to be decoded again; returns what the parts before
+        it say so far (for it not to repeat)."""
+        index = self._order.index(step_id)
+        assert index > self._head, "a part already shown is never rewritten"
+        self._parts[step_id].text, self._parts[step_id].done = [], False
+        return SEPARATOR.join("".join(self._parts[b].text) for b in self._order[:index])
+
+    @property
+    def held(self) -> list[str]:
+        """The parts not shown yet, in plan order."""
+        return self._order[self._head + 1 :]
+
+    @property
+    def done(self) -> bool:
+        return bool(self._order) and all(part.done for part in self._parts.values())
+
+    @property
+    def text(self) -> str:
+        """The whole answer shown so far."""
+        return "".join(self._shown)
+
+    def _advance(self) -> None:
+        while self._head < len(self._order) and self._parts[self._order[self._head]].done:
+            self._head += 1
+            if self._head == len(self._order):
+                return
+            head = self._parts[self._order[self._head]]
+            self._show(SEPARATOR)
+            self._show("".join(head.text))
+
+    def _show(self, text: str) -> None:
+        if not text:
+            return
+        if not self._shown:
+            text = text.lstrip()
+        self._shown.append(text)
+        self._emit(text)
+
+
+class AnswerPublisher:
+    """Publishes the answer's text on ``turn.<id>.out``, and shows each piece to `notify` at
+    once (the turn's own subscription may end before the bus brings it back).
+
+    Args:
+        bus: The turn's bus.
+        turn_id: The turn.
+        notify: Called with each piece as a `Delivery`.
+    """
+
+    def __init__(self, bus: TokenBus, turn_id: str, notify: Callable[[Delivery], None]) -> None:
+        self.bus = bus
+        self.turn_id = turn_id
+        self.notify = notify
+        self.started = time.time()
+        self.first_token_s: float | None = None
+        """Seconds from `started` to the answer's first text."""
+        self._seq = 0
+
+    def __call__(self, text: str, final: bool = False) -> None:
+        if self.first_token_s is None and text:
+            self.first_token_s = round(time.time() - self.started, 3)
+        topic = turn_out(self.turn_id)
+        token = Token(
+            stream_id=str(StreamId(self.turn_id, ANSWER_ID)),
+            seq=self._seq,
+            token_id=Token.END_MARKER_ID if final else 0,
+            text=text,
+            final=final,
+        )
+        self.bus.publish(topic, token)
+        self.notify(Delivery(topic.name, token, time.time(), b""))
+        self._seq += 1

@@ -1,0 +1,146 @@
+"""The scheduler of a turn's subtasks: which replica runs what, when its inputs are ready.
+
+It knows nothing of the bus: the turn tells it what was planned, what finished and which
+replica died, and asks it what can start now.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bus.protocol import Event, Subtask, SubtaskResult
+from bus.tokenbus import TokenBus
+from bus.topics import region_inbox
+
+
+@dataclass
+class Scheduler:
+    """Assigns subtasks to replicas in plan order, once their dependencies are done: each to
+    the least-loaded replica of its kind with a free slot; a subtask waits only while every
+    replica of its kind is full."""
+
+    replicas: dict[str, dict[str, int]]
+    """Instance names by region kind, each with how many subtasks it decodes at once."""
+    steps: dict[str, Subtask] = field(default_factory=dict)
+    results: dict[str, SubtaskResult] = field(default_factory=dict)
+    running: dict[str, str] = field(default_factory=dict)
+    """Subtask id -> the replica working on it."""
+    down: set[str] = field(default_factory=set)
+    """Replicas whose process died, until Ray has restarted them."""
+    retried: set[str] = field(default_factory=set)
+    """Steps already run again after their region died."""
+
+    def add(self, step: Subtask) -> None:
+        self.steps[step.subtask_id] = step
+
+    def finish(self, result: SubtaskResult) -> bool:
+        """Records a result; False if it is stale (from an attempt since retried)."""
+        step = self.steps.get(result.subtask_id)
+        if step is not None and result.stream_id not in (step.stream_id, "-"):
+            return False
+        self.results[result.subtask_id] = result
+        self.running.pop(result.subtask_id, None)
+        return True
+
+    def lose(self, replica: str) -> tuple[list[Subtask], list[Subtask]]:
+        """A replica's process died: the steps it held are retried once, on whichever
+        replica of their kind is free first. Returns (retried, given up: already retried)."""
+        self.down.add(replica)
+        retried, given_up = [], []
+        for step_id, holder in list(self.running.items()):
+            if holder != replica:
+                continue
+            del self.running[step_id]
+            step = self.steps[step_id]
+            if step_id in self.retried:
+                given_up.append(step)
+                continue
+            self.retried.add(step_id)
+            self.steps[step_id] = step.model_copy(update={"attempt": step.attempt + 1})
+            retried.append(self.steps[step_id])
+        return retried, given_up
+
+    def reask(self, step_id: str, avoid: str) -> Subtask:
+        """Runs a step again as a new attempt, told what not to repeat; its current attempt's
+        output no longer counts. Returns the attempt dropped."""
+        dropped = self.steps[step_id]
+        self.running.pop(step_id, None)
+        self.results.pop(step_id, None)
+        self.steps[step_id] = dropped.model_copy(
+            update={"attempt": dropped.attempt + 1, "avoid": avoid}
+        )
+        return dropped
+
+    def restore(self, replica: str) -> None:
+        """A replica is back after a restart: it may take steps again."""
+        self.down.discard(replica)
+
+    @property
+    def done(self) -> bool:
+        return len(self.results) == len(self.steps)
+
+    @property
+    def instances(self) -> list[str]:
+        """Every replica's instance name."""
+        return [name for names in self.replicas.values() for name in names]
+
+    def load(self, replica: str) -> int:
+        """Subtasks of this turn running on a replica now."""
+        return sum(1 for holder in self.running.values() if holder == replica)
+
+    def _free_replica(self, kind: str) -> str | None:
+        """The least-loaded live replica of a kind with a free slot (the first on a tie)."""
+        free = [
+            (self.load(name), index, name)
+            for index, (name, slots) in enumerate(self.replicas.get(kind, {}).items())
+            if name not in self.down and self.load(name) < slots
+        ]
+        return min(free)[2] if free else None
+
+    def ready(self) -> list[tuple[str, Subtask]]:
+        """Takes every step that can start now: (replica, subtask with its inputs filled)."""
+        started = []
+        for step_id, step in self.steps.items():
+            if step_id in self.running or step_id in self.results:
+                continue
+            if not all(dep in self.results for dep in step.depends_on):
+                continue
+            replica = self._free_replica(step.region)
+            if replica is None:
+                continue
+            self.running[step_id] = replica
+            inputs = {dep: result_text(self.results[dep]) for dep in step.depends_on}
+            started.append((replica, step.model_copy(update={"inputs": step.inputs | inputs})))
+        return started
+
+
+def failed_result(step: Subtask, stream_id: str, replica: str, error: str) -> SubtaskResult:
+    """The result of a step that could not run, or not to its end."""
+    now = time.time()
+    return SubtaskResult(
+        turn_id=step.turn_id,
+        subtask_id=step.subtask_id,
+        stream_id=stream_id,
+        region=step.region,
+        replica=replica,
+        device="-",
+        ok=False,
+        text="",
+        error=error,
+        started=now,
+        finished=now,
+    )
+
+
+def result_text(result: SubtaskResult) -> str:
+    """A result as a dependent step reads it: its text, or why it failed."""
+    return result.text if result.ok else f"(this part failed: {result.error})"
+
+def cancel_work(bus: TokenBus, turn_id: str, instances: Iterable[str], stream_id: str = "") -> None:
+    """Tells each region instance to stop every subtask of a turn, or only the one decoding
+    `stream_id` (see `modules.host`)."""
+    data = {"turn_id": turn_id, "stream_id": stream_id} if stream_id else {"turn_id": turn_id}
+    for instance in instances:
+        bus.publish(region_inbox(instance), Event(code="cancel", source="driver", data=data))

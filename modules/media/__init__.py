@@ -1,0 +1,1 @@
+"""Pictures and recordings: reading, conditioning, recognising and speaking."""
