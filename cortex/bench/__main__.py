@@ -1,106 +1,94 @@
-"""Benchmarks: `python -m cortex.bench regions|quality|soak|slow-subscriber|speech|serve`.
+"""Benchmarks: `python -m cortex.bench NAME [options]`; `NAME --help` lists a bench's options.
 
-`regions` (each engine bare and as a region, 1-8 subtasks at once, start-up and first
-token) is in `cortex.bench.regions`; `quality` (planned answers against one region's, on
-two sets of requests) in `cortex.bench.quality`; `soak` and `slow-subscriber` are in
-`cortex.bench.soak`; `speech` is in `cortex.bench.speech`; `serve` (`cortex serve` under 1,
-4 and 16 openai clients at once) in `cortex.bench.serve`.
+Only the named bench's module is imported; it adds its own options and measures (`Bench`).
+A package one bench needs but the install lacks is one line naming the extra that brings it.
+`--json` prints the figures as one line of JSON, the last one on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
-from cortex.bench import quality as quality_bench
-from cortex.bench import regions as region_bench
-from cortex.bench import serve as serve_bench
-from cortex.bench import speech as speech_bench
-from cortex.bench.soak import slow_subscribers, soak
-from cortex.errors import ConfigError
+BENCHES = {
+    "regions": "each engine bare and as a region, 1-8 subtasks at once, start-up, first token",
+    "quality": "planned answers against one region's: facts found, parts covered, wall time",
+    "soak": "many turns on tiny models: turns per minute, memory growth, actors left behind",
+    "slow-subscriber": "a region's decode rate alone and beside subscribers that sleep",
+    "speech": "the speech region's word error rate against plain faster-whisper",
+    "serve": "`cortex serve` under 1, 4 and 16 openai clients at once",
+}
+"""Every bench by name, with what it measures; `cortex.bench.<name, - as _>` implements it."""
+
+OPTIONAL_PACKAGES = {"openai": "dev"}
+"""Packages a bench imports that only an extra of the distribution installs, and that extra."""
+
+DISTRIBUTION = "cortex-bus"
+
+
+class Bench(Protocol):
+    """What a bench module defines, as module-level functions."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Adds the bench's own options to `parser` (`--json` is already there)."""
+
+    def measure(self, args: argparse.Namespace) -> Any:
+        """Runs the bench with the parsed options; its figures, ready for `json.dumps`."""
+
+    def report(self, figures: Any) -> str:
+        """The figures as text for people."""
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the bench named first in `argv` (default: the command line) with the rest."""
+    argv = sys.argv[1:] if argv is None else argv
+    chooser = _chooser()
+    name = chooser.parse_args(argv[:1]).name  # the rest is the bench's to parse
+    bench = _import(chooser, name)
     parser = argparse.ArgumentParser(
-        prog="python -m cortex.bench", description=__doc__.split("\n")[0]
+        prog=f"{chooser.prog} {name}",
+        description=bench.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "which",
-        choices=["regions", "quality", "soak", "slow-subscriber", "speech", "serve"],
-        help="what to measure",
-    )
-    parser.add_argument("--tokens", type=int, default=64, help="new tokens per request (64)")
-    parser.add_argument("--turns", type=int, default=200, help="turns of the soak (200)")
-    parser.add_argument(
-        "--model",
-        choices=["tiny", "default"],
-        action="append",
-        help="serve: the models to serve (repeatable; default: both)",
-    )
-    parser.add_argument(
-        "--sets",
-        type=Path,
-        metavar="FILE",
-        help="quality: your own sets of requests, a TOML file (see cortex/quality_bench.py)",
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args(argv)
-    if args.sets is not None and args.which != "quality":
-        parser.error("--sets is for the quality bench")
-    if args.which == "serve":
-        runs = [serve_bench.measure(model) for model in args.model or ["tiny", "default"]]
-        print(json.dumps(runs) if args.json else serve_bench.report(runs))
-        return 0
-    if args.which == "quality":
-        try:
-            sets = quality_bench.SETS if args.sets is None else quality_bench.load_sets(args.sets)
-        except ConfigError as error:
-            parser.error(str(error))
-        figures = quality_bench.measure(sets)
-        print(json.dumps(figures) if args.json else quality_bench.report(figures))
-        return 0
-    if args.which == "speech":
-        figures = speech_bench.measure()
-        print(json.dumps(figures) if args.json else speech_bench.report(figures))
-        return 0
-    if args.which == "soak":
-        figures = soak(args.turns, progress=not args.json)
-    elif args.which == "slow-subscriber":
-        figures = slow_subscribers(args.tokens)
-    else:
-        figures = region_bench.measure(args.tokens)
-    if args.json:
-        print(json.dumps(figures))
-    elif args.which == "regions":
-        print(region_bench.report(figures))
-    else:
-        _print_reliability(args.which, figures)
+    parser.add_argument("--json", action="store_true", help="print the figures as one line of JSON")
+    bench.add_arguments(parser)
+    args = parser.parse_args(argv[1:])
+    figures = bench.measure(args)
+    print(json.dumps(figures) if args.json else bench.report(figures))
     return 0
 
 
-def _print_reliability(which: str, figures: dict[str, Any]) -> None:
-    if which == "slow-subscriber":
-        print(
-            f"{region_bench.MODEL}, {figures['tokens_per_request']} new tokens, one language "
-            "region\n"
-            f"alone                                  {figures['alone_tok_s']:7.2f} tok/s\n"
-            f"with {figures['sleepers']} subscribers sleeping {figures['nap_s'] * 1000:.0f} ms "
-            f"a read {figures['with_sleepers_tok_s']:7.2f} tok/s ({figures['ratio']:.0%})"
-        )
-        return
-    print(
-        f"{figures['turns']} turns on tiny models: {figures['turns_per_minute']} turns/min "
-        f"({figures['turns_with_a_plan_of_several_steps']} planned in several steps)"
+def _chooser() -> argparse.ArgumentParser:
+    table = "\n".join(f"  {name:<17}{summary}" for name, summary in BENCHES.items())
+    chooser = argparse.ArgumentParser(
+        prog="python -m cortex.bench",
+        usage="%(prog)s NAME [options]",
+        description=__doc__.split("\n")[0],
+        epilog=f"benches:\n{table}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    print(f"{'process':<12}{'RSS MiB start':>15}{'end':>10}{'growth':>9}")
-    for name, start in figures["rss_mb_start"].items():
-        growth = figures["rss_growth"].get(name)
-        shown = "-" if growth is None else f"{growth:+.1%}"
-        print(f"{name:<12}{start:>15.1f}{figures['rss_mb_end'][name]:>10.1f}{shown:>9}")
-    print(f"actors left after shutdown: {len(figures['leaked_actors'])}")
+    chooser.add_argument("name", metavar="NAME", choices=list(BENCHES), help="the bench to run")
+    return chooser
+
+
+def _import(chooser: argparse.ArgumentParser, name: str) -> Bench:
+    """The bench's module; exits with one line when it needs a package the install lacks."""
+    try:
+        module = importlib.import_module(f"cortex.bench.{name.replace('-', '_')}")
+    except ModuleNotFoundError as error:
+        package = (error.name or "").partition(".")[0]
+        if package not in OPTIONAL_PACKAGES:
+            raise
+        extra = OPTIONAL_PACKAGES[package]
+        chooser.exit(
+            2,
+            f"cortex.bench {name} needs the {package} package: "
+            f"pip install '{DISTRIBUTION}[{extra}]'\n",
+        )
+    return cast(Bench, module)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ first answer token.
 
 from __future__ import annotations
 
+import argparse
 import re
 import statistics
 import sys
@@ -126,6 +127,14 @@ def load_sets(path: Path) -> dict[str, Cases]:
     return sets
 
 
+def _sets_file(value: str) -> dict[str, Cases]:
+    """`--sets FILE`, read and checked while the command line is parsed."""
+    try:
+        return load_sets(Path(value))
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def _case(path: Path, name: str, number: int, case: Any) -> tuple[str, tuple[str, ...]]:
     where = f"{path}: {name} case {number}"
     if not isinstance(case, dict) or not str(case.get("request", "")).strip():
@@ -211,8 +220,20 @@ def set_figures(asked: list[Asked], expected: list[tuple[str, ...]]) -> dict[str
     }
 
 
-def measure(sets: dict[str, Cases] = SETS) -> dict[str, Any]:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--sets FILE`: your own sets instead of the built-in ones."""
+    parser.add_argument(
+        "--sets",
+        type=_sets_file,
+        default=SETS,
+        metavar="FILE",
+        help="your own sets of requests, a TOML file laid out as above",
+    )
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Each set on the default configuration, as one JSON-ready dict keyed by set name."""
+    sets: dict[str, Cases] = args.sets
     with Cortex(progress=lambda event: print(event.message, file=sys.stderr)) as brain:
         part_tokens = brain.config.regions["language"].generation.max_new_tokens
         brain.ask("Hello, who are you?")  # warm-up

@@ -12,6 +12,7 @@ Each rate counts new tokens over the wall time from request to last token, prefi
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import sys
 import threading
@@ -164,12 +165,17 @@ def startup_figures() -> dict[str, float]:
     }
 
 
-def measure(tokens: int) -> dict[str, Any]:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--tokens`: new tokens per request."""
+    parser.add_argument("--tokens", type=int, default=64, help="new tokens per request (64)")
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Every figure of the module docstring, as one JSON-ready dict."""
-    figures: dict[str, Any] = {"model": MODEL, "tokens_per_request": tokens, "engines": {}}
+    figures: dict[str, Any] = {"model": MODEL, "tokens_per_request": args.tokens, "engines": {}}
     for engine in installed_engines():
         print(f"measuring {engine}...", file=sys.stderr)
-        figures["engines"][engine] = region_figures(engine, tokens)
+        figures["engines"][engine] = region_figures(engine, args.tokens)
     print("measuring start-up and first token...", file=sys.stderr)
     figures["startup"] = startup_figures()
     return figures

@@ -11,6 +11,7 @@ first 50 requests and after all 500.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -39,7 +40,22 @@ KEY = "bench"
 START_TIMEOUT_S = 900
 
 
-def measure(model: str) -> dict[str, Any]:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--model tiny|default`, repeatable: the models to serve, one after the other."""
+    parser.add_argument(
+        "--model",
+        choices=["tiny", "default"],
+        action="append",
+        help="the models to serve (repeatable; default: both)",
+    )
+
+
+def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One run per model asked for (default: ``tiny``, then ``default``)."""
+    return [measure_model(model) for model in args.model or ["tiny", "default"]]
+
+
+def measure_model(model: str) -> dict[str, Any]:
     """Starts a server on `model` (``tiny`` or ``default``), loads it level by level, stops it.
 
     Raises:

@@ -5,11 +5,12 @@ files (22.05 kHz, as `cortex say` writes them), and heard back twice on the same
 (embedded Whisper tiny.en, CTranslate2): by Cortex's speech region (reading, level, voice
 activity, windows) and by plain faster-whisper (`WhisperModel.transcribe`, greedy). It prints
 both word error rates and Cortex's real-time factor (seconds of transcription per second of
-audio, file reading included, on `threads` CPU threads).
+audio, file reading included, on `THREADS` CPU threads).
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import tempfile
 import time
@@ -38,6 +39,8 @@ SPOKEN = (
     ("He opened the window because the room was far too warm.", "en-029", 150),
 )
 """(sentence, eSpeak voice, words per minute)."""
+THREADS = 1
+"""CPU threads of each transcriber."""
 
 
 def words(text: str) -> list[str]:
@@ -105,21 +108,25 @@ def error_rate(texts: list[str]) -> float:
     return errors / sum(len(words(sentence)) for sentence, _, _ in SPOKEN)
 
 
-def measure(threads: int = 1) -> dict[str, Any]:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The speech bench has no options of its own."""
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Both word error rates, Cortex's real-time factor, and every transcript."""
     import soundfile
 
     with tempfile.TemporaryDirectory(prefix="cortex-speech-bench-") as folder:
         paths = speak_all(Path(folder))
         audio_s = sum(soundfile.info(str(path)).duration for path in paths)
-        reference = reference_transcripts(paths, threads)
-        heard, seconds = cortex_transcripts(paths, threads)
+        reference = reference_transcripts(paths, THREADS)
+        heard, seconds = cortex_transcripts(paths, THREADS)
     cortex_wer, reference_wer = error_rate(heard), error_rate(reference)
     return {
         "model": MODEL,
         "sentences": len(SPOKEN),
         "audio_s": round(audio_s, 2),
-        "threads": threads,
+        "threads": THREADS,
         "cortex_wer": round(cortex_wer, 4),
         "faster_whisper_wer": round(reference_wer, 4),
         "wer_gap": round(cortex_wer - reference_wer, 4),
