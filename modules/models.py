@@ -159,7 +159,7 @@ def embedded(spec: str) -> EmbeddedModel:
 def resolve(spec: str, progress: Progress | None = None) -> str:
     """Turns a spec into what `from_pretrained` takes: a folder path or a hub id.
 
-    Embedded GGUF models are converted into the cache on first use (this takes about 15 s).
+    Embedded GGUF models are converted into the cache on first use.
 
     Raises:
         ModelNotFoundError: See `check_spec`.

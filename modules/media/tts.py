@@ -1,9 +1,9 @@
 """Text to speech: eSpeak NG through ctypes (the embedded default), or a transformers model.
 
 eSpeak's library and voice data come from the `espeakng-loader` package. It keeps one global
-state per process, so one `Espeak` serves a process and a lock serialises its calls; a sentence
-takes 4-20 ms. `TransformersVoice` runs a text-to-waveform model (VITS, e.g. MMS-TTS) named by
-a Hugging Face id or folder. Both give int16 samples at their `rate`.
+state per process, so one `Espeak` serves a process and a lock serialises its calls.
+`TransformersVoice` runs a text-to-waveform model (VITS, e.g. MMS-TTS) named by a Hugging Face
+id or folder. Both give int16 samples at their `rate`.
 """
 
 from __future__ import annotations
