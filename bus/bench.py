@@ -53,7 +53,7 @@ class Figures:
 
 
 def bench_token(stream_id: str, seq: int) -> Token:
-    """A token like a region's: a short piece of text (about 90 bytes encoded)."""
+    """A token like a region's: a short piece of text (the report prints its encoded size)."""
     return Token(stream_id=stream_id, seq=seq, token_id=seq % 49152, text=" word")
 
 
