@@ -19,7 +19,7 @@ from bus.topics import turn_plan
 from modules.engines import Guide, Piece
 from modules.errors import BadRequestError
 from modules.language import LanguageRegion
-from modules.manager.parts import split_request
+from modules.manager.parts import split
 from modules.manager.plan import Plan, allowed_kinds, fixed_plan, plan_from_json, plan_schema
 
 PLAN_PROMPT = (
@@ -61,7 +61,7 @@ class PlanningRegion(LanguageRegion):
         """
         if not request.instruction.strip():
             raise BadRequestError("the request is empty; ask a question")
-        parts = split_request(request.instruction, self.max_steps)
+        parts = list(split(request.instruction, self.max_steps).parts)
         kinds = allowed_kinds(
             set(self.delegates),
             request.instruction,

@@ -30,7 +30,7 @@ from cortex.errors import ConfigError
 from cortex.runtime.cortex import Cortex
 from cortex.turns.answer import sentences
 from cortex.turns.records import TurnRecord
-from modules.manager.parts import split_request
+from modules.manager.parts import split
 
 Cases = tuple[tuple[str, tuple[str, ...]], ...]  # (request, expected patterns) per request
 
@@ -185,7 +185,7 @@ def fanned_out(record: TurnRecord) -> bool:
 
 def ask_both_ways(brain: Cortex, request: str, part_tokens: int) -> Asked:
     planned = brain.ask(request)
-    budget = part_tokens * len(split_request(request))
+    budget = part_tokens * len(split(request).parts)
     start = time.perf_counter()
     direct = "".join(t.text for t in brain.stream("language-0", request, budget))
     return Asked(request, planned, direct, time.perf_counter() - start)

@@ -10,8 +10,8 @@ import time
 from collections.abc import Iterator
 
 from bus.protocol import Subtask
-from modules.generation import Piece
-from modules.manager.parts import split_request
+from modules.engines import Piece
+from modules.manager.parts import split
 from modules.planning import PlanningRegion
 from modules.region import Region
 
@@ -31,7 +31,7 @@ def scripted_answer(instruction: str) -> str:
 
 def expected_answer(question: str) -> str:
     """The turn's answer to a text question on scripted regions: each part's, in order."""
-    return "\n\n".join(scripted_answer(part) for part in split_request(question))
+    return "\n\n".join(scripted_answer(part) for part in split(question).parts)
 
 
 class ScriptedPlanner(PlanningRegion):

@@ -14,7 +14,7 @@ from bus import InProcessBus, Subtask, SubtaskResult
 from bus.topics import region_inbox, region_out, turn_plan
 from modules.engines import SamplingSettings
 from modules.host import RegionHost
-from modules.manager.parts import split_request
+from modules.manager.parts import split
 from modules.manager.plan import Plan, PlanStep, allowed_kinds, plan_from_json, plan_schema
 from modules.region import RegionSettings
 
@@ -56,11 +56,11 @@ DELEGATES = {"language", "vision", "speech"}
         ),
         (
             "Who wrote Hamlet and when was it first performed?",
-            ["Who wrote Hamlet and when was it first performed?"],
+            ["Who wrote Hamlet?", "When was Hamlet first performed?"],
         ),
         (
             "Name a fruit, write a poem about it and name a tree.",
-            ["Name a fruit, and write a poem about it.", "Name a tree."],
+            ["Name a fruit.", "Write a poem about it.", "Name a tree."],
         ),
         ("Explain the pros and cons of electric cars.", None),
         ("Compare tea and coffee on caffeine, taste and price.", None),
@@ -72,7 +72,7 @@ DELEGATES = {"language", "vision", "speech"}
         ),
         (
             "Answer these:\n1. What is 2 + 2?\n2. Who painted the Mona Lisa?",
-            ["Answer these:", "What is 2 + 2?", "Who painted the Mona Lisa?"],
+            ["What is 2 + 2?", "Who painted the Mona Lisa?"],
         ),
         (
             "What is the capital of Australia, and who wrote Hamlet?",
@@ -188,19 +188,18 @@ DELEGATES = {"language", "vision", "speech"}
                 "Buy eggs; milk; bread.",
                 "List the pros and cons of living in a city.",
                 "Make a cake with two eggs and three cups of flour.",
-                "Write a poem about the sea, then translate that into French.",
             )
         ),
         (
-            "Explain photosynthesis. Élise asks about Paris.",
-            ["Explain photosynthesis.", "Élise asks about Paris."],
+            "Explain photosynthesis. Élise asks about Paris?",
+            ["Explain photosynthesis.", "Élise asks about Paris?"],
         ),
     ],
 )
 def test_a_request_splits_into_its_parts_in_the_users_words(
     request_text: str, parts: list[str] | None
 ) -> None:
-    found = split_request(request_text)
+    found = list(split(request_text).parts)
     if parts is None:  # one part, or parts whose words all come from the request
         words = set(request_text.lower().replace("?", " ").replace(".", " ").split())
         assert all(set(p.lower().strip("?.").split()) <= words for p in found)
@@ -212,7 +211,7 @@ def test_a_request_splits_into_its_parts_in_the_users_words(
     "text", ["?", "; and", "which ? ?", "🙂\n\n", "And give and three much", "\x0c`^,?M&+}2s"]
 )
 def test_odd_requests_split_without_error(text: str) -> None:
-    assert split_request(text) == [" ".join(text.split())]
+    assert list(split(text).parts) == [" ".join(text.split())]
 
 
 def test_word_salad_always_splits_into_one_to_four_parts() -> None:
@@ -220,12 +219,12 @@ def test_word_salad_always_splits_into_one_to_four_parts() -> None:
     rng = random.Random(0)
     for _ in range(3000):
         text = " ".join(rng.choice(words.split(" ")) for _ in range(rng.randint(0, 12)))
-        assert 1 <= len(split_request(text)) <= 4, text
+        assert 1 <= len(list(split(text).parts)) <= 4, text
 
 
 def test_a_request_never_has_more_parts_than_a_plan_has_steps() -> None:
     request = "Name a fruit, name a tree, name a bird, name a fish and name a flower."
-    parts = split_request(request, max_parts=3)
+    parts = list(split(request, max_parts=3).parts)
     assert len(parts) == 3 and parts[2].startswith("Name a bird")
 
 
@@ -336,7 +335,7 @@ def test_the_planners_output_always_parses_into_a_valid_plan(bus, planner, seed)
     planner.region.settings = replace(planner.region.settings, sampling=sampling)
     request = "Write a haiku about rain, read the haiku aloud and name two colours."
     steps = plan_for(bus, f"s{seed}", request)
-    assert [s.instruction for s in steps] == split_request(request)
+    assert [s.instruction for s in steps] == list(split(request).parts)
     assert {s.region for s in steps} <= {"language", "speech"}
     assert [s.subtask_id for s in steps] == ["1", "2", "3"]
 

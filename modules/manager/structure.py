@@ -1,0 +1,215 @@
+"""The shape of a request, in any language: lines, numbered items, ordinals, sentences.
+
+`segments` cuts a request where its form says a new thing begins: list lines ("- ...",
+"2. ..."), items numbered inline ("(a) ... (b) ...", "1) ... 2) ...", "i) ... ii) ..."),
+ordinals ("First, ... Second, ... Finally, ..."), and sentence ends (".", "?", "!", and
+"。", "？", "؟" without a space). A quotation is never cut. Each `Segment` says whether its
+form makes it an item of an enumeration (a part, whatever its words) or a sentence that
+the manager still has to read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from modules.manager.words import ABBREVIATIONS
+
+LIST_LINE = re.compile(
+    r"^\s*(?:[-*\u2022\u00b7+>]|\(?(?:\d{1,2}|[a-hA-H]|i{1,3}|iv|vi{0,3}|ix|x)[.):])\s+"
+)
+"""A line of a pasted list: a bullet, or a number, letter or roman numeral and a mark."""
+INLINE_MARK = re.compile(
+    r"(?:(?<=\s)|(?<=^)|(?<=:))\(?(\d{1,2}|[a-h]|i{1,3}|iv|vi{0,3}|ix|x)[).](?=\s+\S)", re.I
+)
+"""An item mark inside a line: "(1)", "2)", "(b)", "ii)", "3."."""
+ORDINALS = (
+    r"first(?:ly)?(?: thing| of all| question)?|to start(?: with)?|erstens|primero|primo|"
+    r"premièrement|premierement|primeiro|d'abord",
+    r"second(?:ly)?(?: thing| question)?|next|zweitens|segundo|secondo|deuxièmement|"
+    r"deuxiemement|ensuite",
+    r"third(?:ly)?(?: thing| question)?|drittens|tercero|terzo|troisièmement|terceiro",
+    r"fourth(?:ly)?|viertens|cuarto|quarto|quatrièmement",
+)
+"""Words that number the things a request asks for, first to fourth, in the languages of
+`modules.manager.words.LANGUAGES`."""
+LAST_ORDINAL = r"finally|lastly|last(?: thing| question)?|schließlich|por último|infine|enfin"
+_QUOTE_PAIRS = {'"': '"', "“": "”", "«": "»", "'": "'", "‘": "’", "„": "“"}
+_SENTENCE_END = re.compile(r"(?<=[.?!])[\"'”’)\]]*\s+|(?<=[。？！؟])\s*")
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a request: an item of an enumeration, or a sentence (or a lead line)."""
+
+    text: str
+    item: bool = False
+    lead: bool = False
+    """The text before an enumeration's first item ("I need three things:", "Could you")."""
+
+
+def segments(text: str) -> list[Segment]:
+    """The request cut where its form says a new thing begins, in order."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    listed = [i for i, line in enumerate(lines) if LIST_LINE.match(line)]
+    if len(listed) >= 2:
+        return _list_lines(lines, listed)
+    flat = " ".join(" ".join(lines).split())
+    for find in (_inline_items, _ordinal_items):
+        if found := find(flat):
+            lead, items, tail = found
+            return _lead(lead) + [Segment(item, item=True) for item in items] + sentences(tail)
+    return [s for line in lines for s in sentences(line)]
+
+
+def sentences(text: str) -> list[Segment]:
+    """The sentences of a line: cut after ".", "?", "!" (and their CJK and Arabic forms),
+    never inside a quotation or after an abbreviation ("St. Louis", "e.g. this")."""
+    quoted = quoted_spans(text)
+    cuts = [0]
+    for match in _SENTENCE_END.finditer(text):
+        end = match.start()
+        if any(start < end < stop for start, stop in quoted) or _abbreviation(text, end):
+            continue
+        cuts.append(match.end())
+    cuts.append(len(text))
+    pieces = [text[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False)]
+    return [Segment(piece) for piece in pieces if piece]
+
+
+def _list_lines(lines: list[str], listed: list[int]) -> list[Segment]:
+    """Pasted list lines: each item with the unmarked lines that continue it."""
+    first, last = listed[0], listed[-1]
+    found = _lead(" ".join(lines[:first]))
+    for start, stop in zip(listed, [*listed[1:], last + 1], strict=True):
+        item = " ".join([LIST_LINE.sub("", lines[start]), *lines[start + 1 : stop]])
+        found.append(Segment(" ".join(item.split()), item=True))
+    return found + [s for line in lines[last + 1 :] for s in sentences(line)]
+
+
+def _lead(text: str) -> list[Segment]:
+    text = text.strip()
+    if not text:
+        return []
+    *before, last = sentences(text)
+    return [*before, Segment(last.text, lead=True)]
+
+
+def _inline_items(text: str) -> tuple[str, list[str], str] | None:
+    """(lead, items, "") when `text` numbers its items inline, in order from the first
+    ("(1) ... (2) ...", "a) ... b) ...", "i) ... ii) ...", "1. ... 2. ..."); else None."""
+    marks = [m for m in INLINE_MARK.finditer(text) if not _inside(m.start(), text)]
+    run = _counting_run(marks)
+    if len(run) < 2:
+        return None
+    if run[0].group(0).endswith(".") and not all(m.group(0).endswith(".") for m in run):
+        return None
+    ends = [m.start() for m in run[1:]] + [len(text)]
+    items = [_trim(text[m.end() : end]) for m, end in zip(run, ends, strict=True)]
+    return text[: run[0].start()], [item for item in items if item], ""
+
+
+def _counting_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The longest run of marks that count 1, 2, 3... (or a, b, c... or i, ii, iii...)."""
+    best: list[re.Match[str]] = []
+    for ranks in (_number_rank, _letter_rank, _roman_rank):
+        run: list[re.Match[str]] = []
+        for mark in marks:
+            rank = ranks(mark.group(1).lower())
+            if rank == len(run) + 1:
+                run.append(mark)
+        best = max(best, run, key=len)
+    return best
+
+
+def _number_rank(mark: str) -> int:
+    return int(mark) if mark.isdigit() else 0
+
+
+def _letter_rank(mark: str) -> int:
+    return ord(mark) - ord("a") + 1 if len(mark) == 1 and mark in "abcdefgh" else 0
+
+
+def _roman_rank(mark: str) -> int:
+    return _ROMAN.index(mark) + 1 if mark in _ROMAN else 0
+
+
+def _ordinal_items(text: str) -> tuple[str, list[str], str] | None:
+    """(lead, items, "") when `text` numbers its items with words ("First, ... Second, ...
+    Finally, ..."), two at least and the first of them first; else None."""
+    found: list[re.Match[str]] = []
+    for words in ORDINALS:
+        match = _ordinal(text, words, found[-1].end() if found else 0)
+        if match is None:
+            break
+        found.append(match)
+    if found and (last := _ordinal(text, LAST_ORDINAL, found[-1].end())):
+        found.append(last)
+    if len(found) < 2:
+        return None
+    ends = [m.start() for m in found[1:]] + [len(text)]
+    items = [_trim(text[m.end() : end]) for m, end in zip(found, ends, strict=True)]
+    return text[: found[0].start()], [item for item in items if item], ""
+
+
+def _ordinal(text: str, words: str, start: int) -> re.Match[str] | None:
+    """The first ordinal of `words` at a clause's start, from `start` on."""
+    pattern = rf"(?:{words})\b[\s,:]*"
+    for match in re.compile(pattern, re.I).finditer(text, start):
+        if not _inside(match.start(), text) and _at_clause_start(text, match.start()):
+            return match
+    return None
+
+
+def _at_clause_start(text: str, index: int) -> bool:
+    before = text[:index].rstrip()
+    joined = before.lower().endswith((" and", " y", " et", " und", " e"))
+    return not before or before[-1] in ".,;:?!" or joined
+
+
+def _trim(item: str) -> str:
+    """An item without the joining words and commas it ends or starts with."""
+    item = item.strip(" ,;")
+    item = re.sub(r"(?:[,;]?\s+(?:and|or|y|et|und|e|en))+$", "", item, flags=re.I)
+    return item.strip(" ,;")
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Where quotations stand: (start, end) of each. A straight single quote opens one only
+    at a word's start and closes at a word's end (not "don't")."""
+    spans, index = [], 0
+    while index < len(text):
+        char = text[index]
+        close = _QUOTE_PAIRS.get(char)
+        opens = close is not None and (index == 0 or not text[index - 1].isalnum())
+        if opens and close is not None:
+            end = _closing(text, index + 1, close)
+            if end > index:
+                spans.append((index, end))
+                index = end
+        index += 1
+    return spans
+
+
+def _closing(text: str, start: int, close: str) -> int:
+    for index in range(start, len(text)):
+        after = text[index + 1 : index + 2]
+        if text[index] == close and (close not in "'’" or not after.isalnum()):
+            return index
+    return -1
+
+
+def _inside(index: int, text: str) -> bool:
+    return any(start < index < stop for start, stop in quoted_spans(text))
+
+
+def _abbreviation(text: str, end: int) -> bool:
+    """Whether the full stop before `end` ends an abbreviation or a single letter."""
+    if end == 0 or text[end - 1] != ".":
+        return False
+    word = re.search(r"([\w.]+)\.$", text[:end])
+    return word is not None and (
+        word.group(1).lower() in ABBREVIATIONS
+        or (len(word.group(1)) == 1 and word.group(1).isalpha())
+    )
