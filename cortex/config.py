@@ -20,7 +20,7 @@ from bus.tokenbus import DEFAULT_HWM
 from bus.topics import Topic
 from cortex.errors import ConfigError
 from modules.engines import EngineName
-from modules.engines.base import DEFAULT_NO_REPEAT_NGRAM, DEFAULT_REPETITION_PENALTY, SEED_LIMIT
+from modules.engines.sampling import DEFAULT_NO_REPEAT_NGRAM, DEFAULT_REPETITION_PENALTY, SEED_LIMIT
 from modules.errors import ModelNotFoundError
 from modules.models import check_spec
 

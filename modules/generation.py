@@ -1,8 +1,7 @@
-"""Decoding helpers for transformers models: incremental text, token choice, streamed generate.
+"""Streamed `generate` for encoder-decoder models (image captions, speech recognition).
 
-`TextAssembler` turns token ids into text increments; `pick_token` chooses a token from
-logits (greedy or top-p); `stream_generate` streams an encoder-decoder model's `generate`.
-The text engine built on them is `modules.engines.hf`.
+`stream_generate` runs a transformers model's own `generate` on a thread and yields each new
+token id as it decodes. Text engines decode step by step instead (`modules.engines`).
 """
 
 from __future__ import annotations
@@ -13,53 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
-
-from modules.engines.base import Detokenizer, Piece, SamplingSettings
-
-__all__ = ["Piece", "SamplingSettings", "TextAssembler", "pick_token", "stream_generate"]
-
-
-class TextAssembler(Detokenizer):
-    """Turns a growing list of token ids into text increments, character-safe.
-
-    Each call decodes only a short window of recent ids (as vLLM and TGI detokenize
-    incrementally), so a long answer costs the same per token as a short one.
-    """
-
-    def __init__(self, tokenizer: Any) -> None:
-        self.tokenizer = tokenizer
-        self.ids: list[int] = []
-        self.emitted = ""
-        """All text returned so far."""
-        self._prefix = 0
-        self._read = 0
-
-    def add(self, token_id: int) -> str:
-        self.ids.append(token_id)
-        before = self._decode(self.ids[self._prefix : self._read])
-        text = self._decode(self.ids[self._prefix :])
-        if len(text) <= len(before) or text.endswith("\ufffd"):  # a character still open
-            return ""
-        new = text[len(before) :]
-        self._prefix, self._read = self._read, len(self.ids)
-        self.emitted += new
-        return new
-
-    def _decode(self, ids: list[int]) -> str:
-        return str(self.tokenizer.decode(ids, skip_special_tokens=True))
-
-
-def pick_token(logits: torch.Tensor, settings: SamplingSettings, generator: torch.Generator) -> int:
-    """Chooses the next token from one position's logits, [vocab]."""
-    if settings.temperature <= 0:
-        return int(torch.argmax(logits))
-    probs = torch.softmax(logits.float() / settings.temperature, dim=-1)
-    if settings.top_p < 1.0:
-        sorted_probs, order = torch.sort(probs, descending=True)
-        outside = torch.cumsum(sorted_probs, dim=-1) - sorted_probs > settings.top_p
-        sorted_probs[outside] = 0.0
-        probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
-    return int(torch.multinomial(probs, 1, generator=generator))
 
 
 class _TokenQueue:

@@ -25,9 +25,9 @@ from transformers import DynamicCache
 from bus.protocol import Activation, Subtask, Token
 from bus.tokenbus import Subscription, TokenBus
 from bus.topics import Topic
+from modules.engines import TextAssembler
 from modules.engines.chat import tokenizer_chat_ids
 from modules.engines.hf import stop_ids
-from modules.generation import TextAssembler
 from modules.language import answer_chat
 from modules.models import load_causal_lm
 

@@ -30,8 +30,8 @@ import torch
 
 from bus.protocol import Event, Subtask, Token
 from bus.tokenbus import Delivery
+from modules.engines import Piece, TextAssembler
 from modules.errors import BadRequestError
-from modules.generation import Piece, TextAssembler
 from modules.media.audio import read_recording, write_wav
 from modules.media.conditioning import normalise_level
 from modules.media.recognizers import Recognizer, recognizer

@@ -21,8 +21,9 @@ import torch
 from PIL import Image
 
 from bus.protocol import Subtask
+from modules.engines import Piece, TextAssembler
 from modules.errors import BadRequestError
-from modules.generation import Piece, TextAssembler, stream_generate
+from modules.generation import stream_generate
 from modules.media.images import load_image
 from modules.models import EMBEDDED_PREFIX, embedded, load_image_model
 from modules.region import Region

@@ -10,15 +10,14 @@ from __future__ import annotations
 import importlib.util
 from typing import Literal
 
-from modules.engines.base import (
-    Engine,
-    EngineFigures,
-    Guide,
-    Message,
-    Piece,
-    SamplingSettings,
-    Stream,
-)
+from modules.engines.chat import Message
+from modules.engines.detokenizer import Detokenizer, TextAssembler
+from modules.engines.engine import Engine, EngineFigures
+from modules.engines.request import Request
+from modules.engines.sampling import Guide, SamplingSettings
+from modules.engines.step import StepEngine
+from modules.engines.stopping import StopMatcher
+from modules.engines.stream import FinishReason, Piece, Stream
 from modules.errors import EngineError
 from modules.models import EMBEDDED_PREFIX, is_gguf
 
@@ -27,14 +26,20 @@ ENGINE_NAMES: tuple[str, ...] = ("auto", "llama.cpp", "vllm", "transformers")
 
 __all__ = [
     "ENGINE_NAMES",
+    "Detokenizer",
     "Engine",
     "EngineFigures",
     "EngineName",
+    "FinishReason",
     "Guide",
     "Message",
     "Piece",
+    "Request",
     "SamplingSettings",
+    "StepEngine",
+    "StopMatcher",
     "Stream",
+    "TextAssembler",
     "create_engine",
     "pick_engine",
 ]

@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from modules.engines.base import Message
 from modules.errors import EngineError
 
+Message = dict[str, str]
+"""One chat message: ``{"role": "system" | "user" | "assistant", "content": text}``."""
 Render = Callable[[list[Message]], str]
 """Renders a chat with the model's template, generation prompt included, as text."""
 Tokenize = Callable[[str, bool], list[int]]

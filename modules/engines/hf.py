@@ -5,25 +5,27 @@ past their prompt then decode together: one forward pass a step over a padded ba
 row's cache left-padded to the longest, an attention mask hiding the padding, each row at its
 own position — as transformers' own `generate` batches prompts. The batched cache is rebuilt
 only when a request joins or leaves. A model with sliding-window layers decodes each request
-alone (`padded_batches_work`). Guided output masks logits with xgrammar; the repetition
-penalty is transformers' own logits processor.
+alone (`padded_batches_work`). Each request picks its tokens with a `TransformersSampler`
+(repetition rules, xgrammar's mask for guided output, greedy or top-p).
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Sequence as Ids
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch.nn import functional
 
-from modules.engines.base import PENALTY_WINDOW, Detokenizer, Guide, Sequence, StepEngine
 from modules.engines.chat import TokenizerChat
+from modules.engines.detokenizer import Detokenizer, TextAssembler
+from modules.engines.request import Request
+from modules.engines.sampling import Guide, TransformersSampler, avoided_ids
+from modules.engines.step import StepEngine
 from modules.errors import BadRequestError, EngineError
-from modules.generation import TextAssembler, pick_token
 from modules.models import load_causal_lm
 
 MIN_CPU_ROWS = 4
@@ -38,18 +40,14 @@ class _RequestState:
     cache: Any
     """The request's own KV cache, from its prefill until it joins the decode batch (to its
     end for a model that does not decode in padded batches)."""
-    generator: torch.Generator
-    matcher: Any = None
-    """An xgrammar GrammarMatcher while the output is guided."""
-    avoided: list[int] = field(default_factory=list)
-    """Tokens of text not to repeat, counted as if generated before the output."""
+    sampler: TransformersSampler
 
 
 @dataclass
 class _DecodeBatch:
     """The KV caches of the requests decoding together, left-padded to one length."""
 
-    members: list[Sequence]
+    members: list[Request]
     """The requests of the batch's first rows; any rows after them are filler."""
     cache: Any
     """A `DynamicCache` whose layers hold [rows, kv heads, padded length, head dim]."""
@@ -91,15 +89,14 @@ class TransformersEngine(TokenizerChat, StepEngine):
     def detokenizer(self) -> Detokenizer:
         return TextAssembler(self.tokenizer)
 
-    def admit(self, sequence: Sequence, slot: int) -> None:
+    def admit(self, request: Request, slot: int) -> None:
         from transformers import DynamicCache
 
-        guide = sequence.sampling.guide
-        sequence.state = _RequestState(
+        sampling = request.sampling
+        matcher = self._matcher(sampling.guide) if sampling.guide is not None else None
+        request.state = _RequestState(
             cache=DynamicCache(config=self.hf_model.config),
-            generator=torch.Generator(device="cpu").manual_seed(sequence.sampling.seed),
-            matcher=self._matcher(guide) if guide is not None else None,
-            avoided=self.tokenize(sequence.sampling.avoid) if guide is None else [],
+            sampler=TransformersSampler(sampling, avoided_ids(sampling, self.tokenize), matcher),
         )
 
     def _matcher(self, guide: Guide) -> Any:
@@ -126,42 +123,42 @@ class TransformersEngine(TokenizerChat, StepEngine):
         return xgrammar.GrammarMatcher(compiled)
 
     @torch.inference_mode()
-    def step(self, running: list[Sequence]) -> dict[int, int]:
+    def step(self, running: list[Request]) -> dict[int, int]:
         tokens = {}
         decoding = []
-        for index, sequence in enumerate(running):
-            if sequence.prefilled < len(sequence.prompt):
-                tokens[index] = self._prefill(sequence)
+        for request in running:
+            if request.prefilled < len(request.prompt):
+                tokens[request.request_id] = self._prefill(request)
             else:
-                decoding.append(index)
+                decoding.append(request)
         if decoding:
-            logits = self._decode([running[i] for i in decoding])  # [rows, vocab]
-            for row, index in enumerate(decoding):
-                tokens[index] = self._pick(logits[row], running[index])
+            logits = self._decode(decoding)  # [rows, vocab]
+            for row, request in enumerate(decoding):
+                tokens[request.request_id] = self._pick(logits[row], request)
         return tokens
 
-    def _prefill(self, sequence: Sequence) -> int:
+    def _prefill(self, request: Request) -> int:
         """Runs a newcomer's prompt into its own cache; returns its first token."""
-        state: _RequestState = sequence.state
-        inputs = torch.tensor([sequence.prompt], device=self.device)  # [1, T]
+        state: _RequestState = request.state
+        inputs = torch.tensor([request.prompt], device=self.device)  # [1, T]
         out = self.hf_model(
             input_ids=inputs, cache=state.cache, use_cache=True, **self._last_logits_only
         )
-        sequence.prefilled = len(sequence.prompt)
-        return self._pick(out.logits[0, -1], sequence)
+        request.prefilled = len(request.prompt)
+        return self._pick(out.logits[0, -1], request)
 
-    def _decode(self, sequences: list[Sequence]) -> torch.Tensor:
-        """One token of every sequence past its prompt, in one forward pass.
+    def _decode(self, requests: list[Request]) -> torch.Tensor:
+        """One token of every request past its prompt, in one forward pass.
 
         Returns:
-            The next-token logits, [len(sequences), vocab].
+            The next-token logits, [len(requests), vocab].
         """
         if not self._batches:
-            return torch.cat([self._decode_alone(s) for s in sequences])
+            return torch.cat([self._decode_alone(s) for s in requests])
         batch = self._batch
-        if batch is None or not _same(batch.members, sequences):
-            batch = self._batch = self._regroup(sequences)
-        tokens = [s.generated[-1] for s in sequences]
+        if batch is None or not _same(batch.members, requests):
+            batch = self._batch = self._regroup(requests)
+        tokens = [s.generated[-1] for s in requests]
         rows = len(batch.lengths)
         tokens += tokens[-1:] * (rows - len(tokens))  # filler rows repeat the last
         last = torch.tensor([[token] for token in tokens], device=self.device)  # [rows, 1]
@@ -177,31 +174,31 @@ class TransformersEngine(TokenizerChat, StepEngine):
             use_cache=True,
         )
         batch.lengths = [n + 1 for n in batch.lengths]
-        logits: torch.Tensor = out.logits[: len(sequences), -1]
+        logits: torch.Tensor = out.logits[: len(requests), -1]
         return logits
 
-    def _decode_alone(self, sequence: Sequence) -> torch.Tensor:
-        """One token of one sequence, with its own cache: [1, vocab] logits."""
-        inputs = torch.tensor([sequence.generated[-1:]], device=self.device)  # [1, 1]
-        out = self.hf_model(input_ids=inputs, cache=sequence.state.cache, use_cache=True)
+    def _decode_alone(self, request: Request) -> torch.Tensor:
+        """One token of one request, with its own cache: [1, vocab] logits."""
+        inputs = torch.tensor([request.generated[-1:]], device=self.device)  # [1, 1]
+        out = self.hf_model(input_ids=inputs, cache=request.state.cache, use_cache=True)
         logits: torch.Tensor = out.logits[:, -1]
         return logits
 
-    def _regroup(self, sequences: list[Sequence]) -> _DecodeBatch:
-        """A decode batch of `sequences`: the rows of those already batched and the caches
+    def _regroup(self, requests: list[Request]) -> _DecodeBatch:
+        """A decode batch of `requests`: the rows of those already batched and the caches
         of newcomers, left-padded to the longest; on the CPU, filler rows (repeats of the
         last) make two or three rows up to `MIN_CPU_ROWS`."""
         from transformers import DynamicCache
 
         old = self._batch
         rows: list[list[tuple[torch.Tensor, torch.Tensor]]] = []
-        for sequence in sequences:
-            if old is not None and (index := _index(old.members, sequence)) is not None:
+        for request in requests:
+            if old is not None and (index := _index(old.members, request)) is not None:
                 rows.append(old.row(index))
             else:
-                cache = sequence.state.cache
+                cache = request.state.cache
                 rows.append([(layer.keys, layer.values) for layer in cache.layers])
-                sequence.state.cache = None  # the batch holds it now
+                request.state.cache = None  # the batch holds it now
         if self.device == "cpu" and 1 < len(rows) < MIN_CPU_ROWS:
             rows += rows[-1:] * (MIN_CPU_ROWS - len(rows))
         lengths = [row[0][0].shape[2] for row in rows]
@@ -219,57 +216,26 @@ class TransformersEngine(TokenizerChat, StepEngine):
             )
             cache.update(keys, values, layer)
         mask = torch.tensor([[0] * (longest - n) + [1] * n for n in lengths], device=self.device)
-        return _DecodeBatch(list(sequences), cache, lengths, mask)
+        return _DecodeBatch(list(requests), cache, lengths, mask)
 
-    def _pick(self, logits: torch.Tensor, sequence: Sequence) -> int:
-        """The next token of `sequence` from its logits ([vocab])."""
-        state: _RequestState = sequence.state
-        token = pick_token(
-            self._shaped(logits.float().cpu(), sequence), sequence.sampling, state.generator
-        )
-        if state.matcher is not None:
-            state.matcher.accept_token(token)
-        return token
+    def _pick(self, logits: torch.Tensor, request: Request) -> int:
+        """The next token of `request` from its logits ([vocab])."""
+        state: _RequestState = request.state
+        return state.sampler.pick(logits, request.generated)
 
-    def _shaped(self, logits: torch.Tensor, sequence: Sequence) -> torch.Tensor:
-        """Applies the repetition penalty and the grammar mask to one position's logits."""
-        from transformers import NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor
-
-        sampling = sequence.sampling
-        history = sequence.state.avoided + sequence.generated
-        recent = history[-PENALTY_WINDOW:]
-        if sampling.repetition_penalty != 1.0 and recent:
-            logits = RepetitionPenaltyLogitsProcessor(sampling.repetition_penalty)(
-                torch.tensor([recent]), logits[None]
-            )[0]
-        if sampling.no_repeat_ngram and len(history) >= sampling.no_repeat_ngram:
-            logits = NoRepeatNGramLogitsProcessor(sampling.no_repeat_ngram)(
-                torch.tensor([history]), logits[None]
-            )[0]
-        matcher = sequence.state.matcher
-        if matcher is not None:
-            import xgrammar
-
-            mask = xgrammar.allocate_token_bitmask(1, logits.shape[-1])
-            matcher.fill_next_token_bitmask(mask)
-            logits = logits[None].clone()
-            xgrammar.apply_token_bitmask_inplace(logits, mask)
-            logits = logits[0]
-        return logits
-
-    def release(self, sequence: Sequence) -> None:
-        sequence.state = None
+    def release(self, request: Request) -> None:
+        request.state = None
         if self._batch is not None and all(s.state is None for s in self._batch.members):
             self._batch = None  # no row of it decodes any more: its cache is freed now
 
 
-def _index(sequences: list[Sequence], wanted: Sequence) -> int | None:
-    """Where `wanted` itself (not an equal request) is in `sequences`."""
-    return next((i for i, s in enumerate(sequences) if s is wanted), None)
+def _index(requests: list[Request], wanted: Request) -> int | None:
+    """Where `wanted` is in `requests`, by request id."""
+    return next((i for i, r in enumerate(requests) if r.request_id == wanted.request_id), None)
 
 
-def _same(a: list[Sequence], b: list[Sequence]) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+def _same(a: list[Request], b: list[Request]) -> bool:
+    return [r.request_id for r in a] == [r.request_id for r in b]
 
 
 def padded_batches_work(config: Any) -> bool:
@@ -292,7 +258,7 @@ def stop_ids(tokenizer: Any, model: Any) -> tuple[int, ...]:
     ):
         if isinstance(candidate, int):
             ids.append(candidate)
-        elif isinstance(candidate, Ids):
+        elif isinstance(candidate, Sequence):
             ids.extend(int(i) for i in candidate)
     end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
     if isinstance(end_of_turn, int) and end_of_turn != tokenizer.unk_token_id:

@@ -3,27 +3,26 @@
 One llama.cpp context holds a KV cache split into `max_concurrent` sequences. Each step
 builds one batch with the next token of every decoding sequence and, in what room is left
 (`BATCH_TOKENS`), the prompts of newcomers (chunked prefill), then runs `llama_decode` once
-and samples each sequence with its own sampler chain (repetition penalty, grammar, greedy or
-top-p). This is how llama.cpp's own server decodes its parallel slots.
+and samples each sequence with its own sampler chain (`sampling.llama_cpp_sampler`). This is how
+llama.cpp's own server decodes its parallel slots.
 """
 
 from __future__ import annotations
 
 import codecs
 import ctypes
-import json
 import logging
 from typing import Any
 
-from modules.engines.base import PENALTY_WINDOW, Detokenizer, Message, Sequence, StepEngine
-from modules.errors import BadRequestError, EngineError
+from modules.engines.chat import Message
+from modules.engines.detokenizer import Detokenizer
+from modules.engines.request import Request
+from modules.engines.sampling import avoided_ids, llama_cpp_sampler
+from modules.engines.step import StepEngine
+from modules.errors import EngineError
 from modules.models import gguf_path
 
 BATCH_TOKENS = 512
-DRY_STRENGTH = (8.0, 1.75)
-"""DRY's multiplier and base: a token that would extend a repeat past the allowed length
-loses 8 x 1.75^(extra length) from its logit, enough to stop a loop; no sequence breakers,
-so repeated lines count too."""
 """Tokens per `llama_decode` call: decode tokens first, then prompt chunks."""
 INSTALL_HINT = (
     "the llama.cpp engine needs llama-cpp-python; `make setup` builds it, or run "
@@ -126,79 +125,54 @@ class LlamaCppEngine(StepEngine):
     def detokenizer(self) -> Detokenizer:
         return _Utf8Detokenizer(self._model.vocab, self._lib)
 
-    def admit(self, sequence: Sequence, slot: int) -> None:
-        from llama_cpp import _internals
-
+    def admit(self, request: Request, slot: int) -> None:
         # Prompt caching: the slot's KV cache still holds its last request, and a new prompt
         # usually shares its start (the chat template, the system prompt), which is kept.
         # One prompt token is always decoded, for the logits of the first new token.
-        reuse = min(_common_prefix(self._cached[slot], sequence.prompt), len(sequence.prompt) - 1)
-        sequence.prefilled = sequence.stream.cached_tokens = self._keep(slot, reuse)
-        sampling = sequence.sampling
-        chain = _internals.LlamaSampler()
-        if sampling.repetition_penalty != 1.0:
-            chain.add_penalties(0, PENALTY_WINDOW, sampling.repetition_penalty, 0.0, 0.0)
-        if sampling.no_repeat_ngram:
-            window = self.context_length  # how far back a repeat is looked for
-            chain.add_dry(self._model, *DRY_STRENGTH, sampling.no_repeat_ngram - 1, window, [])
-        if sampling.guide is not None:
-            self._add_grammar(chain, sampling.guide.grammar or _gbnf(sampling.guide.json_schema))
-        if sampling.temperature <= 0:
-            chain.add_greedy()
-        else:
-            if sampling.top_p < 1.0:
-                chain.add_top_p(sampling.top_p)
-            chain.add_temp(sampling.temperature)
-            chain.add_dist(sampling.seed)
-        if sampling.avoid and sampling.guide is None:  # as if generated: penalties and DRY see it
-            for token in self.tokenize(sampling.avoid):
-                self._lib.llama_sampler_accept(chain.sampler, token)
-        sequence.state = chain
-
-    def _add_grammar(self, chain: Any, grammar: str) -> None:
-        sampler = self._lib.llama_sampler_init_grammar(
-            self._model.vocab, grammar.encode("utf-8"), b"root"
+        reuse = min(_common_prefix(self._cached[slot], request.prompt), len(request.prompt) - 1)
+        request.prefilled = request.stream.cached_tokens = self._keep(slot, reuse)
+        avoided = avoided_ids(request.sampling, self.tokenize)
+        request.state = llama_cpp_sampler(
+            self._model, request.sampling, self.context_length, avoided
         )
-        if not sampler:
-            chain.close()
-            raise BadRequestError("the guided-output grammar does not parse (GBNF, root rule)")
-        self._lib.llama_sampler_chain_add(chain.sampler, sampler)
 
-    def step(self, running: list[Sequence]) -> dict[int, int]:
+    def step(self, running: list[Request]) -> dict[int, int]:
         batch = self._batch.batch
         batch.n_tokens = 0
-        rows: dict[int, int] = {}
-        for index, sequence in enumerate(running):  # one token for each decoding sequence
-            if sequence.generated and sequence.prefilled == len(sequence.prompt):
-                rows[index] = _add(batch, sequence.generated[-1], sequence.position, sequence.slot)
-        for index, sequence in enumerate(running):  # then prompts, as far as the batch allows
-            todo = len(sequence.prompt) - sequence.prefilled
+        rows: dict[int, int] = {}  # request id -> the batch row whose logits it samples
+        for request in running:  # one token for each decoding request
+            if request.generated and request.prefilled == len(request.prompt):
+                row = _add(batch, request.generated[-1], request.position, request.slot)
+                rows[request.request_id] = row
+        for request in running:  # then prompts, as far as the batch allows
+            todo = len(request.prompt) - request.prefilled
             take = min(todo, BATCH_TOKENS - batch.n_tokens)
             for offset in range(take):
-                position = sequence.prefilled + offset
-                last = position == len(sequence.prompt) - 1
-                row = _add(batch, sequence.prompt[position], position, sequence.slot, last)
+                position = request.prefilled + offset
+                last = position == len(request.prompt) - 1
+                row = _add(batch, request.prompt[position], position, request.slot, last)
                 if last:
-                    rows[index] = row
-            sequence.prefilled += max(0, take)
+                    rows[request.request_id] = row
+            request.prefilled += max(0, take)
         if batch.n_tokens:
             try:
                 self._ctx.decode(self._batch)
             except Exception:
-                for sequence in running:  # what this step left in the cache is unknown
-                    sequence.prefilled, sequence.generated = 0, []
+                for request in running:  # what this step left in the cache is unknown
+                    request.prefilled, request.generated = 0, []
                 raise
+        samplers = {request.request_id: request.state.sampler for request in running}
         return {
-            index: self._lib.llama_sampler_sample(running[index].state.sampler, self._ctx.ctx, row)
-            for index, row in rows.items()
+            request_id: self._lib.llama_sampler_sample(samplers[request_id], self._ctx.ctx, row)
+            for request_id, row in rows.items()
         }
 
-    def release(self, sequence: Sequence) -> None:
-        in_cache = (sequence.prompt[: sequence.prefilled] + sequence.generated)[: sequence.position]
-        self._cached[sequence.slot] = in_cache
-        self._keep(sequence.slot, len(in_cache))
-        if sequence.state is not None:
-            sequence.state.close()
+    def release(self, request: Request) -> None:
+        in_cache = (request.prompt[: request.prefilled] + request.generated)[: request.position]
+        self._cached[request.slot] = in_cache
+        self._keep(request.slot, len(in_cache))
+        if request.state is not None:
+            request.state.close()
 
     def close(self) -> None:
         super().close()
@@ -234,20 +208,3 @@ def _add(batch: Any, token: int, position: int, slot: int, logits: bool = True) 
     batch.logits[row] = logits
     batch.n_tokens = row + 1
     return row
-
-
-LOOSE_JSON_CHAR = 'char ::= [^"\\\\]'
-STRICT_JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F]'
-"""JSON strings may not hold raw control characters (RFC 8259, section 7); the converter of
-llama-cpp-python 0.3.36 admits them, so its string rule is narrowed to what JSON allows."""
-
-
-def _gbnf(schema: dict[str, Any] | None) -> str:
-    """A JSON schema as a GBNF grammar, by llama-cpp-python's converter."""
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    try:
-        grammar = str(json_schema_to_gbnf(json.dumps(schema)))
-    except Exception as error:  # noqa: BLE001 - the converter raises bare exceptions
-        raise BadRequestError(f"the guided-output JSON schema cannot be used: {error}") from None
-    return grammar.replace(LOOSE_JSON_CHAR, STRICT_JSON_CHAR)

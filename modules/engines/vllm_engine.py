@@ -1,31 +1,31 @@
 """The vLLM engine: transformers models on CUDA GPUs, batched by vLLM itself.
 
 vLLM schedules its own continuous batching (paged attention), so this adapter only maps
-Cortex's sampling settings onto `SamplingParams`, streams each request's new tokens from
-`AsyncLLM.generate`, and aborts a request whose stream is cancelled. Its event loop runs on
-a thread of its own. Install with ``pip install 'cortex-bus[vllm]'``; it needs CUDA.
+Cortex's sampling settings onto `SamplingParams` (`sampling.vllm_sampling_params`), streams
+each request's new tokens from `AsyncLLM.generate`, and aborts a request whose stream is
+cancelled. Its event loop runs on a thread of its own. vLLM has no way to apply
+`no_repeat_ngram` and `avoid` (`VLLM_UNAPPLIED`): requests decode without them, and the engine
+logs a warning naming each the first time a request sets it. Install with
+``pip install 'cortex-bus[vllm]'``; it needs CUDA.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from typing import Any
 
-from modules.engines.base import (
-    Engine,
-    EngineFigures,
-    FinishReason,
-    Piece,
-    SamplingSettings,
-    Stream,
-)
 from modules.engines.chat import TokenizerChat
+from modules.engines.engine import Engine, EngineFigures
+from modules.engines.sampling import SamplingSettings, vllm_sampling_params, vllm_unapplied
+from modules.engines.stream import FinishReason, Piece, Stream
 from modules.errors import EngineError
 from modules.models import resolve
 
 FINISH_REASONS: dict[str | None, FinishReason] = {"stop": "stop", "length": "length"}
+log = logging.getLogger("cortex.engines.vllm")
 
 
 class VllmEngine(TokenizerChat, Engine):
@@ -62,6 +62,8 @@ class VllmEngine(TokenizerChat, Engine):
         self.context_length = int(self._llm.model_config.max_model_len)
         self._running: dict[str, Stream] = {}
         self._tokens = 0
+        self._unapplied_named: set[str] = set()
+        self._naming = threading.Lock()
 
     def run(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -72,11 +74,24 @@ class VllmEngine(TokenizerChat, Engine):
 
     def submit_ids(self, prompt: list[int], sampling: SamplingSettings) -> Stream:
         sampling = self.check_room(prompt, sampling)
+        self._name_unapplied(sampling)
         stream = Stream(len(prompt))
         asyncio.run_coroutine_threadsafe(
-            self._decode(prompt, sampling_params(sampling), stream), self._loop
+            self._decode(prompt, vllm_sampling_params(sampling), stream), self._loop
         )
         return stream
+
+    def _name_unapplied(self, sampling: SamplingSettings) -> None:
+        """Logs the settings of `sampling` vLLM cannot apply, each once per engine."""
+        with self._naming:
+            new = [name for name in vllm_unapplied(sampling) if name not in self._unapplied_named]
+            self._unapplied_named.update(new)
+        if new:
+            log.warning(
+                "vLLM cannot apply %s; requests decode without %s",
+                " and ".join(new),
+                "them" if len(new) > 1 else "it",
+            )
 
     async def _decode(self, prompt: list[int], params: Any, stream: Stream) -> None:
         request_id = uuid.uuid4().hex
@@ -127,25 +142,3 @@ def _new_pieces(completion: Any, ids_seen: int, text_seen: int) -> list[Piece]:
     pieces = [Piece(token_id, "") for token_id in new_ids]
     pieces[-1].text = completion.text[text_seen:]
     return pieces
-
-
-def sampling_params(sampling: SamplingSettings) -> Any:
-    """Cortex's sampling settings as vLLM `SamplingParams` (guided output included)."""
-    from vllm import SamplingParams
-
-    options: dict[str, Any] = {
-        "max_tokens": sampling.max_new_tokens,
-        "temperature": sampling.temperature,
-        "top_p": sampling.top_p,
-        "seed": sampling.seed,
-        "stop": list(sampling.stop),
-        "repetition_penalty": sampling.repetition_penalty,
-    }
-    guide = sampling.guide
-    if guide is not None:
-        from vllm.sampling_params import StructuredOutputsParams
-
-        options["structured_outputs"] = StructuredOutputsParams(
-            json=guide.json_schema, grammar=guide.grammar
-        )
-    return SamplingParams(**options)

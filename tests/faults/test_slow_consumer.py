@@ -12,7 +12,7 @@ from bus import Subtask, SubtaskResult, Token
 from bus.proxy import start_proxy, stop_proxy
 from bus.topics import region_inbox, region_out
 from bus.zmq_bus import ZmqTokenBus
-from modules.generation import SamplingSettings
+from modules.engines import SamplingSettings
 from modules.host import RegionHost
 from modules.region import RegionSettings
 

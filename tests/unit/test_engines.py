@@ -13,8 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from modules.engines import Engine, Guide, SamplingSettings, create_engine, pick_engine
-from modules.engines.base import Piece, StopMatcher
+from modules.engines import (
+    Engine,
+    Guide,
+    Piece,
+    SamplingSettings,
+    StopMatcher,
+    create_engine,
+    pick_engine,
+)
 from modules.errors import BadRequestError, EngineError, ModelNotFoundError
 from modules.models import gguf_path, save_tiny_llama
 from tests.helpers import FOUR_CHATS

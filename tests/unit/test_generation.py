@@ -6,7 +6,7 @@ from pathlib import Path
 
 from transformers import AutoTokenizer
 
-from modules.generation import TextAssembler
+from modules.engines import TextAssembler
 
 
 def test_assembler_waits_for_a_whole_character(tiny_model_dir: Path) -> None:

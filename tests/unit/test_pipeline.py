@@ -10,7 +10,7 @@ import torch
 
 from bus import InProcessBus, Subtask
 from bus.protocol import Activation
-from modules.generation import SamplingSettings
+from modules.engines import SamplingSettings
 from modules.language import LanguageRegion
 from modules.models import save_tiny_llama
 from modules.pipeline import (

@@ -10,9 +10,8 @@ import pytest
 
 from bus import Event, InProcessBus, Subtask, SubtaskResult, Token
 from bus.topics import region_inbox, region_out
-from modules.engines import Piece
+from modules.engines import Piece, SamplingSettings
 from modules.errors import RegionError
-from modules.generation import SamplingSettings
 from modules.host import RegionHost, import_region
 from modules.language import answer_start, items_asked_for, may_end_here
 from modules.region import RegionSettings

@@ -4,6 +4,7 @@ for and streams canned outputs the way vLLM's AsyncLLM does (cumulative token id
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import types
 from collections.abc import AsyncIterator, Iterator
@@ -112,6 +113,29 @@ def test_the_adapter_streams_one_piece_per_token_and_maps_every_option(
         "repetition_penalty": 1.2,
         "structured_outputs": {"json": schema, "grammar": None},
     }
+
+
+def test_settings_vllm_cannot_apply_are_named_once_each_in_its_log(
+    fake_vllm: FakeLLM, tiny_model_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_engine("vllm", str(tiny_model_dir), device="cuda").start()
+    chat = [{"role": "user", "content": "What is tea?"}]
+    requests = [
+        SamplingSettings(no_repeat_ngram=0),  # nothing vLLM lacks: no warning
+        SamplingSettings(),  # the default no_repeat_ngram
+        SamplingSettings(),
+        SamplingSettings(avoid="Tea is a drink."),
+        SamplingSettings(no_repeat_ngram=3, avoid="Coffee is too."),
+    ]
+    with caplog.at_level(logging.WARNING, logger="cortex.engines.vllm"):
+        for sampling in requests:
+            assert "".join(p.text for p in engine.submit(chat, sampling)) == "Tea is a drink."
+    engine.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "vLLM cannot apply no_repeat_ngram; requests decode without it",
+        "vLLM cannot apply avoid; requests decode without it",
+    ]
+    assert all("avoid" not in params for _, params in fake_vllm.requests)
 
 
 def test_a_cancelled_stream_aborts_its_vllm_request(

@@ -1,0 +1,39 @@
+"""A request inside a step engine: its prompt, how far it got, and where its output goes.
+
+Each request has an id of its own, unique within its engine: the step loop keys its running
+requests by it, so finishing one never moves another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from modules.engines.detokenizer import Detokenizer
+from modules.engines.sampling import SamplingSettings
+from modules.engines.stopping import StopMatcher
+from modules.engines.stream import Stream
+
+
+@dataclass(eq=False)
+class Request:
+    """One submitted prompt while its engine queues, prefills and decodes it."""
+
+    request_id: int
+    prompt: list[int]
+    sampling: SamplingSettings
+    stream: Stream
+    detokenizer: Detokenizer
+    stops: StopMatcher
+    slot: int = -1
+    """The engine's batch slot (llama.cpp's sequence id) while running."""
+    prefilled: int = 0
+    """Prompt tokens already in the KV cache."""
+    generated: list[int] = field(default_factory=list)
+    state: Any = None
+    """Engine-specific state (a sampler chain, a KV cache)."""
+
+    @property
+    def position(self) -> int:
+        """Tokens in the KV cache: the next token's position."""
+        return self.prefilled + max(0, len(self.generated) - 1)

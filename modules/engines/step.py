@@ -1,0 +1,193 @@
+"""The continuous-batching loop of engines whose model Cortex drives one step at a time.
+
+A decode thread admits waiting requests into free slots, calls `step` once for all running
+ones, and hands each new token to its request: EOS, stop strings, the token limit and
+cancellation end a request and free its slot for the next. Subclasses provide the model
+(`load`, `step`, `detokenizer`, and the optional `admit` and `release` hooks).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from abc import abstractmethod
+from collections import deque
+from typing import Any
+
+from modules.engines.detokenizer import Detokenizer
+from modules.engines.engine import Engine, EngineFigures
+from modules.engines.request import Request
+from modules.engines.sampling import SamplingSettings
+from modules.engines.stopping import StopMatcher
+from modules.engines.stream import FinishReason, Piece, Stream
+from modules.errors import BadRequestError, EngineError
+
+RATE_WINDOW_S = 5.0
+"""`EngineFigures.tokens_per_s` counts the steps of this many last seconds."""
+
+
+class StepEngine(Engine):
+    """An engine whose model Cortex drives one batched step at a time (continuous batching).
+
+    Running requests are kept by request id, so one that finishes never moves another.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waiting: deque[Request] = deque()
+        self._running: dict[int, Request] = {}
+        self._ids = itertools.count()
+        self._wake = threading.Condition()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._tokens = 0
+        self._recent: deque[tuple[float, int]] = deque(maxlen=256)
+
+    def run(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=f"{self.name}-decode", daemon=True)
+        self._thread.start()
+
+    def submit_ids(self, prompt: list[int], sampling: SamplingSettings) -> Stream:
+        if self._thread is None or self._closed:
+            raise EngineError(f"the {self.name} engine is not running; call start() first")
+        sampling = self.check_room(prompt, sampling)
+        stream = Stream(len(prompt))
+        with self._wake:
+            request = Request(
+                next(self._ids),
+                prompt,
+                sampling,
+                stream,
+                self.detokenizer(),
+                StopMatcher(sampling.stop),
+            )
+            self._waiting.append(request)
+            self._wake.notify()
+        return stream
+
+    def figures(self) -> EngineFigures:
+        now = time.monotonic()
+        recent = [(t, n) for t, n in self._recent if now - t < RATE_WINDOW_S]
+        span = now - recent[0][0] if len(recent) > 1 else 0.0
+        rate = sum(n for _, n in recent[1:]) / span if span > 0 else 0.0
+        return EngineFigures(
+            self.name,
+            self.device,
+            self.load_s,
+            self.max_concurrent,
+            len(self._running),
+            len(self._waiting),
+            self._tokens,
+            round(rate, 2),
+        )
+
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    @abstractmethod
+    def detokenizer(self) -> Detokenizer:
+        """A fresh text assembler for one request."""
+
+    @abstractmethod
+    def step(self, running: list[Request]) -> dict[int, int]:
+        """Runs the model once over every running request: prefills what is not yet in the
+        cache (as much as fits) and decodes one token for each request whose prompt is in.
+
+        Args:
+            running: The running requests, in the order they were admitted.
+
+        Returns:
+            The next token of each request that got one, by request id.
+        """
+
+    def admit(self, request: Request, slot: int) -> None:  # noqa: B027 - optional hook
+        """Prepares a request's own state (a sampler, a cache) as it starts running.
+
+        Raises:
+            BadRequestError: The request's settings cannot be used (a grammar that does not
+                parse); only this request fails.
+        """
+
+    def release(self, request: Request) -> None:  # noqa: B027 - optional hook
+        """Frees what a finished request held (its KV cache entries, its sampler)."""
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._closed and not self._waiting and not self._running:
+                    self._wake.wait()
+                if self._closed:
+                    break
+                self._admit_waiting()
+            self._drop_cancelled()
+            if self._running:
+                self._step_running()
+        for request in [*self._running.values(), *self._waiting]:
+            request.stream.end("cancelled", EngineError(f"the {self.name} engine was closed"))
+
+    def _step_running(self) -> None:
+        """One model step over the running requests; each takes its new token."""
+        try:
+            tokens = self.step(list(self._running.values()))
+        except Exception as error:  # noqa: BLE001 - every running request hears of it
+            for request in list(self._running.values()):
+                self._finish(request, "error", EngineError(f"decoding failed: {error}"))
+            return
+        self._recent.append((time.monotonic(), len(tokens)))
+        for request_id, token in tokens.items():
+            self._accept(self._running[request_id], token)
+
+    def _admit_waiting(self) -> None:
+        used = {request.slot for request in self._running.values()}
+        free = [slot for slot in range(self.max_concurrent) if slot not in used]
+        while self._waiting and free:
+            request = self._waiting.popleft()
+            if request.stream.cancelled.is_set():
+                request.stream.end("cancelled")
+                continue
+            request.slot = free.pop(0)
+            try:
+                self.admit(request, request.slot)
+            except BadRequestError as error:
+                request.stream.end("error", error)
+                continue
+            except Exception as error:  # noqa: BLE001 - fails this request, not the engine
+                request.stream.end("error", EngineError(f"the request cannot start: {error}"))
+                continue
+            self._running[request.request_id] = request
+
+    def _drop_cancelled(self) -> None:
+        for request in list(self._running.values()):
+            if request.stream.cancelled.is_set():
+                self._finish(request, "cancelled")
+
+    def _accept(self, request: Request, token: int) -> None:
+        """Takes one new token of a request: ends it, or sends its text on."""
+        request.generated.append(token)
+        self._tokens += 1
+        if token in self.eos_ids:
+            self._finish(request, "stop")
+            return
+        for piece in request.stops.feed(Piece(token, request.detokenizer.add(token))):
+            request.stream.put(piece)
+        if request.stops.stopped:
+            self._finish(request, "stop")
+        elif len(request.generated) >= request.sampling.max_new_tokens:
+            self._finish(request, "length")
+
+    def _finish(
+        self, request: Request, reason: FinishReason, error: BaseException | None = None
+    ) -> None:
+        if reason != "stop" or not request.stops.stopped:
+            for piece in request.stops.flush():
+                request.stream.put(piece)
+        del self._running[request.request_id]
+        try:
+            self.release(request)
+        finally:
+            request.stream.end(reason, error)
