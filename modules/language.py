@@ -2,27 +2,31 @@
 
 Each subtask becomes a chat: the instruction, preceded by the results of the subtasks it
 depends on. An inference engine (`modules.engines`: llama.cpp, vLLM or transformers) decodes
-it, batched with the region's other subtasks.
+it, batched with the region's other subtasks; an `AnswerShaper` decides what of it to show.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Generator
 from dataclasses import replace
 from typing import Any
 
 from bus.protocol import Subtask
-from modules.engines import Engine, Guide, Message, Piece, create_engine, pick_engine
+from modules.engines import (
+    Engine,
+    Guide,
+    Message,
+    Piece,
+    SamplingSettings,
+    create_engine,
+    pick_engine,
+)
 from modules.region import Region
+from modules.shaping import MIN_LIST_ITEMS, AnswerShaper
 
 SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and accurately."
-WRAP_UP_SHARE = 1 / 2
-"""Once this share of an answer's token budget is spent, the answer ends where it may end
-(`may_end_here`); text past that point is shown as each sentence or line completes, so the
-budget can only cut a sentence that began before it."""
 PARTS_LENGTH = 1.25
 """The parts of an answer together wrap up at this many times one answer's wrap-up point
 (two parts at 5/8 of it each, three at 5/12): three paragraphs in parts read about as long
@@ -30,12 +34,6 @@ as one model writes them whole (one or two sentences each), and the longest part
 user waits for, is short. Over 19 three-part requests (quality bench sets), planned turns
 took 0.73x / 0.69x / 0.64x the direct wall time at 1.5 / 1.25 / 1.0, covering 55 of 57
 parts each time; at 1.0 a paragraph was mostly one sentence."""
-SENTENCE_END = re.compile(r"(?:[^\d\s][.!?…]|[。！？؟])[\"'”’)\]*]*[ \t]*$")
-LIST_ITEM = re.compile(r"\s*(?:\d+[.)]|[-*•+])\s")
-MIN_LIST_ITEMS = 3
-"""A list whose request names no number may end after this many items."""
-TAIL_CHARS = 1024
-"""How much of an answer's end is read to tell where it may end (its list items)."""
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 ASKED_NUMBER = re.compile(
     rf"\b(\d{{1,2}}|{'|'.join(NUMBER_WORDS)})\s+(?!(?:minutes?|hours?|days?|years?|times)\b)"
@@ -121,12 +119,39 @@ class LanguageRegion(Region):
         whole answer is not three answers long. A list ends only after `items` items.
         `avoid`: text not to repeat (`SamplingSettings.avoid`). A chat that ends with an
         assistant message is continued from it, and that text is yielded first (as pieces of
-        its own tokens, the text on the last).
+        its own tokens, the text on the last). See `AnswerShaper`.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
         """
         assert self.engine is not None, "setup() loads the engine"
+        sampling = self._sampling(max_new_tokens, guide, avoid)
+        continued = bool(messages) and messages[-1]["role"] == "assistant"
+        shaper = AnswerShaper(
+            sampling.max_new_tokens,
+            share,
+            items,
+            wraps_up=guide is None and self.settings.end_at_sentence,
+            start=messages[-1]["content"] if continued else "",
+        )
+        stream = self.engine.submit(messages, sampling)
+        if shaper.start:
+            yield from shaper.opening(self.engine.tokenize(shaper.start))
+        try:
+            for piece in stream:
+                yield from shaper.feed(piece)
+                if shaper.done:
+                    break
+            else:  # the model ended it, or the budget
+                yield from shaper.finish(stream.finish_reason)
+        finally:
+            stream.cancel()
+        return stream.prompt_tokens
+
+    def _sampling(
+        self, max_new_tokens: int | None, guide: Guide | None, avoid: str
+    ) -> SamplingSettings:
+        """The region's sampling settings for one reply."""
         sampling = replace(
             self.settings.sampling,
             max_new_tokens=max_new_tokens or self.settings.sampling.max_new_tokens,
@@ -135,71 +160,11 @@ class LanguageRegion(Region):
         )
         if guide is not None:  # structured output repeats its keys: loop control is for prose
             sampling = replace(sampling, repetition_penalty=1.0, no_repeat_ngram=0)
-        wraps_up = guide is None and self.settings.end_at_sentence
-        wrap_up = sampling.max_new_tokens * WRAP_UP_SHARE * share if wraps_up else math.inf
-        stream = self.engine.submit(messages, sampling)
-        continued = messages and messages[-1]["role"] == "assistant"
-        start = messages[-1]["content"] if continued else ""
-        if start:
-            *opening, last = self.engine.tokenize(start)
-            yield from (Piece(token, "") for token in opening)
-            yield Piece(last, start)
-        tail = start
-        punctuated = False  # whether the answer is written in sentences or lines at all
-        worded = False  # whether it has shown more than white space (then trailing space waits)
-        held: list[Piece] = []  # not shown yet: trailing white space, and an unfinished
-        try:  # sentence once past the wrap-up point
-            for count, piece in enumerate(stream, start=1):
-                tail = (tail + piece.text)[-TAIL_CHARS:]
-                held.append(piece)
-                worded = worded or not piece.text.isspace()
-                body = _without_trailing_space(held) if worded else held
-                line_ended = "\n" in "".join(p.text for p in held[len(body) :])
-                sentence_ended = ends_a_sentence(tail)
-                punctuated = punctuated or sentence_ended or (line_ended and worded)
-                if body and (count < wrap_up or line_ended or sentence_ended or not worded):
-                    yield from body
-                    del held[: len(body)]
-                if count >= wrap_up and may_end_here(tail, items):
-                    break
-            else:  # the model ended it, or the budget: an unfinished sentence or line is dropped
-                if stream.finish_reason != "length" or not punctuated or not wraps_up:
-                    yield from _without_trailing_space(held)
-        finally:
-            stream.cancel()
-        return stream.prompt_tokens
+        return sampling
 
     def close(self) -> None:
         if self.engine is not None:
             self.engine.close()
-
-
-def ends_a_sentence(text: str) -> bool:
-    """Whether `text`, but for white space after it, ends with a full sentence."""
-    return bool(SENTENCE_END.search(text.rstrip().rsplit("\n", 1)[-1]))
-
-
-def _without_trailing_space(pieces: list[Piece]) -> list[Piece]:
-    """The pieces but those at the end whose text is only white space."""
-    end = len(pieces)
-    while end and pieces[end - 1].text.isspace():
-        end -= 1
-    return pieces[:end]
-
-
-def may_end_here(text: str, items: int = MIN_LIST_ITEMS) -> bool:
-    """Whether an answer that ends with `text` may stop here: after a sentence of prose, after
-    a paragraph or stanza (a blank line), or inside a list after a finished item once it
-    has `items` of them."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    if not lines:
-        return False
-    if LIST_ITEM.match(lines[-1]):
-        listed = sum(bool(LIST_ITEM.match(line)) for line in lines)
-        return text.endswith("\n") and listed >= items
-    return text.rstrip(" \t").endswith("\n\n") or (
-        not text.endswith("\n") and bool(SENTENCE_END.search(lines[-1]))
-    )
 
 
 def items_asked_for(instruction: str) -> int:

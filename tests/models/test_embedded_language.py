@@ -11,8 +11,9 @@ from bus import InProcessBus, Subtask, SubtaskResult
 from bus.topics import region_inbox, region_out
 from modules.engines import SamplingSettings, create_engine
 from modules.host import RegionHost
-from modules.language import SYSTEM_PROMPT, may_end_here
+from modules.language import SYSTEM_PROMPT
 from modules.region import RegionSettings
+from modules.shaping import may_end_here
 from tests.helpers import FOUR_CHATS, cortex_cli
 
 
