@@ -31,9 +31,7 @@ PARTS_LENGTH = 1.25
 """The parts of an answer together wrap up at this many times one answer's wrap-up point
 (two parts at 5/8 of it each, three at 5/12): three paragraphs in parts read about as long
 as one model writes them whole (one or two sentences each), and the longest part, which the
-user waits for, is short. Over 19 three-part requests (quality bench sets), planned turns
-took 0.73x / 0.69x / 0.64x the direct wall time at 1.5 / 1.25 / 1.0, covering 55 of 57
-parts each time; at 1.0 a paragraph was mostly one sentence."""
+user waits for, is short (figures in docs/benchmarks.md)."""
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 ASKED_NUMBER = re.compile(
     rf"\b(\d{{1,2}}|{'|'.join(NUMBER_WORDS)})\s+(?!(?:minutes?|hours?|days?|years?|times)\b)"
@@ -194,12 +192,8 @@ def answer_start(instruction: str) -> str:
     - a request for one list: the list's heading in the request's words, and its first
       number ("Give me a packing list for a ski trip." -> "Packing list for a ski trip:\n1.").
 
-    Started this way, the embedded 135M model answers in English and to the point: asked
-    "What is the capital of Spain?" alone, it answers "El Salvador is the capital of El
-    Salvador"; started, "The capital of Spain is Madrid." (6 of 6 capitals, against 3 of 6;
-    40 of 58 one-fact questions against 37). Asked for a list, it opens with "Sure, here's a
-    simple to-do list for moving house:" and nested headings; started, it lists ("1. Update
-    your address with the local authorities.") and keeps each item short.
+    Started this way, a small model answers in English and to the point, and lists with
+    short items (figures in docs/benchmarks.md).
     """
     text = " ".join(instruction.split())
     if (listed := LIST_ASKED.fullmatch(text)) and not re.search(r",|\band\b", text):

@@ -29,7 +29,7 @@ _TOKENIZING = threading.Lock()
 """One tokenizer call at a time: a transformers tokenizer applies `split_special_tokens` to its
 shared backend for the length of a call, so a request submitted from another thread at the
 same moment could be tokenized with the other's setting (its template's control tokens split
-into plain text: 46 tokens for a 34-token prompt)."""
+into plain text)."""
 
 
 def chat_ids(messages: list[Message], render: Render, tokenize: Tokenize) -> list[int]:

@@ -29,10 +29,9 @@ from modules.errors import BadRequestError, EngineError
 from modules.models import load_causal_lm
 
 MIN_CPU_ROWS = 4
-"""Rows of a CPU decode batch of two or more: fewer run slower than four in MKL's fp32 GEMM
-(one step of the embedded model on one thread: 54 / 89 / 115 / 86 ms at 1 / 2 / 3 / 4 rows;
-its 49,152 x 576 output layer alone 9.7 / 21.9 / 34.3 / 17.0 ms), so two or three rows are
-padded to four, as vLLM pads a batch to the next size it captured a CUDA graph for."""
+"""Rows of a CPU decode batch of two or more: fewer run slower than four in MKL's fp32 GEMM,
+so two or three rows are padded to four, as vLLM pads a batch to the next size it captured a
+CUDA graph for (figures in docs/benchmarks.md)."""
 
 
 @dataclass
