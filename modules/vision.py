@@ -31,13 +31,9 @@ from modules.region import Region
 TOP_K = 5
 CAPTION_TOKENS = 40
 UNCLEAR_BELOW = 0.2
-"""A top probability under this is described as unclear. Measured on EfficientNet-Lite0: on
-about 200 featureless pictures (52 uniform colours, 1x1 and 2x2 pixels, uniform and Gaussian
-noise of many sizes, gradients) its top probability never reached 0.19 (uniform colours at
-most 0.07, random noise up to 0.187); on photos whose top label is right it was 0.25 or more
-(tests/data: cat 0.40, coffee 0.87; scikit-image's chelsea 0.39, coffee 0.95, motorcycle 0.49,
-rocket 0.29, horse 0.25). Only wrong or partial guesses fell below (the astronaut as a football
-helmet, 0.16; the Hubble deep field as a flatworm, 0.14). Transformers classifiers share it."""
+"""A top probability under this is described as unclear: featureless pictures score below it,
+photos whose top label is right above it (the measurements: docs/benchmarks.md). Transformers
+classifiers share it."""
 FLAT_SPREAD = 2
 """Levels (of 255) a channel may vary by in a picture still called one flat colour."""
 _LITE_INPUT = 224
