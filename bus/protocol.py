@@ -83,10 +83,19 @@ class Subtask(BusMessage):
     region: str = Field(min_length=1, description="The kind of region that should do it.")
     mode: Literal["answer", "plan"] = "answer"
     instruction: str
+    context: str = Field(
+        default="", description="What the request says around this part, shared by every part."
+    )
     depends_on: tuple[str, ...] = ()
     inputs: dict[str, str] = Field(
-        default_factory=dict, description="Results of the subtasks this one depends on, by id."
+        default_factory=dict, description="Notes from other kinds of regions, by subtask id."
     )
+    earlier: tuple[tuple[str, str], ...] = Field(
+        default=(),
+        description="(instruction, answer) of the steps this one works on, read as the chat "
+        "before it.",
+    )
+    heading: str = Field(default="", description="A heading the answer shows above this part.")
     max_new_tokens: NonNegativeInt | None = None
     parts: PositiveInt = Field(
         default=1, description="How many parts the turn's answer has; this is one of them."

@@ -176,12 +176,14 @@ def items_asked_for(instruction: str) -> int:
 
 
 def answer_chat(subtask: Subtask, start: str = "") -> list[Message]:
-    """The chat a delegate answers for one subtask: the system prompt, then the instruction
-    with the results it depends on as notes; then `start`, if given, as the answer's start."""
-    chat: list[Message] = [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": with_notes(subtask.instruction, subtask.inputs)},
-    ]
+    """The chat a delegate answers for one subtask: the system prompt; the exchanges it works
+    on (the steps it depends on, asked and answered); the request's shared context, then the
+    instruction, with other regions' notes; then `start`, if given, as the answer's start."""
+    chat: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for asked, answered in subtask.earlier:
+        chat += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
+    asked = "\n\n".join(text for text in (subtask.context, subtask.instruction) if text)
+    chat.append({"role": "user", "content": with_notes(asked, subtask.inputs)})
     return chat + [{"role": "assistant", "content": start}] if start else chat
 
 

@@ -43,8 +43,21 @@ def sentences(text: str, complete: bool = False) -> list[str]:
 @dataclass
 class _Part:
     instruction: str
+    heading: str = ""
     text: list[str] = field(default_factory=list)
     done: bool = False
+    opened: bool = False
+    """Whether its opening has been shown."""
+
+    @property
+    def opening(self) -> str:
+        """What the part shows before its delegate's text: its heading, if it has one."""
+        return f"**{self.heading}**\n" if self.heading else ""
+
+    @property
+    def started(self) -> bool:
+        """Whether the delegate's text has shown more than white space."""
+        return bool("".join(self.text)[len(self.opening) :].strip())
 
 
 class Answer:
@@ -62,9 +75,12 @@ class Answer:
         """Index in `_order` of the part streaming live."""
         self._shown: list[str] = []
 
-    def add_part(self, step_id: str, instruction: str) -> None:
-        """Declares a part, in plan order."""
-        self._parts[step_id] = _Part(instruction)
+    def add_part(self, step_id: str, instruction: str, heading: str = "") -> None:
+        """Declares a part, in plan order; a part with a heading (a point of a skeleton
+        answer) shows it above its text."""
+        part = _Part(instruction, heading)
+        part.text = [part.opening] if heading else []
+        self._parts[step_id] = part
         self._order.append(step_id)
 
     def has_part(self, step_id: str) -> bool:
@@ -77,8 +93,11 @@ class Answer:
     def text_of(self, step_id: str, text: str) -> None:
         """Adds decoded text to a part; shown at once if the part is at the head."""
         part = self._parts[step_id]
-        if not "".join(part.text).strip():
+        if not part.started:
             text = text.lstrip()  # a part opens on its first word, after the separator
+            if self._order[self._head] == step_id and not part.opened:
+                part.opened = True
+                self._show(part.opening)
         part.text.append(text)
         if self._order[self._head] == step_id:
             self._show(text)
@@ -87,7 +106,7 @@ class Answer:
         """Ends a part (with the reason it failed, if it did); moves the head on."""
         part = self._parts[step_id]
         if error is not None:
-            label = part.instruction.rstrip(".?!")
+            label = (part.heading or part.instruction).rstrip(".?!")
             part.text = [f"(The part “{label}” is missing: {error}.)"]
             if self._order[self._head] == step_id:
                 self._show(part.text[0])
@@ -112,7 +131,8 @@ class Answer:
         it say so far (for it not to repeat)."""
         index = self._order.index(step_id)
         assert index > self._head, "a part already shown is never rewritten"
-        self._parts[step_id].text, self._parts[step_id].done = [], False
+        part = self._parts[step_id]
+        part.text, part.done = ([part.opening] if part.heading else []), False
         return SEPARATOR.join("".join(self._parts[b].text) for b in self._order[:index])
 
     @property
@@ -135,6 +155,7 @@ class Answer:
             if self._head == len(self._order):
                 return
             head = self._parts[self._order[self._head]]
+            head.opened = True
             self._show(SEPARATOR)
             self._show("".join(head.text))
 

@@ -1,4 +1,4 @@
-"""The scheduler of a turn's subtasks: which replica runs what, when its inputs are ready.
+"""The scheduler of a turn's subtasks: which replica runs what, once what it reads is done.
 
 It knows nothing of the bus: the turn tells it what was planned, what finished and which
 replica died, and asks it what can start now.
@@ -111,9 +111,21 @@ class Scheduler:
             if replica is None:
                 continue
             self.running[step_id] = replica
-            inputs = {dep: result_text(self.results[dep]) for dep in step.depends_on}
-            started.append((replica, step.model_copy(update={"inputs": step.inputs | inputs})))
+            started.append((replica, self._with_inputs(step)))
         return started
+
+    def _with_inputs(self, step: Subtask) -> Subtask:
+        """`step` with what its dependencies produced: the answer of a step of its own kind
+        as an earlier exchange (it works on that answer: "..., then translate it"), another
+        kind's output as a note (a picture's description)."""
+        inputs, earlier = dict(step.inputs), list(step.earlier)
+        for dep in step.depends_on:
+            before = self.steps.get(dep)
+            if before is not None and before.region == step.region:
+                earlier.append((before.instruction, result_text(self.results[dep])))
+            else:
+                inputs[dep] = result_text(self.results[dep])
+        return step.model_copy(update={"inputs": inputs, "earlier": tuple(earlier)})
 
 
 def failed_result(step: Subtask, stream_id: str, replica: str, error: str) -> SubtaskResult:

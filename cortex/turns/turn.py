@@ -268,7 +268,7 @@ class Turn:
         if self.answer.has_part(step.subtask_id):
             return  # seen on the plan's topic before it came again in the plan's result
         self.state = TurnState.ANSWERING
-        self.answer.add_part(step.subtask_id, step.instruction)
+        self.answer.add_part(step.subtask_id, step.instruction, step.heading)
         if self.image_path:  # a planned step of a turn with an image reads its description
             step = step.model_copy(update={"depends_on": (SEE_ID, *step.depends_on)})
         self.scheduler.add(step)

@@ -72,24 +72,35 @@ def test_a_dead_replica_takes_nothing_until_it_is_back() -> None:
     assert [replica for replica, _ in scheduler.ready()] == ["language-0"]
 
 
-def test_dependents_wait_and_receive_their_inputs() -> None:
+def test_dependents_wait_and_read_what_they_depend_on_as_an_earlier_exchange() -> None:
     scheduler = Scheduler({"language": {"a": 1, "b": 1}})
     scheduler.add(step("1"))
     scheduler.add(step("2", "1"))
     assert [s.subtask_id for _, s in scheduler.ready()] == ["1"]
     scheduler.finish(result("1", "tea has less caffeine"))
     ((replica, subtask),) = scheduler.ready()
-    assert subtask.subtask_id == "2" and subtask.inputs == {"1": "tea has less caffeine"}
+    assert subtask.subtask_id == "2" and subtask.inputs == {}
+    assert subtask.earlier == (("do 1", "tea has less caffeine"),)
 
 
-def test_failed_dependency_is_passed_on_as_a_note() -> None:
+def test_another_kinds_output_is_a_note() -> None:
+    scheduler = Scheduler({"language": {"a": 1}, "vision": {"v": 1}})
+    scheduler.add(step("see", region="vision"))
+    scheduler.add(step("1", "see"))
+    scheduler.ready()
+    scheduler.finish(result("see", "a tabby cat"))
+    ((_, subtask),) = scheduler.ready()
+    assert subtask.inputs == {"see": "a tabby cat"} and subtask.earlier == ()
+
+
+def test_failed_dependency_is_passed_on_as_what_it_answered() -> None:
     scheduler = Scheduler({"language": {"a": 1}})
     scheduler.add(step("1"))
     scheduler.add(step("2", "1"))
     scheduler.ready()
     scheduler.finish(result("1", ok=False))
     ((_, subtask),) = scheduler.ready()
-    assert "failed: boom" in subtask.inputs["1"]
+    assert "failed: boom" in subtask.earlier[0][1]
     scheduler.finish(result("2"))
     assert scheduler.done
 
