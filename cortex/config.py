@@ -57,6 +57,20 @@ class GenerationConfig(_Strict):
     budget is spent (benchmarks that compare fixed token counts)."""
 
 
+class ManagerConfig(_Strict):
+    """How the planning region finds the work in a request (``[regions.planning.manager]``)."""
+
+    splitter: Literal["rules", "model", "auto"] = "rules"
+    """Who finds a request's parts: the rules (structure and word rules, deterministic), the
+    planner's model (under a JSON schema), or auto (the rules first; the model when trusted
+    or when the rules find one part in a long request)."""
+    trust_model: bool = False
+    """Under ``auto``, let the planner's model split every request (a capable model)."""
+    skeleton: bool = False
+    """Answer a single open-ended request as a skeleton of 3-5 points, each expanded by its
+    own delegate at once (Skeleton-of-Thought)."""
+
+
 class RegionConfig(_Strict):
     """One ``[regions.NAME]`` table."""
 
@@ -77,6 +91,8 @@ class RegionConfig(_Strict):
     """Speech regions' voice: ``espeak:VOICE`` (eSpeak NG), or a transformers text-to-speech
     model id or folder (VITS, e.g. facebook/mms-tts-eng)."""
     generation: GenerationConfig = GenerationConfig()
+    manager: ManagerConfig | None = None
+    """The planning region's ``[regions.NAME.manager]`` table (planning regions only)."""
     node: tuple[str, ...] = ()
     """Which Ray nodes the region's instances run on: a custom resource that those nodes
     declare (``ray start --resources '{"gpu-box-2": 1}'``), or a list of them that the
@@ -154,6 +170,11 @@ class CortexConfig(_Strict):
                 raise ValueError(
                     f"region name {name!r} must be lower-case letters, digits, '-' or '_'"
                 ) from None
+            if region.manager is not None and region.kind != "planning":
+                raise ValueError(
+                    f"regions.{name}.manager: only the planning region finds parts; move the "
+                    "table to the planning region"
+                )
             if region.region_class is None and region.kind not in BUILTIN_KINDS:
                 raise ValueError(
                     f"region {name!r} has unknown kind {region.kind!r}; known kinds: "

@@ -14,7 +14,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from cortex.config import CortexConfig, RegionConfig
+from cortex.config import CortexConfig, ManagerConfig, RegionConfig
 from cortex.errors import PlacementError
 from modules.engines import SamplingSettings
 from modules.host import import_region
@@ -168,9 +168,11 @@ def _options(config: CortexConfig, region: RegionConfig, delegates: dict[str, st
         return {"voice": region.voice}
     if region.kind != "planning":
         return {}
+    manager = region.manager or ManagerConfig()
     return {
         "delegates": delegates,
         "max_steps": config.runtime.max_plan_steps,
+        **manager.model_dump(),
     }
 
 

@@ -320,7 +320,7 @@ def _coordinated_objects(
         return None  # "three for running": the count's thing is left out (`_counted_again`)
     if language is not ENGLISH and not _bare_thing(piece_words, language):
         return None  # "le sel et le poivre se conservent": the things are the subject
-    if JOINT_QUESTION & set(words + piece_words):
+    if language.together & set(words + piece_words):
         return None
     start = _object_start(words, language)
     if start is None or (words[start] not in things and words[start] not in REQUEST_NOUNS):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modules.manager.clauses import clauses, strip_fillers, strip_joining
+from modules.manager.clauses import clauses, finish, strip_fillers, strip_joining
 from modules.manager.reference import Draft, resolve
 from modules.manager.structure import Segment, quoted_spans, segments
 from modules.manager.words import (
@@ -98,7 +98,7 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
         context.append(text)  # "I need three things for my D&D campaign:"
         return
     if segment.item:
-        drafts.append(Draft(strip_fillers(text), new_sentence=True, item=True))
+        drafts.append(Draft(finish(strip_fillers(text)), new_sentence=True, item=True))
         return
     lead, asked = _lead_and_rest(text, language)
     if lead:

@@ -3,8 +3,8 @@
 A plan is a list of steps ``{region, instruction, depends_on}``. The planner decodes it under
 `plan_schema`, so its output always parses into a valid `Plan`, whatever the model: each
 step's instruction is one part of the user's request in the user's words (a constant of the
-schema, see `modules.manager.parts`), its region one of the kinds the turn allows; parts are
-independent by construction. The model chooses only what the schema leaves open.
+schema, see `modules.manager.parts`), its region one of the kinds the turn allows, its
+dependencies those the split found. The model chooses only what the schema leaves open.
 """
 
 from __future__ import annotations
@@ -73,24 +73,27 @@ def allowed_kinds(
     return kinds or sorted(delegates)
 
 
-def plan_schema(parts: list[str], kinds: list[str]) -> dict[str, Any]:
+def plan_schema(
+    parts: list[str], kinds: list[str], depends_on: tuple[tuple[int, ...], ...] = ()
+) -> dict[str, Any]:
     """The JSON schema of every plan the planner may write for these parts.
 
-    Step i's instruction is part i, verbatim; its region is one of `kinds`. Parts are
-    independent by construction (`modules.manager.parts`), so no step depends on another.
+    Step i's instruction is part i, verbatim; its region is one of `kinds`; the steps it
+    depends on are those the split found (`depends_on`, by index: step ids count from 1).
     """
+    needs = _step_ids(depends_on, len(parts))
     items = [
         {
             "type": "object",
             "properties": {  # the instruction first: the model reads it before the region
                 "instruction": {"const": part},
                 "region": {"enum": kinds},
-                "depends_on": {"const": []},
+                "depends_on": {"const": list(need)},
             },
             "required": ["instruction", "region", "depends_on"],
             "additionalProperties": False,
         }
-        for part in parts
+        for part, need in zip(parts, needs, strict=True)
     ]
     return {
         "type": "object",
@@ -128,14 +131,23 @@ def plan_from_json(text: str) -> Plan:
     )
 
 
-def fixed_plan(parts: list[str], region: str) -> Plan:
+def fixed_plan(
+    parts: list[str], region: str, depends_on: tuple[tuple[int, ...], ...] = ()
+) -> Plan:
     """The one plan `plan_schema` admits when a single region kind is allowed."""
+    needs = _step_ids(depends_on, len(parts))
     return Plan(
         steps=tuple(
-            PlanStep(id=str(index), region=region, instruction=part)
-            for index, part in enumerate(parts, start=1)
+            PlanStep(id=str(index), region=region, instruction=part, depends_on=need)
+            for index, (part, need) in enumerate(zip(parts, needs, strict=True), start=1)
         )
     )
+
+
+def _step_ids(depends_on: tuple[tuple[int, ...], ...], count: int) -> list[tuple[str, ...]]:
+    """Each step's dependencies as step ids ("1", "2", ...), from part indexes."""
+    given = list(depends_on) + [()] * (count - len(depends_on))
+    return [tuple(str(i + 1) for i in need) for need in given[:count]]
 
 
 class _RawStep(BaseModel):

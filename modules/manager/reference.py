@@ -37,9 +37,12 @@ from modules.manager.words import (
 )
 
 FRAGMENT_OPENINGS = ("what about", "how about", "and what about", "what of")
-BE = frozenset(["is", "are", "was", "were", "be", "been"])
-DEGREES = frozenset(["many", "much", "long", "tall", "far", "old", "big", "often"])
+BE = vocabulary("is are was were be been")
+DEGREES = vocabulary("many much long tall far old big often")
 """Words that make "how" ask a degree ("how tall is ...")."""
+NOT_A_NOUN = QUESTION_WORDS | AUXILIARIES | DETERMINERS | PREPOSITIONS
+MOTION = vocabulary("get go travel fly drive move walk come return")
+"""Verbs after which "there" is "to" a place."""
 PARTICIPLES = vocabulary(
     "built made written known done born found held sold worn drawn given taken seen shown "
     "displayed painted invented discovered designed founded located called used"
@@ -215,7 +218,12 @@ def _asked_thing(words: list[str]) -> list[str]:
 
 def _named(before: list[str], text: str, pronoun: int) -> str | None:
     """`text` with the pronoun at `pronoun` replaced by the words of the thing the nearest
-    part before it is about (`before`: latest first); None when none names a thing."""
+    part before it is about (`before`: latest first); None when none names a thing, for
+    and for "its" not before a noun."""
+    words = words_of(text)
+    after = words[pronoun + 1 : pronoun + 2]
+    if words[pronoun] in ("its", "their") and (not after or after[0] in NOT_A_NOUN):
+        return None
     topic = next((t for t in map(_topic, before) if t is not None), None)
     if topic is None:
         return None
@@ -238,8 +246,9 @@ def _replaced(tokens: list[str], position: int, topic: str) -> str:
         inner = topic.split(" of ")[-1]
         phrase = f"the {noun[:noun_end]} of {inner}{noun[noun_end:]}"
         return "".join(tokens[:position]) + phrase + (f" {after}" if after else "")
-    if word == "there":
-        topic = f"in {topic}" if not topic.lower().startswith(("in ", "to ")) else topic
+    if word == "there":  # "get there" -> "get to the moon", "live there" -> "live in Lyon"
+        before = "".join(tokens[:position]).split()[-1:]
+        topic = f"{'to' if before and before[0].lower() in MOTION else 'in'} {topic}"
     return "".join([*tokens[:position], topic, *tokens[position + 1 :]])
 
 
@@ -248,12 +257,15 @@ def _topic(part: str) -> str | None:
     Eiffel Tower] built", "how tall is [an adult giraffe]"), the object after a question
     word and a verb ("Who painted [The Starry Night]"), or the thing of an embedded
     question ("tell me what [a VPN] actually does"). None if none is found."""
-    tokens = part.rstrip("?.!").split()
+    plain = re.sub(r"\b(what|who|where|when|why|how|which)['’]s\b", r"\1 is", part, flags=re.I)
+    tokens = plain.rstrip("?.!").split()
     words = [w[0] if (w := words_of(t)) else "" for t in tokens]
     for index, word in enumerate(words):
         if word not in QUESTION_WORDS:
             continue
         start = index + 1
+        if word == "how" and words[start + 1 : start + 2] and words[start + 1] in AUXILIARIES:
+            start += 1  # "how deep is [the Mariana Trench]"
         while start < len(words) and words[start] in DEGREES:
             start += 1
         if word in ("which", "what") and start < len(words) and words[start] not in AUXILIARIES:
@@ -265,23 +277,29 @@ def _topic(part: str) -> str | None:
     return None
 
 
-def _phrase(tokens: list[str], words: list[str], start: int, verb: str) -> str | None:
+def _phrase(
+    tokens: list[str], words: list[str], start: int, verb: str, bare: bool = False
+) -> str | None:
     """The noun phrase from `start`: to the next preposition, auxiliary or adverb; without
     the clause's own verb after it ("does [daylight saving time] start", "was [the
     Eiffel Tower] built"). For "the best way to cook salmon", the thing cooked."""
     stop = start
-    ends = PREPOSITIONS | AUXILIARIES | QUESTION_WORDS
+    ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS
     while stop < len(words) and words[stop] not in ends:
         if words[stop].endswith("ly") and stop > start:
             break
         stop += 1
     phrase = words[start:stop]
     if phrase and phrase[-1] in MANNER_NOUNS and words[stop : stop + 1] == ["to"]:
-        return _phrase(tokens, words, stop + 2, "") if stop + 2 < len(words) else None
+        thing = _phrase(tokens, words, stop + 2, "", bare=True)  # "...way to cook [salmon]"
+        return thing if stop + 2 < len(words) else None
     if verb in ("do", "does", "did", "can", "could", "will", "would", "should") and len(phrase) > 1:
         stop -= 1  # the bare verb after the subject
     elif len(phrase) > 1 and phrase[-1] in PARTICIPLES:
         stop -= 1
     if stop <= start or words[start] in ("i", "you", "we", "it", "they", "he", "she", "me"):
         return None
+    named = tokens[start][:1].isupper() or words[start] in DETERMINERS | {"my", "your", "our"}
+    if stop - start < 2 and not (named or bare):
+        return None  # "are [good]": not a thing a pronoun can mean
     return " ".join(tokens[start:stop]).strip(",;:") or None

@@ -108,6 +108,8 @@ class Language:
         determiners: Articles a noun phrase opens with ("un", "una"): "un film e un
             libro" names two things for one verb.
         prepositions: Words a phrase that says where, when or for what opens with.
+        together: Words of a question about two things at once ("la diferencia entre un
+            lago y una laguna"), which stays whole.
     """
 
     code: str
@@ -120,6 +122,7 @@ class Language:
     back: frozenset[str]
     determiners: frozenset[str]
     prepositions: frozenset[str]
+    together: frozenset[str]
 
 
 ENGLISH = Language(
@@ -133,6 +136,7 @@ ENGLISH = Language(
     vocabulary("one ones another"),
     vocabulary("a an the some any another two three four five"),
     PREPOSITIONS,
+    JOINT_QUESTION,
 )
 LANGUAGES: dict[str, Language] = {
     "en": ENGLISH,
@@ -150,6 +154,7 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("otra otro otras otros la el las los"),
         vocabulary("un una unos unas el la los las"),
         vocabulary("para por con de del en sin sobre a al"),
+        vocabulary("entre diferencia diferencias comparar compara ambos ambas versus"),
     ),  # fmt: skip
     "fr": Language(
         "fr",
@@ -165,6 +170,7 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("celle celui celles ceux une un"),
         vocabulary("un une des le la les du"),
         vocabulary("pour par avec de du des en sans sur à au aux dans"),
+        vocabulary("entre différence différences comparer compare versus"),
     ),  # fmt: skip
     "de": Language(
         "de",
@@ -179,6 +185,7 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("die der das den einen eine"),
         vocabulary("ein eine einen einem der die das den dem"),
         vocabulary("für mit von vom zu zum zur in im an am auf aus ohne über"),
+        vocabulary("zwischen unterschied unterschiede vergleich vergleiche beide versus"),
     ),  # fmt: skip
     "it": Language(
         "it",
@@ -193,6 +200,7 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("quella quello quelle quelli un'altra un altro"),
         vocabulary("un una uno il lo la i gli le"),
         vocabulary("per con di del della da dal in nel su sul a al senza"),
+        vocabulary("tra fra differenza differenze confronta confronto entrambi versus"),
     ),  # fmt: skip
     "pt": Language(
         "pt",
@@ -207,6 +215,7 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("a o outra outro"),
         vocabulary("um uma uns umas o a os as"),
         vocabulary("para por com de do da em no na sem sobre a ao"),
+        vocabulary("entre diferença diferenças comparar compare ambos versus"),
     ),  # fmt: skip
     "nl": Language(
         "nl",
@@ -220,6 +229,7 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("die dat"),
         vocabulary("een de het"),
         vocabulary("voor met van in op aan zonder over bij"),
+        vocabulary("tussen verschil verschillen vergelijk beide versus"),
     ),  # fmt: skip
 }
 _WORD = re.compile(r"[\w'’-]+")

@@ -277,12 +277,6 @@ def test_a_plan_in_the_schemas_shape_parses_and_bad_plans_do_not() -> None:
 
 
 @pytest.fixture()
-def bus() -> Iterator[InProcessBus]:
-    with InProcessBus() as in_process:
-        yield in_process
-
-
-@pytest.fixture()
 def planner(bus: InProcessBus, tiny_model_dir: Path) -> Iterator[RegionHost]:
     """The real planner on a tiny random model: only the schema makes its plans valid."""
     settings = RegionSettings(

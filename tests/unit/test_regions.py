@@ -44,12 +44,6 @@ def collect_until_result(subscription, turn_id: str = "t") -> list:
 
 
 @pytest.fixture()
-def bus() -> Iterator[InProcessBus]:
-    with InProcessBus() as in_process:
-        yield in_process
-
-
-@pytest.fixture()
 def language(bus: InProcessBus, tiny_model_dir: Path) -> Iterator[RegionHost]:
     region_host = host(bus, "modules.language:LanguageRegion", "language-0", str(tiny_model_dir))
     yield region_host

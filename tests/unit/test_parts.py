@@ -1,0 +1,136 @@
+"""The parts of a request: structure in any language, context apart, the user's words kept."""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from modules.manager.parts import Split, split
+from modules.manager.skeleton import wants_skeleton
+from modules.manager.words import DETERMINERS, PREPOSITIONS, language_of, words_of
+
+SEEN = Path(__file__).parents[2] / "docs" / "parts-corpus" / "seen.toml"
+
+
+def seen_requests() -> list[str]:
+    return [case["request"] for case in tomllib.loads(SEEN.read_text())["case"]]
+
+
+def gained_words(request: str, found: Split) -> set[str]:
+    """Content words of the parts and context that are not in the request ("its
+    population" may become "the population of Peru")."""
+    said = set(words_of(request)) | DETERMINERS | PREPOSITIONS | {"and"}
+    return {w for text in (*found.parts, *found.context) for w in words_of(text)} - said
+
+
+def test_no_part_of_the_corpus_gains_a_word() -> None:
+    for request in seen_requests():
+        assert not gained_words(request, split(request)), request
+
+
+def test_no_part_of_a_word_salad_gains_a_word() -> None:
+    vocabulary = [
+        'what', 'is', 'the', 'a', 'of', 'and', ',', ';', '?', '.', 'which', 'how', 'many',
+        'one', 'largest', 'it', 'give', 'three', 'in', "'s", '¿', 'y', 'de', 'la', 'et', '1.',
+        '(2)', 'first', 'second', ':', 'then', 'what', 'about', 'also', 'its', 'there', 'who',
+        'painted', 'tell', 'me',
+    ]
+    rng = random.Random(1)
+    for _ in range(3000):
+        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 14)))
+        found = split(text)
+        assert 1 <= len(found.parts) <= 4, text
+        assert not gained_words(text, found), text
+
+
+@pytest.mark.parametrize(
+    ("request_text", "parts", "context"),
+    [
+        (
+            "I'm planning a trip to Lisbon in May. Can you give me a packing list? And what's "
+            "the weather like then?",
+            ["Can you give me a packing list?", "What's the weather like then?"],
+            ["I'm planning a trip to Lisbon in May."],
+        ),
+        (
+            "Some background: we keep bees.\n- when do we harvest honey\n- how do we feed "
+            "them in winter",
+            ["When do we harvest honey?", "How do we feed them in winter?"],
+            ["Some background: we keep bees."],
+        ),
+        (
+            "I have a few questions. How deep is the Mariana Trench? How was it formed?",
+            ["How deep is the Mariana Trench?", "How was the Mariana Trench formed?"],
+            ["I have a few questions."],
+        ),
+    ],
+)
+def test_sentences_that_ask_nothing_are_context_never_parts(
+    request_text: str, parts: list[str], context: list[str]
+) -> None:
+    found = split(request_text)
+    assert [p.lower() for p in found.parts] == [p.lower() for p in parts]
+    assert list(found.context) == context
+    assert found.instruction(0).startswith(context[0])  # every part's delegate reads it
+
+
+@pytest.mark.parametrize(
+    ("request_text", "count"),
+    [
+        ("Wie alt ist der Kölner Dom? Wer hat ihn gebaut?", 2),
+        ("1. Qu'est-ce qu'un volcan ?\n2. Pourquoi le ciel est-il bleu ?", 2),
+        ("Primero, ¿qué es un agujero negro? Segundo, ¿cómo se forma?", 2),
+        ("Quanto è alto il Monte Bianco e quanti anni ha la Torre di Pisa?", 2),
+        ("Qual é a capital da Austrália e qual é a do Canadá?", 2),
+        ("(a) hoe laat is het in Tokio (b) hoe ver is de maan", 2),
+        ("富士山はどこにありますか？東京タワーの高さは？", 2),
+        ("Erkläre den Unterschied zwischen Wetter und Klima.", 1),
+        ("¿Cuál es la diferencia entre un lago y una laguna?", 1),
+    ],
+)
+def test_requests_in_other_languages_split_by_their_structure(
+    request_text: str, count: int
+) -> None:
+    assert len(split(request_text).parts) == count, split(request_text)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "depends_on"),
+    [
+        ("Write a haiku about the sea, then give it a title.", ((), (0,))),
+        ("Suggest a houseplant for a dark room and tell me how to water it.", ((), (0,))),
+        ("Who designed the Sydney Opera House and when was it finished?", ((), ())),
+        ("Name a fruit, write a poem about it and name a tree.", ((), (0,), ())),
+    ],
+)
+def test_a_part_that_works_on_what_another_makes_depends_on_it(
+    request_text: str, depends_on: tuple[tuple[int, ...], ...]
+) -> None:
+    assert split(request_text).depends_on == depends_on
+
+
+def test_a_pronoun_that_names_a_thing_of_the_request_is_completed_from_it() -> None:
+    found = split("What's the capital of Peru and what is its population?")
+    assert found.parts == ("What's the capital of Peru?", "What is the population of Peru?")
+
+
+@pytest.mark.parametrize(
+    ("request_text", "skeleton"),
+    [
+        ("Explain how vaccines train the immune system.", True),
+        ("Give me advice on starting a vegetable garden.", True),
+        ("Write an essay about the history of the printing press.", True),
+        ("Explain in one sentence what a vaccine is.", False),
+        ("Write a Python function that reverses a string.", False),
+        ("What is 17 x 23?", False),
+        ("Who wrote Middlemarch?", False),
+        ("Write a haiku about autumn.", False),
+        ("Translate 'good morning' into German.", False),
+        ("Explícame cómo funciona un motor eléctrico.", True),
+    ],
+)
+def test_the_router_gives_open_ended_requests_a_skeleton(request_text: str, skeleton: bool) -> None:
+    assert wants_skeleton(request_text, language_of(request_text)) is skeleton
