@@ -16,6 +16,7 @@ from typing import Any, Protocol, cast
 BENCHES = {
     "regions": "each engine bare and as a region, 1-8 subtasks at once, start-up, first token",
     "quality": "planned answers against one region's: facts found, parts covered, wall time",
+    "parts": "the manager's parts against the parts corpus: exact splits, context, skeletons",
     "soak": "many turns on tiny models: turns per minute, memory growth, actors left behind",
     "slow-subscriber": "a region's decode rate alone and beside subscribers that sleep",
     "speech": "the speech region's word error rate against plain faster-whisper",

@@ -3,11 +3,14 @@
 Two sets of requests, written for this benchmark (domains and phrasing varied):
 - factual: multi-part questions, each with the facts a right answer contains (a fact is a
   regular expression, matched case-insensitively unless it says otherwise);
-- long-form: requests with three independent parts, each with words showing it is covered.
-`--sets FILE` asks your own sets instead: a TOML file with `[[factual]]` and `[[long_form]]`
-tables, each `request = "..."` and `expect = ["regex", ...]` (either set may be left out).
-Each request is asked twice on the default configuration: as a planned turn (`Brain.ask`),
-and whole to one language region (`Brain.stream`, with the token budget of all the parts).
+- long-form: requests with three independent parts, each with words showing it is covered;
+- long-single (docs/quality-skeleton.toml): single open-ended requests, each with the
+  aspects a complete answer covers, asked with skeleton answers on (`--skeleton off` asks
+  them on the default configuration).
+`--sets FILE` asks your own sets instead: a TOML file with `[[factual]]`, `[[long_form]]`
+and `[[long_single]]` tables, each `request = "..."` and `expect = ["regex", ...]` (any set
+may be left out). Each request is asked twice: as a planned turn (`Brain.ask`), and whole
+to one language region (`Brain.stream`, with the token budget of all the planned steps).
 The report gives facts found and parts covered, turns that fanned out to two or more
 delegates decoding at overlapping times, answers with a repeated sentence, speech or vision
 steps in these text-only turns, planned / direct wall time per set, and the p50 time to the
@@ -26,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cortex.config import CortexConfig, ManagerConfig, load_config
 from cortex.errors import ConfigError
 from cortex.runtime.cortex import Cortex
 from cortex.turns.answer import sentences
 from cortex.turns.records import TurnRecord
-from modules.manager.parts import split
 
 Cases = tuple[tuple[str, tuple[str, ...]], ...]  # (request, expected patterns) per request
 
@@ -101,6 +104,9 @@ LONG_FORM: Cases = (
 
 
 SETS: dict[str, Cases] = {"factual": FACTUAL, "long_form": LONG_FORM}
+SKELETON_SETS = Path(__file__).parents[2] / "docs" / "quality-skeleton.toml"
+"""The long-single set, asked by default when the file is there (a source checkout)."""
+SET_NAMES = (*SETS, "long_single")
 
 
 def load_sets(path: Path) -> dict[str, Cases]:
@@ -114,10 +120,11 @@ def load_sets(path: Path) -> dict[str, Cases]:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"cannot read the sets in {path}: {error}") from error
-    unknown = set(document) - set(SETS)
+    unknown = set(document) - set(SET_NAMES)
     if unknown or not document:
         raise ConfigError(
-            f"{path}: give [[factual]] and/or [[long_form]] tables, not {sorted(unknown)}"
+            f"{path}: give [[factual]], [[long_form]] and/or [[long_single]] tables, not "
+            f"{sorted(unknown)}"
         )
     sets = {}
     for name, cases in document.items():
@@ -185,7 +192,7 @@ def fanned_out(record: TurnRecord) -> bool:
 
 def ask_both_ways(brain: Cortex, request: str, part_tokens: int) -> Asked:
     planned = brain.ask(request)
-    budget = part_tokens * len(split(request).parts)
+    budget = part_tokens * len(planned.plan)  # the same tokens in all as the planned steps
     start = time.perf_counter()
     direct = "".join(t.text for t in brain.stream("language-0", request, budget))
     return Asked(request, planned, direct, time.perf_counter() - start)
@@ -225,16 +232,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sets",
         type=_sets_file,
-        default=SETS,
         metavar="FILE",
         help="your own sets of requests, a TOML file laid out as above",
+    )
+    parser.add_argument(
+        "--skeleton",
+        choices=["on", "off"],
+        default="on",
+        help="ask the long-single set with skeleton answers on (default) or as configured",
     )
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    """Each set on the default configuration, as one JSON-ready dict keyed by set name."""
-    sets: dict[str, Cases] = args.sets
-    with Cortex(progress=lambda event: print(event.message, file=sys.stderr)) as brain:
+    """Each set as one JSON-ready dict keyed by set name: the factual and long-form sets on
+    the default configuration, the long-single set with skeleton answers on."""
+    sets: dict[str, Cases] = args.sets or {
+        **SETS,
+        **(load_sets(SKELETON_SETS) if SKELETON_SETS.is_file() else {}),
+    }
+    figures = {}
+    plain = {name: cases for name, cases in sets.items() if name != "long_single"}
+    if plain:
+        figures |= _ask_sets(load_config(), plain)
+    if "long_single" in sets:
+        config = load_config()
+        if args.skeleton == "on":
+            config = _with_skeletons(config)
+        figures |= _ask_sets(config, {"long_single": sets["long_single"]})
+    return figures
+
+
+def _ask_sets(config: CortexConfig, sets: dict[str, Cases]) -> dict[str, Any]:
+    with Cortex(config, progress=lambda event: print(event.message, file=sys.stderr)) as brain:
         part_tokens = brain.config.regions["language"].generation.max_new_tokens
         brain.ask("Hello, who are you?")  # warm-up
         figures = {}
@@ -245,18 +274,28 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
+def _with_skeletons(config: CortexConfig) -> CortexConfig:
+    """The configuration with its planning region's skeleton answers on."""
+    planner = config.regions[config.planner]
+    manager = (planner.manager or ManagerConfig()).model_copy(update={"skeleton": True})
+    regions = {**config.regions, config.planner: planner.model_copy(update={"manager": manager})}
+    return config.model_copy(update={"regions": regions})
+
+
 def report(figures: dict[str, Any]) -> str:
     """The figures as a table for people."""
     lines = []
     for name, f in figures.items():
-        measure_name = "facts found" if name == "factual" else "parts covered"
+        measure_name = {"factual": "facts found", "long_single": "aspects covered"}.get(
+            name, "parts covered"
+        )
         lines += [
             f"{name} set: {f['requests']} requests",
             f"  {measure_name}: planned {f['planned_found']}/{f['expected']} "
             f"({f['planned_found'] / f['expected']:.0%}), one region directly "
             f"{f['direct_found']}/{f['expected']} ({f['direct_found'] / f['expected']:.0%})",
             f"  fanned out to >= 2 delegates at once: {f['fanned_out']} of {f['multi_part']} "
-            "multi-part turns",
+            "turns planned in several steps",
             f"  answers with a repeated sentence: {f['repeated_sentence']}; speech or vision "
             f"steps: {f['media_steps']}",
             f"  wall time: planned {f['planned_s']:.2f} s, direct {f['direct_s']:.2f} s "

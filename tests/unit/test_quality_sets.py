@@ -43,7 +43,7 @@ def test_sets_from_a_file_are_asked_as_written(tmp_path: Path) -> None:
         ("[[trivia]]\nrequest = 'Hi?'\nexpect = ['x']", "not \\['trivia'\\]"),
         ("factual = 'Hi?'", "factual must be a list of \\[\\[factual\\]\\] tables"),
         ("request = ", "cannot read the sets"),
-        ("", "give \\[\\[factual\\]\\] and/or \\[\\[long_form\\]\\] tables"),
+        ("", "give \\[\\[factual\\]\\], \\[\\[long_form\\]\\] and/or \\[\\[long_single"),
     ],
 )
 def test_a_bad_sets_file_is_named_with_what_is_wrong(tmp_path: Path, text: str, error: str) -> None:
