@@ -96,7 +96,8 @@ class PlanningRegion(LanguageRegion):
         """
         if not request.instruction.strip():
             raise BadRequestError("the request is empty; ask a question")
-        found: Split = yield from self.splitter.split(request.instruction)
+        shown = request.image_path is not None  # every part reads the picture's description
+        found: Split = yield from self.splitter.split(request.instruction, shown)
         steps = Steps(found.parts, " ".join(found.context), found.depends_on)
         media = request.image_path is not None or request.audio_path is not None
         if self.skeleton and not media and len(found.parts) == 1:

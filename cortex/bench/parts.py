@@ -130,7 +130,9 @@ def score(case: Case, found: Split) -> Score:
     for words in parts:
         if words - said:
             garbled += 1
-        elif words and words <= set().union(*context) and not any(words & o for o in own):
+        elif words and words <= set().union(*context) and not any(
+            words & o or right(words, i) for i, o in enumerate(own)
+        ):
             preambles += 1
         elif not any(right(words, i) for i in range(len(expected))) and any(
             0 < len(words & o) < len(o) for o in own if len(o) > 1

@@ -35,10 +35,12 @@ from modules.manager.words import (
     SUBJECT_BEFORE_VERB,
     VERBS,
     Language,
+    vocabulary,
     words_of,
 )
 
 SENTENCE_MARKS = ".?!？。！؟"
+SUBORDINATORS = vocabulary("if since because although though while unless given assuming whenever")
 
 
 @dataclass(frozen=True)
@@ -60,21 +62,39 @@ def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
     for joint, following in zip(joints, [*joints[1:], None], strict=False):
         stop = following.start() if following else len(body)
         piece = strip_joining(body[joint.end() : stop], language)
-        objects = _coordinated_objects(found[0].text, piece, language)
-        completed = objects[0] if objects else complete(found[0].text, piece, language)
+        completed, tail = _next_clause(found, body[joint.start() :], piece, language)
         if completed is None:
             found[-1].text += body[joint.start() : stop]
             continue
-        if objects is not None:
-            found[0].objects = True
-            if objects[1]:  # "un film e un libro per il weekend": both for the weekend
-                for clause in found:
-                    clause.text += f" {objects[1]}" if clause.objects else ""
+        if tail is not None:  # another thing for the same verb
+            found[-1].objects = True
+            for clause in found:  # "un film e un libro per il weekend": both for the weekend
+                clause.text += f" {tail}" if tail and clause.objects else ""
         then = _is_then(joint.group(), body[joint.end() : stop], language)
-        found.append(_Open(completed, then, objects is not None))
+        found.append(_Open(completed, then, tail is not None))
     if len(found) == 1:
         return [Clause(_finish(sentence, ""))]
     return [Clause(_finish(c.text, end), c.then) for c in found]
+
+
+def _next_clause(
+    found: list[_Open], rest: str, piece: str, language: Language
+) -> tuple[str | None, str | None]:
+    """(the piece as a clause of its own, or None if it continues the clause before; and,
+    when it names another thing for the same verb, the phrase every such thing takes, "" if
+    none). Alternatives ("a cheetah or a greyhound") always continue the question."""
+    if _alternatives(piece, language) or _subordinate(found[0].text, language):
+        return None, None  # "..., a cheetah or a greyhound?"; "If X costs $40, what was ..."
+    first_words = words_of(found[0].text)
+    if words_of(piece)[:1] and (words_of(piece)[0].isdigit() or words_of(piece)[0] in COUNTS):
+        again = _counted_again(found[0].text, piece, words_of(piece), first_words)
+        if again is not None:  # "5 baby names starting with A and 5 starting with M"
+            return again, None
+    anded = _has_and(rest, language)  # "A, B and C"; not "A, 3 days a week"
+    objects = _coordinated_objects(found[-1].text, piece, language) if anded else None
+    if objects is not None:
+        return objects
+    return complete(found[0].text, piece, language), None
 
 
 @dataclass
@@ -98,6 +118,9 @@ def complete(first: str, piece: str, language: Language = ENGLISH) -> str | None
         return complete(first, thing, language) or in_place_of_last(first, thing)
     if (aligned := _aligned_fragment(first, piece, language)) is not None:
         return aligned
+    together = language.together & set(first_words + words)  # "difference between 'a' and 'b'"
+    if piece.strip()[:1] in "'\"‘“" and quoted_spans(first) and not together:
+        return in_place_of_last(first, piece.strip())  # "... of 'schadenfreude' and 'hygge'"
     if language is not ENGLISH:
         own = words[0] in language.question_words or _imperative(words[0], language)
         return piece if own and len(words) > 1 else None
@@ -157,7 +180,7 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
     and, in a question run on into another ("how tall is a giraffe how much does it
     weigh"), before the second question word; never inside quotations or brackets."""
     ands = "|".join(sorted(language.ands | language.thens | {"then", "plus"}, key=len))
-    pattern = rf"[,;]\s*(?:(?:{ands}|also|or)\s+)?|\s+(?:{ands})\s+"
+    pattern = rf"[,;]\s*(?:(?:{ands}|also|or)\s+)?|\s+(?:{ands}|&)\s+"
     if words_of(body)[:1] and words_of(body)[0] in language.question_words:
         asked = "|".join(sorted(language.question_words, key=len))
         verbs = "|".join(sorted(AUXILIARIES, key=len))
@@ -168,6 +191,27 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
         for m in re.finditer(pattern, body, re.IGNORECASE)
         if not any(a <= m.start() < b for a, b in shielded)
     ]
+
+
+def _subordinate(clause: str, language: Language) -> bool:
+    """Whether a first clause only sets a condition for the question after it ("If a shirt
+    costs $40 after a discount, what was its price?")."""
+    words = words_of(clause)
+    if not words or language is not ENGLISH:
+        return False
+    when = words[0] in ("when", "where") and words[1:2] and words[1] not in AUXILIARIES
+    return words[0] in SUBORDINATORS or bool(when)
+
+
+def _alternatives(piece: str, language: Language) -> bool:
+    """Whether a piece names alternatives ("a cheetah or a greyhound"): it belongs to the
+    question before it."""
+    return bool(set(words_of(piece)) & (language.ors | {"or"}))
+
+
+def _has_and(text: str, language: Language) -> bool:
+    """Whether `text` joins things with the language's "and" (or "&", or "plus")."""
+    return bool(set(words_of(text)) & (language.ands | {"plus"})) or "&" in text
 
 
 def _brackets(text: str) -> list[tuple[int, int]]:
@@ -234,6 +278,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         return complete(first, piece.split(None, 2)[2])  # "and which one in the UK?"
     if (parallel := _parallel_question(first, piece, words, first_words)) is not None:
         return parallel
+    if head in VERBS and _asks_how_i(first_words):
+        return None  # "how do I merge two dicts and keep the larger value": one question
     if head in VERBS or (head in QUESTION_WORDS | AUXILIARIES and len(words) > 2):
         asked = [i for i, word in enumerate(first_words) if word in QUESTION_WORDS]
         if head in QUESTION_WORDS and words[1] not in AUXILIARIES and asked and asked[0] > 0:
@@ -244,8 +290,9 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         return _before_last(first, head) + " " + piece  # "in Brazil, in Mexico"
     if head in ("one", "another") and len(words) > 1 and f" {words[1]} " in f" {first.lower()} ":
         return _before_last(first, words[1]) + " " + piece.split(None, 1)[1]  # "one about dogs"
-    if head in NUMBER_WORDS and len(words) > 1 and words[1] in PREPOSITIONS:
-        return _counted_again(first, piece, words, first_words)
+    counted = head in NUMBER_WORDS or head.isdigit()
+    if counted and len(words) > 1 and (again := _counted_again(first, piece, words, first_words)):
+        return again
     if head in DETERMINERS:
         return _second_noun_phrase(first, piece)
     if first_words[0] in VERBS and len(first_words) > 1 and head == first_words[1]:
@@ -265,6 +312,13 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     if first_words[0] in VERBS and _preposition_at(first_words[1:]) == _preposition_at(words) != "":
         return f"{first.split()[0]} {piece}"  # "describe summer in Spain, winter in Canada"
     return None
+
+
+def _asks_how_i(words: list[str]) -> bool:
+    """Whether a clause asks what its speaker should do ("how do I ...", "can we ..."), so
+    a verb after "and" continues the same question."""
+    subject = next((i for i, w in enumerate(words[:4]) if w in ("i", "we")), None)
+    return subject is not None and subject > 0 and words[subject - 1] in AUXILIARIES
 
 
 def _parallel_question(
@@ -289,16 +343,19 @@ def _parallel_question(
 def _counted_again(
     first: str, piece: str, words: list[str], first_words: list[str]
 ) -> str | None:
-    """ "give three tips for A, two for B" -> "give two tips for B"."""
-    if (
-        len(first_words) > 2
-        and first_words[0] in VERBS
-        and first_words[1] in NUMBER_WORDS
-        and f" {words[1]} " in f" {first.lower()} "
-    ):
-        verb, _, things = _before_last(first, words[1]).split(None, 2)
-        return f"{verb} {words[0]} {things} {piece.split(None, 1)[1]}"
-    return None
+    """A count whose things are left out, completed from the first clause's count: "give
+    three tips for A, two for B" -> "give two tips for B"; "5 baby names starting with A
+    and 5 starting with M" -> "5 baby names starting with M"."""
+    tokens = first.split()
+    counts = [i for i, w in enumerate(first_words) if w in NUMBER_WORDS or w.isdigit()]
+    if not counts or len(words) < 2 or words[1] not in first_words[counts[0] + 1 :]:
+        return None
+    count = counts[0]
+    joint = first_words.index(words[1], count + 1)
+    if joint - count < 2 or len(tokens) != len(first_words):
+        return None
+    things = tokens[count + 1 : joint]
+    return " ".join([*tokens[:count], piece.split()[0], *things, *piece.split()[1:]])
 
 
 def _coordinated_objects(
@@ -314,7 +371,7 @@ def _coordinated_objects(
     tokens, words = first.split(), [(words_of(t) or [""])[0] for t in first.split()]
     piece_words = words_of(piece)
     things = language.determiners | (REQUEST_NOUNS if language is ENGLISH else frozenset())
-    if len(piece_words) < 2 or piece_words[0] not in things:
+    if len(piece_words) < 2 or not (piece_words[0] in things or piece_words[0].isdigit()):
         return None
     if piece_words[0] in NUMBER_WORDS and piece_words[1] in language.prepositions:
         return None  # "three for running": the count's thing is left out (`_counted_again`)
@@ -323,13 +380,16 @@ def _coordinated_objects(
     if language.together & set(words + piece_words):
         return None
     start = _object_start(words, language)
-    if start is None or (words[start] not in things and words[start] not in REQUEST_NOUNS):
+    if start is None or not (words[start] in things or words[start].isdigit()):
         return None
+    if _definite(words[start], language) != _definite(piece_words[0], language):
+        return None  # "a haiku about salt and the sea": the sea is not a second haiku
     article = {"an": "a"}
     last = max(i for i, w in enumerate(words) if w in things | {words[start]})
     same_kind = article.get(words[last], words[last]) == article.get(piece_words[0], piece_words[0])
     after_preposition = last > start and words[last - 1] in language.prepositions
-    if after_preposition and (same_kind or words[last] in COUNTS):
+    own_phrase = bool((language.prepositions - {"of"}) & set(piece_words[1:]))
+    if after_preposition and (same_kind or words[last] in COUNTS) and not own_phrase:
         return None  # "a story about a dragon and a knight", "with two eggs and three cups"
     tail = ""
     bare = not language.prepositions & set(words[start + 1 :])
@@ -338,6 +398,12 @@ def _coordinated_objects(
     if bare and stops and len(piece_tokens) == len(piece_words):
         tail = " ".join(piece_tokens[stops[0] :])
     return f"{' '.join(tokens[:start])} {piece}".strip(), tail
+
+
+def _definite(word: str, language: Language) -> bool:
+    """Whether an article names a known thing ("the", "el", "der"), not a new one ("a",
+    "some", "three", "una")."""
+    return word in language.definite
 
 
 def _bare_thing(words: list[str], language: Language) -> bool:

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from modules.manager.clauses import clauses, finish, strip_fillers, strip_joining
-from modules.manager.reference import Draft, resolve
+from modules.manager.reference import FRAGMENT_OPENINGS, Draft, resolve
 from modules.manager.structure import Segment, quoted_spans, segments
 from modules.manager.words import (
     AUXILIARIES,
@@ -45,6 +45,15 @@ LEAD_WORDS = vocabulary(
     "are what i need"
 )
 """Words of a lead line that says only that something follows ("Could you", "ok so:")."""
+ANNOUNCES = re.compile(
+    r"\b(?:\d+|two|three|four|five|a few|few|a couple of|couple of|some|these|the following|"
+    r"several) (?:things|questions|points|items|requests|issues|parts)\b",
+    re.IGNORECASE,
+)
+"""A lead that announces the parts after it ("I need help with 3 things for my wedding.")."""
+PASTED_WORDS = 12
+"""Words after "Summarise this:" that make a pasted text (context), not the words of the
+instruction itself ("Translate to French: good night")."""
 SUBJECTS = vocabulary("i i'm i've i'd we we're my our it it's this that there he she they")
 """Words a telling sentence opens with ("I'm on a Mac", "It needs to be 10 minutes")."""
 
@@ -68,16 +77,18 @@ class Split:
         return "\n\n".join([" ".join(self.context), self.parts[index]]).strip()
 
 
-def split(text: str, max_parts: int = 4) -> Split:
+def split(text: str, max_parts: int = 4, *, shown: bool = False) -> Split:
     """The parts of a request (at least one) and the context they share. Past `max_parts`,
-    the last part takes the rest of the request."""
+    the last part takes the rest of the request. `shown`: the delegates also read what the
+    request is about (a picture's description), so "what does it eat?" stands alone."""
     whole = " ".join(text.split())
     language = language_of(text)
     context: list[str] = []
     drafts: list[Draft] = []
     for segment in segments(text):
         _read(segment, language, context, drafts)
-    drafts = [d for d in resolve(_unique(drafts), language, bool(context)) if words_of(d.text)]
+    known = bool(context) or shown
+    drafts = [d for d in resolve(_unique(drafts), language, known) if words_of(d.text)]
     if not drafts:
         return Split((whole,))
     if len(drafts) > max_parts:
@@ -92,9 +103,13 @@ def split(text: str, max_parts: int = 4) -> Split:
 def _read(segment: Segment, language: Language, context: list[str], drafts: list[Draft]) -> None:
     """Adds what one segment holds: context, or parts."""
     text = segment.text
+    if segment.pasted:
+        context.append(text.strip())
+        return
     if segment.lead and not set(words_of(text)) - LEAD_WORDS:
         return  # "Could you (1) ... (2) ...": nothing but a lead-in
-    if segment.lead and (text.rstrip().endswith(":") or not asks(text, language)):
+    announces = text.rstrip().endswith(":") or ANNOUNCES.search(text) or not asks(text, language)
+    if segment.lead and announces:
         context.append(text)  # "I need three things for my D&D campaign:"
         return
     if segment.item:
@@ -109,20 +124,27 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
     if asked is None:
         context.append(text)
         return
-    for index, clause in enumerate(clauses(strip_fillers(asked) or asked, language)):
+    for index, clause in enumerate(clauses(strip_joining(asked, language) or asked, language)):
         then = clause.then or (index == 0 and _opens_with_then(text, language))
         drafts.append(Draft(clause.text, then=then, new_sentence=index == 0))
 
 
 def _lead_and_rest(text: str, language: Language) -> tuple[str, str | None]:
-    """("lead:", what follows) for a sentence that announces what it asks after a colon
-    ("Here is what I need: tips for X, and ideas for Y."); ("", the sentence) for one that
-    asks; ("", None) for one that asks nothing."""
+    """(context, what it asks) of a sentence: for one that announces what it asks after a
+    colon ("Here is what I need: tips for X, and ideas for Y."), the lead line and what
+    follows; for a request with a pasted text after a colon ("Summarise this: <text>"),
+    the text and the request; ("", the sentence) for one that asks; ("", None) for one
+    that asks nothing."""
     colon = _colon(text)
     if colon is not None:
         lead, rest = text[: colon + 1].strip(), text[colon + 1 :].strip()
-        if rest and asks(rest, language) and not asks(lead.rstrip(":"), language):
+        lead_asks, rest_asks = asks(lead.rstrip(":"), language), rest and asks(rest, language)
+        several = rest_asks and len(clauses(rest, language)) > 1  # "Can you do these: A; B"
+        if rest_asks and (not lead_asks or several):
             return (lead if set(words_of(lead)) - LEAD_WORDS else ""), rest
+        pasted = len(words_of(rest)) >= PASTED_WORDS and not quoted_spans(rest)
+        if lead_asks and pasted and not rest_asks:
+            return rest, lead.rstrip(":")
     return ("", text) if asks(text, language) else ("", None)
 
 
@@ -141,22 +163,19 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
     stripped = sentence.strip()
     if stripped.endswith(("?", "？", "؟")) or stripped.startswith("¿"):
         return True
-    words = words_of(strip_fillers(stripped))
+    words = words_of(strip_joining(stripped, language))
     if not words:
         return False
     first = words[0]
-    if first in language.question_words or any(first.startswith(s) for s in language.imperatives):
-        return True
     if language is not ENGLISH:
-        return False
-    lowered = " ".join(words)
-    if lowered.startswith(REQUEST_OPENINGS):
+        stems = language.imperatives
+        return first in language.question_words or any(first.startswith(s) for s in stems)
+    lowered = " ".join(words) + " "
+    if lowered.startswith(tuple(f"{opening} " for opening in REQUEST_OPENINGS)):
         return _request_opening_asks(words)
     if first in VERBS | QUESTION_WORDS | REQUEST_NOUNS:
         return True
-    return first in AUXILIARIES and len(words) > 1 and first not in ("am",) and (
-        words[1] in SUBJECTS or words[1] in ("you", "u", "the", "a", "an")
-    )
+    return first in AUXILIARIES and first != "am" and len(words) > 2
 
 
 def _request_opening_asks(words: list[str]) -> bool:
@@ -178,7 +197,8 @@ def _names_a_thing(sentence: str, language: Language) -> bool:
     preposition or a word that names the thing again."""
     words = words_of(strip_joining(sentence, language))
     opens = language.determiners | language.back | language.of | language.prepositions
-    return bool(words) and words[0] in opens
+    said = " ".join(words) + " "
+    return bool(words) and (words[0] in opens or said.startswith(FRAGMENT_OPENINGS))
 
 
 def _opens_with_then(text: str, language: Language) -> bool:

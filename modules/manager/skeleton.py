@@ -23,36 +23,40 @@ POINT_CHARS = 60
 """The longest point heading: a few words, as Skeleton-of-Thought's skeletons are."""
 OPEN_ENDED = (
     r"\b(?:explain|describe|discuss|outline|overview|essay|article|blog post|guide|"
-    r"tell me about|tips|advice|advise|ways to|strategies|benefits|advantages|"
-    r"disadvantages|pros and cons|causes|consequences|effects|impact|history of|"
+    r"tell me about|tips|advice|advise|ideas|suggestions|recommend|recommendations|ways to|"
+    r"strategies|benefits|advantages|disadvantages|pros and cons|arguments|reasons|factors|"
+    r"causes|consequences|effects|impact|history of|compare|contrast|packing list|checklist|"
     r"how (?:do|does|did|can|should|would) (?:i|we|you|one|they|it|[a-z]+s?) "
-    r"(?!\w+ (?:\d|a number))|what makes|what happens|relationship between|plan for|"
-    r"plan that|prepare for|get started|beginner's guide|how to)\b"
+    r"(?!\w+ (?:\d|a number))|what makes|what happens|what should i know|what do i need to "
+    r"know|my rights|my options|relationship between|plan for|plan that|plan a|prepare for|"
+    r"get started|beginner's guide|how to)\b"
 )
-"""Words of a request whose answer has several sides: an explanation, advice, an essay."""
+"""Words of a request whose answer has several sides: an explanation, advice, an essay, a
+list of recommendations, a comparison."""
 OPEN_ENDED_ABROAD = (
     "explica", "explíca", "descri", "ventajas", "desventajas", "consejos", "háblame",
     "explique", "décris", "avantages", "inconvénients", "conseils", "parle-moi",
     "erklär", "beschreib", "vorteile", "nachteile", "vor- und nachteile", "tipps",
-    "spiega", "descrivi", "vantaggi", "svantaggi", "consigli", "explica", "descreva",
-    "vantagens", "desvantagens", "dicas", "leg uit", "beschrijf", "voordelen",
+    "spiega", "descrivi", "vantaggi", "svantaggi", "consigli", "descreva",
+    "vantagens", "desvantagens", "dicas", "leg uit", "uitleg", "beschrijf", "voordelen",
 )  # fmt: skip
 """The same, in the other languages of `modules.manager.words.LANGUAGES`."""
-DIRECT = (
+FOCUSED = (
     r"\b(?:briefly|brief|in (?:one|a|two|three|a few) (?:sentence|sentences|word|words|line|"
     r"lines)|one sentence|one-liner|one liner|short answer|quick(?:ly)?|tl;?dr|summar(?:y|ise|"
-    r"ize)|translate|how do (?:you|i) say|traduce|traduis|übersetz|traduci|traduza|code|"
-    r"function|script|query|sql|regex|python|javascript|bash|java|program|snippet|git|"
-    r"command|terminal|shell|convert|calculate|compute|solve|derive|"
-    r"step by step|step-by-step|equation|formula|haiku|limerick|poem|joke|riddle|slogan|"
-    r"tagline|title|name for|difference between|differences between|versus|vs\.?|better to|"
-    r"or\b.*\?$)"
+    r"ize)|like i'?m (?:five|5)|eli5|translate|how do (?:you|u|i) (?:say|spell|pronounce)|"
+    r"spell|traduce|traduis|übersetz|traduci|traduza|code|function|script|query|sql|regex|"
+    r"python|javascript|bash|java|program|snippet|git|command|terminal|shell|convert|"
+    r"calculate|compute|solve|derive|step by step|step-by-step|equation|formula|haiku|"
+    r"limerick|poem|joke|riddle|slogan|tagline|title|name for|rules of|"
+    r"recommend (?:me )?(?:a|an|one) )\b"
 )
-"""Words of a request that wants one focused answer: brevity, code, a calculation, a
-translation, a short creative piece, a choice between two things."""
+"""Words of a request that wants one focused answer whatever else it says: brevity, code,
+a calculation, a translation, a short creative piece."""
+CHOICE = r"\b(?:difference between|differences between|versus|vs\.?|better to)\b|\bor\b.*\?$"
+"""Words of a question between two things: a focused answer, unless asked to explain."""
 REQUEST_LEAD = re.compile(r"^(?:(?:can|could|would|will) you |please |i need |i want )+")
 ARITHMETIC = re.compile(r"\d\s*[-+*/x×÷%^]\s*\d|\d+\s*%|\bper cent\b")
-DEGREES = vocabulary("many much old long far tall big often")
 YES_NO = vocabulary("is are was were do does did can could should would will am has have")
 
 
@@ -60,24 +64,17 @@ def wants_skeleton(request: str, language: Language = ENGLISH) -> bool:
     """Whether one request is best answered as a skeleton of points expanded at once."""
     text = " ".join(request.lower().split())
     words = words_of(text)
-    if not words or re.search(DIRECT, text) or ARITHMETIC.search(text):
+    if not words or re.search(FOCUSED, text) or ARITHMETIC.search(text):
         return False
-    if language is not ENGLISH:
+    if language is not ENGLISH or any(cue in text for cue in OPEN_ENDED_ABROAD):
         return any(cue in text for cue in OPEN_ENDED_ABROAD)
     asked = words_of(REQUEST_LEAD.sub("", text))
-    if not asked or asked[0] in YES_NO or _short_factual(asked):
+    if not asked or asked[0] in YES_NO:
+        return False
+    explained = re.match(r"(?:explain|describe|discuss|compare)\b", " ".join(asked))
+    if re.search(CHOICE, text) and not explained:
         return False
     return re.search(OPEN_ENDED, text) is not None
-
-
-def _short_factual(words: list[str]) -> bool:
-    """A question after one fact: who, when, where, which, how many/much/old/long/far, or
-    "what is X" of a few words."""
-    if words[0] in ("who", "when", "where", "which", "whose", "whom"):
-        return True
-    if words[0] == "how" and words[1:2] and words[1] in DEGREES:
-        return True
-    return words[0] == "what" and len(words) <= 6 and words[1:2] in (["is"], ["are"], ["was"])
 
 
 def skeleton_schema(points: int = MAX_POINTS) -> dict[str, Any]:

@@ -121,9 +121,10 @@ class Splitter:
         self.max_parts = max_parts
         self.trust_model = trust_model
 
-    def split(self, request: str) -> Generator[Piece, None, Split]:
-        """Yields the model's pieces as it decodes (none for the rules); returns the split."""
-        rules = split(request, self.max_parts)
+    def split(self, request: str, shown: bool = False) -> Generator[Piece, None, Split]:
+        """Yields the model's pieces as it decodes (none for the rules); returns the split.
+        `shown`: the delegates also read what the request is about (a picture)."""
+        rules = split(request, self.max_parts, shown=shown)
         if not self._asks_model(request, rules):
             return rules
         assert self.decode is not None

@@ -16,20 +16,26 @@ from dataclasses import dataclass
 from modules.manager.words import ABBREVIATIONS
 
 LIST_LINE = re.compile(
-    r"^\s*(?:[-*\u2022\u00b7+>]|\(?(?:\d{1,2}|[a-hA-H]|i{1,3}|iv|vi{0,3}|ix|x)[.):])\s+"
+    r"^\s*(?:[-*\u2022\u00b7+>]|\(?(?:\d{1,2}|[a-hA-H]|i{1,3}|iv|vi{0,3}|ix|x)[.):/-]|"
+    r"[qQ]\d{1,2}[.):]?)\s+"
 )
 """A line of a pasted list: a bullet, or a number, letter or roman numeral and a mark."""
+COUNTED_LINE = re.compile(r"^\s*(\d{1,2})\s+(?=\S)")
+"""A line that opens with its number and nothing else ("1 best way to learn chess"): a
+list line when the lines count 1, 2, 3..."""
 INLINE_MARK = re.compile(
     r"(?:(?<=\s)|(?<=^)|(?<=:))\(?(\d{1,2}|[a-h]|i{1,3}|iv|vi{0,3}|ix|x)[).](?=\s+\S)", re.I
 )
 """An item mark inside a line: "(1)", "2)", "(b)", "ii)", "3."."""
+THEN_ORDINAL = r"|then|next|after that|ensuite|dann|luego|poi|depois"
 ORDINALS = (
-    r"first(?:ly)?(?: thing| of all| question)?|to start(?: with)?|erstens|primero|primo|"
-    r"premièrement|premierement|primeiro|d'abord",
-    r"second(?:ly)?(?: thing| question)?|next|zweitens|segundo|secondo|deuxièmement|"
-    r"deuxiemement|ensuite",
-    r"third(?:ly)?(?: thing| question)?|drittens|tercero|terzo|troisièmement|terceiro",
-    r"fourth(?:ly)?|viertens|cuarto|quarto|quatrièmement",
+    r"first(?:ly)?(?: thing| of all| question)?|to start(?: with)?|one(?=[,:])|erstens|"
+    r"primero|primo|premièrement|premierement|primeiro|d'abord",
+    r"second(?:ly)?(?: thing| question)?|two(?=[,:])|zweitens|segundo|secondo|"
+    r"deuxièmement|deuxiemement" + THEN_ORDINAL,
+    r"third(?:ly)?(?: thing| question)?|three(?=[,:])|drittens|tercero|terzo|troisièmement|"
+    r"terceiro" + THEN_ORDINAL,
+    r"fourth(?:ly)?|four(?=[,:])|viertens|cuarto|quarto|quatrièmement",
 )
 """Words that number the things a request asks for, first to fourth, in the languages of
 `modules.manager.words.LANGUAGES`."""
@@ -47,14 +53,56 @@ class Segment:
     item: bool = False
     lead: bool = False
     """The text before an enumeration's first item ("I need three things:", "Could you")."""
+    pasted: bool = False
+    """A text the request is about (a pasted email, code), not the request's own words."""
+
+
+TEXT_NOUNS = re.compile(
+    r"\b(?:e-?mail|message|text|article|paragraph|code|essay|letter|note|post|review|comment|"
+    r"quote|excerpt|snippet|error|log|output|bio|description|story|poem|draft|sentence|"
+    r"report|abstract|summary|lyrics|recipe|transcript)s?\b",
+    re.IGNORECASE,
+)
+"""Words of a line that announces a pasted text ("Email from my boss:"), not the parts of
+the request ("my questions:")."""
 
 
 def segments(text: str) -> list[Segment]:
-    """The request cut where its form says a new thing begins, in order."""
+    """The request cut where its form says a new thing begins, in order. A paragraph after
+    a line that announces it ("Email from my boss:") and before the request, and a block
+    of code between ``` fences, is a pasted text."""
+    blocks = _blocks(text)
+    if any(pasted for _, pasted in blocks):
+        return [
+            segment
+            for block, pasted in blocks
+            for segment in ([Segment(block, pasted=True)] if pasted else _shape(block))
+        ]
+    return _shape(text)
+
+
+def _blocks(text: str) -> list[tuple[str, bool]]:
+    """The paragraphs of a text, each with whether it is pasted."""
+    paragraphs = [p for p in re.split(r"\n\s*\n|(?=^```)|(?<=```)$", text, flags=re.M) if p.strip()]
+    blocks = []
+    for index, paragraph in enumerate(paragraphs):
+        fenced = paragraph.strip().startswith("```")
+        before = paragraphs[index - 1].rstrip() if index else ""
+        announced = before.endswith(":") and TEXT_NOUNS.search(before) is not None
+        blocks.append((paragraph, fenced or (announced and index + 1 < len(paragraphs))))
+    return blocks
+
+
+def _shape(text: str) -> list[Segment]:
+    """The segments of a text without pasted blocks."""
     lines = [line for line in text.splitlines() if line.strip()]
     listed = [i for i, line in enumerate(lines) if LIST_LINE.match(line)]
     if len(listed) >= 2:
-        return _list_lines(lines, listed)
+        return _list_lines(lines, listed, LIST_LINE)
+    counted = [(i, m) for i, line in enumerate(lines) if (m := COUNTED_LINE.match(line))]
+    numbers = [int(match.group(1)) for _, match in counted]
+    if len(counted) >= 2 and numbers == list(range(1, len(counted) + 1)):
+        return _list_lines(lines, [i for i, _ in counted], COUNTED_LINE)
     flat = " ".join(" ".join(lines).split())
     for find in (_inline_items, _ordinal_items):
         if found := find(flat):
@@ -78,12 +126,12 @@ def sentences(text: str) -> list[Segment]:
     return [Segment(piece) for piece in pieces if piece]
 
 
-def _list_lines(lines: list[str], listed: list[int]) -> list[Segment]:
+def _list_lines(lines: list[str], listed: list[int], mark: re.Pattern[str]) -> list[Segment]:
     """Pasted list lines: each item with the unmarked lines that continue it."""
     first, last = listed[0], listed[-1]
     found = _lead(" ".join(lines[:first]))
     for start, stop in zip(listed, [*listed[1:], last + 1], strict=True):
-        item = " ".join([LIST_LINE.sub("", lines[start]), *lines[start + 1 : stop]])
+        item = " ".join([mark.sub("", lines[start]), *lines[start + 1 : stop]])
         found.append(Segment(" ".join(item.split()), item=True))
     return found + [s for line in lines[last + 1 :] for s in sentences(line)]
 
@@ -165,7 +213,7 @@ def _ordinal(text: str, words: str, start: int) -> re.Match[str] | None:
 def _at_clause_start(text: str, index: int) -> bool:
     before = text[:index].rstrip()
     joined = before.lower().endswith((" and", " y", " et", " und", " e"))
-    return not before or before[-1] in ".,;:?!" or joined
+    return not before or before[-1] in ".,;:?!—–-…" or joined
 
 
 def _trim(item: str) -> str:

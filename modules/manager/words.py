@@ -24,12 +24,13 @@ VERBS = vocabulary(
     "state identify provide share show convert solve estimate rewrite spell count rank sort "
     "predict propose design brainstorm offer mention add read prepare compose invent imagine "
     "teach help check correct proofread review improve fix rate round think come generate "
-    "produce build draw sketch lay map"
+    "produce build draw sketch lay map expand elaborate continue shorten simplify rephrase "
+    "edit polish format turn recommend tell pick put use try go keep remind"
 )
 """Verbs an English instruction starts with ("Name two rivers", "explain what X is")."""
 MAKING_VERBS = vocabulary(
     "write suggest pick choose recommend name create draft plan compose invent imagine design "
-    "brainstorm make come think generate produce give propose build draw sketch find"
+    "brainstorm make come think generate produce give propose build draw sketch find list"
 )
 """Verbs whose instruction makes something new (a poem, a name, a city picked): a later part
 that says "it" means what the delegate made, so it waits for that answer."""
@@ -42,7 +43,8 @@ PREPOSITIONS = vocabulary(
 )
 FILLERS = (
     "and then", "and also", "and finally", "then", "also", "and", "plus", "as well as",
-    "please", "oh and", "oh", "finally", "lastly",
+    "please", "oh and", "oh", "finally", "lastly", "btw", "by the way", "one more thing",
+    "ok so", "okay so", "so", "hey", "hi", "hello", "well", "now", "and now", "next",
 )  # fmt: skip
 """Joining words a part may start with; they are dropped from it."""
 THEN = vocabulary("then afterwards")
@@ -68,13 +70,14 @@ REQUEST_OPENINGS = (
     "can you", "could you", "would you", "will you", "can u", "pls", "please",
     "i need", "i want", "i'd like", "i would like", "i'd love", "i'm looking for",
     "i am looking for", "help me", "any tips", "any ideas", "any advice", "any suggestions",
-    "any recommendations", "tips for", "ideas for", "advice on", "let me know", "i wonder",
+    "any recommendations", "any tricks", "any thoughts", "any hacks", "any good", "any way",
+    "tips for", "ideas for", "advice on", "let me know", "i wonder",
     "i was wondering", "do you know", "what about", "how about",
 )  # fmt: skip
 """How an English sentence that asks something may open without a question mark."""
 STATEMENT_AFTER_NEED = vocabulary("to")
 """"I need to move house." tells; "I need a plan" and "I need to know" ask."""
-KNOW_VERBS = vocabulary("know understand find learn figure decide choose")
+KNOW_VERBS = vocabulary("know understand find figure decide")
 ABBREVIATIONS = vocabulary(
     "e.g i.e etc vs mr mrs ms dr st no approx ca cf jr sr prof inc ltd co fig al dept est"
 )
@@ -110,6 +113,11 @@ class Language:
         prepositions: Words a phrase that says where, when or for what opens with.
         together: Words of a question about two things at once ("la diferencia entre un
             lago y una laguna"), which stays whole.
+        pronouns: Pronouns that mean a person or thing named before ("er", "elle"); a part
+            with one cannot stand alone.
+        ors: The language's "or": a clause with it names alternatives of one question.
+        definite: Articles of a thing already known ("the", "el"); "a story about a dragon
+            and the sea" names no second story.
     """
 
     code: str
@@ -123,11 +131,17 @@ class Language:
     determiners: frozenset[str]
     prepositions: frozenset[str]
     together: frozenset[str]
+    pronouns: frozenset[str]
+    ors: frozenset[str]
+    definite: frozenset[str]
 
 
 ENGLISH = Language(
     "en",
-    vocabulary("the and is are what how of to you i my with"),
+    vocabulary(
+        "the and is are was what how why who when where which of to you i my with do does "
+        "did can it they this that for on should would could me your"
+    ),
     QUESTION_WORDS,
     tuple(sorted(VERBS)),
     vocabulary("and"),
@@ -137,6 +151,9 @@ ENGLISH = Language(
     vocabulary("a an the some any another two three four five"),
     PREPOSITIONS,
     JOINT_QUESTION,
+    vocabulary("it its they them their he him his she her"),
+    vocabulary("or"),
+    vocabulary("the this that these those"),
 )
 LANGUAGES: dict[str, Language] = {
     "en": ENGLISH,
@@ -155,6 +172,9 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("un una unos unas el la los las"),
         vocabulary("para por con de del en sin sobre a al"),
         vocabulary("entre diferencia diferencias comparar compara ambos ambas versus"),
+        vocabulary("él ella ellos ellas"),
+        vocabulary("o u"),
+        vocabulary("el la los las"),
     ),  # fmt: skip
     "fr": Language(
         "fr",
@@ -171,6 +191,9 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("un une des le la les du"),
         vocabulary("pour par avec de du des en sans sur à au aux dans"),
         vocabulary("entre différence différences comparer compare versus"),
+        vocabulary("il elle ils elles lui"),
+        vocabulary("ou"),
+        vocabulary("le la les"),
     ),  # fmt: skip
     "de": Language(
         "de",
@@ -186,6 +209,9 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("ein eine einen einem der die das den dem"),
         vocabulary("für mit von vom zu zum zur in im an am auf aus ohne über"),
         vocabulary("zwischen unterschied unterschiede vergleich vergleiche beide versus"),
+        vocabulary("er ihn ihm sie"),
+        vocabulary("oder"),
+        vocabulary("der die das den dem des"),
     ),  # fmt: skip
     "it": Language(
         "it",
@@ -201,6 +227,9 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("un una uno il lo la i gli le"),
         vocabulary("per con di del della da dal in nel su sul a al senza"),
         vocabulary("tra fra differenza differenze confronta confronto entrambi versus"),
+        vocabulary("lui lei loro"),
+        vocabulary("o oppure"),
+        vocabulary("il lo la i gli le"),
     ),  # fmt: skip
     "pt": Language(
         "pt",
@@ -216,6 +245,9 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("um uma uns umas o a os as"),
         vocabulary("para por com de do da em no na sem sobre a ao"),
         vocabulary("entre diferença diferenças comparar compare ambos versus"),
+        vocabulary("ele ela eles elas"),
+        vocabulary("ou"),
+        vocabulary("o a os as"),
     ),  # fmt: skip
     "nl": Language(
         "nl",
@@ -230,6 +262,9 @@ LANGUAGES: dict[str, Language] = {
         vocabulary("een de het"),
         vocabulary("voor met van in op aan zonder over bij"),
         vocabulary("tussen verschil verschillen vergelijk beide versus"),
+        vocabulary("hij zij hem haar"),
+        vocabulary("of"),
+        vocabulary("de het"),
     ),  # fmt: skip
 }
 _WORD = re.compile(r"[\w'’-]+")
@@ -245,6 +280,17 @@ def language_of(text: str) -> Language:
     """The table to read `text` with: the language whose common words it uses most (English
     when none stands out)."""
     found = words_of(text)
-    scores = {code: sum(w in lang.markers for w in found) for code, lang in LANGUAGES.items()}
+    scores = {code: _score(found, lang) for code, lang in LANGUAGES.items()}
     best = max(scores, key=lambda code: (scores[code], code == "en"))
-    return LANGUAGES[best] if scores[best] > scores["en"] else ENGLISH
+    return LANGUAGES[best] if scores[best] >= max(2, scores["en"] + 1) else ENGLISH
+
+
+def _score(found: list[str], language: Language) -> int:
+    """How many words of a text are common words, question words or instruction verbs of
+    `language`."""
+    return sum(
+        w in language.markers
+        or w in language.question_words
+        or (language is not ENGLISH and any(w.startswith(s) for s in language.imperatives))
+        for w in found
+    )

@@ -73,7 +73,7 @@ def test_auto_asks_the_model_only_for_a_long_request_the_rules_keep_whole() -> N
     splitter = Splitter("auto", model)
     run(splitter, PREAMBLE)  # the rules found two parts: theirs stand
     assert model.calls == 0
-    long_request = "Please read this and tell me what you think " + "of it " * LONG_REQUEST_WORDS
+    long_request = "Tell me what you think " + "of this long idea " * LONG_REQUEST_WORDS
     run(splitter, long_request)
     assert model.calls == 1
     run(Splitter("auto", model, trust_model=True), PREAMBLE)
