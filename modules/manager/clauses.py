@@ -438,9 +438,11 @@ def _with_alternatives(first: str, piece: str) -> str:
     """A question about which of several things ("who has more kids") with the things the
     first question names after a comma ("Who is older, Mick Jagger or Paul McCartney")."""
     found = re.search(r",\s*([^,]+?\s+or\s+[^,]+?)\s*$", first.rstrip("?.! "))
-    if found is None or " or " in piece:
+    between = re.search(r"\bbetween ([\w'’ -]+?) and ([\w'’ -]+?)\s*$", first.rstrip("?.! "))
+    if " or " in piece or not (found or between):
         return piece
-    return f"{piece.rstrip('?.! ')}, {found.group(1)}"
+    things = found.group(1) if found else f"{between.group(1)} or {between.group(2)}"
+    return f"{piece.rstrip('?.! ')}, {things}"  # "which is more dangerous, A or B"
 
 
 def _preposition_at(words: list[str]) -> str:

@@ -46,6 +46,7 @@ BE = vocabulary("is are was were be been")
 DEGREES = vocabulary("many much long tall far old big often")
 """Words that make "how" ask a degree ("how tall is ...")."""
 PERSONAL = vocabulary("it its they them their he him his she her")
+TOPIC_WORDS = vocabulary("about on regarding")
 POSSESSIVES = vocabulary("my your our")
 ADVERBS = vocabulary("here there now today exactly actually really usually below above")
 DO_SUPPORT = vocabulary("do does did can could will would should")
@@ -138,6 +139,9 @@ def _lean(
     gebaut?" after "Wie alt ist der Kölner Dom?"); a short question ("Why?") joins it."""
     previous = done[-1]
     said = words_of(draft.text)[pronoun]
+    if (about := _about_the_same(previous.text, draft.text, pronoun)) is not None:
+        done.append(Draft(about))  # "a book on stoicism, as well as a podcast about it"
+        return
     makes = previous.depends_on or _makes_something(previous.text, said)
     kind_of = said == "one" and words_of(draft.text)[pronoun - 1 : pronoun] != [] and (
         words_of(draft.text)[pronoun - 1] in ONE_FOR_A_KIND
@@ -152,6 +156,19 @@ def _lean(
         _merge(previous, draft.text)
     else:
         done.append(Draft(draft.text, depends_on=[_root(done, len(done) - 1)]))
+
+
+def _about_the_same(previous: str, text: str, pronoun: int) -> str | None:
+    """`text` with "about it" in the place of what the part before is about ("a good book
+    on [stoicism]"); None unless the pronoun follows "about" or "on" and the part before
+    ends on "about X" or "on X"."""
+    words = words_of(text)
+    if words[pronoun] != "it" or pronoun == 0 or words[pronoun - 1] not in TOPIC_WORDS:
+        return None
+    found = re.search(r"\b(?:about|on|regarding) ([\w'’ -]+?)[?.!]?$", previous.strip(), re.I)
+    if found is None or len(found.group(1).split()) > 4:
+        return None
+    return re.sub(r"\bit\b", found.group(1), text, count=1)
 
 
 def _root(done: list[Draft], index: int) -> int:
@@ -309,13 +326,16 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     near = [i for i in last_four if words[i] in language.prepositions]
     if not near:
         return None
-    return " ".join([*tokens[: near[-1] + 1], thing])
+    same = words_of(thing)[:1] == [words[near[-1]]]  # "En voor een harde?": voor, once
+    return " ".join([*tokens[: near[-1] + (0 if same else 1)], thing])
 
 
 def _fragment_like(words: list[str], language: Language) -> bool:
     """Whether a sentence is a fragment: it opens with a preposition, an article or a
     pronoun that names the thing again, and asks nothing of its own."""
-    opens = words[0] in PREPOSITIONS | DETERMINERS | language.of | language.back
+    opens = words[0] in PREPOSITIONS | DETERMINERS | language.of | language.back | (
+        language.prepositions
+    )
     asks = any(w in QUESTION_WORDS | AUXILIARIES | language.question_words for w in words[1:])
     return opens and not (language is ENGLISH and asks)
 
@@ -337,7 +357,7 @@ def _pronoun(text: str, language: Language = ENGLISH) -> int | None:
         existential = before in BE or words[i + 1 : i + 2] in (["is"], ["are"])
         if word == "there" and not existential:
             return i
-        if word == "one" and before in ONE_AFTER:
+        if word == "one" and before in ONE_AFTER | ONE_FOR_A_KIND:
             return i
         alone = i + 1 == len(words) or words[i + 1] in PREPOSITIONS
         if word in DEMONSTRATIVES and (i == 0 or before in BEFORE_A_DEMONSTRATIVE) and alone:
@@ -409,6 +429,8 @@ def _named(done: list[Draft], text: str, pronoun: int) -> tuple[str, str] | None
         topic = next((t for t in map(_last_thing, before) if t is not None), None)
     elif done[-1].topic:
         topic = done[-1].topic  # "why do cats purr? why do they knead? why do they ...?"
+    elif said in ("they", "them") and (both := _alternatives_of(before[0])):
+        topic = both  # "Which is faster, a blue whale or an orca? how long do they live"
     else:
         plural = said in ("they", "them")
         topic = next((t for t in (_topic(b, plural) for b in before) if t is not None), None)
@@ -417,6 +439,12 @@ def _named(done: list[Draft], text: str, pronoun: int) -> tuple[str, str] | None
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
     position = next(i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said)
     return _replaced(tokens, position, topic), topic
+
+
+def _alternatives_of(part: str) -> str | None:
+    """ "a blue whale and an orca" of "Which is faster, a blue whale or an orca?"."""
+    found = re.search(r",\s*([^,]+?)\s+or\s+([^,]+?)[?.!]*$", part.strip())
+    return f"{found.group(1)} and {found.group(2)}" if found else None
 
 
 def _last_thing(part: str) -> str | None:
