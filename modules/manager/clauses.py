@@ -62,7 +62,8 @@ def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
     for joint, following in zip(joints, [*joints[1:], None], strict=False):
         stop = following.start() if following else len(body)
         piece = strip_joining(body[joint.end() : stop], language)
-        completed, tail = _next_clause(found, body[joint.start() :], piece, language)
+        then = _is_then(joint.group(), body[joint.end() : stop], language)
+        completed, tail = _next_clause(found, body[joint.start() :], piece, language, then)
         if completed is None:
             found[-1].text += body[joint.start() : stop]
             continue
@@ -70,7 +71,6 @@ def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
             found[-1].objects = True
             for clause in found:  # "un film e un libro per il weekend": both for the weekend
                 clause.text += f" {tail}" if tail and clause.objects else ""
-        then = _is_then(joint.group(), body[joint.end() : stop], language)
         found.append(_Open(completed, then, tail is not None))
     if len(found) == 1:
         return [Clause(_finish(sentence, ""))]
@@ -78,7 +78,7 @@ def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
 
 
 def _next_clause(
-    found: list[_Open], rest: str, piece: str, language: Language
+    found: list[_Open], rest: str, piece: str, language: Language, then: bool
 ) -> tuple[str | None, str | None]:
     """(the piece as a clause of its own, or None if it continues the clause before; and,
     when it names another thing for the same verb, the phrase every such thing takes, "" if
@@ -94,7 +94,7 @@ def _next_clause(
     objects = _coordinated_objects(found[-1].text, piece, language) if anded else None
     if objects is not None:
         return objects
-    return complete(found[0].text, piece, language), None
+    return complete(found[0].text, piece, language, then), None
 
 
 @dataclass
@@ -107,9 +107,12 @@ class _Open:
     """It names one of several things for one verb ("a film" of "un film e un libro")."""
 
 
-def complete(first: str, piece: str, language: Language = ENGLISH) -> str | None:
+def complete(
+    first: str, piece: str, language: Language = ENGLISH, then: bool = False
+) -> str | None:
     """`piece` as a whole instruction, borrowing from the sentence's first clause; None if it
-    does not start a part of its own (it continues the clause before it)."""
+    does not start a part of its own (it continues the clause before it). After "then" a
+    verb always starts a step of its own."""
     words = words_of(piece)
     first_words = words_of(first)
     if not words or len(first_words) < 2:  # "Hello, how are you?" stays whole
@@ -124,7 +127,7 @@ def complete(first: str, piece: str, language: Language = ENGLISH) -> str | None
     if language is not ENGLISH:
         own = words[0] in language.question_words or _imperative(words[0], language)
         return piece if own and len(words) > 1 else None
-    return _complete_english(first, piece, words, first_words)
+    return _complete_english(first, piece, words, first_words, then)
 
 
 def strip_fillers(piece: str) -> str:
@@ -256,7 +259,7 @@ def _last_word_of(text: str, group: frozenset[str] | set[str]) -> int | None:
 
 
 def _complete_english(  # noqa: C901 - one branch per form of fragment, each with its example
-    first: str, piece: str, words: list[str], first_words: list[str]
+    first: str, piece: str, words: list[str], first_words: list[str], then: bool = False
 ) -> str | None:
     if _bare_superlative(words) and (thing := _after_superlative(first)):
         piece = f"{piece} {thing}"  # "the largest continent ... and the smallest": continent
@@ -278,8 +281,9 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         return complete(first, piece.split(None, 2)[2])  # "and which one in the UK?"
     if (parallel := _parallel_question(first, piece, words, first_words)) is not None:
         return parallel
-    if head in VERBS and _asks_how_i(first_words):
-        return None  # "how do I merge two dicts and keep the larger value": one question
+    infinitive = _infinitive_at_end(first_words) and len(words) <= 4
+    if head in VERBS and not then and (_asks_how_i(first_words) or infinitive):
+        return None  # "how do I merge two dicts and keep ...", "a plan to lose weight and build"
     if head in VERBS or (head in QUESTION_WORDS | AUXILIARIES and len(words) > 2):
         asked = [i for i, word in enumerate(first_words) if word in QUESTION_WORDS]
         if head in QUESTION_WORDS and words[1] not in AUXILIARIES and asked and asked[0] > 0:
@@ -312,6 +316,13 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     if first_words[0] in VERBS and _preposition_at(first_words[1:]) == _preposition_at(words) != "":
         return f"{first.split()[0]} {piece}"  # "describe summer in Spain, winter in Canada"
     return None
+
+
+def _infinitive_at_end(words: list[str]) -> bool:
+    """Whether a clause ends in "to" and a verb's phrase ("a plan to lose weight"), which a
+    verb after "and" continues."""
+    tail = words[-4:]
+    return "to" in tail[:-1] and tail[tail.index("to") + 1] not in DETERMINERS | {"my", "your"}
 
 
 def _asks_how_i(words: list[str]) -> bool:
@@ -392,9 +403,10 @@ def _coordinated_objects(
     if after_preposition and (same_kind or words[last] in COUNTS) and not own_phrase:
         return None  # "a story about a dragon and a knight", "with two eggs and three cups"
     tail = ""
-    bare = not language.prepositions & set(words[start + 1 :])
+    openers = (language.prepositions | {"that", "which", "who"}) - {"of"}
+    bare = not openers & set(words[start + 1 :])
     piece_tokens = piece.split()
-    stops = [i for i, w in enumerate(piece_words[1:], 1) if w in language.prepositions]
+    stops = [i for i, w in enumerate(piece_words[1:], 1) if w in openers]
     if bare and stops and len(piece_tokens) == len(piece_words):
         tail = " ".join(piece_tokens[stops[0] :])
     return f"{' '.join(tokens[:start])} {piece}".strip(), tail

@@ -327,6 +327,9 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     if not near:
         return None
     same = words_of(thing)[:1] == [words[near[-1]]]  # "En voor een harde?": voor, once
+    replaced = tokens[near[-1] + 1][:1]
+    if replaced.islower() and thing[1:2].islower():  # "Lunch?" after "for breakfast"
+        thing = thing[:1].lower() + thing[1:]
     return " ".join([*tokens[: near[-1] + (0 if same else 1)], thing])
 
 
@@ -354,7 +357,8 @@ def _pronoun(text: str, language: Language = ENGLISH) -> int | None:
             continue
         if word in PERSONAL and not _dummy_it(words, i):
             return i
-        existential = before in BE or words[i + 1 : i + 2] in (["is"], ["are"])
+        opens = i == 0 or before in QUESTION_WORDS | {"and", "if", "that", "whether"}
+        existential = before in BE or (opens and words[i + 1 : i + 2] in (["is"], ["are"]))
         if word == "there" and not existential:
             return i
         if word == "one" and before in ONE_AFTER | ONE_FOR_A_KIND:

@@ -134,3 +134,41 @@ def test_a_pronoun_that_names_a_thing_of_the_request_is_completed_from_it() -> N
 )
 def test_the_router_gives_open_ended_requests_a_skeleton(request_text: str, skeleton: bool) -> None:
     assert wants_skeleton(request_text, language_of(request_text)) is skeleton
+
+
+@pytest.mark.parametrize(
+    ("request_text", "parts"),
+    [
+        ("I want a plan to lose weight and build muscle", 1),
+        ("Write a story about a cat and a mouse who become friends", 1),
+        ("give me a recipe with chicken, rice and broccoli", 1),
+        ("Who is taller, Messi or Ronaldo?", 1),
+        ("Is it better to rent or buy in Berlin?", 1),
+        ("Translate 'bread and butter' to Spanish", 1),
+        ("If a ticket costs $12 after tax, what was the price before tax?", 1),
+        ("Name three fruits and three vegetables that are orange", 2),
+        ("Who invented the telephone? And the light bulb?", 2),
+        ("I am vegan. What should I eat for breakfast? Lunch? Dinner?", 3),
+        ("Is coffee bad for you? What about tea?", 2),
+        ("how tall is an adult giraffe how much does it weigh", 2),
+    ],
+)
+def test_things_joined_by_and_split_only_where_each_asks_on_its_own(
+    request_text: str, parts: int
+) -> None:
+    assert len(split(request_text).parts) == parts, split(request_text)
+
+
+def test_a_fragment_takes_the_frame_of_the_question_before() -> None:
+    assert split("Is coffee bad for you? What about tea?").parts[1] == "Is tea bad for you?"
+    assert split("What should I eat for breakfast? Lunch?").parts[1] == (
+        "What should I eat for lunch?"
+    )
+
+
+def test_a_pasted_text_is_context_even_when_it_asks_something() -> None:
+    found = split(
+        "Email from my boss:\n\nCan you cover the Henderson account on Monday? Sarah is "
+        "away.\n\nhow do I say no politely? and should I ask for a raise"
+    )
+    assert len(found.parts) == 2 and "Can you cover" in found.context[-1]
