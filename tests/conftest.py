@@ -1,4 +1,8 @@
-"""Fixtures shared by the whole suite: one local Ray cluster, one bus proxy, a tiny model."""
+"""Fixtures shared by the whole suite: one local Ray cluster, one bus proxy, a tiny model.
+
+Tests declare their cost with the markers registered in pyproject.toml; collection fails when a
+test uses a costly fixture or folder without its marker, so `make test-fast` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,35 @@ from bus.zmq_bus import BusEndpoints
 from modules.models import save_tiny_llama
 
 TEST_NAMESPACE = "cortex-tests"
+
+MARKER_OF_FIXTURE = {"ray_cluster": "ray"}
+"""Fixtures that start something costly (directly or through another fixture), and the marker
+every test using them must carry."""
+
+MARKER_OF_FOLDER = {"models": "model", "ray": "ray"}
+"""Folders of tests/ whose every test shares one cost, and the marker that declares it."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fails collection when a test uses a costly fixture or folder without its marker."""
+    missing = [
+        f"{item.nodeid}: {why}; mark it @pytest.mark.{marker}"
+        for item in items
+        for marker, why in costs(item).items()
+        if item.get_closest_marker(marker) is None
+    ]
+    if missing:
+        raise pytest.UsageError("tests without the marker of their cost:\n" + "\n".join(missing))
+
+
+def costs(item: pytest.Item) -> dict[str, str]:
+    """The markers a test must carry, by its fixtures and its folder, each with why."""
+    fixtures = getattr(item, "fixturenames", ())
+    needed = {m: f"uses {f}" for f, m in MARKER_OF_FIXTURE.items() if f in fixtures}
+    folder = item.path.relative_to(Path(__file__).parent).parts[0]
+    if folder in MARKER_OF_FOLDER:
+        needed.setdefault(MARKER_OF_FOLDER[folder], f"is in tests/{folder}")
+    return needed
 
 
 @pytest.fixture(scope="session")

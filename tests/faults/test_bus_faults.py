@@ -18,6 +18,8 @@ from bus.proxy import PROXY_ACTOR_NAME, start_proxy, stop_proxy
 from bus.security import BusKeys
 from bus.zmq_bus import ZmqTokenBus
 
+pytestmark = pytest.mark.ray
+
 HANDSHAKE_EVENTS = (
     zmq.EVENT_HANDSHAKE_SUCCEEDED
     | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL

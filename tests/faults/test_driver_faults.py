@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from cortex.turns.sessions import SessionLog
 from tests.tui.test_app import make_app, wait_for
 from tui.conversation import ConversationView
@@ -39,6 +41,7 @@ with InProcessCortex(parse_config(scripted_config()), session_log=sys.argv[1]) a
 """
 
 
+@pytest.mark.e2e
 def test_killing_the_driver_mid_turn_keeps_the_finished_turns(tmp_path: Path, caplog) -> None:
     log = tmp_path / "session.jsonl"
     driver = subprocess.Popen(

@@ -17,6 +17,8 @@ from bus.zmq_bus import BusEndpoints, ZmqTokenBus
 from modules.host import RegionHost
 from modules.region import RegionSettings
 
+pytestmark = pytest.mark.ray
+
 BATCH = 100
 EXAMPLES = 105  # x BATCH frames per test: over 10,000
 SAMPLES = [

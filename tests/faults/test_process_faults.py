@@ -16,6 +16,8 @@ import pytest
 
 from tests.faults.drivers import Driver, json_document, ray_head, steady_config, survivors
 
+pytestmark = [pytest.mark.ray, pytest.mark.e2e]
+
 QUESTION = "Compare tea and coffee."
 NATIVE_DUMP = ("*** SIGTERM received", "Traceback", "logging.cc")
 

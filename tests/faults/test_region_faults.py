@@ -9,11 +9,15 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from cortex.config import parse_config
 from cortex.runtime.cortex import Cortex
 from cortex.turns.records import TurnRecord
 from cortex.turns.sessions import SessionLog
 from tests.conftest import TWO_PARTS, long_answers_config
+
+pytestmark = pytest.mark.ray
 
 
 def test_a_killed_replica_is_restarted_and_its_subtask_retried(

@@ -8,6 +8,8 @@ import threading
 import uuid
 from pathlib import Path
 
+import pytest
+
 from bus import Subtask, SubtaskResult, Token
 from bus.proxy import start_proxy, stop_proxy
 from bus.topics import region_inbox, region_out
@@ -15,6 +17,8 @@ from bus.zmq_bus import ZmqTokenBus
 from modules.engines import SamplingSettings
 from modules.host import RegionHost
 from modules.region import RegionSettings
+
+pytestmark = pytest.mark.ray
 
 SCREEN_BACKLOG = 50
 """Tokens a display keeps when it catches up."""

@@ -16,6 +16,8 @@ from modules.region import RegionSettings
 from modules.shaping import may_end_here
 from tests.helpers import FOUR_CHATS, cortex_cli
 
+pytestmark = pytest.mark.model
+
 
 @pytest.mark.parametrize("engine", ["llama.cpp", "transformers"])
 def test_embedded_model_answers_a_simple_question_greedily(engine: str) -> None:
@@ -42,6 +44,7 @@ def test_transformers_batches_four_greedy_streams_as_each_alone() -> None:
     assert together == solo
 
 
+@pytest.mark.e2e
 def test_cortex_ask_plans_and_decodes_concurrently(tmp_path: Path) -> None:
     session = tmp_path / "session.jsonl"
     completed = cortex_cli(

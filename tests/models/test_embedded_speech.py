@@ -16,6 +16,8 @@ from modules.region import RegionSettings
 from modules.speech import NO_SPEECH, SpeechRegion
 from tests.helpers import cortex_cli, hosted_results, region_output
 
+pytestmark = pytest.mark.model
+
 SENTENCES = (
     "Please turn on the kitchen lights and tell me the weather forecast for tomorrow.",
     "I would like a cup of tea with milk and sugar.",
@@ -115,6 +117,7 @@ def test_bad_audio_leaves_the_region_serving(bad_audio, tmp_path: Path) -> None:
     assert results[-1].ok and results[-1].data["wav"].endswith("ok.wav")
 
 
+@pytest.mark.e2e
 def test_cortex_say_then_hear(tmp_path: Path) -> None:
     wav = tmp_path / "said.wav"
     said = cortex_cli("say", SENTENCES[0], "--out", str(wav), timeout=300)
@@ -132,6 +135,7 @@ def test_cortex_say_then_hear(tmp_path: Path) -> None:
     assert "note: " in heard.stderr and "cut short" in heard.stderr  # the user is told
 
 
+@pytest.mark.e2e
 def test_cortex_ask_hears_the_question_and_speaks_the_answer(tmp_path: Path) -> None:
     question, answer_wav = tmp_path / "question.wav", tmp_path / "answer.wav"
     region = SpeechRegion(SETTINGS)

@@ -19,6 +19,8 @@ from modules.vision import VisionRegion, load_image
 from tests.helpers import cortex_cli, hosted_results, region_output
 from tests.unit.test_images import STORED
 
+pytestmark = pytest.mark.model
+
 DATA = Path(__file__).parent.parent / "data"
 CAT_CLASSES = ("cat", "egyptian mau", "lynx")
 
@@ -183,6 +185,7 @@ def test_bad_files_leave_the_region_serving(bad_files) -> None:
     assert results[-1].ok and results[-1].data["labels"][0]["label"] == "espresso"
 
 
+@pytest.mark.e2e
 def test_cortex_see_prints_labels_and_a_description() -> None:
     completed = cortex_cli("see", "--json", str(DATA / "coffee.jpg"), timeout=300)
     assert completed.returncode == 0, completed.stderr
@@ -191,6 +194,7 @@ def test_cortex_see_prints_labels_and_a_description() -> None:
     assert len(result["labels"]) == 5 and "espresso" in result["description"]
 
 
+@pytest.mark.e2e
 def test_cortex_ask_with_an_image_looks_while_it_plans(tmp_path: Path) -> None:
     completed = cortex_cli(
         "ask",

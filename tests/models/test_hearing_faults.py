@@ -24,6 +24,8 @@ from modules.speech import NO_SPEECH, SpeechRegion
 from tests.helpers import cortex_cli, region_output
 from tests.unit.test_recordings import write_m4a
 
+pytestmark = pytest.mark.model
+
 SENTENCE = "Please turn on the kitchen lights and tell me the weather forecast for tomorrow."
 FILLERS = (
     "I would like a cup of tea with milk and sugar.",
@@ -178,6 +180,7 @@ def test_channels_opposite_in_phase_are_heard(
     assert any("opposite in phase" in note for note in data["notes"])
 
 
+@pytest.mark.e2e
 def test_cortex_hear_hears_channels_opposite_in_phase(tmp_path: Path) -> None:
     voice = spoken(SENTENCE)
     wired = write(tmp_path / "wired.wav", np.stack([voice, -voice], axis=1), SPEECH_RATE)

@@ -18,6 +18,8 @@ from modules.errors import BadRequestError
 from modules.region import core_list
 from tests.conftest import tiny_config
 
+pytestmark = pytest.mark.ray
+
 
 @pytest.fixture(scope="module")
 def brain(ray_cluster: None, tiny_model_dir: Path, tmp_path_factory) -> Cortex:

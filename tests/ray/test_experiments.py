@@ -7,11 +7,14 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from cortex.experiments import ExperimentSpec, run
 from cortex.experiments.spec import Request
 from modules.models import save_tiny_llama
+
+pytestmark = pytest.mark.ray
 
 
 def test_every_mode_runs_and_writes_its_results(ray_cluster: None, tmp_path: Path) -> None:

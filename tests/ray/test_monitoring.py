@@ -23,6 +23,8 @@ from cortex.runtime.status import attach, scrape_metrics
 from modules.region import core_list
 from tests.conftest import TWO_PARTS, long_answers_config
 
+pytestmark = pytest.mark.ray
+
 LONG_ANSWER_TOKENS = 3000
 """Enough tokens that both delegates of the scripted plan are still decoding when looked at."""
 

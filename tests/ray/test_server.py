@@ -25,6 +25,8 @@ from cortex.serve.server import running_server
 from tests.conftest import long_answers_config, tiny_config
 from tests.tui.scripted import expected_answer, scripted_answer
 
+pytestmark = pytest.mark.ray
+
 KEY = "test-key"
 QUESTION = [{"role": "user", "content": "Compare tea and coffee."}]
 

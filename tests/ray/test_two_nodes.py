@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = [pytest.mark.ray, pytest.mark.e2e]
+
 
 @pytest.fixture(scope="module")
 def drill(tiny_long_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:

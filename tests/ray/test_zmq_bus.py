@@ -13,6 +13,8 @@ from bus.proxy import find_proxy
 from bus.zmq_bus import BusEndpoints
 from tests.conftest import TEST_NAMESPACE
 
+pytestmark = pytest.mark.ray
+
 actor = ray.remote(num_cpus=0)
 
 

@@ -66,6 +66,7 @@ def test_the_strongest_locale_variable_is_read() -> None:
 @pytest.mark.parametrize(
     "locale", [{"LC_ALL": "C"}, {"LANG": "en_US.ISO-8859-1"}, {"LC_ALL": "en_US.ISO-8859-15"}]
 )
+@pytest.mark.e2e
 def test_cortex_chat_says_so_in_one_line_before_it_starts(locale: dict[str, str]) -> None:
     environ = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_CTYPE", "LANG")}
     done = subprocess.run(

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.model, pytest.mark.e2e]
+
 QUESTION = "Write a paragraph about tea, one about coffee and one about cocoa."
 WIDTH, HEIGHT = 170, 50
 POLL_S = 0.5

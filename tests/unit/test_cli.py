@@ -139,6 +139,7 @@ def test_sigterm_raises_terminated_in_the_main_thread() -> None:
         ),
     ],
 )
+@pytest.mark.e2e
 def test_a_wrong_cluster_address_is_one_line_within_seconds(
     environment: dict[str, str], args: list[str], expected: str
 ) -> None:

@@ -50,7 +50,9 @@ PLAN_SCHEMA = {
 }
 
 
-@pytest.fixture(scope="module", params=["llama.cpp", "transformers"])
+@pytest.fixture(
+    scope="module", params=[pytest.param("llama.cpp", marks=pytest.mark.model), "transformers"]
+)
 def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
@@ -233,6 +235,7 @@ def test_streams_joining_and_leaving_a_running_batch_each_give_their_solo_text(
     assert together == solo
 
 
+@pytest.mark.model
 def test_llama_cpp_reads_a_shared_prompt_start_from_its_cache() -> None:
     system = {"role": "system", "content": "You are a helpful assistant."}
     first, second = (
@@ -343,6 +346,7 @@ def test_a_sliding_window_model_decodes_each_request_alone(tmp_path: Path) -> No
     assert together == solo
 
 
+@pytest.mark.model
 def test_chats_tokenized_from_many_threads_at_once_get_their_own_ids() -> None:
     """Regions submit from several threads; a transformers tokenizer is shared by them."""
     from transformers import AutoTokenizer
@@ -367,6 +371,7 @@ def test_chats_tokenized_from_many_threads_at_once_get_their_own_ids() -> None:
     assert wrong == []
 
 
+@pytest.mark.model
 def test_a_chat_ending_with_an_assistant_message_continues_it() -> None:
     from transformers import AutoTokenizer
 

@@ -53,6 +53,7 @@ def test_a_bad_sets_file_is_named_with_what_is_wrong(tmp_path: Path, text: str, 
         load_sets(path)
 
 
+@pytest.mark.e2e
 def test_the_bench_refuses_a_missing_sets_file_before_starting_anything(tmp_path: Path) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "cortex.bench", "quality", "--sets", str(tmp_path / "none.toml")],

@@ -10,8 +10,11 @@ import sys
 import time
 
 import psutil
+import pytest
 
 from cortex.runtime.reaper import descendants, stop
+
+pytestmark = pytest.mark.e2e
 
 DRIVER = """
 import subprocess, sys, time

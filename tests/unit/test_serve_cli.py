@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from cortex.cli import build_parser
 from tests.helpers import cortex_cli
 
@@ -16,6 +18,7 @@ def test_serve_listens_on_loopback_port_8000_by_default() -> None:
     assert (args.port, args.api_key) == (9000, "k")
 
 
+@pytest.mark.e2e
 def test_a_taken_port_is_one_line_before_anything_loads() -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]

@@ -52,6 +52,7 @@ def tiny_vits(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.model
 def test_a_transformers_voice_speaks_sentence_by_sentence(tiny_vits: Path, tmp_path: Path) -> None:
     assert TransformersVoice(str(tiny_vits)).synthesize("hello.").size > 0
     settings = RegionSettings(
