@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import ray
 
-from bus import Event
+from bus import Event, Token
 from cortex.config import parse_config
 from cortex.errors import CortexError
 from cortex.runtime.cortex import Cortex
@@ -67,7 +68,14 @@ def test_ask_returns_the_full_record_and_logs_it(brain: Cortex) -> None:
     )
     assert record.plan, "a plan with at least one step"
     assert record.streams[0].id.endswith("/plan")
-    assert all(s.tokens >= 0 and s.end >= s.start for s in record.streams)
+    decoded = Counter(
+        d.message.stream_id
+        for d in seen
+        if isinstance(d.message, Token) and d.message.token_id != Token.END_MARKER_ID
+    )
+    assert [s.tokens for s in record.streams] == [decoded[s.id] for s in record.streams]
+    assert all(s.tokens > 0 for s in record.streams[1:]), "every delegate decoded"
+    assert all(s.end >= s.start for s in record.streams)
     assert {s.replica for s in record.streams} <= {"planning", "language-0", "language-1"}
     assert record.wall_s > 0
     assert any(d.topic.startswith("region.") for d in seen)
