@@ -209,7 +209,10 @@ def answer_start(instruction: str) -> str:
 
 
 def with_notes(instruction: str, notes: dict[str, str]) -> str:
+    """The instruction after what other regions found (a picture's description) and the
+    conversation's earlier turns, as plain text: "Notes:" and bullets led the embedded
+    model to repeat the notes instead of answering."""
     if not notes:
         return instruction
-    lines = "\n".join(f"- {text.strip()}" for text in notes.values())
-    return f"Notes:\n{lines}\n\n{instruction}"
+    told = "\n".join(text.strip() for text in notes.values())
+    return f"{told}\n\n{instruction}"

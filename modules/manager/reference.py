@@ -558,8 +558,8 @@ def _phrase(
         stop -= 1
     if words[start : start + 1] in (["i"], ["you"], ["we"]) and start + 2 < len(words):
         return _phrase(tokens, words, start + 2, "", bare, plural)  # "do i make [pancakes]"
-    if stop <= start or words[start] in PERSONAL | {"i", "you", "we", "me"}:
-        return None
+    if stop <= start or words[start] in PERSONAL | DEMONSTRATIVES | {"i", "you", "we", "me"}:
+        return None  # "what is [this]": the picture, not a thing the request names
     if tokens[start][:1] in "'\"‘“":
         return None  # a quoted word is talked about, not a thing a pronoun means
     named = tokens[start][:1].isupper() or words[start] in DETERMINERS | POSSESSIVES
