@@ -172,3 +172,10 @@ def test_a_pasted_text_is_context_even_when_it_asks_something() -> None:
         "away.\n\nhow do I say no politely? and should I ask for a raise"
     )
     assert len(found.parts) == 2 and "Can you cover" in found.context[-1]
+
+
+def test_with_a_picture_every_part_may_say_it() -> None:
+    """Every part reads the picture's description, so "it" needs no part before it."""
+    found = split("what is this, and what does it usually eat?", shown=True)
+    assert found.parts == ("What is this?", "What does it usually eat?")
+    assert found.depends_on == ((), ())
