@@ -185,6 +185,7 @@ async def test_a_stream_of_no_turn_is_shown_under_its_own_name(tmp_path: Path) -
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_the_screen_keeps_up_through_ten_thousand_bus_messages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,12 +45,14 @@ def test_random_bytes_only_raise_bus_decode_error(payload: bytes) -> None:
     check_decodes_or_refuses(payload)
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(msgpack_values)
 def test_random_msgpack_values_only_raise_bus_decode_error(value) -> None:
     check_decodes_or_refuses(msgpack.packb(value, use_bin_type=True))
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(
     st.dictionaries(

@@ -165,6 +165,7 @@ def test_multibyte_characters_split_over_tokens_come_out_whole(engine: Engine) -
 
 
 @pytest.mark.parametrize("temperature", [0.0, 1.0])
+@pytest.mark.slow
 def test_guided_output_always_parses(engine: Engine, temperature: float) -> None:
     for seed in range(3):
         sampling = SamplingSettings(
@@ -327,6 +328,7 @@ def test_typed_control_text_stays_text(engine: Engine, typed: str) -> None:
     assert len([t for t in plain if t in control]) >= 2  # the template's own control tokens
 
 
+@pytest.mark.slow
 def test_a_sliding_window_model_decodes_each_request_alone(tmp_path: Path) -> None:
     """Its cache drops tokens past the window, so rows could not be unpadded: streams longer
     than the window, decoded at once, still give their solo text."""

@@ -102,6 +102,7 @@ def planner_on(bus: InProcessBus, model: Path, **options: Any) -> RegionHost:
 
 
 @pytest.mark.parametrize("seed", range(3))
+@pytest.mark.slow
 def test_the_model_splitters_schema_always_parses_on_a_random_model(
     bus: InProcessBus, tiny_long_model_dir: Path, seed: int
 ) -> None:
@@ -119,6 +120,7 @@ def test_the_model_splitters_schema_always_parses_on_a_random_model(
 
 
 @pytest.mark.parametrize("seed", range(3))
+@pytest.mark.slow
 def test_a_skeleton_on_a_random_model_is_a_usable_plan(
     bus: InProcessBus, tiny_long_model_dir: Path, seed: int
 ) -> None:

@@ -60,6 +60,7 @@ def test_activation_round_trips_every_dtype() -> None:
         assert torch.equal(from_activation(message, torch.device("cpu")), tensor)
 
 
+@pytest.mark.slow
 def test_pipeline_decodes_the_same_greedy_tokens_as_the_whole_model(
     pipeline, varied_model: Path
 ) -> None:

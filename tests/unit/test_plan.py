@@ -324,6 +324,7 @@ def test_a_one_part_question_goes_direct(bus, planner) -> None:
 
 
 @pytest.mark.parametrize("seed", range(4))
+@pytest.mark.slow
 def test_the_planners_output_always_parses_into_a_valid_plan(bus, planner, seed) -> None:
     sampling = SamplingSettings(temperature=1.5, seed=seed)
     planner.region.settings = replace(planner.region.settings, sampling=sampling)

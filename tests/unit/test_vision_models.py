@@ -80,6 +80,7 @@ def test_a_transformers_classifier_sees_what_a_viewer_shows(
     assert data["description"].startswith("The picture is unclear: one flat colour")
 
 
+@pytest.mark.slow
 def test_a_transformers_captioner_streams_its_caption(
     tmp_path: Path, processor, tiny_model_dir
 ) -> None:
