@@ -23,7 +23,7 @@ LLAMA_CPP := llama-cpp-python==0.3.36
 # Guided output on the transformers engine; --no-deps leaves out triton (1 GB, GPU kernels only).
 GUIDED_PACKAGES := xgrammar==0.2.9 apache-tvm-ffi==0.1.15.post2
 
-.PHONY: setup test chat bench bench-regions lint clean
+.PHONY: setup test test-fast chat bench bench-regions lint clean
 
 setup: $(STAMP)
 
@@ -42,7 +42,11 @@ $(STAMP): pyproject.toml Makefile | $(PY)
 	touch $(STAMP)
 
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
+
+# Everything without real weights, Ray, subprocesses or a slow fuzz or decode (tests/README.md).
+test-fast: setup
+	$(PY) -m pytest -m "not model and not ray and not e2e and not slow"
 
 chat: setup
 	$(VENV)/bin/cortex chat
