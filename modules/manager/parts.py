@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass
 
 from modules.manager.clauses import clauses, finish, strip_fillers, strip_joining
-from modules.manager.reference import FRAGMENT_OPENINGS, Draft, resolve
+from modules.manager.fragments import FRAGMENT_OPENINGS
+from modules.manager.reference import Draft, resolve
 from modules.manager.structure import Segment, quoted_spans, segments
 from modules.manager.words import (
     AUXILIARIES,

@@ -1,0 +1,307 @@
+"""What a clause leaves out, borrowed from the clause before it, in the user's words.
+
+`complete` reads a piece after "and" or a comma against the sentence's first clause:
+a question or instruction of its own stands as it is; a fragment borrows what it leaves
+out ("in Mexico" -> "What language is spoken in Mexico?", "which one in the UK",
+"three for running a marathon", "the capital of Spain", "what about violin"); anything
+else continues the clause before it (None).
+"""
+
+from __future__ import annotations
+
+import re
+
+from modules.manager.structure import quoted_spans
+from modules.manager.words import (
+    AUXILIARIES,
+    COUNTS,
+    DETERMINERS,
+    ENGLISH,
+    JOINT_QUESTION,
+    NUMBER_WORDS,
+    PREPOSITIONS,
+    QUESTION_WORDS,
+    SUBJECT_BEFORE_VERB,
+    VERBS,
+    Language,
+    words_of,
+)
+
+
+def complete(
+    first: str, piece: str, language: Language = ENGLISH, then: bool = False
+) -> str | None:
+    """`piece` as a whole instruction, borrowing from the sentence's first clause; None if it
+    does not start a part of its own (it continues the clause before it). After "then" a
+    verb always starts a step of its own."""
+    words = words_of(piece)
+    first_words = words_of(first)
+    if not words or len(first_words) < 2:  # "Hello, how are you?" stays whole
+        return None
+    if (thing := _what_about(piece)) is not None:  # "..., what about violin?"
+        return complete(first, thing, language) or in_place_of_last(first, thing)
+    if (aligned := _aligned_fragment(first, piece, language)) is not None:
+        return aligned
+    together = language.together & set(first_words + words)  # "difference between 'a' and 'b'"
+    if piece.strip()[:1] in "'\"‘“" and quoted_spans(first) and not together:
+        return in_place_of_last(first, piece.strip())  # "... of 'schadenfreude' and 'hygge'"
+    if language is not ENGLISH:
+        own = words[0] in language.question_words or _imperative(words[0], language)
+        return piece if own and len(words) > 1 else None
+    return _complete_english(first, piece, words, first_words, then)
+
+
+def _what_about(piece: str) -> str | None:
+    """The thing of "what about X?" / "how about X?" (None for other pieces)."""
+    match = re.match(r"(?:and\s+)?(?:what|how)\s+about\s+(.+)", piece.strip(), re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def in_place_of_last(frame: str, thing: str) -> str | None:
+    """ "What about X?" where the frame shows no word X follows: X in the place of the
+    frame's quoted word ("How do you say 'thank you' in French? What about 'please'?") or
+    of its last name ("... in French? What about Spanish?"); None otherwise, and the part
+    stays with the one before."""
+    quoted = quoted_spans(frame)
+    if quoted and (thing[:1] in "'\"“‘" or len(thing.split()) == 1):
+        start, stop = quoted[-1]
+        return f"{frame[:start]}{thing}{frame[stop + 1 :]}"
+    names = [m for m in re.finditer(r"(?<=\s)[A-Z][\w-]+", frame)]
+    if names and thing[:1].isupper():
+        last = names[-1]
+        return f"{frame[: last.start()]}{thing}{frame[last.end() :]}"
+    return None
+
+
+def _imperative(word: str, language: Language) -> bool:
+    return any(word.startswith(stem) for stem in language.imperatives)
+
+
+def _aligned_fragment(first: str, piece: str, language: Language) -> str | None:
+    """A fragment that names a new thing after a word the first clause has ("in Mexico",
+    "one about dogs", "la de Chile", "quale quella del Portogallo"), in that word's place."""
+    tokens = piece.split()
+    words = [w for w in (words_of(t)[0] if words_of(t) else "" for t in tokens)]
+    at = 0
+    if at < len(words) and words[at] in language.question_words and len(words) > 2:
+        at += 1  # "quale quella del Portogallo"
+    if at < len(words) and words[at] in language.back and len(words) > at + 2:
+        at += 1  # "otra de tortilla", "one about dogs", "la de Chile"
+    elif at:
+        return None
+    if at >= len(words) or words[at] not in language.of | PREPOSITIONS:
+        return None
+    if language is ENGLISH and at == 0:
+        return None  # English prepositions are read in `_complete_english`
+    anchor = _last_word_of(first, language.of if words[at] in language.of else {words[at]})
+    if anchor is None:
+        return None
+    return f"{first[:anchor].rstrip()} {' '.join(tokens[at:])}"
+
+
+def _last_word_of(text: str, group: frozenset[str] | set[str]) -> int | None:
+    """Where the last word of `group` starts in `text` (None if none does)."""
+    found = [m.start() for m in re.finditer(r"[\w']+", text) if m.group().lower() in group]
+    return found[-1] if found and found[-1] > 0 else None
+
+
+def _complete_english(  # noqa: C901 - one branch per form of fragment, each with its example
+    first: str, piece: str, words: list[str], first_words: list[str], then: bool = False
+) -> str | None:
+    if _bare_superlative(words) and (thing := _after_superlative(first)):
+        piece = f"{piece} {thing}"  # "the largest continent ... and the smallest": continent
+        words = words_of(piece)
+    head = words[0]
+    if head in PREPOSITIONS and len(words) > 1 and words[1] in QUESTION_WORDS:
+        return piece  # "..., and in what year?": a question of its own
+    if head == "how" and len(words) > 2 and first_words[:2] == words[:2] == ["how", "many"]:
+        if words[2] in PREPOSITIONS:  # "how many players are on A, and how many on B"
+            return complete(first, piece.split(None, 2)[2])
+        if len(words) == 3:  # "how many continents are there, and how many oceans"
+            return " ".join([piece, *first.split()[3:]])
+    if head in QUESTION_WORDS and len(words) > 2 and words[1] in ("one", "ones"):
+        if first_words[0] == head and first_words[1] not in AUXILIARIES | {"one", "ones"}:
+            kind = first.split()[1]  # "which planet has A and which one has B"
+            return _with_alternatives(first, f"{piece.split()[0]} {kind} {piece.split(None, 2)[2]}")
+        if first_words[:2] == words[:2]:  # "which one is older, A or B, and which one ..."
+            return _with_alternatives(first, piece)
+        return complete(first, piece.split(None, 2)[2])  # "and which one in the UK?"
+    if (parallel := _parallel_question(first, piece, words, first_words)) is not None:
+        return parallel
+    infinitive = _infinitive_at_end(first_words) and len(words) <= 4
+    if head in VERBS and not then and (_asks_how_i(first_words) or infinitive):
+        return None  # "how do I merge two dicts and keep ...", "a plan to lose weight and build"
+    if head in VERBS or (head in QUESTION_WORDS | AUXILIARIES and len(words) > 2):
+        asked = [i for i, word in enumerate(first_words) if word in QUESTION_WORDS]
+        if head in QUESTION_WORDS and words[1] not in AUXILIARIES and asked and asked[0] > 0:
+            lead_in = " ".join(first.split()[: asked[0]])
+            return f"{lead_in} {piece}"  # "tell me what X is and what Y is": tell me what Y is
+        return _with_alternatives(first, piece) if head in ("who", "which") else piece
+    if head in PREPOSITIONS and f" {head} " in f" {first.lower()} ":
+        return _before_last(first, head) + " " + piece  # "in Brazil, in Mexico"
+    if head in ("one", "another") and len(words) > 1 and f" {words[1]} " in f" {first.lower()} ":
+        return _before_last(first, words[1]) + " " + piece.split(None, 1)[1]  # "one about dogs"
+    counted = head in NUMBER_WORDS or head.isdigit()
+    if counted and len(words) > 1 and (again := counted_again(first, piece, words, first_words)):
+        return again
+    if head in DETERMINERS:
+        return _second_noun_phrase(first, piece)
+    if first_words[0] in VERBS and len(first_words) > 1 and head == first_words[1]:
+        return f"{first.split()[0]} {piece}"  # "name two rivers ... and two mountains ..."
+    if head in NUMBER_WORDS and first_words[0] in VERBS and first_words[1] in COUNTS:
+        return f"{first.split()[0]} {piece}"  # "name two rivers ... and three mountains ..."
+    if (
+        (head in COUNTS or head.isdigit())
+        and len(words) > 2
+        and PREPOSITIONS & set(words[2:])
+        and first_words[0] in VERBS
+        and not COUNTS & set(first_words)
+        and not any(word.isdigit() for word in first_words)
+    ):  # "give me a packing list and three tips for ...": give me three tips for ...
+        lead = first.split()[: 2 if first_words[1] in ("me", "us") else 1]
+        return " ".join([*lead, piece])
+    if first_words[0] in VERBS and _preposition_at(first_words[1:]) == _preposition_at(words) != "":
+        return f"{first.split()[0]} {piece}"  # "describe summer in Spain, winter in Canada"
+    return None
+
+
+def _infinitive_at_end(words: list[str]) -> bool:
+    """Whether a clause ends in "to" and a verb's phrase ("a plan to lose weight"), which a
+    verb after "and" continues."""
+    tail = words[-4:]
+    return "to" in tail[:-1] and tail[tail.index("to") + 1] not in DETERMINERS | {"my", "your"}
+
+
+def _asks_how_i(words: list[str]) -> bool:
+    """Whether a clause asks what its speaker should do ("how do I ...", "can we ..."), so
+    a verb after "and" continues the same question."""
+    subject = next((i for i, w in enumerate(words[:4]) if w in ("i", "we")), None)
+    return subject is not None and subject > 0 and words[subject - 1] in AUXILIARIES
+
+
+def _parallel_question(
+    first: str, piece: str, words: list[str], first_words: list[str]
+) -> str | None:
+    """ "which country has A and which has B" -> "which country has B" (and "how many legs
+    does A have, and how many does B"); None for any other piece."""
+    asks = 2 if words[:2] in (["how", "many"], ["how", "much"]) else 1
+    if (
+        words[0] in ("which", "what", "how")
+        and len(words) > asks + 1
+        and words[asks] in AUXILIARIES
+        and len(first_words) > asks + 1
+        and first_words[:asks] == words[:asks]
+        and first_words[asks] not in AUXILIARIES | PREPOSITIONS
+    ):
+        thing = first.split()[asks]
+        return " ".join([*first.split()[:asks], thing, *piece.split()[asks:]])
+    return None
+
+
+def counted_again(
+    first: str, piece: str, words: list[str], first_words: list[str]
+) -> str | None:
+    """A count whose things are left out, completed from the first clause's count: "give
+    three tips for A, two for B" -> "give two tips for B"; "5 baby names starting with A
+    and 5 starting with M" -> "5 baby names starting with M"."""
+    tokens = first.split()
+    counts = [i for i, w in enumerate(first_words) if w in NUMBER_WORDS or w.isdigit()]
+    if not counts or len(words) < 2 or words[1] not in first_words[counts[0] + 1 :]:
+        return None
+    count = counts[0]
+    joint = first_words.index(words[1], count + 1)
+    if joint - count < 2 or len(tokens) != len(first_words):
+        return None
+    things = tokens[count + 1 : joint]
+    return " ".join([*tokens[:count], piece.split()[0], *things, *piece.split()[1:]])
+
+
+def _with_alternatives(first: str, piece: str) -> str:
+    """A question about which of several things ("who has more kids") with the things the
+    first question names after a comma ("Who is older, Mick Jagger or Paul McCartney")."""
+    found = re.search(r",\s*([^,]+?\s+or\s+[^,]+?)\s*$", first.rstrip("?.! "))
+    between = re.search(r"\bbetween ([\w'’ -]+?) and ([\w'’ -]+?)\s*$", first.rstrip("?.! "))
+    if " or " in piece or not (found or between):
+        return piece
+    things = found.group(1) if found else f"{between.group(1)} or {between.group(2)}"
+    return f"{piece.rstrip('?.! ')}, {things}"  # "which is more dangerous, A or B"
+
+
+def _preposition_at(words: list[str]) -> str:
+    """The preposition that follows a short phrase's first one to three words ("summer *in*
+    Spain"); "" if there is none."""
+    return next((word for word in words[1:4] if word in PREPOSITIONS), "")
+
+
+def _second_noun_phrase(first: str, piece: str) -> str | None:
+    """`piece`, a noun phrase ("the capital of Spain", "an ant"), in the place of the first
+    clause's own ("what is the capital of Italy" -> "what is the capital of Spain"; "how
+    many legs does a spider have" -> "how many legs does an ant have"); None where the
+    first clause's noun phrase is a subject whose verb comes later ("what do the cat and
+    the dog eat"), where `piece` may instead continue the clause's last noun phrase ("a
+    story about a dragon and a knight"), or where the question is about both at once."""
+    tokens = first.split()
+    words = [words_of(token)[0] if words_of(token) else "" for token in tokens]
+    piece_words = words_of(piece)
+    if JOINT_QUESTION & set(words_of(first) + piece_words) or len(piece_words) < 2:
+        return None
+    article = {"an": "a"}
+    same = [article.get(w, w) for w in words]
+    if article.get(piece_words[0], piece_words[0]) not in same:
+        return None
+    start = same.index(article.get(piece_words[0], piece_words[0]))
+    if start == 0:
+        return None
+    after = _noun_phrase_end(words, start)
+    if after < len(words) and words[after] not in PREPOSITIONS and words[start - 1] in AUXILIARIES:
+        return " ".join([*tokens[:start], piece, *tokens[after:]])  # "does a spider have"
+    if words[start - 1] in SUBJECT_BEFORE_VERB or len(tokens) - start < 3:
+        return None
+    last = max(i for i, word in enumerate(words) if word in DETERMINERS)
+    piece_same = [article.get(w, w) for w in piece_words[:2]]
+    parallel = same[start : start + 2] == piece_same or (  # "the capital of ..." twice
+        _superlative(words[start + 1]) and _superlative(piece_words[1])  # "the tallest ..."
+    )
+    if not parallel and words[last - 1] in PREPOSITIONS:
+        return None
+    return " ".join(tokens[:start]) + " " + piece
+
+
+def _noun_phrase_end(words: list[str], start: int) -> int:
+    """Where the noun phrase that starts at `start` ends: at the next verb of the clause
+    (an auxiliary), preposition or question word."""
+    stop = AUXILIARIES | PREPOSITIONS | QUESTION_WORDS | DETERMINERS | {"have", "has"}
+    for index in range(start + 1, len(words)):
+        if words[index] in stop:
+            return index
+    return len(words)
+
+
+def _superlative(word: str) -> bool:
+    return word in ("best", "worst", "most", "least", "first", "last") or (
+        len(word) > 5 and word.endswith("est")
+    )
+
+
+def _bare_superlative(words: list[str]) -> bool:
+    """Whether a fragment ends in a superlative with no thing after it ("and the
+    smallest?"; not "the biggest forest")."""
+    return len(words) <= 4 and _superlative(words[-1]) and (
+        len(words) == 1 or words[-2] in DETERMINERS | AUXILIARIES | {"one"}
+    )
+
+
+def _after_superlative(clause: str) -> str:
+    """What follows the clause's first superlative ("the largest continent in the world" ->
+    "continent in the world"); "" if none, or if nothing follows it."""
+    tokens = clause.split()
+    for index, token in enumerate(tokens[:-1]):
+        if _superlative("".join(words_of(token))):
+            return " ".join(tokens[index + 1 :])
+    return ""
+
+
+def _before_last(clause: str, word: str) -> str:
+    """The clause up to the last occurrence of `word` (a preposition), without it."""
+    index = f" {clause.lower()} ".rindex(f" {word} ")
+    return clause[: max(0, index - 1)].rstrip()

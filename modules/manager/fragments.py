@@ -1,0 +1,176 @@
+"""Sentences that only name a new thing for the part before, completed from its frame.
+
+"And of China?", "What about a guinea pig?", "¿Y la de Chile?", "Lunch?", "same for
+acetone", "is it legal in the UK too": each takes the frame of the part before (its
+prepositions, the kind a "what N" question asks for, a yes-no question's subject or
+object, a quoted word, a name). A fragment no frame fits joins the part before (`MERGE`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from modules.manager.clauses import finish, strip_joining
+from modules.manager.completion import complete, in_place_of_last
+from modules.manager.pronouns import BE, PERSONAL, last_thing
+from modules.manager.words import (
+    AUXILIARIES,
+    DETERMINERS,
+    ENGLISH,
+    PREPOSITIONS,
+    QUESTION_WORDS,
+    Language,
+    words_of,
+)
+
+FRAGMENT_OPENINGS = (
+    "what about ", "how about ", "and what about ", "what of ", "same for ", "same with ",
+    "same question for ", "and for ", "also for ",
+)  # fmt: skip
+
+
+MERGE = object()
+"""A fragment no frame of the part before fits: it joins that part."""
+
+
+def completed_fragment(previous: str, text: str, language: Language) -> object | None:
+    """A sentence that only names a new thing for the part before ("And of China?", "What
+    about a guinea pig?", "¿Y la de Chile?", "Lunch?"), completed from it; `MERGE` for a
+    fragment no frame fits ("When?"); None for a sentence that is not a fragment."""
+    end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!？" else ""
+    body = strip_joining(text.rstrip("?.!？ ").lstrip("¿¡"), language)
+    lowered = body.lower()
+    opening = next((o for o in FRAGMENT_OPENINGS if lowered.startswith(o)), None)
+    if opening is not None:
+        body = body[len(opening) :]
+    words = words_of(body)
+    if not words:
+        return None
+    if short_question(body):
+        return MERGE
+    bare = _bare_thing(words, language) and previous.rstrip().endswith(("?", "？"))
+    if opening is None and not (_fragment_like(words, language) or bare):
+        return None
+    if opening is None and words[0] in PREPOSITIONS | DETERMINERS | language.of | language.back:
+        body = body[:1].lower() + body[1:]  # "In a chicken breast?" reads on from the frame
+    frame = previous.rstrip("?.!？ ")
+    body = _possessive_named(body, frame)  # "what about its capital?": Malta's capital
+    completed = (
+        complete(frame, body, language)
+        or in_place_of_last(frame, body)
+        or _in_place_of_kind(frame, body)
+        or _in_place_of_subject(frame, body)
+        or _after_last_preposition(frame, body, language)
+        or _in_place_of_last_thing(frame, body)
+    )
+    if completed is None or completed == frame:
+        return MERGE
+    return finish(completed, end or previous.rstrip()[-1:])
+
+
+def _possessive_named(body: str, frame: str) -> str:
+    """ "its capital" as "the capital of Malta", the thing the frame names last."""
+    words = words_of(body)
+    if len(words) < 2 or words[0] not in ("its", "their") or (last := last_thing(frame)) is None:
+        return body
+    return f"the {body.split(None, 1)[1]} of {last}"
+
+
+def _bare_thing(words: list[str], language: Language) -> bool:
+    """A sentence of one to three words that names a thing and asks nothing ("Lunch?",
+    "Spain?"): no question word, auxiliary or pronoun."""
+    others = QUESTION_WORDS | AUXILIARIES | language.question_words | language.pronouns
+    latin = all(re.match(r"[a-zà-ÿ0-9]", w) for w in words)  # not a CJK sentence
+    named = words[1:] if words[0] in DETERMINERS | language.determiners else words
+    return latin and 1 <= len(named) <= 2 and not any(w in others for w in words)
+
+
+def _in_place_of_subject(frame: str, thing: str) -> str | None:
+    """`thing` in the place of what a yes-no question asks about: its subject ("Is [coffee]
+    bad for you?" -> "Is tea bad for you?"), or, when the subject is a pronoun, the object
+    after its verb ("Can I eat [hard cheeses]?") or the last word ("is it worth learning
+    [latin]?"); None for other frames."""
+    tokens = frame.split()
+    words = [(words_of(t) or [""])[0] for t in tokens]
+    if len(words) < 3 or words[0] not in AUXILIARIES:
+        return None
+    if words[1] in ("it", "there") and words[0] in BE:
+        return " ".join([*tokens[:-1], thing])
+    if words[1] in PERSONAL | {"i", "you", "we"}:
+        return " ".join([*tokens[:3], thing]) if len(tokens) > 3 else None
+    size = 2 if words[1] in DETERMINERS else 1
+    return " ".join([tokens[0], thing, *tokens[1 + size :]])
+
+
+def _in_place_of_kind(frame: str, thing: str) -> str | None:
+    """`thing` in the place of the kind a "what N" question asks for ("What [main dish] can
+    I make?" -> "What dessert can I make?"); None for other frames."""
+    tokens = frame.split()
+    words = [(words_of(t) or [""])[0] for t in tokens]
+    if len(words) < 3 or words[0] not in ("what", "which") or words[1] in AUXILIARIES:
+        return None
+    verb = next((i for i, w in enumerate(words[1:4], 1) if w in AUXILIARIES), None)
+    return " ".join([tokens[0], thing, *tokens[verb:]]) if verb else None
+
+
+def _in_place_of_last_thing(frame: str, thing: str) -> str | None:
+    """A thing with an article in the place of the frame's last one ("Who invented [the
+    telephone]?" -> "Who invented the light bulb?"); None when either has no article."""
+    tokens = frame.split()
+    words = [(words_of(t) or [""])[0] for t in tokens]
+    articles = [i for i, w in enumerate(words) if w in DETERMINERS]
+    if not articles or not words_of(thing) or words_of(thing)[0] not in DETERMINERS:
+        return None
+    return " ".join([*tokens[: articles[-1]], thing])
+
+
+def _after_last_preposition(frame: str, thing: str, language: Language) -> str | None:
+    """`thing` in the place of what follows the frame's last preposition, when that is one
+    of its last four words ("What should I eat for [breakfast]?" -> "... for lunch?")."""
+    tokens = frame.split()
+    words = [(words_of(t) or [""])[0] for t in tokens]
+    last_four = range(max(0, len(words) - 4), len(words) - 1)
+    near = [i for i in last_four if words[i] in language.prepositions]
+    if not near:
+        return None
+    same = words_of(thing)[:1] == [words[near[-1]]]  # "En voor een harde?": voor, once
+    replaced = tokens[near[-1] + 1][:1]
+    if replaced.islower() and thing[1:2].islower():  # "Lunch?" after "for breakfast"
+        thing = thing[:1].lower() + thing[1:]
+    return " ".join([*tokens[: near[-1] + (0 if same else 1)], thing])
+
+
+def _fragment_like(words: list[str], language: Language) -> bool:
+    """Whether a sentence is a fragment: it opens with a preposition, an article or a
+    pronoun that names the thing again, and asks nothing of its own."""
+    opens = words[0] in PREPOSITIONS | DETERMINERS | language.of | language.back | (
+        language.prepositions
+    )
+    asks = any(w in QUESTION_WORDS | AUXILIARIES | language.question_words for w in words[1:])
+    return opens and not (language is ENGLISH and asks)
+
+
+def repeated_frame(previous: str, text: str) -> str | None:
+    """A question that repeats the start of the part before and names another place or
+    thing, completed with what it leaves out ("Is it legal to drive barefoot in the US?"
+    then "is it legal in the UK too?" -> "is it legal to drive barefoot in the UK too?");
+    None for any other part."""
+    before, after = previous.rstrip("?.! ").split(), text.rstrip("?.! ").split()
+    shared = 0
+    while shared < min(len(before), len(after)) and before[shared].lower() == after[shared].lower():
+        shared += 1
+    rest = after[shared:]
+    if shared < 2 or not rest or rest[0].lower() not in PREPOSITIONS:
+        return None
+    places = [i for i, w in enumerate(before) if i >= shared and w.lower() == rest[0].lower()]
+    if not places:
+        return None
+    return finish(" ".join([*after[:shared], *before[shared : places[-1]], *rest]), text[-1:])
+
+
+def short_question(text: str) -> bool:
+    """ "In what year?", "Why?": too short to stand alone."""
+    words = words_of(text)
+    if words[:1] and words[0] in PREPOSITIONS:  # "In what year?"
+        return 1 < len(words) < 4 and words[1] in QUESTION_WORDS
+    return 0 < len(words) < 3 and words[0] in QUESTION_WORDS  # "Why?", "When exactly?"

@@ -1,0 +1,281 @@
+"""Pronouns of a part and the things they mean, in the words of the parts before it.
+
+`pronoun_at` finds a word that refers back ("it", "its", "they", "one" after "need",
+"there", "this" as a thing); `named` replaces it with the thing the nearest part before is
+about (its subject, the object after a question word and a verb, an embedded question's
+thing, an instruction's object), or, for "its N", with "the N of" the thing a part names
+last.
+"""
+
+from __future__ import annotations
+
+import re
+
+from modules.manager.words import (
+    AUXILIARIES,
+    BEFORE_A_DEMONSTRATIVE,
+    DEMONSTRATIVES,
+    DETERMINERS,
+    ENGLISH,
+    MANNER_NOUNS,
+    PREPOSITIONS,
+    QUESTION_WORDS,
+    REQUEST_NOUNS,
+    VERBS,
+    Language,
+    vocabulary,
+    words_of,
+)
+
+BE = vocabulary("is are was were be been")
+
+
+DEGREES = vocabulary("many much long tall far old big often")
+"""Words that make "how" ask a degree ("how tall is ...")."""
+
+
+PERSONAL = vocabulary("it its they them their he him his she her")
+
+
+TOPIC_WORDS = vocabulary("about on regarding")
+
+
+POSSESSIVES = vocabulary("my your our")
+
+
+ADVERBS = vocabulary("here there now today exactly actually really usually below above")
+
+
+DO_SUPPORT = vocabulary("do does did can could will would should")
+
+
+ONE_AFTER = vocabulary(
+    "need buy get have use want pick which the this that first second third last best each"
+)
+"""Words after which "one" means a thing named before ("which one", "the second one")."""
+
+
+ONE_FOR_A_KIND = vocabulary("need buy get have use want during does do is can would will did")
+"""Words after which "one" means a thing of the kind named before ("do I need [a VPN]")."""
+
+
+DUMMY_AFTER = vocabulary(
+    "ok okay possible safe better best worth necessary true normal bad good hard easy legal "
+    "rude wise smart too take takes took cost costs matter matters rain rains snow"
+)
+"""Words after "it" that make it empty ("is it ok to", "how long does it take")."""
+
+
+PEOPLE = vocabulary("he him his she her they them their")
+
+
+NOT_A_NOUN = QUESTION_WORDS | AUXILIARIES | DETERMINERS | PREPOSITIONS
+
+
+MOTION = vocabulary("get go travel fly drive move walk come return")
+"""Verbs after which "there" is "to" a place."""
+
+
+PARTICIPLES = vocabulary(
+    "built made written known done born found held sold worn drawn given taken seen shown "
+    "displayed painted invented discovered designed founded located called used"
+)
+"""Words that end a passive question ("When was the Eiffel Tower built?") after its
+subject."""
+
+
+def pronoun_at(text: str, language: Language = ENGLISH) -> int | None:
+    """The index (in `words_of(text)`) of a word that refers to something said before:
+    "it", "its", "they", "them", "their", "he", "she"..., "one", "there" (not "is there",
+    "is it ... to"), "this" or "that" as a thing ("explain that"; not "a fruit that is
+    red"), or the language's own ("er", "elle", "ella"); None if none does."""
+    words = words_of(text)
+    for i, word in enumerate(words):
+        before = words[i - 1] if i else ""
+        if language is not ENGLISH:
+            if word in language.pronouns or word.rsplit("-", 1)[-1] in language.pronouns:
+                return i
+            continue
+        if word in PERSONAL and not _dummy_it(words, i):
+            return i
+        opens = i == 0 or before in QUESTION_WORDS | {"and", "if", "that", "whether"}
+        existential = before in BE or (opens and words[i + 1 : i + 2] in (["is"], ["are"]))
+        if word == "there" and not existential:
+            return i
+        if word == "one" and before in ONE_AFTER | ONE_FOR_A_KIND:
+            return i
+        alone = i + 1 == len(words) or words[i + 1] in PREPOSITIONS
+        if word in DEMONSTRATIVES and (i == 0 or before in BEFORE_A_DEMONSTRATIVE) and alone:
+            return i
+    return None
+
+
+def _dummy_it(words: list[str], index: int) -> bool:
+    """Whether "it" is the empty subject of "is it ok to...", "how long does it take"."""
+    return words[index] == "it" and words[index + 1 : index + 2] != [] and (
+        words[index + 1] in DUMMY_AFTER or words[index + 1 : index + 3] == ["is", "to"]
+    )
+
+
+def named(
+    before: list[str], text: str, pronoun: int, meant: str = ""
+) -> tuple[str, str] | None:
+    """(`text` with the pronoun at `pronoun` replaced by the words of the thing the nearest
+    part before it is about, that thing): `meant`, the thing a pronoun of the part before
+    already meant, else the part's own (`before`: latest first; "its N" takes the last
+    thing a part names: "the N of Peru"); None when none names a thing, and for "its" not
+    before a noun."""
+    words = words_of(text)
+    said, after = words[pronoun], words[pronoun + 1 : pronoun + 2]
+    if said in ("its", "their"):
+        if not after or after[0] in NOT_A_NOUN:
+            return None
+        topic = next((t for t in map(last_thing, before) if t is not None), None)
+    elif meant:
+        topic = meant  # "why do cats purr? why do they knead? why do they ...?"
+    elif said in ("they", "them") and (both := _alternatives_of(before[0])):
+        topic = both  # "Which is faster, a blue whale or an orca? how long do they live"
+    else:
+        plural = said in ("they", "them")
+        topic = next((t for t in (_topic(b, plural) for b in before) if t is not None), None)
+    if topic is None:
+        return None
+    tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
+    position = next(i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said)
+    return _replaced(tokens, position, topic), topic
+
+
+def _alternatives_of(part: str) -> str | None:
+    """ "a blue whale and an orca" of "Which is faster, a blue whale or an orca?"."""
+    found = re.search(r",\s*([^,]+?)\s+or\s+([^,]+?)[?.!]*$", part.strip())
+    return f"{found.group(1)} and {found.group(2)}" if found else None
+
+
+def last_thing(part: str) -> str | None:
+    """The thing a part names last, after its last "of", "in", "for" or "about" ("What's
+    the capital of [Peru]", "the area of [a circle]"), an article and a word or more, or a
+    name; None if it ends otherwise."""
+    tokens = part.rstrip("?.!").split()
+    words = [(words_of(t) or [""])[0] for t in tokens]
+    places = [i for i, w in enumerate(words[:-1]) if w in ("of", "in", "for", "about", "on")]
+    if not places:
+        return None
+    thing = tokens[places[-1] + 1 :]
+    named = thing[0][:1].isupper() or words[places[-1] + 1] in DETERMINERS
+    return " ".join(thing) if named or len(thing) > 1 else None
+
+
+def _replaced(tokens: list[str], position: int, topic: str) -> str:
+    word = tokens[position].lower()
+    if word in ("its", "their"):  # "its population" -> "the population of Peru"
+        rest = "".join(tokens[position + 1 :]).lstrip()
+        noun, _, after = rest.partition(" ")
+        noun_end = len(noun.rstrip("?.!,"))
+        phrase = f"the {noun[:noun_end]} of {topic}{noun[noun_end:]}"
+        return "".join(tokens[:position]) + phrase + (f" {after}" if after else "")
+    if word == "there":  # "get there" -> "get to the moon", "live there" -> "live in Lyon"
+        before = "".join(tokens[:position]).split()[-1:]
+        topic = f"{'to' if before and before[0].lower() in MOTION else 'in'} {topic}"
+    head, _, inner = topic.partition(" of ")
+    plural = head.endswith("s") and not head.endswith("ss")
+    if inner and (plural if word == "it" else word in ("they", "them") and not plural):
+        topic = inner  # "how is it different" after "the symptoms of flu": flu
+    return "".join([*tokens[:position], topic, *tokens[position + 1 :]])
+
+
+def _topic(part: str, plural: bool = False) -> str | None:
+    """The words of the thing a part is about: the subject of a question ("When was [the
+    Eiffel Tower] built", "what is [kombucha]"), the object after a question word and a
+    verb ("Who painted [The Starry Night]"), the thing of an embedded question ("tell me
+    what [a VPN] actually does"), the object of an instruction ("proofread [my bio]"), or
+    what a request for tips or a recipe is for ("recipe for [banana bread]"). None if none
+    is found."""
+    plain = re.sub(r"\b(what|who|where|when|why|how|which)['’]s\b", r"\1 is", part, flags=re.I)
+    tokens = plain.rstrip("?.!").split()
+    words = [w[0] if (w := words_of(t)) else "" for t in tokens]
+    for index, word in enumerate(words):
+        if word in QUESTION_WORDS:
+            return _asked_about(tokens, words, index, plural)
+    if words[:1] and words[0] in REQUEST_NOUNS:
+        return last_thing(part)
+    if words[:1] and words[0] in VERBS:
+        start = 2 if words[1:2] in (["me"], ["us"]) else 1
+        named = words[start : start + 1] and words[start] in DETERMINERS | POSSESSIVES
+        return _phrase(tokens, words, start, "") if named else None
+    return None
+
+
+def _asked_about(
+    tokens: list[str], words: list[str], index: int, plural: bool = False
+) -> str | None:
+    """The thing the question at `words[index]` asks about (see `_topic`); `plural` (for
+    "they") also takes one plural word without an article ("why do [cats] purr")."""
+    word, start = words[index], index + 1
+    if word == "how" and words[start + 1 : start + 2] and words[start + 1] in AUXILIARIES:
+        start += 1  # "how deep is [the Mariana Trench]"
+    while start < len(words) and words[start] in DEGREES:
+        start += 1
+    kind = start < len(words) and words[start] not in AUXILIARIES | DETERMINERS
+    if word in ("which", "what") and index == 0 and kind:
+        start += 1  # "which country won [the first World Cup]": the kind, then the verb
+    if start >= len(words):
+        return None
+    if words[start] in AUXILIARIES or index == 0:
+        defined = word == "what" and words[start] in BE and index == 0  # "what is [kombucha]"
+        return _phrase(tokens, words, start + 1, words[start], defined, plural)
+    if words[start] not in PREPOSITIONS:
+        return _phrase(tokens, words, start, "", plural=plural)  # "tell me what [a VPN] does"
+    return None
+
+
+def _phrase(
+    tokens: list[str],
+    words: list[str],
+    start: int,
+    verb: str,
+    bare: bool = False,
+    plural: bool = False,
+) -> str | None:
+    """The noun phrase from `start`: to the next preposition, auxiliary or adverb; without
+    the clause's own verb after it ("does [daylight saving time] start", "was [the
+    Eiffel Tower] built"). For "the best way to cook salmon", the thing cooked."""
+    stop = start
+    ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS
+    while stop < len(words) and words[stop] not in ends:
+        if (words[stop].endswith("ly") and stop > start) or tokens[stop].startswith(","):
+            break
+        stop += 1
+        if tokens[stop - 1].endswith(","):
+            break
+    phrase = words[start:stop]
+    if phrase and phrase[-1] in MANNER_NOUNS and words[stop : stop + 1] == ["to"]:
+        thing = _phrase(tokens, words, stop + 2, "", bare=True)  # "...way to cook [salmon]"
+        return thing if stop + 2 < len(words) else None
+    short = len(phrase) == 2 and phrase[0] in DETERMINERS  # "does [a PhD] in the US cost"
+    if verb in DO_SUPPORT and len(phrase) > 1:
+        stop -= 0 if short else 1  # the bare verb after the subject
+    elif len(phrase) > 1 and phrase[-1] in PARTICIPLES:
+        stop -= 1
+    if words[start : start + 1] in (["i"], ["you"], ["we"]) and start + 2 < len(words):
+        return _phrase(tokens, words, start + 2, "", bare, plural)  # "do i make [pancakes]"
+    if stop <= start or words[start] in PERSONAL | DEMONSTRATIVES | {"i", "you", "we", "me"}:
+        return None  # "what is [this]": the picture, not a thing the request names
+    if tokens[start][:1] in "'\"‘“":
+        return None  # a quoted word is talked about, not a thing a pronoun means
+    named = tokens[start][:1].isupper() or words[start] in DETERMINERS | POSSESSIVES
+    if stop - start < 2 and not (named or bare or (plural and words[start].endswith("s"))):
+        return None  # "are [good]": not a thing a pronoun can mean
+    return " ".join(tokens[start:stop]).strip(",;:") or None
+
+
+def about_the_same(previous: str, text: str, pronoun: int) -> str | None:
+    """`text` with "about it" in the place of what the part before is about ("a good book
+    on [stoicism]"); None unless the pronoun follows "about" or "on" and the part before
+    ends on "about X" or "on X"."""
+    words = words_of(text)
+    if words[pronoun] != "it" or pronoun == 0 or words[pronoun - 1] not in TOPIC_WORDS:
+        return None
+    found = re.search(r"\b(?:about|on|regarding) ([\w'’ -]+?)[?.!]?$", previous.strip(), re.I)
+    if found is None or len(found.group(1).split()) > 4:
+        return None
+    return re.sub(r"\bit\b", found.group(1), text, count=1)
