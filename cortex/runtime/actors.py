@@ -63,7 +63,8 @@ class RegionActor:
         self.reporter.stop()
 
     def __repr__(self) -> str:
-        return repr(self.host)
+        host = getattr(self, "host", None)  # absent when the constructor itself failed
+        return repr(host) if host is not None else "Region(not started)"
 
 
 class StageActor:
