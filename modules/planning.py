@@ -23,6 +23,7 @@ from bus.topics import turn_plan
 from modules.engines import Guide, Piece
 from modules.errors import BadRequestError
 from modules.language import LanguageRegion
+from modules.manager.languages import language_of
 from modules.manager.parts import Split
 from modules.manager.plan import Plan, allowed_kinds, fixed_plan, plan_from_json, plan_schema
 from modules.manager.skeleton import (
@@ -34,7 +35,6 @@ from modules.manager.skeleton import (
     wants_skeleton,
 )
 from modules.manager.splitter import Splitter
-from modules.manager.words import language_of
 
 PLAN_PROMPT = (
     "You are a planner. The user's request has been split into parts. For each part, in "

@@ -23,9 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from cortex.errors import ConfigError
+from modules.manager.languages import language_of
 from modules.manager.parts import Split, split
 from modules.manager.skeleton import wants_skeleton
-from modules.manager.words import language_of, vocabulary, words_of
+from modules.manager.words import (
+    vocabulary,
+    words_of,
+)
 
 CORPUS = Path(__file__).parents[2] / "docs" / "parts-corpus"
 HALVES = ("seen", "held_out")
@@ -214,6 +218,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a corpus file laid out as docs/parts-corpus/seen.toml (default: both halves)",
     )
     parser.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="only the first N requests of each file (the model splitter takes seconds each)",
+    )
+    parser.add_argument(
         "--splitter",
         choices=["rules", "model", "auto"],
         default="rules",
@@ -227,7 +237,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         half: CORPUS / f"{half}.toml" for half in HALVES
     }
     try:
-        corpora = {name: load_corpus(path) for name, path in files.items()}
+        corpora = {name: load_corpus(path)[: args.limit] for name, path in files.items()}
     except ConfigError as error:
         sys.exit(f"python -m cortex.bench parts: {error}")
     splitter = _splitter(args.splitter)

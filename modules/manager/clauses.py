@@ -22,22 +22,19 @@ from dataclasses import dataclass
 
 from modules.manager.completion import complete, counted_again
 from modules.manager.coordination import coordinated_objects
+from modules.manager.languages import ENGLISH, Language
 from modules.manager.structure import quoted_spans
 from modules.manager.words import (
     AUXILIARIES,
     COUNTS,
-    ENGLISH,
     FILLERS,
     PREPOSITIONS,
     QUESTION_WORDS,
-    Language,
-    vocabulary,
+    SUBORDINATORS,
     words_of,
 )
 
 SENTENCE_MARKS = ".?!？。！؟"
-SUBORDINATORS = vocabulary("if since because although though while unless given assuming whenever")
-"""Words a clause that only sets a condition for the question after it opens with."""
 
 
 @dataclass(frozen=True)

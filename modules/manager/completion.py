@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import re
 
+from modules.manager.languages import ENGLISH, Language
 from modules.manager.structure import quoted_spans
 from modules.manager.words import (
     AUXILIARIES,
     COUNTS,
     DETERMINERS,
-    ENGLISH,
     JOINT_QUESTION,
     NUMBER_WORDS,
     PREPOSITIONS,
     QUESTION_WORDS,
     SUBJECT_BEFORE_VERB,
     VERBS,
-    Language,
     words_of,
 )
 

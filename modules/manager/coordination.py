@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 
+from modules.manager.languages import ENGLISH, Language
 from modules.manager.words import (
     COUNTS,
-    ENGLISH,
     NUMBER_WORDS,
     REQUEST_NOUNS,
     VERBS,
-    Language,
     words_of,
 )
 

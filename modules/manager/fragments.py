@@ -12,22 +12,18 @@ import re
 
 from modules.manager.clauses import finish, strip_joining
 from modules.manager.completion import complete, in_place_of_last
-from modules.manager.pronouns import BE, PERSONAL, last_thing
+from modules.manager.languages import ENGLISH, Language
+from modules.manager.pronouns import last_thing
 from modules.manager.words import (
     AUXILIARIES,
+    BE,
     DETERMINERS,
-    ENGLISH,
+    FRAGMENT_OPENINGS,
+    PERSONAL,
     PREPOSITIONS,
     QUESTION_WORDS,
-    Language,
     words_of,
 )
-
-FRAGMENT_OPENINGS = (
-    "what about ", "how about ", "and what about ", "what of ", "same for ", "same with ",
-    "same question for ", "and for ", "also for ",
-)  # fmt: skip
-
 
 MERGE = object()
 """A fragment no frame of the part before fits: it joins that part."""

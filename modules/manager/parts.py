@@ -24,28 +24,20 @@ from dataclasses import dataclass
 
 from modules.manager.clauses import clauses, finish, strip_fillers, strip_joining
 from modules.manager.fragments import FRAGMENT_OPENINGS
+from modules.manager.languages import ENGLISH, Language, language_of
 from modules.manager.reference import Draft, resolve
 from modules.manager.structure import Segment, quoted_spans, segments
 from modules.manager.words import (
     AUXILIARIES,
-    ENGLISH,
     KNOW_VERBS,
+    LEAD_WORDS,
     QUESTION_WORDS,
     REQUEST_NOUNS,
     REQUEST_OPENINGS,
     VERBS,
-    Language,
-    language_of,
-    vocabulary,
     words_of,
 )
 
-LEAD_WORDS = vocabulary(
-    "ok okay so hi hello hey please can could would you u help me with these this the "
-    "following things thing questions question quick few a couple of some two three here is "
-    "are what i need"
-)
-"""Words of a lead line that says only that something follows ("Could you", "ok so:")."""
 ANNOUNCES = re.compile(
     r"\b(?:\d+|two|three|four|five|a few|few|a couple of|couple of|some|these|the following|"
     r"several) (?:things|questions|points|items|requests|issues|parts)\b",
@@ -55,8 +47,6 @@ ANNOUNCES = re.compile(
 PASTED_WORDS = 12
 """Words after "Summarise this:" that make a pasted text (context), not the words of the
 instruction itself ("Translate to French: good night")."""
-SUBJECTS = vocabulary("i i'm i've i'd we we're my our it it's this that there he she they")
-"""Words a telling sentence opens with ("I'm on a Mac", "It needs to be 10 minutes")."""
 
 
 @dataclass(frozen=True)

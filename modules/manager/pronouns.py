@@ -11,77 +11,33 @@ from __future__ import annotations
 
 import re
 
+from modules.manager.languages import ENGLISH, Language
 from modules.manager.words import (
+    ADVERBS,
     AUXILIARIES,
+    BE,
     BEFORE_A_DEMONSTRATIVE,
+    DEGREES,
     DEMONSTRATIVES,
     DETERMINERS,
-    ENGLISH,
+    DO_SUPPORT,
+    DUMMY_AFTER,
     MANNER_NOUNS,
+    MOTION,
+    ONE_AFTER,
+    ONE_FOR_A_KIND,
+    PARTICIPLES,
+    PERSONAL,
+    POSSESSIVES,
     PREPOSITIONS,
     QUESTION_WORDS,
     REQUEST_NOUNS,
+    TOPIC_WORDS,
     VERBS,
-    Language,
-    vocabulary,
     words_of,
 )
 
-BE = vocabulary("is are was were be been")
-
-
-DEGREES = vocabulary("many much long tall far old big often")
-"""Words that make "how" ask a degree ("how tall is ...")."""
-
-
-PERSONAL = vocabulary("it its they them their he him his she her")
-
-
-TOPIC_WORDS = vocabulary("about on regarding")
-
-
-POSSESSIVES = vocabulary("my your our")
-
-
-ADVERBS = vocabulary("here there now today exactly actually really usually below above")
-
-
-DO_SUPPORT = vocabulary("do does did can could will would should")
-
-
-ONE_AFTER = vocabulary(
-    "need buy get have use want pick which the this that first second third last best each"
-)
-"""Words after which "one" means a thing named before ("which one", "the second one")."""
-
-
-ONE_FOR_A_KIND = vocabulary("need buy get have use want during does do is can would will did")
-"""Words after which "one" means a thing of the kind named before ("do I need [a VPN]")."""
-
-
-DUMMY_AFTER = vocabulary(
-    "ok okay possible safe better best worth necessary true normal bad good hard easy legal "
-    "rude wise smart too take takes took cost costs matter matters rain rains snow"
-)
-"""Words after "it" that make it empty ("is it ok to", "how long does it take")."""
-
-
-PEOPLE = vocabulary("he him his she her they them their")
-
-
 NOT_A_NOUN = QUESTION_WORDS | AUXILIARIES | DETERMINERS | PREPOSITIONS
-
-
-MOTION = vocabulary("get go travel fly drive move walk come return")
-"""Verbs after which "there" is "to" a place."""
-
-
-PARTICIPLES = vocabulary(
-    "built made written known done born found held sold worn drawn given taken seen shown "
-    "displayed painted invented discovered designed founded located called used"
-)
-"""Words that end a passive question ("When was the Eiffel Tower built?") after its
-subject."""
 
 
 def pronoun_at(text: str, language: Language = ENGLISH) -> int | None:

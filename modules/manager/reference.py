@@ -19,20 +19,14 @@ import re
 from dataclasses import dataclass, field
 
 from modules.manager.fragments import MERGE, completed_fragment, repeated_frame, short_question
-from modules.manager.pronouns import (
-    NOT_A_NOUN,
-    ONE_FOR_A_KIND,
-    PEOPLE,
-    about_the_same,
-    named,
-    pronoun_at,
-)
+from modules.manager.languages import ENGLISH, Language
+from modules.manager.pronouns import NOT_A_NOUN, about_the_same, named, pronoun_at
 from modules.manager.words import (
-    ENGLISH,
     MAKING_VERBS,
     MANNER_NOUNS,
+    ONE_FOR_A_KIND,
+    PEOPLE,
     PREPOSITIONS,
-    Language,
     words_of,
 )
 

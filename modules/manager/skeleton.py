@@ -15,7 +15,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from modules.manager.words import ENGLISH, Language, vocabulary, words_of
+from modules.manager.languages import ENGLISH, Language
+from modules.manager.words import (
+    YES_NO,
+    words_of,
+)
 
 MIN_POINTS = 3
 MAX_POINTS = 5
@@ -57,7 +61,6 @@ CHOICE = r"\b(?:difference between|differences between|versus|vs\.?|better to)\b
 """Words of a question between two things: a focused answer, unless asked to explain."""
 REQUEST_LEAD = re.compile(r"^(?:(?:can|could|would|will) you |please |i need |i want )+")
 ARITHMETIC = re.compile(r"\d\s*[-+*/x×÷%^]\s*\d|\d+\s*%|\bper cent\b")
-YES_NO = vocabulary("is are was were do does did can could should would will am has have")
 
 
 def wants_skeleton(request: str, language: Language = ENGLISH) -> bool:

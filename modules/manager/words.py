@@ -1,16 +1,14 @@
-"""The words the manager reads a request by: English lists, and a small table per language.
+"""The English words the manager reads a request by, in one place.
 
 Structure (lines, numbered items, sentence ends) splits a request in any language; these
-words say, in the languages Cortex knows, which sentences ask something, where a clause
-starts a question of its own, and which words refer back to another part. English, the
-language of most requests, has fuller lists; `LANGUAGES` holds the rest, and `language_of`
-picks the table a request is read with.
+words say, for English, which sentences ask something, where a clause starts a question of
+its own, and which words refer back to another part. The other languages' words are data
+(`modules/manager/languages.toml`, read by `modules.manager.languages`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 
 def vocabulary(words: str) -> frozenset[str]:
@@ -91,182 +89,51 @@ party")."""
 MANNER_NOUNS = vocabulary("way ways method methods time age place places option options")
 """What "the best way to cook salmon" asks is a way, not a thing a later "it" can mean."""
 
-
-@dataclass(frozen=True)
-class Language:
-    """What the manager reads a request in one language by.
-
-    Attributes:
-        code: ISO 639-1.
-        markers: Common short words of the language, to recognise it.
-        question_words: Words a question opens with.
-        imperatives: The starts of verbs an instruction opens with ("explica" also finds
-            "explícame" and "explicame"; stems, compared as prefixes).
-        ands: Words that join two clauses.
-        thens: Words after which a clause works on the one before it.
-        of: Prepositions that attach a thing to another, with their contracted forms ("de",
-            "del"): a fragment "la de Chile" takes the place of "de Perú".
-        back: Pronouns a fragment names the thing of the clause before with ("otra",
-            "quella").
-        determiners: Articles a noun phrase opens with ("un", "una"): "un film e un
-            libro" names two things for one verb.
-        prepositions: Words a phrase that says where, when or for what opens with.
-        together: Words of a question about two things at once ("la diferencia entre un
-            lago y una laguna"), which stays whole.
-        pronouns: Pronouns that mean a person or thing named before ("er", "elle"); a part
-            with one cannot stand alone.
-        ors: The language's "or": a clause with it names alternatives of one question.
-        definite: Articles of a thing already known ("the", "el"); "a story about a dragon
-            and the sea" names no second story.
-    """
-
-    code: str
-    markers: frozenset[str]
-    question_words: frozenset[str]
-    imperatives: tuple[str, ...]
-    ands: frozenset[str]
-    thens: frozenset[str]
-    of: frozenset[str]
-    back: frozenset[str]
-    determiners: frozenset[str]
-    prepositions: frozenset[str]
-    together: frozenset[str]
-    pronouns: frozenset[str]
-    ors: frozenset[str]
-    definite: frozenset[str]
-
-
-ENGLISH = Language(
-    "en",
-    vocabulary(
-        "the and is are was what how why who when where which of to you i my with do does "
-        "did can it they this that for on should would could me your"
-    ),
-    QUESTION_WORDS,
-    tuple(sorted(VERBS)),
-    vocabulary("and"),
-    THEN,
-    vocabulary("of in for on about to"),
-    vocabulary("one ones another"),
-    vocabulary("a an the some any another two three four five"),
-    PREPOSITIONS,
-    JOINT_QUESTION,
-    vocabulary("it its they them their he him his she her"),
-    vocabulary("or"),
-    vocabulary("the this that these those"),
+SUBORDINATORS = vocabulary("if since because although though while unless given assuming whenever")
+"""Words a clause that only sets a condition for the question after it opens with."""
+FRAGMENT_OPENINGS = (
+    "what about ", "how about ", "and what about ", "what of ", "same for ", "same with ",
+    "same question for ", "and for ", "also for ",
+)  # fmt: skip
+LEAD_WORDS = vocabulary(
+    "ok okay so hi hello hey please can could would you u help me with these this the "
+    "following things thing questions question quick few a couple of some two three here is "
+    "are what i need"
 )
-LANGUAGES: dict[str, Language] = {
-    "en": ENGLISH,
-    "es": Language(
-        "es",
-        vocabulary("el los las y del que es por para con cómo qué cuál dónde muy pero "
-                   "también tengo hay mi mis"),
-        vocabulary("qué que cuál cuáles cómo dónde cuándo quién quiénes cuánto cuánta "
-                   "cuántos cuántas por porqué"),
-        ("dame", "dime", "explica", "escribe", "traduce", "recomienda", "sugiere", "haz",
-         "nombra", "describe", "compara", "cuéntame", "cuentame", "enumera", "indica"),
-        vocabulary("y e"),
-        vocabulary("luego después entonces"),
-        vocabulary("de del"),
-        vocabulary("otra otro otras otros la el las los"),
-        vocabulary("un una unos unas el la los las"),
-        vocabulary("para por con de del en sin sobre a al"),
-        vocabulary("entre diferencia diferencias comparar compara ambos ambas versus"),
-        vocabulary("él ella ellos ellas"),
-        vocabulary("o u"),
-        vocabulary("el la los las"),
-    ),  # fmt: skip
-    "fr": Language(
-        "fr",
-        vocabulary("le les et du des est une pour avec que qui je il elle mon ma mes sur "
-                   "dans puis très pas ne c'est est-ce au aux"),
-        vocabulary("que quel quelle quels quelles comment où quand qui combien pourquoi "
-                   "qu'est-ce est-ce"),
-        ("donne", "dis", "explique", "écris", "ecris", "traduis", "recommande", "suggère",
-         "propose", "fais", "décris", "compare", "cite", "liste", "raconte"),
-        vocabulary("et"),
-        vocabulary("puis ensuite après"),
-        vocabulary("de du des"),
-        vocabulary("celle celui celles ceux une un"),
-        vocabulary("un une des le la les du"),
-        vocabulary("pour par avec de du des en sans sur à au aux dans"),
-        vocabulary("entre différence différences comparer compare versus"),
-        vocabulary("il elle ils elles lui"),
-        vocabulary("ou"),
-        vocabulary("le la les"),
-    ),  # fmt: skip
-    "de": Language(
-        "de",
-        vocabulary("der die das und ist ein eine ich nicht mit für von zu wie was den dem"),
-        vocabulary("was wie wo wann wer warum welche welcher welches wieviel wieso weshalb "
-                   "woher wohin"),
-        ("gib", "nenn", "erklär", "schreib", "übersetz", "empfiehl", "beschreib", "vergleich",
-         "sag", "zeig", "mach", "erzähl", "schlag"),
-        vocabulary("und"),
-        vocabulary("dann danach anschließend"),
-        vocabulary("von vom der des"),
-        vocabulary("die der das den einen eine"),
-        vocabulary("ein eine einen einem der die das den dem"),
-        vocabulary("für mit von vom zu zum zur in im an am auf aus ohne über"),
-        vocabulary("zwischen unterschied unterschiede vergleich vergleiche beide versus"),
-        vocabulary("er ihn ihm sie"),
-        vocabulary("oder"),
-        vocabulary("der die das den dem des"),
-    ),  # fmt: skip
-    "it": Language(
-        "it",
-        vocabulary("il lo gli e di del della è per che mi come sono questo questa"),
-        vocabulary("che cosa cos'è quale quali come dove quando chi quanto quanti quante "
-                   "perché"),
-        ("dammi", "dimmi", "spiega", "scrivi", "traduci", "consiglia", "suggerisci", "fai",
-         "descrivi", "confronta", "elenca", "racconta"),
-        vocabulary("e ed"),
-        vocabulary("poi dopo quindi"),
-        vocabulary("di del della dello dei degli delle"),
-        vocabulary("quella quello quelle quelli un'altra un altro"),
-        vocabulary("un una uno il lo la i gli le"),
-        vocabulary("per con di del della da dal in nel su sul a al senza"),
-        vocabulary("tra fra differenza differenze confronta confronto entrambi versus"),
-        vocabulary("lui lei loro"),
-        vocabulary("o oppure"),
-        vocabulary("il lo la i gli le"),
-    ),  # fmt: skip
-    "pt": Language(
-        "pt",
-        vocabulary("o os e do da dos das é um para que em com não eu meu minha você"),
-        vocabulary("que qual quais como onde quando quem quanto quantos quantas porque "
-                   "porquê"),
-        ("me dê", "dê", "diga", "explique", "explica", "escreva", "escreve", "traduza",
-         "recomende", "sugira", "faça", "descreva", "compare", "liste", "conte"),
-        vocabulary("e"),
-        vocabulary("depois então"),
-        vocabulary("de do da dos das"),
-        vocabulary("a o outra outro"),
-        vocabulary("um uma uns umas o a os as"),
-        vocabulary("para por com de do da em no na sem sobre a ao"),
-        vocabulary("entre diferença diferenças comparar compare ambos versus"),
-        vocabulary("ele ela eles elas"),
-        vocabulary("ou"),
-        vocabulary("o a os as"),
-    ),  # fmt: skip
-    "nl": Language(
-        "nl",
-        vocabulary("het een en van ik je wat hoe op voor met niet"),
-        vocabulary("wat hoe waar wanneer wie waarom welke welk hoeveel"),
-        ("geef", "noem", "leg", "schrijf", "vertaal", "beveel", "beschrijf", "vergelijk",
-         "vertel", "maak"),
-        vocabulary("en"),
-        vocabulary("dan daarna"),
-        vocabulary("van"),
-        vocabulary("die dat"),
-        vocabulary("een de het"),
-        vocabulary("voor met van in op aan zonder over bij"),
-        vocabulary("tussen verschil verschillen vergelijk beide versus"),
-        vocabulary("hij zij hem haar"),
-        vocabulary("of"),
-        vocabulary("de het"),
-    ),  # fmt: skip
-}
+"""Words of a lead line that says only that something follows ("Could you", "ok so:")."""
+SUBJECTS = vocabulary("i i'm i've i'd we we're my our it it's this that there he she they")
+"""Words a telling sentence opens with ("I'm on a Mac", "It needs to be 10 minutes")."""
+BE = vocabulary("is are was were be been")
+DEGREES = vocabulary("many much long tall far old big often")
+"""Words that make "how" ask a degree ("how tall is ...")."""
+PERSONAL = vocabulary("it its they them their he him his she her")
+TOPIC_WORDS = vocabulary("about on regarding")
+POSSESSIVES = vocabulary("my your our")
+ADVERBS = vocabulary("here there now today exactly actually really usually below above")
+DO_SUPPORT = vocabulary("do does did can could will would should")
+ONE_AFTER = vocabulary(
+    "need buy get have use want pick which the this that first second third last best each"
+)
+"""Words after which "one" means a thing named before ("which one", "the second one")."""
+ONE_FOR_A_KIND = vocabulary("need buy get have use want during does do is can would will did")
+"""Words after which "one" means a thing of the kind named before ("do I need [a VPN]")."""
+DUMMY_AFTER = vocabulary(
+    "ok okay possible safe better best worth necessary true normal bad good hard easy legal "
+    "rude wise smart too take takes took cost costs matter matters rain rains snow"
+)
+"""Words after "it" that make it empty ("is it ok to", "how long does it take")."""
+PEOPLE = vocabulary("he him his she her they them their")
+MOTION = vocabulary("get go travel fly drive move walk come return")
+"""Verbs after which "there" is "to" a place."""
+PARTICIPLES = vocabulary(
+    "built made written known done born found held sold worn drawn given taken seen shown "
+    "displayed painted invented discovered designed founded located called used"
+)
+"""Words that end a passive question ("When was the Eiffel Tower built?") after its
+subject."""
+YES_NO = vocabulary("is are was were do does did can could should would will am has have")
+
+
 _WORD = re.compile(r"[\w'’-]+")
 
 
@@ -274,23 +141,3 @@ def words_of(text: str) -> list[str]:
     """Lower-case words; "what's" reads as "what is"."""
     text = re.sub(r"\b(what|who|where|when|why|how|which)(?:['’]s|s)\b", r"\1 is", text.lower())
     return [word.replace("’", "'") for word in _WORD.findall(text)]
-
-
-def language_of(text: str) -> Language:
-    """The table to read `text` with: the language whose common words it uses most (English
-    when none stands out)."""
-    found = words_of(text)
-    scores = {code: _score(found, lang) for code, lang in LANGUAGES.items()}
-    best = max(scores, key=lambda code: (scores[code], code == "en"))
-    return LANGUAGES[best] if scores[best] >= max(2, scores["en"] + 1) else ENGLISH
-
-
-def _score(found: list[str], language: Language) -> int:
-    """How many words of a text are common words, question words or instruction verbs of
-    `language`."""
-    return sum(
-        w in language.markers
-        or w in language.question_words
-        or (language is not ENGLISH and any(w.startswith(s) for s in language.imperatives))
-        for w in found
-    )

@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from modules.manager.languages import language_of
 from modules.manager.parts import Split, split
 from modules.manager.skeleton import wants_skeleton
-from modules.manager.words import DETERMINERS, PREPOSITIONS, language_of, words_of
+from modules.manager.words import (
+    DETERMINERS,
+    PREPOSITIONS,
+    words_of,
+)
 
 SEEN = Path(__file__).parents[2] / "docs" / "parts-corpus" / "seen.toml"
 

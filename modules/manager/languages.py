@@ -1,0 +1,124 @@
+"""The languages the manager reads, and which one a request is in.
+
+English's table is built from `modules.manager.words`; the others are data, in
+`languages.toml` beside this module, read once on first use. `language_of` picks the table
+a request is read with: the language whose common words, question words and instruction
+verbs it uses most (English when none stands out).
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass, fields
+from importlib import resources
+
+from modules.manager.words import (
+    JOINT_QUESTION,
+    PREPOSITIONS,
+    QUESTION_WORDS,
+    THEN,
+    VERBS,
+    vocabulary,
+    words_of,
+)
+
+
+@dataclass(frozen=True)
+class Language:
+    """What the manager reads a request in one language by.
+
+    Attributes:
+        code: ISO 639-1.
+        markers: Common short words of the language, to recognise it.
+        question_words: Words a question opens with.
+        imperatives: The starts of verbs an instruction opens with ("explica" also finds
+            "explícame" and "explicame"; stems, compared as prefixes).
+        ands: Words that join two clauses.
+        thens: Words after which a clause works on the one before it.
+        of: Prepositions that attach a thing to another, with their contracted forms ("de",
+            "del"): a fragment "la de Chile" takes the place of "de Perú".
+        back: Pronouns a fragment names the thing of the clause before with ("otra",
+            "quella").
+        determiners: Articles a noun phrase opens with ("un", "una"): "un film e un
+            libro" names two things for one verb.
+        prepositions: Words a phrase that says where, when or for what opens with.
+        together: Words of a question about two things at once ("la diferencia entre un
+            lago y una laguna"), which stays whole.
+        pronouns: Pronouns that mean a person or thing named before ("er", "elle"); a part
+            with one cannot stand alone.
+        ors: The language's "or": a clause with it names alternatives of one question.
+        definite: Articles of a thing already known ("the", "el"); "a story about a dragon
+            and the sea" names no second story.
+    """
+
+    code: str
+    markers: frozenset[str]
+    question_words: frozenset[str]
+    imperatives: tuple[str, ...]
+    ands: frozenset[str]
+    thens: frozenset[str]
+    of: frozenset[str]
+    back: frozenset[str]
+    determiners: frozenset[str]
+    prepositions: frozenset[str]
+    together: frozenset[str]
+    pronouns: frozenset[str]
+    ors: frozenset[str]
+    definite: frozenset[str]
+
+
+ENGLISH = Language(
+    "en",
+    vocabulary(
+        "the and is are was what how why who when where which of to you i my with do does "
+        "did can it they this that for on should would could me your"
+    ),
+    QUESTION_WORDS,
+    tuple(sorted(VERBS)),
+    vocabulary("and"),
+    THEN,
+    vocabulary("of in for on about to"),
+    vocabulary("one ones another"),
+    vocabulary("a an the some any another two three four five"),
+    PREPOSITIONS,
+    JOINT_QUESTION,
+    vocabulary("it its they them their he him his she her"),
+    vocabulary("or"),
+    vocabulary("the this that these those"),
+)
+
+
+@functools.cache
+def languages() -> dict[str, Language]:
+    """Every language's table by its code, English first."""
+    data = tomllib.loads(resources.files("modules.manager").joinpath("languages.toml").read_text())
+    tables = {"en": ENGLISH}
+    for code, table in data.items():
+        values = {
+            f.name: tuple(table[f.name]) if f.name == "imperatives" else frozenset(table[f.name])
+            for f in fields(Language)
+            if f.name != "code"
+        }
+        tables[code] = Language(code, **values)
+    return tables
+
+
+def language_of(text: str) -> Language:
+    """The table to read `text` with: the language whose common words it uses most (English
+    when none stands out)."""
+    found = words_of(text)
+    scores = {code: _score(found, lang) for code, lang in languages().items()}
+    best = max(scores, key=lambda code: (scores[code], code == "en"))
+    return languages()[best] if scores[best] >= max(2, scores["en"] + 1) else ENGLISH
+
+
+def _score(found: list[str], language: Language) -> int:
+    """How many words of a text are common words, question words or instruction verbs of
+    `language`."""
+    return sum(
+        w in language.markers
+        or w in language.question_words
+        or (language is not ENGLISH and any(w.startswith(s) for s in language.imperatives))
+        for w in found
+    )
