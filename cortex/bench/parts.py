@@ -8,7 +8,8 @@ another part's own words or of a context sentence: wording may differ ("do I nee
 for "do I need a VPN"), merging and losing a question may not. Figures per category and
 per language: multi-part requests split into exactly their parts (and their dependencies),
 the share of expected parts found, single requests kept whole, garbled parts (a word the
-request does not have, or a piece of another part), context sentences sent as parts, and
+request does not have, or a piece of one part mixed into another), context sentences sent
+as parts, and
 skeleton routing. `--splitter model` measures the planner's model instead of the rules.
 """
 
@@ -74,7 +75,7 @@ def content(text: str) -> set[str]:
         if any("\u3040" <= char <= "\u9fff" for char in word):
             found |= {char for char in word if "\u3040" <= char <= "\u9fff"}
         elif word not in FUNCTION_WORDS and (len(word) > 1 or word.isdigit()):
-            found.add(word.strip("'"))
+            found.add(word.removesuffix("'s").strip("'"))  # "Malta's" is Malta
     return found
 
 
@@ -138,9 +139,7 @@ def score(case: Case, found: Split) -> Score:
             words & o or right(words, i) for i, o in enumerate(own)
         ):
             preambles += 1
-        elif not any(right(words, i) for i in range(len(expected))) and any(
-            0 < len(words & o) < len(o) for o in own if len(o) > 1
-        ):
+        elif not any(right(words, i) for i in range(len(expected))) and _mixed(words, own):
             garbled += 1
     depends = found.depends_on or ((),) * len(parts)
     wanted = case.depends_on or ((),) * len(expected)
@@ -202,6 +201,14 @@ class Tally:
                 "skeleton": [self.routed_right, self.routed],
             },
         }
+
+
+def _mixed(words: set[str], own: list[set[str]]) -> bool:
+    """Whether a part holds a piece of one part's own words with another's ("Name the
+    biggest forest lake" of "the deepest lake and the biggest forest"), not whole parts
+    merged, and not one part with words missing."""
+    touched = [o for o in own if words & o]
+    return len(touched) > 1 and any(len(words & o) < len(o) for o in touched)
 
 
 def _share(part: int, whole: int) -> float | None:
