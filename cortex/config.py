@@ -87,6 +87,10 @@ class RegionConfig(_Strict):
     """Subtasks a text region instance decodes at once (batched); more wait for a slot."""
     context_length: int = Field(2048, ge=0, le=1_048_576)
     """Tokens a text region reserves per subtask (prompt and answer); 0 takes the model's."""
+    batch_invariant: bool = True
+    """Text regions: a greedy request gives the same tokens whatever the prompt cache held and
+    whatever else decodes at once (each sequence is computed alone, prompts in fixed chunks);
+    false batches sequences together, faster on GPUs (docs/configuration.md)."""
     voice: str = "espeak:en-us"
     """Speech regions' voice: ``espeak:VOICE`` (eSpeak NG), or a transformers text-to-speech
     model id or folder (VITS, e.g. facebook/mms-tts-eng)."""

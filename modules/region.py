@@ -97,6 +97,9 @@ class RegionSettings:
     """Subtasks the region decodes at once (text regions batch them in their engine)."""
     context_length: int = 0
     """Tokens per request a text region's engine reserves; 0 takes the model's own."""
+    batch_invariant: bool = True
+    """Whether a text region's engine computes each sequence alone (the same greedy tokens
+    whatever else it decodes, see `modules.engines.Engine`)."""
     end_at_sentence: bool = True
     """Whether a text region's answers end at a sentence end past half their token budget."""
     options: dict[str, Any] = field(default_factory=dict)
@@ -150,6 +153,10 @@ class Region:
         `SubtaskResult`'s `data` (a vision region's labels, a speech region's file).
         """
         raise NotImplementedError(f"{type(self).__name__} does not handle subtasks")
+
+    def interrupt(self, stream_id: str) -> None:  # noqa: B027 - nothing to stop by default
+        """Stops the work of a running `handle` at once, even one waiting for its engine
+        (called from another thread; `handle` then ends as it can)."""
 
     def observe(self, delivery: Delivery) -> Iterator[str | Event]:
         """Reacts to a message on a watched topic; yields remarks (text, or whole `Event`s) to

@@ -20,7 +20,8 @@ BENCHES = {
     "soak": "many turns on tiny models: turns per minute, memory growth, actors left behind",
     "slow-subscriber": "a region's decode rate alone and beside subscribers that sleep",
     "speech": "the speech region's word error rate against plain faster-whisper",
-    "serve": "`cortex serve` under 1, 4 and 16 openai clients at once",
+    "serve": "`cortex serve` under 1, 4 and 16 openai clients at once, n=3, JSON output",
+    "determinism": "the same greedy answer fresh, after a shared prefix, in a batch; the cost",
 }
 """Every bench by name, with what it measures; `cortex.bench.<name, - as _>` implements it."""
 

@@ -92,6 +92,7 @@ def plan_instances(
                 engine=region.engine,
                 max_concurrent=region.max_concurrent,
                 context_length=region.context_length,
+                batch_invariant=region.batch_invariant,
                 end_at_sentence=region.generation.end_at_sentence,
                 options=options,
             )

@@ -76,6 +76,7 @@ def create_engine(
     threads: int = 1,
     max_concurrent: int = 4,
     context_length: int = 0,
+    batch_invariant: bool = True,
 ) -> Engine:
     """An engine of a resolved name (not ``auto``; see `pick_engine`), not yet started.
 
@@ -97,4 +98,4 @@ def create_engine(
         engine_class = TransformersEngine
     else:
         raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES[1:])}")
-    return engine_class(model, device, threads, max_concurrent, context_length)
+    return engine_class(model, device, threads, max_concurrent, context_length, batch_invariant)

@@ -44,6 +44,10 @@ class Engine(ABC):
         threads: CPU threads for decoding.
         max_concurrent: Requests decoded together; more wait their turn.
         context_length: Tokens per request (prompt and answer); 0 takes the model's own.
+        batch_invariant: A greedy request gets the same tokens whatever the engine held or
+            decodes beside it: each sequence is computed alone, its prompt in fixed chunks
+            (llama.cpp, transformers; vLLM is asked for its batch-invariant mode). False
+            batches sequences into shared forward passes: faster, not bit-exact.
     """
 
     name: ClassVar[str] = ""
@@ -55,6 +59,7 @@ class Engine(ABC):
         threads: int = 1,
         max_concurrent: int = 4,
         context_length: int = 0,
+        batch_invariant: bool = True,
     ) -> None:
         if max_concurrent < 1:
             raise EngineError("max_concurrent must be at least 1")
@@ -63,6 +68,7 @@ class Engine(ABC):
         self.threads = threads
         self.max_concurrent = max_concurrent
         self.context_length = context_length
+        self.batch_invariant = batch_invariant
         self.load_s = 0.0
         self.eos_ids: frozenset[int] = frozenset()
         self.vocab_size = 0

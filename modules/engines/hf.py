@@ -4,9 +4,11 @@ A newcomer's prompt is prefilled alone, into its own KV cache (`DynamicCache`). 
 past their prompt then decode together: one forward pass a step over a padded batch — each
 row's cache left-padded to the longest, an attention mask hiding the padding, each row at its
 own position — as transformers' own `generate` batches prompts. The batched cache is rebuilt
-only when a request joins or leaves. A model with sliding-window layers decodes each request
-alone (`padded_batches_work`). Each request picks its tokens with a `TransformersSampler`
-(repetition rules, xgrammar's mask for guided output, greedy or top-p).
+only when a request joins or leaves. Batch-invariant (the default), and for a model with
+sliding-window layers (`padded_batches_work`), each request decodes alone with its own cache:
+padding shifts a row's keys against the kernels' blocks, which changes the last bits of its
+logits, so a padded batch can change a greedy token. Each request picks its tokens with a
+`TransformersSampler` (repetition rules, xgrammar's mask for guided output, greedy or top-p).
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ class TransformersEngine(TokenizerChat, StepEngine):
         Returns:
             The next-token logits, [len(requests), vocab].
         """
-        if not self._batches:
+        if self.batch_invariant or not self._batches:
             return torch.cat([self._decode_alone(s) for s in requests])
         batch = self._batch
         if batch is None or not _same(batch.members, requests):

@@ -1,10 +1,13 @@
 """The llama.cpp engine: GGUF models through llama-cpp-python, several sequences per batch.
 
-One llama.cpp context holds a KV cache split into `max_concurrent` sequences. Each step
-builds one batch with the next token of every decoding sequence and, in what room is left
-(`BATCH_TOKENS`), the prompts of newcomers (chunked prefill), then runs `llama_decode` once
-and samples each sequence with its own sampler chain (`sampling.llama_cpp_sampler`). This is how
-llama.cpp's own server decodes its parallel slots.
+One llama.cpp context holds a KV cache split into `max_concurrent` sequences, each sampled
+with its own sampler chain (`sampling.llama_cpp_sampler`). Batch-invariant (the default), each
+step runs `llama_decode` once per sequence: one prompt chunk (`PREFILL_CHUNK` tokens, always
+at the same positions) or one new token; a slot's cached prompt is reused only as far as it
+was computed in those same chunks, so the greedy tokens never depend on what the slot held
+or what else decodes. Otherwise each step is one batch, as llama.cpp's own server decodes its
+parallel slots: the next token of every decoding sequence, then newcomers' prompts in what
+room is left (`BATCH_TOKENS`), with any cached prefix reused.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from modules.models import gguf_path
 
 BATCH_TOKENS = 512
 """Tokens per `llama_decode` call: decode tokens first, then prompt chunks."""
+PREFILL_CHUNK = 256
+"""Batch-invariant prefill: a prompt is computed in chunks that start at multiples of this."""
 INSTALL_HINT = (
     "the llama.cpp engine needs llama-cpp-python; `make setup` builds it, or run "
     "`pip install llama-cpp-python==0.3.36` (add CMAKE_ARGS=-DGGML_CUDA=on for NVIDIA GPUs)"
@@ -78,6 +83,8 @@ class LlamaCppEngine(StepEngine):
         )
         self._memory = lib.llama_get_memory(self._ctx.ctx)
         self._cached: list[list[int]] = [[] for _ in range(self.max_concurrent)]
+        self._chunked = [0] * self.max_concurrent
+        """Tokens at the start of each slot's cache computed as whole `PREFILL_CHUNK`s."""
         self._batch = _internals.LlamaBatch(
             n_tokens=BATCH_TOKENS, embd=0, n_seq_max=1, verbose=False
         )
@@ -130,6 +137,8 @@ class LlamaCppEngine(StepEngine):
         # usually shares its start (the chat template, the system prompt), which is kept.
         # One prompt token is always decoded, for the logits of the first new token.
         reuse = min(_common_prefix(self._cached[slot], request.prompt), len(request.prompt) - 1)
+        if self.batch_invariant:  # only what a fresh prefill computes in the same chunks
+            reuse = min(reuse, self._chunked[slot]) // PREFILL_CHUNK * PREFILL_CHUNK
         request.prefilled = request.stream.cached_tokens = self._keep(slot, reuse)
         avoided = avoided_ids(request.sampling, self.tokenize)
         request.state = llama_cpp_sampler(
@@ -137,6 +146,31 @@ class LlamaCppEngine(StepEngine):
         )
 
     def step(self, running: list[Request]) -> dict[int, int]:
+        if not self.batch_invariant:
+            return self._step_batched(running)
+        tokens = {}
+        for request in running:  # each sequence alone: one prompt chunk, or one token
+            batch = self._batch.batch
+            batch.n_tokens = 0
+            if request.prefilled < len(request.prompt):
+                start = request.prefilled
+                end = min(len(request.prompt), (start // PREFILL_CHUNK + 1) * PREFILL_CHUNK)
+                for position in range(start, end):
+                    last = position == len(request.prompt) - 1
+                    _add(batch, request.prompt[position], position, request.slot, last)
+            else:
+                _add(batch, request.generated[-1], request.position, request.slot)
+            self._decode([request])
+            if request.prefilled < len(request.prompt):
+                request.prefilled = end
+                self._chunked[request.slot] = end // PREFILL_CHUNK * PREFILL_CHUNK
+                if end < len(request.prompt):
+                    continue
+            tokens[request.request_id] = self._sample(request, batch.n_tokens - 1)
+        return tokens
+
+    def _step_batched(self, running: list[Request]) -> dict[int, int]:
+        """One `llama_decode` over every running request (not batch-invariant)."""
         batch = self._batch.batch
         batch.n_tokens = 0
         rows: dict[int, int] = {}  # request id -> the batch row whose logits it samples
@@ -155,17 +189,23 @@ class LlamaCppEngine(StepEngine):
                     rows[request.request_id] = row
             request.prefilled += max(0, take)
         if batch.n_tokens:
-            try:
-                self._ctx.decode(self._batch)
-            except Exception:
-                for request in running:  # what this step left in the cache is unknown
-                    request.prefilled, request.generated = 0, []
-                raise
-        samplers = {request.request_id: request.state.sampler for request in running}
-        return {
-            request_id: self._lib.llama_sampler_sample(samplers[request_id], self._ctx.ctx, row)
-            for request_id, row in rows.items()
-        }
+            self._decode(running)
+        by_id = {request.request_id: request for request in running}
+        return {rid: self._sample(by_id[rid], row) for rid, row in rows.items()}
+
+    def _decode(self, running: list[Request]) -> None:
+        """Runs `llama_decode` on the batch built for `running`."""
+        try:
+            self._ctx.decode(self._batch)
+        except Exception:
+            for request in running:  # what this step left in the cache is unknown
+                request.prefilled, request.generated = 0, []
+                self._chunked[request.slot] = 0
+            raise
+
+    def _sample(self, request: Request, row: int) -> int:
+        token: int = self._lib.llama_sampler_sample(request.state.sampler, self._ctx.ctx, row)
+        return token
 
     def release(self, request: Request) -> None:
         in_cache = (request.prompt[: request.prefilled] + request.generated)[: request.position]
@@ -187,6 +227,7 @@ class LlamaCppEngine(StepEngine):
             self._lib.llama_memory_seq_rm(self._memory, slot, -1, -1)
             tokens = 0
         self._cached[slot] = self._cached[slot][:tokens]
+        self._chunked[slot] = min(self._chunked[slot], tokens)
         return tokens
 
 

@@ -70,6 +70,10 @@ class SamplingSettings:
     """Text the output must not repeat (other parts of the same answer): its tokens count as
     already generated for `no_repeat_ngram` and the repetition penalty. Ignored under a
     `guide`; not applied by vLLM, which says so once in its log."""
+    frequency_penalty: float = 0.0
+    """OpenAI's: subtracted from a token's logit once per time it was generated."""
+    presence_penalty: float = 0.0
+    """OpenAI's: subtracted from the logit of every token generated at least once."""
 
     def __post_init__(self) -> None:
         """Raises `BadRequestError` naming the first field out of its range."""
@@ -79,6 +83,8 @@ class SamplingSettings:
             (0.0 < self.top_p <= 1.0, "top_p must be in (0, 1]"),
             (0 <= self.seed < SEED_LIMIT, f"seed must be in [0, {SEED_LIMIT})"),
             (0.0 < self.repetition_penalty < math.inf, "repetition_penalty must be > 0"),
+            (-2.0 <= self.frequency_penalty <= 2.0, "frequency_penalty must be in [-2, 2]"),
+            (-2.0 <= self.presence_penalty <= 2.0, "presence_penalty must be in [-2, 2]"),
             (self.no_repeat_ngram >= 0, "no_repeat_ngram must be >= 0 (0 turns it off)"),
         )
         for holds, rule in checks:
@@ -122,8 +128,9 @@ def llama_cpp_sampler(
     guide = sampling.guide
     grammar = None if guide is None else guide.grammar or _gbnf(guide.json_schema)
     chain = _internals.LlamaSampler()
-    if sampling.repetition_penalty != 1.0:
-        chain.add_penalties(0, PENALTY_WINDOW, sampling.repetition_penalty, 0.0, 0.0)
+    penalties = (sampling.frequency_penalty, sampling.presence_penalty)
+    if sampling.repetition_penalty != 1.0 or any(penalties):
+        chain.add_penalties(0, PENALTY_WINDOW, sampling.repetition_penalty, *penalties)
     if sampling.no_repeat_ngram:
         chain.add_dry(model, *DRY_STRENGTH, sampling.no_repeat_ngram - 1, window, [])
     if grammar is not None:
@@ -167,7 +174,9 @@ def _gbnf(schema: dict[str, Any] | None) -> str:
 class TransformersSampler:
     """One request's token choice from transformers logits: repetition penalty and
     no-repeat n-grams (transformers' own logits processors, over `avoided` and the generated
-    tokens), the grammar mask of an xgrammar `matcher`, then `pick_token`."""
+    tokens), OpenAI's frequency and presence penalties (over the last `PENALTY_WINDOW`
+    tokens, as llama.cpp applies them), the grammar mask of an xgrammar `matcher`, then
+    `pick_token`."""
 
     def __init__(self, sampling: SamplingSettings, avoided: list[int], matcher: Any = None) -> None:
         import torch
@@ -200,6 +209,10 @@ class TransformersSampler:
             logits = RepetitionPenaltyLogitsProcessor(sampling.repetition_penalty)(
                 torch.tensor([recent]), logits[None]
             )[0]
+        if (sampling.frequency_penalty or sampling.presence_penalty) and recent:
+            counts = torch.bincount(torch.tensor(recent), minlength=logits.shape[-1]).float()
+            logits = logits - counts * sampling.frequency_penalty
+            logits = logits - (counts > 0).float() * sampling.presence_penalty
         if sampling.no_repeat_ngram and len(history) >= sampling.no_repeat_ngram:
             logits = NoRepeatNGramLogitsProcessor(sampling.no_repeat_ngram)(
                 torch.tensor([history]), logits[None]
@@ -246,6 +259,8 @@ def vllm_sampling_params(sampling: SamplingSettings) -> Any:
         "seed": sampling.seed,
         "stop": list(sampling.stop),
         "repetition_penalty": sampling.repetition_penalty,
+        "frequency_penalty": sampling.frequency_penalty,
+        "presence_penalty": sampling.presence_penalty,
     }
     guide = sampling.guide
     if guide is not None:

@@ -6,13 +6,15 @@ each request's new tokens from `AsyncLLM.generate`, and aborts a request whose s
 cancelled. Its event loop runs on a thread of its own. vLLM has no way to apply
 `no_repeat_ngram` and `avoid` (`VLLM_UNAPPLIED`): requests decode without them, and the engine
 logs a warning naming each the first time a request sets it. Install with
-``pip install 'cortex-bus[vllm]'``; it needs CUDA.
+``pip install 'cortex-bus[vllm]'``; it needs CUDA. Batch-invariant, it turns on vLLM's own
+batch-invariant mode (``VLLM_BATCH_INVARIANT=1``, on the GPUs vLLM supports it on).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import uuid
 from typing import Any
@@ -50,6 +52,8 @@ class VllmEngine(TokenizerChat, Engine):
             ) from None
         from transformers import AutoTokenizer
 
+        if self.batch_invariant:  # read by vLLM when it builds the engine (GPUs it supports)
+            os.environ["VLLM_BATCH_INVARIANT"] = "1"
         source = resolve(self.model)
         self.tokenizer = AutoTokenizer.from_pretrained(source)
         args = AsyncEngineArgs(
