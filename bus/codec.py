@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgpack
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bus.errors import BusDecodeError, BusEncodeError
 from bus.protocol import MESSAGE_ADAPTER, SCHEMA_VERSION, BusMessage, Message
@@ -35,14 +35,15 @@ _UNPACK_ERRORS = (
 def encode(message: BusMessage, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> bytes:
     """Encodes one message as a frame payload.
 
-    Messages are flat (every field a plain value, tuple or dict of plain values), so their
-    field dict is packed as it is, without `model_dump`'s per-field walk.
+    Messages are nearly flat (every field a plain value, tuple or dict of plain values, or a
+    small frozen model of them, packed as its field dict), so their field dict is packed as it
+    is, without `model_dump`'s per-field walk.
 
     Raises:
         BusEncodeError: The message is larger than `max_bytes` or holds an unpackable value.
     """
     try:
-        payload: bytes = msgpack.packb(message.__dict__, use_bin_type=True)
+        payload: bytes = msgpack.packb(message.__dict__, use_bin_type=True, default=_fields)
     except (TypeError, ValueError) as error:
         raise BusEncodeError(f"{type(message).__name__} cannot be packed: {error}") from None
     if len(payload) > max_bytes:
@@ -51,6 +52,13 @@ def encode(message: BusMessage, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> byt
             f"of {max_bytes}; send bulk data as a file path, or raise max_frame_bytes"
         )
     return payload
+
+
+def _fields(value: object) -> dict[str, object]:
+    """A nested model's field dict (`Subtask.decoding`); anything else cannot be packed."""
+    if isinstance(value, BaseModel):
+        return value.__dict__
+    raise TypeError(f"can not serialize {type(value).__name__!r} object")
 
 
 def decode(payload: bytes, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> Message:

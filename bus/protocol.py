@@ -74,6 +74,32 @@ class UserTurn(BusMessage):
     audio_path: str | None = None
 
 
+class Decoding(BaseModel):
+    """What a client asked of a subtask's decoding, over the region's configured settings;
+    None everywhere (the default) leaves those settings as they are."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    temperature: float | None = Field(default=None, ge=0.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    seed: NonNegativeInt | None = None
+    max_tokens: PositiveInt | None = Field(
+        default=None, description="A hard cap on every token written, the answer's opening too."
+    )
+    stop: tuple[str, ...] = ()
+    frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
+    json_schema: dict[str, JsonValue] | None = Field(
+        default=None, description="The answer is JSON valid under this schema (guided decoding)."
+    )
+    tools: tuple[dict[str, JsonValue], ...] = Field(
+        default=(), description="Functions the answer may call: name, description, parameters."
+    )
+    tool_choice: str = Field(
+        default="auto", description="auto, required, none, or the name of the tool to call."
+    )
+
+
 class Subtask(BusMessage):
     """One piece of work for a region, usually one line of a plan."""
 
@@ -96,6 +122,8 @@ class Subtask(BusMessage):
         "before it.",
     )
     heading: str = Field(default="", description="A heading the answer shows above this part.")
+    system: str = Field(default="", description="A system prompt in place of the region's own.")
+    decoding: Decoding = Decoding()
     max_new_tokens: NonNegativeInt | None = None
     parts: PositiveInt = Field(
         default=1, description="How many parts the turn's answer has; this is one of them."

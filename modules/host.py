@@ -5,8 +5,8 @@ For each `Subtask` on ``region.<name>.in`` it runs the region, publishes every p
 closes the stream with a final token, then publishes a `SubtaskResult`. Nothing a subtask
 does can stop the host: a failure becomes a failed result and an error `Event`. A ``cancel``
 `Event` on the inbox stops every subtask of its turn (or, with a ``stream_id``, that stream's),
-running or waiting: each ends after the token it is on (its engine stream is cancelled) with a
-result whose error is ``cancelled``.
+running or waiting: each ends after the token it is on, or at once while it waits for its
+engine (`Region.interrupt`), with a result whose error is ``cancelled``.
 The host is a plain class; `cortex` wraps it in a Ray actor.
 """
 
@@ -134,6 +134,8 @@ class RegionHost:
         self._work: queue.Queue[Delivery] = queue.Queue()
         self._cancelled: OrderedDict[str, None] = OrderedDict()
         """Turn ids whose subtasks are to stop, the latest last."""
+        self._active: dict[str, Subtask] = {}
+        """The subtasks being handled, by stream id."""
         self._out = region_out(settings.name)
         self.log = logging.getLogger(f"cortex.region.{settings.name}")
 
@@ -205,7 +207,11 @@ class RegionHost:
             self.status.subtasks_started += 1
         started = time.time()
         pieces: list[str] = []
-        error, data = self._decode(subtask, pieces)
+        self._active[subtask.stream_id] = subtask
+        try:
+            error, data = self._decode(subtask, pieces)
+        finally:
+            self._active.pop(subtask.stream_id, None)
         end = Token(
             stream_id=subtask.stream_id,
             seq=len(pieces),
@@ -241,13 +247,15 @@ class RegionHost:
         try:
             output = self.region.handle(subtask)
             while True:
-                if subtask.turn_id in self._cancelled or subtask.stream_id in self._cancelled:
+                if self._is_cancelled(subtask):
                     output.close()  # the region's engine cancels its stream
                     return CANCELLED, {}
                 step_start = time.perf_counter()
                 try:
                     piece = next(output)
                 except StopIteration as finished:
+                    if self._is_cancelled(subtask):  # interrupted while it waited or decoded
+                        return CANCELLED, {}
                     return "", finished.value or {}
                 finally:
                     self.activity.record(step_start, time.perf_counter())
@@ -265,6 +273,9 @@ class RegionHost:
         except Exception as failure:  # noqa: BLE001 - any failure of one subtask is reported
             self._report_failure(subtask, failure)
             return f"{type(failure).__name__}: {failure}", {"error_kind": type(failure).__name__}
+
+    def _is_cancelled(self, subtask: Subtask) -> bool:
+        return subtask.turn_id in self._cancelled or subtask.stream_id in self._cancelled
 
     def _count_end(self, error: str) -> None:
         with self._counting:
@@ -314,6 +325,9 @@ class RegionHost:
         self._cancelled[key] = None
         if len(self._cancelled) > CANCELLED_KEPT:
             self._cancelled.popitem(last=False)
+        for subtask in list(self._active.values()):
+            if self._is_cancelled(subtask):
+                self.region.interrupt(subtask.stream_id)
 
     def _serve(self) -> None:
         inbox_topic = region_inbox(self.region.name).name

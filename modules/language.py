@@ -7,24 +7,36 @@ it, batched with the region's other subtasks; an `AnswerShaper` decides what of 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
 from collections.abc import Generator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bus.protocol import Subtask
+from bus.protocol import Decoding, Subtask
 from modules.engines import (
     Engine,
     Guide,
     Message,
     Piece,
     SamplingSettings,
+    Stream,
     create_engine,
     pick_engine,
 )
 from modules.region import Region
 from modules.shaping import MIN_LIST_ITEMS, AnswerShaper
+from modules.tools import (
+    NO_TOOL,
+    arguments_start,
+    choice_schema,
+    choice_text,
+    parameters,
+    tool_names,
+    tools_chat,
+)
 
 SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and accurately."
 PARTS_LENGTH = 1.25
@@ -56,7 +68,20 @@ LIST_ASKED = re.compile(
 )
 """An instruction to write one list ("Give me a packing list for a ski trip.", "Give three
 tips for saving money."); group 1 is the list, as its heading."""
+CLIENT_SAMPLING = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalty")
+"""`Decoding` fields that override the region's sampling settings where a client sets them."""
+NO_OPTIONS = Decoding()
+CHOICE_TOKENS = 48
 log = logging.getLogger("cortex.language")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What `LanguageRegion.generate` returns once its pieces are out."""
+
+    prompt_tokens: int
+    finish_reason: str
+    """``stop`` (the model or the answer's shape ended it) or ``length`` (a budget cut it)."""
 
 
 class LanguageRegion(Region):
@@ -70,6 +95,12 @@ class LanguageRegion(Region):
         super().__init__(*args, **kwargs)
         self.engine: Engine | None = None
         self.engine_note = ""
+        self._streams: dict[str, list[Stream]] = {}
+        """The engine streams of each subtask being handled, by its stream id."""
+        self._stopped: set[str] = set()
+        """Stream ids interrupted (their next engine stream is cancelled at once too)."""
+        self._handling = threading.local()
+        """The stream id of the subtask a host thread is handling."""
 
     def setup(self) -> None:
         settings = self.settings
@@ -82,6 +113,7 @@ class LanguageRegion(Region):
             threads=settings.placement.threads,
             max_concurrent=max(1, settings.max_concurrent),
             context_length=settings.context_length,
+            batch_invariant=settings.batch_invariant,
         ).start()
         self.engine_note = f"{name} ({why}), {self.engine.max_concurrent} at once"
         log.info("%s: %s runs %s in %.2f s", self.name, name, settings.model, self.engine.load_s)
@@ -90,14 +122,98 @@ class LanguageRegion(Region):
         return self.engine_note
 
     def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
-        prompt_tokens = yield from self.generate(
-            answer_chat(subtask, answer_start(subtask.instruction)),
+        self._handling.stream_id = subtask.stream_id
+        self._streams[subtask.stream_id] = []
+        try:
+            options = subtask.decoding
+            if options.tools and options.tool_choice != NO_TOOL:
+                return (yield from self._tool_call(subtask))
+            return (yield from self._answer(subtask))
+        finally:
+            self._streams.pop(subtask.stream_id, None)
+            self._stopped.discard(subtask.stream_id)
+
+    def interrupt(self, stream_id: str) -> None:
+        if stream_id in self._streams:
+            self._stopped.add(stream_id)
+        for stream in self._streams.get(stream_id, []):
+            stream.cancel()
+
+    def _answer(
+        self, subtask: Subtask, chat_start: str = ""
+    ) -> Generator[Piece, None, dict[str, Any]]:
+        """The answer in words (or JSON, under the client's schema), after `chat_start`: text
+        already yielded (a tool choice) that counts against the client's token cap."""
+        options = subtask.decoding
+        guide = None if options.json_schema is None else Guide(json_schema=options.json_schema)
+        cap = options.max_tokens
+        if cap is not None and chat_start:
+            cap = max(1, cap - len(self.engine_or_fail().tokenize(chat_start)))
+        start = "" if guide is not None else answer_start(subtask.instruction)
+        if start and cap is not None and len(self.engine_or_fail().tokenize(start)) >= cap:
+            start = ""  # the opening alone would spend the client's whole budget
+        chat, dropped = self.fitting(subtask, start, cap or self.settings.sampling.max_new_tokens)
+        reply = yield from self.generate(
+            chat,
             subtask.max_new_tokens,
+            guide,
             share=min(1.0, PARTS_LENGTH / subtask.parts),
             items=items_asked_for(subtask.instruction),
             avoid=subtask.avoid,
+            options=options,
+            cap=cap,
         )
-        return {"prompt_tokens": prompt_tokens}
+        data: dict[str, Any] = {"prompt_tokens": reply.prompt_tokens}
+        data["finish_reason"] = reply.finish_reason
+        if dropped:
+            data["notes"] = [f"the {dropped} oldest exchanges were left out to fit the context"]
+        return data
+
+    def _tool_call(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
+        """A tool's choice, then its arguments under its parameters schema, or the answer in
+        words where the model chose none (see `modules.tools`)."""
+        engine = self.engine_or_fail()
+        options = subtask.decoding
+        choice, names = options.tool_choice, tool_names(options.tools)
+        chat = tools_chat(answer_chat(subtask), options.tools, may_answer=choice == "auto")
+        if choice == "auto" or (choice == "required" and len(names) > 1):
+            schema = choice_schema(options.tools, may_answer=choice == "auto")
+            text = []
+            for piece in self.generate(chat, CHOICE_TOKENS, Guide(json_schema=schema)):
+                text.append(piece.text)
+                yield piece
+            name = str(json.loads("".join(text))["tool"])
+        else:  # the client named the tool, or only one may be called: Cortex writes the choice
+            name = names[0] if choice == "required" else choice
+            written = choice_text(name)
+            yield from AnswerShaper(1, start=written).opening(engine.tokenize(written))
+        if name == NO_TOOL:
+            return (yield from self._answer(subtask, chat_start=choice_text(name)))
+        call = [*chat, {"role": "assistant", "content": arguments_start(name)}]
+        guide = Guide(json_schema=parameters(options.tools, name))
+        cap = options.max_tokens
+        if cap is not None:  # the choice counts against the client's cap
+            cap = max(1, cap - len(engine.tokenize(choice_text(name))))
+        reply = yield from self.generate(call, subtask.max_new_tokens, guide, cap=cap, shown=False)
+        return {"prompt_tokens": reply.prompt_tokens, "finish_reason": reply.finish_reason}
+
+    def engine_or_fail(self) -> Engine:
+        assert self.engine is not None, "setup() loads the engine"
+        return self.engine
+
+    def fitting(self, subtask: Subtask, start: str, budget: int) -> tuple[list[Message], int]:
+        """The subtask's chat, leaving out its oldest earlier exchanges while the prompt and
+        `budget` (at most half the context) do not fit; returns it and how many were left out."""
+        if not subtask.earlier:
+            return answer_chat(subtask, start), 0
+        engine = self.engine_or_fail()
+        room = engine.context_length - min(budget, engine.context_length // 2)
+        for dropped in range(len(subtask.earlier) + 1):
+            shorter = subtask.model_copy(update={"earlier": subtask.earlier[dropped:]})
+            chat = answer_chat(shorter, start)
+            if len(engine.render(chat)) <= room:
+                break
+        return chat, dropped
 
     def generate(
         self,
@@ -107,34 +223,49 @@ class LanguageRegion(Region):
         share: float = 1.0,
         items: int = MIN_LIST_ITEMS,
         avoid: str = "",
-    ) -> Generator[Piece, None, int]:
+        options: Decoding = NO_OPTIONS,
+        cap: int | None = None,
+        shown: bool = True,
+    ) -> Generator[Piece, None, Reply]:
         """Decodes a reply to a chat, within the model's context; returns the prompt's length
-        in tokens. Past `WRAP_UP_SHARE` of the budget, prose ends at the next point where it
-        may (`may_end_here`), and text is held back until each sentence or line is complete:
-        where the budget runs out first, the unfinished sentence is dropped, not shown cut.
-        `share` < 1 brings that point forward for one part of a longer answer: three parts
-        each wrap up at 5/12 of it (Skeleton-of-Thought's short point expansions), so the
+        in tokens and why it ended. Past `WRAP_UP_SHARE` of the budget, prose ends at the next
+        point where it may (`may_end_here`), and text is held back until each sentence or line
+        is complete: where the budget runs out first, the unfinished sentence is dropped, not
+        shown cut. `share` < 1 brings that point forward for one part of a longer answer: three
+        parts each wrap up at 5/12 of it (Skeleton-of-Thought's short point expansions), so the
         whole answer is not three answers long. A list ends only after `items` items.
-        `avoid`: text not to repeat (`SamplingSettings.avoid`). A chat that ends with an
-        assistant message is continued from it, and that text is yielded first (as pieces of
-        its own tokens, the text on the last). See `AnswerShaper`.
+        `avoid`: text not to repeat (`SamplingSettings.avoid`). `options`: what the client asked
+        (sampling, stop strings); `cap`: the client's token cap, which counts the start of a
+        continued assistant message, and where it cuts, what was decoded is shown cut. A chat
+        that ends with an assistant message is continued from it, and that text is yielded
+        first (as pieces of its own tokens, the text on the last) unless `shown` is False.
+        See `AnswerShaper`.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
         """
-        assert self.engine is not None, "setup() loads the engine"
-        sampling = self._sampling(max_new_tokens, guide, avoid)
+        engine = self.engine_or_fail()
+        budget = max_new_tokens or self.settings.sampling.max_new_tokens
         continued = bool(messages) and messages[-1]["role"] == "assistant"
+        start = messages[-1]["content"] if continued else ""
+        opening = engine.tokenize(start) if start and shown else []
+        limit = budget if cap is None else max(1, cap - len(opening))
+        sampling = self._sampling(limit, guide, avoid, options)
         shaper = AnswerShaper(
-            sampling.max_new_tokens,
+            budget,
             share,
             items,
             wraps_up=guide is None and self.settings.end_at_sentence,
-            start=messages[-1]["content"] if continued else "",
+            start=start,
+            keep_cut=cap is not None,
         )
-        stream = self.engine.submit(messages, sampling)
-        if shaper.start:
-            yield from shaper.opening(self.engine.tokenize(shaper.start))
+        stream = engine.submit(messages, sampling)
+        handling = getattr(self._handling, "stream_id", "")
+        self._streams.get(handling, []).append(stream)
+        if handling in self._stopped:
+            stream.cancel()
+        if opening:
+            yield from shaper.opening(opening)
         try:
             for piece in stream:
                 yield from shaper.feed(piece)
@@ -144,17 +275,22 @@ class LanguageRegion(Region):
                 yield from shaper.finish(stream.finish_reason)
         finally:
             stream.cancel()
-        return stream.prompt_tokens
+        ended = "length" if stream.finish_reason == "length" and not shaper.done else "stop"
+        return Reply(stream.prompt_tokens, ended)
 
     def _sampling(
-        self, max_new_tokens: int | None, guide: Guide | None, avoid: str
+        self, max_new_tokens: int, guide: Guide | None, avoid: str, options: Decoding
     ) -> SamplingSettings:
-        """The region's sampling settings for one reply."""
+        """The region's sampling settings for one reply, with what the client asked."""
+        base = self.settings.sampling
+        asked = {name: getattr(options, name) for name in CLIENT_SAMPLING}
         sampling = replace(
-            self.settings.sampling,
-            max_new_tokens=max_new_tokens or self.settings.sampling.max_new_tokens,
+            base,
+            max_new_tokens=max_new_tokens,
             guide=guide,
             avoid=avoid,
+            stop=tuple(dict.fromkeys((*base.stop, *options.stop))),
+            **{name: value for name, value in asked.items() if value is not None},
         )
         if guide is not None:  # structured output repeats its keys: loop control is for prose
             sampling = replace(sampling, repetition_penalty=1.0, no_repeat_ngram=0)
@@ -176,10 +312,11 @@ def items_asked_for(instruction: str) -> int:
 
 
 def answer_chat(subtask: Subtask, start: str = "") -> list[Message]:
-    """The chat a delegate answers for one subtask: the system prompt; the exchanges it works
-    on (the steps it depends on, asked and answered); the request's shared context, then the
-    instruction, with other regions' notes; then `start`, if given, as the answer's start."""
-    chat: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
+    """The chat a delegate answers for one subtask: the system prompt (the subtask's, else
+    `SYSTEM_PROMPT`); the exchanges it works on (the steps it depends on, or a conversation,
+    asked and answered); the request's shared context, then the instruction, with other
+    regions' notes; then `start`, if given, as the answer's start."""
+    chat: list[Message] = [{"role": "system", "content": subtask.system or SYSTEM_PROMPT}]
     for asked, answered in subtask.earlier:
         chat += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
     asked = "\n\n".join(text for text in (subtask.context, subtask.instruction) if text)

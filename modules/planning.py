@@ -6,7 +6,9 @@ request may become a skeleton of points (`modules.manager.skeleton`), each expan
 own delegate. Then the plan: when the turn allows only one region kind, `plan_schema`
 admits one plan and it is published at once; otherwise the planner's model decodes it
 under that schema (guided decoding), choosing each step's region. Each step goes out as a
-`Subtask` on ``turn.<id>.plan``, with the shared context and the steps it works on. The
+`Subtask` on ``turn.<id>.plan``, with the shared context (the request's own, such as a
+client's system message, then what the split found) and the steps it works on, and decodes
+as the request asks (its `Decoding`). The
 planner writes no answer itself: the turn streams the delegates' parts
 (`cortex.turns.answer`).
 """
@@ -158,13 +160,15 @@ class PlanningRegion(LanguageRegion):
         assert self.bus is not None, "the host sets the bus before setup()"
         notes = request.inputs if len(plan.steps) == 1 else {}
         headings = steps.headings or ("",) * len(plan.steps)
+        context = "\n\n".join(text for text in (request.context, steps.context) if text)
         subtasks = [
             Subtask(
                 turn_id=request.turn_id,
                 subtask_id=step.id,
                 region=step.region,
                 instruction=step.instruction,
-                context=steps.context,
+                context=context,
+                decoding=request.decoding,
                 depends_on=step.depends_on,
                 inputs=notes,
                 parts=len(plan.steps),

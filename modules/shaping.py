@@ -40,6 +40,8 @@ class AnswerShaper:
         wraps_up: False shows every piece as it comes (but trailing white space) and never
             ends the answer early.
         start: The answer's start, already written (a continued assistant message).
+        keep_cut: Where the budget cuts a sentence, show it cut (a client's hard token cap)
+            instead of dropping it.
     """
 
     def __init__(
@@ -49,8 +51,10 @@ class AnswerShaper:
         items: int = MIN_LIST_ITEMS,
         wraps_up: bool = True,
         start: str = "",
+        keep_cut: bool = False,
     ) -> None:
         self.wraps_up = wraps_up
+        self.keep_cut = keep_cut
         self.wrap_up = max_new_tokens * WRAP_UP_SHARE * share if wraps_up else math.inf
         """Tokens after which the answer ends where it may."""
         self.items = items
@@ -91,7 +95,7 @@ class AnswerShaper:
     def finish(self, reason: FinishReason | None) -> list[Piece]:
         """The held pieces to show once the stream ended before `done`: all but trailing white
         space, unless the budget ran out inside a sentence or line begun past wrap-up."""
-        if reason == "length" and self._punctuated and self.wraps_up:
+        if reason == "length" and self._punctuated and self.wraps_up and not self.keep_cut:
             return []
         return _without_trailing_space(self._held)
 

@@ -6,7 +6,10 @@ language replicas on tiny random models (``tiny``) or on the embedded SmolLM2-13
 then 16 at once (`LEVELS`: 500 requests in all). For each level: requests per second, the
 time to the first answer text and to the last (p50 and p99, seconds), and errors; and the
 resident memory of the server's process and every region's (from ``GET /health``) after the
-first 50 requests and after all 500.
+first 50 requests and after all 500. Then ``n``: the wall time of a request for 3 choices
+against one for 1 (sampled, one client, `CHOICE_RUNS` each; the choices decode on both
+replicas at once), and a JSON-schema request's parse rate (`JSON_RUNS` requests, each answer
+parsed and checked against the schema's required keys).
 """
 
 from __future__ import annotations
@@ -38,6 +41,13 @@ LEVELS = ((1, 50), (4, 150), (16, 300))
 and after the last."""
 KEY = "bench"
 START_TIMEOUT_S = 900
+CHOICE_RUNS = 5
+JSON_RUNS = 20
+TRIP = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+    "required": ["city", "days"],
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +153,50 @@ def _load(base: str) -> dict[str, Any]:
             memory[f"after {asked}"] = _memory(base)
     first, last = memory.values()
     growth = {name: round(last[name] / first[name] - 1, 4) for name in first if first[name]}
-    return {"levels": levels, "rss_mb": memory, "rss_growth": growth}
+    return {
+        "levels": levels,
+        "rss_mb": memory,
+        "rss_growth": growth,
+        "choices": {f"n{n}_s": _choices_wall(client, n) for n in (1, 3)},
+        "json_parse_rate": _json_rate(client),
+    }
+
+
+def _choices_wall(client: openai.OpenAI, n: int) -> float:
+    """Median seconds of a sampled request for `n` choices."""
+    walls = []
+    for run in range(CHOICE_RUNS):
+        started = time.perf_counter()
+        client.chat.completions.create(
+            model="cortex",
+            messages=[{"role": "user", "content": QUESTIONS[run % len(QUESTIONS)]}],
+            n=n,
+            temperature=0.8,
+            seed=run,
+        )
+        walls.append(time.perf_counter() - started)
+    return round(sorted(walls)[len(walls) // 2], 3)
+
+
+def _json_rate(client: openai.OpenAI) -> float:
+    """Share of JSON-schema answers that parse and hold the required keys."""
+    parsed = 0
+    schema = {"type": "json_schema", "json_schema": {"name": "trip", "schema": TRIP}}
+    for run in range(JSON_RUNS):
+        answer = client.chat.completions.create(
+            model="cortex",
+            messages=[
+                {"role": "user", "content": f"Plan a trip: {QUESTIONS[run % len(QUESTIONS)]}"}
+            ],
+            response_format=schema,  # type: ignore[arg-type]
+            max_tokens=64,
+        )
+        try:
+            trip = json.loads(answer.choices[0].message.content or "")
+        except json.JSONDecodeError:
+            continue
+        parsed += isinstance(trip, dict) and set(TRIP["required"]) <= set(trip)
+    return round(parsed / JSON_RUNS, 3)
 
 
 def _level(client: openai.OpenAI, clients: int, requests: int, offset: int) -> dict[str, Any]:
@@ -212,4 +265,7 @@ def report(figures: list[dict[str, Any]]) -> str:
             growth = run["rss_growth"].get(name)
             shown = "-" if growth is None else f"{growth:+.1%}"
             lines.append(f"{name:<12} {mb:>18} {late_mb[name]:>10} {shown:>7}")
+        n1, n3 = run["choices"]["n1_s"], run["choices"]["n3_s"]
+        lines.append(f"n=3 vs n=1: {n3} s vs {n1} s ({n3 / n1:.2f}x)")
+        lines.append(f"JSON-schema answers that parse: {run['json_parse_rate']:.0%}")
     return "\n".join(lines)

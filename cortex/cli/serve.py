@@ -1,4 +1,4 @@
-"""`cortex serve`: the OpenAI Chat Completions API over the regions."""
+"""`cortex serve`: the OpenAI API (chat completions, audio) over the regions."""
 
 from __future__ import annotations
 
@@ -21,6 +21,19 @@ def add_parser(commands: Any) -> None:
     serve.add_argument(
         "--api-key", metavar="KEY", help="require 'Authorization: Bearer KEY' on every request"
     )
+    serve.add_argument(
+        "--cors-origin",
+        metavar="ORIGIN",
+        action="append",
+        default=[],
+        help="let web pages from ORIGIN (https://chat.example.org, or *) call the API; "
+        "repeatable; none by default",
+    )
+    serve.add_argument(
+        "--allow-fetch",
+        action="store_true",
+        help="fetch pictures given by http(s) URLs (otherwise only data: URLs are read)",
+    )
     add_runtime_options(serve)
     serve.set_defaults(run=run)
 
@@ -38,5 +51,12 @@ def run(args: argparse.Namespace, output: JsonOutput) -> int:
             f"serving {', '.join(served_models(brain))} on http://{args.host}:{args.port}/v1"
             + (" (API key required)" if args.api_key else "")
         )
-        serve(brain, args.host, args.port, args.api_key)
+        serve(
+            brain,
+            args.host,
+            args.port,
+            api_key=args.api_key,
+            cors_origins=tuple(args.cors_origin),
+            allow_fetch=args.allow_fetch,
+        )
     return 0

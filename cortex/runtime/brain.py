@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bus.protocol import Subtask, SubtaskResult, Token
+from bus.protocol import Decoding, Subtask, SubtaskResult, Token
 from bus.resource import Resource
 from bus.streams import StreamId
 from bus.tokenbus import Delivery, Subscription, TokenBus
 from bus.topics import Pattern, Topic, region_inbox, region_out
 from cortex.config import CortexConfig, load_config
-from cortex.errors import CortexError, TurnError
+from cortex.errors import CortexError, TurnCancelled, TurnError
 from cortex.outputs import writable_file
 from cortex.runtime.placement import Instance, replicas_by_kind
 from cortex.turns.gaps import fail_on_gaps
@@ -120,6 +120,8 @@ class Brain(Resource):
         audio: str | Path | None = None,
         speak_to: str | Path | None = None,
         cancel: threading.Event | None = None,
+        options: Decoding | None = None,
+        context: str = "",
     ) -> TurnRecord:
         """Runs one turn and returns its record (answer, plan, streams, wall time).
 
@@ -131,7 +133,9 @@ class Brain(Resource):
         region to look at, in parallel with planning; `audio` a recording whose transcript
         becomes the question (or joins it); `speak_to` a WAV file the answer is spoken into,
         sentence by sentence while it decodes. Setting `cancel` (from any thread) stops the turn
-        and its regions' work on it.
+        and its regions' work on it. `options`: what a client asked of the decoding (sampling,
+        a token cap and stop strings over the whole answer, a JSON schema, tools); `context`:
+        text every part reads before its instruction (a client's system message).
 
         Raises:
             BadRequestError: The question is empty (and no recording is given), or media is
@@ -164,6 +168,8 @@ class Brain(Resource):
             audio_path=_absolute(audio),
             speak_to=_absolute(speak_to),
             cancel=cancel,
+            options=options or Decoding(),
+            context=context,
         )
         record = turn.run()
         self.turn_figures.answered += 1
@@ -172,19 +178,30 @@ class Brain(Resource):
         return record
 
     def stream(
-        self, instance: str, instruction: str, max_new_tokens: int | None = None
+        self,
+        instance: str,
+        instruction: str,
+        max_new_tokens: int | None = None,
+        cancel: threading.Event | None = None,
+        **fields: Any,
     ) -> Generator[Token, None, SubtaskResult]:
         """Sends one instruction straight to a region instance and yields its tokens
         (at most `max_new_tokens`, else the region's own limit); returns its result (token
-        counts in `tokens` and ``data["prompt_tokens"]``). Closing the generator early tells
-        the region to stop.
+        counts in `tokens` and ``data["prompt_tokens"]``). Closing the generator early, or
+        setting `cancel`, tells the region to stop (queued or decoding). `fields` set more of
+        the `Subtask`: ``decoding``, ``system``, ``earlier``, ``context``.
 
         Raises:
             CortexError: No such instance runs.
             ContextLengthError: The instruction is too long for the region's context.
+            TurnCancelled: `cancel` was set.
             TurnError: The region failed the instruction.
         """
-        return (yield from self._exchange(instance, instruction, max_new_tokens=max_new_tokens))
+        return (
+            yield from self._exchange(
+                instance, instruction, cancel, max_new_tokens=max_new_tokens, **fields
+            )
+        )
 
     def request(self, instance: str, instruction: str = "", **media: str) -> SubtaskResult:
         """Sends one subtask straight to a region instance and returns its result.
@@ -195,7 +212,7 @@ class Brain(Resource):
             CortexError: No such instance runs.
             TurnError: The region failed the subtask (the message says why).
         """
-        exchange = self._exchange(instance, instruction, **media)
+        exchange = self._exchange(instance, instruction, None, **media)
         while True:
             try:
                 next(exchange)
@@ -203,7 +220,7 @@ class Brain(Resource):
                 return finished.value
 
     def _exchange(
-        self, instance: str, instruction: str, **fields: Any
+        self, instance: str, instruction: str, cancel: threading.Event | None, **fields: Any
     ) -> Generator[Token, None, SubtaskResult]:
         names = [i.name for i in self.instances]
         if instance not in names:
@@ -218,10 +235,10 @@ class Brain(Resource):
             try:
                 return (
                     yield from _tokens_until_result(
-                        subscription, turn_id, self.config.runtime.turn_timeout_s
+                        subscription, turn_id, self.config.runtime.turn_timeout_s, cancel
                     )
                 )
-            except GeneratorExit:  # the caller stopped reading: the region stops decoding
+            except (GeneratorExit, TurnCancelled):  # the region stops, queued or decoding
                 cancel_work(bus, turn_id, [instance])
                 raise
 
@@ -246,10 +263,12 @@ def _absolute(path: str | Path | None) -> str | None:
 
 
 def _tokens_until_result(
-    subscription: Subscription, turn_id: str, timeout_s: float
+    subscription: Subscription, turn_id: str, timeout_s: float, cancel: threading.Event | None
 ) -> Generator[Token, None, SubtaskResult]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if cancel is not None and cancel.is_set():
+            raise TurnCancelled(f"the request {turn_id} was cancelled")
         delivery = subscription.recv(timeout=0.5)
         if delivery is None:
             continue

@@ -1,136 +1,69 @@
-"""The OpenAI Chat Completions wire format, as `cortex serve` reads and writes it.
+"""The OpenAI Chat Completions responses, as `cortex serve` writes them.
 
-Requests are validated here (`ChatRequest`, `conversation`); responses are built here: a
-whole `completion`, the `chunk`s of a stream, and error objects (`ApiError`) shaped as
-OpenAI's: ``{"error": {"message", "type", "param", "code"}}``. The extension field
-``cortex`` carries a turn's plan and region streams to clients that ask for them with
-``"cortex_events": true``; plain clients never see it.
+A request's choices end as `Choice`s (text, finish reason, tool calls, usage, notes); this
+module builds a whole ``chat.completion`` from them, the ``chat.completion.chunk``s of a
+stream, and the ``cortex`` extension: a turn's plan and region streams for clients that ask
+with ``"cortex_events": true`` (plain clients never see it). Requests are read in
+`cortex.serve.fields` and `cortex.serve.messages`; errors are `cortex.serve.errors.ApiError`.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
+from bus.errors import BusError
 from bus.protocol import Event, Subtask, SubtaskResult, Token
 from bus.tokenbus import Delivery
 from bus.topics import as_topic
+from cortex.errors import CortexError, TurnCancelled
+from cortex.serve.errors import ApiError
 from cortex.turns.records import TurnRecord
-
-ErrorType = Literal["invalid_request_error", "authentication_error", "server_error"]
-
-
-class ApiError(Exception):
-    """A request the server refuses or could not answer, as an OpenAI error object.
-
-    Args:
-        status: The HTTP status (400, 401, 404, 500...).
-        message: What went wrong and what to do, for the client's user.
-        kind: OpenAI's error ``type``.
-        param: The request field at fault, if one is.
-        code: A machine-readable code (``invalid_api_key``, ``context_length_exceeded``...).
-    """
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        kind: ErrorType = "invalid_request_error",
-        param: str | None = None,
-        code: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+from modules.errors import BadRequestError, ContextLengthError, RegionError
 
 
-class ChatMessage(BaseModel):
-    """One message of a request; fields OpenAI defines that Cortex does not use are kept."""
+@dataclass
+class Choice:
+    """One choice of a completion, once it is decoded."""
 
-    model_config = ConfigDict(extra="allow")
-
-    role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[dict[str, Any]] | None = None
-
-
-class ChatRequest(BaseModel):
-    """A ``POST /v1/chat/completions`` body. Sampling fields (temperature, top_p...) are
-    accepted and ignored: each region decodes with its configured settings."""
-
-    model_config = ConfigDict(extra="allow")
-
-    model: str = Field(min_length=1)
-    messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
-    cortex_events: bool = False
-    """Cortex's extension: add the turn's plan and region streams under ``cortex``."""
-
-    @property
-    def token_limit(self) -> int | None:
-        return self.max_completion_tokens or self.max_tokens
+    text: str
+    finish_reason: str = "stop"
+    """``stop``, ``length`` or ``tool_calls``."""
+    usage: dict[str, int] = field(default_factory=dict)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What Cortex changed to answer (history left out to fit the context)."""
+    summary: dict[str, Any] | None = None
+    """The turn's plan and streams, for ``cortex_events``."""
 
 
-def parse_request(data: Any) -> ChatRequest:
-    """Validates a decoded JSON body.
-
-    Raises:
-        ApiError: 400, naming the first field at fault.
-    """
-    try:
-        return ChatRequest.model_validate(data)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        param = ".".join(str(part) for part in problem["loc"]) or None
-        raise ApiError(400, f"{param or 'body'}: {problem['msg']}", param=param) from None
-
-
-def text_of(message: ChatMessage, index: int) -> str:
-    """A message's text: its string, or its ``text`` parts joined.
-
-    Raises:
-        ApiError: 400 for a part that is not text (images and audio travel as files, not here).
-    """
-    if message.content is None or isinstance(message.content, str):
-        return message.content or ""
-    texts = []
-    for part in message.content:
-        if part.get("type") != "text" or not isinstance(part.get("text"), str):
-            param = f"messages.{index}.content"
-            kind = part.get("type")
-            raise ApiError(
-                400, f"{param}: only text parts are supported, not {kind!r}", param=param
-            )
-        texts.append(part["text"])
-    return "".join(texts)
-
-
-def conversation(request: ChatRequest) -> tuple[str, list[tuple[str, str]]]:
-    """The question (the last user message) and the earlier (question, answer) pairs.
-    System and developer messages are left out: each region has its own instructions.
-
-    Raises:
-        ApiError: 400 when the last message is not the user's or its text is empty.
-    """
-    texts = [(m.role, text_of(m, i)) for i, m in enumerate(request.messages)]
-    if texts[-1][0] != "user" or not texts[-1][1].strip():
-        raise ApiError(400, "the last message must be the user's, with text", param="messages")
-    history, asked = [], None
-    for role, text in texts[:-1]:
-        if role == "user":
-            asked = text
-        elif role == "assistant" and asked is not None:
-            history.append((asked, text))
-            asked = None
-    return texts[-1][1], history
+def as_api_error(error: BaseException) -> ApiError:
+    """The error object a failed turn or region call becomes."""
+    if isinstance(error, ContextLengthError):
+        return ApiError(400, str(error), param="messages", code="context_length_exceeded")
+    if isinstance(error, BadRequestError):
+        return ApiError(400, str(error), param="messages")
+    if isinstance(error, TurnCancelled):
+        return ApiError(499, "the client went away", code="cancelled")
+    if isinstance(error, (CortexError, RegionError, BusError)):
+        return ApiError(500, str(error), "server_error")
+    return ApiError(500, f"{type(error).__name__}: {error}", "server_error")
 
 
 def completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def tool_call(name: str, arguments: str, index: int | None = None) -> dict[str, Any]:
+    """One ``tool_calls`` entry; `index` is set in stream deltas."""
+    call: dict[str, Any] = {
+        "id": f"call_{uuid.uuid4().hex[:24]}",
+        "type": "function",
+        "function": {"name": name, "arguments": arguments},
+    }
+    return call if index is None else {"index": index, **call}
 
 
 def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
@@ -141,6 +74,12 @@ def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
     }
 
 
+def total_usage(choices: list[Choice]) -> dict[str, int]:
+    """The usage of a completion: every choice's tokens together."""
+    prompt = sum(c.usage.get("prompt_tokens", 0) for c in choices)
+    return usage(prompt, sum(c.usage.get("completion_tokens", 0) for c in choices))
+
+
 def turn_usage(record: TurnRecord) -> dict[str, int]:
     """Tokens the delegates read and wrote for a turn's answer (the planner's excluded)."""
     delegates = [s for s in record.streams if s.region != "planning"]
@@ -148,27 +87,29 @@ def turn_usage(record: TurnRecord) -> dict[str, int]:
 
 
 def chunk(
-    ident: str,
-    model: str,
-    delta: dict[str, str],
-    finish: str | None = None,
+    ident: str, model: str, index: int, delta: dict[str, Any], finish: str | None = None,
     **extra: Any,
-) -> dict[str, Any]:
-    """One ``chat.completion.chunk``; `extra` adds top-level fields (``usage``, ``cortex``)."""
+) -> dict[str, Any]:  # fmt: skip
+    """One ``chat.completion.chunk`` of choice `index`; `extra` adds top-level fields."""
+    choice = {"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}
     return {
         "id": ident,
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        "choices": [choice],
         **extra,
     }
 
 
-def completion(
-    ident: str, model: str, text: str, tokens: dict[str, int], **extra: Any
-) -> dict[str, Any]:
-    """A whole ``chat.completion``."""
+def usage_chunk(ident: str, model: str, tokens: dict[str, int]) -> dict[str, Any]:
+    """The last chunk of a stream whose client asked ``stream_options.include_usage``."""
+    return chunk(ident, model, 0, {}) | {"choices": [], "usage": tokens}
+
+
+def completion(ident: str, model: str, choices: list[Choice], **extra: Any) -> dict[str, Any]:
+    """A whole ``chat.completion``; notes, where any, under ``cortex_notes``."""
+    notes = [note for choice in choices for note in choice.notes]
     return {
         "id": ident,
         "object": "chat.completion",
@@ -176,13 +117,19 @@ def completion(
         "model": model,
         "choices": [
             {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
+                "index": index,
+                "message": {
+                    "role": "assistant",
+                    "content": choice.text if choice.text or not choice.tool_calls else None,
+                    **({"tool_calls": choice.tool_calls} if choice.tool_calls else {}),
+                },
+                "finish_reason": choice.finish_reason,
                 "logprobs": None,
             }
+            for index, choice in enumerate(choices)
         ],
-        "usage": tokens,
+        "usage": total_usage(choices),
+        **({"cortex_notes": notes} if notes else {}),
         **extra,
     }
 

@@ -3,8 +3,11 @@
 Nothing rewrites the parts (as Skeleton-of-Thought streams its points): the part at the head
 of the plan streams live; a later part that decodes meanwhile is held, and appears whole the
 moment every part before it is done, then goes on live. Parts are separated by a blank line;
-a part whose delegate failed is named in its place as missing. `AnswerPublisher` puts the
-answer's text on the bus as the stream ``<turn>/answer``.
+a part whose delegate failed is named in its place as missing. What the client asked of the
+answer as a whole holds over all its parts: a token cap (``max_tokens``) and stop strings
+end it early (`ended` says why); with tools, each part is read as a tool choice, then words
+or a call's arguments (`modules.tools`), and the calls are collected. `AnswerPublisher` puts
+the answer's text on the bus as the stream ``<turn>/answer``.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bus.protocol import Token
+from bus.protocol import Decoding, Token
 from bus.streams import StreamId
 from bus.tokenbus import Delivery, TokenBus
 from bus.topics import turn_out
+from modules.engines import Piece, StopMatcher
+from modules.tools import ToolCallReader
 
 SEPARATOR = "\n\n"
 SENTENCE_ENDS = ".!?\n"
@@ -48,6 +53,8 @@ class _Part:
     done: bool = False
     opened: bool = False
     """Whether its opening has been shown."""
+    reader: ToolCallReader | None = None
+    """With tools: splits the part's stream into words and a call."""
 
     @property
     def opening(self) -> str:
@@ -56,8 +63,8 @@ class _Part:
 
     @property
     def started(self) -> bool:
-        """Whether the delegate's text has shown more than white space."""
-        return bool("".join(self.text)[len(self.opening) :].strip())
+        """Whether the delegate's text has more than white space."""
+        return bool("".join(self.text).strip())
 
 
 class Answer:
@@ -65,10 +72,17 @@ class Answer:
 
     Args:
         emit: Called with each piece of answer text, in answer order, as it becomes shown.
+        options: What the client asked: ``max_tokens`` and ``stop`` hold over the whole
+            answer; ``tools`` make each part a possible call.
     """
 
-    def __init__(self, emit: Callable[[str], None]) -> None:
+    def __init__(self, emit: Callable[[str], None], options: Decoding | None = None) -> None:
         self._emit = emit
+        self.options = options = options or Decoding()
+        self.ended: str | None = None
+        """``length`` or ``stop`` once the client's cap or a stop string ended the answer."""
+        self._left = options.max_tokens
+        self._stops = StopMatcher(options.stop)
         self._parts: dict[str, _Part] = {}
         self._order: list[str] = []
         self._head = 0
@@ -79,7 +93,8 @@ class Answer:
         """Declares a part, in plan order; a part with a heading (a point of a skeleton
         answer) shows it above its text."""
         part = _Part(instruction, heading)
-        part.text = [part.opening] if heading else []
+        if self.options.tools and self.options.tool_choice != "none":
+            part.reader = ToolCallReader()
         self._parts[step_id] = part
         self._order.append(step_id)
 
@@ -91,16 +106,18 @@ class Answer:
         return bool(self._parts)
 
     def text_of(self, step_id: str, text: str) -> None:
-        """Adds decoded text to a part; shown at once if the part is at the head."""
+        """Adds a decoded token's text to a part; shown at once if the part is at the head."""
         part = self._parts[step_id]
+        if part.reader is not None:
+            text = part.reader.feed(text)
         if not part.started:
             text = text.lstrip()  # a part opens on its first word, after the separator
-            if self._order[self._head] == step_id and not part.opened:
-                part.opened = True
-                self._show(part.opening)
+        if not text:
+            return
         part.text.append(text)
         if self._order[self._head] == step_id:
-            self._show(text)
+            self._open(part)
+            self._show(text, counted=True)
 
     def finish(self, step_id: str, error: str | None = None) -> None:
         """Ends a part (with the reason it failed, if it did); moves the head on."""
@@ -109,6 +126,7 @@ class Answer:
             label = (part.heading or part.instruction).rstrip(".?!")
             part.text = [f"(The part “{label}” is missing: {error}.)"]
             if self._order[self._head] == step_id:
+                self._open(part)
                 self._show(part.text[0])
         part.done = True
         self._advance()
@@ -132,7 +150,7 @@ class Answer:
         index = self._order.index(step_id)
         assert index > self._head, "a part already shown is never rewritten"
         part = self._parts[step_id]
-        part.text, part.done = ([part.opening] if part.heading else []), False
+        part.text, part.done = [], False
         return SEPARATOR.join("".join(self._parts[b].text) for b in self._order[:index])
 
     @property
@@ -155,17 +173,51 @@ class Answer:
             if self._head == len(self._order):
                 return
             head = self._parts[self._order[self._head]]
-            head.opened = True
-            self._show(SEPARATOR)
-            self._show("".join(head.text))
+            if head.text:
+                self._open(head)
+            for text in head.text:
+                self._show(text, counted=True)
 
-    def _show(self, text: str) -> None:
-        if not text:
+    def _open(self, part: _Part) -> None:
+        """Shows the separator and the heading before a part's first text."""
+        if part.opened:
             return
+        part.opened = True
+        if self._shown:
+            self._show(SEPARATOR)
+        self._show(part.opening)
+
+    @property
+    def calls(self) -> list[tuple[str, str]]:
+        """The parts' tool calls so far, in plan order: (name, arguments as JSON text)."""
+        readers = [self._parts[step].reader for step in self._order]
+        return [(r.call, r.arguments) for r in readers if r is not None and r.call is not None]
+
+    def close(self) -> None:
+        """Shows what stop matching still holds, once the answer is over."""
+        for piece in [] if self._stops.stopped else self._stops.flush():
+            self._out(piece.text)
+
+    def _show(self, text: str, counted: bool = False) -> None:
+        """Shows text, unless the answer has ended; a `counted` token spends the cap."""
+        if not text or self.ended:
+            return
+        if counted and self._left is not None:
+            if self._left == 0:
+                self.ended = "length"
+                return
+            self._left -= 1
+        for piece in self._stops.feed(Piece(0, text)):
+            self._out(piece.text)
+        if self._stops.stopped:
+            self.ended = "stop"
+
+    def _out(self, text: str) -> None:
         if not self._shown:
             text = text.lstrip()
-        self._shown.append(text)
-        self._emit(text)
+        if text:
+            self._shown.append(text)
+            self._emit(text)
 
 
 class AnswerPublisher:

@@ -68,3 +68,7 @@ class TurnRecord(BaseModel):
     """Repairs of the plan and failures of subtasks, in the order they happened."""
     spoken: dict[str, str | float] = {}
     """Where the answer was spoken to (``wav``) and for how long (``seconds``), if it was."""
+    finish_reason: str = "stop"
+    """``stop``, ``length`` (a token cap cut the answer) or ``tool_calls``."""
+    tool_calls: list[tuple[str, str]] = []
+    """The tools the answer calls, in plan order: (name, arguments as JSON text)."""

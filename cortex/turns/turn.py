@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 
 from bus.errors import BusError
-from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
+from bus.protocol import Decoding, Event, Subtask, SubtaskResult, Token, UserTurn
 from bus.streams import StreamId
 from bus.tokenbus import DEFAULT_HWM, Delivery, Subscription, TokenBus
 from bus.topics import region_inbox, region_out, turn_in, turn_out, turn_plan
@@ -72,6 +72,10 @@ class Turn:
             sentence while the answer is still being decoded.
         cancel: Set from any thread to stop the turn (checked twice a second).
         bus_hwm: The bus's high-water mark, named when the turn's stream is found broken.
+        options: What the client asked of the decoding; every part decodes with it, and its
+            token cap and stop strings hold over the whole answer (`Answer`). A JSON schema
+            makes the request one part, answered by one delegate, so the answer parses.
+        context: Text every part reads before its instruction (a client's system message).
     """
 
     def __init__(
@@ -89,8 +93,12 @@ class Turn:
         speak_to: str | None = None,
         cancel: threading.Event | None = None,
         bus_hwm: int = DEFAULT_HWM,
+        options: Decoding | None = None,
+        context: str = "",
     ) -> None:
         self.bus = bus
+        self.options = options or Decoding()
+        self.shared_context = context
         self.cancel = cancel or threading.Event()
         self.planner = planner
         self.question = question
@@ -111,7 +119,7 @@ class Turn:
         self.spoken: dict[str, str | float] = {}
         """The speech region's report of the spoken answer: wav path and seconds."""
         self._publish = AnswerPublisher(bus, self.turn_id, self._notify)
-        self.answer = Answer(self._publish)
+        self.answer = Answer(self._publish, self.options)
         self._streams: list[StreamRecord] = []
         self._plan_done = False
         self._reasked: set[str] = set()
@@ -178,7 +186,16 @@ class Turn:
             first_token_s=self._publish.first_token_s,
             notes=self.notes,
             spoken=self.spoken,
+            finish_reason=self._finish_reason(),
+            tool_calls=self.answer.calls,
         )
+
+    def _finish_reason(self) -> str:
+        """Why the answer ended: ``tool_calls``, ``length`` (a cap cut it) or ``stop``."""
+        if self.answer.calls:
+            return "tool_calls"
+        cut = any(r.data.get("finish_reason") == "length" for r in self.scheduler.results.values())
+        return self.answer.ended or ("length" if cut else "stop")
 
     def _subtask(self, subtask_id: str, region: str, instruction: str, **fields: object) -> Subtask:
         """A subtask of this turn."""
@@ -192,6 +209,11 @@ class Turn:
 
     def _ask_planner(self) -> None:
         self.state = TurnState.PLANNING
+        if self.options.json_schema is not None:  # one part: the whole answer must parse
+            self._plan_done = True
+            step = self._subtask("1", "language", self.question, context=self.shared_context)
+            self._on_step(step.model_copy(update={"decoding": self.options}))
+            return
         self._send(
             self.planner,
             self._subtask(
@@ -199,6 +221,8 @@ class Turn:
                 "planning",
                 self.question,
                 mode="plan",
+                context=self.shared_context,
+                decoding=self.options,
                 inputs=self.context,
                 image_path=self.image_path,
                 audio_path=self.audio_path,
@@ -287,6 +311,9 @@ class Turn:
             self._stalls.heard(stream.step)
         if current and self.answer.has_part(stream.step) and token.text:
             self.answer.text_of(stream.step, token.text)
+            if self.answer.ended:
+                self._end_early()
+                return
             if not any(end in token.text for end in SENTENCE_ENDS):
                 return  # no sentence was finished: none can repeat another yet
             for held in self.answer.held:
@@ -367,11 +394,20 @@ class Turn:
             if self.state == TurnState.SPEAKING:
                 self.state = TurnState.DONE
 
+    def _end_early(self) -> None:
+        """The client's token cap or a stop string ended the answer: nothing else runs."""
+        cancel_work(self.bus, self.turn_id, self.scheduler.instances)
+        self._plan_done = True
+        self.answer.close()
+        self._publish("", final=True)
+        self.state = TurnState.DONE if not self.speak_to or self.spoken else TurnState.SPEAKING
+
     def _conclude(self) -> None:
         results = [r for r in self.scheduler.results.values() if r.subtask_id not in MEDIA_IDS]
         if not any(r.ok for r in results):
             reasons = "; ".join(f"{r.subtask_id}: {r.error}" for r in results) or "no subtasks"
             raise TurnError(f"every subtask failed ({reasons})")
+        self.answer.close()
         self._publish("", final=True)
         done = not self.speak_to or self.spoken
         self.state = TurnState.DONE if done else TurnState.SPEAKING
