@@ -51,21 +51,28 @@ TRIP = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--model tiny|default`, repeatable: the models to serve, one after the other."""
+    """`--model tiny|default`, repeatable: the models to serve, one after the other;
+    `--fields-only`: only n=3 vs n=1 and the JSON parse rate, not the 500 requests."""
     parser.add_argument(
         "--model",
         choices=["tiny", "default"],
         action="append",
         help="the models to serve (repeatable; default: both)",
     )
+    parser.add_argument(
+        "--fields-only",
+        action="store_true",
+        help="measure only n=3 vs n=1 and the JSON-schema parse rate",
+    )
 
 
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     """One run per model asked for (default: ``tiny``, then ``default``)."""
-    return [measure_model(model) for model in args.model or ["tiny", "default"]]
+    models = args.model or ["tiny", "default"]
+    return [measure_model(model, not args.fields_only) for model in models]
 
 
-def measure_model(model: str) -> dict[str, Any]:
+def measure_model(model: str, load: bool = True) -> dict[str, Any]:
     """Starts a server on `model` (``tiny`` or ``default``), loads it level by level, stops it.
 
     Raises:
@@ -87,7 +94,16 @@ def measure_model(model: str) -> dict[str, Any]:
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_until_healthy(base, server, log)
-            return {"model": model} | _load(base)
+            client = openai.OpenAI(base_url=f"{base}/v1", api_key=KEY, max_retries=0, timeout=600)
+            _one(client, QUESTIONS[0])  # warm-up: the first turn loads lazily built state
+            return (
+                {"model": model}
+                | (_load(base, client) if load else {})
+                | {
+                    "choices": {f"n{n}_s": _choices_wall(client, n) for n in (1, 3)},
+                    "json_parse_rate": _json_rate(client),
+                }
+            )
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=120)
@@ -141,9 +157,7 @@ def _memory(base: str) -> dict[str, float]:
     return {"server": health["server"]["rss_mb"], **regions}
 
 
-def _load(base: str) -> dict[str, Any]:
-    client = openai.OpenAI(base_url=f"{base}/v1", api_key=KEY, max_retries=0, timeout=600)
-    _one(client, QUESTIONS[0])  # warm-up: the first turn loads lazily built state
+def _load(base: str, client: openai.OpenAI) -> dict[str, Any]:
     levels, memory = [], {}
     asked = 0
     for index, (clients, requests) in enumerate(LEVELS):
@@ -157,8 +171,6 @@ def _load(base: str) -> dict[str, Any]:
         "levels": levels,
         "rss_mb": memory,
         "rss_growth": growth,
-        "choices": {f"n{n}_s": _choices_wall(client, n) for n in (1, 3)},
-        "json_parse_rate": _json_rate(client),
     }
 
 
@@ -248,6 +260,9 @@ def report(figures: list[dict[str, Any]]) -> str:
     lines = []
     for run in figures:
         lines.append(f"model: {run['model']}")
+        if "levels" not in run:
+            lines += _fields_report(run)
+            continue
         lines.append(
             f"{'clients':>7} {'requests':>8} {'req/s':>7} {'first p50':>9} {'p99':>7} "
             f"{'last p50':>9} {'p99':>7} {'errors':>6}"
@@ -265,7 +280,13 @@ def report(figures: list[dict[str, Any]]) -> str:
             growth = run["rss_growth"].get(name)
             shown = "-" if growth is None else f"{growth:+.1%}"
             lines.append(f"{name:<12} {mb:>18} {late_mb[name]:>10} {shown:>7}")
-        n1, n3 = run["choices"]["n1_s"], run["choices"]["n3_s"]
-        lines.append(f"n=3 vs n=1: {n3} s vs {n1} s ({n3 / n1:.2f}x)")
-        lines.append(f"JSON-schema answers that parse: {run['json_parse_rate']:.0%}")
+        lines += _fields_report(run)
     return "\n".join(lines)
+
+
+def _fields_report(run: dict[str, Any]) -> list[str]:
+    n1, n3 = run["choices"]["n1_s"], run["choices"]["n3_s"]
+    return [
+        f"n=3 vs n=1: {n3} s vs {n1} s ({n3 / n1:.2f}x)",
+        f"JSON-schema answers that parse: {run['json_parse_rate']:.0%}",
+    ]

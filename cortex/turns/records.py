@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from pydantic import BaseModel
 
 from bus.protocol import Subtask, SubtaskResult
@@ -72,3 +74,11 @@ class TurnRecord(BaseModel):
     """``stop``, ``length`` (a token cap cut the answer) or ``tool_calls``."""
     tool_calls: list[tuple[str, str]] = []
     """The tools the answer calls, in plan order: (name, arguments as JSON text)."""
+
+
+class TurnState(enum.StrEnum):
+    LISTENING = "listening"
+    PLANNING = "planning"
+    ANSWERING = "answering"
+    SPEAKING = "speaking"
+    DONE = "done"

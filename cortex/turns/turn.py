@@ -15,7 +15,6 @@ region it gave work to (a ``cancel`` `Event`) and ends. Its `state` says where i
 from __future__ import annotations
 
 import contextlib
-import enum
 import threading
 import time
 import uuid
@@ -29,7 +28,8 @@ from bus.topics import region_inbox, region_out, turn_in, turn_out, turn_plan
 from cortex.errors import TurnCancelled, TurnError
 from cortex.turns.answer import ANSWER_ID, SENTENCE_ENDS, Answer, AnswerPublisher
 from cortex.turns.gaps import StallWatch
-from cortex.turns.records import PlanEntry, StreamRecord, TurnRecord
+from cortex.turns.media import SPEAK_ID, MediaSteps
+from cortex.turns.records import PlanEntry, StreamRecord, TurnRecord, TurnState
 from cortex.turns.scheduler import Scheduler, cancel_work, failed_result
 from modules.errors import ContextLengthError
 
@@ -37,21 +37,12 @@ HISTORY_TURNS = 2
 PLAN_ID = "plan"
 SEE_ID = "see"
 HEAR_ID = "hear"
-SPEAK_ID = "speak"
 MEDIA_IDS = (SEE_ID, HEAR_ID)
 REGION_EVENTS = ("region_died", "region_lost", "region_restarted")
 """What the supervisor (`cortex.runtime.supervisor`) says of region processes."""
 
 
-class TurnState(enum.StrEnum):
-    LISTENING = "listening"
-    PLANNING = "planning"
-    ANSWERING = "answering"
-    SPEAKING = "speaking"
-    DONE = "done"
-
-
-class Turn:
+class Turn(MediaSteps):
     """Runs one turn over the bus.
 
     Args:
@@ -230,37 +221,6 @@ class Turn:
             ),
         )
 
-    def _start_media(self, step_id: str, region: str, instruction: str, **media: str) -> None:
-        self.scheduler.add(self._subtask(step_id, region, instruction, **media))
-        self._dispatch()
-
-    def _heard(self, result: SubtaskResult) -> None:
-        transcript = str(result.data.get("text", "")).strip() if result.ok else ""
-        if not transcript and not self.question:
-            reason = result.error if not result.ok else result.data.get("note", "no speech")
-            raise TurnError(f"the recording gave no question: {reason}")
-        if not transcript:
-            self.notes.append(f"the recording gave no words ({result.error or 'no speech'})")
-        self.notes += [f"the recording: {note}" for note in result.data.get("notes", [])]
-        self.question = " ".join(part for part in (self.question, transcript) if part)
-        self._ask_planner()
-
-    def _follow_answer(self) -> None:
-        """Has the speech region speak the answer's stream as it is decoded."""
-        speakers = self.scheduler.replicas.get("speech")
-        if not speakers:
-            raise TurnError("speaking the answer needs a speech region; none runs")
-        self._send(
-            next(iter(speakers)),
-            self._subtask(
-                SPEAK_ID,
-                "speech",
-                "",
-                speak_stream=turn_out(self.turn_id).name,
-                output_path=self.speak_to,
-            ),
-        )
-
     def _on(self, delivery: Delivery) -> None:
         message = delivery.message
         if isinstance(message, Subtask) and message.turn_id == self.turn_id:
@@ -385,14 +345,6 @@ class Turn:
     def _maybe_conclude(self) -> None:
         if self._plan_done and self.scheduler.done and self.answer.done:
             self._conclude()
-
-    def _on_spoken(self, result: SubtaskResult) -> None:
-        if not result.ok:
-            raise TurnError(f"speaking the answer failed: {result.error}")
-        if result.data.get("wav"):  # the speech region reports the file when it is written
-            self.spoken = dict(result.data)
-            if self.state == TurnState.SPEAKING:
-                self.state = TurnState.DONE
 
     def _end_early(self) -> None:
         """The client's token cap or a stop string ended the answer: nothing else runs."""

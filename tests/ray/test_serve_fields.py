@@ -191,7 +191,7 @@ def test_a_conversation_that_ends_in_a_tool_result_continues(
 
 def test_system_message_and_history_reach_a_region_model(client: openai.OpenAI) -> None:
     bare = client.chat.completions.create(model="language-0", messages=ASK, max_tokens=1)
-    system = [{"role": "system", "content": "Answer as a pirate would, in one line."}]
+    system = [{"role": "system", "content": "Answer as a pirate would, in one line. " * 4}]
     told = client.chat.completions.create(model="language-0", messages=system + ASK, max_tokens=1)
     history = [{"role": "user", "content": "Hi."}, {"role": "assistant", "content": "Hello!"}]
     longer = client.chat.completions.create(
