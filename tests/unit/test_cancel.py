@@ -3,6 +3,7 @@ regions report their prompt's length and a prompt over the context by its kind."
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,3 +114,39 @@ def test_text_regions_report_the_prompt_and_a_prompt_over_the_context(
     assert answered.data["prompt_tokens"] > 5
     assert not refused.ok and refused.data == {"error_kind": "ContextLengthError"}
     assert refused.error is not None and "reads at most 64" in refused.error
+
+
+class Waiting(Region):
+    """Waits for its engine (an event nobody sets) before any piece; `interrupt` ends it."""
+
+    kind = "language"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.stopped = threading.Event()
+
+    def handle(self, subtask: Subtask) -> Iterator[Piece]:
+        self.stopped.wait(timeout=60)
+        yield from ()
+
+    def interrupt(self, stream_id: str) -> None:
+        self.stopped.set()
+
+
+def test_a_cancel_reaches_a_subtask_still_waiting_for_its_engine() -> None:
+    settings = RegionSettings(name="waiting", kind="language", model="-")
+    with InProcessBus() as bus:
+        host = RegionHost("tests.unit.test_cancel:Waiting", settings, bus=bus)
+        host.setup()
+        out = bus.subscribe(region_out("waiting"))
+        subtask = Subtask(turn_id="q", subtask_id="1", region="language", instruction="go")
+        bus.publish(region_inbox("waiting"), subtask)
+        deadline = time.monotonic() + 10
+        while not host.info()["running"] and time.monotonic() < deadline:
+            out.recv(timeout=0.05)  # until the slot has taken it
+        asked = time.monotonic()
+        cancel_work(bus, "q", ["waiting"])
+        results = results_until(out, 1)
+        host.stop()
+    assert [(r.ok, r.error) for r in results] == [(False, "cancelled")]
+    assert time.monotonic() - asked < 5  # not the 60 s its engine would have kept it
