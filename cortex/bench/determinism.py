@@ -115,7 +115,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     chats = suite_prompts()
     figures = []
     with tempfile.TemporaryDirectory() as folder:
-        hf_model = args.hf_model or str(save_tiny_llama(Path(folder), max_positions=4096))
+        hf_model = args.hf_model or str(save_tiny_llama(Path(folder), 4096, initializer_range=0.3))
         for name, model in (("llama.cpp", MODEL), ("transformers", hf_model)):
             for invariant in (True, False):
                 engine = create_engine(

@@ -15,7 +15,7 @@ from modules.models import save_tiny_llama
 
 @pytest.fixture(scope="module")
 def tiny_4k(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return save_tiny_llama(tmp_path_factory.mktemp("tiny-4k"), max_positions=4096)
+    return save_tiny_llama(tmp_path_factory.mktemp("tiny-4k"), 4096, initializer_range=0.3)
 
 
 @pytest.mark.parametrize("engine", ["llama.cpp", "transformers"])
