@@ -12,6 +12,8 @@ from cortex.bench.determinism import MODEL, run_suite, suite_prompts
 from modules.engines import create_engine
 from modules.models import save_tiny_llama
 
+pytestmark = pytest.mark.model
+
 
 @pytest.fixture(scope="module")
 def tiny_4k(tmp_path_factory: pytest.TempPathFactory) -> Path:

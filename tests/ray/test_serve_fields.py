@@ -21,6 +21,8 @@ from cortex.serve.server import running_server
 from modules.models import save_tiny_llama
 from tests.conftest import tiny_config
 
+pytestmark = [pytest.mark.ray, pytest.mark.model]  # Whisper and EfficientNet load too
+
 KEY = "fields-key"
 DATA = Path(__file__).parent.parent / "data"
 ASK = [{"role": "user", "content": "Tell me about rivers."}]

@@ -16,7 +16,16 @@ import pytest
 from cortex.bench import __main__ as bench_cli
 from cortex.bench import quality, slow_subscriber, soak, speech
 
-NAMES = ("regions", "quality", "parts", "soak", "slow-subscriber", "speech", "serve")
+NAMES = (
+    "regions",
+    "quality",
+    "parts",
+    "soak",
+    "slow-subscriber",
+    "speech",
+    "serve",
+    "determinism",
+)
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

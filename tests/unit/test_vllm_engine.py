@@ -111,6 +111,8 @@ def test_the_adapter_streams_one_piece_per_token_and_maps_every_option(
         "seed": 3,
         "stop": ["END"],
         "repetition_penalty": 1.2,
+        "frequency_penalty": 0.0,
+        "presence_penalty": 0.0,
         "structured_outputs": {"json": schema, "grammar": None},
     }
 
