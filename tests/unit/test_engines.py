@@ -237,18 +237,23 @@ def test_streams_joining_and_leaving_a_running_batch_each_give_their_solo_text(
 
 
 @pytest.mark.model
-def test_llama_cpp_reads_a_shared_prompt_start_from_its_cache() -> None:
-    system = {"role": "system", "content": "You are a helpful assistant."}
+@pytest.mark.parametrize("invariant", [False, True], ids=["shared-batches", "batch-invariant"])
+def test_llama_cpp_reads_a_shared_prompt_start_from_its_cache(invariant: bool) -> None:
+    """Shared batches reuse the shared start to the token; batch-invariant, only whole
+    256-token chunks of it (a long system prompt here), and the text is the fresh one's."""
+    words = "You are a helpful assistant." + " Be kind and brief." * (90 if invariant else 0)
+    system = {"role": "system", "content": words}
     first, second = (
         [system, {"role": "user", "content": question}]
         for question in ("Name three planets.", "Describe the sea.")
     )
-    fresh = create_engine("llama.cpp", EMBEDDED, max_concurrent=1, context_length=256).start()
+    options = {"max_concurrent": 1, "context_length": 1024, "batch_invariant": invariant}
+    fresh = create_engine("llama.cpp", EMBEDDED, **options).start()
     try:
         expected = text_of(fresh, second)
     finally:
         fresh.close()
-    engine = create_engine("llama.cpp", EMBEDDED, max_concurrent=1, context_length=256).start()
+    engine = create_engine("llama.cpp", EMBEDDED, **options).start()
     try:
         streams = []
         for messages in (first, second):
@@ -258,6 +263,8 @@ def test_llama_cpp_reads_a_shared_prompt_start_from_its_cache() -> None:
         engine.close()
     assert streams[0].cached_tokens == 0
     assert 0 < streams[1].cached_tokens < streams[1].prompt_tokens
+    if invariant:
+        assert streams[1].cached_tokens % 256 == 0
     assert text == expected
 
 
