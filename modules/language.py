@@ -229,17 +229,14 @@ class LanguageRegion(Region):
     ) -> Generator[Piece, None, Reply]:
         """Decodes a reply to a chat, within the model's context; returns the prompt's length
         in tokens and why it ended. Past `WRAP_UP_SHARE` of the budget, prose ends at the next
-        point where it may (`may_end_here`), and text is held back until each sentence or line
-        is complete: where the budget runs out first, the unfinished sentence is dropped, not
-        shown cut. `share` < 1 brings that point forward for one part of a longer answer: three
-        parts each wrap up at 5/12 of it (Skeleton-of-Thought's short point expansions), so the
-        whole answer is not three answers long. A list ends only after `items` items.
-        `avoid`: text not to repeat (`SamplingSettings.avoid`). `options`: what the client asked
-        (sampling, stop strings); `cap`: the client's token cap, which counts the start of a
-        continued assistant message, and where it cuts, what was decoded is shown cut. A chat
-        that ends with an assistant message is continued from it, and that text is yielded
-        first (as pieces of its own tokens, the text on the last) unless `shown` is False.
-        See `AnswerShaper`.
+        point where it may (`may_end_here`); text is held until each sentence or line is
+        complete, and one the budget cuts is dropped. `share` < 1 brings that point forward
+        for one part of a longer answer (three parts: 5/12 of it each, as Skeleton-of-Thought
+        expands points briefly). A list ends only after `items` items.
+        `avoid`: text not to repeat. `options`: what the client asked; `cap`: its token cap,
+        counting a continued assistant message's start; what it cuts is shown cut. A chat that
+        ends with an assistant message is continued, its text yielded first (as pieces of its
+        own tokens, the text on the last) unless `shown` is False. See `AnswerShaper`.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.

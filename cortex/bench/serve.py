@@ -45,7 +45,7 @@ CHOICE_RUNS = 5
 JSON_RUNS = 20
 TRIP = {
     "type": "object",
-    "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+    "properties": {"city": {"type": "string", "maxLength": 40}, "days": {"type": "integer"}},
     "required": ["city", "days"],
 }
 

@@ -117,6 +117,33 @@ def create_app(
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         return _error_response(ApiError(error.status_code, f"{request.url.path}: {error.detail}"))
 
+    _add_status_routes(app, brain, models)
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> Response:
+        chat = parse_request(await _json(request))
+        if chat.model not in models:
+            raise _unknown_model(chat.model, models)
+        conversation = read_conversation(chat, media, allow_fetch)
+        try:
+            check_media(chat, conversation)
+        except ApiError:
+            Reply(asyncio.get_running_loop(), files=conversation.files).finished()
+            raise
+        reply = Reply(asyncio.get_running_loop(), chat.n, files=conversation.files)
+        start(brain, chat, conversation, reply)
+        if not chat.stream:
+            return await whole(request, chat, reply)
+        first = await opened(request, chat, reply)
+        return StreamingResponse(streamed(chat, reply, first), media_type="text/event-stream")
+
+    add_audio_routes(app, brain, media)
+    return app
+
+
+def _add_status_routes(app: FastAPI, brain: Brain, models: list[str]) -> None:
+    """``GET /health``, ``GET /v1/models`` and ``GET /v1/models/{id}``."""
+
     @app.get("/health")
     async def health() -> JSONResponse:
         try:
@@ -142,27 +169,6 @@ def create_app(
         if model_id not in models:
             raise _unknown_model(model_id, models)
         return _model_entry(model_id)
-
-    @app.post("/v1/chat/completions")
-    async def chat_completions(request: Request) -> Response:
-        chat = parse_request(await _json(request))
-        if chat.model not in models:
-            raise _unknown_model(chat.model, models)
-        conversation = read_conversation(chat, media, allow_fetch)
-        try:
-            check_media(chat, conversation)
-        except ApiError:
-            Reply(asyncio.get_running_loop(), files=conversation.files).finished()
-            raise
-        reply = Reply(asyncio.get_running_loop(), chat.n, files=conversation.files)
-        start(brain, chat, conversation, reply)
-        if not chat.stream:
-            return await whole(request, chat, reply)
-        first = await opened(request, chat, reply)
-        return StreamingResponse(streamed(chat, reply, first), media_type="text/event-stream")
-
-    add_audio_routes(app, brain, media)
-    return app
 
 
 def _model_entry(model: str) -> dict[str, Any]:
