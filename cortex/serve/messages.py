@@ -84,6 +84,16 @@ class _Reader:
         url = image.get("url") if isinstance(image, dict) else None
         if not isinstance(url, str):
             raise ApiError(400, f"{param}.image_url.url: give the picture's URL", param=param)
+        if image.get("detail", "auto") != "auto":  # the vision region looks at one size only
+            raise ApiError(
+                400,
+                f"{param}.image_url.detail: the vision region has one resolution; leave detail "
+                "out or give 'auto'",
+                param=f"{param}.image_url.detail",
+            )
+        if set(image) - {"url", "detail"}:
+            unknown = sorted(set(image) - {"url", "detail"})
+            raise ApiError(400, f"{param}.image_url: unknown fields {unknown}", param=param)
         if url.startswith("data:"):
             header, _, payload = url.partition(",")
             if ";base64" not in header:
