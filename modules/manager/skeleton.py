@@ -117,8 +117,8 @@ def points_of(data: dict[str, Any]) -> list[str]:
     seen: set[tuple[str, ...]] = set()
     points = []
     for point in data.get("points", []):
-        text = " ".join(str(point).split()).strip(" -*.:")
-        key = tuple(words_of(text))
+        text = re.sub(r"^(?:\d+[.)]\s*)+", "", " ".join(str(point).split())).strip(" -*.:")
+        key = tuple(words_of(text))  # "1. Start slow" and "2. Start slow" are one point
         if key and key not in seen:
             seen.add(key)
             points.append(text)

@@ -16,7 +16,7 @@ from modules.engines import Piece, SamplingSettings
 from modules.host import RegionHost
 from modules.language import answer_chat
 from modules.manager.parts import split
-from modules.manager.skeleton import MAX_POINTS, MIN_POINTS
+from modules.manager.skeleton import MAX_POINTS, MIN_POINTS, points_of
 from modules.manager.splitter import LONG_REQUEST_WORDS, Splitter, split_from_json
 from modules.region import RegionSettings
 from tests.unit.test_plan import plan_for
@@ -170,3 +170,8 @@ def test_a_delegate_reads_the_context_and_the_answer_it_works_on() -> None:
     assert [m["role"] for m in chat] == ["system", "user", "assistant", "user"]
     assert chat[2]["content"] == "Waves fold into foam"
     assert chat[3]["content"] == "For my niece.\n\ngive it a title."
+
+
+def test_a_skeletons_points_are_distinct_whatever_numbers_they_carry() -> None:
+    written = {"points": ["1. Start slow", "2. Start slow", "Rest days", "3) Good shoes", " "]}
+    assert points_of(written) == ["Start slow", "Rest days", "Good shoes"]
