@@ -117,8 +117,14 @@ def _score(found: list[str], language: Language) -> int:
     """How many words of a text are common words, question words or instruction verbs of
     `language`."""
     return sum(
-        w in language.markers
-        or w in language.question_words
-        or (language is not ENGLISH and any(w.startswith(s) for s in language.imperatives))
+        w in language.markers or w in language.question_words or _instruction(w, language)
         for w in found
     )
+
+
+def _instruction(word: str, language: Language) -> bool:
+    """Whether a word is an instruction verb of `language`: English's whole verbs (so
+    "describe" counts for English as much as for Spanish), the others' stems."""
+    if language is ENGLISH:
+        return word in VERBS
+    return any(word.startswith(stem) for stem in language.imperatives)

@@ -103,6 +103,19 @@ def test_requests_in_other_languages_split_by_their_structure(
 
 
 @pytest.mark.parametrize(
+    ("request_text", "code"),
+    [
+        ("Describe tea and describe coffee.", "en"),  # "describe" is Spanish as well
+        ("Compare tea and coffee, then describe both.", "en"),
+        ("Describe el mar y compara los ríos.", "es"),
+        ("Décris la mer et compare les rivières.", "fr"),
+    ],
+)
+def test_words_two_languages_share_do_not_decide_the_language(request_text: str, code: str) -> None:
+    assert language_of(request_text).code == code
+
+
+@pytest.mark.parametrize(
     ("request_text", "depends_on"),
     [
         ("Write a haiku about the sea, then give it a title.", ((), (0,))),
