@@ -145,16 +145,7 @@ class Brain(Resource):
             OutputPathError: `speak_to` cannot be written (a folder, say).
             TurnError: No answer could be produced (the message says why).
         """
-        if not question.strip() and audio is None:
-            raise BadRequestError("the question is empty; ask something")
-        if image is not None:
-            self._check_media(Path(image).expanduser(), "vision")
-        if audio is not None:
-            self._check_media(Path(audio).expanduser(), "speech")
-        if speak_to is not None and not any(i.settings.kind == "speech" for i in self.instances):
-            raise BadRequestError("no speech region runs in this configuration to speak with")
-        if speak_to is not None:
-            writable_file(speak_to, "the file to speak into", "answer.wav")
+        self._check_turn_input(question, image, audio, speak_to)
         turn = Turn(
             self._running_bus(),
             self.config.planner,
@@ -176,6 +167,25 @@ class Brain(Resource):
         self.turn_figures.last_first_token_s = record.first_token_s
         self.session.append({"type": "turn", **record.model_dump()})
         return record
+
+    def _check_turn_input(
+        self,
+        question: str,
+        image: str | Path | None,
+        audio: str | Path | None,
+        speak_to: str | Path | None,
+    ) -> None:
+        """Refuses a turn's input before any region works on it (see `ask`'s errors)."""
+        if not question.strip() and audio is None:
+            raise BadRequestError("the question is empty; ask something")
+        if image is not None:
+            self._check_media(Path(image).expanduser(), "vision")
+        if audio is not None:
+            self._check_media(Path(audio).expanduser(), "speech")
+        if speak_to is not None and not any(i.settings.kind == "speech" for i in self.instances):
+            raise BadRequestError("no speech region runs in this configuration to speak with")
+        if speak_to is not None:
+            writable_file(speak_to, "the file to speak into", "answer.wav")
 
     def stream(
         self,
