@@ -47,7 +47,8 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
     bare = _bare_thing(words, language) and previous.rstrip().endswith(("?", "？"))
     if opening is None and not (_fragment_like(words, language) or bare):
         return None
-    if opening is None and words[0] in PREPOSITIONS | DETERMINERS | language.of | language.back:
+    opens = PREPOSITIONS | DETERMINERS | language.prepositions | language.of | language.back
+    if opening is None and words[0] in opens:
         body = body[:1].lower() + body[1:]  # "In a chicken breast?" reads on from the frame
     frame = previous.rstrip("?.!？ ")
     body = _possessive_named(body, frame)  # "what about its capital?": Malta's capital

@@ -182,6 +182,8 @@ def test_a_fragment_takes_the_frame_of_the_question_before() -> None:
     assert split("What should I eat for breakfast? Lunch?").parts[1] == (
         "What should I eat for lunch?"
     )
+    later = split("Quelle heure est-il à New York quand il est midi à Paris ? Et à Tokyo ?")
+    assert " à Tokyo" in later.parts[1] and "à À" not in later.parts[1]
 
 
 def test_a_pasted_text_is_context_even_when_it_asks_something() -> None:
