@@ -23,7 +23,7 @@ def tiny_4k(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("engine", ["llama.cpp", "transformers"])
 def test_greedy_answers_do_not_depend_on_the_cache_or_the_batch(engine: str, tiny_4k: Path) -> None:
     model = MODEL if engine == "llama.cpp" else str(tiny_4k)
-    running = create_engine(engine, model, threads=1, context_length=4096).start()
+    running = create_engine(engine, model, threads=2, context_length=4096).start()
     try:
         suite = run_suite(running, suite_prompts())
     finally:
