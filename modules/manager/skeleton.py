@@ -25,6 +25,9 @@ MIN_POINTS = 3
 MAX_POINTS = 5
 POINT_CHARS = 60
 """The longest point heading: a few words, as Skeleton-of-Thought's skeletons are."""
+POINT_PATTERN = rf'^[^0-9 \t\n.,;:!?*#\-\[\]{{}}()"\\][^\n\[\]{{}}"\\]{{1,{POINT_CHARS - 1}}}$'
+"""A heading opens with a letter (not a number, a bullet or a bracket) and holds no JSON
+brackets: words, whatever the model."""
 OPEN_ENDED = (
     r"\b(?:explain|describe|discuss|outline|overview|essay|article|blog post|guide|"
     r"tell me about|tips|advice|advise|ideas|suggestions|recommend|recommendations|ways to|"
@@ -87,7 +90,7 @@ def skeleton_schema(points: int = MAX_POINTS) -> dict[str, Any]:
         "properties": {
             "points": {
                 "type": "array",
-                "items": {"type": "string", "minLength": 2, "maxLength": POINT_CHARS},
+                "items": {"type": "string", "pattern": POINT_PATTERN},
                 "minItems": MIN_POINTS,
                 "maxItems": max(MIN_POINTS, points),
             }

@@ -139,6 +139,7 @@ def test_a_skeleton_on_a_random_model_is_a_usable_plan(
     assert MIN_POINTS <= len(steps) <= MAX_POINTS
     for index, step in enumerate(steps, start=1):
         assert step.heading and request in step.instruction
+        assert not step.heading[0].isdigit() and not set("[]{}\"") & set(step.heading)
         assert f"Write only point {index}, \"{step.heading}\"" in step.instruction
         assert step.parts == len(steps) and not step.depends_on
 
