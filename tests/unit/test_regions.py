@@ -191,6 +191,19 @@ def test_a_question_about_one_thing_or_a_list_has_its_answers_start(
     assert answer_start(instruction) == start
 
 
+@pytest.mark.parametrize(
+    ("instruction", "openings", "start"),
+    [
+        ("What is the capital of Spain?", ("list",), ""),
+        ("Give three tips for saving money.", ("one_thing",), ""),
+        ("Give three tips for saving money.", ("list",), "Three tips for saving money:\n1."),
+        ("What is the capital of Spain?", (), ""),
+    ],
+)
+def test_each_opening_rule_can_be_left_out(instruction: str, openings, start: str) -> None:
+    assert answer_start(instruction, openings) == start
+
+
 def test_an_answer_start_is_streamed_first_and_continued(bus, language) -> None:
     tokens, result = answer(bus, "What is a cat?")
     assert next(t.text for t in tokens if t.text) == "A cat is"  # before any decoded token
@@ -200,19 +213,23 @@ def test_an_answer_start_is_streamed_first_and_continued(bus, language) -> None:
 def test_a_list_runs_to_the_number_of_items_asked_for() -> None:
     assert items_asked_for("Give five tips for saving money.") == 5
     assert items_asked_for("List 4 Greek gods") == 4
-    assert items_asked_for("Write a packing list for a ski trip.") == 3
+    assert items_asked_for("Write a packing list for a ski trip.") is None  # at least 3
     assert items_asked_for("Read for 30 minutes, then name two novels.") == 2
     four = "Ideas:\n1. a\n2. b\n3. c\n"
     assert not may_end_here(four, items=4) and may_end_here(four + "4. d\n", items=4)
 
 
 class ScriptedEngine:
-    """Stands in for an engine: every request decodes `words`, then ends for `reason`."""
+    """Stands in for an engine: each request decodes the next of `replies` (the last one
+    again once they run out), then ends for `reason`; `requests` keeps the chats asked."""
 
-    def __init__(self, words: list[str], reason: str) -> None:
-        self.words, self.reason = words, reason
+    def __init__(self, words: list[str], reason: str, *more: list[str]) -> None:
+        self.replies, self.reason = [words, *more], reason
+        self.requests: list[list[dict]] = []
 
     def submit(self, messages, sampling):
+        words = self.replies[min(len(self.requests), len(self.replies) - 1)]
+        self.requests.append(messages)
         engine = self
 
         class Stream:
@@ -220,13 +237,16 @@ class ScriptedEngine:
             prompt_tokens = 5
 
             def __iter__(self):
-                yield from (Piece(i, word) for i, word in enumerate(engine.words))
+                yield from (Piece(i, word) for i, word in enumerate(words))
                 self.finish_reason = engine.reason
 
             def cancel(self):
                 pass
 
         return Stream()
+
+    def tokenize(self, text: str) -> list[int]:
+        return list(range(len(text.split()) or 1))
 
     def close(self) -> None:
         pass
@@ -292,3 +312,29 @@ def test_end_at_sentence_off_decodes_the_whole_budget(bus, language) -> None:
     language.region.settings = replace(language.region.settings, end_at_sentence=False)
     pieces = list(language.region.generate([], max_new_tokens=8))
     assert "".join(p.text for p in pieces) == "".join(words)
+
+
+def test_a_list_the_model_ends_short_goes_on_from_the_next_number(bus, language) -> None:
+    three = ["Fruits:", "\n", "1. a", "\n", "2. b", "\n", "3. c"]
+    language.region.engine.close()
+    language.region.engine = engine = ScriptedEngine(three, "stop", [" d", "\n"], [" e"])
+    tokens, result = answer(bus, "List five fruits.")
+    assert result.text.endswith("3. c\n4. d\n5. e")
+    assert engine.requests[1][-1] == {"role": "assistant", "content": "".join(three) + "\n4."}
+    assert result.data["notes"] == []
+
+
+def test_a_list_still_short_says_why_in_its_result(bus, language) -> None:
+    language.region.engine.close()
+    language.region.engine = ScriptedEngine(["1. a", "\n", "2. b"], "stop", [""])
+    _, result = answer(bus, "List five fruits.")
+    assert result.data["notes"] == ["listed 2 of the 5 items asked for: the model stopped"]
+
+
+def test_an_answer_never_ends_on_a_line_announcing_what_follows(bus, language) -> None:
+    # the model stops after the announcement; asked to go on, it writes nothing more
+    words = ["It", " has", " parts.", " Here", " is", " how", " it", " works:"]
+    language.region.engine.close()
+    language.region.engine = ScriptedEngine(words, "stop", [""])
+    pieces = list(language.region.generate([], max_new_tokens=8))
+    assert "".join(p.text for p in pieces) == "It has parts."
