@@ -26,7 +26,7 @@ from bus.resource import Resource
 from bus.streams import StreamId
 from bus.topics import region_inbox, region_out
 from bus.zmq_bus import ZmqTokenBus
-from cortex.config import parse_config
+from cortex.config import CortexConfig, parse_config
 from cortex.errors import TurnError
 from cortex.experiments.measures import RunRecord, Span
 from cortex.experiments.spec import ExperimentSpec, Request
@@ -52,8 +52,12 @@ class RegionsMode(Resource):
     - ``concurrent``: a language replica per device, the subtasks sent at once.
     """
 
-    def __init__(self, spec: ExperimentSpec, mode: str, session_log: Path) -> None:
+    def __init__(
+        self, spec: ExperimentSpec, mode: str, session_log: Path, config: CortexConfig
+    ) -> None:
         self.spec = spec
+        self.base = config
+        """Its runtime and bus settings apply; the experiment names the regions."""
         self.name = mode
         self.concurrent = mode == "concurrent"
         self.at_once = mode in ("concurrent", "batched")
@@ -136,10 +140,9 @@ class RegionsMode(Resource):
             regions["vision"] = {"model": self.spec.vision_model}
         if "speech" in self.devices:
             regions["speech"] = {"model": self.spec.speech_model}
-        return {
-            "runtime": {"namespace": f"experiment-{uuid.uuid4().hex[:8]}", "device": "auto"},
-            "regions": regions,
-        }
+        namespace = f"experiment-{uuid.uuid4().hex[:8]}"
+        runtime = self.base.runtime.model_dump() | {"namespace": namespace}
+        return {"runtime": runtime, "bus": self.base.bus.model_dump(), "regions": regions}
 
     def _ask(self, index: int, request: Request, record: RunRecord) -> None:
         """One request as a whole turn: the planner plans, the delegates decode."""
