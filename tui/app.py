@@ -12,6 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,12 @@ from textual.widgets import Footer, Header, Input
 from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
 from bus.streams import StreamId
 from bus.topics import as_topic
-from cortex.turns.sessions import SessionLog, data_dir
+from cortex.errors import CortexError
+from cortex.turns.sessions import SessionLog, data_dir, past_sessions
+from cortex.turns.turn import HEAR_ID
+from modules.errors import message_of
 from tui.commands import CommandError, parse
-from tui.conversation import AnswerMessage, ConversationView
+from tui.conversation import AnswerMessage, ConversationView, UserMessage
 from tui.messages import (
     BrainFailed,
     BrainReady,
@@ -43,10 +47,21 @@ from tui.screens import HelpScreen, SessionPicker, session_summary
 from tui.status import StatusBar
 
 _POLL_S = 0.2
+WAITING = "(runs when the regions are ready)"
 SCREEN_BACKLOG = 2000
 """Bus messages the screen may have queued; past that it passes over old tokens to catch up
 (a turn's own subscription still gets every token: the screen only shows them)."""
 _CATCH_UP_S = 0.05
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question on its way: its text, the media with it, where its answer and it show."""
+
+    text: str
+    media: dict[str, str]
+    answer: AnswerMessage
+    shown: UserMessage
 
 
 class CortexApp(App[None]):
@@ -55,6 +70,7 @@ class CortexApp(App[None]):
     Args:
         brain_factory: Makes the (not yet started) brain; called in a worker thread.
         resume: True to pick a past session on start, or the path of one to continue.
+        listed: Which command's sessions the picker lists (`past_sessions`); None: all.
     """
 
     TITLE = "Cortex"
@@ -67,19 +83,27 @@ class CortexApp(App[None]):
         Binding("ctrl+s", "save", "Save"),
     ]
 
-    def __init__(self, brain_factory: Callable[[], Any], resume: bool | Path = False) -> None:
+    def __init__(
+        self,
+        brain_factory: Callable[[], Any],
+        resume: bool | Path = False,
+        listed: str | None = None,
+    ) -> None:
         super().__init__()
         self.brain_factory = brain_factory
         self.brain: Any = None
         self.resume = resume
+        self.listed = listed
         self.ready = False
         self.region_kinds: set[str] = set()
         self.history: list[tuple[str, str]] = []
-        self.pending: deque[tuple[str, dict[str, str], AnswerMessage]] = deque()
+        self.pending: deque[Asked] = deque()
         self.attachments: dict[str, str] = {}
         """Media for the next question: ``image`` and ``audio`` paths."""
         self.speak = False
         self.answer: AnswerMessage | None = None
+        self.asking: Asked | None = None
+        """The question whose turn runs now."""
         self.turn_running = False
         self.current_turn = ""
         self.session_path: Path | None = resume if isinstance(resume, Path) else None
@@ -113,8 +137,8 @@ class CortexApp(App[None]):
         if self.session_path is not None:
             await self._load_history(self.session_path)
         elif self.resume:
-            sessions = sorted((data_dir() / "sessions").glob("*.jsonl"), reverse=True)
-            self.push_screen(SessionPicker(sessions), self._on_session_picked)
+            sessions = past_sessions(self.listed)
+            self.push_screen(SessionPicker(sessions, self.listed), self._on_session_picked)
         self._start_brain()
 
     # -- start-up and shut-down, in worker threads ---------------------------------------------
@@ -129,9 +153,10 @@ class CortexApp(App[None]):
                 brain.session = SessionLog(self.session_path)
             brain.start()
             subscription = brain.subscribe("*")
-            self.post_message(BrainReady(brain.regions(), brain.dashboard_url))
+            self.post_message(BrainReady(brain.regions(), brain.dashboard_url, brain.ray_address))
         except Exception as error:  # noqa: BLE001 - shown to the user, who may quit
-            self.post_message(BrainFailed(f"{type(error).__name__}: {error}"))
+            said = str(error) if isinstance(error, CortexError) else message_of(error)
+            self.post_message(BrainFailed(said))
             return
         finally:
             self._started.set()
@@ -180,6 +205,7 @@ class CortexApp(App[None]):
         for region in message.regions:
             panes.pane(region["name"]).set_state("idle", region["device"])
         self.query_one(StatusBar).show_dashboard(message.dashboard_url)
+        self.query_one(StatusBar).show_cortex(message.ray_address)
         self.sub_title = f"{len(message.regions)} regions ready"
         self._tick()
         await self._next_turn()
@@ -220,18 +246,20 @@ class CortexApp(App[None]):
             await self._command(text)
             return
         media, self.attachments = self.attachments, {}
-        notes = [f"with {Path(path).name}" for path in media.values()]
-        if not self.ready:
-            notes.append("(runs when the regions are ready)")
+        self._show_attachments()
+        attached = " ".join(f"with {Path(path).name}" for path in media.values())
+        waits = "" if self.ready else WAITING
         conversation = self.query_one(ConversationView)
-        await conversation.add_question(text or "(the recording)", " ".join(notes))
-        self.pending.append((text, media, await conversation.start_answer()))
+        shown = await conversation.add_question(text or "(the recording)", waits, attached)
+        self.pending.append(Asked(text, media, await conversation.start_answer(), shown))
         await self._next_turn()
 
     async def _next_turn(self) -> None:
         if not self.ready or self.turn_running or not self.pending:
             return
-        question, media, self.answer = self.pending.popleft()
+        self.asking = self.pending.popleft()
+        question, media, self.answer = self.asking.text, self.asking.media, self.asking.answer
+        self.asking.shown.show(note="")  # it runs now
         self.turn_running = True
         self.query_one(PlanView).reset()
         speak_to = None
@@ -264,6 +292,8 @@ class CortexApp(App[None]):
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
         record = message.record
+        if self.asking is not None and record.question != self.asking.shown.text:
+            self.query_one(ConversationView).reword_question(self.asking.shown, record.question)
         if self.answer is not None:
             await self.answer.finish(record.answer)
         self.query_one(ConversationView).record_answer(record.answer)
@@ -282,7 +312,7 @@ class CortexApp(App[None]):
 
     async def _turn_over(self) -> None:
         # current_turn stays: the bus pump may still bring this turn's last results.
-        self.turn_running, self.answer = False, None
+        self.turn_running, self.answer, self.asking = False, None, None
         await self._next_turn()
 
     # -- bus traffic -------------------------------------------------------------------------
@@ -325,6 +355,8 @@ class CortexApp(App[None]):
             pane.end(
                 payload.stream_id, payload.ok, payload.tokens, payload.finished - payload.started
             )
+            if payload.turn_id == self.current_turn and payload.subtask_id == HEAR_ID:
+                self._heard(payload)
             if payload.turn_id == self.current_turn:
                 plan.mark_running(payload.subtask_id, name)
                 plan.mark_done(payload.subtask_id, payload.ok, payload.finished - payload.started)
@@ -336,6 +368,13 @@ class CortexApp(App[None]):
             self.notify(payload.detail, title=f"{name} stopped", severity="error", timeout=10)
         elif isinstance(payload, Event) and payload.code == "region_restarted":
             self.notify(payload.detail, title=f"{name} restarted", timeout=6)
+
+    def _heard(self, result: SubtaskResult) -> None:
+        """Shows a recording's transcript as (part of) the question, the moment it is heard."""
+        transcript = str(result.data.get("text", "")).strip() if result.ok else ""
+        if self.asking is not None and transcript:
+            question = " ".join(part for part in (self.asking.text, transcript) if part)
+            self.query_one(ConversationView).reword_question(self.asking.shown, question)
 
     def _tick(self) -> None:
         if not self.is_running:  # the app is closing and removing its widgets
@@ -382,7 +421,13 @@ class CortexApp(App[None]):
             self.notify(f"answers are {'spoken to WAV files' if self.speak else 'not spoken'}")
             return
         self.attachments[name[1:]] = argument
+        self._show_attachments()
         self.notify(f"{Path(argument).name} goes with your next question", title=name)
+
+    def _show_attachments(self) -> None:
+        """Names the files attached to the next question on the question box's border."""
+        names = ", ".join(Path(path).name for path in self.attachments.values())
+        self.query_one(QuestionInput).border_title = f"with {names}" if names else None
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
