@@ -68,12 +68,14 @@ NOT_ONE_THING = re.compile(r"\b(?:and|or|not|I|me|my|we|us|our|you|your|it|its|t
 LIST_ASKED = re.compile(
     r"(?:give|write|make|list|create|prepare|draft|suggest|provide|share|compile|name)"
     r"(?:\s+(?:me|us))?(?:\s+(?:a|an|the))?\s+"
-    r"((?:\S+\s+){0,2}(?:list|checklist|to-do list|tips|ideas|steps|ways|reasons|suggestions)\b"
+    r"((?:(?:\S+\s+){0,2}(?:list|checklist|to-do list|tips|ideas|steps|ways|reasons|suggestions)"
+    rf"|(?:\d{{1,2}}|{'|'.join(NUMBER_WORDS[1:])})\s+(?:[a-z-]+\s+)?[a-z-]+s)\b"
     r"[^.!?]*)[.!]?",
     re.IGNORECASE,
 )
 """An instruction to write one list ("Give me a packing list for a ski trip.", "Give three
-tips for saving money."); group 1 is the list, as its heading."""
+tips for saving money.", "Name two rivers in Africa."); group 1 is the list, as its
+heading."""
 CLIENT_SAMPLING = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalty")
 """`Decoding` fields that override the region's sampling settings where a client sets them."""
 NO_OPTIONS = Decoding()
@@ -284,6 +286,7 @@ class LanguageRegion(Region):
         stopped but the answer may not end (`AnswerShaper.resumption`)."""
         engine = self.engine_or_fail()
         reply, reason, text, spent = Reply(), None, shaper.start, 0
+        resumed: list[Piece] = []  # shown only once the model writes after them
         for resumes in range(MAX_RESUMES + 1):
             request = [*chat, {"role": "assistant", "content": text}] if text else chat
             stream = self._submit(
@@ -293,19 +296,19 @@ class LanguageRegion(Region):
             try:
                 for piece in stream:
                     text, spent = text + piece.text, spent + 1
-                    yield from shaper.feed(piece)
+                    for shown in [*resumed, piece]:
+                        yield from shaper.feed(shown)
+                    resumed = []
                     if shaper.done:
                         break
             finally:
                 stream.cancel()
             reason = stream.finish_reason
             going_on = shaper.resumption() if reason == "stop" and not shaper.done else ""
-            ids = engine.tokenize(going_on) if going_on else []
+            ids = engine.tokenize(going_on) if going_on and not resumed else []
             if not ids or spent + len(ids) >= sampling.max_new_tokens or resumes == MAX_RESUMES:
                 break
-            text, spent = text + going_on, spent + len(ids)
-            for piece in written(going_on, ids):
-                yield from shaper.feed(piece)
+            text, spent, resumed = text + going_on, spent + len(ids), written(going_on, ids)
         if not shaper.done:
             yield from shaper.finish(reason)
         reply.finish_reason = "length" if reason == "length" and not shaper.done else "stop"

@@ -14,6 +14,8 @@ import pytest
 
 from tests.faults.drivers import ENV, REPO, Driver, free_port, steady_config
 
+pytestmark = [pytest.mark.ray, pytest.mark.e2e]
+
 
 @pytest.fixture(scope="module")
 def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Driver, dict[str, str]]]:

@@ -63,6 +63,7 @@ def test_a_driver_records_itself_and_answers_for_its_status(runtime_dir: Path) -
     assert running_drivers() == [] and not record.path.exists()
 
 
+@pytest.mark.e2e
 def test_the_record_of_a_driver_gone_is_removed_by_the_next_reader(runtime_dir: Path) -> None:
     ended = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -78,6 +79,7 @@ def test_the_record_of_a_driver_gone_is_removed_by_the_next_reader(runtime_dir: 
         assert running_drivers() == [] and not record.path.exists()
 
 
+@pytest.mark.e2e
 def test_status_shows_the_cortex_started_last_and_lists_the_others(drivers, capsys) -> None:
     first, last = (process.pid for process in drivers)
     assert main(["status", "--json"]) == 0
@@ -91,6 +93,7 @@ def test_status_shows_the_cortex_started_last_and_lists_the_others(drivers, caps
     assert err == ""
 
 
+@pytest.mark.e2e
 def test_status_says_when_no_cortex_runs_or_none_matches(drivers, capsys) -> None:
     assert main(["status", "--pid", "1"]) == 1
     err = capsys.readouterr().err

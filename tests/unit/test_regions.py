@@ -180,6 +180,9 @@ def test_an_answer_past_its_wrap_up_point_may_end_only_where_a_reader_would(
         ("Give me a packing list for a ski trip.", "Packing list for a ski trip:\n1."),
         ("Give three tips for saving money.", "Three tips for saving money:\n1."),
         ("List three ideas for a rainy day", "Three ideas for a rainy day:\n1."),
+        ("List five fruits.", "Five fruits:\n1."),
+        ("Name two rivers in Africa.", "Two rivers in Africa:\n1."),
+        ("Name one planet.", ""),
         ("Give me a shopping list for a party and for a picnic.", ""),
         ("Explain what a to-do list is.", ""),
         ("Write a paragraph about the best ways to relax.", ""),
@@ -315,19 +318,21 @@ def test_end_at_sentence_off_decodes_the_whole_budget(bus, language) -> None:
 
 
 def test_a_list_the_model_ends_short_goes_on_from_the_next_number(bus, language) -> None:
-    three = ["Fruits:", "\n", "1. a", "\n", "2. b", "\n", "3. c"]
+    three = [" a", "\n", "2. b", "\n", "3. c"]  # after its start, "Five fruits:\n1."
     language.region.engine.close()
     language.region.engine = engine = ScriptedEngine(three, "stop", [" d", "\n"], [" e"])
     tokens, result = answer(bus, "List five fruits.")
-    assert result.text.endswith("3. c\n4. d\n5. e")
-    assert engine.requests[1][-1] == {"role": "assistant", "content": "".join(three) + "\n4."}
+    assert result.text == "Five fruits:\n1. a\n2. b\n3. c\n4. d\n5. e"
+    written = "Five fruits:\n1." + "".join(three) + "\n4."
+    assert engine.requests[1][-1] == {"role": "assistant", "content": written}
     assert result.data["notes"] == []
 
 
 def test_a_list_still_short_says_why_in_its_result(bus, language) -> None:
     language.region.engine.close()
-    language.region.engine = ScriptedEngine(["1. a", "\n", "2. b"], "stop", [""])
+    language.region.engine = ScriptedEngine([" a", "\n", "2. b"], "stop", [])
     _, result = answer(bus, "List five fruits.")
+    assert result.text == "Five fruits:\n1. a\n2. b"  # the "3." it went on from: not shown
     assert result.data["notes"] == ["listed 2 of the 5 items asked for: the model stopped"]
 
 
