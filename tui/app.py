@@ -464,7 +464,8 @@ class CortexApp(App[None]):
         conversation = self.query_one(ConversationView)
         for record in SessionLog(path).records():
             question, answer = str(record.get("question", "")), str(record.get("answer", ""))
-            await conversation.add_question(question)
+            attached = " ".join(f"with {name}" for name in record.get("attached", []))
+            await conversation.add_question(question, attached=attached)
             await (await conversation.start_answer()).finish(answer)
             conversation.record_answer(answer)
             self.history.append((question, answer))

@@ -1,5 +1,6 @@
 """How `cortex ask` shows a turn: the answer streamed to stdout, and with ``--trace`` the
-plan and every region's tokens and events on stderr, each once, with the time it came."""
+plan and every region's tokens and events on stderr, each once, with the time it came (the
+answer then comes whole at the end, not streamed between the trace's lines)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class AnswerPrinter:
         answer = topic.turn is not None and topic.channel == "out"
         if self.trace and not answer:
             self._trace(delivery)
-        if answer and not self.quiet and isinstance(message, Token):
+        if answer and not (self.quiet or self.trace) and isinstance(message, Token):
             print(message.text, end="", flush=True)
             self.printed += message.text
 
@@ -49,7 +50,7 @@ class AnswerPrinter:
                 f"{at} {'plan':<12} step {message.subtask_id} -> {message.region}{after}: "
                 f"{message.instruction}"
             )
-        elif isinstance(message, Token) and message.token_id != Token.END_MARKER_ID:
+        elif isinstance(message, Token) and message.text:  # not a token of an opening's start
             say(f"{at} {region:<12} {message.text!r}")
         elif isinstance(message, Event):
             say(f"{at} {region:<12} [{message.code}] {message.detail}")

@@ -72,6 +72,6 @@ def busy_warning(mode: str, other: float, before: float, cores: int) -> str | No
         return None
     return (
         f"warning: during {mode}, other programs used {other:.2f} of the {cores} cores "
-        f"({before:.2f} before the run): its figures understate these devices; run it again "
-        "on an idle machine"
+        f"({before:.2f} in the second before the first mode): its figures understate these "
+        "devices; run it again on an idle machine"
     )

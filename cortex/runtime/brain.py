@@ -181,7 +181,8 @@ class Brain(Resource):
         record = turn.run()
         self.turn_figures.answered += 1
         self.turn_figures.last_first_token_s = record.first_token_s
-        self.session.append({"type": "turn", **record.model_dump()})
+        attached = [Path(path).name for path in (image, audio) if path is not None]
+        self.session.append({"type": "turn", **record.model_dump(), "attached": attached})
         return record
 
     def _check_turn_input(

@@ -294,7 +294,14 @@ async def test_quitting_stops_every_region(tmp_path: Path) -> None:
 async def test_resume_shows_the_history_and_continues_the_log(tmp_path: Path) -> None:
     log = tmp_path / "session.jsonl"
     log.write_text(
-        json.dumps({"type": "turn", "question": "Who wrote Hamlet?", "answer": "Shakespeare."})
+        json.dumps(
+            {
+                "type": "turn",
+                "question": "Who wrote Hamlet?",
+                "answer": "Shakespeare.",
+                "attached": ["folio.jpg"],
+            }
+        )
         + "\n"
     )
     app = make_app(tmp_path, resume=log)
@@ -302,7 +309,7 @@ async def test_resume_shows_the_history_and_continues_the_log(tmp_path: Path) ->
         await wait_for(pilot, lambda: app.ready)
         conversation = app.query_one(ConversationView)
         assert conversation.transcript == [
-            ("user", "Who wrote Hamlet?"),
+            ("user", "Who wrote Hamlet? _(with folio.jpg)_"),
             ("cortex", "Shakespeare."),
         ]
         assert app.history == [("Who wrote Hamlet?", "Shakespeare.")]

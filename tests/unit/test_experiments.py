@@ -221,8 +221,9 @@ def test_a_mode_other_programs_shared_the_cores_with_is_flagged() -> None:
     results.modes["concurrent"]["other_cores"] = 1.3
     warnings = [line for line in results.table().splitlines() if line.startswith("warning")]
     assert warnings == [
-        "warning: during concurrent, other programs used 1.30 of the 2 cores (0.05 before "
-        "the run): its figures understate these devices; run it again on an idle machine"
+        "warning: during concurrent, other programs used 1.30 of the 2 cores (0.05 in the "
+        "second before the first mode): its figures understate these devices; run it again on "
+        "an idle machine"
     ]
 
 
