@@ -68,13 +68,13 @@ def _on_this_machine(args: argparse.Namespace) -> dict[str, Any]:
         if args.pid in (None, driver.pid) and args.namespace in (None, driver.namespace)
     ]
     if not picked:
-        raise CortexError(_none_running(args, drivers))
+        raise CortexError(_none_running(drivers))
     shown = picked[0]
     others = [asdict(driver) for driver in drivers if driver != shown]
     return ask_driver(shown) | {"also_running": others}
 
 
-def _none_running(args: argparse.Namespace, drivers: list[Any]) -> str:
+def _none_running(drivers: list[Any]) -> str:
     """Why there is nothing to show, and what to do."""
     if drivers:
         running = ", ".join(f"pid {d.pid} `{d.command}` in {d.namespace!r}" for d in drivers)
@@ -94,10 +94,16 @@ def _on_cluster(args: argparse.Namespace) -> dict[str, Any]:
 
     base = load_config(args.config).runtime.namespace
     dashboard = attach(args.address, args.namespace or base)
-    running = [args.namespace] if args.namespace else running_cortexes(base) or [base]
+    cluster = str(cluster_address(args.address))
+    running = [args.namespace] if args.namespace else running_cortexes(base)
+    if not running:
+        raise CortexError(
+            f"no Cortex runs on the Ray cluster at {cluster}: none in Ray namespace {base!r} "
+            "or the next ones; --namespace names another"
+        )
     others = [{"namespace": namespace, "pid": None} for namespace in running[1:]]
     status = collect_status(running[0], dashboard) | {"also_running": others}
-    return status | {"driver": None, "cluster": str(cluster_address(args.address))}
+    return status | {"driver": None, "cluster": cluster}
 
 
 def format_status(status: dict[str, Any]) -> str:
