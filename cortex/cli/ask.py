@@ -17,8 +17,9 @@ from cortex.cli.options import (
 )
 from modules.media.formats import RECORDING_FORMATS, image_formats
 
-JSON_LEFT_OUT = {"turn_id", "question"}
-"""What of a turn's record `--json` leaves out (the session log keeps it)."""
+JSON_LEFT_OUT = {"turn_id", "question", "tool_calls"}
+"""What of a turn's record `--json` leaves out (the session log keeps it; tools are for
+`cortex serve`'s clients, so an ask calls none)."""
 
 
 def add_parser(commands: Any) -> None:
