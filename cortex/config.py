@@ -23,7 +23,7 @@ from modules.engines import EngineName
 from modules.engines.sampling import DEFAULT_NO_REPEAT_NGRAM, DEFAULT_REPETITION_PENALTY, SEED_LIMIT
 from modules.errors import ModelNotFoundError
 from modules.models import check_spec
-from modules.region import OPENINGS, Opening
+from modules.openings import OPENINGS, Opening
 
 BUILTIN_KINDS = {
     "language": "modules.language:LanguageRegion",

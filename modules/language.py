@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from collections.abc import Generator
 from dataclasses import dataclass, field, replace
@@ -27,7 +26,8 @@ from modules.engines import (
     create_engine,
     pick_engine,
 )
-from modules.region import OPENINGS, Opening, Region
+from modules.openings import answer_start, items_asked_for
+from modules.region import Region
 from modules.shaping import AnswerShaper, written
 from modules.tools import (
     NO_TOOL,
@@ -50,32 +50,6 @@ ITEM_TOKENS = 40
 the region's own budget ("Give me seven tips..." gets 280)."""
 MAX_RESUMES = 4
 """How many times an answer goes on after the model stopped where it may not end."""
-NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-ASKED_NUMBER = re.compile(
-    rf"\b(\d{{1,2}}|{'|'.join(NUMBER_WORDS)})\s+(?!(?:minutes?|hours?|days?|years?|times)\b)"
-    r"(?:[a-z]+\s+)?[a-z]+s\b",
-    re.IGNORECASE,
-)
-"""A number of things asked for: "three tips", "4 Greek gods" (not "in 30 minutes")."""
-ASKED_THING = re.compile(
-    r"(?:what|who|which|where)(?:\s+(is|are|was|were)\s+|'s\s+)((?:the|a|an)\s+[^,;:\"?]+|[\w-]+)\?",
-    re.IGNORECASE,
-)
-"""A question that asks what one thing is: "What is the capital of Spain?", "Who was the
-first person on the moon?", "What's a mortgage?"."""
-NOT_ONE_THING = re.compile(r"\b(?:and|or|not|I|me|my|we|us|our|you|your|it|its|this|that)\b", re.I)
-"""Words that make the thing asked about two things, the user, or something said before."""
-LIST_ASKED = re.compile(
-    r"(?:give|write|make|list|create|prepare|draft|suggest|provide|share|compile|name)"
-    r"(?:\s+(?:me|us))?(?:\s+(?:a|an|the))?\s+"
-    r"((?:(?:\S+\s+){0,2}(?:list|checklist|to-do list|tips|ideas|steps|ways|reasons|suggestions)"
-    rf"|(?:\d{{1,2}}|{'|'.join(NUMBER_WORDS[1:])})\s+(?:[a-z-]+\s+)?[a-z-]+s)\b"
-    r"[^.!?]*)[.!]?",
-    re.IGNORECASE,
-)
-"""An instruction to write one list ("Give me a packing list for a ski trip.", "Give three
-tips for saving money.", "Name two rivers in Africa."); group 1 is the list, as its
-heading."""
 CLIENT_SAMPLING = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalty")
 """`Decoding` fields that override the region's sampling settings where a client sets them."""
 NO_OPTIONS = Decoding()
@@ -348,16 +322,6 @@ class LanguageRegion(Region):
             self.engine.close()
 
 
-def items_asked_for(instruction: str) -> int | None:
-    """How many items a list answering `instruction` needs: the number it names ("three
-    tips", "5 ideas"), else None (a list may end after `MIN_LIST_ITEMS`)."""
-    found = ASKED_NUMBER.search(instruction)
-    if found is None:
-        return None
-    word = found.group(1).lower()
-    return int(word) if word.isdigit() else NUMBER_WORDS.index(word) + 1
-
-
 def answer_chat(subtask: Subtask, start: str = "") -> list[Message]:
     """The chat a delegate answers for one subtask: the system prompt (the subtask's, else
     `SYSTEM_PROMPT`); the exchanges it works on (the steps it depends on, or a conversation,
@@ -369,30 +333,6 @@ def answer_chat(subtask: Subtask, start: str = "") -> list[Message]:
     asked = "\n\n".join(text for text in (subtask.context, subtask.instruction) if text)
     chat.append({"role": "user", "content": with_notes(asked, subtask.inputs)})
     return chat + [{"role": "assistant", "content": start}] if start else chat
-
-
-def answer_start(instruction: str, openings: tuple[Opening, ...] = OPENINGS) -> str:
-    """How the answer begins, for two kinds of instruction (each an opening rule that
-    `openings` may leave out); "" for anything else:
-    - ``one_thing``, a question about one thing: the thing, and the verb ("What is the
-      capital of Spain?" -> "The capital of Spain is");
-    - ``list``, a request for one list: the list's heading in the request's words, and its
-      first number ("Give me a packing list for a ski trip." -> "Packing list for a ski
-      trip:\n1.").
-
-    Started this way, a small model answers in English and to the point, and lists with
-    short items (figures in docs/benchmarks.md).
-    """
-    text = " ".join(instruction.split())
-    listed = LIST_ASKED.fullmatch(text) if "list" in openings else None
-    if listed and not re.search(r",|\band\b", text):
-        heading = listed.group(1)
-        return f"{heading[:1].upper()}{heading[1:]}:\n1."
-    asked = ASKED_THING.fullmatch(text) if "one_thing" in openings else None
-    if asked is None or NOT_ONE_THING.search(asked.group(2)):
-        return ""
-    thing = asked.group(2)
-    return f"{thing[:1].upper()}{thing[1:]} {(asked.group(1) or 'is').lower()}"
 
 
 def _shortfall(shaper: AnswerShaper, reason: FinishReason | None, budget: int) -> list[str]:

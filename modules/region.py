@@ -10,15 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bus.protocol import Event, Subtask
 from bus.tokenbus import Delivery, TokenBus
 from modules.engines import Piece, SamplingSettings
-
-Opening = Literal["one_thing", "list"]
-"""A rule by which a language region starts an answer for its model (`answer_start`)."""
-OPENINGS: tuple[Opening, ...] = ("one_thing", "list")
+from modules.openings import OPENINGS, Opening
 
 if TYPE_CHECKING:
     import torch
@@ -108,7 +105,7 @@ class RegionSettings:
     """Whether a text region's answers end at a sentence end past half their token budget."""
     openings: tuple[Opening, ...] = OPENINGS
     """The rules by which a language region writes the start of an answer for the model
-    (`modules.language.answer_start`)."""
+    (`modules.openings.answer_start`)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Kind-specific settings (the planner's router model and delegate kinds, for example)."""
 

@@ -13,7 +13,7 @@ from bus.topics import region_inbox, region_out
 from modules.engines import Piece, SamplingSettings
 from modules.errors import RegionError
 from modules.host import RegionHost, import_region
-from modules.language import answer_start, items_asked_for
+from modules.openings import answer_start, items_asked_for
 from modules.region import RegionSettings
 from modules.shaping import may_end_here
 
