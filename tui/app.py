@@ -4,12 +4,13 @@
 thread, so the screen appears at once) and subscribes to the whole bus. Every bus message
 becomes a Textual message on the app's loop: the plan fills in as the planner writes it,
 each region's pane streams its tokens, and the answer streams into the conversation.
+Two parts of it live apart: what it makes of bus messages (`tui.traffic`), and its commands,
+keys and sessions (`tui.actions`).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,14 +23,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Input
 
-from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
-from bus.streams import StreamId
-from bus.topics import as_topic
 from cortex.errors import CortexError
-from cortex.turns.sessions import SessionLog, data_dir, past_sessions
-from cortex.turns.turn import HEAR_ID
+from cortex.turns.sessions import SessionLog, past_sessions
 from modules.errors import message_of
-from tui.commands import CommandError, parse
+from tui.actions import UserActions
 from tui.conversation import AnswerMessage, ConversationView, UserMessage
 from tui.messages import (
     BrainFailed,
@@ -43,8 +40,9 @@ from tui.messages import (
 from tui.plan import PlanView
 from tui.prompt import QuestionInput
 from tui.regions import RegionPanes
-from tui.screens import HelpScreen, SessionPicker, session_summary
+from tui.screens import SessionPicker
 from tui.status import StatusBar
+from tui.traffic import BusTraffic
 
 _POLL_S = 0.2
 WAITING = "(runs when the regions are ready)"
@@ -64,7 +62,7 @@ class Asked:
     shown: UserMessage
 
 
-class CortexApp(App[None]):
+class CortexApp(UserActions, BusTraffic, App[None]):
     """The `cortex chat` app.
 
     Args:
@@ -314,160 +312,3 @@ class CortexApp(App[None]):
         # current_turn stays: the bus pump may still bring this turn's last results.
         self.turn_running, self.answer, self.asking = False, None, None
         await self._next_turn()
-
-    # -- bus traffic -------------------------------------------------------------------------
-
-    async def on_bus_delivery(self, message: BusDelivery) -> None:
-        delivery = message.delivery
-        self._handled += 1
-        self._messages_this_second += 1
-        topic, payload = as_topic(delivery.topic), delivery.message
-        this_turn = topic.turn is not None and topic.turn == self.current_turn
-        if topic.region is not None and topic.channel == "out":
-            self._on_region_output(topic.region, payload)
-        elif isinstance(payload, UserTurn):
-            self.current_turn = payload.turn_id
-        elif this_turn and isinstance(payload, Subtask):
-            self.query_one(PlanView).add_step(
-                payload.subtask_id, payload.region, payload.instruction
-            )
-        elif (
-            this_turn
-            and isinstance(payload, Token)
-            and topic.channel == "out"
-            and self.answer is not None
-        ):
-            await self.answer.add(payload.text)
-
-    def _on_region_output(self, name: str, payload: Any) -> None:
-        pane = self.query_one(RegionPanes).pane(name)
-        plan = self.query_one(PlanView)
-        if isinstance(payload, Token) and payload.token_id != Token.END_MARKER_ID:
-            stream = StreamId.parse(payload.stream_id)
-            step = stream.step if stream is not None else payload.stream_id
-            if pane.state != "decoding":
-                pane.begin(plan.instructions.get(step) or step)
-            if stream is not None and stream.turn == self.current_turn:
-                plan.mark_running(step, name)
-            pane.add_token(payload.text, payload.stream_id)
-            self._tokens_this_second += 1
-        elif isinstance(payload, SubtaskResult):
-            pane.end(
-                payload.stream_id, payload.ok, payload.tokens, payload.finished - payload.started
-            )
-            if payload.turn_id == self.current_turn and payload.subtask_id == HEAR_ID:
-                self._heard(payload)
-            if payload.turn_id == self.current_turn:
-                plan.mark_running(payload.subtask_id, name)
-                plan.mark_done(payload.subtask_id, payload.ok, payload.finished - payload.started)
-        elif isinstance(payload, Event) and payload.code == "subtask_failed":
-            self.notify(payload.detail, title=f"{name} failed a subtask", severity="warning")
-        elif isinstance(payload, Event) and payload.code == "remark":
-            self.notify(payload.detail, title=name, timeout=6)
-        elif isinstance(payload, Event) and payload.code in ("region_died", "region_lost"):
-            self.notify(payload.detail, title=f"{name} stopped", severity="error", timeout=10)
-        elif isinstance(payload, Event) and payload.code == "region_restarted":
-            self.notify(payload.detail, title=f"{name} restarted", timeout=6)
-
-    def _heard(self, result: SubtaskResult) -> None:
-        """Shows a recording's transcript as (part of) the question, the moment it is heard."""
-        transcript = str(result.data.get("text", "")).strip() if result.ok else ""
-        if self.asking is not None and transcript:
-            question = " ".join(part for part in (self.asking.text, transcript) if part)
-            self.query_one(ConversationView).reword_question(self.asking.shown, question)
-
-    def _tick(self) -> None:
-        if not self.is_running:  # the app is closing and removing its widgets
-            return
-        panes = self.query_one(RegionPanes).panes()
-        busy = sum(pane.state == "decoding" for pane in panes)
-        self.query_one(StatusBar).refresh_figures(
-            self._messages_this_second, self._tokens_this_second, busy, len(panes)
-        )
-        self._messages_this_second = self._tokens_this_second = 0
-
-    # -- commands and keys ---------------------------------------------------------------------
-
-    async def _command(self, text: str) -> None:
-        try:
-            command = parse(text)
-        except CommandError as error:
-            self.notify(str(error), title="Command", severity="error")
-            return
-        if command.name == "/help":
-            self.action_help()
-        elif command.name == "/quit":
-            await self.action_quit()
-        elif command.name == "/clear":
-            await self.query_one(ConversationView).clear()
-            self.query_one(PlanView).reset()
-            self.history.clear()
-        elif command.name == "/save":
-            self.action_save(command.argument)
-        else:
-            self._media_command(command.name, command.argument)
-
-    def _media_command(self, name: str, argument: str) -> None:
-        needed = {"/image": "vision", "/audio": "speech", "/speak": "speech"}[name]
-        if needed not in self.region_kinds:
-            self.notify(
-                f"{name} needs a {needed} region, and none runs in this configuration",
-                title="Command",
-                severity="error",
-            )
-            return
-        if name == "/speak":
-            self.speak = argument == "on"
-            self.notify(f"answers are {'spoken to WAV files' if self.speak else 'not spoken'}")
-            return
-        self.attachments[name[1:]] = argument
-        self._show_attachments()
-        self.notify(f"{Path(argument).name} goes with your next question", title=name)
-
-    def _show_attachments(self) -> None:
-        """Names the files attached to the next question on the question box's border."""
-        names = ", ".join(Path(path).name for path in self.attachments.values())
-        self.query_one(QuestionInput).border_title = f"with {names}" if names else None
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen())
-
-    def action_toggle_regions(self) -> None:
-        self.query_one("#right").toggle_class("hidden")
-
-    def action_save(self, path: str = "") -> None:
-        target = Path(path).expanduser() if path else self._default_transcript_path()
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(self.query_one(ConversationView).markdown(), encoding="utf-8")
-        except OSError as error:
-            self.notify(f"cannot write {target}: {error.strerror}", title="Save", severity="error")
-            return
-        self.notify(f"saved the transcript to {target}", title="Save")
-
-    def _default_transcript_path(self) -> Path:
-        if self.brain is not None:
-            return self.brain.session.path.with_suffix(".md")
-        return data_dir() / "sessions" / f"transcript-{time.strftime('%Y%m%d-%H%M%S')}.md"
-
-    # -- sessions ----------------------------------------------------------------------------
-
-    async def _on_session_picked(self, path: Path | None) -> None:
-        if path is None:
-            return
-        self.session_path = path
-        if self.brain is not None:
-            self.brain.session = SessionLog(path)
-        await self._load_history(path)
-
-    async def _load_history(self, path: Path) -> None:
-        conversation = self.query_one(ConversationView)
-        for record in SessionLog(path).records():
-            question, answer = str(record.get("question", "")), str(record.get("answer", ""))
-            attached = " ".join(f"with {name}" for name in record.get("attached", []))
-            await conversation.add_question(question, attached=attached)
-            await (await conversation.start_answer()).finish(answer)
-            conversation.record_answer(answer)
-            self.history.append((question, answer))
-        first, turns = session_summary(path)
-        self.notify(f"continuing {path.name}: {turns} turns", title="Session")
