@@ -4,7 +4,7 @@
 thread, so the screen appears at once) and subscribes to the whole bus. Every bus message
 becomes a Textual message on the app's loop: the plan fills in as the planner writes it,
 each region's pane streams its tokens, and the answer streams into the conversation.
-Two parts of it live apart: what it makes of bus messages (`tui.traffic`), and its commands,
+Two parts of it live apart: what it makes of bus messages (`tui.feed`), and its commands,
 keys and sessions (`tui.actions`).
 """
 
@@ -28,6 +28,7 @@ from cortex.turns.sessions import SessionLog, past_sessions
 from modules.errors import message_of
 from tui.actions import UserActions
 from tui.conversation import AnswerMessage, ConversationView, UserMessage
+from tui.feed import BusFeed
 from tui.messages import (
     BrainFailed,
     BrainReady,
@@ -42,7 +43,6 @@ from tui.prompt import QuestionInput
 from tui.regions import RegionPanes
 from tui.screens import SessionPicker
 from tui.status import StatusBar
-from tui.traffic import BusTraffic
 
 _POLL_S = 0.2
 WAITING = "(runs when the regions are ready)"
@@ -62,7 +62,7 @@ class Asked:
     shown: UserMessage
 
 
-class CortexApp(UserActions, BusTraffic, App[None]):
+class CortexApp(UserActions, BusFeed, App[None]):
     """The `cortex chat` app.
 
     Args:

@@ -7,6 +7,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,7 +90,8 @@ ray_node_cpu_count 2
     assert metric_total(samples, "cortex_bus_gaps") == 2
 
 
-def test_status_prints_which_cortex_then_one_line_per_region() -> None:
+def status_of_a_chat() -> dict[str, Any]:
+    """What a `cortex chat` driver reports: three regions (one unreachable), another driver."""
     started = time.mktime((2026, 12, 7, 14, 2, 11, 0, 0, -1))
     driver = {
         "pid": 4242,
@@ -99,7 +101,7 @@ def test_status_prints_which_cortex_then_one_line_per_region() -> None:
         "namespace": "cortex",
         "local": True,
     }
-    status = {
+    return {
         "driver": driver,
         "devices": {"nodes": 1, "cpus": 2.0, "gpus": 0.0},
         "dashboard": None,
@@ -139,7 +141,10 @@ def test_status_prints_which_cortex_then_one_line_per_region() -> None:
         "beyond_loopback": ["the dashboard on 0.0.0.0 (Ray's token)"],
         "also_running": [{**driver, "pid": 77, "command": "cortex serve"}],
     }
-    lines = format_status(status).splitlines()
+
+
+def test_status_prints_which_cortex_then_one_line_per_region() -> None:
+    lines = format_status(status_of_a_chat()).splitlines()
     assert lines[0] == (
         "Cortex of `cortex chat` (pid 4242, since 14:02:11): Ray at 127.0.0.1:46011 (its own), "
         "namespace 'cortex'"

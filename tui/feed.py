@@ -1,6 +1,6 @@
 """What the chat screen makes of the bus: the plan, each region's pane, the answer's tokens.
 
-`BusTraffic` is part of `tui.app.CortexApp`: every bus message the app's pump posts arrives
+`BusFeed` is part of `tui.app.CortexApp`: every bus message the app's pump posts arrives
 here as a `BusDelivery`, and once a second the status bar shows how many came.
 """
 
@@ -29,7 +29,7 @@ else:
     _Base = object
 
 
-class BusTraffic(_Base):
+class BusFeed(_Base):
     """The app's handling of bus messages: a part of `CortexApp`, whose state it shares."""
 
     current_turn: str
