@@ -18,6 +18,7 @@ from pydantic import (
     NonNegativeInt,
     PositiveInt,
     TypeAdapter,
+    model_validator,
 )
 
 from bus.streams import StreamId
@@ -39,15 +40,19 @@ EventCode = Literal[
     "remark",
     "spoken",
     "cancel",
+    "handoff",
 ]
 """What an `Event` reports. The bus itself: a ``gap`` or a ``reordered`` token in a stream, a
 ``malformed`` frame, a subscription's ``probe``. The supervisor: a region process that
 ``region_died``, was ``region_restarted`` or ``region_lost`` for good. A region: a
 ``subtask_failed``, the planner's ``plan_repair``, a watcher's ``remark``, the answer
-``spoken``. A driver: ``cancel`` (on a region's inbox: stop every subtask of the turn named in
+``spoken``, a KV ``handoff`` that did not go as planned (the region prefilled itself). A
+driver: ``cancel`` (on a region's inbox: stop every subtask of the turn named in
 ``data["turn_id"]``)."""
 PART_ID = r"^[^/]+$"
 """Turn and subtask ids: non-empty, without '/', as they are parts of a `StreamId`."""
+TRANSFER_ID = r"^[a-z0-9][a-z0-9_-]*$"
+"""A KV transfer's id, one segment of its topic ``kv.<transfer_id>``."""
 
 
 def now() -> float:
@@ -107,7 +112,11 @@ class Subtask(BusMessage):
     turn_id: str = Field(pattern=PART_ID)
     subtask_id: str = Field(pattern=PART_ID)
     region: str = Field(min_length=1, description="The kind of region that should do it.")
-    mode: Literal["answer", "plan"] = "answer"
+    mode: Literal["answer", "plan", "prefill"] = Field(
+        default="answer",
+        description="answer: decode a reply; plan: make a plan; prefill: only prefill the "
+        "reply's prompt and keep its KV state (`kv_export`) for the replica that decodes it.",
+    )
     instruction: str
     context: str = Field(
         default="", description="What the request says around this part, shared by every part."
@@ -140,6 +149,24 @@ class Subtask(BusMessage):
     attempt: NonNegativeInt = Field(
         default=0, description="0 the first time; 1 when retried after its region died."
     )
+    kv_export: str = Field(
+        default="",
+        description="Keep the KV state of the prompt's shared start (the system prompt, the "
+        "earlier exchanges and the context), or of the whole prompt for mode 'prefill', under "
+        "this id, for other replicas to import instead of prefilling it.",
+    )
+    kv_import: str = Field(
+        default="", description="Import the KV state held under this id by `kv_source`."
+    )
+    kv_source: str = Field(default="", description="The region instance holding `kv_import`.")
+
+    @model_validator(mode="after")
+    def _handoff_named(self) -> Subtask:
+        if bool(self.kv_import) != bool(self.kv_source):
+            raise ValueError("kv_import and kv_source go together: the id and who holds it")
+        if self.mode == "prefill" and not self.kv_export:
+            raise ValueError("a prefill subtask keeps its KV state: give it a kv_export id")
+        return self
 
     @property
     def stream_id(self) -> str:
@@ -212,7 +239,59 @@ class Activation(BusMessage):
     data: bytes
 
 
+class KvRequest(BusMessage):
+    """A receiver asks the holder of a KV state to send it on ``kv.<transfer_id>``."""
+
+    kind: Literal["kv_request"] = "kv_request"
+    handoff_id: str = Field(pattern=PART_ID)
+    transfer_id: str = Field(pattern=TRANSFER_ID)
+    receiver: str = Field(min_length=1)
+    window: PositiveInt = Field(description="Chunks the holder may send ahead of the acks.")
+    wait_s: float = Field(gt=0, description="How long the holder may wait for the state.")
+
+
+class KvHeader(BusMessage):
+    """What a KV state is, sent before its chunks; `ok` false says why it will not come."""
+
+    kind: Literal["kv_header"] = "kv_header"
+    transfer_id: str = Field(pattern=TRANSFER_ID)
+    source: str
+    ok: bool
+    error: str = ""
+    engine: str = ""
+    model: str = ""
+    weights: str = ""
+    lineage: str = ""
+    layout: str = ""
+    tokens: tuple[int, ...] = ()
+    total_bytes: NonNegativeInt = 0
+    chunks: NonNegativeInt = 0
+    sha256: str = ""
+    prefill_s: float = 0.0
+
+
+class KvChunk(BusMessage):
+    """One piece of a KV state's bytes, in order from 0, with its own CRC-32."""
+
+    kind: Literal["kv_chunk"] = "kv_chunk"
+    transfer_id: str = Field(pattern=TRANSFER_ID)
+    seq: NonNegativeInt
+    crc32: NonNegativeInt
+    data: bytes
+
+
+class KvAck(BusMessage):
+    """The receiver has the first `received` chunks; a non-empty `abort` says it gave up."""
+
+    kind: Literal["kv_ack"] = "kv_ack"
+    transfer_id: str = Field(pattern=TRANSFER_ID)
+    received: NonNegativeInt
+    abort: str = ""
+
+
 Message = Annotated[
-    UserTurn | Subtask | Token | SubtaskResult | Event | Activation, Field(discriminator="kind")
+    UserTurn | Subtask | Token | SubtaskResult | Event | Activation | KvRequest | KvHeader | KvChunk
+    | KvAck,
+    Field(discriminator="kind"),
 ]
 MESSAGE_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)

@@ -6,9 +6,11 @@ exactly that topic), a topic prefix ending in ``.*`` (matches every topic below 
 segments: ``region.*`` matches ``region.language.out`` but not ``regional.x``), or ``*``
 (everything). On ZeroMQ a pattern becomes a prefix subscription, so filtering happens at the
 proxy; the exact match is applied again on receipt.
-Topics under ``bus.`` are reserved for the bus itself. Cortex's own topics are
-``region.<instance>.<channel>`` and ``turn.<id>.<channel>``; `Topic` names their parts, and
-the functions at the end of this file build them.
+Topics under ``bus.`` are reserved for the bus itself. Topics under ``kv.`` carry bulk data
+(a KV state's chunks, `bus.handoff`) to the one subscriber that asked for it by name: ``*``
+does not match them, so a recorder or a screen never receives megabytes it did not ask for.
+Cortex's own topics are ``region.<instance>.<channel>`` and ``turn.<id>.<channel>``; `Topic`
+names their parts, and the functions at the end of this file build them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bus.errors import TopicError
 
 MAX_TOPIC_LENGTH = 200
 RESERVED_PREFIX = "bus."
+BULK_PREFIX = "kv."
 _SEGMENT = r"[a-z0-9][a-z0-9_-]*"
 _TOPIC_RE = re.compile(rf"{_SEGMENT}(\.{_SEGMENT})*")
 
@@ -109,7 +112,7 @@ class Pattern:
     def matches(self, topic: str) -> bool:
         """Whether `topic` falls under this pattern, by whole segments."""
         if self.text == "*":
-            return True
+            return not topic.startswith(BULK_PREFIX)
         if self.is_prefix:
             return topic.startswith(self.text[:-1])
         return topic == self.text
@@ -160,3 +163,14 @@ def is_reserved(topic: str) -> bool:
 def turn_plan(turn_id: str) -> Topic:
     """Where the planner publishes a turn's subtasks as their lines complete."""
     return Topic(f"turn.{turn_id}.plan")
+
+
+def kv_requests(region: str) -> Topic:
+    """Where a region instance hears requests for the KV states it holds, and the receivers'
+    acknowledgements: ``region.<name>.kv``."""
+    return Topic(f"region.{region}.kv")
+
+
+def kv_transfer(transfer_id: str) -> Topic:
+    """Where one KV state travels to the receiver that asked for it: ``kv.<transfer id>``."""
+    return Topic(f"{BULK_PREFIX}{transfer_id}")
