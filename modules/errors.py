@@ -30,3 +30,8 @@ def message_of(error: BaseException) -> str:
     if isinstance(error, (RegionError, ValueError, OSError)) and str(error):
         return str(error)
     return f"{type(error).__name__}: {error}"
+
+
+class HandoffError(RegionError):
+    """A KV state cannot be imported here: another model or engine made it, it did not
+    arrive whole, or the engine could not read it. The receiver prefills itself instead."""

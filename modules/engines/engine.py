@@ -13,6 +13,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from bus.handoff import KvIdentity, KvState
 from modules.engines.chat import Message, chat_ids
 from modules.engines.sampling import SamplingSettings
 from modules.engines.stream import Piece, Stream
@@ -87,18 +88,40 @@ class Engine(ABC):
         self.run()
         return self
 
-    def submit(self, messages: list[Message], sampling: SamplingSettings) -> Stream:
+    def submit(
+        self, messages: list[Message], sampling: SamplingSettings, kv: KvState | None = None
+    ) -> Stream:
         """Queues a chat for decoding; its pieces arrive on the returned stream. A chat that
         ends with an assistant message is continued from that message's text (which the
-        stream does not repeat).
+        stream does not repeat). `kv`: the KV state of the prompt's start, prefilled by
+        another replica of this model (`prefill`); only the rest is prefilled here.
 
         Raises:
             BadRequestError: The last message is empty, or the chat leaves no room to answer.
+            HandoffError: `kv` was made by another model or engine.
             EngineError: The engine is not started or is closed.
         """
         if not messages or not messages[-1]["content"].strip():
             raise BadRequestError("the instruction is empty; say what the region should do")
-        return self.submit_ids(self.render(messages), sampling)
+        return self.submit_ids(self.render(messages), sampling, kv)
+
+    def prefill(self, prompt: list[int]) -> KvState:
+        """Prefills a prompt (token ids) and exports its KV state, for another replica of this
+        model to import instead of prefilling it (`submit`'s `kv`).
+
+        Raises:
+            EngineError: The engine cannot export KV state, or the prefill failed.
+        """
+        raise EngineError(f"the {self.name} engine cannot export a prefilled KV state")
+
+    def kv_identity(self) -> KvIdentity:
+        """The engine and weights a KV state of this engine belongs to."""
+        raise EngineError(f"the {self.name} engine cannot hand KV state over")
+
+    def kv_bytes_per_token(self) -> int:
+        """What the KV cache holds per token, by the model's shape: layers x 2 (keys and
+        values) x KV heads x head size x bytes per element (0 where unknown)."""
+        return 0
 
     def generate(
         self, messages: list[Message], sampling: SamplingSettings
@@ -155,7 +178,9 @@ class Engine(ABC):
         """Token ids of a text; `special` turns control-token text into control tokens."""
 
     @abstractmethod
-    def submit_ids(self, prompt: list[int], sampling: SamplingSettings) -> Stream:
+    def submit_ids(
+        self, prompt: list[int], sampling: SamplingSettings, kv: KvState | None = None
+    ) -> Stream:
         """Queues a prompt that is already token ids (see `submit`)."""
 
     @abstractmethod

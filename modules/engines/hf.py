@@ -9,12 +9,15 @@ sliding-window layers (`padded_batches_work`), each request decodes alone with i
 padding shifts a row's keys against the kernels' blocks, which changes the last bits of its
 logits, so a padded batch can change a greedy token. Each request picks its tokens with a
 `TransformersSampler` (repetition rules, xgrammar's mask for guided output, greedy or top-p).
+A request's KV state leaves and enters as its cache's tensors (`export_state`, `admit`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +25,10 @@ from typing import Any
 import torch
 from torch.nn import functional
 
+from bus.handoff import KvIdentity, KvState
 from modules.engines.chat import TokenizerChat
 from modules.engines.detokenizer import Detokenizer, TextAssembler
+from modules.engines.kv import common_prefix
 from modules.engines.request import Request
 from modules.engines.sampling import Guide, TransformersSampler, avoided_ids
 from modules.engines.step import StepEngine
@@ -86,6 +91,20 @@ class TransformersEngine(TokenizerChat, StepEngine):
         takes_keep = "logits_to_keep" in inspect.signature(model.forward).parameters
         self._last_logits_only = {"logits_to_keep": 1} if takes_keep else {}
         """Has a prefill score only the prompt's last position, where the model can."""
+        weights = weights_fingerprint(model)
+        name = str(getattr(model.config, "_name_or_path", "") or self.model)
+        self._identity = KvIdentity(self.name, name, weights, weights)
+
+    def kv_identity(self) -> KvIdentity:
+        return self._identity
+
+    def kv_bytes_per_token(self) -> int:
+        config = self.hf_model.config
+        heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+        heads_q = config.num_attention_heads
+        head_size = getattr(config, "head_dim", None) or config.hidden_size // heads_q
+        size = self.hf_model.dtype.itemsize
+        return int(config.num_hidden_layers * 2 * heads * head_size * size)
 
     def detokenizer(self) -> Detokenizer:
         return TextAssembler(self.tokenizer)
@@ -99,6 +118,37 @@ class TransformersEngine(TokenizerChat, StepEngine):
             cache=DynamicCache(config=self.hf_model.config),
             sampler=TransformersSampler(sampling, avoided_ids(sampling, self.tokenize), matcher),
         )
+        if request.kv is not None:
+            self._import(request)
+
+    def _import(self, request: Request) -> None:
+        """Fills a newcomer's cache with the imported KV state's share of its prompt (one
+        prompt token is always left, for the logits of the first new token)."""
+        assert request.kv is not None
+        keep = min(common_prefix(request.kv.tokens, request.prompt), len(request.prompt) - 1)
+        try:
+            layers = kv_tensors(request.kv, self.device)  # [layers, 2, 1, heads, tokens, dim]
+        except ValueError as error:
+            request.stream.kv_note = f"the KV state cannot be read ({error}); prefilled"
+            return
+        if layers.shape[0] != self.hf_model.config.num_hidden_layers or keep < 1:
+            request.stream.kv_note = "the KV state does not fit this model; prefilled"
+            return
+        cache = request.state.cache
+        for index, layer in enumerate(layers):
+            cache.update(layer[0, :, :, :keep], layer[1, :, :, :keep], index)
+        request.prefilled = request.stream.cached_tokens = request.stream.imported_tokens = keep
+
+    def export_state(self, request: Request) -> tuple[bytes, str]:
+        if not self._batches:
+            raise EngineError("a model with sliding-window layers keeps no whole KV state")
+        cache = request.state.cache
+        stacked = torch.stack(
+            [torch.stack([layer.keys, layer.values]) for layer in cache.layers]
+        )  # [layers, 2, 1, heads, tokens, dim]
+        dtype = str(stacked.dtype).removeprefix("torch.")
+        shape = "x".join(str(n) for n in stacked.shape)
+        return stacked.contiguous().cpu().numpy().tobytes(), f"torch {dtype} {shape}"
 
     def _matcher(self, guide: Guide) -> Any:
         try:
@@ -129,7 +179,8 @@ class TransformersEngine(TokenizerChat, StepEngine):
         decoding = []
         for request in running:
             if request.prefilled < len(request.prompt):
-                tokens[request.request_id] = self._prefill(request)
+                if (first := self._prefill(request)) is not None:
+                    tokens[request.request_id] = first
             else:
                 decoding.append(request)
         if decoding:
@@ -138,15 +189,16 @@ class TransformersEngine(TokenizerChat, StepEngine):
                 tokens[request.request_id] = self._pick(logits[row], request)
         return tokens
 
-    def _prefill(self, request: Request) -> int:
-        """Runs a newcomer's prompt into its own cache; returns its first token."""
+    def _prefill(self, request: Request) -> int | None:
+        """Runs the part of a newcomer's prompt not in its cache into it; returns its first
+        token (None for a prefill-only request)."""
         state: _RequestState = request.state
-        inputs = torch.tensor([request.prompt], device=self.device)  # [1, T]
+        inputs = torch.tensor([request.prompt[request.prefilled :]], device=self.device)  # [1, T]
         out = self.hf_model(
             input_ids=inputs, cache=state.cache, use_cache=True, **self._last_logits_only
         )
         request.prefilled = len(request.prompt)
-        return self._pick(out.logits[0, -1], request)
+        return None if request.export else self._pick(out.logits[0, -1], request)
 
     def _decode(self, requests: list[Request]) -> torch.Tensor:
         """One token of every request past its prompt, in one forward pass.
@@ -237,6 +289,32 @@ def _index(requests: list[Request], wanted: Request) -> int | None:
 
 def _same(a: list[Request], b: list[Request]) -> bool:
     return [r.request_id for r in a] == [r.request_id for r in b]
+
+
+def kv_tensors(state: KvState, device: str) -> torch.Tensor:
+    """An exported state's tensors, [layers, 2, 1, heads, tokens, dim], on `device`.
+
+    Raises:
+        ValueError: The layout is not this engine's, or the bytes do not fill its shape.
+    """
+    found = re.fullmatch(r"torch (\w+) ((?:\d+x){5}\d+)", state.layout)
+    if found is None or not isinstance(dtype := getattr(torch, found.group(1), None), torch.dtype):
+        raise ValueError(f"unknown layout {state.layout!r}")
+    shape = [int(n) for n in found.group(2).split("x")]
+    flat = torch.frombuffer(bytearray(state.data), dtype=dtype)
+    if flat.numel() != torch.Size(shape).numel():
+        raise ValueError(f"{len(state.data)} bytes do not fill {found.group(2)}")
+    return flat.view(shape).to(device)
+
+
+def weights_fingerprint(model: Any) -> str:
+    """A digest of a model's configuration and a strided sample of every weight tensor."""
+    digest = hashlib.sha256(model.config.to_json_string(use_diff=False).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        flat = tensor.detach().flatten()
+        sample = flat[:: max(1, flat.numel() // 256)][:256].float().cpu().numpy()
+        digest.update(f"{name}{tuple(tensor.shape)}".encode() + sample.tobytes())
+    return digest.hexdigest()[:16]
 
 
 def padded_batches_work(config: Any) -> bool:

@@ -7,7 +7,9 @@ at the same positions) or one new token; a slot's cached prompt is reused only a
 was computed in those same chunks, so the greedy tokens never depend on what the slot held
 or what else decodes. Otherwise each step is one batch, as llama.cpp's own server decodes its
 parallel slots: the next token of every decoding sequence, then newcomers' prompts in what
-room is left (`BATCH_TOKENS`), with any cached prefix reused.
+room is left (`BATCH_TOKENS`), with any cached prefix reused. A sequence's KV state leaves and
+enters a slot through llama.cpp's per-sequence state functions (`llama_state_seq_get_data`,
+`llama_state_seq_set_data`); a state computed in the same chunks is reused as far as they go.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import ctypes
 import logging
 from typing import Any
 
+from bus.handoff import KvIdentity
 from modules.engines.chat import Message
 from modules.engines.detokenizer import Detokenizer
+from modules.engines.formats import converted_from
+from modules.engines.kv import common_prefix, file_fingerprint
 from modules.engines.request import Request
 from modules.engines.sampling import avoided_ids, llama_cpp_sampler
 from modules.engines.step import StepEngine
@@ -101,6 +106,17 @@ class LlamaCppEngine(StepEngine):
             eos_token=self._piece(self._model.token_eos()),
             bos_token=self._piece(self._model.token_bos()),
         )
+        weights = file_fingerprint(path)
+        name = f"{path.name} ({self._model.desc()})"
+        self._identity = KvIdentity(self.name, name, weights, converted_from(path) or weights)
+
+    def kv_identity(self) -> KvIdentity:
+        return self._identity
+
+    def kv_bytes_per_token(self) -> int:
+        lib, model = self._lib, self._model.model
+        head_size = lib.llama_model_n_embd(model) // lib.llama_model_n_head(model)
+        return lib.llama_model_n_layer(model) * 2 * lib.llama_model_n_head_kv(model) * head_size * 2
 
     def _context_params(self) -> Any:
         params = self._lib.llama_context_default_params()
@@ -135,15 +151,54 @@ class LlamaCppEngine(StepEngine):
     def admit(self, request: Request, slot: int) -> None:
         # Prompt caching: the slot's KV cache still holds its last request, and a new prompt
         # usually shares its start (the chat template, the system prompt), which is kept.
+        # An imported KV state takes the slot's place when it covers more of the prompt.
         # One prompt token is always decoded, for the logits of the first new token.
-        reuse = min(_common_prefix(self._cached[slot], request.prompt), len(request.prompt) - 1)
+        if request.kv is not None:
+            self._import(request, slot)
+        reuse = min(common_prefix(self._cached[slot], request.prompt), len(request.prompt) - 1)
         if self.batch_invariant:  # only what a fresh prefill computes in the same chunks
             reuse = min(reuse, self._chunked[slot]) // PREFILL_CHUNK * PREFILL_CHUNK
         request.prefilled = request.stream.cached_tokens = self._keep(slot, reuse)
+        if request.kv is not None:
+            imported = common_prefix(request.kv.tokens, request.prompt)
+            request.stream.imported_tokens = min(imported, request.prefilled)
         avoided = avoided_ids(request.sampling, self.tokenize)
         request.state = llama_cpp_sampler(
             self._model, request.sampling, self.context_length, avoided
         )
+
+    def _import(self, request: Request, slot: int) -> None:
+        """Puts an imported KV state into a slot, unless the slot's cache covers as much of
+        the prompt; a state llama.cpp cannot read leaves the slot empty (a local prefill)."""
+        assert request.kv is not None
+        kv = request.kv
+        if common_prefix(kv.tokens, request.prompt) <= common_prefix(
+            self._cached[slot], request.prompt
+        ):
+            return
+        buffer = (ctypes.c_uint8 * len(kv.data)).from_buffer_copy(kv.data)
+        read = self._lib.llama_state_seq_set_data(self._ctx.ctx, buffer, len(kv.data), slot)
+        if read == len(kv.data):
+            self._cached[slot] = list(kv.tokens)
+            chunked = kv.layout.endswith(self._chunks)  # computed in the chunks this one uses
+            self._chunked[slot] = len(kv.tokens) // PREFILL_CHUNK * PREFILL_CHUNK if chunked else 0
+            return
+        self._keep(slot, 0)
+        request.stream.kv_note = f"llama.cpp could not read the KV state ({kv.layout}); prefilled"
+
+    @property
+    def _chunks(self) -> str:
+        return f", chunks of {PREFILL_CHUNK}"
+
+    def export_state(self, request: Request) -> tuple[bytes, str]:
+        size = self._lib.llama_state_seq_get_size(self._ctx.ctx, request.slot)
+        buffer = (ctypes.c_uint8 * size)()
+        written = self._lib.llama_state_seq_get_data(self._ctx.ctx, buffer, size, request.slot)
+        if written != size:
+            raise EngineError(f"llama.cpp wrote {written} of {size} bytes of the KV state")
+        version = getattr(self._lib, "LLAMA_STATE_SEQ_VERSION", 0)
+        chunks = self._chunks if self.batch_invariant else ""
+        return bytes(buffer), f"llama.cpp sequence state v{version}{chunks}"
 
     def step(self, running: list[Request]) -> dict[int, int]:
         if not self.batch_invariant:
@@ -156,7 +211,7 @@ class LlamaCppEngine(StepEngine):
                 start = request.prefilled
                 end = min(len(request.prompt), (start // PREFILL_CHUNK + 1) * PREFILL_CHUNK)
                 for position in range(start, end):
-                    last = position == len(request.prompt) - 1
+                    last = position == len(request.prompt) - 1 and not request.export
                     _add(batch, request.prompt[position], position, request.slot, last)
             else:
                 _add(batch, request.generated[-1], request.position, request.slot)
@@ -164,7 +219,7 @@ class LlamaCppEngine(StepEngine):
             if request.prefilled < len(request.prompt):
                 request.prefilled = end
                 self._chunked[request.slot] = end // PREFILL_CHUNK * PREFILL_CHUNK
-                if end < len(request.prompt):
+                if end < len(request.prompt) or request.export:
                     continue
             tokens[request.request_id] = self._sample(request, batch.n_tokens - 1)
         return tokens
@@ -183,7 +238,7 @@ class LlamaCppEngine(StepEngine):
             take = min(todo, BATCH_TOKENS - batch.n_tokens)
             for offset in range(take):
                 position = request.prefilled + offset
-                last = position == len(request.prompt) - 1
+                last = position == len(request.prompt) - 1 and not request.export
                 row = _add(batch, request.prompt[position], position, request.slot, last)
                 if last:
                     rows[request.request_id] = row
@@ -229,14 +284,6 @@ class LlamaCppEngine(StepEngine):
         self._cached[slot] = self._cached[slot][:tokens]
         self._chunked[slot] = min(self._chunked[slot], tokens)
         return tokens
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    """How many tokens two token lists share from their start."""
-    for index, (x, y) in enumerate(zip(a, b, strict=False)):
-        if x != y:
-            return index
-    return min(len(a), len(b))
 
 
 def _add(batch: Any, token: int, position: int, slot: int, logits: bool = True) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bus.handoff import KvState
 from modules.engines.detokenizer import Detokenizer
 from modules.engines.sampling import SamplingSettings
 from modules.engines.stopping import StopMatcher
@@ -32,6 +33,10 @@ class Request:
     generated: list[int] = field(default_factory=list)
     state: Any = None
     """Engine-specific state (a sampler chain, a KV cache)."""
+    kv: KvState | None = None
+    """A KV state another replica prefilled, imported instead of prefilling its tokens."""
+    export: bool = False
+    """Prefill only, then export the KV state (`Engine.prefill`): no token is decoded."""
 
     @property
     def position(self) -> int:

@@ -2,8 +2,10 @@
 
 A decode thread admits waiting requests into free slots, calls `step` once for all running
 ones, and hands each new token to its request: EOS, stop strings, the token limit and
-cancellation end a request and free its slot for the next. Subclasses provide the model
-(`load`, `step`, `detokenizer`, and the optional `admit` and `release` hooks).
+cancellation end a request and free its slot for the next. A prefill-only request (`prefill`)
+ends once its prompt is in the cache, with its KV state exported. Subclasses provide the
+model (`load`, `step`, `detokenizer`, and the optional `admit`, `release` and `export_state`
+hooks; `admit` imports a request's `kv`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import threading
 import time
 from abc import abstractmethod
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
+from bus.handoff import KvState
 from modules.engines.detokenizer import Detokenizer
 from modules.engines.engine import Engine, EngineFigures
+from modules.engines.kv import check_import
 from modules.engines.request import Request
 from modules.engines.sampling import SamplingSettings
 from modules.engines.stopping import StopMatcher
@@ -48,10 +53,32 @@ class StepEngine(Engine):
         self._thread = threading.Thread(target=self._loop, name=f"{self.name}-decode", daemon=True)
         self._thread.start()
 
-    def submit_ids(self, prompt: list[int], sampling: SamplingSettings) -> Stream:
+    def submit_ids(
+        self, prompt: list[int], sampling: SamplingSettings, kv: KvState | None = None
+    ) -> Stream:
+        if kv is not None:
+            check_import(kv, self.kv_identity())
+        return self._queue(prompt, self.check_room(prompt, sampling), kv=kv)
+
+    def prefill(self, prompt: list[int]) -> KvState:
+        started = time.perf_counter()
+        stream = self._queue(prompt, self.check_room(prompt, SamplingSettings()), export=True)
+        for _ in stream:  # a prefill-only request decodes nothing
+            pass
+        if stream.kv is None:
+            raise EngineError(f"the prefill ended without a KV state ({stream.finish_reason})")
+        took = round(time.perf_counter() - started, 4)
+        return replace(stream.kv, prefill_s=took)
+
+    def _queue(
+        self,
+        prompt: list[int],
+        sampling: SamplingSettings,
+        kv: KvState | None = None,
+        export: bool = False,
+    ) -> Stream:
         if self._thread is None or self._closed:
             raise EngineError(f"the {self.name} engine is not running; call start() first")
-        sampling = self.check_room(prompt, sampling)
         stream = Stream(len(prompt))
         with self._wake:
             request = Request(
@@ -61,6 +88,8 @@ class StepEngine(Engine):
                 stream,
                 self.detokenizer(),
                 StopMatcher(sampling.stop),
+                kv=kv,
+                export=export,
             )
             self._waiting.append(request)
             self._wake.notify()
@@ -116,6 +145,11 @@ class StepEngine(Engine):
     def release(self, request: Request) -> None:  # noqa: B027 - optional hook
         """Frees what a finished request held (its KV cache entries, its sampler)."""
 
+    def export_state(self, request: Request) -> tuple[bytes, str]:
+        """The KV state of a prefill-only request whose prompt is all in the cache: the
+        engine's bytes and how to read them (`KvState.layout`)."""
+        raise EngineError(f"the {self.name} engine cannot export a prefilled KV state")
+
     def _loop(self) -> None:
         while True:
             with self._wake:
@@ -141,6 +175,22 @@ class StepEngine(Engine):
         self._recent.append((time.monotonic(), len(tokens)))
         for request_id, token in tokens.items():
             self._accept(self._running[request_id], token)
+        for request in list(self._running.values()):
+            if request.export and request.prefilled >= len(request.prompt):
+                self._export(request)
+
+    def _export(self, request: Request) -> None:
+        """Ends a prefill-only request with its KV state on its stream."""
+        started = time.perf_counter()
+        try:
+            data, layout = self.export_state(request)
+        except Exception as error:  # noqa: BLE001 - fails this request, not the engine
+            self._finish(request, "error", EngineError(f"exporting the KV state failed: {error}"))
+            return
+        took = round(time.perf_counter() - started, 5)
+        identity = self.kv_identity()
+        request.stream.kv = KvState(identity, tuple(request.prompt), data, layout, export_s=took)
+        self._finish(request, "stop")
 
     def _admit_waiting(self) -> None:
         used = {request.slot for request in self._running.values()}

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from bus.handoff import KvState
 
 FinishReason = Literal["stop", "length", "cancelled", "error"]
 
@@ -38,6 +42,15 @@ class Stream:
         self.prompt_tokens = prompt_tokens
         self.cached_tokens = 0
         """Prompt tokens found in the engine's prompt cache, not prefilled again."""
+        self.imported_tokens = 0
+        """Prompt tokens whose KV state was imported (`KvState`), not prefilled here."""
+        self.kv_note = ""
+        """Why an imported KV state was not used, when the engine could not read it."""
+        self.kv: KvState | None = None
+        """The exported state, for a prefill-only request (`Engine.prefill`)."""
+        self.submitted = time.perf_counter()
+        self.first_at: float | None = None
+        """When the first piece came (`time.perf_counter()`)."""
         self.completion_tokens = 0
         self.finish_reason: FinishReason | None = None
         self.cancelled = threading.Event()
@@ -54,7 +67,15 @@ class Stream:
         """Asks the engine to stop decoding this request; the stream then ends."""
         self.cancelled.set()
 
+    @property
+    def prefill_s(self) -> float:
+        """Seconds from submitting the request to its first piece: the wait for a slot and
+        the prefill of what was neither cached nor imported (0 before the first piece)."""
+        return 0.0 if self.first_at is None else round(self.first_at - self.submitted, 4)
+
     def put(self, piece: Piece) -> None:
+        if self.first_at is None:
+            self.first_at = time.perf_counter()
         self.completion_tokens += 1
         self._queue.put(piece)
 
