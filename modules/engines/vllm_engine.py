@@ -5,7 +5,8 @@ Cortex's sampling settings onto `SamplingParams` (`sampling.vllm_sampling_params
 each request's new tokens from `AsyncLLM.generate`, and aborts a request whose stream is
 cancelled. Its event loop runs on a thread of its own. vLLM has no way to apply
 `no_repeat_ngram` and `avoid` (`VLLM_UNAPPLIED`): requests decode without them, and the engine
-logs a warning naming each the first time a request sets it. Install with
+logs a warning naming each the first time a request sets it. A prefilled KV state leaves and
+enters through vLLM's KV-connector interface (`modules.engines.vllm_kv`). Install with
 ``pip install 'cortex-bus[vllm]'``; it needs CUDA. Batch-invariant, it turns on vLLM's own
 batch-invariant mode (``VLLM_BATCH_INVARIANT=1``, on the GPUs vLLM supports it on).
 """
@@ -16,13 +17,17 @@ import asyncio
 import logging
 import os
 import threading
+import time
 import uuid
 from typing import Any
 
+from bus.handoff import KvIdentity, KvState
 from modules.engines.chat import TokenizerChat
 from modules.engines.engine import Engine, EngineFigures
+from modules.engines.kv import check_import
 from modules.engines.sampling import SamplingSettings, vllm_sampling_params, vllm_unapplied
 from modules.engines.stream import FinishReason, Piece, Stream
+from modules.engines.vllm_kv import LAYOUT, ConnectorStorage, connector_name, model_identity
 from modules.errors import EngineError
 from modules.models import resolve
 
@@ -56,18 +61,24 @@ class VllmEngine(TokenizerChat, Engine):
             os.environ["VLLM_BATCH_INVARIANT"] = "1"
         source = resolve(self.model)
         self.tokenizer = AutoTokenizer.from_pretrained(source)
+        connector = connector_name()
+        self._storage = ConnectorStorage(connector) if connector else None
+        kv = {"kv_transfer_config": self._storage.transfer_config()} if self._storage else {}
         args = AsyncEngineArgs(
             model=source,
             max_num_seqs=self.max_concurrent,
             max_model_len=self.context_length or None,
             seed=0,
+            **kv,
         )
+        self._identity = model_identity(source)
         self._llm = AsyncLLM.from_engine_args(args)
         self.context_length = int(self._llm.model_config.max_model_len)
         self._running: dict[str, Stream] = {}
         self._tokens = 0
         self._unapplied_named: set[str] = set()
         self._naming = threading.Lock()
+        self._prefilling = threading.Lock()
 
     def run(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -76,14 +87,49 @@ class VllmEngine(TokenizerChat, Engine):
         )
         self._thread.start()
 
-    def submit_ids(self, prompt: list[int], sampling: SamplingSettings) -> Stream:
+    def kv_identity(self) -> KvIdentity:
+        if self._storage is None:
+            raise EngineError("this vLLM registers no example KV connector: no KV handoff")
+        return self._identity
+
+    def prefill(self, prompt: list[int]) -> KvState:
+        storage = self._storage
+        if storage is None:
+            raise EngineError("this vLLM registers no example KV connector: no KV handoff")
+        with self._prefilling:  # one at a time, so each one's connector folder is told apart
+            before = storage.folders()
+            started = time.perf_counter()
+            stream = self.submit_ids(prompt, SamplingSettings(max_new_tokens=1))
+            for _ in stream:
+                pass
+            if stream.error is not None:
+                raise EngineError(f"the prefill failed: {stream.error}")
+            data = storage.pack(before)
+        took = round(time.perf_counter() - started, 4)
+        return KvState(self._identity, tuple(prompt), data, LAYOUT, took)
+
+    def submit_ids(
+        self, prompt: list[int], sampling: SamplingSettings, kv: KvState | None = None
+    ) -> Stream:
         sampling = self.check_room(prompt, sampling)
         self._name_unapplied(sampling)
         stream = Stream(len(prompt))
+        if kv is not None:
+            self._import(kv, prompt, stream)
         asyncio.run_coroutine_threadsafe(
             self._decode(prompt, vllm_sampling_params(sampling), stream), self._loop
         )
         return stream
+
+    def _import(self, kv: KvState, prompt: list[int], stream: Stream) -> None:
+        """Puts a state's connector folder where vLLM's connector looks for it."""
+        check_import(kv, self.kv_identity())
+        assert self._storage is not None
+        self._storage.unpack(kv)
+        if list(kv.tokens) == prompt:
+            stream.imported_tokens = len(prompt) - 1  # vLLM computes the last token itself
+        else:
+            stream.kv_note = "vLLM's connector loads a KV state only for its own prompt; prefilled"
 
     def _name_unapplied(self, sampling: SamplingSettings) -> None:
         """Logs the settings of `sampling` vLLM cannot apply, each once per engine."""
