@@ -20,9 +20,10 @@ from bus.tokenbus import DEFAULT_HWM
 from bus.topics import Topic
 from cortex.errors import ConfigError
 from modules.engines import EngineName
+from modules.engines.formats import WeightFormat
 from modules.engines.sampling import DEFAULT_NO_REPEAT_NGRAM, DEFAULT_REPETITION_PENALTY, SEED_LIMIT
 from modules.errors import ModelNotFoundError
-from modules.models import check_spec
+from modules.models import check_spec, is_gguf
 from modules.openings import OPENINGS, Opening
 
 BUILTIN_KINDS = {
@@ -106,6 +107,16 @@ class RegionConfig(_Strict):
     """Which Ray nodes the region's instances run on: a custom resource that those nodes
     declare (``ray start --resources '{"gpu-box-2": 1}'``), or a list of them that the
     replicas take in turn; empty: wherever Ray places them."""
+    weights: WeightFormat | Literal[""] = ""
+    """A GGUF model in another weight format, converted once into the cache (llama.cpp's
+    quantize): a CPU prefills faster from q8_0, decodes faster from smaller weights."""
+    threads: int = Field(0, ge=0, le=1024)
+    """CPU threads of each instance; 0 shares the machine's cores among all instances."""
+    role: Literal["any", "prefill", "decode"] = "any"
+    """What the instances' devices are for (text regions): any (placement decides by their
+    measured speeds), prefill (prompts for other replicas, no answers) or decode."""
+    speed_probe: bool = True
+    """Measure each text instance's prefill and decode rates at start (cached per device)."""
 
     @field_validator("node", mode="before")
     @classmethod
@@ -125,6 +136,15 @@ class RegionConfig(_Strict):
         if isinstance(table, dict) and "model" not in table:
             return {**table, "model": DEFAULT_MODELS.get(table.get("kind", ""), DEFAULT_MODEL)}
         return table
+
+    @model_validator(mode="after")
+    def _weights_fit(self) -> RegionConfig:
+        if self.weights and not (is_gguf(self.model) and self.engine in ("auto", "llama.cpp")):
+            raise ValueError(
+                f"weights = {self.weights!r} converts a GGUF model for llama.cpp; "
+                f"{self.model!r} on engine {self.engine!r} is not one"
+            )
+        return self
 
     @field_validator("voice")
     @classmethod
@@ -149,6 +169,26 @@ class RuntimeConfig(_Strict):
     dashboard_host: str = Field("127.0.0.1", min_length=1)
 
 
+class HandoffConfig(_Strict):
+    """When text replicas hand each other their prefill (``[handoff]``)."""
+
+    shared_prefill: bool = True
+    """Parts of one request that share a long start (a pasted text, the history) import it
+    from one replica's prefill instead of each prefilling it."""
+    min_shared_tokens: int = Field(256, ge=1)
+    """How long (in tokens, estimated at 4 characters each) that start must be."""
+    disaggregate: Literal["auto", "always", "off"] = "auto"
+    """auto: prefill a long prompt on the replica fastest at prefill, idle, and hand it to
+    the one decoding it, when their measured speeds and the transfer say it is faster;
+    always: whenever another replica is idle (a device kept for prefill); off: never."""
+    min_prompt_tokens: int = Field(512, ge=1)
+    """The shortest prompt (estimated tokens) worth prefilling on another replica."""
+    bandwidth_mb_s: float = Field(500.0, gt=0)
+    """What the bus carries between replicas, for the transfer's predicted cost (MB/s)."""
+    wait_s: float = Field(60.0, gt=0)
+    """How long a replica waits for a KV state before it prefills the prompt itself."""
+
+
 class BusConfig(_Strict):
     max_frame_bytes: int = Field(DEFAULT_MAX_FRAME_BYTES, ge=1024)
     hwm: int = Field(DEFAULT_HWM, ge=1)
@@ -159,6 +199,7 @@ class CortexConfig(_Strict):
 
     runtime: RuntimeConfig = RuntimeConfig()
     bus: BusConfig = BusConfig()
+    handoff: HandoffConfig = HandoffConfig()
     regions: dict[str, RegionConfig]
 
     @field_validator("regions", mode="before")
@@ -190,6 +231,11 @@ class CortexConfig(_Strict):
                     f"{', '.join(BUILTIN_KINDS)}, or name a Region subclass with "
                     "class = 'package.module:Class'"
                 )
+        roles = [r.role for r in self.regions.values() if r.kind == "language"]
+        if any(r.role != "any" and r.kind != "language" for r in self.regions.values()):
+            raise ValueError("role is for language regions: it says what their devices are for")
+        if roles and all(role == "prefill" for role in roles):
+            raise ValueError("every language region has role = 'prefill': none decodes answers")
         planners = [n for n, r in self.regions.items() if r.kind == "planning"]
         if len(planners) != 1 or self.regions[planners[0]].replicas != 1:
             raise ValueError("the configuration needs exactly one planning region, with 1 replica")

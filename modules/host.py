@@ -70,6 +70,16 @@ class RegionStatus:
     queue_depth: int = 0
     """Subtasks received and waiting for a free slot."""
     load_s: float = 0.0
+    prefill_tokens_per_s: float = 0.0
+    """The device's measured prefill rate (text regions; 0 where not measured)."""
+    decode_tokens_per_s: float = 0.0
+    """The device's measured decode rate, one request (text regions)."""
+    speeds_probe: str = ""
+    """What measured them, and when (``pp256 tg32, 2025-01-01 12:00``)."""
+    kv_bytes_per_token: int = 0
+    """What one token's KV state weighs in a handoff (0: this region hands none over)."""
+    role: str = "any"
+    """What the device is for: any, prefill or decode (configured)."""
     rss_mb: float = 0.0
     """Resident memory of the region's process."""
     error: str = ""
@@ -157,6 +167,7 @@ class RegionHost:
         self.status.load_s = round(time.perf_counter() - started, 2)
         self.status.engine = self.region.describe()
         self.status.max_concurrent = self.region.slots
+        self._note_speeds(self.region.device_speeds())
         inbox = self._bus.subscribe(region_inbox(self.region.name), *self.region.watches)
         self.status.state = "idle"
         self._threads = [
@@ -171,6 +182,16 @@ class RegionHost:
         engine = f" ({self.status.engine})" if self.status.engine else ""
         self.log.info("ready on %s%s in %.1f s", self.status.device, engine, self.status.load_s)
         return self.info()
+
+    def _note_speeds(self, speeds: dict[str, Any]) -> None:
+        status = self.status
+        status.role = self.region.settings.role
+        status.kv_bytes_per_token = speeds.get("kv_bytes_per_token", 0)
+        if "probe" in speeds:
+            status.prefill_tokens_per_s = speeds["prefill_tokens_per_s"]
+            status.decode_tokens_per_s = speeds["decode_tokens_per_s"]
+            cached = ", cached" if speeds["cached"] else ""
+            status.speeds_probe = f"{speeds['probe']}, {speeds['measured']}{cached}"
 
     @property
     def bus(self) -> TokenBus | None:

@@ -3,6 +3,7 @@
 Each subtask becomes a chat: the instruction, preceded by the results of the subtasks it
 depends on. An inference engine (`modules.engines`: llama.cpp, vLLM or transformers) decodes
 it, batched with the region's other subtasks; an `AnswerShaper` decides what of it to show.
+A subtask may prefill for other replicas or decode from their prefill (`modules.handoff`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import logging
 import threading
 from collections.abc import Generator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
+from bus.handoff import KvState
 from bus.protocol import Decoding, Subtask
 from modules.engines import (
     Engine,
@@ -26,6 +28,10 @@ from modules.engines import (
     create_engine,
     pick_engine,
 )
+from modules.engines.formats import in_format
+from modules.errors import EngineError
+from modules.handoff import HandoffReport, RegionHandoff
+from modules.models import gguf_path
 from modules.openings import answer_start, items_asked_for
 from modules.region import Region
 from modules.shaping import AnswerShaper, written
@@ -66,6 +72,11 @@ class Reply:
     """``stop`` (the model or the answer's shape ended it) or ``length`` (a budget cut it)."""
     notes: list[str] = field(default_factory=list)
     """Where the reply falls short of what was asked, and why (a list's missing items)."""
+    prefill_s: float = 0.0
+    """From submitting the chat to its first token (`Stream.prefill_s`)."""
+    imported_tokens: int = 0
+    kv_note: str = ""
+    """Why an imported KV state was not used (`Stream.kv_note`)."""
 
 
 class LanguageRegion(Region):
@@ -74,6 +85,7 @@ class LanguageRegion(Region):
     kind = "language"
     description = "Answer questions, explain, compare, summarise and write text."
     concurrent = True
+    hands_off_kv: ClassVar[bool] = True  # it measures its device's speeds, hands KV over
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,31 +97,47 @@ class LanguageRegion(Region):
         """Stream ids interrupted (their next engine stream is cancelled at once too)."""
         self._handling = threading.local()
         """The stream id of the subtask a host thread is handling."""
+        self.handoff: RegionHandoff | None = None
+        """Measured speeds, and KV states held for and fetched from other replicas."""
 
     def setup(self) -> None:
         settings = self.settings
         device = settings.placement.device_type
         name, why = pick_engine(settings.engine, settings.model, device == "cuda")
+        model = settings.model
+        if settings.weights:
+            model = str(in_format(gguf_path(model), settings.weights, settings.placement.threads))
         self.engine = create_engine(
             name,
-            settings.model,
+            model,
             device=device,
             threads=settings.placement.threads,
             max_concurrent=max(1, settings.max_concurrent),
             context_length=settings.context_length,
             batch_invariant=settings.batch_invariant,
         ).start()
-        self.engine_note = f"{name} ({why}), {self.engine.max_concurrent} at once"
-        log.info("%s: %s runs %s in %.2f s", self.name, name, settings.model, self.engine.load_s)
+        weights = f", {settings.weights} weights" if settings.weights else ""
+        self.engine_note = f"{name} ({why}), {self.engine.max_concurrent} at once{weights}"
+        log.info("%s: %s runs %s in %.2f s", self.name, name, model, self.engine.load_s)
+        if self.hands_off_kv:
+            self.handoff = RegionHandoff.start(self.bus, self.name, self.engine, settings)
 
     def describe(self) -> str:
         return self.engine_note
+
+    def device_speeds(self) -> dict[str, Any]:
+        return self.handoff.figures() if self.handoff is not None else {}
 
     def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
         self._handling.stream_id = subtask.stream_id
         self._streams[subtask.stream_id] = []
         try:
             options = subtask.decoding
+            if subtask.mode == "prefill":  # for the replica that decodes it (`modules.handoff`)
+                if self.handoff is None:
+                    raise EngineError(f"{self.name} cannot prefill for another replica")
+                chat = answer_chat(subtask, answer_start(subtask.instruction))
+                return self.handoff.prefill_only(subtask, self.engine_or_fail().render(chat))
             if options.tools and options.tool_choice != NO_TOOL:
                 return (yield from self._tool_call(subtask))
             return (yield from self._answer(subtask))
@@ -143,6 +171,9 @@ class LanguageRegion(Region):
             self.settings.sampling.max_new_tokens, (items or 0) * ITEM_TOKENS
         )
         chat, dropped = self.fitting(subtask, start, cap or budget)
+        report, kv = HandoffReport(), None
+        if self.handoff is not None:
+            kv = self.handoff.state_for(subtask, chat, shared_chat(subtask), report)
         reply = yield from self.generate(
             chat,
             budget,
@@ -152,10 +183,13 @@ class LanguageRegion(Region):
             avoid=subtask.avoid,
             options=options,
             cap=cap,
+            kv=kv,
         )
-        data: dict[str, Any] = {"prompt_tokens": reply.prompt_tokens}
+        data: dict[str, Any] = {"prompt_tokens": reply.prompt_tokens, "prefill_s": reply.prefill_s}
         data["finish_reason"] = reply.finish_reason
         data["notes"] = reply.notes
+        if self.handoff is not None:
+            data |= self.handoff.settle(subtask, report, reply.imported_tokens, reply.kv_note)
         if dropped:
             data["notes"].append(f"the {dropped} oldest exchanges were left out to fit the context")
         return data
@@ -217,6 +251,7 @@ class LanguageRegion(Region):
         options: Decoding = NO_OPTIONS,
         cap: int | None = None,
         shown: bool = True,
+        kv: KvState | None = None,
     ) -> Generator[Piece, None, Reply]:
         """Decodes a reply to a chat, within the model's context; returns the prompt's length
         in tokens and why it ended. Past `WRAP_UP_SHARE` of the budget, prose ends at the next
@@ -229,7 +264,8 @@ class LanguageRegion(Region):
         `avoid`: text not to repeat. `options`: what the client asked; `cap`: its token cap,
         counting a continued assistant message's start; what it cuts is shown cut. A chat that
         ends with an assistant message is continued, its text yielded first (as pieces of its
-        own tokens, the text on the last) unless `shown` is False. See `AnswerShaper`.
+        own tokens, the text on the last) unless `shown` is False. `kv`: the KV state of the
+        prompt's start, prefilled elsewhere (`Engine.submit`). See `AnswerShaper`.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
@@ -251,20 +287,28 @@ class LanguageRegion(Region):
         )
         if opening:
             yield from shaper.opening(opening)
-        return (yield from self._decode(messages[:-1] if continued else messages, sampling, shaper))
+        chat = messages[:-1] if continued else messages
+        return (yield from self._decode(chat, sampling, shaper, kv))
 
     def _decode(
-        self, chat: list[Message], sampling: SamplingSettings, shaper: AnswerShaper
+        self,
+        chat: list[Message],
+        sampling: SamplingSettings,
+        shaper: AnswerShaper,
+        kv: KvState | None = None,
     ) -> Generator[Piece, None, Reply]:
         """Decodes the reply to `chat` after the shaper's start, going on where the model
-        stopped but the answer may not end (`AnswerShaper.resumption`)."""
+        stopped but the answer may not end (`AnswerShaper.resumption`); the first request
+        imports `kv`, the prompt start prefilled elsewhere."""
         engine = self.engine_or_fail()
         reply, reason, text, spent = Reply(), None, shaper.start, 0
         resumed: list[Piece] = []  # shown only once the model writes after them
         for resumes in range(MAX_RESUMES + 1):
             request = [*chat, {"role": "assistant", "content": text}] if text else chat
             stream = self._submit(
-                request, replace(sampling, max_new_tokens=sampling.max_new_tokens - spent)
+                request,
+                replace(sampling, max_new_tokens=sampling.max_new_tokens - spent),
+                None if resumes else kv,
             )
             reply.prompt_tokens = reply.prompt_tokens or stream.prompt_tokens
             try:
@@ -277,6 +321,9 @@ class LanguageRegion(Region):
                         break
             finally:
                 stream.cancel()
+            if not resumes:
+                reply.prefill_s, reply.kv_note = stream.prefill_s, stream.kv_note
+                reply.imported_tokens = stream.imported_tokens
             reason = stream.finish_reason
             going_on = shaper.resumption() if reason == "stop" and not shaper.done else ""
             ids = engine.tokenize(going_on) if going_on and not resumed else []
@@ -289,10 +336,12 @@ class LanguageRegion(Region):
         reply.notes = _shortfall(shaper, reason, sampling.max_new_tokens)
         return reply
 
-    def _submit(self, chat: list[Message], sampling: SamplingSettings) -> Stream:
-        """Starts decoding `chat` for the subtask this thread handles, so that an interrupt
-        cancels it (at once where the subtask was interrupted already)."""
-        stream = self.engine_or_fail().submit(chat, sampling)
+    def _submit(
+        self, chat: list[Message], sampling: SamplingSettings, kv: KvState | None = None
+    ) -> Stream:
+        """Starts decoding `chat` (from `kv`, if given) for the subtask this thread handles,
+        so that an interrupt cancels it (at once where the subtask was interrupted already)."""
+        stream = self.engine_or_fail().submit(chat, sampling, kv)
         handling = getattr(self._handling, "stream_id", "")
         self._streams.get(handling, []).append(stream)
         if handling in self._stopped:
@@ -318,6 +367,8 @@ class LanguageRegion(Region):
         return sampling
 
     def close(self) -> None:
+        if self.handoff is not None:
+            self.handoff.close()
         if self.engine is not None:
             self.engine.close()
 
@@ -342,6 +393,14 @@ def _shortfall(shaper: AnswerShaper, reason: FinishReason | None, budget: int) -
         return []
     why = f"its token budget ({budget}) ran out" if reason == "length" else "the model stopped"
     return [f"listed {listed} of the {shaper.asked} items asked for: {why}"]
+
+
+def shared_chat(subtask: Subtask) -> list[Message]:
+    """The start of `answer_chat` every part of a request shares: the system prompt, the
+    exchanges they build on, the request's context."""
+    chat = answer_chat(subtask.model_copy(update={"instruction": "", "inputs": {}}))
+    chat[-1] = {"role": "user", "content": subtask.context}
+    return chat
 
 
 def with_notes(instruction: str, notes: dict[str, str]) -> str:

@@ -67,6 +67,7 @@ class PlanningRegion(LanguageRegion):
 
     kind = "planning"
     description = "Organise a request into several subtasks and schedule them as a plan."
+    hands_off_kv = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -108,6 +108,14 @@ class RegionSettings:
     (`modules.openings.answer_start`)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Kind-specific settings (the planner's router model and delegate kinds, for example)."""
+    weights: str = ""
+    """A text region's GGUF in another weight format (``q8_0``...), converted once; "" as is."""
+    role: str = "any"
+    """What a text region's device is for: any, prefill (for other replicas) or decode."""
+    speed_probe: bool = True
+    """Whether a text region measures its prefill and decode rates at start (cached)."""
+    handoff_wait_s: float = 60.0
+    """How long a text region waits for a KV state another replica prefills for it."""
 
 
 class Region:
@@ -146,6 +154,11 @@ class Region:
     def describe(self) -> str:
         """What runs the region's model, for logs and `cortex status` (empty by default)."""
         return ""
+
+    def device_speeds(self) -> dict[str, Any]:
+        """The device's measured prefill and decode rates, for placement and `cortex status`
+        (empty by default: see `modules.speeds`)."""
+        return {}
 
     def setup(self) -> None:  # noqa: B027 - a region without a model needs no setup
         """Loads the model onto `self.device`. Called once, before any `handle()`."""

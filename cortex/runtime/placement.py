@@ -76,7 +76,7 @@ def plan_instances(
         )
     gpu = uses_gpus(config, cluster_gpus)
     total = sum(r.replicas for r in config.regions.values())
-    threads = max(1, (cpu_count or os.cpu_count() or 1) // total)
+    share = max(1, (cpu_count or os.cpu_count() or 1) // total)
     delegates = _delegate_descriptions(config)
     instances = []
     for region_name, region in config.regions.items():
@@ -88,7 +88,7 @@ def plan_instances(
                 model=region.model,
                 replica=replica,
                 sampling=_sampling(region),
-                placement=Placement(gpu=gpu, threads=threads),
+                placement=Placement(gpu=gpu, threads=region.threads or share),
                 engine=region.engine,
                 max_concurrent=region.max_concurrent,
                 context_length=region.context_length,
@@ -96,6 +96,10 @@ def plan_instances(
                 end_at_sentence=region.generation.end_at_sentence,
                 openings=region.generation.openings,
                 options=options,
+                weights=region.weights,
+                role=region.role,
+                speed_probe=region.speed_probe,
+                handoff_wait_s=config.handoff.wait_s,
             )
             resources = {region.node[replica % len(region.node)]: NODE_SHARE} if region.node else {}
             instances.append(
