@@ -26,6 +26,7 @@ from cortex.errors import CortexError, TurnCancelled, TurnError
 from cortex.outputs import writable_file
 from cortex.runtime.placement import Instance, replicas_by_kind
 from cortex.turns.gaps import fail_on_gaps
+from cortex.turns.handoff import Handoff, ReplicaSpeeds
 from cortex.turns.records import TurnRecord
 from cortex.turns.sessions import SessionLog
 from cortex.turns.turn import Turn, cancel_work
@@ -103,6 +104,8 @@ class Brain(Resource):
         self.session = SessionLog(session_log)
         self.progress = progress or log_progress
         self.instances: list[Instance] = []
+        self.started: dict[str, dict[str, Any]] = {}
+        """Each region instance's status once it had loaded (its measured speeds among it)."""
         self.bus: TokenBus | None = None
         self.dashboard_url: str | None = None
         self.ray_address: str | None = None
@@ -177,6 +180,7 @@ class Brain(Resource):
             cancel=cancel,
             options=options or Decoding(),
             context=context,
+            handoff=self.handoff(),
         )
         record = turn.run()
         self.turn_figures.answered += 1
@@ -203,6 +207,12 @@ class Brain(Resource):
             raise BadRequestError("no speech region runs in this configuration to speak with")
         if speak_to is not None:
             writable_file(speak_to, "the file to speak into", "answer.wav")
+
+    def handoff(self) -> Handoff:
+        """How this brain's text replicas hand each other their prefill: the ``[handoff]``
+        settings and what each replica measured at start."""
+        speeds = {name: s for name, info in self.started.items() if (s := ReplicaSpeeds.of(info))}
+        return Handoff(self.config.handoff, speeds)
 
     def stream(
         self,

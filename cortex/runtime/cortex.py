@@ -251,7 +251,7 @@ class Cortex(Brain):
                 raise CortexError(f"regions did not load in time: {', '.join(pending.values())}")
             name = pending.pop(ready[0])
             try:
-                info = ray.get(ready[0])
+                info = self.started[name] = ray.get(ready[0])
             except ray.exceptions.RayError as error:
                 self.progress(StartupEvent(f"{name} failed", name, "failed"))
                 raise CortexError(f"region {name} failed to start: {_cause(error)}") from None

@@ -37,7 +37,7 @@ class InProcessCortex(Brain):
             host = RegionHost(instance.class_path, instance.settings, bus=self.bus)
             self.hosts[instance.name] = host
             try:
-                info = host.setup()
+                info = self.started[instance.name] = host.setup()
             except Exception as error:
                 self.progress(StartupEvent(f"{instance.name} failed", instance.name, "failed"))
                 self.shutdown()

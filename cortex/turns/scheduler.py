@@ -1,7 +1,9 @@
 """The scheduler of a turn's subtasks: which replica runs what, once what it reads is done.
 
 It knows nothing of the bus: the turn tells it what was planned, what finished and which
-replica died, and asks it what can start now.
+replica died, and asks it what can start now. With a `Handoff`, a step may share its
+request's prefill with the other parts, or have its prompt prefilled on another replica
+(`cortex.turns.handoff`); replicas configured to prefill only take no steps.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from bus.protocol import Event, Subtask, SubtaskResult
 from bus.tokenbus import TokenBus
 from bus.topics import region_inbox
+from cortex.turns.handoff import Handoff, HandoffPlanner
 
 
 @dataclass
@@ -23,6 +26,7 @@ class Scheduler:
 
     replicas: dict[str, dict[str, int]]
     """Instance names by region kind, each with how many subtasks it decodes at once."""
+    handoff: Handoff | None = None
     steps: dict[str, Subtask] = field(default_factory=dict)
     results: dict[str, SubtaskResult] = field(default_factory=dict)
     running: dict[str, str] = field(default_factory=dict)
@@ -31,6 +35,14 @@ class Scheduler:
     """Replicas whose process died, until Ray has restarted them."""
     retried: set[str] = field(default_factory=set)
     """Steps already run again after their region died."""
+
+    def __post_init__(self) -> None:
+        self._planner = HandoffPlanner(self.handoff, self.replicas) if self.handoff else None
+
+    @property
+    def notes(self) -> list[str]:
+        """Each prefill handed to another replica, with what the speeds predicted."""
+        return self._planner.notes if self._planner is not None else []
 
     def add(self, step: Subtask) -> None:
         self.steps[step.subtask_id] = step
@@ -92,15 +104,19 @@ class Scheduler:
 
     def _free_replica(self, kind: str) -> str | None:
         """The least-loaded live replica of a kind with a free slot (the first on a tie)."""
+        takers = self.replicas.get(kind, {})
+        if self._planner is not None:
+            takers = self._planner.step_takers(kind)
         free = [
             (self.load(name), index, name)
-            for index, (name, slots) in enumerate(self.replicas.get(kind, {}).items())
+            for index, (name, slots) in enumerate(takers.items())
             if name not in self.down and self.load(name) < slots
         ]
         return min(free)[2] if free else None
 
     def ready(self) -> list[tuple[str, Subtask]]:
-        """Takes every step that can start now: (replica, subtask with its inputs filled)."""
+        """Takes every step that can start now: (replica, subtask with its inputs filled),
+        and any prefill subtask a step's prompt goes to first."""
         started = []
         for step_id, step in self.steps.items():
             if step_id in self.running or step_id in self.results:
@@ -111,7 +127,11 @@ class Scheduler:
             if replica is None:
                 continue
             self.running[step_id] = replica
-            started.append((replica, self._with_inputs(step)))
+            step = self._with_inputs(step)
+            if self._planner is None:
+                started.append((replica, step))
+            else:
+                started += self._planner.route(replica, step, self.load, self.down)
         return started
 
     def _with_inputs(self, step: Subtask) -> Subtask:

@@ -30,7 +30,7 @@ from cortex.turns.answer import ANSWER_ID, SENTENCE_ENDS, Answer, AnswerPublishe
 from cortex.turns.gaps import StallWatch
 from cortex.turns.media import SPEAK_ID, MediaSteps
 from cortex.turns.records import PlanEntry, StreamRecord, TurnRecord, TurnState
-from cortex.turns.scheduler import Scheduler, cancel_work, failed_result
+from cortex.turns.scheduler import Handoff, Scheduler, cancel_work, failed_result
 from modules.errors import ContextLengthError
 
 HISTORY_TURNS = 2
@@ -69,6 +69,7 @@ class Turn(MediaSteps):
             token cap and stop strings hold over the whole answer (`Answer`). A JSON schema
             makes the request one part, answered by one delegate, so the answer parses.
         context: Text every part reads before its instruction (a client's system message).
+        handoff: How text replicas hand each other their prefill; None: they never do.
     """
 
     def __init__(
@@ -88,6 +89,7 @@ class Turn(MediaSteps):
         bus_hwm: int = DEFAULT_HWM,
         options: Decoding | None = None,
         context: str = "",
+        handoff: Handoff | None = None,
     ) -> None:
         self.bus = bus
         self.options = options or Decoding()
@@ -103,7 +105,7 @@ class Turn(MediaSteps):
         self.speak_to = speak_to
         self.turn_id = uuid.uuid4().hex[:12]
         self.history = tuple((history or [])[-HISTORY_TURNS:])
-        self.scheduler = Scheduler({k: v for k, v in replicas.items() if k != "planning"})
+        self.scheduler = Scheduler({k: v for k, v in replicas.items() if k != "planning"}, handoff)
         self.state = TurnState.LISTENING if audio_path else TurnState.PLANNING
         self.notes: list[str] = []
         self.spoken: dict[str, str | float] = {}
@@ -174,7 +176,7 @@ class Turn(MediaSteps):
             streams=self._streams,
             wall_s=round(time.time() - self._publish.started, 3),
             first_token_s=self._publish.first_token_s,
-            notes=self.notes,
+            notes=[*self.notes, *self.scheduler.notes],
             spoken=self.spoken,
             finish_reason=self._finish_reason(),
             tool_calls=self.answer.calls,
@@ -291,7 +293,7 @@ class Turn(MediaSteps):
         self._dispatch()
 
     def _on_event(self, event: Event) -> None:
-        if event.code in ("plan_repair", "subtask_failed"):
+        if event.code in ("plan_repair", "subtask_failed", "handoff"):
             self.notes.append(f"{event.source}: {event.detail}")
         if event.code in REGION_EVENTS:
             self._on_region_event(event)
