@@ -201,7 +201,9 @@ class CortexApp(UserActions, BusFeed, App[None]):
         self.region_kinds = {r["kind"] for r in message.regions}
         panes = self.query_one(RegionPanes)
         for region in message.regions:
-            panes.pane(region["name"]).set_state("idle", region["device"])
+            pane = panes.pane(region["name"])
+            pane.set_state("idle", region["device"])
+            pane.set_speeds(region["prefill_tokens_per_s"], region["decode_tokens_per_s"])
         self.query_one(StatusBar).show_dashboard(message.dashboard_url)
         self.query_one(StatusBar).show_cortex(message.ray_address)
         self.sub_title = f"{len(message.regions)} regions ready"

@@ -26,6 +26,8 @@ class RegionPane(Vertical):
         """Streams decoding now (several at once where the region's engine batches)."""
         self.streamed_total = 0
         self.rate = 0.0
+        self.speeds = ""
+        """The device's measured prefill and decode rates, for text regions."""
         self._stream_start = 0.0
         self._text = ""
         self._title_label = Label(self._title(), classes="region-title")
@@ -45,6 +47,12 @@ class RegionPane(Vertical):
         if state != "loading":
             self._bar.update(total=1, progress=1)
         self._bar.display = state == "loading"
+        self._refresh_title()
+
+    def set_speeds(self, prefill: float, decode: float) -> None:
+        """Shows the device's measured prefill/decode tokens per second (nothing where none
+        were measured)."""
+        self.speeds = f"measured {prefill:,.0f}/{decode:,.0f}" if prefill else ""
         self._refresh_title()
 
     def begin(self, subtask: str) -> None:
@@ -81,6 +89,8 @@ class RegionPane(Vertical):
             parts.append(f"{len(self.streams)} streams")
         if self.tokens:
             parts.append(f"{self.rate:.1f} tok/s · {self.tokens} tokens")
+        if self.speeds:  # the device's prefill/decode tok/s
+            parts.append(f"[dim]{self.speeds}[/dim]")
         title = " · ".join(parts)
         return title + (f"\n[dim]{self.subtask}[/dim]" if self.subtask else "")
 

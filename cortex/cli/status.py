@@ -115,7 +115,7 @@ def format_status(status: dict[str, Any]) -> str:
         f"cluster: {devices['nodes']} node(s), {devices['cpus']:g} CPUs, {devices['gpus']:g} GPUs"
         f"; dashboard: {status['dashboard'] or 'off'}",
         f"{'REGION':<14}{'KIND':<10}{'DEVICE':<30}{'STATE':<12}{'TOK/S':>7}{'BUSY':>7}{'PID':>8}"
-        f"  ENGINE",
+        f"{'PREFILL/DECODE':>16}  ENGINE",
     ]
     for r in status["regions"]:
         if r["state"] == "unreachable":
@@ -124,7 +124,7 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(
             f"{r['name']:<14}{r['region']:<10}{r['device'][:29]:<30}{_state(r):<12}"
             f"{r['tokens_per_s']:>7.1f}{r['busy_fraction']:>7.0%}{r['pid']:>8}"
-            f"  {_engine(r)}"
+            f"{_speeds(r):>16}  {_engine(r)}"
         )
     latency = (
         f"latency p50 {bus['p50_ms']} ms, p99 {bus['p99_ms']} ms"
@@ -189,3 +189,12 @@ def _engine(region: dict[str, Any]) -> str:
     if not region["engine"]:
         return "-"
     return f"{region['engine'].split()[0]} {region['running']}/{region['max_concurrent']}"
+
+
+def _speeds(region: dict[str, Any]) -> str:
+    """``310/28``: the device's measured prefill and decode tokens per second, and what it
+    is kept for when not any (``310/28 prefill``); ``-`` where none were measured."""
+    if not region.get("prefill_tokens_per_s"):
+        return "-"
+    role = "" if region.get("role", "any") == "any" else f" {region['role']}"
+    return f"{region['prefill_tokens_per_s']:.0f}/{region['decode_tokens_per_s']:.0f}{role}"

@@ -38,6 +38,8 @@ METRIC_NAMES = {
     "cortex_subtasks_failed": "counter",
     "cortex_queue_depth": "gauge",
     "cortex_model_load_seconds": "gauge",
+    "cortex_prefill_tokens_per_second": "gauge",
+    "cortex_decode_tokens_per_second": "gauge",
     "cortex_bus_published": "counter",
     "cortex_bus_delivered": "counter",
     "cortex_bus_latency_seconds": "histogram",
@@ -87,6 +89,12 @@ class RegionMetrics:
         self.failed = metrics.Counter("cortex_subtasks_failed", "Subtasks that failed.", keys)
         self.queue = metrics.Gauge("cortex_queue_depth", "Subtasks waiting.", keys)
         self.load = metrics.Gauge("cortex_model_load_seconds", "Time to load the model.", keys)
+        self.prefill = metrics.Gauge(
+            "cortex_prefill_tokens_per_second", "The device's measured prefill rate.", keys
+        )
+        self.decode = metrics.Gauge(
+            "cortex_decode_tokens_per_second", "The device's measured decode rate.", keys
+        )
         for metric in vars(self).values():
             if isinstance(metric, metrics.Metric):
                 metric.set_default_tags(tags)
@@ -113,6 +121,8 @@ class RegionMetrics:
         self.busy.set(status["busy_fraction"])
         self.queue.set(status["queue_depth"])
         self.load.set(status["load_s"])
+        self.prefill.set(status["prefill_tokens_per_s"])
+        self.decode.set(status["decode_tokens_per_s"])
 
 
 class BusMetrics:

@@ -119,6 +119,9 @@ def status_of_a_chat() -> dict[str, Any]:
                 "engine": "llama.cpp (auto: a GGUF model), 4 at once",
                 "running": 2,
                 "max_concurrent": 4,
+                "prefill_tokens_per_s": 312.4,
+                "decode_tokens_per_s": 28.6,
+                "role": "decode",
             },
             {"name": "vision", "state": "unreachable", "error": "actor died"},
             {
@@ -151,10 +154,11 @@ def test_status_prints_which_cortex_then_one_line_per_region() -> None:
     )
     assert "dashboard: off" in lines[1]
     assert re.search(
-        r"language-0 +language +cpu:0-1 +decoding +15\.2 +80% +42 +llama\.cpp 2/4", lines[3]
+        r"language-0 +language +cpu:0-1 +decoding +15\.2 +80% +42 +312/29 decode +llama\.cpp 2/4",
+        lines[3],
     )
     assert "unreachable: actor died" in lines[4]
-    assert re.search(r"planning +planning +cpu:0-1 +idle 3s ", lines[5])
+    assert re.search(r"planning +planning +cpu:0-1 +idle 3s .* - +llama\.cpp 0/4", lines[5])
     assert (
         lines[6]
         == "bus: 120 msg/s, latency p50 0.3 ms, p99 0.9 ms; 0 gaps, 1 malformed frames so far"
