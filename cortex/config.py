@@ -117,6 +117,9 @@ class RegionConfig(_Strict):
     measured speeds), prefill (prompts for other replicas, no answers) or decode."""
     speed_probe: bool = True
     """Measure each text instance's prefill and decode rates at start (cached per device)."""
+    prompt_cache: bool = True
+    """Let a prompt reuse what an instance's cache kept of an earlier one (llama.cpp);
+    false prefills every prompt whole, for benchmarks of prefill."""
 
     @field_validator("node", mode="before")
     @classmethod

@@ -28,10 +28,9 @@ from modules.engines import (
     create_engine,
     pick_engine,
 )
-from modules.engines.formats import in_format
+from modules.engines.formats import model_in_format
 from modules.errors import EngineError
 from modules.handoff import HandoffReport, RegionHandoff
-from modules.models import gguf_path
 from modules.openings import answer_start, items_asked_for
 from modules.region import Region
 from modules.shaping import AnswerShaper, written
@@ -104,9 +103,7 @@ class LanguageRegion(Region):
         settings = self.settings
         device = settings.placement.device_type
         name, why = pick_engine(settings.engine, settings.model, device == "cuda")
-        model = settings.model
-        if settings.weights:
-            model = str(in_format(gguf_path(model), settings.weights, settings.placement.threads))
+        model = model_in_format(settings.model, settings.weights, settings.placement.threads)
         self.engine = create_engine(
             name,
             model,
@@ -115,6 +112,7 @@ class LanguageRegion(Region):
             max_concurrent=max(1, settings.max_concurrent),
             context_length=settings.context_length,
             batch_invariant=settings.batch_invariant,
+            prompt_cache=settings.prompt_cache,
         ).start()
         weights = f", {settings.weights} weights" if settings.weights else ""
         self.engine_note = f"{name} ({why}), {self.engine.max_concurrent} at once{weights}"

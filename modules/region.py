@@ -116,6 +116,8 @@ class RegionSettings:
     """Whether a text region measures its prefill and decode rates at start (cached)."""
     handoff_wait_s: float = 60.0
     """How long a text region waits for a KV state another replica prefills for it."""
+    prompt_cache: bool = True
+    """Whether a text region's engine reuses what its cache kept of earlier prompts."""
 
 
 class Region:

@@ -84,7 +84,7 @@ def summarise(runs: list[RunRecord]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for key, first in each[0].items():
         values = [figures[key] for figures in each]
-        if isinstance(first, list):
+        if isinstance(first, list) and all(isinstance(v, (int, float)) for v in first):
             summary[key] = [
                 round(statistics.fmean(column), 4) for column in zip(*values, strict=True)
             ]

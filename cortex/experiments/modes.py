@@ -60,7 +60,7 @@ class RegionsMode(Resource):
         """Its runtime and bus settings apply; the experiment names the regions."""
         self.name = mode
         self.concurrent = mode == "concurrent"
-        self.at_once = mode in ("concurrent", "batched")
+        self.at_once = mode in ("concurrent", "batched", "disaggregated")
         """Whether a request's subtasks are sent together."""
         self.session_log = session_log
         self.devices = self._devices()
@@ -71,7 +71,7 @@ class RegionsMode(Resource):
             parse_config(self._config(), f"experiment {self.spec.name}"),
             session_log=self.session_log,
             progress=quiet,
-            only=set(self.spec.regions),
+            only=self._tables(),
             devices=self.devices,
         ).start()
         return self
@@ -128,6 +128,8 @@ class RegionsMode(Resource):
                 "max_concurrent": batch,
                 "replicas": self._language_replicas(),
                 "generation": generation,
+                "weights": self.spec.weights(0),
+                "prompt_cache": self.spec.prompt_cache,
             },
             # A configuration always names a planner; it starts only if `regions` has it.
             "planning": {
@@ -176,6 +178,8 @@ class RegionsMode(Resource):
         """One request's subtasks, sent at once (concurrent) or one after another."""
         assert self.brain is not None and self.brain.bus is not None
         work = self._work(index, request)
+        answers = {subtask.subtask_id for _, subtask in work}
+        work = self._route(work)
         turn_id = work[0][1].turn_id  # the request's subtasks share it
         bus = self.brain.bus
         started = time.time()
@@ -206,19 +210,32 @@ class RegionsMode(Resource):
                     results.append(message)
         if first_token is not None:
             record.ttft_s.append(first_token - started)
+        self._note(results, record)
         for result in results:
-            if result.region == "language":
+            if result.region == "language" and result.subtask_id in answers:
                 record.outputs[f"r{index}/{result.subtask_id}"] = result.text
+            waited = result.data.get("kv_wait_s", 0)  # idle while another device prefilled
             record.spans.append(
                 Span(
                     self.devices[result.replica],
                     result.replica,
                     f"r{index}/{result.subtask_id}",
-                    result.started,
+                    result.started + (waited if isinstance(waited, (int, float)) else 0),
                     result.finished,
                     result.tokens,
                 )
             )
+
+    def _tables(self) -> set[str]:
+        """The configuration's regions this mode starts."""
+        return set(self.spec.regions)
+
+    def _route(self, work: list[tuple[str, Subtask]]) -> list[tuple[str, Subtask]]:
+        """Where each subtask goes (as `_work` assigned them, here)."""
+        return work
+
+    def _note(self, results: list[SubtaskResult], record: RunRecord) -> None:
+        """Adds a mode's own figures of one request to its run (none here)."""
 
     def _work(self, index: int, request: Request) -> list[tuple[str, Subtask]]:
         """The request's subtasks, each with the instance that does it."""

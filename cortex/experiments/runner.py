@@ -26,6 +26,7 @@ from tqdm import tqdm
 from cortex.config import CortexConfig, load_config
 from cortex.errors import PlacementError
 from cortex.experiments.contention import CoreWatch, busy_warning
+from cortex.experiments.disaggregated import DisaggregatedMode
 from cortex.experiments.measures import RunRecord, baseline_of, speedups, summarise
 from cortex.experiments.modes import PipelineMode, RegionsMode
 from cortex.experiments.spec import ExperimentSpec, load_experiment
@@ -108,6 +109,14 @@ class Results:
             lines.append(
                 f"note: {self.spec.devices} devices on {self.machine['cpus']} CPU cores, so "
                 f"{shared} device(s) share a core with another"
+            )
+        for part in self.modes.get("disaggregated", {}).get("handoff", []):
+            lines.append(
+                f"disaggregated, step {part['step']} ({part['prompt_tokens']} prompt tokens): "
+                f"the speeds predicted {part['predicted_prefill_there_s']:.2f} s to prefill on "
+                f"device 1 and hand over, {part['predicted_prefill_here_s']:.2f} s on device 0; "
+                f"it took {part['prefill_s'] or 0:.2f} s + {part['transfer_s'] or 0:.3f} s "
+                f"transfer ({(part['kv_bytes'] or 0) / 1e6:.1f} MB)"
             )
         if self.pipeline_matches_unsplit is not None:
             same = "the same" if self.pipeline_matches_unsplit else "DIFFERENT"
@@ -243,10 +252,13 @@ def _run_modes(
     try:
         for mode in spec.modes:
             bar.set_postfix_str(f"{mode}: starting")
-            runner = (
+            session = logs / f"{mode}-session.jsonl"
+            runner: PipelineMode | RegionsMode = (
                 PipelineMode(spec, use_gpus, machine["cpus"])
                 if mode == "pipeline"
-                else RegionsMode(spec, mode, logs / f"{mode}-session.jsonl", config)
+                else DisaggregatedMode(spec, session, config)
+                if mode == "disaggregated"
+                else RegionsMode(spec, mode, session, config)
             )
             with runner:
                 bar.set_postfix_str(f"{mode}: warming up")

@@ -13,6 +13,9 @@
 A request's work is its `subtasks` when given (a fixed plan), else one language subtask
 with its text; with ``planning`` among the `regions` the planning region makes the plan,
 as `cortex ask` does. An ``image`` adds a vision subtask and an ``audio`` a speech one.
+`device_weights` gives each device's language model a weight format of its own (a GGUF
+converted once with llama.cpp's quantize), so two devices of one CPU differ: a device
+prefills faster from q8_0 weights and decodes faster from the shipped q4_1.
 Any error names the field: ``modes.1``, ``regions.0``, ``requests.0.image``.
 """
 
@@ -33,8 +36,9 @@ from pydantic import (
 from cortex.config import BUILTIN_KINDS, checked_model, describe_problems, read_toml
 from cortex.errors import ConfigError
 from modules.engines import EngineName
+from modules.engines.formats import WeightFormat
 
-Mode = Literal["sequential", "pipeline", "concurrent", "batched"]
+Mode = Literal["sequential", "pipeline", "concurrent", "batched", "disaggregated"]
 
 
 class _Strict(BaseModel):
@@ -83,6 +87,12 @@ class ExperimentSpec(_Strict):
     regions: list[str] = Field(default_factory=lambda: ["language"], min_length=1)
     """The region kinds to run. With ``planning``, each request is a whole turn (the planner
     plans, as `cortex ask` does); ``vision`` and ``speech`` take the requests' media."""
+    device_weights: list[WeightFormat | Literal[""]] = Field(default_factory=list)
+    """Each device's weight format for the language model, by device number ("" or none:
+    as shipped); GGUF models on llama.cpp only."""
+    prompt_cache: bool = True
+    """Whether a repetition may reuse what the engines' caches kept of the one before (false
+    measures every prefill whole)."""
     max_new_tokens: int = Field(48, ge=1, le=4096)
     repetitions: int = Field(1, ge=1, le=100)
     seed: int = 0
@@ -119,12 +129,39 @@ class ExperimentSpec(_Strict):
                     raise ValueError(
                         f"requests.{index}.{field}: needs a {kind} region; add '{kind}' to regions"
                     )
+        self._check_devices()
         if "pipeline" in self.modes and set(self.regions) != {"language"}:
             raise ValueError(
                 "modes: pipeline mode splits the language model only; "
                 "run it with regions = ['language']"
             )
         return self
+
+    def _check_devices(self) -> None:
+        if len(self.device_weights) > self.devices:
+            raise ValueError(
+                f"device_weights: {self.devices} devices, not {len(self.device_weights)}"
+            )
+        if any(self.device_weights) and (
+            self.engine not in ("auto", "llama.cpp") or "pipeline" in self.modes
+        ):
+            raise ValueError(
+                "device_weights: weight formats are GGUF files for llama.cpp; set engine = "
+                "'llama.cpp' and leave out the pipeline mode"
+            )
+        if "concurrent" in self.modes and len(set(self.device_weights or [""])) > 1:
+            raise ValueError(
+                "device_weights: the concurrent mode runs one weight format on every device"
+            )
+        if "disaggregated" in self.modes and (self.devices < 2 or self.regions != ["language"]):
+            raise ValueError(
+                "modes: disaggregated prefills on device 1 and decodes on device 0: it needs "
+                "devices >= 2 and regions = ['language']"
+            )
+
+    def weights(self, device: int) -> str:
+        """The weight format of a device's language model ("" as shipped)."""
+        return self.device_weights[device] if device < len(self.device_weights) else ""
 
 
 def load_experiment(path: str | Path) -> ExperimentSpec:

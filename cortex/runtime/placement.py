@@ -100,6 +100,7 @@ def plan_instances(
                 role=region.role,
                 speed_probe=region.speed_probe,
                 handoff_wait_s=config.handoff.wait_s,
+                prompt_cache=region.prompt_cache,
             )
             resources = {region.node[replica % len(region.node)]: NODE_SHARE} if region.node else {}
             instances.append(

@@ -77,6 +77,7 @@ def create_engine(
     max_concurrent: int = 4,
     context_length: int = 0,
     batch_invariant: bool = True,
+    prompt_cache: bool = True,
 ) -> Engine:
     """An engine of a resolved name (not ``auto``; see `pick_engine`), not yet started.
 
@@ -98,4 +99,6 @@ def create_engine(
         engine_class = TransformersEngine
     else:
         raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES[1:])}")
-    return engine_class(model, device, threads, max_concurrent, context_length, batch_invariant)
+    return engine_class(
+        model, device, threads, max_concurrent, context_length, batch_invariant, prompt_cache
+    )

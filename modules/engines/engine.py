@@ -49,6 +49,8 @@ class Engine(ABC):
             decodes beside it: each sequence is computed alone, its prompt in fixed chunks
             (llama.cpp, transformers; vLLM is asked for its batch-invariant mode). False
             batches sequences into shared forward passes: faster, not bit-exact.
+        prompt_cache: Whether a prompt may reuse the KV cache a slot kept of an earlier one
+            (llama.cpp); False prefills every prompt whole (benchmarks of prefill).
     """
 
     name: ClassVar[str] = ""
@@ -61,6 +63,7 @@ class Engine(ABC):
         max_concurrent: int = 4,
         context_length: int = 0,
         batch_invariant: bool = True,
+        prompt_cache: bool = True,
     ) -> None:
         if max_concurrent < 1:
             raise EngineError("max_concurrent must be at least 1")
@@ -70,6 +73,7 @@ class Engine(ABC):
         self.max_concurrent = max_concurrent
         self.context_length = context_length
         self.batch_invariant = batch_invariant
+        self.prompt_cache = prompt_cache
         self.load_s = 0.0
         self.eos_ids: frozenset[int] = frozenset()
         self.vocab_size = 0

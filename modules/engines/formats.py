@@ -17,7 +17,7 @@ from typing import Literal, get_args
 
 from modules.engines.kv import file_fingerprint
 from modules.errors import EngineError
-from modules.models import cache_dir
+from modules.models import cache_dir, gguf_path
 
 log = logging.getLogger("cortex.formats")
 
@@ -33,6 +33,12 @@ def converted_from(path: str | Path) -> str:
     if not note.is_file():
         return ""
     return str(json.loads(note.read_text()).get("fingerprint", ""))
+
+
+def model_in_format(spec: str, weights: str, threads: int = 1) -> str:
+    """A model spec as a region loads it: `spec` itself, or for a weight format the path of
+    its GGUF converted (`in_format`)."""
+    return str(in_format(gguf_path(spec), weights, threads)) if weights else spec
 
 
 def in_format(source: Path, weights: str, threads: int = 1) -> Path:

@@ -155,6 +155,8 @@ class LlamaCppEngine(StepEngine):
         # One prompt token is always decoded, for the logits of the first new token.
         if request.kv is not None:
             self._import(request, slot)
+        elif not self.prompt_cache:
+            self._cached[slot] = []
         reuse = min(common_prefix(self._cached[slot], request.prompt), len(request.prompt) - 1)
         if self.batch_invariant:  # only what a fresh prefill computes in the same chunks
             reuse = min(reuse, self._chunked[slot]) // PREFILL_CHUNK * PREFILL_CHUNK

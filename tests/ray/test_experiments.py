@@ -54,3 +54,30 @@ def test_every_mode_runs_and_writes_its_results(ray_cluster: None, tmp_path: Pat
     rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
     assert [r["mode"] for r in rows] == ["pipeline", "concurrent", "sequential", "batched"]
     assert Image.open(tmp_path / "out" / "timeline.png").size[0] == 1200
+
+
+def test_the_disaggregated_mode_prefills_on_device_1_and_decodes_on_device_0(
+    ray_cluster: None, tmp_path: Path
+) -> None:
+    model = save_tiny_llama(tmp_path / "model", 1024, layers=4, initializer_range=0.5)
+    spec = ExperimentSpec(
+        name="tiny-disaggregated",
+        model=str(model),
+        engine="transformers",
+        devices=2,
+        modes=["sequential", "disaggregated"],
+        max_new_tokens=12,
+        prompt_cache=False,
+        requests=[Request(text="Here is a long text. " * 120 + "Summarise it.")],
+    )
+    results = run(spec, tmp_path / "out", progress=False)
+
+    handed = results.modes["disaggregated"]["handoff"]
+    assert len(handed) == 1 and handed[0]["imported_tokens"] > 400 and not handed[0]["note"]
+    assert handed[0]["predicted_prefill_there_s"] > 0 and handed[0]["kv_bytes"] > 0
+    run_record = results.runs["disaggregated"][0]
+    prefill = [s for s in run_record.spans if s.worker == "prefill"]
+    decode = [s for s in run_record.spans if s.worker == "language"]
+    assert [s.device for s in prefill] == [1] and [s.device for s in decode] == [0]
+    assert decode[0].start >= prefill[0].start  # it decoded once the prefill was handed over
+    assert run_record.outputs == results.runs["sequential"][0].outputs  # the same text

@@ -113,6 +113,19 @@ def write(tmp_path: Path, text: str) -> Path:
             "pipeline mode splits the language model only",
         ),
         ('modes = ["sequential"]\nrequests = []\n', "requests: List should have at least 1 item"),
+        (
+            'modes = ["disaggregated"]\ndevices = 1\n[[requests]]\ntext = "Hi"\n',
+            "disaggregated prefills on device 1 and decodes on device 0",
+        ),
+        (
+            'modes = ["sequential"]\nengine = "transformers"\ndevice_weights = ["q8_0"]\n'
+            '[[requests]]\ntext = "Hi"\n',
+            "weight formats are GGUF files for llama.cpp",
+        ),
+        (
+            'modes = ["concurrent"]\ndevice_weights = ["", "q8_0"]\n[[requests]]\ntext = "Hi"\n',
+            "the concurrent mode runs one weight format",
+        ),
     ],
 )
 def test_a_bad_experiment_file_names_the_field(tmp_path: Path, body: str, named: str) -> None:
@@ -136,6 +149,7 @@ def test_shipped_experiments_load() -> None:
         "batched_vs_concurrent",
         "manager_delegates",
         "multimodal_turn",
+        "disaggregated",
     }
     assert specs["pipeline_vs_concurrent"].devices == 2
     assert set(specs["pipeline_vs_concurrent"].modes) == {
@@ -147,6 +161,8 @@ def test_shipped_experiments_load() -> None:
     assert specs["batched_vs_concurrent"].engine == "llama.cpp"
     assert specs["manager_delegates"].planner
     assert {"vision", "speech"} <= set(specs["multimodal_turn"].regions)
+    disaggregated = specs["disaggregated"]
+    assert disaggregated.weights(1) == "q8_0" and not disaggregated.prompt_cache
 
 
 def test_timeline_draws_busy_spans_on_their_lanes(tmp_path: Path) -> None:
