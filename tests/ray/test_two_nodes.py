@@ -1,6 +1,7 @@
-"""Two Ray nodes on this machine: regions placed on both by their `node` setting, a turn
-whose delegates decode on different nodes over the CurveZMQ bus, the worker node killed
-mid-turn, and the lost region restarted when a node with its resource joins. The drill runs
+"""Two Ray nodes on this machine: regions placed on both by their `node` setting, a KV state
+handed from one node to the other, a turn whose delegates decode on different nodes over the
+CurveZMQ bus, the worker node killed mid-turn, and the lost region restarted when a node
+with its resource joins. The drill runs
 in a process of its own (`tests.ray.two_nodes`), since it starts a Ray cluster apart from the
 suite's shared one."""
 
@@ -40,6 +41,20 @@ def test_regions_run_on_the_nodes_their_setting_names(drill: dict[str, Any]) -> 
     }
     assert not drill["bus"]["publish_to"].startswith("tcp://127.")  # the node's address
     assert drill["bus"]["curve"]
+
+
+def test_a_kv_state_prefilled_on_one_node_is_imported_on_the_other(drill: dict[str, Any]) -> None:
+    parts = drill["handoff"]["parts"]
+    assert len(parts) == 2 and {p["replica"] for p in parts.values()} == {
+        "language-0",
+        "language-1",
+    }
+    exporter = next(p for p in parts.values() if p.get("kv_exported_tokens"))
+    importer = next(p for p in parts.values() if p.get("kv_source"))
+    assert importer["kv_source"] == exporter["replica"] != importer["replica"]  # across nodes
+    assert importer["kv_imported_tokens"] == exporter["kv_exported_tokens"] > 200
+    assert importer["kv_bytes"] > 0 and not importer.get("kv_note")
+    assert not [note for note in drill["handoff"]["notes"] if "KV" in note]
 
 
 def test_the_turn_survives_the_worker_node_killed_mid_turn(drill: dict[str, Any]) -> None:

@@ -4,8 +4,10 @@ Run as ``python -m tests.ray.two_nodes MODEL_DIR OUT.json`` (`test_two_nodes` do
 cluster of its own (`ray.cluster_utils.Cluster`: a head and a worker node, each declaring a
 custom resource), so it runs in a process of its own, apart from the suite's shared cluster.
 The planner and ``language-0`` are placed on the head, ``language-1`` on the worker (the
-regions' ``node`` setting); the bus runs in cluster mode (node address, CurveZMQ). A
-two-part turn starts; once both delegates decode, the worker node is killed. What happened is
+regions' ``node`` setting); the bus runs in cluster mode (node address, CurveZMQ). First a
+two-part question about a pasted article: one delegate prefills the article and the other,
+on the other node, imports its KV state. Then a two-part turn starts; once both delegates
+decode, the worker node is killed. What happened is
 written to OUT.json: where each region ran, the bus's endpoints, the turn's record and time,
 and ``cortex status --json`` once Ray counts the worker dead; then a node with the worker's
 resource joins, and Ray restarts ``language-1`` there.
@@ -28,7 +30,7 @@ from ray._private.authentication.authentication_token_setup import (
 )
 from ray.cluster_utils import Cluster
 
-from bus.protocol import Event
+from bus.protocol import Event, SubtaskResult
 from bus.tokenbus import Subscription
 from bus.topics import region_out
 from cortex.config import parse_config
@@ -37,6 +39,11 @@ from cortex.turns.records import TurnRecord
 
 HEAD, WORKER = "head-node", "worker-node"
 QUESTION = "Describe tea. Describe coffee."
+ARTICLE = (
+    "Maria Lopez opened a small bakery in Porto in 2019 with her brother Tiago Lopez. It sells "
+    "bread, pastries and coffee to the students of the university nearby. "
+) * 12
+SHARED = f"Here is an article: {ARTICLE}\n\nSummarise it. List the people it names."
 
 
 def config(model_dir: str, namespace: str) -> dict[str, Any]:
@@ -69,11 +76,13 @@ def actor_nodes() -> dict[str, str]:
 
 
 def wait_until_both_decode(brain: Cortex, timeout_s: float = 120) -> dict[str, int]:
-    """Tokens of each language replica once both are decoding the turn."""
+    """Tokens each language replica decoded in this turn once both are decoding it."""
+    names = ("language-0", "language-1")
+    before = {r["name"]: r["tokens"] for r in brain.regions() if r["name"] in names}
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         regions = {r["name"]: r for r in brain.regions()}
-        tokens = {n: regions[n]["tokens"] for n in ("language-0", "language-1")}
+        tokens = {n: regions[n]["tokens"] - before[n] for n in names}
         decoding = all(regions[n]["state"] == "decoding" for n in tokens)
         if decoding and min(tokens.values()) > 20:
             return tokens
@@ -118,6 +127,19 @@ def status(address: str, namespace: str) -> dict[str, Any]:
         return {"exit": shown.returncode, "stdout": shown.stdout, "stderr": shown.stderr[-2000:]}
 
 
+def handoff_across_nodes(brain: Cortex) -> dict[str, Any]:
+    """The shared-article question: what each delegate exported, imported, or noted."""
+    parts: dict[str, dict[str, Any]] = {}
+
+    def collect(delivery: Any) -> None:
+        message = delivery.message
+        if isinstance(message, SubtaskResult) and message.region == "language":
+            parts[message.subtask_id] = {"replica": message.replica, **message.data}
+
+    record = brain.ask(SHARED, on_delivery=collect)
+    return {"parts": parts, "notes": record.notes}
+
+
 def drill(model_dir: str) -> dict[str, Any]:
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)  # as `ray start` does
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "resources": {HEAD: 1}})
@@ -131,6 +153,7 @@ def drill(model_dir: str) -> dict[str, Any]:
             found["bus"] = {"publish_to": endpoints.publish_to, "curve": endpoints.keys is not None}
             found["placed"] = actor_nodes()
             found["pids"] = {r["name"]: r["pid"] for r in brain.regions()}
+            found["handoff"] = handoff_across_nodes(brain)
             records: list[TurnRecord] = []
             turn = threading.Thread(target=lambda: records.append(brain.ask(QUESTION)))
             started = time.monotonic()
