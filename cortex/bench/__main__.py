@@ -22,6 +22,7 @@ BENCHES = {
     "speech": "the speech region's word error rate against plain faster-whisper",
     "serve": "`cortex serve` under 1, 4 and 16 openai clients at once, n=3, JSON output",
     "determinism": "the same greedy answer fresh, after a shared prefix, in a batch; the cost",
+    "handoff": "KV handoff: bytes per token, export+transfer+import vs prefill, shared prefill",
 }
 """Every bench by name, with what it measures; `cortex.bench.<name, - as _>` implements it."""
 
