@@ -33,8 +33,8 @@ FRAME_MARGIN = 4096
 """Bytes of a frame left for a chunk's other fields."""
 DEFAULT_WINDOW = 4
 """Chunks a holder sends ahead of the receiver's acknowledgements."""
-HELD_STATES = 16
-"""KV states a holder keeps, the oldest dropped first."""
+HELD_BYTES = 512 << 20
+"""What a holder keeps of KV states, the oldest dropped first (the newest is always kept)."""
 CHUNK_TIMEOUT_S = 10.0
 """How long a receiver waits for the next chunk once the header came."""
 STALE_TRANSFER_S = 30.0
@@ -107,13 +107,13 @@ class KvHolder:
     Args:
         bus: A connected bus.
         name: The region instance; requests come on ``region.<name>.kv``.
-        keep: States held at once, the oldest dropped first.
+        keep_bytes: What the held states may weigh together, the oldest dropped first.
     """
 
-    def __init__(self, bus: TokenBus, name: str, keep: int = HELD_STATES) -> None:
+    def __init__(self, bus: TokenBus, name: str, keep_bytes: int = HELD_BYTES) -> None:
         self.bus = bus
         self.name = name
-        self.keep = keep
+        self.keep_bytes = keep_bytes
         self.chunk_bytes = bus.max_frame_bytes - FRAME_MARGIN
         self.sent_bytes = 0
         self._states: OrderedDict[str, KvState] = OrderedDict()
@@ -131,8 +131,12 @@ class KvHolder:
         with self._lock:
             self._states[handoff_id] = state
             self._states.move_to_end(handoff_id)
-            while len(self._states) > self.keep:
+            while len(self._states) > 1 and self.held_bytes > self.keep_bytes:
                 self._states.popitem(last=False)
+
+    @property
+    def held_bytes(self) -> int:
+        return sum(len(state.data) for state in self._states.values())
 
     def fail(self, handoff_id: str, reason: str) -> None:
         """The state under this id will not come: its receivers hear why at once."""

@@ -163,3 +163,13 @@ def test_the_holder_sends_no_more_than_the_window_ahead_of_the_acks(bus: FaultyB
 def test_bulk_topics_reach_only_who_asks_for_them_by_name() -> None:
     assert not Pattern("*").matches("kv.t1")
     assert Pattern("kv.t1").matches("kv.t1") and Pattern("*").matches("region.language-0.kv")
+
+
+def test_a_holder_keeps_states_up_to_its_byte_budget_the_newest_always(bus: FaultyBus) -> None:
+    holder = KvHolder(bus, "language-0", keep_bytes=3 * CHUNK)
+    for name in ("a", "b", "c"):
+        holder.hold(name, state(2 * CHUNK))
+    assert holder.get("a") is None and holder.get("b") is None and holder.get("c") is not None
+    holder.hold("big", state(5 * CHUNK))
+    assert holder.get("c") is None and holder.get("big") is not None
+    holder.close()
