@@ -4,8 +4,8 @@ Two language regions of one model: ``prefill`` on device 1 (role ``prefill``, it
 format from `device_weights`) and ``language`` on device 0 (role ``decode``). Each subtask's
 prompt goes to ``prefill`` as a ``prefill`` subtask and its KV state over the bus to
 ``language``, which decodes (`cortex.turns.handoff`). The run records what the two devices'
-measured speeds predicted (the prompt ready on device 0 after a prefill there, or after a
-prefill on device 1 and the transfer) and what each part took.
+measured speeds predicted for each request (all of it on device 0, all of it on device 1,
+and split, the transfer included) and what each part took.
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ class DisaggregatedMode(RegionsMode):
         assert self.planner is not None
         predicted = {p["step"]: p for p in self.planner.predictions}
         by_id = {result.subtask_id: result for result in results}
+        here, there = self.planner.speeds[DECODE], self.planner.speeds[PREFILL]
+        new = self.spec.max_new_tokens
         parts = record.extra.setdefault("handoff", [])
         for step, guess in predicted.items():
             prefill, decode = by_id.get(f"{step}-prefill"), by_id.get(step)
@@ -81,8 +83,18 @@ class DisaggregatedMode(RegionsMode):
                 {
                     "step": step,
                     "prompt_tokens": decode.data.get("prompt_tokens"),
-                    "predicted_prefill_there_s": round(guess["split_s"], 3),
-                    "predicted_prefill_here_s": round(guess["local_s"], 3),
+                    "predicted_s": {
+                        "device 0": round(guess["local_s"] + new / here.decode_tokens_per_s, 2),
+                        "device 1": round(
+                            guess["tokens"] / there.prefill_tokens_per_s
+                            + new / there.decode_tokens_per_s,
+                            2,
+                        ),
+                        "disaggregated": round(
+                            guess["split_s"] + new / here.decode_tokens_per_s, 2
+                        ),
+                    },
+                    "took_s": round(decode.finished - prefill.started, 2),
                     "prefill_s": prefill.data.get("kv_prefill_s"),
                     "waited_s": decode.data.get("kv_wait_s"),
                     "transfer_s": decode.data.get("kv_transfer_s"),

@@ -111,12 +111,12 @@ class Results:
                 f"{shared} device(s) share a core with another"
             )
         for part in self.modes.get("disaggregated", {}).get("handoff", []):
+            guess = ", ".join(f"{where} {s:.2f} s" for where, s in part["predicted_s"].items())
             lines.append(
                 f"disaggregated, step {part['step']} ({part['prompt_tokens']} prompt tokens): "
-                f"the speeds predicted {part['predicted_prefill_there_s']:.2f} s to prefill on "
-                f"device 1 and hand over, {part['predicted_prefill_here_s']:.2f} s on device 0; "
-                f"it took {part['prefill_s'] or 0:.2f} s + {part['transfer_s'] or 0:.3f} s "
-                f"transfer ({(part['kv_bytes'] or 0) / 1e6:.1f} MB)"
+                f"the speeds predicted {guess}; it took {part['took_s']:.2f} s: a prefill of "
+                f"{part['prefill_s'] or 0:.2f} s, {part['transfer_s'] or 0:.3f} s to carry "
+                f"{(part['kv_bytes'] or 0) / 1e6:.1f} MB"
             )
         if self.pipeline_matches_unsplit is not None:
             same = "the same" if self.pipeline_matches_unsplit else "DIFFERENT"
