@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The checks that need CUDA GPUs, in one short run on a GPU machine (a few minutes):
 #   1. the default experiment (pipeline vs concurrent vs batched), regions on the GPUs;
-#   2. a turn with the language regions on vLLM, when vLLM is installed
+#   2. KV handoff: python -m cortex.bench handoff on a GPU (export, transfer, import against a
+#      prefill), and its three-part question with each language replica on a GPU of its own,
+#      so the shared article's KV state travels from one GPU to the others;
+#   3. the disaggregated experiment, prefill on GPU 1 and decode on GPU 0 (llama.cpp must be
+#      built for CUDA: CMAKE_ARGS=-DGGML_CUDA=on pip install llama-cpp-python==0.3.36);
+#   4. a turn with the language regions on vLLM, when vLLM is installed
 #      (pip install 'cortex-bus[vllm]'), on the embedded SmolLM2 as a transformers folder.
 # Usage: bash scripts/gpu_check.sh [OUT_DIR]   (figures and session logs land in OUT_DIR)
 set -euo pipefail
@@ -19,7 +24,16 @@ echo "== 1. cortex run experiments/pipeline_vs_concurrent.toml (device = gpu whe
   > "$out/experiment.json"
 "$py" -c "import json,sys; r=json.load(open(sys.argv[1])); print({m: v['tokens_per_s'] for m, v in r['modes'].items()})" "$out/experiment.json"
 
-echo "== 2. a turn on vLLM"
+echo "== 2. KV handoff on the GPUs"
+"$py" -m cortex.bench handoff --device cuda --json > "$out/handoff.json"
+"$py" -c "import json,sys; r=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print({k: r[k] for k in ('bytes_per_token', 'lengths', 'shared_context')})" "$out/handoff.json"
+
+echo "== 3. cortex run experiments/disaggregated.toml (prefill on GPU 1, decode on GPU 0)"
+.venv/bin/cortex run experiments/disaggregated.toml --out "$out/disaggregated" --json \
+  > "$out/disaggregated.json"
+"$py" -c "import json,sys; r=json.load(open(sys.argv[1])); print({m: (v['wall_s'], v['ttft_s']) for m, v in r['modes'].items()}, r['modes']['disaggregated'].get('handoff'))" "$out/disaggregated.json"
+
+echo "== 4. a turn on vLLM"
 if ! "$py" -c "import vllm" 2>/dev/null; then
   echo "vLLM is not installed here (pip install 'cortex-bus[vllm]'); skipped"
   exit 0

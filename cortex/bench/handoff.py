@@ -61,12 +61,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--context-tokens", type=int, default=2000, help="the shared article's length (tokens)"
     )
     parser.add_argument("--threads", type=int, default=1, help="threads of each engine")
+    parser.add_argument(
+        "--device", choices=["cpu", "cuda"], default="cpu", help="where the two engines run"
+    )
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     longest = max(args.lengths)
     engines = [
-        create_engine("llama.cpp", MODEL, threads=args.threads, context_length=longest + 64)
+        create_engine(
+            "llama.cpp",
+            MODEL,
+            device=args.device,
+            threads=args.threads,
+            context_length=longest + 64,
+        )
         for _ in range(2)
     ]
     source, target = (engine.start() for engine in engines)
@@ -82,7 +91,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "bytes_per_token": round(sum(measured) / len(measured), 1),
         "napkin": napkin,
         "lengths": lengths,
-        "shared_context": shared_context(args.context_tokens, args.threads),
+        "device": args.device,
+        "shared_context": shared_context(args.context_tokens, args.threads, args.device),
     }
 
 
@@ -145,12 +155,12 @@ def _first_token_s(engine: Engine, prompt: list[int], kv: Any) -> float:
     return time.perf_counter() - started
 
 
-def shared_context(context_tokens: int, threads: int) -> dict[str, Any]:
+def shared_context(context_tokens: int, threads: int, device: str) -> dict[str, Any]:
     """The three-part request asked of a fresh Cortex without, then with, shared prefill."""
     article = " ".join([ARTICLE] * max(1, round(context_tokens / 75)))
     question = f"Here is an article:\n\n{article}\n\n{QUESTION}"
     without, with_ = (_ask(question, shared) for shared in (False, True))
-    single = _single_prefill(with_["steps"][0], threads)
+    single = _single_prefill(with_["steps"][0], threads, device)
     return {
         "context_tokens": with_["prompt_tokens"],
         "replicas": len(with_["delegates"]),
@@ -216,9 +226,11 @@ def _prefill_s(result: SubtaskResult) -> float:
     )
 
 
-def _single_prefill(step: Subtask, threads: int) -> float:
+def _single_prefill(step: Subtask, threads: int, device: str) -> float:
     """One part's whole prompt prefilled alone, as a delegate prefills it without sharing."""
-    engine = create_engine("llama.cpp", MODEL, threads=threads, context_length=CONTEXT_LENGTH)
+    engine = create_engine(
+        "llama.cpp", MODEL, device=device, threads=threads, context_length=CONTEXT_LENGTH
+    )
     engine.start()
     try:
         chat = answer_chat(step, answer_start(step.instruction))
