@@ -18,7 +18,6 @@ tokenizer, and the choice only needs their size.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,8 +114,6 @@ class HandoffPlanner:
     notes: list[str] = field(default_factory=list)
     """Each prefill handed to another replica, with what the speeds predicted."""
     predictions: list[dict[str, Any]] = field(default_factory=list)
-    prefix: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
-    """Starts this turn's handoff ids."""
     _shared: dict[str, tuple[str, str]] = field(default_factory=dict)
     """The key of a shared start -> (handoff id, the replica prefilling it)."""
 
@@ -165,7 +162,7 @@ class HandoffPlanner:
             return step
         key = hashlib.sha256(repr((step.context, step.earlier)).encode()).hexdigest()[:12]
         if key not in self._shared or self._shared[key][1] in down:
-            self._shared[key] = (f"{self.prefix}-{key}-{step.attempt}", replica)
+            self._shared[key] = (f"{step.turn_id}-{key}-{step.attempt}", replica)
             return step.model_copy(update={"kv_export": self._shared[key][0]})
         handoff_id, source = self._shared[key]
         return step.model_copy(update={"kv_import": handoff_id, "kv_source": source})
@@ -210,7 +207,7 @@ class HandoffPlanner:
         if guess.split_s >= guess.local_s and self.config.disaggregate != "always":
             return None
         self.notes.append(f"step {step.subtask_id}: " + guess.describe(source, replica))
-        handoff_id = f"{self.prefix}-{step.subtask_id}-{step.attempt}"
+        handoff_id = f"{step.turn_id}-{step.subtask_id}-{step.attempt}"
         prefill = step.model_copy(
             update={
                 "subtask_id": f"{step.subtask_id}-prefill",
