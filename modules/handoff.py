@@ -127,9 +127,9 @@ class RegionHandoff:
         if subtask.kv_import:
             return self.fetch(subtask, report)
         prompt, start = self.engine.render(chat), self.engine.render(shared)
-        length = min(common_prefix(prompt, start), len(prompt) - 1)
+        length = self.engine.importable(min(common_prefix(prompt, start), len(prompt) - 1))
         if length < 1:
-            self.holder.fail(subtask.kv_export, "the parts share no prompt start")
+            self.holder.fail(subtask.kv_export, "the parts share no prompt start to import")
             return None
         return self.prefill(prompt[:length], subtask.kv_export, report)
 
@@ -167,7 +167,7 @@ class RegionHandoff:
         return state
 
     def prefill_only(self, subtask: Subtask, prompt: list[int]) -> dict[str, Any]:
-        """A ``prefill`` subtask: the whole prompt prefilled and held for its decoder.
+        """A ``prefill`` subtask: the prompt prefilled, as far as its decoder imports it, and held.
 
         Raises:
             EngineError: This region's engine hands no KV state over.
@@ -175,7 +175,12 @@ class RegionHandoff:
         if self.holder is None:
             raise EngineError(f"{self.name}'s engine cannot prefill for another replica")
         report = HandoffReport()
-        self.prefill(prompt, subtask.kv_export, report)
+        # The decoder computes the prompt's last token itself, for its first new token.
+        length = self.engine.importable(len(prompt) - 1)
+        if length < 1:
+            self.holder.fail(subtask.kv_export, "the prompt is too short to hand over")
+        else:
+            self.prefill(prompt[:length], subtask.kv_export, report)
         return {"prompt_tokens": len(prompt), **report.data()}
 
     def settle(

@@ -118,6 +118,11 @@ class Engine(ABC):
         """
         raise EngineError(f"the {self.name} engine cannot export a prefilled KV state")
 
+    def importable(self, tokens: int) -> int:
+        """How many tokens of a prefilled prompt start of `tokens` another replica's import
+        reuses: exporting more is prefill work the importer repeats."""
+        return tokens
+
     def kv_identity(self) -> KvIdentity:
         """The engine and weights a KV state of this engine belongs to."""
         raise EngineError(f"the {self.name} engine cannot hand KV state over")

@@ -188,6 +188,11 @@ class LlamaCppEngine(StepEngine):
         self._keep(slot, 0)
         request.stream.kv_note = f"llama.cpp could not read the KV state ({kv.layout}); prefilled"
 
+    def importable(self, tokens: int) -> int:
+        if not self.batch_invariant:
+            return tokens
+        return tokens // PREFILL_CHUNK * PREFILL_CHUNK  # as far as a fresh prefill's chunks
+
     @property
     def _chunks(self) -> str:
         return f", chunks of {PREFILL_CHUNK}"

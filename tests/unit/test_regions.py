@@ -238,6 +238,7 @@ class ScriptedEngine:
         class Stream:
             finish_reason = None
             prompt_tokens = 5
+            prefill_s, imported_tokens, kv_note = 0.0, 0, ""
 
             def __iter__(self):
                 yield from (Piece(i, word) for i, word in enumerate(words))

@@ -23,7 +23,7 @@ ARTICLE = (
     "Maria Lopez opened a small bakery in Porto in 2019 with her brother Tiago Lopez. It sells "
     "bread, pastries and coffee to the students of the university nearby, and nearly closed "
     "in its first winter, when the ovens failed. "
-) * 5
+) * 12
 REQUEST = (
     f"Here is an article: {ARTICLE}\n\nSummarise it, list the people it names, and suggest a title."
 )
@@ -63,6 +63,7 @@ def texts(results: dict[str, SubtaskResult]) -> dict[str, str]:
     return {step: result.text for step, result in results.items()}
 
 
+@pytest.mark.model
 def test_the_parts_import_one_prefill_of_the_article_and_answer_as_without_it() -> None:
     config = {
         "runtime": {"namespace": "shared-prefill"},
@@ -104,6 +105,7 @@ def resealed(chunk: KvChunk) -> list[KvChunk]:
     return [chunk.model_copy(update={"data": data, "crc32": zlib.crc32(data)})]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fault", "said"),
     [

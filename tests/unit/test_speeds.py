@@ -11,6 +11,7 @@ from modules.engines import create_engine
 from modules.speeds import device_key, measured_speeds
 
 
+@pytest.mark.slow
 def test_rates_are_measured_once_per_engine_weights_and_device(
     tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
