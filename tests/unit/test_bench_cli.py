@@ -25,6 +25,7 @@ NAMES = (
     "speech",
     "serve",
     "determinism",
+    "handoff",
 )
 
 
