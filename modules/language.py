@@ -32,6 +32,7 @@ from modules.engines.formats import model_in_format
 from modules.errors import EngineError
 from modules.handoff import HandoffReport, RegionHandoff
 from modules.openings import answer_start, items_asked_for
+from modules.prompts import answer_chat, shared_chat
 from modules.region import Region
 from modules.shaping import AnswerShaper, written
 from modules.tools import (
@@ -44,7 +45,6 @@ from modules.tools import (
     tools_chat,
 )
 
-SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and accurately."
 PARTS_LENGTH = 1.25
 """The parts of an answer together wrap up at this many times one answer's wrap-up point
 (two parts at 5/8 of it each, three at 5/12): three paragraphs in parts read about as long
@@ -134,7 +134,8 @@ class LanguageRegion(Region):
             if subtask.mode == "prefill":  # for the replica that decodes it (`modules.handoff`)
                 if self.handoff is None:
                     raise EngineError(f"{self.name} cannot prefill for another replica")
-                chat = answer_chat(subtask, answer_start(subtask.instruction))
+                start = answer_start(subtask.instruction, self.settings.openings)
+                chat = answer_chat(subtask, start)
                 return self.handoff.prefill_only(subtask, self.engine_or_fail().render(chat))
             if options.tools and options.tool_choice != NO_TOOL:
                 return (yield from self._tool_call(subtask))
@@ -371,19 +372,6 @@ class LanguageRegion(Region):
             self.engine.close()
 
 
-def answer_chat(subtask: Subtask, start: str = "") -> list[Message]:
-    """The chat a delegate answers for one subtask: the system prompt (the subtask's, else
-    `SYSTEM_PROMPT`); the exchanges it works on (the steps it depends on, or a conversation,
-    asked and answered); the request's shared context, then the instruction, with other
-    regions' notes; then `start`, if given, as the answer's start."""
-    chat: list[Message] = [{"role": "system", "content": subtask.system or SYSTEM_PROMPT}]
-    for asked, answered in subtask.earlier:
-        chat += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
-    asked = "\n\n".join(text for text in (subtask.context, subtask.instruction) if text)
-    chat.append({"role": "user", "content": with_notes(asked, subtask.inputs)})
-    return chat + [{"role": "assistant", "content": start}] if start else chat
-
-
 def _shortfall(shaper: AnswerShaper, reason: FinishReason | None, budget: int) -> list[str]:
     """A note when a list has fewer items than the request asked for, saying why."""
     listed = shaper.listed(last_finished=reason != "length")
@@ -391,21 +379,3 @@ def _shortfall(shaper: AnswerShaper, reason: FinishReason | None, budget: int) -
         return []
     why = f"its token budget ({budget}) ran out" if reason == "length" else "the model stopped"
     return [f"listed {listed} of the {shaper.asked} items asked for: {why}"]
-
-
-def shared_chat(subtask: Subtask) -> list[Message]:
-    """The start of `answer_chat` every part of a request shares: the system prompt, the
-    exchanges they build on, the request's context."""
-    chat = answer_chat(subtask.model_copy(update={"instruction": "", "inputs": {}}))
-    chat[-1] = {"role": "user", "content": subtask.context}
-    return chat
-
-
-def with_notes(instruction: str, notes: dict[str, str]) -> str:
-    """The instruction after what other regions found (a picture's description) and the
-    conversation's earlier turns, as plain text: "Notes:" and bullets led the embedded
-    model to repeat the notes instead of answering."""
-    if not notes:
-        return instruction
-    told = "\n".join(text.strip() for text in notes.values())
-    return f"{told}\n\n{instruction}"

@@ -28,8 +28,8 @@ from bus.topics import Topic
 from modules.engines import TextAssembler
 from modules.engines.chat import tokenizer_chat_ids
 from modules.engines.hf import stop_ids
-from modules.language import answer_chat
 from modules.models import load_causal_lm
+from modules.prompts import answer_chat
 
 log = logging.getLogger("cortex.pipeline")
 

@@ -27,7 +27,8 @@ from bus.zmq_bus import ZmqTokenBus
 from cortex.config import load_config, parse_config
 from cortex.runtime.cortex import Cortex
 from modules.engines import Engine, SamplingSettings, create_engine
-from modules.language import answer_chat, answer_start
+from modules.openings import answer_start
+from modules.prompts import answer_chat
 
 MODEL = "embedded:smollm2-135m-instruct"
 LENGTHS = (500, 2000, 4000)

@@ -13,7 +13,7 @@ from bus.topics import region_inbox, region_out
 from cortex.runtime.inprocess import InProcessCortex
 from modules.engines import SamplingSettings, create_engine
 from modules.host import RegionHost
-from modules.language import SYSTEM_PROMPT
+from modules.prompts import SYSTEM_PROMPT
 from modules.region import RegionSettings
 from modules.shaping import may_end_here
 from tests.helpers import FOUR_CHATS, cortex_cli

@@ -17,8 +17,8 @@ from modules.engines.formats import in_format
 from modules.engines.kv import common_prefix, other_format
 from modules.engines.llamacpp import PREFILL_CHUNK
 from modules.errors import HandoffError
-from modules.language import answer_chat, shared_chat
 from modules.models import gguf_path, save_tiny_llama
+from modules.prompts import answer_chat, shared_chat
 
 pytestmark = pytest.mark.model  # the embedded GGUF; transformers on a tiny model
 

@@ -14,10 +14,10 @@ import pytest
 from bus import InProcessBus, Subtask
 from modules.engines import Piece, SamplingSettings
 from modules.host import RegionHost
-from modules.language import answer_chat
 from modules.manager.parts import split
 from modules.manager.skeleton import MAX_POINTS, MIN_POINTS, points_of
 from modules.manager.splitter import LONG_REQUEST_WORDS, Splitter, split_from_json
+from modules.prompts import answer_chat
 from modules.region import RegionSettings
 from tests.unit.test_plan import plan_for
 
