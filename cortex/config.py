@@ -95,6 +95,10 @@ class RegionConfig(_Strict):
     """Speech regions' voice: ``espeak:VOICE`` (eSpeak NG), or a transformers text-to-speech
     model id or folder (VITS, e.g. facebook/mms-tts-eng)."""
     generation: GenerationConfig = GenerationConfig()
+    draft: str | None = None
+    """A language region's draft: the name of another language region, or a model (which
+    becomes a region ``<name>-draft`` of its own). The draft decodes ahead on its own device
+    and this region verifies its tokens several at a time: the same text, sooner."""
     manager: ManagerConfig | None = None
     """The planning region's ``[regions.NAME.manager]`` table (planning regions only)."""
     node: tuple[str, ...] = ()
@@ -163,6 +167,7 @@ class CortexConfig(_Strict):
             for name, table in regions.items():
                 if isinstance(table, dict) and not table.get("kind"):
                     table["kind"] = name
+            regions = _draft_regions(regions)
         return regions
 
     @model_validator(mode="after")
@@ -185,6 +190,9 @@ class CortexConfig(_Strict):
                     f"{', '.join(BUILTIN_KINDS)}, or name a Region subclass with "
                     "class = 'package.module:Class'"
                 )
+        for name, region in self.regions.items():
+            if region.draft is not None:
+                _check_draft(name, region, self.regions)
         planners = [n for n, r in self.regions.items() if r.kind == "planning"]
         if len(planners) != 1 or self.regions[planners[0]].replicas != 1:
             raise ValueError("the configuration needs exactly one planning region, with 1 replica")
@@ -195,6 +203,49 @@ class CortexConfig(_Strict):
     @property
     def planner(self) -> str:
         return next(n for n, r in self.regions.items() if r.kind == "planning")
+
+
+def _draft_regions(regions: dict[str, Any]) -> dict[str, Any]:
+    """The region tables with one added for each draft named by its model: ``<name>-draft``,
+    a language region with its target's replicas, batch and context."""
+    added = {}
+    for name, table in regions.items():
+        draft = table.get("draft") if isinstance(table, dict) else None
+        if not isinstance(draft, str) or draft in regions:
+            continue
+        implied = f"{name}-draft"
+        if implied in regions:
+            raise ValueError(
+                f"regions.{name}.draft: {draft!r} is a model, and a region {implied!r} exists "
+                f"already; name that region (draft = {implied!r}) or rename it"
+            )
+        try:
+            checked_model(draft)
+        except ValueError as error:
+            raise ValueError(
+                f"regions.{name}.draft: {draft!r} is neither a region of this configuration "
+                f"nor a model ({error})"
+            ) from None
+        keep = ("replicas", "max_concurrent", "context_length", "node")
+        shared = {key: table[key] for key in keep if key in table}
+        added[implied] = {"kind": "language", "model": draft, **shared}
+        table["draft"] = implied
+    return {**regions, **added}
+
+
+def _check_draft(name: str, region: RegionConfig, regions: dict[str, RegionConfig]) -> None:
+    """Raises a ValueError unless `region`'s draft is another language region without a draft."""
+    draft = str(region.draft)
+    where = f"regions.{name}.draft"
+    if region.kind != "language" or region.region_class is not None:
+        raise ValueError(f"{where}: only language regions take a draft ({name} is {region.kind})")
+    if draft == name:
+        raise ValueError(f"{where}: a region cannot draft for itself; name another region")
+    paired = regions[draft]
+    if paired.kind != "language" or paired.region_class is not None:
+        raise ValueError(f"{where}: the draft {draft!r} must be a language region")
+    if paired.draft is not None:
+        raise ValueError(f"{where}: the draft {draft!r} has a draft of its own; remove one")
 
 
 def checked_model(spec: str) -> str:

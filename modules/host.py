@@ -182,7 +182,7 @@ class RegionHost:
         with self._work.mutex:
             waiting = [d for d in self._work.queue if isinstance(d.message, Subtask)]
         self.status.queue_depth = len(waiting)
-        return asdict(self.status)
+        return {**asdict(self.status), **self.region.status_fields()}
 
     def stop(self) -> None:
         """Stops serving after the current subtask, and closes the bus connection."""

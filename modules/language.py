@@ -3,6 +3,8 @@
 Each subtask becomes a chat: the instruction, preceded by the results of the subtasks it
 depends on. An inference engine (`modules.engines`: llama.cpp, vLLM or transformers) decodes
 it, batched with the region's other subtasks; an `AnswerShaper` decides what of it to show.
+A language region may be paired with a draft region on another device, whose tokens its
+engine verifies, or draft for others (`modules.pairing`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from modules.engines import (
     create_engine,
     pick_engine,
 )
+from modules.engines.speculative import Proposer
+from modules.pairing import Pairing
 from modules.region import Region
 from modules.shaping import MIN_LIST_ITEMS, AnswerShaper
 from modules.tools import (
@@ -101,6 +105,8 @@ class LanguageRegion(Region):
         """Stream ids interrupted (their next engine stream is cancelled at once too)."""
         self._handling = threading.local()
         """The stream id of the subtask a host thread is handling."""
+        self.pairing: Pairing | None = None
+        """Its draft, or its targets, once set up."""
 
     def setup(self) -> None:
         settings = self.settings
@@ -117,9 +123,14 @@ class LanguageRegion(Region):
         ).start()
         self.engine_note = f"{name} ({why}), {self.engine.max_concurrent} at once"
         log.info("%s: %s runs %s in %.2f s", self.name, name, settings.model, self.engine.load_s)
+        self.pairing = Pairing(self.engine, self.bus, self.name, settings.options)
+        self.engine_note += self.pairing.note
 
     def describe(self) -> str:
         return self.engine_note
+
+    def status_fields(self) -> dict[str, Any]:
+        return self.pairing.status_fields() if self.pairing is not None else {}
 
     def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
         self._handling.stream_id = subtask.stream_id
@@ -153,18 +164,26 @@ class LanguageRegion(Region):
         if start and cap is not None and len(self.engine_or_fail().tokenize(start)) >= cap:
             start = ""  # the opening alone would spend the client's whole budget
         chat, dropped = self.fitting(subtask, start, cap or self.settings.sampling.max_new_tokens)
-        reply = yield from self.generate(
-            chat,
-            subtask.max_new_tokens,
-            guide,
-            share=min(1.0, PARTS_LENGTH / subtask.parts),
-            items=items_asked_for(subtask.instruction),
-            avoid=subtask.avoid,
-            options=options,
-            cap=cap,
-        )
+        draft = self.pairing.proposer() if self.pairing is not None else None
+        try:
+            reply = yield from self.generate(
+                chat,
+                subtask.max_new_tokens,
+                guide,
+                share=min(1.0, PARTS_LENGTH / subtask.parts),
+                items=items_asked_for(subtask.instruction),
+                avoid=subtask.avoid,
+                options=options,
+                cap=cap,
+                draft=draft,
+            )
+        finally:
+            if draft is not None:
+                draft.close()
         data: dict[str, Any] = {"prompt_tokens": reply.prompt_tokens}
         data["finish_reason"] = reply.finish_reason
+        if draft is not None and self.pairing is not None:
+            data["speculation"] = self.pairing.count(draft.figures)
         if dropped:
             data["notes"] = [f"the {dropped} oldest exchanges were left out to fit the context"]
         return data
@@ -226,6 +245,7 @@ class LanguageRegion(Region):
         options: Decoding = NO_OPTIONS,
         cap: int | None = None,
         shown: bool = True,
+        draft: Proposer | None = None,
     ) -> Generator[Piece, None, Reply]:
         """Decodes a reply to a chat, within the model's context; returns the prompt's length
         in tokens and why it ended. Past `WRAP_UP_SHARE` of the budget, prose ends at the next
@@ -236,7 +256,8 @@ class LanguageRegion(Region):
         `avoid`: text not to repeat. `options`: what the client asked; `cap`: its token cap,
         counting a continued assistant message's start; what it cuts is shown cut. A chat that
         ends with an assistant message is continued, its text yielded first (as pieces of its
-        own tokens, the text on the last) unless `shown` is False. See `AnswerShaper`.
+        own tokens, the text on the last) unless `shown` is False. `draft`: where draft
+        tokens come from (the engine verifies them; the text is the same). See `AnswerShaper`.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
@@ -256,7 +277,7 @@ class LanguageRegion(Region):
             start=start,
             keep_cut=cap is not None,
         )
-        stream = engine.submit(messages, sampling)
+        stream = engine.submit(messages, sampling, draft)
         handling = getattr(self._handling, "stream_id", "")
         self._streams.get(handling, []).append(stream)
         if handling in self._stopped:
@@ -294,6 +315,8 @@ class LanguageRegion(Region):
         return sampling
 
     def close(self) -> None:
+        if self.pairing is not None:
+            self.pairing.close()
         if self.engine is not None:
             self.engine.close()
 

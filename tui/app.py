@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Input
 
-from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
+from bus.protocol import Event, Proposal, Subtask, SubtaskResult, Token, UserTurn
 from bus.streams import StreamId
 from bus.topics import as_topic
 from cortex.turns.sessions import SessionLog, data_dir
@@ -295,6 +295,10 @@ class CortexApp(App[None]):
         this_turn = topic.turn is not None and topic.turn == self.current_turn
         if topic.region is not None and topic.channel == "out":
             self._on_region_output(topic.region, payload)
+        elif isinstance(payload, Proposal) and payload.token_ids and topic.region is not None:
+            self.query_one(RegionPanes).pane(payload.draft).drafted(
+                len(payload.token_ids), topic.region
+            )
         elif isinstance(payload, UserTurn):
             self.current_turn = payload.turn_id
         elif this_turn and isinstance(payload, Subtask):
@@ -323,7 +327,11 @@ class CortexApp(App[None]):
             self._tokens_this_second += 1
         elif isinstance(payload, SubtaskResult):
             pane.end(
-                payload.stream_id, payload.ok, payload.tokens, payload.finished - payload.started
+                payload.stream_id,
+                payload.ok,
+                payload.tokens,
+                payload.finished - payload.started,
+                payload.data.get("speculation"),
             )
             if payload.turn_id == self.current_turn:
                 plan.mark_running(payload.subtask_id, name)

@@ -5,6 +5,8 @@
   a planner: `Brain.ask`, exactly as `cortex ask` runs).
 - `pipeline`: the language model split by layers over all devices (`modules.pipeline`);
   subtasks one after another, every token through every stage.
+- `speculative`: as `sequential`, with a draft region on device 1 proposing tokens that the
+  language region verifies several at a time (`cortex.experiments.speculative`).
 Each mode is a context manager: entering starts its actors, `run_once` times one pass over
 the workload and returns a `RunRecord`, leaving stops them (freeing the devices).
 """
@@ -20,16 +22,17 @@ from typing import Any
 
 import ray
 
-from bus.protocol import Subtask, SubtaskResult, Token
+from bus.protocol import Proposal, Subtask, SubtaskResult, Token
 from bus.proxy import start_proxy, stop_proxy
 from bus.resource import Resource
 from bus.streams import StreamId
-from bus.topics import region_inbox, region_out
+from bus.topics import region_drafts, region_inbox, region_out
 from bus.zmq_bus import ZmqTokenBus
 from cortex.config import parse_config
 from cortex.errors import TurnError
 from cortex.experiments.measures import RunRecord, Span
 from cortex.experiments.spec import ExperimentSpec, Request
+from cortex.experiments.speculative import DRAFT, DraftSpans, count_speculation, draft_table
 from cortex.runtime.actors import StageActor
 from cortex.runtime.brain import StartupEvent
 from cortex.runtime.cortex import Cortex
@@ -49,7 +52,8 @@ class RegionsMode(Resource):
     - ``sequential``: every region on device 0, a request's subtasks one after another;
     - ``batched``: every region on device 0, the subtasks sent at once, so one language
       region decodes them together in its engine's batch (continuous batching);
-    - ``concurrent``: a language replica per device, the subtasks sent at once.
+    - ``concurrent``: a language replica per device, the subtasks sent at once;
+    - ``speculative``: as ``sequential``, with a draft region on device 1.
     """
 
     def __init__(self, spec: ExperimentSpec, mode: str, session_log: Path) -> None:
@@ -59,15 +63,17 @@ class RegionsMode(Resource):
         self.at_once = mode in ("concurrent", "batched")
         """Whether a request's subtasks are sent together."""
         self.session_log = session_log
+        self.speculative = mode == "speculative"
         self.devices = self._devices()
         self.brain: Cortex | None = None
 
     def open(self) -> RegionsMode:
+        drafts = {DRAFT} if self.speculative else set()
         self.brain = Cortex(
             parse_config(self._config(), f"experiment {self.spec.name}"),
             session_log=self.session_log,
             progress=quiet,
-            only=set(self.spec.regions),
+            only=set(self.spec.regions) | drafts,
             devices=self.devices,
         ).start()
         return self
@@ -104,6 +110,8 @@ class RegionsMode(Resource):
 
     def _devices(self) -> dict[str, int]:
         names = self._names()
+        if self.speculative:
+            return {**dict.fromkeys(names, 0), DRAFT: 1}
         if not self.concurrent:
             return dict.fromkeys(names, 0)
         return {name: index % self.spec.devices for index, name in enumerate(names)}
@@ -132,6 +140,9 @@ class RegionsMode(Resource):
                 "generation": generation,
             },
         }
+        if self.speculative:
+            regions["language"]["draft"] = DRAFT
+            regions[DRAFT] = draft_table(self.spec, generation, batch)
         if "vision" in self.devices:
             regions["vision"] = {"model": self.spec.vision_model}
         if "speech" in self.devices:
@@ -177,7 +188,10 @@ class RegionsMode(Resource):
         bus = self.brain.bus
         started = time.time()
         first_token: float | None = None
-        with bus.subscribe(*{region_out(name) for name, _ in work}) as outputs:
+        drafts = DraftSpans(self.devices.get(DRAFT, 0))
+        topics = {region_out(name) for name, _ in work}
+        topics |= {region_drafts(name) for name, _ in work} if self.speculative else set()
+        with bus.subscribe(*topics) as outputs:
             pending = list(work)
             waiting: set[str] = set()
             results: list[SubtaskResult] = []
@@ -190,6 +204,8 @@ class RegionsMode(Resource):
                 if delivery is None:
                     raise TurnError(f"no result within {RESULT_TIMEOUT_S} s")
                 message = delivery.message
+                if isinstance(message, Proposal):
+                    drafts.take(message, delivery.received)
                 if isinstance(message, Token) and first_token is None and not message.final:
                     first_token = delivery.received
                 if (
@@ -203,6 +219,9 @@ class RegionsMode(Resource):
                     results.append(message)
         if first_token is not None:
             record.ttft_s.append(first_token - started)
+        record.spans += drafts.spans(f"r{index}/draft")
+        if self.speculative:
+            count_speculation(record, results)
         for result in results:
             if result.region == "language":
                 record.outputs[f"r{index}/{result.subtask_id}"] = result.text

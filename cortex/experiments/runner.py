@@ -24,6 +24,7 @@ from tqdm import tqdm
 from cortex.experiments.measures import RunRecord, speedups, summarise
 from cortex.experiments.modes import PipelineMode, RegionsMode
 from cortex.experiments.spec import ExperimentSpec, load_experiment
+from cortex.experiments.speculative import compare as compare_speculative
 from cortex.experiments.timeline import Block, draw_timeline
 from cortex.runtime.cluster import real_stderr
 
@@ -90,6 +91,8 @@ class Results:
                 f"note: {self.spec.devices} devices on {self.machine['cpus']} CPU cores, so "
                 f"{shared} device(s) share a core with another"
             )
+        if "speculative" in self.modes:
+            lines.append(_speculative_line(self.modes["speculative"]))
         if self.pipeline_matches_unsplit is not None:
             same = "the same" if self.pipeline_matches_unsplit else "DIFFERENT"
             lines.append(f"pipeline decoded {same} text as the unsplit model (sequential)")
@@ -127,6 +130,22 @@ class Results:
             blocks.append(_close_up(self.runs["pipeline"][0]))
         draw_timeline(blocks, out / "timeline.png")
         return out
+
+
+def _speculative_line(figures: dict[str, Any]) -> str:
+    """What the draft did: its acceptance rate, the speed-up, whether the text held."""
+    rate = figures.get("acceptance_rate")
+    line = "speculative: " + (
+        "no draft tokens verified"
+        if rate is None
+        else f"{rate:.0%} of {figures['draft_proposed']:g} draft tokens accepted"
+    )
+    if figures.get("speedup") is not None:
+        same = "the same text" if figures["identical_text"] else "DIFFERENT text"
+        line += f", {figures['speedup']:.2f}x the target alone, {same}"
+    if figures.get("fallbacks"):
+        line += f"; {figures['fallbacks']:g} stream(s) fell back to decoding alone"
+    return line
 
 
 def _close_up(run: RunRecord, steps: int = 12) -> Block:
@@ -188,7 +207,9 @@ def run(
         if owns_ray:
             ray.shutdown()
     machine["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    results = Results(spec, {mode: summarise(r) for mode, r in runs.items()}, runs, machine)
+    modes = {mode: summarise(r) for mode, r in runs.items()}
+    compare_speculative(modes, runs)
+    results = Results(spec, modes, runs, machine)
     if out is not None:
         results.save(out)
     return results

@@ -37,8 +37,11 @@ class Block:
 
 
 def colour(worker: str) -> tuple[int, int, int]:
-    """A stable colour per worker; replicas of one region share a hue family."""
-    region, _, replica = worker.partition("-")
+    """A stable colour per worker; replicas of one region share a hue family (a region
+    named with a dash, such as ``language-draft``, has a hue of its own)."""
+    region, _, replica = worker.rpartition("-")
+    if not replica.isdigit():
+        region, replica = worker, ""
     hue = (zlib.crc32(region.encode()) % 360) / 360
     lightness = 0.45 + 0.12 * ((int(replica) if replica.isdigit() else 0) % 3)
     red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.6)

@@ -37,7 +37,12 @@ from cortex.runtime.cluster import (
     real_stderr,
 )
 from cortex.runtime.metrics import BusMetrics, MetricsReporter, TurnMetrics
-from cortex.runtime.placement import check_nodes, pin_to_devices, plan_instances
+from cortex.runtime.placement import (
+    check_drafts,
+    check_nodes,
+    pin_to_devices,
+    plan_instances,
+)
 from cortex.runtime.reaper import Reaper, start_reaper
 from cortex.runtime.supervisor import Supervisor
 from modules.models import is_gguf, resolve
@@ -227,13 +232,14 @@ class Cortex(Brain):
             pending[actor.info.remote()] = instance.name  # answered once the model has loaded
             self.progress(StartupEvent(f"loading {instance.name}", instance.name, "loading"))
         total = len(pending)
+        infos: dict[str, dict[str, Any]] = {}
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=REGION_LOAD_TIMEOUT_S)
             if not ready:
                 raise CortexError(f"regions did not load in time: {', '.join(pending.values())}")
             name = pending.pop(ready[0])
             try:
-                info = ray.get(ready[0])
+                info = infos[name] = ray.get(ready[0])
             except ray.exceptions.RayError as error:
                 self.progress(StartupEvent(f"{name} failed", name, "failed"))
                 raise CortexError(f"region {name} failed to start: {_cause(error)}") from None
@@ -247,6 +253,7 @@ class Cortex(Brain):
                     info["load_s"],
                 )
             )
+        check_drafts(self.instances, infos)
 
 
 def _cause(error: Exception) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from bus.inprocess import InProcessBus
 from cortex.errors import CortexError
 from cortex.runtime.brain import Brain, StartupEvent
-from cortex.runtime.placement import plan_instances
+from cortex.runtime.placement import check_drafts, plan_instances
 from modules.host import RegionHost
 
 
@@ -50,6 +50,11 @@ class InProcessCortex(Brain):
                     info["load_s"],
                 )
             )
+        try:
+            check_drafts(self.instances, {name: host.info() for name, host in self.hosts.items()})
+        except CortexError:
+            self.shutdown()
+            raise
         return self
 
     def shutdown(self) -> None:

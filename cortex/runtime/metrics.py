@@ -38,6 +38,9 @@ METRIC_NAMES = {
     "cortex_subtasks_failed": "counter",
     "cortex_queue_depth": "gauge",
     "cortex_model_load_seconds": "gauge",
+    "cortex_draft_acceptance_rate": "gauge",
+    "cortex_draft_window": "gauge",
+    "cortex_speculative_speedup": "gauge",
     "cortex_bus_published": "counter",
     "cortex_bus_delivered": "counter",
     "cortex_bus_latency_seconds": "histogram",
@@ -87,6 +90,15 @@ class RegionMetrics:
         self.failed = metrics.Counter("cortex_subtasks_failed", "Subtasks that failed.", keys)
         self.queue = metrics.Gauge("cortex_queue_depth", "Subtasks waiting.", keys)
         self.load = metrics.Gauge("cortex_model_load_seconds", "Time to load the model.", keys)
+        self.acceptance = metrics.Gauge(
+            "cortex_draft_acceptance_rate", "Share of its draft's tokens a target kept.", keys
+        )
+        self.window = metrics.Gauge(
+            "cortex_draft_window", "Draft tokens a target verifies per step, last stream.", keys
+        )
+        self.speedup = metrics.Gauge(
+            "cortex_speculative_speedup", "A target's decode rate with its draft over alone.", keys
+        )
         for metric in vars(self).values():
             if isinstance(metric, metrics.Metric):
                 metric.set_default_tags(tags)
@@ -113,6 +125,14 @@ class RegionMetrics:
         self.busy.set(status["busy_fraction"])
         self.queue.set(status["queue_depth"])
         self.load.set(status["load_s"])
+        speculation = status.get("speculation") or {}
+        for gauge, key in (
+            (self.acceptance, "acceptance_rate"),
+            (self.window, "window"),
+            (self.speedup, "speedup"),
+        ):
+            if speculation.get(key) is not None:
+                gauge.set(speculation[key])
 
 
 class BusMetrics:

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from modules.engines.chat import Message, chat_ids
 from modules.engines.sampling import SamplingSettings
+from modules.engines.speculative import Proposer
 from modules.engines.stream import Piece, Stream
 from modules.errors import BadRequestError, ContextLengthError, EngineError
 
@@ -51,6 +52,8 @@ class Engine(ABC):
     """
 
     name: ClassVar[str] = ""
+    verifies: ClassVar[bool] = False
+    """Whether requests may come with a draft whose tokens the engine verifies."""
 
     def __init__(
         self,
@@ -87,18 +90,21 @@ class Engine(ABC):
         self.run()
         return self
 
-    def submit(self, messages: list[Message], sampling: SamplingSettings) -> Stream:
+    def submit(
+        self, messages: list[Message], sampling: SamplingSettings, draft: Proposer | None = None
+    ) -> Stream:
         """Queues a chat for decoding; its pieces arrive on the returned stream. A chat that
         ends with an assistant message is continued from that message's text (which the
-        stream does not repeat).
+        stream does not repeat). With a `draft`, the engine verifies the draft's tokens
+        instead of decoding one token a step (see `modules.engines.speculative`).
 
         Raises:
             BadRequestError: The last message is empty, or the chat leaves no room to answer.
-            EngineError: The engine is not started or is closed.
+            EngineError: The engine is not started or is closed, or it cannot verify drafts.
         """
         if not messages or not messages[-1]["content"].strip():
             raise BadRequestError("the instruction is empty; say what the region should do")
-        return self.submit_ids(self.render(messages), sampling)
+        return self.submit_ids(self.render(messages), sampling, draft)
 
     def generate(
         self, messages: list[Message], sampling: SamplingSettings
@@ -155,7 +161,9 @@ class Engine(ABC):
         """Token ids of a text; `special` turns control-token text into control tokens."""
 
     @abstractmethod
-    def submit_ids(self, prompt: list[int], sampling: SamplingSettings) -> Stream:
+    def submit_ids(
+        self, prompt: list[int], sampling: SamplingSettings, draft: Proposer | None = None
+    ) -> Stream:
         """Queues a prompt that is already token ids (see `submit`)."""
 
     @abstractmethod

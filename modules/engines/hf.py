@@ -9,6 +9,8 @@ sliding-window layers (`padded_batches_work`), each request decodes alone with i
 padding shifts a row's keys against the kernels' blocks, which changes the last bits of its
 logits, so a padded batch can change a greedy token. Each request picks its tokens with a
 `TransformersSampler` (repetition rules, xgrammar's mask for guided output, greedy or top-p).
+A speculating request keeps its own cache: it verifies its draft tokens in one forward pass
+over them and crops the rejected tail off its cache.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class TransformersEngine(TokenizerChat, StepEngine):
     """transformers on the CPU or one CUDA device, in the model's own dtype."""
 
     name = "transformers"
+    verifies = True
     _batch: _DecodeBatch | None = None
 
     def load(self) -> None:
@@ -218,6 +221,21 @@ class TransformersEngine(TokenizerChat, StepEngine):
             cache.update(keys, values, layer)
         mask = torch.tensor([[0] * (longest - n) + [1] * n for n in lengths], device=self.device)
         return _DecodeBatch(list(requests), cache, lengths, mask)
+
+    @torch.inference_mode()
+    def verify(self, request: Request, proposed: list[int]) -> list[int]:
+        state: _RequestState = request.state
+        inputs = torch.tensor([[request.generated[-1], *proposed]], device=self.device)  # [1, k+1]
+        logits = self.hf_model(input_ids=inputs, cache=state.cache, use_cache=True).logits[0]
+        tokens: list[int] = []
+        for row, proposal in enumerate([*proposed, None]):
+            token, kept = state.sampler.verify(logits[row], request.generated + tokens, proposal)
+            tokens.append(token)
+            if not kept:
+                break
+        if rejected := len(proposed) + 1 - len(tokens):
+            state.cache.crop(-rejected)  # negative: how many to drop, in every 5.x release
+        return tokens
 
     def _pick(self, logits: torch.Tensor, request: Request) -> int:
         """The next token of `request` from its logits ([vocab])."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from modules.engines.detokenizer import Detokenizer
 from modules.engines.sampling import SamplingSettings
+from modules.engines.speculative import Proposer
 from modules.engines.stopping import StopMatcher
 from modules.engines.stream import Stream
 
@@ -32,6 +33,14 @@ class Request:
     generated: list[int] = field(default_factory=list)
     state: Any = None
     """Engine-specific state (a sampler chain, a KV cache)."""
+    draft: Proposer | None = None
+    """Where draft tokens for this request come from, while it speculates."""
+
+    @property
+    def speculating(self) -> bool:
+        """Whether its tokens come from verifying drafts: it has a proposer and its prompt
+        is in (so its first token came from the prefill)."""
+        return self.draft is not None and bool(self.generated)
 
     @property
     def position(self) -> int:

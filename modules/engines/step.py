@@ -2,8 +2,10 @@
 
 A decode thread admits waiting requests into free slots, calls `step` once for all running
 ones, and hands each new token to its request: EOS, stop strings, the token limit and
-cancellation end a request and free its slot for the next. Subclasses provide the model
-(`load`, `step`, `detokenizer`, and the optional `admit` and `release` hooks).
+cancellation end a request and free its slot for the next. A request with a draft verifies
+draft tokens instead, one request at a time (`verify`; see `modules.engines.speculative`).
+Subclasses provide the model (`load`, `step`, `detokenizer`, and the optional `admit`,
+`release` and `verify` hooks).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 from modules.engines.detokenizer import Detokenizer
 from modules.engines.engine import Engine, EngineFigures
 from modules.engines.request import Request
-from modules.engines.sampling import SamplingSettings
+from modules.engines.sampling import SamplingSettings, avoided_ids
+from modules.engines.speculative import Proposer
 from modules.engines.stopping import StopMatcher
 from modules.engines.stream import FinishReason, Piece, Stream
 from modules.errors import BadRequestError, EngineError
@@ -48,7 +51,9 @@ class StepEngine(Engine):
         self._thread = threading.Thread(target=self._loop, name=f"{self.name}-decode", daemon=True)
         self._thread.start()
 
-    def submit_ids(self, prompt: list[int], sampling: SamplingSettings) -> Stream:
+    def submit_ids(
+        self, prompt: list[int], sampling: SamplingSettings, draft: Proposer | None = None
+    ) -> Stream:
         if self._thread is None or self._closed:
             raise EngineError(f"the {self.name} engine is not running; call start() first")
         sampling = self.check_room(prompt, sampling)
@@ -61,6 +66,7 @@ class StepEngine(Engine):
                 stream,
                 self.detokenizer(),
                 StopMatcher(sampling.stop),
+                draft=self._checked_draft(draft, sampling),
             )
             self._waiting.append(request)
             self._wake.notify()
@@ -89,6 +95,16 @@ class StepEngine(Engine):
         if self._thread is not None:
             self._thread.join(timeout=30)
 
+    def _checked_draft(self, draft: Proposer | None, sampling: SamplingSettings) -> Proposer | None:
+        """The draft a request may speculate with: none under a guide (the grammar cannot
+        take back tokens), which its figures then say."""
+        if draft is not None and not self.verifies:
+            raise EngineError(f"the {self.name} engine cannot verify draft tokens")
+        if draft is not None and sampling.guide is not None:
+            draft.figures.fallback = "guided output decodes alone"
+            return None
+        return draft
+
     @abstractmethod
     def detokenizer(self) -> Detokenizer:
         """A fresh text assembler for one request."""
@@ -116,6 +132,17 @@ class StepEngine(Engine):
     def release(self, request: Request) -> None:  # noqa: B027 - optional hook
         """Frees what a finished request held (its KV cache entries, its sampler)."""
 
+    def verify(self, request: Request, proposed: list[int]) -> list[int]:
+        """Runs the model once over a speculating request's last token and `proposed`, the
+        draft tokens after it (none: an ordinary step of this request alone), and keeps in
+        the cache only what the target agrees with.
+
+        Returns:
+            The target's tokens: the longest prefix of `proposed` it accepts, then its own
+            next token (1 to len(proposed) + 1 tokens).
+        """
+        raise NotImplementedError(f"the {self.name} engine cannot verify draft tokens")
+
     def _loop(self) -> None:
         while True:
             with self._wake:
@@ -123,24 +150,62 @@ class StepEngine(Engine):
                     self._wake.wait()
                 if self._closed:
                     break
+            self._drop_cancelled()  # first, so a request resubmitted at once finds its slot
+            with self._wake:
                 self._admit_waiting()
-            self._drop_cancelled()
             if self._running:
                 self._step_running()
         for request in [*self._running.values(), *self._waiting]:
+            if request.draft is not None:
+                request.draft.close()
             request.stream.end("cancelled", EngineError(f"the {self.name} engine was closed"))
 
     def _step_running(self) -> None:
-        """One model step over the running requests; each takes its new token."""
+        """One model step over the running requests that do not speculate (each takes its
+        new token), then one verification for each that does."""
+        ordinary = [r for r in self._running.values() if not r.speculating]
+        speculating = [r for r in self._running.values() if r.speculating]
+        if ordinary:
+            try:
+                tokens = self.step(ordinary)
+            except Exception as error:  # noqa: BLE001 - every request of the step hears of it
+                for request in ordinary:
+                    self._finish(request, "error", EngineError(f"decoding failed: {error}"))
+                tokens = {}
+            self._recent.append((time.monotonic(), len(tokens)))
+            for request_id, token in tokens.items():
+                self._accept(self._running[request_id], token)
+        for request in speculating:
+            if request.request_id in self._running:
+                self._speculate(request, alone=len(self._running) == 1)
+
+    def _speculate(self, request: Request, alone: bool) -> None:
+        """One verification step of a speculating request; it takes every token it yields.
+        Only a request decoding `alone` waits for its draft (no one else waits on it)."""
+        draft = request.draft
+        assert draft is not None
+        began = time.monotonic()
+        proposed: list[int] = []
+        if not draft.figures.fallback:
+            room = request.sampling.max_new_tokens - len(request.generated) - 1
+            offered = draft.proposals(request.generated, min(draft.window.size, room), alone)
+            proposed = list(itertools.takewhile(self._known_token, offered))[: max(0, room)]
         try:
-            tokens = self.step(list(self._running.values()))
-        except Exception as error:  # noqa: BLE001 - every running request hears of it
-            for request in list(self._running.values()):
-                self._finish(request, "error", EngineError(f"decoding failed: {error}"))
+            tokens = self.verify(request, proposed)
+        except Exception as error:  # noqa: BLE001 - this request hears of it
+            self._finish(request, "error", EngineError(f"decoding failed: {error}"))
             return
+        draft.record(len(proposed), len(tokens) - 1, began)
         self._recent.append((time.monotonic(), len(tokens)))
-        for request_id, token in tokens.items():
-            self._accept(self._running[request_id], token)
+        for token in tokens:
+            if request.request_id not in self._running:
+                return
+            self._accept(request, token)
+        if request.request_id in self._running:
+            draft.settle(request.generated)
+
+    def _known_token(self, token: int) -> bool:
+        return 0 <= token < self.vocab_size if self.vocab_size else token >= 0
 
     def _admit_waiting(self) -> None:
         used = {request.slot for request in self._running.values()}
@@ -150,7 +215,8 @@ class StepEngine(Engine):
             if request.stream.cancelled.is_set():
                 request.stream.end("cancelled")
                 continue
-            request.slot = free.pop(0)
+            request.slot = self.pick_slot(request, free)
+            free.remove(request.slot)
             try:
                 self.admit(request, request.slot)
             except BadRequestError as error:
@@ -160,6 +226,15 @@ class StepEngine(Engine):
                 request.stream.end("error", EngineError(f"the request cannot start: {error}"))
                 continue
             self._running[request.request_id] = request
+            if request.draft is not None:
+                request.draft.begin(
+                    request.prompt, request.sampling, avoided_ids(request.sampling, self.tokenize)
+                )
+
+    def pick_slot(self, request: Request, free: list[int]) -> int:
+        """The free slot a request runs in (the first; an engine with a prompt cache picks
+        the slot whose cache it can reuse most of)."""
+        return free[0]
 
     def _drop_cancelled(self) -> None:
         for request in list(self._running.values()):
@@ -188,6 +263,8 @@ class StepEngine(Engine):
                 request.stream.put(piece)
         del self._running[request.request_id]
         try:
+            if request.draft is not None:
+                request.draft.close()
             self.release(request)
         finally:
             request.stream.end(reason, error)

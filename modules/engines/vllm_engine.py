@@ -22,6 +22,7 @@ from typing import Any
 from modules.engines.chat import TokenizerChat
 from modules.engines.engine import Engine, EngineFigures
 from modules.engines.sampling import SamplingSettings, vllm_sampling_params, vllm_unapplied
+from modules.engines.speculative import Proposer
 from modules.engines.stream import FinishReason, Piece, Stream
 from modules.errors import EngineError
 from modules.models import resolve
@@ -76,7 +77,14 @@ class VllmEngine(TokenizerChat, Engine):
         )
         self._thread.start()
 
-    def submit_ids(self, prompt: list[int], sampling: SamplingSettings) -> Stream:
+    def submit_ids(
+        self, prompt: list[int], sampling: SamplingSettings, draft: Proposer | None = None
+    ) -> Stream:
+        if draft is not None:
+            raise EngineError(
+                "the vllm engine cannot verify a draft region's tokens; pair a draft with a "
+                "llama.cpp or transformers target"
+            )
         sampling = self.check_room(prompt, sampling)
         self._name_unapplied(sampling)
         stream = Stream(len(prompt))

@@ -110,6 +110,15 @@ def write(tmp_path: Path, text: str) -> Path:
             "pipeline mode splits the language model only",
         ),
         ('modes = ["sequential"]\nrequests = []\n', "requests: List should have at least 1 item"),
+        (
+            'modes = ["speculative"]\n[[requests]]\ntext = "Hi"\n',
+            "speculative mode needs a draft_model",
+        ),
+        (
+            'modes = ["speculative"]\ndraft_model = "embedded:smollm2-135m-instruct"\n'
+            'devices = 1\n[[requests]]\ntext = "Hi"\n',
+            "set devices = 2",
+        ),
     ],
 )
 def test_a_bad_experiment_file_names_the_field(tmp_path: Path, body: str, named: str) -> None:
@@ -133,6 +142,7 @@ def test_shipped_experiments_load() -> None:
         "batched_vs_concurrent",
         "manager_delegates",
         "multimodal_turn",
+        "speculative",
     }
     assert specs["pipeline_vs_concurrent"].devices == 2
     assert set(specs["pipeline_vs_concurrent"].modes) == {
@@ -144,6 +154,9 @@ def test_shipped_experiments_load() -> None:
     assert specs["batched_vs_concurrent"].engine == "llama.cpp"
     assert specs["manager_delegates"].planner
     assert {"vision", "speech"} <= set(specs["multimodal_turn"].regions)
+    speculative = specs["speculative"]
+    assert (speculative.engine, speculative.draft_engine) == ("transformers", "llama.cpp")
+    assert speculative.modes == ["sequential", "speculative"]
 
 
 def test_timeline_draws_busy_spans_on_their_lanes(tmp_path: Path) -> None:

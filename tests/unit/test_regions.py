@@ -212,7 +212,7 @@ class ScriptedEngine:
     def __init__(self, words: list[str], reason: str) -> None:
         self.words, self.reason = words, reason
 
-    def submit(self, messages, sampling):
+    def submit(self, messages, sampling, draft=None):
         engine = self
 
         class Stream:
