@@ -189,9 +189,9 @@ class RegionHost:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=30)
+        self.region.close()  # first: its own subscriptions' threads end before the bus does
         if self._bus is not None and self._owns_bus:
             self._bus.close()
-        self.region.close()
         self.status.state = "stopped"
 
     def __repr__(self) -> str:

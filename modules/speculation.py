@@ -24,13 +24,14 @@ from typing import Any
 from bus.errors import BusError
 from bus.protocol import DraftRequest, Event, Proposal
 from bus.tokenbus import TokenBus
-from bus.topics import region_drafts
+from bus.topics import Topic, region_drafts, region_out
 from modules.engines import SamplingSettings
 from modules.engines.speculative import Proposer
 
-SILENCE_S = 2.0
-"""A draft that sends nothing for this long while the target waits is taken for dead: the
-stream decodes alone from then on."""
+SILENCE_S = 5.0
+"""A draft that sends nothing for this long while the target waits is taken for dead (or
+too slow to help): the stream decodes alone from then on. A draft whose process died says
+so sooner: the supervisor's ``region_died`` event ends its streams' drafting at once."""
 RETRY_S = 30.0
 """After a draft fell silent, new streams decode alone this long before asking it again."""
 WAIT_CAP_S = 0.5
@@ -60,10 +61,10 @@ class DraftChannel:
     """A region's ``region.<name>.draft`` topic, served by a thread that hands each message
     to `take` until `close`: a target's proposals, or a draft region's requests."""
 
-    def __init__(self, bus: TokenBus, name: str) -> None:
+    def __init__(self, bus: TokenBus, name: str, *also: Topic) -> None:
         self.bus = bus
         self._stop = threading.Event()
-        self._subscription = bus.subscribe(region_drafts(name))
+        self._subscription = bus.subscribe(region_drafts(name), *also)
         self._thread = threading.Thread(target=self._receive, name="drafts", daemon=True)
         self._thread.start()
 
@@ -106,7 +107,7 @@ class DraftLink(DraftChannel):
         self._ids = itertools.count()
         self._lock = threading.Lock()
         self._silent_until = 0.0
-        super().__init__(bus, target)
+        super().__init__(bus, target, region_out(draft))  # where its death is announced
 
     def proposer(self) -> BusProposer:
         """A proposer for one new stream."""
@@ -129,11 +130,17 @@ class DraftLink(DraftChannel):
             self._proposers.pop(stream_id, None)
 
     def fell_silent(self) -> None:
-        """A stream gave up on the draft: new streams skip it for `RETRY_S`."""
+        """A stream gave up on the draft, or it died: new streams skip it for `RETRY_S` (or
+        until it is back)."""
         self._silent_until = time.monotonic() + RETRY_S
 
     def take(self, message: Any) -> None:
-        """Hands a proposal (or a refusal) to the proposer of its stream."""
+        """Hands a proposal (or a refusal) to the proposer of its stream; the draft's death
+        to every stream's."""
+        if isinstance(message, Event) and message.code in ("region_died", "region_restarted"):
+            if message.source == self.draft:
+                self._draft_event(message)
+            return
         stream_id = message.stream_id if isinstance(message, Proposal) else ""
         if isinstance(message, Event) and message.code == "draft_refused":
             stream_id = str(message.data.get("stream_id", ""))
@@ -146,6 +153,16 @@ class DraftLink(DraftChannel):
             proposer.take(message)
         elif isinstance(message, Event):
             proposer.give_up(f"{self.draft} refused to draft: {message.detail}")
+
+    def _draft_event(self, event: Event) -> None:
+        if event.code == "region_restarted":
+            self._silent_until = 0.0
+        elif event.code == "region_died":
+            self.fell_silent()
+            with self._lock:
+                proposers = list(self._proposers.values())
+            for proposer in proposers:
+                proposer.give_up(event.detail)
 
 
 class BusProposer(Proposer):
@@ -191,14 +208,14 @@ class BusProposer(Proposer):
             if not self.figures.fallback:
                 self._resume([])
 
-    def proposals(self, generated: list[int], count: int, wait: bool) -> list[int]:
+    def proposals(self, generated: list[int], count: int, wait_s: float) -> list[int]:
         with self._changed:
             self._generated = list(generated)
             self._check()
-            deadline = time.monotonic() + self._patience(len(generated), count)
+            deadline = time.monotonic() + min(wait_s, self._patience(len(generated), count))
             while True:
                 ahead = self._drafted[len(generated) : len(generated) + count]
-                if self.figures.fallback or len(ahead) >= count or self._ended or not wait:
+                if self.figures.fallback or len(ahead) >= count or self._ended:
                     return ahead
                 now = time.monotonic()
                 if now - self._heard > SILENCE_S:

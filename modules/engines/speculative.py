@@ -135,9 +135,9 @@ class Proposer(ABC):
         `history` counted as already generated (see `sampling.avoided_ids`)."""
 
     @abstractmethod
-    def proposals(self, generated: list[int], count: int, wait: bool) -> list[int]:
-        """Up to `count` draft tokens that continue `generated` (the output so far); with
-        `wait`, waits a moment for them when fewer are there."""
+    def proposals(self, generated: list[int], count: int, wait_s: float) -> list[int]:
+        """Up to `count` draft tokens that continue `generated` (the output so far); waits
+        up to `wait_s` seconds for them when fewer are there."""
 
     @abstractmethod
     def settle(self, generated: list[int]) -> None:

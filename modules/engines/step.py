@@ -28,6 +28,8 @@ from modules.errors import BadRequestError, EngineError
 
 RATE_WINDOW_S = 5.0
 """`EngineFigures.tokens_per_s` counts the steps of this many last seconds."""
+FIRST_VERIFY_S = 0.25
+"""What a verification step is taken to last before one is measured."""
 
 
 class StepEngine(Engine):
@@ -46,6 +48,8 @@ class StepEngine(Engine):
         self._thread: threading.Thread | None = None
         self._tokens = 0
         self._recent: deque[tuple[float, int]] = deque(maxlen=256)
+        self._verify_s = FIRST_VERIFY_S
+        """How long a verification step takes, as measured (a moving average)."""
 
     def run(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=f"{self.name}-decode", daemon=True)
@@ -181,20 +185,24 @@ class StepEngine(Engine):
 
     def _speculate(self, request: Request, alone: bool) -> None:
         """One verification step of a speculating request; it takes every token it yields.
-        Only a request decoding `alone` waits for its draft (no one else waits on it)."""
+        Only a request decoding `alone` waits for its draft (no one else waits on it), and
+        at most about as long as a step takes: a late draft costs a step, never more."""
         draft = request.draft
         assert draft is not None
         began = time.monotonic()
         proposed: list[int] = []
         if not draft.figures.fallback:
             room = request.sampling.max_new_tokens - len(request.generated) - 1
-            offered = draft.proposals(request.generated, min(draft.window.size, room), alone)
+            wait_s = self._verify_s if alone else 0.0
+            offered = draft.proposals(request.generated, min(draft.window.size, room), wait_s)
             proposed = list(itertools.takewhile(self._known_token, offered))[: max(0, room)]
+        verifying = time.monotonic()
         try:
             tokens = self.verify(request, proposed)
         except Exception as error:  # noqa: BLE001 - this request hears of it
             self._finish(request, "error", EngineError(f"decoding failed: {error}"))
             return
+        self._verify_s = 0.8 * self._verify_s + 0.2 * (time.monotonic() - verifying)
         draft.record(len(proposed), len(tokens) - 1, began)
         self._recent.append((time.monotonic(), len(tokens)))
         for token in tokens:

@@ -13,7 +13,8 @@ import pytest
 import torch
 from scipy.stats import chisquare
 
-from bus import InProcessBus
+from bus import Event, InProcessBus
+from bus.topics import region_out
 from cortex.config import parse_config
 from cortex.errors import ConfigError
 from cortex.experiments.measures import RunRecord
@@ -95,7 +96,7 @@ GREEDY = SamplingSettings(max_new_tokens=8, repetition_penalty=1.0, no_repeat_ng
 def ready(proposer: Proposer, generated: list[int], count: int) -> list[int]:
     """The proposals once `count` are there (each call waits a moment for them)."""
     deadline = time.monotonic() + 30
-    while len(offered := proposer.proposals(generated, count, wait=True)) < count:
+    while len(offered := proposer.proposals(generated, count, wait_s=1.0)) < count:
         assert time.monotonic() < deadline, offered
     return offered
 
@@ -131,7 +132,7 @@ def test_a_draft_that_ended_is_not_waited_for(pairing: tuple[DraftLink, Scripted
     link, _ = pairing
     proposer = link.proposer()
     proposer.begin(PROMPT, GREEDY, history=[])
-    assert proposer.proposals(SCRIPT, count=4, wait=True) == []  # it proposed all it had
+    assert proposer.proposals(SCRIPT, count=4, wait_s=1.0) == []  # it proposed all it had
     assert proposer.figures.fallback == ""
 
 
@@ -143,12 +144,31 @@ def test_a_silent_draft_leaves_the_stream_to_decode_alone(
     proposer = link.proposer()
     proposer.begin(PROMPT, GREEDY, history=[])
     while not proposer.figures.fallback:
-        assert proposer.proposals([], count=4, wait=True) == []
+        assert proposer.proposals([], count=4, wait_s=1.0) == []
     assert proposer.figures.fallback.startswith("nobody sent nothing for")
     later = link.proposer()  # the next stream does not wait for it again
     assert later.figures.fallback == "nobody fell silent on an earlier stream"
     absent = DraftLink(bus, "target-2", "gone", tokenizer="same", runs=False).proposer()
     assert absent.figures.fallback == "the draft region gone does not run"
+    link.close()
+
+
+def test_a_draft_whose_process_died_ends_its_streams_drafting_at_once(
+    bus: InProcessBus,
+) -> None:
+    link = DraftLink(bus, "target", "draft", tokenizer="same")
+    proposer = link.proposer()
+    proposer.begin(PROMPT, GREEDY, history=[])
+    died = Event(code="region_died", source="draft", detail="draft's process died")
+    bus.publish(region_out("draft"), died)
+    while not proposer.figures.fallback:  # well before SILENCE_S
+        proposer.proposals([], count=4, wait_s=1.0)
+    assert proposer.figures.fallback == "draft's process died"
+    assert link.proposer().figures.fallback == "draft fell silent on an earlier stream"
+    bus.publish(region_out("draft"), Event(code="region_restarted", source="draft"))
+    deadline = time.monotonic() + 30
+    while link.proposer().figures.fallback:  # the link hears of it on its own thread
+        assert time.monotonic() < deadline
     link.close()
 
 
@@ -158,7 +178,10 @@ def test_a_draft_with_another_tokenizer_refuses(bus: InProcessBus) -> None:
     link = DraftLink(bus, "target", "draft", tokenizer="mine")
     proposer = link.proposer()
     proposer.begin(PROMPT, GREEDY, history=[])
-    assert proposer.proposals([], count=4, wait=True) == []
+    deadline = time.monotonic() + 30
+    while not proposer.figures.fallback:
+        assert proposer.proposals([], count=4, wait_s=1.0) == []
+        assert time.monotonic() < deadline
     assert "draft refused to draft: its tokenizer (theirs) is not the target's (mine)" in (
         proposer.figures.fallback
     )

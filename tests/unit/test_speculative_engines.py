@@ -43,7 +43,7 @@ class ModelDraft(Proposer):
         self.prompt = prompt
 
     @torch.inference_mode()
-    def proposals(self, generated: list[int], count: int, wait: bool) -> list[int]:
+    def proposals(self, generated: list[int], count: int, wait_s: float) -> list[int]:
         tokens = self.prompt + generated
         for _ in range(count):
             logits = self.model(input_ids=torch.tensor([tokens])).logits[0, -1]
@@ -189,3 +189,46 @@ def test_llama_cpp_weights_are_what_its_sampler_draws_from() -> None:
     observed, expected = binned(draws, exact, 1500)
     assert len(observed) > 3
     assert chisquare(observed, expected).pvalue > 1e-3
+
+
+def tiny_with_another_tokenizer(folder: Path) -> Path:
+    """A tiny random Llama that speaks GPT-2's byte-level BPE (Whisper tiny.en's tokenizer,
+    which ships with the embedded speech model), with SmolLM2's chat template."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from modules.models import embedded, resolve
+
+    smollm = AutoTokenizer.from_pretrained(resolve("embedded:smollm2-135m-instruct"))
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_file=str(embedded("embedded:whisper-tiny.en").folder() / "tokenizer.json"),
+        eos_token="<|endoftext|>",
+    )
+    tokenizer.chat_template = smollm.chat_template
+    shape = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1}
+    config = LlamaConfig(
+        **shape, num_attention_heads=4, num_key_value_heads=2, vocab_size=len(tokenizer)
+    )
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_a_draft_with_another_tokenizer_is_refused_when_cortex_starts(
+    tmp_path: Path, varied_tiny: Path
+) -> None:
+    from cortex.config import parse_config
+    from cortex.errors import ConfigError
+    from cortex.runtime.inprocess import InProcessCortex
+
+    other = tiny_with_another_tokenizer(tmp_path / "gpt2-tiny")
+    config = parse_config(
+        {
+            "regions": {
+                "planning": {"kind": "planning", "class": "tests.tui.scripted:ScriptedPlanner"},
+                "language": {"model": str(varied_tiny), "draft": "drafter"},
+                "drafter": {"kind": "language", "model": str(other)},
+            }
+        }
+    )
+    with pytest.raises(ConfigError, match="drafter .drafter. splits text into other token ids"):
+        InProcessCortex(config).start()
