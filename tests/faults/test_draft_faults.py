@@ -10,10 +10,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from cortex.config import parse_config
 from cortex.runtime.cortex import Cortex
 from cortex.turns.records import TurnRecord
 from tests.conftest import long_answers_config
+
+pytestmark = pytest.mark.ray
 
 BUDGET = 1500
 

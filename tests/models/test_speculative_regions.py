@@ -18,6 +18,8 @@ from modules.engines import SamplingSettings
 from modules.host import RegionHost
 from modules.region import RegionSettings
 
+pytestmark = pytest.mark.model
+
 EMBEDDED = "embedded:smollm2-135m-instruct"
 STOPS = ("\n\n", "。", " but ")
 """Stop strings some of the answers below run into."""

@@ -30,6 +30,7 @@ from modules.speculation import DraftLink
 P = torch.tensor([0.40, 0.25, 0.15, 0.10, 0.06, 0.04])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("proposed", [0, 3, 5])
 def test_speculative_pick_draws_from_the_target_whatever_is_proposed(proposed: int) -> None:
     generator = torch.Generator().manual_seed(7)

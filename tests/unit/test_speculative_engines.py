@@ -21,6 +21,8 @@ from modules.engines.sampling import llama_cpp_sampler, llama_cpp_weights, weigh
 from modules.engines.speculative import Proposer
 from modules.models import load_causal_lm, save_tiny_llama
 
+pytestmark = pytest.mark.slow
+
 GREEDY = SamplingSettings(max_new_tokens=24, repetition_penalty=1.0, no_repeat_ngram=0)
 CHATS = [
     "Write a short story about a lighthouse keeper.",
@@ -69,7 +71,9 @@ def varied_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_llama(tmp_path_factory.mktemp("target"), 256, initializer_range=0.5)
 
 
-@pytest.fixture(scope="module", params=["llama.cpp", "transformers"])
+@pytest.fixture(
+    scope="module", params=[pytest.param("llama.cpp", marks=pytest.mark.model), "transformers"]
+)
 def target(request: pytest.FixtureRequest, varied_tiny: Path) -> Iterator[Engine]:
     model = "embedded:smollm2-135m-instruct" if request.param == "llama.cpp" else str(varied_tiny)
     engine = create_engine(request.param, model, max_concurrent=2, context_length=256).start()
@@ -161,6 +165,7 @@ def binned(counts: Counter[int], exact: torch.Tensor, total: int) -> tuple[list,
     return observed + [total - sum(observed)], expected + [total - sum(expected)]
 
 
+@pytest.mark.model
 def test_llama_cpp_weights_are_what_its_sampler_draws_from() -> None:
     """The distribution llama.cpp's verification reads (its chain without the draw) against
     1,500 draws of the full chain on the same logits."""
@@ -213,6 +218,7 @@ def tiny_with_another_tokenizer(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.model  # the tokenizers of the embedded SmolLM2 and Whisper
 def test_a_draft_with_another_tokenizer_is_refused_when_cortex_starts(
     tmp_path: Path, varied_tiny: Path
 ) -> None:
