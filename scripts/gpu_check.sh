@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The checks that need CUDA GPUs, in one short run on a GPU machine (a few minutes):
 #   1. the default experiment (pipeline vs concurrent vs batched), regions on the GPUs;
-#   2. a turn with the language regions on vLLM, when vLLM is installed
+#   2. the speculative experiment: the fp32 target alone on one GPU, against the same target
+#      verifying a Q4_1 draft on llama.cpp on another (llama-cpp-python built with
+#      CMAKE_ARGS=-DGGML_CUDA=on puts the draft on its GPU; a CPU build drafts on the CPU);
+#   3. a turn with the language regions on vLLM, when vLLM is installed
 #      (pip install 'cortex-bus[vllm]'), on the embedded SmolLM2 as a transformers folder.
 # Usage: bash scripts/gpu_check.sh [OUT_DIR]   (figures and session logs land in OUT_DIR)
 set -euo pipefail
@@ -19,7 +22,12 @@ echo "== 1. cortex run experiments/pipeline_vs_concurrent.toml (device = gpu whe
   > "$out/experiment.json"
 "$py" -c "import json,sys; r=json.load(open(sys.argv[1])); print({m: v['tokens_per_s'] for m, v in r['modes'].items()})" "$out/experiment.json"
 
-echo "== 2. a turn on vLLM"
+echo "== 2. cortex run experiments/speculative.toml (target and draft on GPUs of their own)"
+.venv/bin/cortex run experiments/speculative.toml --out "$out/speculative" --json \
+  > "$out/speculative.json"
+"$py" -c "import json,sys; m=json.load(open(sys.argv[1]))['modes']; s=m['speculative']; print({k: m[k]['tokens_per_s'] for k in m}, {k: s.get(k) for k in ('acceptance_rate', 'speedup', 'identical_text', 'ttft_s')})" "$out/speculative.json"
+
+echo "== 3. a turn on vLLM"
 if ! "$py" -c "import vllm" 2>/dev/null; then
   echo "vLLM is not installed here (pip install 'cortex-bus[vllm]'); skipped"
   exit 0

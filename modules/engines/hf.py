@@ -27,7 +27,7 @@ from torch.nn import functional
 from modules.engines.chat import TokenizerChat
 from modules.engines.detokenizer import Detokenizer, TextAssembler
 from modules.engines.request import Request
-from modules.engines.sampling import Guide, TransformersSampler, avoided_ids
+from modules.engines.sampling import Guide, SamplingSettings, TransformersSampler, avoided_ids
 from modules.engines.step import StepEngine
 from modules.errors import BadRequestError, EngineError
 from modules.models import load_causal_lm
@@ -221,6 +221,11 @@ class TransformersEngine(TokenizerChat, StepEngine):
             cache.update(keys, values, layer)
         mask = torch.tensor([[0] * (longest - n) + [1] * n for n in lengths], device=self.device)
         return _DecodeBatch(list(requests), cache, lengths, mask)
+
+    def decodes_alone(self, sampling: SamplingSettings) -> str:
+        if not self._batches:  # a sliding-window cache cannot simply be cut back
+            return "this model's sliding-window cache cannot take tokens back"
+        return super().decodes_alone(sampling)
 
     @torch.inference_mode()
     def verify(self, request: Request, proposed: list[int]) -> list[int]:

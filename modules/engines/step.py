@@ -100,14 +100,19 @@ class StepEngine(Engine):
             self._thread.join(timeout=30)
 
     def _checked_draft(self, draft: Proposer | None, sampling: SamplingSettings) -> Proposer | None:
-        """The draft a request may speculate with: none under a guide (the grammar cannot
-        take back tokens), which its figures then say."""
+        """The draft a request may speculate with, or None when it must decode alone (its
+        figures then say why)."""
         if draft is not None and not self.verifies:
             raise EngineError(f"the {self.name} engine cannot verify draft tokens")
-        if draft is not None and sampling.guide is not None:
-            draft.figures.fallback = "guided output decodes alone"
+        if draft is not None and (why := self.decodes_alone(sampling)):
+            draft.figures.fallback = why
             return None
         return draft
+
+    def decodes_alone(self, sampling: SamplingSettings) -> str:
+        """Why a request with these settings cannot verify drafts ("" if it can): guided
+        output cannot, as its grammar cannot take tokens back."""
+        return "guided output decodes alone" if sampling.guide is not None else ""
 
     @abstractmethod
     def detokenizer(self) -> Detokenizer:

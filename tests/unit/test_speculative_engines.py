@@ -119,6 +119,19 @@ def test_sampling_with_a_draft_is_reproducible_with_its_seed(
     assert drafts[0].figures.proposed > 0 and drafts[0].figures.fallback == ""
 
 
+def test_a_sliding_window_model_decodes_alone_and_says_why(
+    tmp_path: Path, draft_model: torch.nn.Module
+) -> None:
+    folder = save_tiny_llama(tmp_path / "mistral", 256, sliding_window=16)
+    engine = create_engine("transformers", str(folder)).start()
+    draft = ModelDraft(draft_model)
+    text = decoded(engine, CHATS[0], GREEDY, draft)
+    assert text == decoded(engine, CHATS[0], GREEDY, None)
+    engine.close()
+    assert draft.figures.fallback == "this model's sliding-window cache cannot take tokens back"
+    assert draft.figures.proposed == 0
+
+
 @pytest.fixture(scope="module")
 def tiny_engines(varied_tiny: Path) -> Iterator[tuple[Engine, torch.nn.Module]]:
     engine = create_engine("transformers", str(varied_tiny), max_concurrent=1).start()
