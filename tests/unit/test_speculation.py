@@ -20,12 +20,14 @@ from cortex.errors import ConfigError
 from cortex.experiments.measures import RunRecord
 from cortex.experiments.speculative import compare
 from cortex.runtime.placement import check_drafts, plan_instances, replicas_by_kind
+from cortex.runtime.status import format_status
 from modules import speculation
 from modules.draft import DraftServer
 from modules.engines import Piece, SamplingSettings, Stream
 from modules.engines.sampling import speculative_pick
 from modules.engines.speculative import MAX_WINDOW, Proposer, Window
 from modules.speculation import DraftLink
+from tui.regions import speculation_line
 
 P = torch.tensor([0.40, 0.25, 0.15, 0.10, 0.06, 0.04])
 
@@ -250,3 +252,43 @@ def test_the_speculative_mode_is_compared_with_the_target_alone() -> None:
     runs["speculative"][0].outputs["r0/1"] = "other"
     compare(modes, runs)
     assert modes["speculative"]["identical_text"] is False
+
+
+def test_status_says_how_a_targets_draft_fares_and_what_a_draft_drafts() -> None:
+    region = {
+        "region": "language",
+        "replica": 0,
+        "device": "cpu:0",
+        "state": "decoding",
+        "pid": 7,
+        "tokens_per_s": 18.4,
+        "busy_fraction": 1.0,
+        "engine": "transformers (as configured), 4 at once, draft language-draft-0",
+        "running": 1,
+        "max_concurrent": 4,
+    }
+    speculation = {"draft": "language-draft-0", "acceptance_rate": 0.84, "window": 12}
+    status = {
+        "devices": {"nodes": 1, "cpus": 2.0, "gpus": 0.0},
+        "dashboard": None,
+        "regions": [
+            {**region, "name": "language-0", "speculation": {**speculation, "speedup": 2.4}},
+            {**region, "name": "language-draft-0", "drafting": {"streams": 1, "proposed": 404}},
+        ],
+        "bus": {"msgs_per_s": 80.0, "p50_ms": 0.3, "p99_ms": 0.9, "gaps": 0, "malformed": 0},
+        "turns": {"answered": 0, "last_first_token_s": None},
+    }
+    target, draft = format_status(status).splitlines()[2:4]
+    assert target.endswith(
+        "transformers 1/4; draft language-draft-0: 84% accepted, window 12, 2.40x alone"
+    )
+    assert draft.endswith("transformers 1/4; drafting: 1 stream(s), 404 proposed")
+
+
+def test_the_region_pane_line_of_a_stream_with_a_draft() -> None:
+    figures = {"draft": "language-draft-0", "acceptance_rate": 0.84, "window": 12, "speedup": 2.4}
+    assert speculation_line(figures) == (
+        "draft language-draft-0 · 84% accepted · window 12 · 2.40x alone"
+    )
+    fell_back = {"draft": "d", "acceptance_rate": None, "fallback": "d's process died"}
+    assert speculation_line(fell_back) == "draft d · alone: d's process died"
