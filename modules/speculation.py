@@ -212,11 +212,11 @@ class BusProposer(Proposer):
         with self._changed:
             self._generated = list(generated)
             self._check()
-            deadline = time.monotonic() + min(wait_s, self._patience(len(generated), count))
+            deadline = time.monotonic() + min(wait_s, self._patience())
             while True:
                 ahead = self._drafted[len(generated) : len(generated) + count]
-                if self.figures.fallback or len(ahead) >= count or self._ended:
-                    return ahead
+                if self.figures.fallback or ahead or self._ended:
+                    return ahead  # what is there: the draft drafts on while the target verifies
                 now = time.monotonic()
                 if now - self._heard > SILENCE_S:
                     self._fall_back(f"{self.link.draft} sent nothing for {now - self._heard:.1f} s")
@@ -225,17 +225,15 @@ class BusProposer(Proposer):
                     return ahead
                 self._changed.wait(deadline - now)
 
-    def _patience(self, position: int, count: int) -> float:
-        """How long the draft should need for `count` tokens from `position`, as measured
-        (what an epoch takes to start, then time per token), with a fifth more for jitter;
-        at most `WAIT_CAP_S`."""
-        missing = count - len(self._drafted[position : position + count])
-        if missing <= 0 or self._interval is None or self._restart is None:
-            return WAIT_CAP_S if missing > 0 else 0.0
-        starting = (
-            0.0 if self._arrived else max(0.0, self._restart - (time.monotonic() - self._asked))
-        )
-        return min(WAIT_CAP_S, 1.2 * (starting + missing * self._interval))
+    def _patience(self) -> float:
+        """How long the draft should need for its next token, as measured (what an epoch
+        takes to start, or the time per token), with a fifth more for jitter; at most
+        `WAIT_CAP_S`."""
+        if self._interval is None or self._restart is None:
+            return WAIT_CAP_S
+        since = time.monotonic() - self._asked
+        next_token = self._interval if self._arrived else max(0.0, self._restart - since)
+        return min(WAIT_CAP_S, 1.2 * next_token)
 
     def settle(self, generated: list[int]) -> None:
         with self._changed:

@@ -2,12 +2,14 @@
 
 A request may come with a `Proposer`, the source of draft tokens that continue its output
 (a draft region on another device: `modules.speculation`). Once its prompt is in, each step
-asks the proposer for a window of tokens and verifies them in one forward pass of the target
-(`StepEngine.verify`): the target keeps the longest prefix it agrees with and adds its own
-next token, so a step yields one token or more, never fewer, and the text is the target's
-(greedy: exactly; with temperature, in distribution: `sampling.speculative_pick`). The
-window follows the acceptance rate the proposer measured. The engine knows nothing of where
-the draft tokens come from, and decodes alone whenever none are there.
+takes the draft tokens there are, up to a window, and verifies them in one forward pass of the
+target (`StepEngine.verify`): the target keeps the longest prefix it agrees with and adds its
+own next token, so a step yields one token or more, never fewer, and the text is the target's
+(greedy: exactly; with temperature, in distribution: `sampling.speculative_pick`). A step does
+not wait for a full window: the draft drafts on while the target verifies, and an idle target
+gains nothing by waiting. The window follows the acceptance rate the proposer measured. The
+engine knows nothing of where the draft tokens come from, and decodes alone whenever none
+are there.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from modules.engines.sampling import SamplingSettings
 
 MIN_WINDOW = 1
 MAX_WINDOW = 12
-"""A window longer than this rarely pays: the draft must decode it while the target waits,
-and the target's step grows with every token it verifies."""
+"""A window longer than this rarely pays: a long run is seldom accepted whole, and the
+target's step grows with every token it verifies."""
 FIRST_ACCEPTANCE = 0.75
 """The acceptance rate assumed before any is measured (a window of 4)."""
 MEMORY = 0.9
@@ -136,8 +138,8 @@ class Proposer(ABC):
 
     @abstractmethod
     def proposals(self, generated: list[int], count: int, wait_s: float) -> list[int]:
-        """Up to `count` draft tokens that continue `generated` (the output so far); waits
-        up to `wait_s` seconds for them when fewer are there."""
+        """Up to `count` draft tokens that continue `generated` (the output so far), those
+        there now; when there are none, waits up to `wait_s` seconds for the first."""
 
     @abstractmethod
     def settle(self, generated: list[int]) -> None:

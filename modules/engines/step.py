@@ -190,8 +190,9 @@ class StepEngine(Engine):
 
     def _speculate(self, request: Request, alone: bool) -> None:
         """One verification step of a speculating request; it takes every token it yields.
-        Only a request decoding `alone` waits for its draft (no one else waits on it), and
-        at most about as long as a step takes: a late draft costs a step, never more."""
+        When the draft has nothing yet, a request decoding `alone` (no one else waits on it)
+        waits for its first token at most about as long as a step takes: a late draft costs
+        a step, never more."""
         draft = request.draft
         assert draft is not None
         began = time.monotonic()
