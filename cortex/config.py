@@ -207,7 +207,7 @@ class CortexConfig(_Strict):
 
 def _draft_regions(regions: dict[str, Any]) -> dict[str, Any]:
     """The region tables with one added for each draft named by its model: ``<name>-draft``,
-    a language region with its target's replicas, batch and context."""
+    a language region with its target's replicas, batch and context, not batch-invariant."""
     added = {}
     for name, table in regions.items():
         draft = table.get("draft") if isinstance(table, dict) else None
@@ -228,7 +228,8 @@ def _draft_regions(regions: dict[str, Any]) -> dict[str, Any]:
             ) from None
         keep = ("replicas", "max_concurrent", "context_length", "node")
         shared = {key: table[key] for key in keep if key in table}
-        added[implied] = {"kind": "language", "model": draft, **shared}
+        # a draft's own text is never shown: it resumes from its cached prefix to the token
+        added[implied] = {"kind": "language", "model": draft, "batch_invariant": False, **shared}
         table["draft"] = implied
     return {**regions, **added}
 

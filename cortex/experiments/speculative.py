@@ -26,6 +26,7 @@ def draft_table(spec: ExperimentSpec, generation: dict[str, Any], batch: int) ->
         "model": spec.draft_model,
         "engine": spec.draft_engine,
         "max_concurrent": batch,
+        "batch_invariant": False,  # it resumes after each correction from its cached prefix
         "generation": generation,
     }
 
