@@ -1,13 +1,14 @@
 """Speculative decoding without a model: the accept/reject rule's distribution, the window,
 the draft protocol between a target's proposer and a draft server on the in-process bus
-(corrections, a silent draft, a refused tokenizer), the configuration of draft regions and
-the speculative experiment's figures."""
+(corrections, a silent draft, a refused tokenizer), the configuration of draft regions,
+the speculative experiment's figures and the metrics."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -19,6 +20,7 @@ from cortex.config import parse_config
 from cortex.errors import ConfigError
 from cortex.experiments.measures import RunRecord
 from cortex.experiments.speculative import compare
+from cortex.runtime import metrics as region_metrics
 from cortex.runtime.placement import check_drafts, plan_instances, replicas_by_kind
 from cortex.runtime.status import format_status
 from modules import speculation
@@ -292,3 +294,40 @@ def test_the_region_pane_line_of_a_stream_with_a_draft() -> None:
     )
     fell_back = {"draft": "d", "acceptance_rate": None, "fallback": "d's process died"}
     assert speculation_line(fell_back) == "draft d · alone: d's process died"
+
+
+class Recorded:
+    """A stand-in for a Ray metric: keeps what was set, observed or added."""
+
+    def __init__(self, name: str, *args: object) -> None:
+        self.name, self.values = name, []
+
+    def set_default_tags(self, tags: dict) -> None:
+        pass
+
+    def set(self, value: float) -> None:
+        self.values.append(value)
+
+    inc = observe = set
+
+
+def test_a_targets_draft_figures_become_its_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes = SimpleNamespace(Counter=Recorded, Gauge=Recorded, Histogram=Recorded, Metric=Recorded)
+    monkeypatch.setattr(region_metrics, "metrics", fakes)
+    status = {"tokens": 0, "subtasks_started": 0, "subtasks_done": 0, "subtasks_failed": 0}
+    status |= {"busy_fraction": 1.0, "queue_depth": 0, "load_s": 1.0, "speculation": None}
+    host = SimpleNamespace(
+        status=SimpleNamespace(kind="language", name="language-0"),
+        info=lambda: status,
+        activity=SimpleNamespace(take_steps=list),
+    )
+    exported = region_metrics.RegionMetrics(host)  # type: ignore[arg-type]
+    exported.export()  # no draft yet: its gauges stay unset
+    status["speculation"] = {"acceptance_rate": 0.84, "window": 12, "speedup": None}
+    exported.export()
+    gauges = {g.name: g.values for g in (exported.acceptance, exported.window, exported.speedup)}
+    assert gauges == {
+        "cortex_draft_acceptance_rate": [0.84],
+        "cortex_draft_window": [12],
+        "cortex_speculative_speedup": [],  # not measured yet
+    }
