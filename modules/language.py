@@ -256,8 +256,8 @@ class LanguageRegion(Region):
         `avoid`: text not to repeat. `options`: what the client asked; `cap`: its token cap,
         counting a continued assistant message's start; what it cuts is shown cut. A chat that
         ends with an assistant message is continued, its text yielded first (as pieces of its
-        own tokens, the text on the last) unless `shown` is False. `draft`: where draft
-        tokens come from (the engine verifies them; the text is the same). See `AnswerShaper`.
+        own tokens, the text on the last) unless `shown` is False. `draft`: where tokens to
+        verify come from (the text stays the same). See `AnswerShaper`.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
@@ -269,14 +269,8 @@ class LanguageRegion(Region):
         opening = engine.tokenize(start) if start and shown else []
         limit = budget if cap is None else max(1, cap - len(opening))
         sampling = self._sampling(limit, guide, avoid, options)
-        shaper = AnswerShaper(
-            budget,
-            share,
-            items,
-            wraps_up=guide is None and self.settings.end_at_sentence,
-            start=start,
-            keep_cut=cap is not None,
-        )
+        wraps_up = guide is None and self.settings.end_at_sentence
+        shaper = AnswerShaper(budget, share, items, wraps_up, start, keep_cut=cap is not None)
         stream = engine.submit(messages, sampling, draft)
         handling = getattr(self._handling, "stream_id", "")
         self._streams.get(handling, []).append(stream)

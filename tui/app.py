@@ -326,13 +326,8 @@ class CortexApp(App[None]):
             pane.add_token(payload.text, payload.stream_id)
             self._tokens_this_second += 1
         elif isinstance(payload, SubtaskResult):
-            pane.end(
-                payload.stream_id,
-                payload.ok,
-                payload.tokens,
-                payload.finished - payload.started,
-                payload.data.get("speculation"),
-            )
+            elapsed, figures = payload.finished - payload.started, payload.data.get("speculation")
+            pane.end(payload.stream_id, payload.ok, payload.tokens, elapsed, figures)
             if payload.turn_id == self.current_turn:
                 plan.mark_running(payload.subtask_id, name)
                 plan.mark_done(payload.subtask_id, payload.ok, payload.finished - payload.started)
