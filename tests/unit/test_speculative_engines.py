@@ -81,14 +81,24 @@ def target(request: pytest.FixtureRequest, varied_tiny: Path) -> Iterator[Engine
     engine.close()
 
 
+@pytest.fixture(scope="module")
+def tiny_engines(varied_tiny: Path) -> Iterator[tuple[Engine, torch.nn.Module]]:
+    engine = create_engine("transformers", str(varied_tiny), max_concurrent=1).start()
+    yield engine, load_causal_lm(str(varied_tiny))[1]
+    engine.close()
+
+
 def decoded(engine: Engine, chat: str, sampling: SamplingSettings, draft: Proposer | None) -> str:
     stream = engine.submit([{"role": "user", "content": chat}], sampling, draft)
     return "".join(piece.text for piece in stream)
 
 
 def test_greedy_text_with_a_draft_is_the_text_alone(
-    target: Engine, draft_model: torch.nn.Module
+    tiny_engines: tuple[Engine, torch.nn.Module], draft_model: torch.nn.Module
 ) -> None:
+    """A transformers target; tests/models/test_speculative_regions.py has a llama.cpp target
+    rejecting most of a draft's tokens (20 prompts) and a transformers one accepting most."""
+    target, _ = tiny_engines
     verified = 0
     for number, chat in enumerate(CHATS):
         sampling = replace(GREEDY, stop=(",",)) if number == 4 else GREEDY  # a stop string
@@ -130,13 +140,6 @@ def test_a_sliding_window_model_decodes_alone_and_says_why(
     engine.close()
     assert draft.figures.fallback == "this model's sliding-window cache cannot take tokens back"
     assert draft.figures.proposed == 0
-
-
-@pytest.fixture(scope="module")
-def tiny_engines(varied_tiny: Path) -> Iterator[tuple[Engine, torch.nn.Module]]:
-    engine = create_engine("transformers", str(varied_tiny), max_concurrent=1).start()
-    yield engine, load_causal_lm(str(varied_tiny))[1]
-    engine.close()
 
 
 def test_sampling_with_a_draft_keeps_the_targets_distribution(
