@@ -23,6 +23,7 @@ from modules.engines import EngineName
 from modules.engines.sampling import DEFAULT_NO_REPEAT_NGRAM, DEFAULT_REPETITION_PENALTY, SEED_LIMIT
 from modules.errors import ModelNotFoundError
 from modules.models import check_spec
+from modules.openings import OPENINGS, Opening
 
 BUILTIN_KINDS = {
     "language": "modules.language:LanguageRegion",
@@ -55,6 +56,10 @@ class GenerationConfig(_Strict):
     """Past half of `max_new_tokens`, an answer ends at the next sentence or paragraph end,
     and a sentence the budget cuts is not shown; false decodes until the model stops or the
     budget is spent (benchmarks that compare fixed token counts)."""
+    openings: tuple[Opening, ...] = OPENINGS
+    """Which answers a language region starts for its model: ``one_thing`` ("What is the
+    capital of Spain?" starts "The capital of Spain is"), ``list`` ("Give three tips for
+    X." starts "Three tips for X:\n1."); [] starts none (a capable model needs none)."""
 
 
 class ManagerConfig(_Strict):

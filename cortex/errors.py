@@ -29,6 +29,11 @@ class ClusterAddressError(CortexError):
     address and where it came from."""
 
 
+class InputPathError(CortexError):
+    """A file to read (a picture, a recording) is missing or is not what its region reads;
+    checked before anything starts."""
+
+
 class OutputPathError(CortexError):
     """A file or folder to write to cannot be written (a directory given for a file, a
     missing folder); checked before any model loads."""

@@ -63,6 +63,14 @@ class Activity:
         now = time.perf_counter() if now is None else now
         return busy_fraction(list(self.spans), max(self.since, now - self.window_s), now)
 
+    def idle_s(self, now: float | None = None) -> float | None:
+        """Seconds since the last step ended; None if none ended within `window_s`."""
+        now = time.perf_counter() if now is None else now
+        spans = list(self.spans)
+        if not spans or now - spans[-1][1] > self.window_s:
+            return None
+        return round(max(0.0, now - spans[-1][1]), 1)
+
     def take_steps(self) -> list[float]:
         """Removes and returns the step durations recorded since the last call."""
         return drain(self.steps_s)

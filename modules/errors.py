@@ -21,3 +21,12 @@ class ContextLengthError(BadRequestError):
 
 class EngineError(RegionError):
     """An inference engine cannot run: unknown, not installed, no CUDA, or its loop failed."""
+
+
+def message_of(error: BaseException) -> str:
+    """An error as a person reads it: the message of an error about input, a model or a file
+    (a region's, a value's, the operating system's), in plain words; anything else, a bug,
+    with its class as well, so that it can be looked up."""
+    if isinstance(error, (RegionError, ValueError, OSError)) and str(error):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

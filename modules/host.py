@@ -29,7 +29,7 @@ from bus.tokenbus import Delivery, Subscription, TokenBus
 from bus.topics import region_inbox, region_out
 from bus.zmq_bus import BusEndpoints, ZmqTokenBus
 from modules.activity import Activity
-from modules.errors import RegionError
+from modules.errors import RegionError, message_of
 from modules.region import Region, RegionSettings
 
 _POLL_S = 0.2
@@ -61,6 +61,8 @@ class RegionStatus:
     """Decode rate of the current or last subtask."""
     busy_fraction: float = 0.0
     """Share of the last minute the model was computing."""
+    idle_s: float | None = None
+    """Seconds since the model last computed (None: not in the last minute)."""
     subtasks_started: int = 0
     subtasks_done: int = 0
     subtasks_failed: int = 0
@@ -150,7 +152,7 @@ class RegionHost:
             self.region.bus = self._bus
             self.region.setup()
         except Exception as error:
-            self.status.state, self.status.error = "failed", f"{type(error).__name__}: {error}"
+            self.status.state, self.status.error = "failed", message_of(error)
             raise
         self.status.load_s = round(time.perf_counter() - started, 2)
         self.status.engine = self.region.describe()
@@ -178,6 +180,7 @@ class RegionHost:
     def info(self) -> dict[str, Any]:
         """The current status as a plain dict."""
         self.status.busy_fraction = round(self.activity.fraction(), 4)
+        self.status.idle_s = self.activity.idle_s()
         self.status.rss_mb = resident_mb()
         with self._work.mutex:
             waiting = [d for d in self._work.queue if isinstance(d.message, Subtask)]
@@ -272,7 +275,7 @@ class RegionHost:
                 self.status.tokens_per_s = round(len(pieces) / (time.perf_counter() - clock), 2)
         except Exception as failure:  # noqa: BLE001 - any failure of one subtask is reported
             self._report_failure(subtask, failure)
-            return f"{type(failure).__name__}: {failure}", {"error_kind": type(failure).__name__}
+            return message_of(failure), {"error_kind": type(failure).__name__}
 
     def _is_cancelled(self, subtask: Subtask) -> bool:
         return subtask.turn_id in self._cancelled or subtask.stream_id in self._cancelled
@@ -300,7 +303,7 @@ class RegionHost:
                 level="error",
                 code="subtask_failed",
                 source=self.region.name,
-                detail=f"{type(failure).__name__}: {failure}",
+                detail=message_of(failure),
                 data={"turn_id": subtask.turn_id, "subtask_id": subtask.subtask_id},
             ),
         )

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from collections.abc import Generator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bus.protocol import Decoding, Subtask
 from modules.engines import (
     Engine,
+    FinishReason,
     Guide,
     Message,
     Piece,
@@ -29,9 +29,10 @@ from modules.engines import (
     pick_engine,
 )
 from modules.engines.speculative import Proposer
+from modules.openings import answer_start, items_asked_for
 from modules.pairing import Pairing
 from modules.region import Region
-from modules.shaping import MIN_LIST_ITEMS, AnswerShaper
+from modules.shaping import AnswerShaper, written
 from modules.tools import (
     NO_TOOL,
     arguments_start,
@@ -48,30 +49,11 @@ PARTS_LENGTH = 1.25
 (two parts at 5/8 of it each, three at 5/12): three paragraphs in parts read about as long
 as one model writes them whole (one or two sentences each), and the longest part, which the
 user waits for, is short (figures in docs/benchmarks.md)."""
-NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-ASKED_NUMBER = re.compile(
-    rf"\b(\d{{1,2}}|{'|'.join(NUMBER_WORDS)})\s+(?!(?:minutes?|hours?|days?|years?|times)\b)"
-    r"(?:[a-z]+\s+)?[a-z]+s\b",
-    re.IGNORECASE,
-)
-"""A number of things asked for: "three tips", "4 Greek gods" (not "in 30 minutes")."""
-ASKED_THING = re.compile(
-    r"(?:what|who|which|where)(?:\s+(is|are|was|were)\s+|'s\s+)((?:the|a|an)\s+[^,;:\"?]+|[\w-]+)\?",
-    re.IGNORECASE,
-)
-"""A question that asks what one thing is: "What is the capital of Spain?", "Who was the
-first person on the moon?", "What's a mortgage?"."""
-NOT_ONE_THING = re.compile(r"\b(?:and|or|not|I|me|my|we|us|our|you|your|it|its|this|that)\b", re.I)
-"""Words that make the thing asked about two things, the user, or something said before."""
-LIST_ASKED = re.compile(
-    r"(?:give|write|make|list|create|prepare|draft|suggest|provide|share|compile|name)"
-    r"(?:\s+(?:me|us))?(?:\s+(?:a|an|the))?\s+"
-    r"((?:\S+\s+){0,2}(?:list|checklist|to-do list|tips|ideas|steps|ways|reasons|suggestions)\b"
-    r"[^.!?]*)[.!]?",
-    re.IGNORECASE,
-)
-"""An instruction to write one list ("Give me a packing list for a ski trip.", "Give three
-tips for saving money."); group 1 is the list, as its heading."""
+ITEM_TOKENS = 40
+"""Tokens a list that names its number is given per item asked for, where that is more than
+the region's own budget ("Give me seven tips..." gets 280)."""
+MAX_RESUMES = 4
+"""How many times an answer goes on after the model stopped where it may not end."""
 CLIENT_SAMPLING = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalty")
 """`Decoding` fields that override the region's sampling settings where a client sets them."""
 NO_OPTIONS = Decoding()
@@ -79,13 +61,15 @@ CHOICE_TOKENS = 48
 log = logging.getLogger("cortex.language")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Reply:
     """What `LanguageRegion.generate` returns once its pieces are out."""
 
-    prompt_tokens: int
-    finish_reason: str
+    prompt_tokens: int = 0
+    finish_reason: str = "stop"
     """``stop`` (the model or the answer's shape ended it) or ``length`` (a budget cut it)."""
+    notes: list[str] = field(default_factory=list)
+    """Where the reply falls short of what was asked, and why (a list's missing items)."""
 
 
 class LanguageRegion(Region):
@@ -160,18 +144,24 @@ class LanguageRegion(Region):
         cap = options.max_tokens
         if cap is not None and chat_start:
             cap = max(1, cap - len(self.engine_or_fail().tokenize(chat_start)))
-        start = "" if guide is not None else answer_start(subtask.instruction)
+        start = (
+            "" if guide is not None else answer_start(subtask.instruction, self.settings.openings)
+        )
         if start and cap is not None and len(self.engine_or_fail().tokenize(start)) >= cap:
             start = ""  # the opening alone would spend the client's whole budget
-        chat, dropped = self.fitting(subtask, start, cap or self.settings.sampling.max_new_tokens)
+        items = items_asked_for(subtask.instruction)
+        budget = subtask.max_new_tokens or max(
+            self.settings.sampling.max_new_tokens, (items or 0) * ITEM_TOKENS
+        )
+        chat, dropped = self.fitting(subtask, start, cap or budget)
         draft = self.pairing.proposer() if self.pairing is not None else None
         try:
             reply = yield from self.generate(
                 chat,
-                subtask.max_new_tokens,
+                budget,
                 guide,
                 share=min(1.0, PARTS_LENGTH / subtask.parts),
-                items=items_asked_for(subtask.instruction),
+                items=items,
                 avoid=subtask.avoid,
                 options=options,
                 cap=cap,
@@ -182,10 +172,11 @@ class LanguageRegion(Region):
                 draft.close()
         data: dict[str, Any] = {"prompt_tokens": reply.prompt_tokens}
         data["finish_reason"] = reply.finish_reason
+        data["notes"] = reply.notes
         if draft is not None and self.pairing is not None:
             data["speculation"] = self.pairing.count(draft.figures)
         if dropped:
-            data["notes"] = [f"the {dropped} oldest exchanges were left out to fit the context"]
+            data["notes"].append(f"the {dropped} oldest exchanges were left out to fit the context")
         return data
 
     def _tool_call(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
@@ -204,8 +195,8 @@ class LanguageRegion(Region):
             name = str(json.loads("".join(text))["tool"])
         else:  # the client named the tool, or only one may be called: Cortex writes the choice
             name = names[0] if choice == "required" else choice
-            written = choice_text(name)
-            yield from AnswerShaper(1, start=written).opening(engine.tokenize(written))
+            chosen = choice_text(name)
+            yield from AnswerShaper(1, start=chosen).opening(engine.tokenize(chosen))
         if name == NO_TOOL:
             return (yield from self._answer(subtask, chat_start=choice_text(name)))
         call = [*chat, {"role": "assistant", "content": arguments_start(name)}]
@@ -240,7 +231,7 @@ class LanguageRegion(Region):
         max_new_tokens: int | None = None,
         guide: Guide | None = None,
         share: float = 1.0,
-        items: int = MIN_LIST_ITEMS,
+        items: int | None = None,
         avoid: str = "",
         options: Decoding = NO_OPTIONS,
         cap: int | None = None,
@@ -252,7 +243,9 @@ class LanguageRegion(Region):
         point where it may (`may_end_here`); text is held until each sentence or line is
         complete, and one the budget cuts is dropped. `share` < 1 brings that point forward
         for one part of a longer answer (three parts: 5/12 of it each, as Skeleton-of-Thought
-        expands points briefly). A list ends only after `items` items.
+        expands points briefly). A list ends only after `items` items; where the model stops
+        short of them, or after a line announcing what follows, the reply goes on from there
+        (the next item's number, a line break), up to `MAX_RESUMES` times within the budget.
         `avoid`: text not to repeat. `options`: what the client asked; `cap`: its token cap,
         counting a continued assistant message's start; what it cuts is shown cut. A chat that
         ends with an assistant message is continued, its text yielded first (as pieces of its
@@ -269,26 +262,70 @@ class LanguageRegion(Region):
         opening = engine.tokenize(start) if start and shown else []
         limit = budget if cap is None else max(1, cap - len(opening))
         sampling = self._sampling(limit, guide, avoid, options)
-        wraps_up = guide is None and self.settings.end_at_sentence
-        shaper = AnswerShaper(budget, share, items, wraps_up, start, keep_cut=cap is not None)
-        stream = engine.submit(messages, sampling, draft)
+        shaper = AnswerShaper(
+            budget,
+            share,
+            items,
+            wraps_up=guide is None and self.settings.end_at_sentence,
+            start=start,
+            keep_cut=cap is not None,
+        )
+        if opening:
+            yield from shaper.opening(opening)
+        chat = messages[:-1] if continued else messages
+        return (yield from self._decode(chat, sampling, shaper, draft))
+
+    def _decode(
+        self,
+        chat: list[Message],
+        sampling: SamplingSettings,
+        shaper: AnswerShaper,
+        draft: Proposer | None,
+    ) -> Generator[Piece, None, Reply]:
+        """Decodes the reply to `chat` after the shaper's start, going on where the model
+        stopped but the answer may not end (`AnswerShaper.resumption`); the first stream
+        verifies `draft`'s tokens, a resumed one decodes alone."""
+        engine = self.engine_or_fail()
+        reply, reason, text, spent = Reply(), None, shaper.start, 0
+        resumed: list[Piece] = []  # shown only once the model writes after them
+        for resumes in range(MAX_RESUMES + 1):
+            request = [*chat, {"role": "assistant", "content": text}] if text else chat
+            left = replace(sampling, max_new_tokens=sampling.max_new_tokens - spent)
+            stream = self._submit(request, left, draft if resumes == 0 else None)
+            reply.prompt_tokens = reply.prompt_tokens or stream.prompt_tokens
+            try:
+                for piece in stream:
+                    text, spent = text + piece.text, spent + 1
+                    for shown in [*resumed, piece]:
+                        yield from shaper.feed(shown)
+                    resumed = []
+                    if shaper.done:
+                        break
+            finally:
+                stream.cancel()
+            reason = stream.finish_reason
+            going_on = shaper.resumption() if reason == "stop" and not shaper.done else ""
+            ids = engine.tokenize(going_on) if going_on and not resumed else []
+            if not ids or spent + len(ids) >= sampling.max_new_tokens or resumes == MAX_RESUMES:
+                break
+            text, spent, resumed = text + going_on, spent + len(ids), written(going_on, ids)
+        if not shaper.done:
+            yield from shaper.finish(reason)
+        reply.finish_reason = "length" if reason == "length" and not shaper.done else "stop"
+        reply.notes = _shortfall(shaper, reason, sampling.max_new_tokens)
+        return reply
+
+    def _submit(
+        self, chat: list[Message], sampling: SamplingSettings, draft: Proposer | None = None
+    ) -> Stream:
+        """Starts decoding `chat` for the subtask this thread handles, so that an interrupt
+        cancels it (at once where the subtask was interrupted already)."""
+        stream = self.engine_or_fail().submit(chat, sampling, draft)
         handling = getattr(self._handling, "stream_id", "")
         self._streams.get(handling, []).append(stream)
         if handling in self._stopped:
             stream.cancel()
-        if opening:
-            yield from shaper.opening(opening)
-        try:
-            for piece in stream:
-                yield from shaper.feed(piece)
-                if shaper.done:
-                    break
-            else:  # the model ended it, or the budget
-                yield from shaper.finish(stream.finish_reason)
-        finally:
-            stream.cancel()
-        ended = "length" if stream.finish_reason == "length" and not shaper.done else "stop"
-        return Reply(stream.prompt_tokens, ended)
+        return stream
 
     def _sampling(
         self, max_new_tokens: int, guide: Guide | None, avoid: str, options: Decoding
@@ -315,16 +352,6 @@ class LanguageRegion(Region):
             self.engine.close()
 
 
-def items_asked_for(instruction: str) -> int:
-    """How many items a list answering `instruction` needs: the number it names ("three
-    tips", "5 ideas"), else `MIN_LIST_ITEMS`."""
-    found = ASKED_NUMBER.search(instruction)
-    if found is None:
-        return MIN_LIST_ITEMS
-    word = found.group(1).lower()
-    return int(word) if word.isdigit() else NUMBER_WORDS.index(word) + 1
-
-
 def answer_chat(subtask: Subtask, start: str = "") -> list[Message]:
     """The chat a delegate answers for one subtask: the system prompt (the subtask's, else
     `SYSTEM_PROMPT`); the exchanges it works on (the steps it depends on, or a conversation,
@@ -338,25 +365,13 @@ def answer_chat(subtask: Subtask, start: str = "") -> list[Message]:
     return chat + [{"role": "assistant", "content": start}] if start else chat
 
 
-def answer_start(instruction: str) -> str:
-    """How the answer begins, for two kinds of instruction; "" for anything else:
-    - a question about one thing: the thing, and the verb ("What is the capital of Spain?"
-      -> "The capital of Spain is");
-    - a request for one list: the list's heading in the request's words, and its first
-      number ("Give me a packing list for a ski trip." -> "Packing list for a ski trip:\n1.").
-
-    Started this way, a small model answers in English and to the point, and lists with
-    short items (figures in docs/benchmarks.md).
-    """
-    text = " ".join(instruction.split())
-    if (listed := LIST_ASKED.fullmatch(text)) and not re.search(r",|\band\b", text):
-        heading = listed.group(1)
-        return f"{heading[:1].upper()}{heading[1:]}:\n1."
-    asked = ASKED_THING.fullmatch(text)
-    if asked is None or NOT_ONE_THING.search(asked.group(2)):
-        return ""
-    thing = asked.group(2)
-    return f"{thing[:1].upper()}{thing[1:]} {(asked.group(1) or 'is').lower()}"
+def _shortfall(shaper: AnswerShaper, reason: FinishReason | None, budget: int) -> list[str]:
+    """A note when a list has fewer items than the request asked for, saying why."""
+    listed = shaper.listed(last_finished=reason != "length")
+    if shaper.asked is None or listed == 0 or listed >= shaper.asked:
+        return []
+    why = f"its token budget ({budget}) ran out" if reason == "length" else "the model stopped"
+    return [f"listed {listed} of the {shaper.asked} items asked for: {why}"]
 
 
 def with_notes(instruction: str, notes: dict[str, str]) -> str:

@@ -156,9 +156,11 @@ class PlanningRegion(LanguageRegion):
         ]
 
     def _publish(self, request: Subtask, plan: Plan, steps: Steps) -> dict[str, Any]:
-        """Publishes each step as a subtask on ``turn.<id>.plan``; returns them as data."""
+        """Publishes each step as a subtask on ``turn.<id>.plan``; returns them as data. A
+        one-step plan's step carries the request's notes, earlier exchanges (the
+        conversation so far) and the text it must not repeat."""
         assert self.bus is not None, "the host sets the bus before setup()"
-        notes = request.inputs if len(plan.steps) == 1 else {}
+        one = len(plan.steps) == 1
         headings = steps.headings or ("",) * len(plan.steps)
         context = "\n\n".join(text for text in (request.context, steps.context) if text)
         subtasks = [
@@ -170,7 +172,9 @@ class PlanningRegion(LanguageRegion):
                 context=context,
                 decoding=request.decoding,
                 depends_on=step.depends_on,
-                inputs=notes,
+                inputs=request.inputs if one else {},
+                earlier=request.earlier if one else (),
+                avoid=request.avoid if one else "",
                 parts=len(plan.steps),
                 heading=heading,
             )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from bus.protocol import Event, Subtask
 from bus.tokenbus import Delivery, TokenBus
 from modules.engines import Piece, SamplingSettings
+from modules.openings import OPENINGS, Opening
 
 if TYPE_CHECKING:
     import torch
@@ -102,6 +103,9 @@ class RegionSettings:
     whatever else it decodes, see `modules.engines.Engine`)."""
     end_at_sentence: bool = True
     """Whether a text region's answers end at a sentence end past half their token budget."""
+    openings: tuple[Opening, ...] = OPENINGS
+    """The rules by which a language region writes the start of an answer for the model
+    (`modules.openings.answer_start`)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Kind-specific settings (the planner's router model and delegate kinds, for example)."""
 

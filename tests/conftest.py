@@ -6,6 +6,8 @@ test uses a costly fixture or folder without its marker, so `make test-fast` sta
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +50,20 @@ def costs(item: pytest.Item) -> dict[str, str]:
     if folder in MARKER_OF_FOLDER:
         needed.setdefault(MARKER_OF_FOLDER[folder], f"is in tests/{folder}")
     return needed
+
+
+@pytest.fixture(scope="session", autouse=True)
+def driver_records() -> Iterator[Path]:
+    """A records folder for the drivers the tests start (`cortex.runtime.drivers`), so that
+    `cortex status` in a test sees those alone and yours never see theirs."""
+    with tempfile.TemporaryDirectory(prefix="xdg") as folder:
+        kept = os.environ.get("XDG_RUNTIME_DIR")
+        os.environ["XDG_RUNTIME_DIR"] = folder
+        yield Path(folder)
+        if kept is None:
+            del os.environ["XDG_RUNTIME_DIR"]
+        else:
+            os.environ["XDG_RUNTIME_DIR"] = kept
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 
 class UserMessage(Static):
-    """What the user asked."""
+    """What the user asked, with a note in grey (what goes with it, when it runs)."""
+
+    def __init__(self, text: str, note: str = "", attached: str = "", entry: int = 0) -> None:
+        super().__init__()
+        self.text, self.note, self.attached = text, note, attached
+        self.entry = entry
+        """Its place in the conversation's transcript."""
+        self.show()
+
+    def show(self, text: str | None = None, note: str | None = None) -> None:
+        """Shows the question again, with `text` and `note` where given."""
+        self.text = self.text if text is None else text
+        self.note = self.note if note is None else note
+        said = " ".join(part for part in (self.attached, self.note) if part)
+        grey = f"  [dim]{escape(said)}[/dim]" if said else ""
+        self.update(f"[b]You[/b]  {escape(self.text)}{grey}")
 
 
 class AnswerMessage(Markdown):
@@ -39,12 +55,20 @@ class ConversationView(VerticalScroll):
         super().__init__(**kwargs)
         self.transcript: list[tuple[str, str]] = []
 
-    async def add_question(self, text: str, note: str = "") -> None:
-        self.transcript.append(("user", text))
-        await self.mount(
-            UserMessage(f"[b]You[/b]  {text}" + (f"  [dim]{note}[/dim]" if note else ""))
-        )
+    async def add_question(self, text: str, note: str = "", attached: str = "") -> UserMessage:
+        """Shows a question; `attached` names what goes with it (in the transcript too)."""
+        message = UserMessage(text, note, attached, entry=len(self.transcript))
+        self.transcript.append(("user", _said(text, attached)))
+        await self.mount(message)
         self.scroll_end(animate=False)
+        return message
+
+    def reword_question(self, message: UserMessage, text: str) -> None:
+        """Shows what a question turned out to be (a recording's transcript), on screen and
+        in the transcript."""
+        message.show(text)
+        if message.entry < len(self.transcript):
+            self.transcript[message.entry] = ("user", _said(text, message.attached))
 
     async def start_answer(self) -> AnswerMessage:
         answer = AnswerMessage()
@@ -66,3 +90,8 @@ class ConversationView(VerticalScroll):
         for role, text in self.transcript:
             parts.append(f"**You:** {text}\n" if role == "user" else f"{text}\n")
         return "\n".join(parts)
+
+
+def _said(text: str, attached: str) -> str:
+    """A question as the transcript keeps it: its words, and what went with it."""
+    return text + (f" _({attached})_" if attached else "")

@@ -30,10 +30,13 @@ class StartupProgress(Message):
 class BrainReady(Message):
     """Every region has loaded; turns can run."""
 
-    def __init__(self, regions: list[dict[str, Any]], dashboard_url: str | None) -> None:
+    def __init__(
+        self, regions: list[dict[str, Any]], dashboard_url: str | None, ray_address: str | None
+    ) -> None:
         super().__init__()
         self.regions = regions
         self.dashboard_url = dashboard_url
+        self.ray_address = ray_address
 
 
 class BrainFailed(Message):

@@ -6,7 +6,8 @@ import time
 
 from textual.widgets import DataTable
 
-COLUMNS = ("#", "region", "subtask", "state", "time")
+COLUMNS = ("#", "region", "state", "time", "subtask")
+"""The subtask last: where the panes are narrow, its end is what is cut."""
 
 
 class PlanView(DataTable):
@@ -30,7 +31,7 @@ class PlanView(DataTable):
         if step_id in self.instructions:
             return
         self.instructions[step_id] = instruction
-        self.add_row(step_id, region, instruction[:60], state, "", key=step_id)
+        self.add_row(step_id, region, state, "", instruction[:60], key=step_id)
 
     def mark_running(self, step_id: str, replica: str) -> None:
         if step_id not in self.instructions:

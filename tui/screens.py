@@ -51,22 +51,33 @@ def session_summary(path: Path) -> tuple[str, int]:
 
 
 class SessionPicker(ModalScreen[Path | None]):
-    """Lists past sessions, newest first; the chosen one continues."""
+    """Lists past sessions, the last used first; the chosen one continues.
+
+    Args:
+        sessions: The session logs to list.
+        command: Whose sessions they are (``chat``), for the heading; None: every command's.
+    """
 
     BINDINGS = [Binding("escape", "dismiss(None)", "New session")]
 
-    def __init__(self, sessions: list[Path]) -> None:
+    def __init__(self, sessions: list[Path], command: str | None = None) -> None:
         super().__init__()
         self.sessions = sessions
+        self.command = command
 
     def compose(self) -> ComposeResult:
         options = []
         for path in self.sessions:
             first, turns = session_summary(path)
             options.append(Option(f"{path.stem}  ({turns} turns)  {first[:60]}", id=str(path)))
+        whose = f"{self.command}'s sessions" if self.command else "every command's sessions"
         with Vertical(id="picker"):
-            yield Label("[b]Continue a session[/b]  [dim](escape starts a new one)[/dim]")
+            yield Label(
+                f"[b]Continue a session[/b] ({whose})  [dim](escape starts a new one)[/dim]"
+            )
             yield OptionList(*options) if options else Label("No saved sessions yet.")
+            if self.command:
+                yield Label("[dim]cortex chat --resume --all-sessions lists every command's[/dim]")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(Path(event.option.id))

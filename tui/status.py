@@ -1,7 +1,9 @@
-"""The status bar: bus rate, a sparkline of tokens per second, devices busy, the dashboard."""
+"""The status bar: bus rate, a sparkline of tokens per second, devices busy, which Cortex this
+is (its Ray cluster and process, as `cortex status` names them), the dashboard."""
 
 from __future__ import annotations
 
+import os
 from collections import deque
 
 from textual.containers import Horizontal
@@ -22,6 +24,7 @@ class StatusBar(Horizontal):
         yield Label("0 tok/s", id="token-rate")
         yield Sparkline(list(self.token_rates), id="token-sparkline")
         yield Label("devices busy 0/0", id="busy")
+        yield Label("", id="cortex")
         yield Label("dashboard: starting", id="dashboard")
 
     def refresh_figures(
@@ -36,3 +39,8 @@ class StatusBar(Horizontal):
     def show_dashboard(self, url: str | None) -> None:
         text = url or "off (cortex chat --dashboard starts it)"
         self.query_one("#dashboard", Label).update(f"dashboard: {text}")
+
+    def show_cortex(self, ray_address: str | None) -> None:
+        """Which Cortex this is: its Ray cluster and this process (`cortex status --pid`)."""
+        where = f"Ray {ray_address}, pid {os.getpid()}" if ray_address else "in-process, no Ray"
+        self.query_one("#cortex", Label).update(where)

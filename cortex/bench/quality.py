@@ -9,12 +9,13 @@ Two sets of requests, written for this benchmark (domains and phrasing varied):
   them on the default configuration).
 `--sets FILE` asks your own sets instead: a TOML file with `[[factual]]`, `[[long_form]]`
 and `[[long_single]]` tables, each `request = "..."` and `expect = ["regex", ...]` (any set
-may be left out). Each request is asked twice: as a planned turn (`Brain.ask`), and whole
-to one language region (`Brain.stream`, with the token budget of all the planned steps).
-The report gives facts found and parts covered, turns that fanned out to two or more
-delegates decoding at overlapping times, answers with a repeated sentence, speech or vision
-steps in these text-only turns, planned / direct wall time per set, and the p50 time to the
-first answer token.
+may be left out); `--config FILE` asks them on another configuration than the default.
+Each request is asked twice: as a planned turn (`Brain.ask`), and whole to one language
+region (`Brain.stream`, with the token budget of all the planned steps). The report gives
+facts found and parts covered, turns that fanned out to two or more delegates decoding at
+overlapping times, answers with a repeated sentence, speech or vision steps in these
+text-only turns, planned / direct wall time per set, and the p50 time to the first answer
+token.
 """
 
 from __future__ import annotations
@@ -241,11 +242,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="on",
         help="ask the long-single set with skeleton answers on (default) or as configured",
     )
+    parser.add_argument(
+        "--config",
+        type=_config_file,
+        default=None,
+        metavar="FILE",
+        help="a cortex.toml to ask them on (default: the shipped one)",
+    )
+
+
+def _config_file(value: str) -> CortexConfig:
+    """`--config FILE`, read and checked while the command line is parsed."""
+    try:
+        return load_config(value)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Each set as one JSON-ready dict keyed by set name: the factual and long-form sets on
-    the default configuration, the long-single set with skeleton answers on."""
+    the configuration (`--config`, else the default), the long-single set with skeleton
+    answers on."""
     sets: dict[str, Cases] = args.sets or {
         **SETS,
         **(load_sets(SKELETON_SETS) if SKELETON_SETS.is_file() else {}),
@@ -253,9 +270,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     figures = {}
     plain = {name: cases for name, cases in sets.items() if name != "long_single"}
     if plain:
-        figures |= _ask_sets(load_config(), plain)
+        figures |= _ask_sets(args.config or load_config(), plain)
     if "long_single" in sets:
-        config = load_config()
+        config = args.config or load_config()
         if args.skeleton == "on":
             config = _with_skeletons(config)
         figures |= _ask_sets(config, {"long_single": sets["long_single"]})

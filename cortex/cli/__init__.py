@@ -12,13 +12,11 @@ import os
 import signal
 import sys
 
-from bus.errors import BusError
 from cortex.cli import ask, chat, experiment, media, serve, status
 from cortex.cli.console import JsonOutput, sigterm_as_interrupt
 from cortex.cli.options import typed_text
 from cortex.errors import CortexError, Terminated
 from cortex.outputs import writable_file, writable_folder
-from modules.errors import RegionError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _check_outputs(args)
             return int(args.run(args, output))
-        except (CortexError, RegionError, BusError) as error:
+        except Exception as error:
+            if not _said_to_users(error):
+                raise
             output.fail(str(error))
             return 1
         except KeyboardInterrupt:
@@ -57,6 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         except Terminated:
             output.fail("terminated (SIGTERM); everything this command started is stopped")
             return 128 + signal.SIGTERM
+
+
+def _said_to_users(error: Exception) -> bool:
+    """Whether an error's message is written for the person at the terminal (Cortex's,
+    a region's, the bus's) rather than a bug to show with its traceback."""
+    from bus.errors import BusError  # the bus and the regions: only when something failed
+    from modules.errors import RegionError
+
+    return isinstance(error, (CortexError, RegionError, BusError))
 
 
 def _check_outputs(args: argparse.Namespace) -> None:

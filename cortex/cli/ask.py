@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
-from bus.protocol import Event, Token
-from bus.tokenbus import Delivery
-from bus.topics import as_topic
 from cortex.cli.console import JsonOutput
 from cortex.cli.options import (
     add_runtime_options,
+    audio_path,
     configured,
-    media_path,
+    image_path,
     progress,
     say,
     typed_text,
 )
+from modules.media.formats import RECORDING_FORMATS, image_formats
+
+JSON_LEFT_OUT = {"turn_id", "question", "tool_calls"}
+"""What of a turn's record `--json` leaves out (the session log keeps it; tools are for
+`cortex serve`'s clients, so an ask calls none)."""
 
 
 def add_parser(commands: Any) -> None:
@@ -34,18 +36,22 @@ def add_parser(commands: Any) -> None:
         help="what to ask (may be empty with --audio)",
     )
     ask.add_argument("--json", action="store_true", help="print one JSON record instead of text")
-    ask.add_argument("--trace", action="store_true", help="also stream every region's tokens")
+    ask.add_argument(
+        "--trace",
+        action="store_true",
+        help="also show the plan and every region's tokens and events, with times (stderr)",
+    )
     ask.add_argument(
         "--image",
         metavar="PATH",
-        type=media_path,
-        help="a picture for the vision region to look at",
+        type=image_path,
+        help=f"a picture for the vision region to look at ({image_formats()})",
     )
     ask.add_argument(
         "--audio",
         metavar="PATH",
-        type=media_path,
-        help="a recording: its transcript becomes or joins the question",
+        type=audio_path,
+        help=f"a recording ({RECORDING_FORMATS}): its transcript becomes or joins the question",
     )
     ask.add_argument("--speak", metavar="OUT.wav", help="also speak the answer into this WAV file")
     add_runtime_options(ask)
@@ -53,12 +59,13 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, output: JsonOutput) -> int:
-    from cortex.runtime.cortex import Cortex  # imports Ray and torch: only when a brain is needed
-
     if not args.question.strip() and not args.audio:
         output.fail("the question is empty; ask something")
         return 2
     config = configured(args)
+    from cortex.cli.printer import AnswerPrinter
+    from cortex.runtime.cortex import Cortex  # imports Ray and torch: only when checks passed
+
     printer = AnswerPrinter(trace=args.trace, quiet=args.json)
     with Cortex(
         config, address=args.address, session_log=args.session, progress=progress
@@ -71,7 +78,7 @@ def run(args: argparse.Namespace, output: JsonOutput) -> int:
             speak_to=args.speak,
         )
     if args.json:
-        output.emit(record.model_dump(exclude={"turn_id", "question", "notes"}))
+        output.emit(record.model_dump(exclude=JSON_LEFT_OUT))
     else:
         printer.finish(record.answer)
         for note in record.notes:
@@ -79,39 +86,3 @@ def run(args: argparse.Namespace, output: JsonOutput) -> int:
         if record.spoken:
             say(f"spoke the answer ({record.spoken['seconds']} s) to {record.spoken['wav']}")
     return 0
-
-
-class AnswerPrinter:
-    """Streams the final answer to stdout as it decodes; with `trace`, every token to stderr."""
-
-    def __init__(self, trace: bool, quiet: bool) -> None:
-        self.trace = trace
-        self.quiet = quiet
-        self.printed = ""
-        self._start = time.time()
-
-    def __call__(self, delivery: Delivery) -> None:
-        message = delivery.message
-        if self.trace:
-            self._trace(delivery)
-        topic = as_topic(delivery.topic)
-        if self.quiet or not isinstance(message, Token) or topic.channel != "out":
-            return
-        if topic.turn is not None:
-            print(message.text, end="", flush=True)
-            self.printed += message.text
-
-    def finish(self, answer: str) -> None:
-        """Ends the streamed answer; prints it whole if nothing streamed (a direct answer)."""
-        if not self.printed.strip():
-            print(answer, end="")
-        print()
-
-    def _trace(self, delivery: Delivery) -> None:
-        message: Any = delivery.message
-        at = delivery.received - self._start
-        region = as_topic(delivery.topic).region or delivery.topic
-        if isinstance(message, Token) and message.token_id != Token.END_MARKER_ID:
-            say(f"{at:8.3f}s {region:<12} {message.text!r}")
-        elif isinstance(message, Event):
-            say(f"{at:8.3f}s {region:<12} [{message.code}] {message.detail}")

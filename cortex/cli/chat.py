@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cortex.cli.console import JsonOutput
 from cortex.cli.options import add_runtime_options, configured
-from cortex.runtime.brain import Brain
+from cortex.turns.sessions import new_session_path
+
+CHAT = "chat"
+"""The name chat's session logs start with, so `--resume` lists them alone."""
+
+if TYPE_CHECKING:
+    from cortex.runtime.brain import Brain
 
 
 def add_parser(commands: Any) -> None:
@@ -24,7 +30,12 @@ def add_parser(commands: Any) -> None:
         const=True,
         default=False,
         metavar="SESSION",
-        help="continue a past session: pick one from a list, or give its log file",
+        help="continue a past session: pick one of chat's from a list, or give its log file",
+    )
+    chat.add_argument(
+        "--all-sessions",
+        action="store_true",
+        help="with --resume, list the sessions of every command (ask, serve...), not chat's alone",
     )
     add_runtime_options(chat)
     chat.set_defaults(run=run)
@@ -48,7 +59,8 @@ def run(args: argparse.Namespace, output: JsonOutput) -> int:
     def make_brain() -> Brain:
         from cortex.runtime.cortex import Cortex  # imports Ray and torch, off the screen's thread
 
-        return Cortex(config, address=args.address, session_log=args.session)
+        session = args.session or new_session_path(CHAT)
+        return Cortex(config, address=args.address, session_log=session)
 
-    CortexApp(make_brain, resume=resume).run()
+    CortexApp(make_brain, resume=resume, listed=None if args.all_sessions else CHAT).run()
     return 0

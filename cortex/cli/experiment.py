@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from cortex.cli.console import JsonOutput
-from cortex.cli.options import say
+from cortex.cli.options import add_runtime_options, configured, say
+from cortex.errors import InputPathError
 
 
 def add_parsers(commands: Any) -> None:
@@ -15,13 +16,15 @@ def add_parsers(commands: Any) -> None:
         "run",
         help="run an experiment: sequential vs pipeline vs concurrent vs speculative",
         description="Run an experiment file's modes on the Ray cluster, print a summary, and "
-        "write results.json, results.csv and timeline.png.",
+        "write results.json, results.csv and timeline.png. The experiment names the model, the "
+        "regions and the modes; --config's runtime and bus settings apply to every mode.",
     )
     experiment.add_argument("experiment", help="an experiment file (see experiments/*.toml)")
     experiment.add_argument(
         "--out", metavar="DIR", help="where to write results (default: runs/NAME)"
     )
     experiment.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_runtime_options(experiment, session=False)  # each mode logs its session into --out
     experiment.set_defaults(run=run)
 
     replay = commands.add_parser(
@@ -39,8 +42,9 @@ def run(args: argparse.Namespace, output: JsonOutput) -> int:
     from cortex.experiments import load_experiment, run  # imports Ray
 
     spec = load_experiment(args.experiment)
+    config = configured(args)
     out = Path(args.out) if args.out else Path("runs") / spec.name
-    results = run(spec, out)
+    results = run(spec, out, config=config, address=args.address)
     if args.json:
         output.emit(results.to_json())
     else:
@@ -52,5 +56,7 @@ def run(args: argparse.Namespace, output: JsonOutput) -> int:
 def run_replay(args: argparse.Namespace, output: JsonOutput) -> int:
     from cortex.experiments.replay import replay
 
+    if not Path(args.log).is_file():
+        raise InputPathError(f"no bus log at {args.log}; give a session's .bus file")
     print(f"wrote {replay(args.log, args.out)}")
     return 0

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cortex.cli.console import JsonOutput
 from cortex.cli.options import (
     add_runtime_options,
+    audio_path,
     configured,
-    media_path,
+    image_path,
     progress,
     say,
     typed_text,
 )
-from cortex.config import CortexConfig
 from cortex.errors import CortexError
+from modules.media.formats import RECORDING_FORMATS, image_formats
+
+if TYPE_CHECKING:
+    from cortex.config import CortexConfig
 
 
 def add_parsers(commands: Any) -> None:
@@ -25,7 +29,7 @@ def add_parsers(commands: Any) -> None:
         help="say what an image shows (the vision region alone)",
         description="Run the configuration's vision region on one image and print its labels.",
     )
-    see.add_argument("image", type=media_path, help="a PNG, JPEG or WebP file")
+    see.add_argument("image", type=image_path, help=f"a picture: {image_formats()}")
     see.add_argument(
         "--json", action="store_true", help='print {"labels": [...], "description": ...}'
     )
@@ -35,7 +39,9 @@ def add_parsers(commands: Any) -> None:
         description="Run the configuration's speech region on one recording; print the transcript.",
     )
     hear.add_argument(
-        "audio", type=media_path, help="a WAV, FLAC or OGG file (any rate, mono or stereo)"
+        "audio",
+        type=audio_path,
+        help=f"a recording: {RECORDING_FORMATS} (any rate, any number of channels)",
     )
     hear.add_argument("--json", action="store_true", help='print {"text": ...}')
     speak = commands.add_parser(
@@ -51,14 +57,13 @@ def add_parsers(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, output: JsonOutput) -> int:
-    from cortex.runtime.cortex import Cortex
-
-    config = configured(args)
-    kind = "vision" if args.command == "see" else "speech"
-    region = _single_region(config, kind)
     if args.command == "say" and not args.text.strip():
         print("cortex: there is nothing to say; give some text", file=sys.stderr)
         return 2
+    config = configured(args)
+    kind = "vision" if args.command == "see" else "speech"
+    region = _single_region(config, kind)
+    from cortex.runtime.cortex import Cortex  # imports Ray and torch: only when checks passed
     media = {
         "see": {"image_path": getattr(args, "image", None)},
         "hear": {"audio_path": getattr(args, "audio", None)},

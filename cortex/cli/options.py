@@ -1,18 +1,25 @@
-"""What every command shares: the runtime options, text and paths as typed, progress lines."""
+"""What every command shares: the runtime options, text and paths as typed, progress lines.
+
+Nothing heavy is imported here (each command imports Ray, torch or the configuration when it
+runs), so `cortex --help` and `cortex status` start in a fraction of a second.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cortex.config import CortexConfig, load_config
-from cortex.runtime.brain import StartupEvent
-from tui.commands import CommandError, pasted_path
+from cortex.errors import InputPathError
+from cortex.inputs import MediaKind, pasted_path, readable_media
+
+if TYPE_CHECKING:
+    from cortex.config import CortexConfig
+    from cortex.runtime.brain import StartupEvent
 
 
-def add_runtime_options(command: argparse.ArgumentParser) -> None:
-    """The options of every command that starts regions."""
+def add_runtime_options(command: argparse.ArgumentParser, session: bool = True) -> None:
+    """The options of every command that starts regions (`session`: and keeps a session log)."""
     command.add_argument(
         "--config", metavar="PATH", help="a cortex.toml (default: the shipped one)"
     )
@@ -27,7 +34,8 @@ def add_runtime_options(command: argparse.ArgumentParser) -> None:
         choices=["auto", "gpu", "cpu"],
         help="override the configuration's device policy",
     )
-    command.add_argument("--session", metavar="PATH", help="append turns to this session log")
+    if session:
+        command.add_argument("--session", metavar="PATH", help="append turns to this session log")
     command.add_argument(
         "--dashboard",
         action="store_true",
@@ -42,22 +50,34 @@ def typed_text(value: str) -> str:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def media_path(value: str) -> str:
-    """A media path as given or pasted: quoted, backslash-escaped or a ``file://`` URL. It
-    travels to its region on the bus, so its name must be UTF-8."""
+def image_path(value: str) -> str:
+    """A picture's path as given or pasted (`media_path`), read as the vision region will."""
+    return media_path(value, "image")
+
+
+def audio_path(value: str) -> str:
+    """A recording's path as given or pasted (`media_path`), read as the speech region will."""
+    return media_path(value, "audio")
+
+
+def media_path(value: str, kind: MediaKind) -> str:
+    """A media path as given or pasted: quoted, backslash-escaped or a ``file://`` URL; the
+    file must be one its region reads (`cortex.inputs`). It travels to its region on the bus,
+    so its name must be UTF-8."""
     try:
-        path = str(pasted_path(value))
-    except CommandError as error:
+        path = pasted_path(value)
+        readable = typed_text(str(path))
+        if str(path) != readable:
+            raise InputPathError(f"{readable}: the file's name is not UTF-8; rename the file")
+        return str(readable_media(path, kind))
+    except InputPathError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-    if path != typed_text(path):
-        raise argparse.ArgumentTypeError(
-            f"{typed_text(path)}: the file's name is not UTF-8; rename the file"
-        )
-    return path
 
 
 def configured(args: argparse.Namespace) -> CortexConfig:
     """The configuration the command's options name, with their overrides."""
+    from cortex.config import load_config
+
     config = load_config(args.config)
     overrides: dict[str, Any] = {"device": args.device} if args.device else {}
     if args.dashboard:

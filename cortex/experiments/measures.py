@@ -96,10 +96,14 @@ def summarise(runs: list[RunRecord]) -> dict[str, Any]:
     return summary
 
 
+def baseline_of(modes: dict[str, Any]) -> str | None:
+    """The mode others are compared with: the pipeline when it ran, else the sequential mode."""
+    return next((m for m in ("pipeline", "sequential") if m in modes), None)
+
+
 def speedups(modes: dict[str, dict[str, Any]]) -> dict[str, float]:
-    """Each mode's tokens per second over the baseline's: the pipeline when it ran, else the
-    sequential mode (empty without either)."""
-    baseline = next((m for m in ("pipeline", "sequential") if m in modes), None)
+    """Each mode's tokens per second over the baseline's (`baseline_of`; empty without one)."""
+    baseline = baseline_of(modes)
     if baseline is None:
         return {}
     base = modes[baseline]["tokens_per_s"]

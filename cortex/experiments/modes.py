@@ -28,7 +28,7 @@ from bus.resource import Resource
 from bus.streams import StreamId
 from bus.topics import region_drafts, region_inbox, region_out
 from bus.zmq_bus import ZmqTokenBus
-from cortex.config import parse_config
+from cortex.config import CortexConfig, parse_config
 from cortex.errors import TurnError
 from cortex.experiments.measures import RunRecord, Span
 from cortex.experiments.spec import ExperimentSpec, Request
@@ -56,8 +56,12 @@ class RegionsMode(Resource):
     - ``speculative``: as ``sequential``, with a draft region on device 1.
     """
 
-    def __init__(self, spec: ExperimentSpec, mode: str, session_log: Path) -> None:
+    def __init__(
+        self, spec: ExperimentSpec, mode: str, session_log: Path, config: CortexConfig
+    ) -> None:
         self.spec = spec
+        self.base = config
+        """Its runtime and bus settings apply; the experiment names the regions."""
         self.name = mode
         self.concurrent = mode == "concurrent"
         self.at_once = mode in ("concurrent", "batched")
@@ -147,10 +151,9 @@ class RegionsMode(Resource):
             regions["vision"] = {"model": self.spec.vision_model}
         if "speech" in self.devices:
             regions["speech"] = {"model": self.spec.speech_model}
-        return {
-            "runtime": {"namespace": f"experiment-{uuid.uuid4().hex[:8]}", "device": "auto"},
-            "regions": regions,
-        }
+        namespace = f"experiment-{uuid.uuid4().hex[:8]}"
+        runtime = self.base.runtime.model_dump() | {"namespace": namespace}
+        return {"runtime": runtime, "bus": self.base.bus.model_dump(), "regions": regions}
 
     def _ask(self, index: int, request: Request, record: RunRecord) -> None:
         """One request as a whole turn: the planner plans, the delegates decode."""

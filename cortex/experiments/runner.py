@@ -1,15 +1,17 @@
 """`run(spec)`: every mode of an experiment, repeated, measured, and written out.
 
 Modes run one after another, each on its own actors (so they never share the devices), with
-one untimed warm-up pass first. Results go to `Results`, and with `out` to ``results.json``,
-``results.csv``, ``timeline.png`` and the session and bus logs of the region modes.
+one untimed warm-up pass first. On CPU cores, other programs' use of the cores is measured
+before the run and during each mode's timed runs (`cortex.experiments.contention`), and a
+mode they overlapped is flagged. Results go to `Results`, and with `out` to
+``results.json``, ``results.csv``, ``timeline.png`` (every run of every mode) and the session
+and bus logs of the region modes.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 import platform
 import tempfile
@@ -21,12 +23,18 @@ from typing import Any
 import ray
 from tqdm import tqdm
 
-from cortex.experiments.measures import RunRecord, speedups, summarise
+from cortex.config import CortexConfig, load_config
+from cortex.errors import PlacementError
+from cortex.experiments.contention import CoreWatch, busy_warning
+from cortex.experiments.measures import RunRecord, baseline_of, speedups, summarise
 from cortex.experiments.modes import PipelineMode, RegionsMode
 from cortex.experiments.spec import ExperimentSpec, load_experiment
 from cortex.experiments.speculative import compare as compare_speculative
 from cortex.experiments.timeline import Block, draw_timeline
-from cortex.runtime.cluster import real_stderr
+from cortex.runtime.cluster import cluster_address, connect_ray, start_local_ray
+
+EXPERIMENT_NAMESPACE = "cortex-experiments"
+"""The Ray namespace of an experiment's driver (each mode's regions take one of their own)."""
 
 
 @dataclass
@@ -65,10 +73,13 @@ class Results:
         }
 
     def table(self) -> str:
-        """The summary as a text table."""
+        """The summary as a text table; its last column compares each mode with the
+        baseline (`baseline_of`: the pipeline, else the sequential mode)."""
+        baseline = baseline_of(self.modes)
+        versus = f"vs {baseline}" if baseline else ""
         lines = [
             f"{'mode':<12}{'wall s':>9}{'tokens':>8}{'tok/s':>9}{'ttft s':>9}  "
-            f"{'busy per device':<24}{'vs pipeline':>12}"
+            f"{'busy per device':<24}{versus:>14}".rstrip()
         ]
         for mode, figures in self.modes.items():
             busy = " ".join(f"{b:.2f}" for b in figures["device_busy"])
@@ -77,7 +88,7 @@ class Results:
             lines.append(
                 f"{mode:<12}{figures['wall_s']:>9.2f}{figures['tokens']:>8.0f}"
                 f"{figures['tokens_per_s']:>9.2f}{ttft:>9}  {busy:<24}"
-                f"{'' if speed is None else f'{speed:.2f}x':>12}"
+                f"{'' if speed is None else f'{speed:.2f}x':>14}".rstrip()
             )
         if "pipeline" in self.modes:
             p = self.modes["pipeline"]
@@ -85,6 +96,14 @@ class Results:
                 f"pipeline: {p['bytes_per_decode_token']:g} bytes between stages per decoded "
                 f"token, {p['prefill_bytes']:g} per prefill, {p['hop_latency_ms']:g} ms per hop"
             )
+        for mode, figures in self.modes.items():
+            warning = busy_warning(
+                mode,
+                figures.get("other_cores", 0.0),
+                self.machine.get("other_cores_before", 0.0),
+                self.machine.get("cpus", 1),
+            )
+            lines += [warning] if warning else []
         shared = self.spec.devices - self.machine.get("cpus", self.spec.devices)
         if self.machine.get("devices") == "cpu cores" and shared > 0:
             lines.append(
@@ -118,13 +137,14 @@ class Results:
                     )
         blocks = [
             Block(
-                mode,
+                mode if len(runs) == 1 else f"{mode}, run {number} of {len(runs)}",
                 [f"device {d}" for d in range(run.devices)],
                 run.spans,
                 run.start,
                 run.end,
             )
-            for mode, (run, *_) in self.runs.items()
+            for mode, runs in self.runs.items()
+            for number, run in enumerate(runs, start=1)
         ]
         if "pipeline" in self.runs:
             blocks.append(_close_up(self.runs["pipeline"][0]))
@@ -159,57 +179,108 @@ def _close_up(run: RunRecord, steps: int = 12) -> Block:
 
 
 def run(
-    spec: ExperimentSpec | str | Path, out: str | Path | None = None, progress: bool = True
+    spec: ExperimentSpec | str | Path,
+    out: str | Path | None = None,
+    progress: bool = True,
+    config: CortexConfig | None = None,
+    address: str | None = None,
 ) -> Results:
-    """Runs an experiment on the Ray cluster (a local one is started if none is running).
+    """Runs an experiment on a Ray cluster: the one already initialised in this process, the
+    one at `address` (else ``RAY_ADDRESS``), or one of its own started for it. `config`'s
+    runtime and bus settings (the default configuration's without it) apply to every mode;
+    its device policy decides between GPUs and CPU cores.
 
     Raises:
         ConfigError: The experiment file is invalid (the message names the field).
         CortexError: A region failed to start or a request failed.
     """
     spec = spec if isinstance(spec, ExperimentSpec) else load_experiment(spec)
+    config = config or load_config()
     owns_ray = not ray.is_initialized()
-    if owns_ray:
-        with real_stderr():
-            ray.init(logging_level=logging.ERROR, log_to_driver=False, include_dashboard=False)
-    cpu_count = os.cpu_count() or 1
-    gpus = int(ray.cluster_resources().get("GPU", 0))
-    use_gpus = gpus >= spec.devices
-    machine = {
-        "cpus": cpu_count,
-        "gpus": gpus,
-        "devices": "gpus" if use_gpus else "cpu cores",
-        "platform": platform.platform(),
-    }
-    logs = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="cortex-experiment-"))
-    total = len(spec.modes) * (spec.repetitions + 1) * len(spec.requests)
-    bar = tqdm(total=total, desc=spec.name, unit="request", disable=not progress)
-    runs: dict[str, list[RunRecord]] = {}
+    target = cluster_address(address)
+    if owns_ray and target is not None:
+        connect_ray(target, EXPERIMENT_NAMESPACE)
+    elif owns_ray:
+        runtime = config.runtime
+        start_local_ray(EXPERIMENT_NAMESPACE, runtime.dashboard, runtime.dashboard_host)
     try:
-        for mode in spec.modes:
-            bar.set_postfix_str(f"{mode}: starting")
-            runner = (
-                PipelineMode(spec, use_gpus, cpu_count)
-                if mode == "pipeline"
-                else RegionsMode(spec, mode, logs / f"{mode}-session.jsonl")
-            )
-            with runner:
-                bar.set_postfix_str(f"{mode}: warming up")
-                runner.run_once()
-                bar.update(len(spec.requests))
-                runs[mode] = []
-                for repetition in range(spec.repetitions):
-                    bar.set_postfix_str(f"{mode}: run {repetition + 1}/{spec.repetitions}")
-                    runs[mode].append(runner.run_once())
-                    bar.update(len(spec.requests))
+        machine = _machine(spec, config)
+        watch = CoreWatch() if machine["devices"] == "cpu cores" and target is None else None
+        if watch is not None:
+            machine["other_cores_before"] = round(watch.before(), 2)
+        runs, other = _run_modes(spec, config, machine, out, progress, watch)
     finally:
-        bar.close()
         if owns_ray:
             ray.shutdown()
     machine["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    modes = {mode: summarise(r) for mode, r in runs.items()}
+    modes = {mode: summarise(r) | other.get(mode, {}) for mode, r in runs.items()}
     compare_speculative(modes, runs)
     results = Results(spec, modes, runs, machine)
     if out is not None:
         results.save(out)
     return results
+
+
+def _machine(spec: ExperimentSpec, config: CortexConfig) -> dict[str, Any]:
+    """The devices the modes run on: GPUs when the cluster has one per device and the device
+    policy allows them, else CPU cores.
+
+    Raises:
+        PlacementError: The policy is ``gpu`` and the cluster has too few GPUs.
+    """
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    policy = config.runtime.device
+    if policy == "gpu" and gpus < spec.devices:
+        raise PlacementError(
+            f"the experiment runs on {spec.devices} devices and the device policy is gpu, but "
+            f"the cluster has {gpus} GPUs; use --device cpu or auto"
+        )
+    use_gpus = policy != "cpu" and gpus >= spec.devices
+    return {
+        "cpus": os.cpu_count() or 1,
+        "gpus": gpus,
+        "devices": "gpus" if use_gpus else "cpu cores",
+        "platform": platform.platform(),
+    }
+
+
+def _run_modes(
+    spec: ExperimentSpec,
+    config: CortexConfig,
+    machine: dict[str, Any],
+    out: str | Path | None,
+    progress: bool,
+    watch: CoreWatch | None,
+) -> tuple[dict[str, list[RunRecord]], dict[str, dict[str, float]]]:
+    """Each mode's warm-up pass and timed runs; and, with `watch`, how many cores' worth of
+    work other programs did during each mode's timed runs (``other_cores``)."""
+    logs = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="cortex-experiment-"))
+    total = len(spec.modes) * (spec.repetitions + 1) * len(spec.requests)
+    bar = tqdm(total=total, desc=spec.name, unit="request", disable=not progress)
+    runs: dict[str, list[RunRecord]] = {}
+    other: dict[str, dict[str, float]] = {}
+    use_gpus = machine["devices"] == "gpus"
+    try:
+        for mode in spec.modes:
+            bar.set_postfix_str(f"{mode}: starting")
+            runner = (
+                PipelineMode(spec, use_gpus, machine["cpus"])
+                if mode == "pipeline"
+                else RegionsMode(spec, mode, logs / f"{mode}-session.jsonl", config)
+            )
+            with runner:
+                bar.set_postfix_str(f"{mode}: warming up")
+                runner.run_once()
+                bar.update(len(spec.requests))
+                start = watch.read() if watch is not None else None
+                runs[mode] = []
+                for repetition in range(spec.repetitions):
+                    bar.set_postfix_str(f"{mode}: run {repetition + 1}/{spec.repetitions}")
+                    runs[mode].append(runner.run_once())
+                    bar.update(len(spec.requests))
+                if watch is not None and start is not None:
+                    cores = watch.other_cores(start, watch.read())
+                    other[mode] = {"other_cores": round(cores, 2)}
+    finally:
+        bar.close()
+    return runs, other

@@ -50,6 +50,20 @@ class StartupEvent:
 Progress = Callable[[StartupEvent], None]
 
 
+def region_ready(name: str, device: str, load_s: float, ready: int, total: int) -> StartupEvent:
+    """The start-up step at which one region instance is ready: what its own load took, and
+    how many of all are ready ("planning ready on cpu:0-1, its model loaded in 8.8 s; 2 of
+    6 regions ready")."""
+    return StartupEvent(
+        f"{name} ready on {device}, its model loaded in {load_s:.1f} s; "
+        f"{ready} of {total} regions ready",
+        name,
+        "ready",
+        device,
+        load_s,
+    )
+
+
 @dataclass
 class TurnFigures:
     """What the turns of a brain came to so far, for metrics and `cortex status`."""
@@ -91,6 +105,8 @@ class Brain(Resource):
         self.instances: list[Instance] = []
         self.bus: TokenBus | None = None
         self.dashboard_url: str | None = None
+        self.ray_address: str | None = None
+        """The Ray cluster the regions run on (its GCS, ``HOST:PORT``), once started."""
         self.turn_figures = TurnFigures()
 
     def start(self) -> Brain:
@@ -165,7 +181,8 @@ class Brain(Resource):
         record = turn.run()
         self.turn_figures.answered += 1
         self.turn_figures.last_first_token_s = record.first_token_s
-        self.session.append({"type": "turn", **record.model_dump()})
+        attached = [Path(path).name for path in (image, audio) if path is not None]
+        self.session.append({"type": "turn", **record.model_dump(), "attached": attached})
         return record
 
     def _check_turn_input(

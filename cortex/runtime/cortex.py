@@ -8,14 +8,16 @@ Regions are Ray actors named after their instances (``planning``, ``language-0``
 configuration's namespace; tokens travel over the ZeroMQ bus, control over Ray. A driver owns
 its namespace: when another Cortex already runs in it on the same cluster, this one takes
 the next free one (``cortex-2``, ``cortex-3``...), so two Cortex commands share a cluster
-without touching each other's regions or bus. Everything a driver starts ends with it.
+without touching each other's regions or bus. Everything a driver starts ends with it. Once
+its regions run, a driver records itself and serves its status for `cortex status`
+(`cortex.runtime.drivers`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +29,15 @@ from bus.zmq_bus import BusEndpoints, ZmqTokenBus
 from cortex.config import CortexConfig
 from cortex.errors import CortexError
 from cortex.runtime.actors import RegionActor
-from cortex.runtime.brain import Brain, Progress, StartupEvent
+from cortex.runtime.brain import Brain, Progress, StartupEvent, region_ready
 from cortex.runtime.cluster import (
     MAX_CORTEXES,
     cluster_address,
     connect_ray,
     cortex_namespaces,
-    kept_signal_handlers,
-    real_stderr,
+    start_local_ray,
 )
+from cortex.runtime.drivers import DriverRecord, StatusServer
 from cortex.runtime.metrics import BusMetrics, MetricsReporter, TurnMetrics
 from cortex.runtime.placement import (
     check_drafts,
@@ -44,7 +46,9 @@ from cortex.runtime.placement import (
     plan_instances,
 )
 from cortex.runtime.reaper import Reaper, start_reaper
+from cortex.runtime.status import collect_status
 from cortex.runtime.supervisor import Supervisor
+from modules.errors import message_of
 from modules.models import is_gguf, resolve
 
 REGION_LOAD_TIMEOUT_S = 600
@@ -89,6 +93,7 @@ class Cortex(Brain):
         self._reporter: MetricsReporter | None = None
         self._recording: Recording | None = None
         self._supervisor: Supervisor | None = None
+        self._status_server: StatusServer | None = None
         self.bus_log = self.session.path.with_suffix(".bus")
         """Every message of the session, as it travelled (`cortex replay` draws it)."""
 
@@ -118,6 +123,7 @@ class Cortex(Brain):
                 )
             self._start_regions(endpoints)
             self._supervisor = Supervisor(self.bus, self._actors).start()
+            self._status_server = self._serve_status()
         except BaseException:
             self.shutdown()
             raise
@@ -125,6 +131,9 @@ class Cortex(Brain):
 
     def shutdown(self) -> None:
         """Stops every region, the bus proxy, and Ray if this object started it."""
+        if self._status_server is not None:
+            self._status_server.stop()
+            self._status_server = None
         if self._supervisor is not None:
             self._supervisor.stop()
             self._supervisor = None
@@ -158,7 +167,9 @@ class Cortex(Brain):
         return ray.get([actor.info.remote() for actor in self._actors.values()], timeout=30)
 
     def _start_ray(self) -> None:
-        if ray.is_initialized():
+        if ray.is_initialized():  # the program's own Ray: its dashboard, if it runs one
+            dashboard = ray._private.worker.get_dashboard_url()
+            self.dashboard_url = f"http://{dashboard}" if dashboard else None
             return
         runtime = self.config.runtime
         if self.address is not None:
@@ -167,18 +178,25 @@ class Cortex(Brain):
         else:
             self.progress(StartupEvent("starting Ray"))
             self._reaper = start_reaper()
-            with real_stderr(), kept_signal_handlers():
-                context = ray.init(
-                    address="local",  # a cluster of its own, even if `ray start` runs here
-                    namespace=runtime.namespace,
-                    logging_level=logging.ERROR,
-                    log_to_driver=False,
-                    include_dashboard=runtime.dashboard,
-                    dashboard_host=runtime.dashboard_host,
-                )
+            context = start_local_ray(
+                runtime.namespace, runtime.dashboard, runtime.dashboard_host
+            )
         self._owns_ray = True
         if context.dashboard_url:
             self.dashboard_url = f"http://{context.dashboard_url}"
+
+    def _serve_status(self) -> StatusServer:
+        """Records this driver and serves its status (what `cortex status` shows)."""
+        assert self.namespace is not None
+        namespace, dashboard = self.namespace, self.dashboard_url
+        self.ray_address = ray.get_runtime_context().gcs_address
+        local = self._owns_ray and self.address is None
+        record = DriverRecord.of_this_process(self.ray_address, namespace, local)
+        return StatusServer(
+            record,
+            lambda: collect_status(namespace, dashboard)
+            | {"driver": asdict(record), "cluster": record.ray_address},
+        ).start()
 
     def _claim_namespace(self) -> BusEndpoints:
         """Starts this driver's bus proxy in the first namespace of the configured one's
@@ -243,20 +261,12 @@ class Cortex(Brain):
             except ray.exceptions.RayError as error:
                 self.progress(StartupEvent(f"{name} failed", name, "failed"))
                 raise CortexError(f"region {name} failed to start: {_cause(error)}") from None
-            self.progress(
-                StartupEvent(
-                    f"[{total - len(pending)}/{total}] {name} ready on {info['device']} "
-                    f"({info['load_s']:.1f} s)",
-                    name,
-                    "ready",
-                    info["device"],
-                    info["load_s"],
-                )
-            )
+            ready_now = total - len(pending)
+            self.progress(region_ready(name, info["device"], info["load_s"], ready_now, total))
         check_drafts(self.instances, infos)
 
 
 def _cause(error: Exception) -> str:
     """The innermost message of a Ray task error, without Ray's traceback framing."""
     cause = getattr(error, "cause", None)
-    return f"{type(cause).__name__}: {cause}" if cause is not None else str(error).splitlines()[-1]
+    return message_of(cause) if cause is not None else str(error).splitlines()[-1]

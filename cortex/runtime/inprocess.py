@@ -11,8 +11,9 @@ from typing import Any
 
 from bus.inprocess import InProcessBus
 from cortex.errors import CortexError
-from cortex.runtime.brain import Brain, StartupEvent
+from cortex.runtime.brain import Brain, StartupEvent, region_ready
 from cortex.runtime.placement import check_drafts, plan_instances
+from modules.errors import message_of
 from modules.host import RegionHost
 
 
@@ -40,14 +41,12 @@ class InProcessCortex(Brain):
             except Exception as error:
                 self.progress(StartupEvent(f"{instance.name} failed", instance.name, "failed"))
                 self.shutdown()
-                raise CortexError(f"region {instance.name} failed to start: {error}") from error
+                raise CortexError(
+                    f"region {instance.name} failed to start: {message_of(error)}"
+                ) from error
             self.progress(
-                StartupEvent(
-                    f"[{done}/{len(self.instances)}] {instance.name} ready on {info['device']}",
-                    instance.name,
-                    "ready",
-                    info["device"],
-                    info["load_s"],
+                region_ready(
+                    instance.name, info["device"], info["load_s"], done, len(self.instances)
                 )
             )
         try:

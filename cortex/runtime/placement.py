@@ -97,6 +97,7 @@ def plan_instances(
                 context_length=region.context_length,
                 batch_invariant=region.batch_invariant,
                 end_at_sentence=region.generation.end_at_sentence,
+                openings=region.generation.openings,
                 options=options,
             )
             resources = {region.node[replica % len(region.node)]: NODE_SHARE} if region.node else {}

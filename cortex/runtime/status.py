@@ -1,9 +1,12 @@
 """`cortex status`: the cluster's devices, every region's state and speed, the bus's health.
 
-It attaches to a running Ray cluster with Ray's own token (authentication stays on), lists
-the named actors in Cortex's namespace, asks each region actor for its live status, listens
-to the bus for a moment to measure its rate and one-way latency, and reads the totals of
-gaps and malformed frames from Ray's metrics endpoint on every node.
+`collect_status` runs in a process attached to the Ray cluster: the driver itself, which
+serves it to `cortex status` (`cortex.runtime.drivers`), or `cortex status --address`, which
+attaches with Ray's own token (authentication stays on). It lists the named actors in the
+Cortex's namespace and asks each region actor for its live status, while it listens to the
+bus for half a second (its rate and one-way latency) and reads the totals of gaps and
+malformed frames from Ray's metrics endpoint on every node. It also names every server of
+the Cortex that listens beyond loopback.
 """
 
 from __future__ import annotations
@@ -11,21 +14,33 @@ from __future__ import annotations
 import re
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import ray
 
 from bus.errors import BusConnectError
 from bus.proxy import PROXY_ACTOR_NAME, find_proxy
 from bus.traffic import latency_percentiles
-from bus.zmq_bus import ZmqTokenBus
+from bus.zmq_bus import BusEndpoints, ZmqTokenBus
 from cortex.errors import CortexError
-from cortex.runtime.cluster import ClusterAddress, cluster_address, connect_ray, cortex_namespaces
+from cortex.runtime.cluster import (
+    ClusterAddress,
+    cluster_address,
+    connect_ray,
+    cortex_namespaces,
+    is_loopback,
+)
 from cortex.runtime.metrics import prometheus_name
 
-SAMPLE_S = 1.0
-"""How long `cortex status` listens to the bus."""
+SAMPLE_S = 0.5
+"""How long `cortex status` listens to the bus (while it asks the regions)."""
+ANSWER_S = 5.0
+"""How long a region has to say what it is doing."""
+WITH_STATUS = "to see the Cortex running on this machine"
+"""What `cortex status` does without an address (the end of its advice)."""
 _SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)")
 _LABEL_RE = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
@@ -84,7 +99,7 @@ def attach(address: str | None, namespace: str) -> str | None:
         ClusterAddressError: No cluster answers at the address.
     """
     target = cluster_address(address) or ClusterAddress("auto", "the cluster on this machine")
-    context = connect_ray(target, namespace)
+    context = connect_ray(target, namespace, WITH_STATUS)
     return f"http://{context.dashboard_url}" if context.dashboard_url else None
 
 
@@ -105,23 +120,49 @@ def collect_status(
     """The status of the Cortex running in `namespace`, as `cortex status --json` prints it.
 
     Ray must be initialised (see `attach`).
+
+    Raises:
+        CortexError: No bus proxy runs in `namespace`.
     """
-    bus = _bus(namespace, sample_s)
+    try:
+        endpoints = find_proxy(namespace)
+    except BusConnectError as error:
+        raise CortexError(str(error)) from None
+    with ThreadPoolExecutor(2) as pool:
+        listened = pool.submit(_bus, endpoints, sample_s)
+        scraped = pool.submit(scrape_metrics)
+        regions = _regions(namespace)
+        samples = scraped.result()
+        bus = listened.result() | _problems(samples)
     return {
         "namespace": namespace,
         "devices": _devices(),
-        "regions": _regions(namespace),
+        "regions": regions,
         "bus": bus,
-        "turns": _turns(bus.pop("samples")),
+        "turns": _turns(samples),
         "dashboard": dashboard,
+        "beyond_loopback": beyond_loopback(endpoints, dashboard),
     }
 
 
-def _engine(region: dict[str, Any]) -> str:
-    """``llama.cpp 2/4``: the engine's name and subtasks running / at most at once."""
-    if not region["engine"]:
-        return "-"
-    return f"{region['engine'].split()[0]} {region['running']}/{region['max_concurrent']}"
+def beyond_loopback(endpoints: BusEndpoints, dashboard: str | None) -> list[str]:
+    """What of this Cortex listens beyond loopback, each with what guards it: Ray's servers
+    on a node whose address is not loopback (they bind all interfaces there), the bus proxy,
+    the dashboard."""
+    found = [
+        f"Ray on {node['NodeManagerAddress']} (GCS, raylet, workers: Ray's token; its "
+        "metrics port: nothing)"
+        for node in ray.nodes()
+        if node.get("Alive") and not is_loopback(node["NodeManagerAddress"])
+    ]
+    bus_host = urlsplit(endpoints.publish_to).hostname or ""
+    if not is_loopback(bus_host):
+        guard = "CurveZMQ" if endpoints.keys is not None else "nothing"
+        found.append(f"the bus proxy on {bus_host} ({guard})")
+    dashboard_host = urlsplit(dashboard).hostname if dashboard else None
+    if dashboard_host is not None and not is_loopback(dashboard_host):
+        found.append(f"the dashboard on {dashboard_host} (Ray's token)")
+    return found
 
 
 def _turns(samples: list[MetricSample]) -> dict[str, Any]:
@@ -148,60 +189,31 @@ def _regions(namespace: str) -> list[dict[str, Any]]:
         for actor in ray.util.list_named_actors(all_namespaces=True)
         if actor["namespace"] == namespace and actor["name"] != PROXY_ACTOR_NAME
     )
-    handles = {name: ray.get_actor(name, namespace=namespace) for name in names}
-    pending = {name: handle.info.remote() for name, handle in handles.items()}
-    regions = []
-    for name, reference in pending.items():
-        try:
-            info = ray.get(reference, timeout=10)
-        except (ray.exceptions.RayError, AttributeError) as error:
-            regions.append({"name": name, "state": "unreachable", "error": str(error)[:200]})
-            continue
-        regions.append(
-            {
-                "name": name,
-                "region": info["kind"],
-                "replica": info["replica"],
-                "device": info["device"],
-                "state": info["state"],
-                "pid": info["pid"],
-                "tokens_per_s": info["tokens_per_s"],
-                "busy_fraction": info["busy_fraction"],
-                "tokens": info["tokens"],
-                "queue_depth": info["queue_depth"],
-                "engine": info["engine"],
-                "running": info["running"],
-                "max_concurrent": info["max_concurrent"],
-                "speculation": info.get("speculation"),
-                "drafting": info.get("drafting"),
-            }
-        )
-    return regions
+    pending = {ray.get_actor(name, namespace=namespace).info.remote(): name for name in names}
+    ray.wait(list(pending), num_returns=len(pending), timeout=ANSWER_S)
+    return [_region(name, reference) for reference, name in pending.items()]
 
 
-def _pairing(region: dict[str, Any]) -> str:
-    """A target's draft and how it fares, or what a draft region drafts; "" for others."""
-    if drafting := region.get("drafting"):
-        return f"; drafting: {drafting['streams']} stream(s), {drafting['proposed']} proposed"
-    speculation = region.get("speculation")
-    if not speculation:
-        return ""
-    line = f"; draft {speculation['draft']}"
-    if (rate := speculation.get("acceptance_rate")) is not None:
-        line += f": {rate:.0%} accepted, window {speculation['window']}"
-    if speculation.get("speedup"):
-        line += f", {speculation['speedup']:.2f}x alone"
-    if speculation.get("fallbacks"):
-        line += f", {speculation['fallbacks']} stream(s) fell back"
-    return line
-
-
-def _bus(namespace: str, sample_s: float) -> dict[str, Any]:
-    """The bus's rate and latency as a subscriber to every topic sees them for `sample_s`."""
+def _region(name: str, reference: Any) -> dict[str, Any]:
+    """One region's line of the status, from its answer to ``info()``."""
     try:
-        endpoints = find_proxy(namespace)
-    except BusConnectError as error:
-        raise CortexError(str(error)) from None
+        info = ray.get(reference, timeout=0)
+    except ray.exceptions.GetTimeoutError:
+        return {"name": name, "state": "unreachable", "error": f"no answer in {ANSWER_S:g} s"}
+    except (ray.exceptions.RayError, AttributeError) as error:
+        return {"name": name, "state": "unreachable", "error": str(error)[:200]}
+    keys = ("device", "state", "pid", "tokens_per_s", "busy_fraction", "tokens", "idle_s")
+    more = ("queue_depth", "engine", "running", "max_concurrent", "speculation", "drafting")
+    return {
+        "name": name,
+        "region": info["kind"],
+        "replica": info["replica"],
+        **{key: info.get(key) for key in (*keys, *more)},
+    }
+
+
+def _bus(endpoints: BusEndpoints, sample_s: float) -> dict[str, Any]:
+    """The bus's rate and latency as a subscriber to every topic sees them for `sample_s`."""
     latencies_ms = []
     with ZmqTokenBus(endpoints) as bus:
         everything = bus.subscribe("*")
@@ -210,56 +222,14 @@ def _bus(namespace: str, sample_s: float) -> dict[str, Any]:
             delivery = everything.recv(timeout=left)
             if delivery is not None:
                 latencies_ms.append((delivery.received - delivery.message.ts) * 1000)
-    samples = scrape_metrics()
     percentiles = latency_percentiles(latencies_ms)
     p50, p99 = (round(ms, 3) for ms in percentiles) if percentiles else (None, None)
+    return {"msgs_per_s": round(len(latencies_ms) / sample_s, 1), "p50_ms": p50, "p99_ms": p99}
+
+
+def _problems(samples: list[MetricSample]) -> dict[str, int]:
+    """The bus's gaps and malformed frames so far, from the metrics."""
     return {
-        "msgs_per_s": round(len(latencies_ms) / sample_s, 1),
-        "p50_ms": p50,
-        "p99_ms": p99,
         "gaps": int(metric_total(samples, "cortex_bus_gaps")),
         "malformed": int(metric_total(samples, "cortex_bus_malformed")),
-        "samples": samples,
     }
-
-
-def format_status(status: dict[str, Any]) -> str:
-    """The status as a few lines for a terminal."""
-    devices, bus = status["devices"], status["bus"]
-    lines = [
-        f"cluster: {devices['nodes']} node(s), {devices['cpus']:g} CPUs, {devices['gpus']:g} GPUs"
-        f"; dashboard: {status['dashboard'] or 'off'}",
-        f"{'REGION':<14}{'KIND':<10}{'DEVICE':<30}{'STATE':<12}{'TOK/S':>7}{'BUSY':>7}{'PID':>8}"
-        f"  ENGINE",
-    ]
-    for r in status["regions"]:
-        if r["state"] == "unreachable":
-            lines.append(f"{r['name']:<14}{'':<10}{'':<30}unreachable: {r['error']}")
-            continue
-        lines.append(
-            f"{r['name']:<14}{r['region']:<10}{r['device'][:29]:<30}{r['state']:<12}"
-            f"{r['tokens_per_s']:>7.1f}{r['busy_fraction']:>7.0%}{r['pid']:>8}"
-            f"  {_engine(r)}{_pairing(r)}"
-        )
-    latency = (
-        f"latency p50 {bus['p50_ms']} ms, p99 {bus['p99_ms']} ms"
-        if bus["p50_ms"] is not None
-        else "no traffic"
-    )
-    lines.append(
-        f"bus: {bus['msgs_per_s']:g} msg/s, {latency}; "
-        f"{bus['gaps']} gaps, {bus['malformed']} malformed frames so far"
-    )
-    turns = status["turns"]
-    if turns["answered"]:
-        first = turns["last_first_token_s"]
-        lines.append(
-            f"turns: {turns['answered']} answered; the last one's first answer token came "
-            + (f"{first:.3f} s after its question" if first is not None else "never")
-        )
-    if status.get("also_running"):
-        lines.append(
-            f"also running: {', '.join(status['also_running'])} "
-            "(see one with `cortex status --namespace NAME`)"
-        )
-    return "\n".join(lines)

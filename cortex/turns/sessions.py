@@ -27,10 +27,19 @@ def data_dir() -> Path:
     return Path(base) / "cortex"
 
 
-def new_session_path() -> Path:
-    """A fresh log path named by the start time, e.g. ``20261129-061502-3fa2.jsonl``."""
+def new_session_path(command: str = "") -> Path:
+    """A fresh log path named by the command that keeps it, if given, and the start time:
+    ``chat-20261129-061502-3fa2.jsonl``, ``20261129-061502-3fa2.jsonl``."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return data_dir() / "sessions" / f"{stamp}-{uuid.uuid4().hex[:4]}.jsonl"
+    named = f"{command}-" if command else ""
+    return data_dir() / "sessions" / f"{named}{stamp}-{uuid.uuid4().hex[:4]}.jsonl"
+
+
+def past_sessions(command: str | None = None) -> list[Path]:
+    """The session logs kept so far, the last written first: those of `command` (named so by
+    `new_session_path`), or every one."""
+    logs = (data_dir() / "sessions").glob(f"{command}-*.jsonl" if command else "*.jsonl")
+    return sorted(logs, key=lambda path: path.stat().st_mtime, reverse=True)
 
 
 class SessionLog:

@@ -54,7 +54,9 @@ class Turn(MediaSteps):
         on_delivery: Called with every message of this turn as it arrives (the answer's
             tokens on ``turn.<id>.out`` among them).
         history: Earlier (question, answer) pairs of the conversation, oldest first; the last
-            few are given to a one-step plan's delegate as notes.
+            `HISTORY_TURNS` are given to a one-step plan's delegate as the chat before the
+            question, and it is told not to repeat the last answer (a follow-up such as "And
+            two in South America?" asks for something new).
         image_path: An image for the turn: the vision region looks at it at once, in parallel
             with planning, and every planned subtask gets its description as a note.
         audio_path: A recording for the turn: the speech region transcribes it at once, and
@@ -100,10 +102,7 @@ class Turn(MediaSteps):
         self.audio_path = audio_path
         self.speak_to = speak_to
         self.turn_id = uuid.uuid4().hex[:12]
-        self.context = {
-            f"earlier {i}": f"Earlier the user asked: {q} You answered: {a}"
-            for i, (q, a) in enumerate((history or [])[-HISTORY_TURNS:], start=1)
-        }
+        self.history = tuple((history or [])[-HISTORY_TURNS:])
         self.scheduler = Scheduler({k: v for k, v in replicas.items() if k != "planning"})
         self.state = TurnState.LISTENING if audio_path else TurnState.PLANNING
         self.notes: list[str] = []
@@ -214,7 +213,8 @@ class Turn(MediaSteps):
                 mode="plan",
                 context=self.shared_context,
                 decoding=self.options,
-                inputs=self.context,
+                earlier=self.history,
+                avoid=self.history[-1][1] if self.history else "",
                 image_path=self.image_path,
                 audio_path=self.audio_path,
                 output_path=self.speak_to,
@@ -338,6 +338,8 @@ class Turn(MediaSteps):
         elif self.answer.has_part(result.subtask_id):
             if not result.ok:
                 self.notes.append(f"subtask {result.subtask_id} failed: {result.error}")
+            notes = result.data.get("notes", [])
+            self.notes += [f"part {result.subtask_id} {note}" for note in notes]
             self.answer.finish(result.subtask_id, None if result.ok else result.error)
         self._dispatch()
         self._maybe_conclude()
@@ -383,4 +385,3 @@ class Turn(MediaSteps):
     def _notify(self, delivery: Delivery) -> None:
         if self.on_delivery is not None:
             self.on_delivery(delivery)
-

@@ -20,13 +20,13 @@ import numpy as np
 
 from modules.errors import BadRequestError
 from modules.media.conditioning import finite_samples, mix_channels
+from modules.media.formats import RECORDING_FORMATS
 
 SPEECH_RATE = 16_000
 MAX_SECONDS = 3600
 BLOCK_FRAMES = 16_384
 """Frames read at a time: damage in a file loses at most the block it falls in."""
 PYAV_INSTALL = "pip install av"
-FORMATS = "WAV, FLAC, OGG, MP3 or M4A/AAC"
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,8 @@ def _decode(file: Path) -> tuple[np.ndarray, int, list[str]]:
     _check_length(file, info.duration)
     blocks, damage = _read_blocks(file)
     if not blocks:
-        reason = f"is not a readable {FORMATS} recording ({damage})" if damage else "holds no audio"
+        unread = f"is not a readable {RECORDING_FORMATS} recording ({damage})"
+        reason = unread if damage else "holds no audio"
         raise BadRequestError(f"{file} {reason}")
     frames = np.concatenate(blocks)
     promised = max(info.frames, _promised_wav_frames(file) or 0)
@@ -133,7 +134,9 @@ def _decode_with_ffmpeg(file: Path, first_error: Exception) -> tuple[np.ndarray,
             ]
             rate = stream.rate
     except (av.FFmpegError, ValueError) as error:
-        raise BadRequestError(f"{file} is not a readable {FORMATS} recording ({error})") from None
+        raise BadRequestError(
+            f"{file} is not a readable {RECORDING_FORMATS} recording ({error})"
+        ) from None
     if not chunks:
         raise BadRequestError(f"{file} holds no audio samples")
     return np.concatenate(chunks, axis=1).T.astype(np.float32), rate, []

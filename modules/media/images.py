@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from modules.errors import BadRequestError
+from modules.media.formats import IMAGE_FORMATS, image_formats
 
 MAX_PIXELS = 50_000_000
 """Images with more pixels are refused before decoding (a 20000x20000 PNG needs 1.2 GB).
@@ -22,31 +23,10 @@ MAX_ASPECT_RATIO = 20
 ratio, so that no later step scales a 1-pixel-wide strip up into a huge image."""
 DRAFT_SIDE = 448
 """A JPEG is decoded at the smallest scale whose sides stay at least this long, in pixels."""
-FORMATS = {
-    "PNG": "PNG",
-    "JPEG": "JPEG",
-    "MPO": "JPEG",
-    "WEBP": "WebP",
-    "AVIF": "AVIF",
-    "GIF": "GIF",
-    "TIFF": "TIFF",
-    "BMP": "BMP",
-    "DIB": "BMP",
-    "ICO": "ICO",
-    "PPM": "PPM/PGM",
-    "TGA": "TGA",
-}
-"""Pillow's names of the formats read, with the names people know them by (MPO is the
-multi-picture JPEG that phone cameras write). Others are refused: they are rare as photos, and
-some run outside programs (EPS runs Ghostscript)."""
 _WIDE_GREY_MODES = ("I", "F", "I;16", "I;16L", "I;16B", "I;16N")
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 
-
-def accepted_formats() -> str:
-    """The formats read, as a user reads them: "PNG, JPEG, WebP, ..."."""
-    return ", ".join(dict.fromkeys(FORMATS.values()))
 
 
 def load_image(path: str | None, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -62,13 +42,14 @@ def load_image(path: str | None, max_pixels: int = MAX_PIXELS) -> Image.Image:
 
     Raises:
         BadRequestError: No path; no file, a folder or an empty file; not an image; a format
-            outside `FORMATS`; more than `max_pixels` pixels; or pixels that cannot be decoded.
+            outside `IMAGE_FORMATS`; more than `max_pixels` pixels; or pixels that cannot be
+            decoded.
     """
     file = _image_file(path)
     with _open(file) as image:
-        if image.format not in FORMATS:
+        if image.format not in IMAGE_FORMATS:
             raise BadRequestError(
-                f"{file} is a {image.format} image; Cortex reads {accepted_formats()}: "
+                f"{file} is a {image.format} image; Cortex reads {image_formats()}: "
                 "convert it to PNG or JPEG first"
             )
         pixels = image.width * image.height
@@ -82,7 +63,7 @@ def load_image(path: str | None, max_pixels: int = MAX_PIXELS) -> Image.Image:
             return _as_displayed(image)
         except Exception as error:  # noqa: BLE001 - decoders meeting damaged bytes raise any type
             raise BadRequestError(
-                f"{file} could not be decoded as {FORMATS[image.format]} ({error}); "
+                f"{file} could not be decoded as {IMAGE_FORMATS[image.format]} ({error}); "
                 "the file may be damaged or cut short"
             ) from None
 
@@ -109,11 +90,11 @@ def _open(file: Path) -> Image.Image:
     except UnidentifiedImageError:
         if _is_heif(file):
             raise BadRequestError(
-                f"{file} is a HEIC/HEIF image; Cortex reads {accepted_formats()}: convert it "
+                f"{file} is a HEIC/HEIF image; Cortex reads {image_formats()}: convert it "
                 "to JPEG (iPhones: Settings > Camera > Formats > Most Compatible)"
             ) from None
         raise BadRequestError(
-            f"{file} is not an image Cortex can read (it reads {accepted_formats()})"
+            f"{file} is not an image Cortex can read (it reads {image_formats()})"
         ) from None
     except Image.DecompressionBombError as error:
         raise BadRequestError(f"{file} is too large to decode safely: {error}") from None

@@ -138,7 +138,7 @@ def test_a_bus_too_small_for_the_turn_ends_it_at_once_not_at_its_timeout(tmp_pat
         assert "hwm = 1" in document["error"] and "took longer" not in document["error"]
 
 
-@pytest.mark.parametrize("moment", ["starting Ray", "[1/3]"])
+@pytest.mark.parametrize("moment", ["starting Ray", "1 of 3 regions ready"])
 def test_sigterm_during_start_up_stops_cleanly_too(tmp_path: Path, moment: str) -> None:
     config = steady_config(tmp_path / "long.toml", "early-term", words=4000)
     driver = Driver("ask", "--json", "--config", str(config), QUESTION)

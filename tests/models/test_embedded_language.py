@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from bus import InProcessBus, Subtask, SubtaskResult
 from bus.topics import region_inbox, region_out
+from cortex.runtime.inprocess import InProcessCortex
 from modules.engines import SamplingSettings, create_engine
 from modules.host import RegionHost
 from modules.language import SYSTEM_PROMPT
@@ -116,3 +118,23 @@ def test_a_list_request_is_answered_as_a_list_under_its_heading() -> None:
     result = answer_of("Give three tips for sleeping better.", 96)
     assert result.ok and result.text.startswith("Three tips for sleeping better:\n1."), result.text
     assert "\n2." in result.text and "\n3." in result.text, result.text
+
+
+def test_a_list_has_the_number_of_items_asked_for() -> None:
+    """Within its own budget of 96 tokens the embedded model listed 5 of these 7 tips."""
+    result = answer_of("Give me seven tips for sleeping better.", 96)
+    items = [line for line in result.text.splitlines() if re.match(r"\d+\. ", line)]
+    assert result.ok and len(items) == 7, result.text
+    assert result.data["notes"] == []
+
+
+def test_a_follow_up_names_new_things_instead_of_repeating_the_last_answer() -> None:
+    """Given the exchange before it as notes, the embedded model answered this follow-up with
+    the last answer again, word for word ("The Nile is a renowned river in Africa...")."""
+    with InProcessCortex(only={"planning", "language"}) as brain:
+        first = brain.ask("Name two rivers in Africa.")
+        second = brain.ask(
+            "And two rivers in South America?", history=[(first.question, first.answer)]
+        )
+    assert "Nile" in first.answer
+    assert "Nile" not in second.answer and "Amazon" in second.answer, second.answer

@@ -19,7 +19,7 @@ from cortex.cli import main
 from cortex.config import parse_config
 from cortex.runtime.cortex import Cortex
 from cortex.runtime.metrics import EXPORT_INTERVAL_S, METRIC_NAMES, prometheus_name
-from cortex.runtime.status import attach, scrape_metrics
+from cortex.runtime.status import scrape_metrics
 from modules.region import core_list
 from tests.conftest import TWO_PARTS, long_answers_config
 
@@ -93,7 +93,7 @@ def test_status_shows_two_regions_decoding_during_a_turn(brain: Cortex, capsys) 
 
 
 def test_dashboard_lists_every_region_by_name_with_the_token(brain: Cortex) -> None:
-    dashboard = attach(None, brain.config.runtime.namespace)
+    dashboard = brain.dashboard_url
     assert dashboard is not None
     with pytest.raises(urllib.error.HTTPError, match="401"):
         dashboard_get(f"{dashboard}/logical/actors", token=None)
@@ -106,7 +106,8 @@ def test_dashboard_lists_every_region_by_name_with_the_token(brain: Cortex) -> N
         ours["language-1"]["reprName"]
         == f"Region(language-1: language replica 1 on {device}, idle)"
     )
-    log = "".join(get_log(actor_id=ours["language-1"]["actorId"], suffix="err", tail=1000))
+    actor = ours["language-1"]["actorId"]  # on this cluster, whatever else runs here:
+    log = "".join(get_log(address=brain.ray_address, actor_id=actor, suffix="err", tail=1000))
     assert f"[language-1] cortex.region.language-1: ready on {device}" in log, log[-2000:]
 
 
@@ -156,6 +157,6 @@ def test_metrics_endpoint_counts_each_regions_tokens(brain: Cortex) -> None:
         assert prometheus_name(metric) + ("_bucket" if kind == "histogram" else "") in names
 
 
-def test_status_of_a_namespace_without_cortex_says_so(ray_cluster: None, capsys) -> None:
+def test_status_of_a_namespace_without_cortex_says_so(brain: Cortex, capsys) -> None:
     assert main(["status", "--namespace", "nobody-here"]) == 1
-    assert "no bus proxy in Ray namespace 'nobody-here'" in capsys.readouterr().err
+    assert "no Cortex of yours matches; running: pid " in capsys.readouterr().err

@@ -7,7 +7,7 @@ delegates visibly decode at the same time, deterministically and without model w
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from bus.protocol import Subtask
 from modules.engines import Piece
@@ -59,15 +59,38 @@ class SlowLanguage(ScriptedLanguage):
     setup_delay_s = 1.5
 
 
-def scripted_config(language: str = "ScriptedLanguage") -> dict:
-    return {
-        "runtime": {"namespace": "tui-tests", "turn_timeout_s": 60},
-        "regions": {
-            "planning": {"kind": "planning", "class": "tests.tui.scripted:ScriptedPlanner"},
-            "language": {
-                "kind": "language",
-                "class": f"tests.tui.scripted:{language}",
-                "replicas": 2,
-            },
-        },
+HEARD = "What do cats eat?"
+"""What `ScriptedHearing` hears in any recording."""
+
+
+class ScriptedVision(Region):
+    """Sees a cat in any picture."""
+
+    kind = "vision"
+    description = "Say what a picture shows."
+
+    def handle(self, subtask: Subtask) -> Iterator[Piece]:
+        yield from words("A cat on a sofa.")
+
+
+class ScriptedHearing(Region):
+    """Hears `HEARD` in any recording; the planner never gives it parts of a request."""
+
+    kind = "speech"
+    description = "Transcribe recordings."
+    takes_subtasks = False
+
+    def handle(self, subtask: Subtask) -> Generator[Piece, None, dict]:
+        yield from words(HEARD)
+        return {"text": HEARD}
+
+
+def scripted_config(language: str = "ScriptedLanguage", media: bool = False) -> dict:
+    regions = {
+        "planning": {"kind": "planning", "class": "tests.tui.scripted:ScriptedPlanner"},
+        "language": {"kind": "language", "class": f"tests.tui.scripted:{language}", "replicas": 2},
     }
+    if media:
+        regions["vision"] = {"kind": "vision", "class": "tests.tui.scripted:ScriptedVision"}
+        regions["speech"] = {"kind": "speech", "class": "tests.tui.scripted:ScriptedHearing"}
+    return {"runtime": {"namespace": "tui-tests", "turn_timeout_s": 60}, "regions": regions}

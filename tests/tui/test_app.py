@@ -13,14 +13,16 @@ from bus import Event, Token
 from bus.topics import region_out
 from cortex.config import parse_config
 from cortex.runtime.inprocess import InProcessCortex
-from tests.tui.scripted import expected_answer, scripted_config
+from cortex.turns.sessions import new_session_path
+from tests.tui.scripted import HEARD, expected_answer, scripted_config
 from tui.app import CortexApp
 from tui.conversation import AnswerMessage, ConversationView, UserMessage
 from tui.plan import PlanView
 from tui.regions import RegionPane, RegionPanes
-from tui.screens import HelpScreen
+from tui.screens import HelpScreen, SessionPicker
 from tui.status import StatusBar
 
+DATA = Path(__file__).parents[1] / "data"
 QUESTION = "Describe the caffeine in tea and compare the price of coffee."
 
 
@@ -36,8 +38,10 @@ class RecordingApp(CortexApp):
         super().notify(message, title=title, severity=severity, **kwargs)
 
 
-def make_app(tmp_path: Path, language: str = "ScriptedLanguage", **options) -> RecordingApp:
-    config = parse_config(scripted_config(language))
+def make_app(
+    tmp_path: Path, language: str = "ScriptedLanguage", media: bool = False, **options
+) -> RecordingApp:
+    config = parse_config(scripted_config(language, media))
     brains: list[InProcessCortex] = []
 
     def factory() -> InProcessCortex:
@@ -270,6 +274,7 @@ async def test_a_question_typed_while_loading_runs_when_ready(tmp_path: Path) ->
         assert "runs when the regions are ready" in str(app.query_one(UserMessage).render())
         await wait_for(pilot, lambda: app.history)
         assert app.history[0][0] == "Hello while loading"
+        assert "runs when" not in str(app.query_one(UserMessage).render())  # it ran
 
 
 async def test_quitting_stops_every_region(tmp_path: Path) -> None:
@@ -289,7 +294,14 @@ async def test_quitting_stops_every_region(tmp_path: Path) -> None:
 async def test_resume_shows_the_history_and_continues_the_log(tmp_path: Path) -> None:
     log = tmp_path / "session.jsonl"
     log.write_text(
-        json.dumps({"type": "turn", "question": "Who wrote Hamlet?", "answer": "Shakespeare."})
+        json.dumps(
+            {
+                "type": "turn",
+                "question": "Who wrote Hamlet?",
+                "answer": "Shakespeare.",
+                "attached": ["folio.jpg"],
+            }
+        )
         + "\n"
     )
     app = make_app(tmp_path, resume=log)
@@ -297,7 +309,7 @@ async def test_resume_shows_the_history_and_continues_the_log(tmp_path: Path) ->
         await wait_for(pilot, lambda: app.ready)
         conversation = app.query_one(ConversationView)
         assert conversation.transcript == [
-            ("user", "Who wrote Hamlet?"),
+            ("user", "Who wrote Hamlet? _(with folio.jpg)_"),
             ("cortex", "Shakespeare."),
         ]
         assert app.history == [("Who wrote Hamlet?", "Shakespeare.")]
@@ -305,6 +317,65 @@ async def test_resume_shows_the_history_and_continues_the_log(tmp_path: Path) ->
         await wait_for(pilot, lambda: len(app.history) == 2)
     lines = log.read_text().splitlines()
     assert len(lines) == 2 and json.loads(lines[1])["question"] == "And when?"
+
+
+async def test_the_conversation_gets_most_of_a_wide_screen(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        conversation, panes = app.query_one("#left"), app.query_one("#right")
+        assert conversation.size.width >= 96 and panes.size.width <= 60
+        assert str(app.query_one("#cortex").render()) == "in-process, no Ray"
+
+
+async def test_an_attachment_shows_in_the_question_box_and_the_transcript(
+    tmp_path: Path,
+) -> None:
+    app = make_app(tmp_path, media=True)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        await enter(pilot, f"/image {DATA / 'cat.jpg'}")
+        prompt = app.query_one("#prompt")
+        assert prompt.border_title == "with cat.jpg"
+        await enter(pilot, "What is it?")
+        assert not prompt.border_title
+        assert "with cat.jpg" in str(app.query_one(UserMessage).render())
+        await wait_for(pilot, lambda: app.history)
+        transcript = tmp_path / "chat.md"
+        await enter(pilot, f"/save {transcript}")
+        assert "**You:** What is it? _(with cat.jpg)_" in transcript.read_text()
+
+
+async def test_a_recording_s_turn_shows_its_transcript_as_the_question(tmp_path: Path) -> None:
+    app = make_app(tmp_path, media=True)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(pilot, lambda: app.ready)
+        await enter(pilot, f"/audio {DATA / 'question.wav'}")
+        await enter(pilot, "")
+        await wait_for(pilot, lambda: app.history)
+        shown = app.query_one(UserMessage)
+        assert shown.text == HEARD and "(the recording)" not in str(shown.render())
+        assert "with question.wav" in str(shown.render())
+        assert app.query_one(ConversationView).transcript[0] == (
+            "user",
+            f"{HEARD} _(with question.wav)_",
+        )
+
+
+async def test_resume_lists_chat_s_sessions_unless_asked_for_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CORTEX_DATA_DIR", str(tmp_path / "data"))
+    chat, asked = new_session_path("chat"), new_session_path()
+    for path in (chat, asked):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"type": "turn", "question": "Hi", "answer": "Hello."}) + "\n")
+    for listed, expected in (("chat", [chat]), (None, {chat, asked})):
+        app = make_app(tmp_path, resume=True, listed=listed)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, SessionPicker))
+            found = app.screen.sessions
+            assert (found if isinstance(expected, list) else set(found)) == expected
 
 
 @pytest.mark.parametrize("screen", ["main", "help"])

@@ -9,7 +9,8 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
-from tui.commands import CommandError, parse, pasted_path
+from cortex.inputs import pasted_path
+from tui.commands import CommandError, parse
 
 DATA = Path(__file__).parents[1] / "data"
 PNG = Image.new("RGB", (4, 4), "orange")

@@ -84,7 +84,7 @@ def test_chat_streams_each_part_into_the_answer_while_the_delegates_decode(
         rf"{r} · cpu:[0-9,-]+ · idle · [\d.]+ tok/s · \d+ tokens"
         for r in ("language-0", "language-1")
     ]
-    shown_done = r"\d\s+language-\d\s+Write a paragraph about \w+\.\s+done"
+    shown_done = r"\d\s+language-\d\s+done\s+[\d.]+ s\s+Write a paragraph"
     text = ""
 
     def screen_caught_up() -> bool:  # the log is written as the turn ends; the screen follows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,13 @@ from cortex.errors import TurnError
 from cortex.runtime.inprocess import InProcessCortex
 from cortex.turns.answer import Answer, sentences
 from modules.engines import Piece
-from tests.tui.scripted import ScriptedLanguage, expected_answer, scripted_config, words
+from tests.tui.scripted import (
+    ScriptedLanguage,
+    expected_answer,
+    scripted_answer,
+    scripted_config,
+    words,
+)
 
 
 def test_parts_stream_in_plan_order_and_a_later_part_waits_for_the_ones_before() -> None:
@@ -143,3 +149,39 @@ def test_a_part_that_repeats_an_earlier_one_is_decoded_again_before_it_shows(
     assert len(sentences(record.answer)) == len(set(sentences(record.answer)))
     assert "".join(streamed).strip() == record.answer  # nothing shown was taken back
     assert sum("asked again" in note for note in record.notes) == 2
+
+
+class EchoesTheLastAnswer(ScriptedLanguage):
+    """Answers a follow-up with the answer before it, as a small model copies the chat before
+    a question, unless told not to repeat it; keeps every subtask it was given."""
+
+    given: list[Subtask] = []
+
+    def handle(self, subtask: Subtask) -> Iterator[Piece]:
+        self.given.append(subtask)
+        last = subtask.earlier[-1][1] if subtask.earlier else ""
+        echo = last and last not in subtask.avoid
+        yield from words(last if echo else scripted_answer(subtask.instruction))
+
+
+def test_a_follow_up_reads_the_conversation_and_does_not_repeat_its_last_answer(
+    tmp_path: Path,
+) -> None:
+    with brain(tmp_path, "EchoesTheLastAnswer") as cortex:
+        first = cortex.ask("Name two rivers in Africa.")
+        history = [(first.question, first.answer)]
+        second = cortex.ask("And two rivers in South America?", history=history)
+    assert second.answer == expected_answer("And two rivers in South America?")
+    assert EchoesTheLastAnswer.given[-1].earlier == tuple(history)
+
+
+class ListsTwo(ScriptedLanguage):
+    def handle(self, subtask: Subtask) -> Generator[Piece, None, dict]:
+        yield from words("1. Apples\n2. Pears")
+        return {"notes": ["listed 2 of the 5 items asked for: the model stopped"]}
+
+
+def test_a_part_that_falls_short_of_what_was_asked_says_so_in_the_notes(tmp_path: Path) -> None:
+    with brain(tmp_path, "ListsTwo") as cortex:
+        record = cortex.ask("List five fruits.")
+    assert record.notes == ["part 1 listed 2 of the 5 items asked for: the model stopped"]

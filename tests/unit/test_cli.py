@@ -19,6 +19,8 @@ from cortex.cli.options import configured
 from cortex.errors import Terminated
 from tests.unit.test_cluster import dead_port
 
+DATA = Path(__file__).parents[1] / "data"
+
 
 def test_help_lists_the_commands(capsys) -> None:
     with pytest.raises(SystemExit) as exited:
@@ -66,18 +68,50 @@ def test_unknown_region_kind_in_config(tmp_path: Path, capsys) -> None:
         (["say", "Hello", "--out", "{dir}"], "--out {dir} is a folder"),
         (["replay", "x.bus", "--out", "{dir}"], "--out {dir} is a folder"),
         (["run", "x.toml", "--out", "{file}"], "--out {file} is a file; give a folder"),
-        (["see", "x.png", "--session", "{file}/s.jsonl"], "which is a file"),
+        (["see", "{cat}", "--session", "{file}/s.jsonl"], "which is a file"),
     ],
 )
 def test_output_paths_are_refused_before_anything_starts(
     tmp_path: Path, capsys, args: list[str], expected: str
 ) -> None:
     (tmp_path / "file").write_text("x")
-    names = {"dir": str(tmp_path), "file": str(tmp_path / "file")}
+    names = {"dir": str(tmp_path), "file": str(tmp_path / "file"), "cat": str(DATA / "cat.jpg")}
     assert main([arg.format(**names) for arg in args]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and expected.format(**names) in err
     assert "starting Ray" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["see", "{dir}/nope.jpg"], "argument image: no file at {dir}/nope.jpg"),
+        (["see", "{notes}"], "argument image: {notes} is not an image Cortex can read"),
+        (["see", "{dir}"], "argument image: {dir} is a folder; give a file"),
+        (["hear", "{dir}/nope.wav"], "argument audio: no file at {dir}/nope.wav"),
+        (["hear", "{notes}"], "argument audio: {notes} is not a readable WAV"),
+        (["ask", "--image", "{notes}", "What is it?"], "argument --image: {notes} is not an image"),
+        (["ask", "--audio", "{dir}/nope.wav"], "argument --audio: no file at {dir}/nope.wav"),
+    ],
+)
+def test_input_files_are_refused_in_plain_words_before_anything_starts(
+    tmp_path: Path, capsys, args: list[str], expected: str
+) -> None:
+    (tmp_path / "notes.txt").write_text("not a picture")
+    names = {"dir": str(tmp_path), "notes": str(tmp_path / "notes.txt")}
+    with pytest.raises(SystemExit) as exited:
+        main([arg.format(**names) for arg in args])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert expected.format(**names) in err.splitlines()[-1]
+    assert "Error" not in err and "starting Ray" not in err
+
+
+def test_a_bus_log_to_replay_is_checked_first(tmp_path: Path, capsys) -> None:
+    assert main(["replay", str(tmp_path / "gone.bus")]) == 1
+    assert capsys.readouterr().err == (
+        f"cortex: no bus log at {tmp_path / 'gone.bus'}; give a session's .bus file\n"
+    )
 
 
 def test_a_failing_json_command_still_prints_one_json_document(tmp_path: Path, capsys) -> None:

@@ -17,6 +17,8 @@ from cortex.config import parse_config
 from cortex.runtime.inprocess import InProcessCortex
 from tests.tui.scripted import scripted_config
 
+DATA = Path(__file__).parents[1] / "data"
+
 LATIN1_CAFE = b"caf\xe9".decode("utf-8", "surrogateescape")
 """``café`` typed in a Latin-1 terminal, as Python hands it over in a UTF-8 locale."""
 UTF8_CAFE_IN_ASCII = "café".encode().decode("ascii", "surrogateescape")
@@ -74,17 +76,21 @@ def test_a_command_line_that_is_not_utf8_runs_again_as_read(
 
 
 def test_media_paths_may_be_pasted_forms(tmp_path: Path) -> None:
-    photo = tmp_path / "my cat photo.jpg"
-    photo.write_bytes(b"\xff\xd8\xff")
-    for form in (
-        str(photo),
-        f"'{photo}'",
-        str(photo).replace(" ", "\\ "),
-        "file://" + quote(str(photo)),
-    ):
-        assert build_parser().parse_args(["ask", "--image", form, "Hi"]).image == str(photo)
-        assert build_parser().parse_args(["see", form]).image == str(photo)
-        assert build_parser().parse_args(["hear", form]).audio == str(photo)
+    photo, voice = tmp_path / "my cat photo.jpg", tmp_path / "my voice note.wav"
+    photo.write_bytes((DATA / "cat.jpg").read_bytes())
+    voice.write_bytes((DATA / "question.wav").read_bytes())
+    for path in (photo, voice):
+        for form in (
+            str(path),
+            f"'{path}'",
+            str(path).replace(" ", "\\ "),
+            "file://" + quote(str(path)),
+        ):
+            if path == photo:
+                assert build_parser().parse_args(["ask", "--image", form, "Hi"]).image == str(path)
+                assert build_parser().parse_args(["see", form]).image == str(path)
+            else:
+                assert build_parser().parse_args(["hear", form]).audio == str(path)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ experiment file's errors, the timeline picture, and replaying a recorded bus log
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from bus.tokenbus import Delivery
 from cortex.cli import main
 from cortex.errors import ConfigError, CortexError
 from cortex.experiments import load_experiment
+from cortex.experiments.contention import CoreWatch, Reading
 from cortex.experiments.measures import RunRecord, Span, speedups, summarise
 from cortex.experiments.modes import _pipeline_figures
 from cortex.experiments.replay import replay_block
+from cortex.experiments.runner import Results
 from cortex.experiments.timeline import Block, colour, draw_timeline
 from modules.pipeline import StageStats
 
@@ -203,3 +206,69 @@ def test_replay_draws_the_subtasks_of_a_bus_log(tmp_path: Path) -> None:
     assert Image.open(tmp_path / "t.png").size[0] == 1200
     with pytest.raises(CortexError, match="no bus log at"):
         replay_block(tmp_path / "none.bus")
+
+
+def results_of(modes: dict[str, list[RunRecord]], machine: dict | None = None) -> Results:
+    spec = load_experiment(EXPERIMENTS / "batched_vs_concurrent.toml")
+    summaries = {mode: summarise(runs) for mode, runs in modes.items()}
+    return Results(spec, summaries, modes, machine or {"cpus": 2, "devices": "cpu cores"})
+
+
+def test_the_table_compares_with_the_mode_that_ran() -> None:
+    sequential = two_device_run()
+    sequential.end = 120.0
+    with_sequential = results_of({"sequential": [sequential], "concurrent": [two_device_run()]})
+    heading, first, second = with_sequential.table().splitlines()[:3]
+    assert heading.endswith("vs sequential") and "pipeline" not in heading
+    assert first.endswith("1.00x") and second.endswith("2.00x")
+    alone = results_of({"concurrent": [two_device_run()]}).table().splitlines()[0]
+    assert alone.endswith("busy per device")
+
+
+def test_a_mode_other_programs_shared_the_cores_with_is_flagged() -> None:
+    results = results_of(
+        {"sequential": [two_device_run()], "concurrent": [two_device_run()]},
+        {"cpus": 2, "devices": "cpu cores", "other_cores_before": 0.05},
+    )
+    results.modes["sequential"]["other_cores"] = 0.1
+    results.modes["concurrent"]["other_cores"] = 1.3
+    warnings = [line for line in results.table().splitlines() if line.startswith("warning")]
+    assert warnings == [
+        "warning: during concurrent, other programs used 1.30 of the 2 cores (0.05 in the "
+        "second before the first mode): its figures understate these devices; run it again on "
+        "an idle machine"
+    ]
+
+
+def test_other_programs_work_is_the_machine_s_less_the_experiment_s() -> None:
+    watch = CoreWatch()
+    start = Reading(at=0.0, machine_s=10.0, ours_s={1: 5.0})
+    end = Reading(at=2.0, machine_s=13.0, ours_s={1: 6.0, 2: 0.5})  # 2 started meanwhile
+    assert watch.other_cores(start, end) == pytest.approx(0.75)
+    reading = watch.read()
+    assert os.getpid() in reading.ours_s and reading.machine_s > 0
+
+
+def test_the_timeline_draws_every_run_of_every_mode(tmp_path: Path, monkeypatch) -> None:
+    drawn: list[Block] = []
+    monkeypatch.setattr(
+        "cortex.experiments.runner.draw_timeline", lambda blocks, path: drawn.extend(blocks)
+    )
+    results_of({"concurrent": [two_device_run(), two_device_run()]}).save(tmp_path)
+    assert [block.title for block in drawn] == ["concurrent, run 1 of 2", "concurrent, run 2 of 2"]
+
+
+def test_each_region_kind_has_a_colour_of_its_own() -> None:
+    kinds = ["planning", "language", "vision", "speech", "stage", "critic"]
+    colours = [colour(f"{kind}-0", tuple(kinds)) for kind in kinds]
+    for index, first in enumerate(colours):
+        for second in colours[index + 1 :]:
+            assert sum(abs(a - b) for a, b in zip(first, second, strict=True)) > 90
+    assert len({colour(f"language-{replica}") for replica in range(3)}) == 3
+
+
+def test_run_takes_the_options_of_every_command_that_starts_regions(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    shown = capsys.readouterr().out
+    assert all(option in shown for option in ("--config", "--address", "--device", "--out"))

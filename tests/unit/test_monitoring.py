@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bus import Event, InProcessBus, Token
 from bus.traffic import MAX_FAMILIES, BusTraffic, latency_percentiles, topic_family
+from cortex.cli.status import format_status
 from cortex.runtime.metrics import METRIC_NAMES, prometheus_name
-from cortex.runtime.status import MetricSample, format_status, metric_total, parse_metrics
+from cortex.runtime.status import MetricSample, metric_total, parse_metrics
 from modules.activity import Activity, busy_fraction
 
 MONITORING = Path(__file__).parents[2] / "monitoring"
@@ -35,6 +38,7 @@ def test_activity_merges_continuous_steps_and_forgets_old_ones() -> None:
     activity.record(30.0, 31.0)  # the first span is now older than the window
     assert list(activity.spans) == [(30.0, 31.0)]
     assert activity.fraction(now=35.0) == pytest.approx(0.1)
+    assert activity.idle_s(now=35.0) == 4.0 and activity.idle_s(now=50.0) is None
     assert activity.take_steps() == pytest.approx([0.1] * 5 + [1.0])
     assert activity.take_steps() == []
 
@@ -86,8 +90,19 @@ ray_node_cpu_count 2
     assert metric_total(samples, "cortex_bus_gaps") == 2
 
 
-def test_status_prints_one_line_per_region() -> None:
-    status = {
+def status_of_a_chat() -> dict[str, Any]:
+    """What a `cortex chat` driver reports: three regions (one unreachable), another driver."""
+    started = time.mktime((2026, 12, 7, 14, 2, 11, 0, 0, -1))
+    driver = {
+        "pid": 4242,
+        "created": started,
+        "command": "cortex chat",
+        "ray_address": "127.0.0.1:46011",
+        "namespace": "cortex",
+        "local": True,
+    }
+    return {
+        "driver": driver,
         "devices": {"nodes": 1, "cpus": 2.0, "gpus": 0.0},
         "dashboard": None,
         "regions": [
@@ -100,27 +115,57 @@ def test_status_prints_one_line_per_region() -> None:
                 "pid": 42,
                 "tokens_per_s": 15.25,
                 "busy_fraction": 0.8,
+                "idle_s": None,
                 "engine": "llama.cpp (auto: a GGUF model), 4 at once",
                 "running": 2,
                 "max_concurrent": 4,
             },
             {"name": "vision", "state": "unreachable", "error": "actor died"},
+            {
+                "name": "planning",
+                "region": "planning",
+                "replica": 0,
+                "device": "cpu:0-1",
+                "state": "idle",
+                "pid": 41,
+                "tokens_per_s": 30.0,
+                "busy_fraction": 0.1,
+                "idle_s": 3.2,
+                "engine": "llama.cpp (auto: a GGUF model), 4 at once",
+                "running": 0,
+                "max_concurrent": 4,
+            },
         ],
         "bus": {"msgs_per_s": 120.0, "p50_ms": 0.3, "p99_ms": 0.9, "gaps": 0, "malformed": 1},
         "turns": {"answered": 3, "last_first_token_s": 0.412},
+        "beyond_loopback": ["the dashboard on 0.0.0.0 (Ray's token)"],
+        "also_running": [{**driver, "pid": 77, "command": "cortex serve"}],
     }
-    lines = format_status(status).splitlines()
-    assert "dashboard: off" in lines[0]
-    assert re.search(
-        r"language-0 +language +cpu:0-1 +decoding +15\.2 +80% +42 +llama\.cpp 2/4", lines[2]
+
+
+def test_status_prints_which_cortex_then_one_line_per_region() -> None:
+    lines = format_status(status_of_a_chat()).splitlines()
+    assert lines[0] == (
+        "Cortex of `cortex chat` (pid 4242, since 14:02:11): Ray at 127.0.0.1:46011 (its own), "
+        "namespace 'cortex'"
     )
-    assert "unreachable: actor died" in lines[3]
+    assert "dashboard: off" in lines[1]
+    assert re.search(
+        r"language-0 +language +cpu:0-1 +decoding +15\.2 +80% +42 +llama\.cpp 2/4", lines[3]
+    )
+    assert "unreachable: actor died" in lines[4]
+    assert re.search(r"planning +planning +cpu:0-1 +idle 3s ", lines[5])
     assert (
-        lines[4]
+        lines[6]
         == "bus: 120 msg/s, latency p50 0.3 ms, p99 0.9 ms; 0 gaps, 1 malformed frames so far"
     )
-    assert lines[5] == (
+    assert lines[7] == (
         "turns: 3 answered; the last one's first answer token came 0.412 s after its question"
+    )
+    assert lines[8] == "warning: listening beyond loopback: the dashboard on 0.0.0.0 (Ray's token)"
+    assert lines[9] == (
+        "also running: `cortex serve` (pid 77, since 14:02:11), Ray at 127.0.0.1:46011 "
+        "(`cortex status --pid 77`)"
     )
 
 

@@ -13,7 +13,7 @@ from bus.topics import region_inbox, region_out
 from modules.engines import Piece, SamplingSettings
 from modules.errors import RegionError
 from modules.host import RegionHost, import_region
-from modules.language import answer_start, items_asked_for
+from modules.openings import answer_start, items_asked_for
 from modules.region import RegionSettings
 from modules.shaping import may_end_here
 
@@ -180,6 +180,9 @@ def test_an_answer_past_its_wrap_up_point_may_end_only_where_a_reader_would(
         ("Give me a packing list for a ski trip.", "Packing list for a ski trip:\n1."),
         ("Give three tips for saving money.", "Three tips for saving money:\n1."),
         ("List three ideas for a rainy day", "Three ideas for a rainy day:\n1."),
+        ("List five fruits.", "Five fruits:\n1."),
+        ("Name two rivers in Africa.", "Two rivers in Africa:\n1."),
+        ("Name one planet.", ""),
         ("Give me a shopping list for a party and for a picnic.", ""),
         ("Explain what a to-do list is.", ""),
         ("Write a paragraph about the best ways to relax.", ""),
@@ -191,6 +194,19 @@ def test_a_question_about_one_thing_or_a_list_has_its_answers_start(
     assert answer_start(instruction) == start
 
 
+@pytest.mark.parametrize(
+    ("instruction", "openings", "start"),
+    [
+        ("What is the capital of Spain?", ("list",), ""),
+        ("Give three tips for saving money.", ("one_thing",), ""),
+        ("Give three tips for saving money.", ("list",), "Three tips for saving money:\n1."),
+        ("What is the capital of Spain?", (), ""),
+    ],
+)
+def test_each_opening_rule_can_be_left_out(instruction: str, openings, start: str) -> None:
+    assert answer_start(instruction, openings) == start
+
+
 def test_an_answer_start_is_streamed_first_and_continued(bus, language) -> None:
     tokens, result = answer(bus, "What is a cat?")
     assert next(t.text for t in tokens if t.text) == "A cat is"  # before any decoded token
@@ -200,19 +216,23 @@ def test_an_answer_start_is_streamed_first_and_continued(bus, language) -> None:
 def test_a_list_runs_to_the_number_of_items_asked_for() -> None:
     assert items_asked_for("Give five tips for saving money.") == 5
     assert items_asked_for("List 4 Greek gods") == 4
-    assert items_asked_for("Write a packing list for a ski trip.") == 3
+    assert items_asked_for("Write a packing list for a ski trip.") is None  # at least 3
     assert items_asked_for("Read for 30 minutes, then name two novels.") == 2
     four = "Ideas:\n1. a\n2. b\n3. c\n"
     assert not may_end_here(four, items=4) and may_end_here(four + "4. d\n", items=4)
 
 
 class ScriptedEngine:
-    """Stands in for an engine: every request decodes `words`, then ends for `reason`."""
+    """Stands in for an engine: each request decodes the next of `replies` (the last one
+    again once they run out), then ends for `reason`; `requests` keeps the chats asked."""
 
-    def __init__(self, words: list[str], reason: str) -> None:
-        self.words, self.reason = words, reason
+    def __init__(self, words: list[str], reason: str, *more: list[str]) -> None:
+        self.replies, self.reason = [words, *more], reason
+        self.requests: list[list[dict]] = []
 
     def submit(self, messages, sampling, draft=None):
+        words = self.replies[min(len(self.requests), len(self.replies) - 1)]
+        self.requests.append(messages)
         engine = self
 
         class Stream:
@@ -220,13 +240,16 @@ class ScriptedEngine:
             prompt_tokens = 5
 
             def __iter__(self):
-                yield from (Piece(i, word) for i, word in enumerate(engine.words))
+                yield from (Piece(i, word) for i, word in enumerate(words))
                 self.finish_reason = engine.reason
 
             def cancel(self):
                 pass
 
         return Stream()
+
+    def tokenize(self, text: str) -> list[int]:
+        return list(range(len(text.split()) or 1))
 
     def close(self) -> None:
         pass
@@ -292,3 +315,31 @@ def test_end_at_sentence_off_decodes_the_whole_budget(bus, language) -> None:
     language.region.settings = replace(language.region.settings, end_at_sentence=False)
     pieces = list(language.region.generate([], max_new_tokens=8))
     assert "".join(p.text for p in pieces) == "".join(words)
+
+
+def test_a_list_the_model_ends_short_goes_on_from_the_next_number(bus, language) -> None:
+    three = [" a", "\n", "2. b", "\n", "3. c"]  # after its start, "Five fruits:\n1."
+    language.region.engine.close()
+    language.region.engine = engine = ScriptedEngine(three, "stop", [" d", "\n"], [" e"])
+    tokens, result = answer(bus, "List five fruits.")
+    assert result.text == "Five fruits:\n1. a\n2. b\n3. c\n4. d\n5. e"
+    written = "Five fruits:\n1." + "".join(three) + "\n4."
+    assert engine.requests[1][-1] == {"role": "assistant", "content": written}
+    assert result.data["notes"] == []
+
+
+def test_a_list_still_short_says_why_in_its_result(bus, language) -> None:
+    language.region.engine.close()
+    language.region.engine = ScriptedEngine([" a", "\n", "2. b"], "stop", [])
+    _, result = answer(bus, "List five fruits.")
+    assert result.text == "Five fruits:\n1. a\n2. b"  # the "3." it went on from: not shown
+    assert result.data["notes"] == ["listed 2 of the 5 items asked for: the model stopped"]
+
+
+def test_an_answer_never_ends_on_a_line_announcing_what_follows(bus, language) -> None:
+    # the model stops after the announcement; asked to go on, it writes nothing more
+    words = ["It", " has", " parts.", " Here", " is", " how", " it", " works:"]
+    language.region.engine.close()
+    language.region.engine = ScriptedEngine(words, "stop", [""])
+    pieces = list(language.region.generate([], max_new_tokens=8))
+    assert "".join(p.text for p in pieces) == "It has parts."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modules.engines import FinishReason, Piece
-from modules.shaping import AnswerShaper
+from modules.shaping import AnswerShaper, may_end_here
 
 
 def shown(
@@ -69,3 +69,30 @@ def test_a_start_is_shown_first_and_read_as_the_answer_s_beginning() -> None:
     opening = shaper.opening([7, 8, 9])
     assert [(p.token_id, p.text) for p in opening] == [(7, ""), (8, ""), (9, shaper.start)]
     assert shown(shaper, [" Madrid.", " It is"]) == (" Madrid.", 1)
+
+
+def test_a_line_announcing_what_follows_is_shown_only_with_what_follows() -> None:
+    words = ["Mix", " it", " well.", " Then:", "\n", "1.", " Bake", "\n"]
+    for reason in ("length", "stop"):  # nothing came after it: it is not shown
+        assert shown(AnswerShaper(8, items=1), words[:5], reason) == ("Mix it well.", 5)
+    assert shown(AnswerShaper(8, items=1), words) == ("Mix it well. Then:\n1. Bake", 8)
+
+
+def test_an_answer_does_not_end_after_an_announcement() -> None:
+    assert not may_end_here("It works like this:\n\n")
+    assert may_end_here("It works like this.\n\n")
+
+
+def test_where_the_model_stopped_too_soon_the_answer_goes_on() -> None:
+    short = AnswerShaper(100, items=5)
+    shown(short, ["1. a", "\n", "2) b"], "stop")
+    assert short.resumption() == "\n3)" and short.listed() == 2
+    bullets = AnswerShaper(100, items=3)
+    shown(bullets, ["- a", "\n", "- b"], "stop")
+    assert bullets.resumption() == "\n-"
+    unasked = AnswerShaper(100)  # no number asked: two items may be all there is
+    shown(unasked, ["- a", "\n", "- b"], "stop")
+    assert unasked.resumption() == ""
+    announcing = AnswerShaper(100)
+    shown(announcing, ["It", " works", " so:"], "stop")
+    assert announcing.resumption() == "\n"

@@ -16,13 +16,13 @@ from scipy.stats import chisquare
 
 from bus import Event, InProcessBus
 from bus.topics import region_out
+from cortex.cli.status import format_status
 from cortex.config import parse_config
 from cortex.errors import ConfigError
 from cortex.experiments.measures import RunRecord
 from cortex.experiments.speculative import compare
 from cortex.runtime import metrics as region_metrics
 from cortex.runtime.placement import check_drafts, plan_instances, replicas_by_kind
-from cortex.runtime.status import format_status
 from modules import speculation
 from modules.draft import DraftServer
 from modules.engines import Piece, SamplingSettings, Stream
@@ -271,6 +271,9 @@ def test_status_says_how_a_targets_draft_fares_and_what_a_draft_drafts() -> None
     }
     speculation = {"draft": "language-draft-0", "acceptance_rate": 0.84, "window": 12}
     status = {
+        "driver": None,
+        "namespace": "cortex",
+        "cluster": "127.0.0.1:6379",
         "devices": {"nodes": 1, "cpus": 2.0, "gpus": 0.0},
         "dashboard": None,
         "regions": [
@@ -280,7 +283,7 @@ def test_status_says_how_a_targets_draft_fares_and_what_a_draft_drafts() -> None
         "bus": {"msgs_per_s": 80.0, "p50_ms": 0.3, "p99_ms": 0.9, "gaps": 0, "malformed": 0},
         "turns": {"answered": 0, "last_first_token_s": None},
     }
-    target, draft = format_status(status).splitlines()[2:4]
+    target, draft = format_status(status).splitlines()[3:5]
     assert target.endswith(
         "transformers 1/4; draft language-draft-0: 84% accepted, window 12, 2.40x alone"
     )
