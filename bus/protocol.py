@@ -41,6 +41,7 @@ EventCode = Literal[
     "spoken",
     "cancel",
     "handoff",
+    "draft_refused",
 ]
 """What an `Event` reports. The bus itself: a ``gap`` or a ``reordered`` token in a stream, a
 ``malformed`` frame, a subscription's ``probe``. The supervisor: a region process that
@@ -48,7 +49,8 @@ EventCode = Literal[
 ``subtask_failed``, the planner's ``plan_repair``, a watcher's ``remark``, the answer
 ``spoken``, a KV ``handoff`` that did not go as planned (the region prefilled itself). A
 driver: ``cancel`` (on a region's inbox: stop every subtask of the turn named in
-``data["turn_id"]``)."""
+``data["turn_id"]``; on a draft region's draft topic: stop drafting ``data["stream_id"]``). A
+draft region: ``draft_refused`` (it cannot draft for that target: another tokenizer)."""
 PART_ID = r"^[^/]+$"
 """Turn and subtask ids: non-empty, without '/', as they are parts of a `StreamId`."""
 TRANSFER_ID = r"^[a-z0-9][a-z0-9_-]*$"
@@ -289,8 +291,57 @@ class KvAck(BusMessage):
     abort: str = ""
 
 
+class DraftRequest(BusMessage):
+    """A target region asks a draft region to propose the tokens that continue one stream.
+
+    Sent when the stream starts (`epoch` 0) and again, with the next epoch, whenever the
+    target's tokens part from what the draft proposed: the draft then drops what it drafted
+    after `accepted` and goes on from there. Token ids are the target's (both share one
+    tokenizer, which `tokenizer` names).
+    """
+
+    kind: Literal["draft_request"] = "draft_request"
+    stream_id: str = Field(min_length=1)
+    epoch: NonNegativeInt
+    prompt: tuple[int, ...] = Field(min_length=1)
+    accepted: tuple[int, ...] = Field(
+        default=(), description="The target's output so far: drafting continues after it."
+    )
+    history: tuple[int, ...] = Field(
+        default=(), description="Tokens the repetition rules count before the output."
+    )
+    max_new_tokens: PositiveInt
+    repetition_penalty: float = Field(gt=0)
+    no_repeat_ngram: NonNegativeInt
+    reply_to: str = Field(min_length=1, description="The topic proposals go to.")
+    tokenizer: str = Field(description="The target's tokenizer fingerprint.")
+
+
+class Proposal(BusMessage):
+    """Draft tokens for a target's stream: the draft's guess at the output from `position`."""
+
+    kind: Literal["proposal"] = "proposal"
+    stream_id: str = Field(min_length=1)
+    epoch: NonNegativeInt = Field(description="The `DraftRequest` they follow.")
+    position: NonNegativeInt = Field(description="Index in the output of the first token.")
+    token_ids: tuple[int, ...]
+    final: bool = Field(default=False, description="The draft ended this epoch here.")
+    draft: str = Field(min_length=1, description="The draft region instance.")
+    started: float = Field(description="When the draft began decoding this epoch.")
+
+
 Message = Annotated[
-    UserTurn | Subtask | Token | SubtaskResult | Event | Activation | KvRequest | KvHeader | KvChunk
+    UserTurn
+    | Subtask
+    | Token
+    | SubtaskResult
+    | Event
+    | Activation
+    | DraftRequest
+    | Proposal
+    | KvRequest
+    | KvHeader
+    | KvChunk
     | KvAck,
     Field(discriminator="kind"),
 ]

@@ -145,6 +145,12 @@ def region_inbox(region: str) -> Topic:
     return Topic(f"region.{region}.in")
 
 
+def region_drafts(region: str) -> Topic:
+    """Where a region instance receives speculative decoding's traffic: requests to draft
+    (a draft region) and the tokens proposed to it (a target): ``region.<name>.draft``."""
+    return Topic(f"region.{region}.draft")
+
+
 def turn_in(turn_id: str) -> Topic:
     """Where a conversation turn's user input is published: ``turn.<id>.in``."""
     return Topic(f"turn.{turn_id}.in")

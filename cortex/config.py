@@ -7,7 +7,6 @@ as ``class = "package.module:Class"``), model, number of replicas and generation
 
 from __future__ import annotations
 
-import codecs
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -19,6 +18,7 @@ from bus.codec import DEFAULT_MAX_FRAME_BYTES
 from bus.tokenbus import DEFAULT_HWM
 from bus.topics import Topic
 from cortex.errors import ConfigError
+from cortex.inputs import read_toml
 from modules.engines import EngineName
 from modules.engines.formats import WeightFormat
 from modules.engines.sampling import DEFAULT_NO_REPEAT_NGRAM, DEFAULT_REPETITION_PENALTY, SEED_LIMIT
@@ -101,6 +101,10 @@ class RegionConfig(_Strict):
     """Speech regions' voice: ``espeak:VOICE`` (eSpeak NG), or a transformers text-to-speech
     model id or folder (VITS, e.g. facebook/mms-tts-eng)."""
     generation: GenerationConfig = GenerationConfig()
+    draft: str | None = None
+    """A language region's draft: the name of another language region, or a model (which
+    becomes a region ``<name>-draft`` of its own). The draft decodes ahead on its own device
+    and this region verifies its tokens several at a time: the same text, sooner."""
     manager: ManagerConfig | None = None
     """The planning region's ``[regions.NAME.manager]`` table (planning regions only)."""
     node: tuple[str, ...] = ()
@@ -212,6 +216,7 @@ class CortexConfig(_Strict):
             for name, table in regions.items():
                 if isinstance(table, dict) and not table.get("kind"):
                     table["kind"] = name
+            regions = _draft_regions(regions)
         return regions
 
     @model_validator(mode="after")
@@ -239,6 +244,9 @@ class CortexConfig(_Strict):
             raise ValueError("role is for language regions: it says what their devices are for")
         if roles and all(role == "prefill" for role in roles):
             raise ValueError("every language region has role = 'prefill': none decodes answers")
+        for name, region in self.regions.items():
+            if region.draft is not None:
+                _check_draft(name, region, self.regions)
         planners = [n for n, r in self.regions.items() if r.kind == "planning"]
         if len(planners) != 1 or self.regions[planners[0]].replicas != 1:
             raise ValueError("the configuration needs exactly one planning region, with 1 replica")
@@ -249,6 +257,50 @@ class CortexConfig(_Strict):
     @property
     def planner(self) -> str:
         return next(n for n, r in self.regions.items() if r.kind == "planning")
+
+
+def _draft_regions(regions: dict[str, Any]) -> dict[str, Any]:
+    """The region tables with one added for each draft named by its model: ``<name>-draft``,
+    a language region with its target's replicas, batch and context, not batch-invariant."""
+    added = {}
+    for name, table in regions.items():
+        draft = table.get("draft") if isinstance(table, dict) else None
+        if not isinstance(draft, str) or draft in regions:
+            continue
+        implied = f"{name}-draft"
+        if implied in regions:
+            raise ValueError(
+                f"regions.{name}.draft: {draft!r} is a model, and a region {implied!r} exists "
+                f"already; name that region (draft = {implied!r}) or rename it"
+            )
+        try:
+            checked_model(draft)
+        except ValueError as error:
+            raise ValueError(
+                f"regions.{name}.draft: {draft!r} is neither a region of this configuration "
+                f"nor a model ({error})"
+            ) from None
+        keep = ("replicas", "max_concurrent", "context_length", "node")
+        shared = {key: table[key] for key in keep if key in table}
+        # a draft's own text is never shown: it resumes from its cached prefix to the token
+        added[implied] = {"kind": "language", "model": draft, "batch_invariant": False, **shared}
+        table["draft"] = implied
+    return {**regions, **added}
+
+
+def _check_draft(name: str, region: RegionConfig, regions: dict[str, RegionConfig]) -> None:
+    """Raises a ValueError unless `region`'s draft is another language region without a draft."""
+    draft = str(region.draft)
+    where = f"regions.{name}.draft"
+    if region.kind != "language" or region.region_class is not None:
+        raise ValueError(f"{where}: only language regions take a draft ({name} is {region.kind})")
+    if draft == name:
+        raise ValueError(f"{where}: a region cannot draft for itself; name another region")
+    paired = regions[draft]
+    if paired.kind != "language" or paired.region_class is not None:
+        raise ValueError(f"{where}: the draft {draft!r} must be a language region")
+    if paired.draft is not None:
+        raise ValueError(f"{where}: the draft {draft!r} has a draft of its own; remove one")
 
 
 def checked_model(spec: str) -> str:
@@ -275,66 +327,6 @@ def load_config(path: str | Path | None = None) -> CortexConfig:
     if path is None:
         return parse_config(tomllib.loads(default_config_text()), "the default configuration")
     return parse_config(read_toml(path, "configuration file"), str(path))
-
-
-def read_toml(path: str | Path, what: str) -> dict[str, Any]:
-    """Reads a TOML file as editors save it: UTF-8, with or without a byte-order mark.
-
-    Args:
-        path: The file.
-        what: What the file is, for messages ("configuration file").
-
-    Raises:
-        ConfigError: The file is missing or unreadable, not UTF-8 (UTF-16 and UTF-32 are
-            named, with the fix), or not TOML.
-    """
-    path = Path(path).expanduser()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"no {what} at {path}") from None
-    except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
-    wide = _wide_encoding(raw)
-    if wide:
-        raise ConfigError(f"{path} is saved as {wide}; save it as UTF-8 (TOML files are UTF-8)")
-    raw = raw.removeprefix(codecs.BOM_UTF8)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise ConfigError(
-            f"{path} is not UTF-8 (byte 0x{raw[error.start]:02X} on line {line}); save it as UTF-8"
-        ) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from None
-
-
-_WIDE_BOMS = (
-    (codecs.BOM_UTF32_LE, "UTF-32 (little-endian)"),
-    (codecs.BOM_UTF32_BE, "UTF-32 (big-endian)"),
-    (codecs.BOM_UTF16_LE, "UTF-16 (little-endian)"),
-    (codecs.BOM_UTF16_BE, "UTF-16 (big-endian)"),
-)
-
-
-def _wide_encoding(raw: bytes) -> str:
-    """UTF-16 or UTF-32 by its byte-order mark, or without one by where the zero bytes of
-    mostly-ASCII text fall (UTF-8 TOML has none); "" for anything else."""
-    for bom, name in _WIDE_BOMS:
-        if raw.startswith(bom):
-            return name
-    head = raw[:512]
-    even, odd = head[0::2], head[1::2]
-    zeros_even = even.count(0) > len(even) / 3
-    zeros_odd = odd.count(0) > len(odd) / 3
-    if zeros_even and zeros_odd:
-        return "UTF-32"
-    if zeros_odd:
-        return "UTF-16 (little-endian)"
-    return "UTF-16 (big-endian)" if zeros_even else ""
 
 
 def parse_config(data: dict[str, Any], source: str = "configuration") -> CortexConfig:

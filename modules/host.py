@@ -206,16 +206,16 @@ class RegionHost:
         with self._work.mutex:
             waiting = [d for d in self._work.queue if isinstance(d.message, Subtask)]
         self.status.queue_depth = len(waiting)
-        return asdict(self.status)
+        return {**asdict(self.status), **self.region.status_fields()}
 
     def stop(self) -> None:
         """Stops serving after the current subtask, and closes the bus connection."""
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=30)
+        self.region.close()  # first: its own subscriptions' threads end before the bus does
         if self._bus is not None and self._owns_bus:
             self._bus.close()
-        self.region.close()
         self.status.state = "stopped"
 
     def __repr__(self) -> str:

@@ -4,6 +4,8 @@ Each subtask becomes a chat: the instruction, preceded by the results of the sub
 depends on. An inference engine (`modules.engines`: llama.cpp, vLLM or transformers) decodes
 it, batched with the region's other subtasks; an `AnswerShaper` decides what of it to show.
 A subtask may prefill for other replicas or decode from their prefill (`modules.handoff`).
+A language region may be paired with a draft region on another device, whose tokens its
+engine verifies, or draft for others (`modules.pairing`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from bus.handoff import KvState
 from bus.protocol import Decoding, Subtask
 from modules.engines import (
     Engine,
-    FinishReason,
     Guide,
     Message,
     Piece,
@@ -29,9 +30,11 @@ from modules.engines import (
     pick_engine,
 )
 from modules.engines.formats import model_in_format
+from modules.engines.speculative import Proposer
 from modules.errors import EngineError
 from modules.handoff import HandoffReport, RegionHandoff
 from modules.openings import answer_start, items_asked_for
+from modules.pairing import Pairing
 from modules.prompts import answer_chat, shared_chat
 from modules.region import Region
 from modules.shaping import AnswerShaper, written
@@ -98,6 +101,8 @@ class LanguageRegion(Region):
         """The stream id of the subtask a host thread is handling."""
         self.handoff: RegionHandoff | None = None
         """Measured speeds, and KV states held for and fetched from other replicas."""
+        self.pairing: Pairing | None = None
+        """Its draft, or its targets, once set up."""
 
     def setup(self) -> None:
         settings = self.settings
@@ -117,14 +122,19 @@ class LanguageRegion(Region):
         weights = f", {settings.weights} weights" if settings.weights else ""
         self.engine_note = f"{name} ({why}), {self.engine.max_concurrent} at once{weights}"
         log.info("%s: %s runs %s in %.2f s", self.name, name, model, self.engine.load_s)
-        if self.hands_off_kv:
+        if self.hands_off_kv and not settings.options.get("drafts"):  # drafts take no subtask
             self.handoff = RegionHandoff.start(self.bus, self.name, self.engine, settings)
+        self.pairing = Pairing(self.engine, self.bus, self.name, settings.options)
+        self.engine_note += self.pairing.note
 
     def describe(self) -> str:
         return self.engine_note
 
     def device_speeds(self) -> dict[str, Any]:
         return self.handoff.figures() if self.handoff is not None else {}
+
+    def status_fields(self) -> dict[str, Any]:
+        return self.pairing.status_fields() if self.pairing is not None else {}
 
     def handle(self, subtask: Subtask) -> Generator[Piece, None, dict[str, Any]]:
         self._handling.stream_id = subtask.stream_id
@@ -173,22 +183,30 @@ class LanguageRegion(Region):
         report, kv = HandoffReport(), None
         if self.handoff is not None:
             kv = self.handoff.state_for(subtask, chat, shared_chat(subtask), report)
-        reply = yield from self.generate(
-            chat,
-            budget,
-            guide,
-            share=min(1.0, PARTS_LENGTH / subtask.parts),
-            items=items,
-            avoid=subtask.avoid,
-            options=options,
-            cap=cap,
-            kv=kv,
-        )
+        draft = self.pairing.proposer() if self.pairing is not None else None
+        try:
+            reply = yield from self.generate(
+                chat,
+                budget,
+                guide,
+                share=min(1.0, PARTS_LENGTH / subtask.parts),
+                items=items,
+                avoid=subtask.avoid,
+                options=options,
+                cap=cap,
+                draft=draft,
+                kv=kv,
+            )
+        finally:
+            if draft is not None:
+                draft.close()
         data: dict[str, Any] = {"prompt_tokens": reply.prompt_tokens, "prefill_s": reply.prefill_s}
         data["finish_reason"] = reply.finish_reason
         data["notes"] = reply.notes
         if self.handoff is not None:
             data |= self.handoff.settle(subtask, report, reply.imported_tokens, reply.kv_note)
+        if draft is not None and self.pairing is not None:
+            data["speculation"] = self.pairing.count(draft.figures)
         if dropped:
             data["notes"].append(f"the {dropped} oldest exchanges were left out to fit the context")
         return data
@@ -250,6 +268,7 @@ class LanguageRegion(Region):
         options: Decoding = NO_OPTIONS,
         cap: int | None = None,
         shown: bool = True,
+        draft: Proposer | None = None,
         kv: KvState | None = None,
     ) -> Generator[Piece, None, Reply]:
         """Decodes a reply to a chat, within the model's context; returns the prompt's length
@@ -263,8 +282,9 @@ class LanguageRegion(Region):
         `avoid`: text not to repeat. `options`: what the client asked; `cap`: its token cap,
         counting a continued assistant message's start; what it cuts is shown cut. A chat that
         ends with an assistant message is continued, its text yielded first (as pieces of its
-        own tokens, the text on the last) unless `shown` is False. `kv`: the KV state of the
-        prompt's start, prefilled elsewhere (`Engine.submit`). See `AnswerShaper`.
+        own tokens, the text on the last) unless `shown` is False. `draft`: where tokens to
+        verify come from (the text stays the same). `kv`: the KV state of the prompt's start,
+        prefilled elsewhere (`Engine.submit`). See `AnswerShaper`.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
@@ -287,28 +307,28 @@ class LanguageRegion(Region):
         if opening:
             yield from shaper.opening(opening)
         chat = messages[:-1] if continued else messages
-        return (yield from self._decode(chat, sampling, shaper, kv))
+        return (yield from self._decode(chat, sampling, shaper, draft, kv))
 
     def _decode(
         self,
         chat: list[Message],
         sampling: SamplingSettings,
         shaper: AnswerShaper,
-        kv: KvState | None = None,
+        draft: Proposer | None,
+        kv: KvState | None,
     ) -> Generator[Piece, None, Reply]:
         """Decodes the reply to `chat` after the shaper's start, going on where the model
-        stopped but the answer may not end (`AnswerShaper.resumption`); the first request
-        imports `kv`, the prompt start prefilled elsewhere."""
+        stopped but the answer may not end (`AnswerShaper.resumption`); the first stream
+        verifies `draft`'s tokens and imports `kv`, the prompt start prefilled elsewhere; a
+        resumed one decodes alone and prefills itself."""
         engine = self.engine_or_fail()
         reply, reason, text, spent = Reply(), None, shaper.start, 0
         resumed: list[Piece] = []  # shown only once the model writes after them
         for resumes in range(MAX_RESUMES + 1):
             request = [*chat, {"role": "assistant", "content": text}] if text else chat
-            stream = self._submit(
-                request,
-                replace(sampling, max_new_tokens=sampling.max_new_tokens - spent),
-                None if resumes else kv,
-            )
+            left = replace(sampling, max_new_tokens=sampling.max_new_tokens - spent)
+            first = resumes == 0
+            stream = self._submit(request, left, draft if first else None, kv if first else None)
             reply.prompt_tokens = reply.prompt_tokens or stream.prompt_tokens
             try:
                 for piece in stream:
@@ -332,15 +352,20 @@ class LanguageRegion(Region):
         if not shaper.done:
             yield from shaper.finish(reason)
         reply.finish_reason = "length" if reason == "length" and not shaper.done else "stop"
-        reply.notes = _shortfall(shaper, reason, sampling.max_new_tokens)
+        reply.notes = shaper.shortfall(reason, sampling.max_new_tokens)
         return reply
 
     def _submit(
-        self, chat: list[Message], sampling: SamplingSettings, kv: KvState | None = None
+        self,
+        chat: list[Message],
+        sampling: SamplingSettings,
+        draft: Proposer | None = None,
+        kv: KvState | None = None,
     ) -> Stream:
-        """Starts decoding `chat` (from `kv`, if given) for the subtask this thread handles,
-        so that an interrupt cancels it (at once where the subtask was interrupted already)."""
-        stream = self.engine_or_fail().submit(chat, sampling, kv)
+        """Starts decoding `chat` (from `kv`, if given; verifying `draft`'s tokens, if given)
+        for the subtask this thread handles, so that an interrupt cancels it (at once where
+        the subtask was interrupted already)."""
+        stream = self.engine_or_fail().submit(chat, sampling, draft, kv)
         handling = getattr(self._handling, "stream_id", "")
         self._streams.get(handling, []).append(stream)
         if handling in self._stopped:
@@ -366,16 +391,9 @@ class LanguageRegion(Region):
         return sampling
 
     def close(self) -> None:
+        if self.pairing is not None:
+            self.pairing.close()
         if self.handoff is not None:
             self.handoff.close()
         if self.engine is not None:
             self.engine.close()
-
-
-def _shortfall(shaper: AnswerShaper, reason: FinishReason | None, budget: int) -> list[str]:
-    """A note when a list has fewer items than the request asked for, saying why."""
-    listed = shaper.listed(last_finished=reason != "length")
-    if shaper.asked is None or listed == 0 or listed >= shaper.asked:
-        return []
-    why = f"its token budget ({budget}) ran out" if reason == "length" else "the model stopped"
-    return [f"listed {listed} of the {shaper.asked} items asked for: {why}"]

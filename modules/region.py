@@ -162,6 +162,11 @@ class Region:
         (empty by default: see `modules.speeds`)."""
         return {}
 
+    def status_fields(self) -> dict[str, Any]:
+        """Live figures of the region's own for its status (JSON values; none by default):
+        a text region's tokenizer and how its drafts fare."""
+        return {}
+
     def setup(self) -> None:  # noqa: B027 - a region without a model needs no setup
         """Loads the model onto `self.device`. Called once, before any `handle()`."""
 

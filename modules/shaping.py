@@ -130,6 +130,14 @@ class AnswerShaper:
             lines = lines[:-1]
         return sum(bool(LIST_ITEM.match(line)) for line in lines)
 
+    def shortfall(self, reason: FinishReason | None, budget: int) -> list[str]:
+        """A note when a list has fewer items than the request asked for, saying why."""
+        listed = self.listed(last_finished=reason != "length")
+        if self.asked is None or listed == 0 or listed >= self.asked:
+            return []
+        why = f"its token budget ({budget}) ran out" if reason == "length" else "the model stopped"
+        return [f"listed {listed} of the {self.asked} items asked for: {why}"]
+
 
 def written(text: str, token_ids: list[int]) -> list[Piece]:
     """Text Cortex writes into an answer, as pieces: one per token of it (`token_ids`: the

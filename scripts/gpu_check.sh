@@ -6,7 +6,10 @@
 #      so the shared article's KV state travels from one GPU to the others;
 #   3. the disaggregated experiment, prefill on GPU 1 and decode on GPU 0 (llama.cpp must be
 #      built for CUDA: CMAKE_ARGS=-DGGML_CUDA=on pip install llama-cpp-python==0.3.36);
-#   4. a turn with the language regions on vLLM, when vLLM is installed
+#   4. the speculative experiment: the fp32 target alone on one GPU, against the same target
+#      verifying a Q4_1 draft on llama.cpp on another (llama-cpp-python built with
+#      CMAKE_ARGS=-DGGML_CUDA=on puts the draft on its GPU; a CPU build drafts on the CPU);
+#   5. a turn with the language regions on vLLM, when vLLM is installed
 #      (pip install 'cortex-bus[vllm]'), on the embedded SmolLM2 as a transformers folder.
 # Usage: bash scripts/gpu_check.sh [OUT_DIR]   (figures and session logs land in OUT_DIR)
 set -euo pipefail
@@ -33,7 +36,12 @@ echo "== 3. cortex run experiments/disaggregated.toml (prefill on GPU 1, decode 
   > "$out/disaggregated.json"
 "$py" -c "import json,sys; r=json.load(open(sys.argv[1])); print({m: (v['wall_s'], v['ttft_s']) for m, v in r['modes'].items()}, r['modes']['disaggregated'].get('handoff'))" "$out/disaggregated.json"
 
-echo "== 4. a turn on vLLM"
+echo "== 4. cortex run experiments/speculative.toml (target and draft on GPUs of their own)"
+.venv/bin/cortex run experiments/speculative.toml --out "$out/speculative" --json \
+  > "$out/speculative.json"
+"$py" -c "import json,sys; m=json.load(open(sys.argv[1]))['modes']; s=m['speculative']; print({k: m[k]['tokens_per_s'] for k in m}, {k: s.get(k) for k in ('acceptance_rate', 'speedup', 'identical_text', 'ttft_s')})" "$out/speculative.json"
+
+echo "== 5. a turn on vLLM"
 if ! "$py" -c "import vllm" 2>/dev/null; then
   echo "vLLM is not installed here (pip install 'cortex-bus[vllm]'); skipped"
   exit 0

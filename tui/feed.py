@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bus.protocol import Event, Subtask, SubtaskResult, Token, UserTurn
+from bus.protocol import Event, Proposal, Subtask, SubtaskResult, Token, UserTurn
 from bus.streams import StreamId
 from bus.topics import as_topic
 from cortex.turns.turn import HEAR_ID
@@ -47,6 +47,10 @@ class BusFeed(_Base):
         this_turn = topic.turn is not None and topic.turn == self.current_turn
         if topic.region is not None and topic.channel == "out":
             self._on_region_output(topic.region, payload)
+        elif isinstance(payload, Proposal) and payload.token_ids and topic.region is not None:
+            self.query_one(RegionPanes).pane(payload.draft).drafted(
+                len(payload.token_ids), topic.region
+            )
         elif isinstance(payload, UserTurn):
             self.current_turn = payload.turn_id
         elif this_turn and isinstance(payload, Subtask):
@@ -74,9 +78,8 @@ class BusFeed(_Base):
             pane.add_token(payload.text, payload.stream_id)
             self._tokens_this_second += 1
         elif isinstance(payload, SubtaskResult):
-            pane.end(
-                payload.stream_id, payload.ok, payload.tokens, payload.finished - payload.started
-            )
+            elapsed, figures = payload.finished - payload.started, payload.data.get("speculation")
+            pane.end(payload.stream_id, payload.ok, payload.tokens, elapsed, figures)
             if payload.turn_id == self.current_turn and payload.subtask_id == HEAR_ID:
                 self._heard(payload)
             if payload.turn_id == self.current_turn:

@@ -28,6 +28,10 @@ class RegionPane(Vertical):
         self.rate = 0.0
         self.speeds = ""
         """The device's measured prefill and decode rates, for text regions."""
+        self.speculation = ""
+        """How the region's last stream fared with its draft (a target), or how many tokens
+        it proposed (a draft region)."""
+        self.proposed = 0
         self._stream_start = 0.0
         self._text = ""
         self._title_label = Label(self._title(), classes="region-title")
@@ -72,8 +76,19 @@ class RegionPane(Vertical):
         self._stream.update(self._text)
         self._refresh_title()
 
-    def end(self, stream: str, ok: bool, tokens: int, seconds: float) -> None:
-        """A stream ended; the region is idle once none is left."""
+    def drafted(self, tokens: int, target: str) -> None:
+        """This draft region proposed `tokens` more tokens to `target`."""
+        self.proposed += tokens
+        self.speculation = f"drafting for {target} · {self.proposed} tokens proposed"
+        self._refresh_title()
+
+    def end(
+        self, stream: str, ok: bool, tokens: int, seconds: float, speculation: object = None
+    ) -> None:
+        """A stream ended; the region is idle once none is left. `speculation`: the stream's
+        figures with its draft, if it had one."""
+        if isinstance(speculation, dict):
+            self.speculation = speculation_line(speculation)
         self.streams.discard(stream)
         if self.streams:
             self._refresh_title()
@@ -92,10 +107,26 @@ class RegionPane(Vertical):
         if self.speeds:  # the device's prefill/decode tok/s
             parts.append(f"[dim]{self.speeds}[/dim]")
         title = " · ".join(parts)
+        if self.speculation:
+            title += f"\n[dim]{self.speculation}[/dim]"
         return title + (f"\n[dim]{self.subtask}[/dim]" if self.subtask else "")
 
     def _refresh_title(self) -> None:
         self._title_label.update(self._title())
+
+
+def speculation_line(figures: dict) -> str:
+    """A target's last stream with its draft: ``draft language-draft · 84% accepted ·
+    window 12 · 2.61x alone``, or why it decoded alone."""
+    parts = [f"draft {figures.get('draft', '?')}"]
+    if figures.get("acceptance_rate") is not None:
+        parts.append(f"{figures['acceptance_rate']:.0%} accepted")
+        parts.append(f"window {figures.get('window')}")
+    if figures.get("speedup"):
+        parts.append(f"{figures['speedup']:.2f}x alone")
+    if figures.get("fallback"):
+        parts.append(f"alone: {figures['fallback']}")
+    return " · ".join(parts)
 
 
 class RegionPanes(VerticalScroll):

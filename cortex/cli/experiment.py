@@ -14,7 +14,7 @@ from cortex.errors import InputPathError
 def add_parsers(commands: Any) -> None:
     experiment = commands.add_parser(
         "run",
-        help="run an experiment: sequential vs pipeline vs concurrent",
+        help="run an experiment: sequential vs pipeline vs concurrent vs speculative",
         description="Run an experiment file's modes on the Ray cluster, print a summary, and "
         "write results.json, results.csv and timeline.png. The experiment names the model, the "
         "regions and the modes; --config's runtime and bus settings apply to every mode.",

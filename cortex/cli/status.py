@@ -124,7 +124,7 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(
             f"{r['name']:<14}{r['region']:<10}{r['device'][:29]:<30}{_state(r):<12}"
             f"{r['tokens_per_s']:>7.1f}{r['busy_fraction']:>7.0%}{r['pid']:>8}"
-            f"{_speeds(r):>16}  {_engine(r)}"
+            f"{_speeds(r):>16}  {_engine(r)}{_pairing(r)}"
         )
     latency = (
         f"latency p50 {bus['p50_ms']} ms, p99 {bus['p99_ms']} ms"
@@ -198,3 +198,20 @@ def _speeds(region: dict[str, Any]) -> str:
         return "-"
     role = "" if region.get("role", "any") == "any" else f" {region['role']}"
     return f"{region['prefill_tokens_per_s']:.0f}/{region['decode_tokens_per_s']:.0f}{role}"
+
+
+def _pairing(region: dict[str, Any]) -> str:
+    """A target's draft and how it fares, or what a draft region drafts; "" for others."""
+    if drafting := region.get("drafting"):
+        return f"; drafting: {drafting['streams']} stream(s), {drafting['proposed']} proposed"
+    speculation = region.get("speculation")
+    if not speculation:
+        return ""
+    line = f"; draft {speculation['draft']}"
+    if (rate := speculation.get("acceptance_rate")) is not None:
+        line += f": {rate:.0%} accepted, window {speculation['window']}"
+    if speculation.get("speedup"):
+        line += f", {speculation['speedup']:.2f}x alone"
+    if speculation.get("fallbacks"):
+        line += f", {speculation['fallbacks']} stream(s) fell back"
+    return line

@@ -5,6 +5,8 @@
   a planner: `Brain.ask`, exactly as `cortex ask` runs).
 - `pipeline`: the language model split by layers over all devices (`modules.pipeline`);
   subtasks one after another, every token through every stage.
+- `speculative`: as `sequential`, with a draft region on device 1 proposing tokens that the
+  language region verifies several at a time (`cortex.experiments.speculative`).
 Each mode is a context manager: entering starts its actors, `run_once` times one pass over
 the workload and returns a `RunRecord`, leaving stops them (freeing the devices).
 """
@@ -20,16 +22,17 @@ from typing import Any
 
 import ray
 
-from bus.protocol import Subtask, SubtaskResult, Token
+from bus.protocol import Proposal, Subtask, SubtaskResult, Token
 from bus.proxy import start_proxy, stop_proxy
 from bus.resource import Resource
 from bus.streams import StreamId
-from bus.topics import region_inbox, region_out
+from bus.topics import region_drafts, region_inbox, region_out
 from bus.zmq_bus import ZmqTokenBus
 from cortex.config import CortexConfig, parse_config
 from cortex.errors import TurnError
 from cortex.experiments.measures import RunRecord, Span
 from cortex.experiments.spec import ExperimentSpec, Request
+from cortex.experiments.speculative import DRAFT, DraftSpans, count_speculation, draft_table
 from cortex.runtime.actors import StageActor
 from cortex.runtime.brain import StartupEvent
 from cortex.runtime.cortex import Cortex
@@ -49,7 +52,8 @@ class RegionsMode(Resource):
     - ``sequential``: every region on device 0, a request's subtasks one after another;
     - ``batched``: every region on device 0, the subtasks sent at once, so one language
       region decodes them together in its engine's batch (continuous batching);
-    - ``concurrent``: a language replica per device, the subtasks sent at once.
+    - ``concurrent``: a language replica per device, the subtasks sent at once;
+    - ``speculative``: as ``sequential``, with a draft region on device 1.
     """
 
     def __init__(
@@ -63,6 +67,7 @@ class RegionsMode(Resource):
         self.at_once = mode in ("concurrent", "batched", "disaggregated")
         """Whether a request's subtasks are sent together."""
         self.session_log = session_log
+        self.speculative = mode == "speculative"
         self.devices = self._devices()
         self.brain: Cortex | None = None
 
@@ -108,6 +113,8 @@ class RegionsMode(Resource):
 
     def _devices(self) -> dict[str, int]:
         names = self._names()
+        if self.speculative:
+            return {**dict.fromkeys(names, 0), DRAFT: 1}
         if not self.concurrent:
             return dict.fromkeys(names, 0)
         return {name: index % self.spec.devices for index, name in enumerate(names)}
@@ -138,6 +145,9 @@ class RegionsMode(Resource):
                 "generation": generation,
             },
         }
+        if self.speculative:
+            regions["language"]["draft"] = DRAFT
+            regions[DRAFT] = draft_table(self.spec, generation, batch)
         if "vision" in self.devices:
             regions["vision"] = {"model": self.spec.vision_model}
         if "speech" in self.devices:
@@ -184,7 +194,10 @@ class RegionsMode(Resource):
         bus = self.brain.bus
         started = time.time()
         first_token: float | None = None
-        with bus.subscribe(*{region_out(name) for name, _ in work}) as outputs:
+        drafts = DraftSpans(self.devices.get(DRAFT, 0))
+        topics = {region_out(name) for name, _ in work}
+        topics |= {region_drafts(name) for name, _ in work} if self.speculative else set()
+        with bus.subscribe(*topics) as outputs:
             pending = list(work)
             waiting: set[str] = set()
             results: list[SubtaskResult] = []
@@ -197,6 +210,8 @@ class RegionsMode(Resource):
                 if delivery is None:
                     raise TurnError(f"no result within {RESULT_TIMEOUT_S} s")
                 message = delivery.message
+                if isinstance(message, Proposal):
+                    drafts.take(message, delivery.received)
                 if isinstance(message, Token) and first_token is None and not message.final:
                     first_token = delivery.received
                 if (
@@ -211,6 +226,9 @@ class RegionsMode(Resource):
         if first_token is not None:
             record.ttft_s.append(first_token - started)
         self._note(results, record)
+        record.spans += drafts.spans(f"r{index}/draft")
+        if self.speculative:
+            count_speculation(record, results)
         for result in results:
             if result.region == "language" and result.subtask_id in answers:
                 record.outputs[f"r{index}/{result.subtask_id}"] = result.text
@@ -227,8 +245,8 @@ class RegionsMode(Resource):
             )
 
     def _tables(self) -> set[str]:
-        """The configuration's regions this mode starts."""
-        return set(self.spec.regions)
+        """The configuration's regions this mode starts (the draft region too, speculating)."""
+        return set(self.spec.regions) | ({DRAFT} if self.speculative else set())
 
     def _route(self, work: list[tuple[str, Subtask]]) -> list[tuple[str, Subtask]]:
         """Where each subtask goes (as `_work` assigned them, here)."""

@@ -30,6 +30,7 @@ from cortex.experiments.disaggregated import DisaggregatedMode
 from cortex.experiments.measures import RunRecord, baseline_of, speedups, summarise
 from cortex.experiments.modes import PipelineMode, RegionsMode
 from cortex.experiments.spec import ExperimentSpec, load_experiment
+from cortex.experiments.speculative import compare as compare_speculative
 from cortex.experiments.timeline import Block, draw_timeline
 from cortex.runtime.cluster import cluster_address, connect_ray, start_local_ray
 
@@ -118,6 +119,8 @@ class Results:
                 f"{part['prefill_s'] or 0:.2f} s, {part['transfer_s'] or 0:.3f} s to carry "
                 f"{(part['kv_bytes'] or 0) / 1e6:.1f} MB"
             )
+        if "speculative" in self.modes:
+            lines.append(_speculative_line(self.modes["speculative"]))
         if self.pipeline_matches_unsplit is not None:
             same = "the same" if self.pipeline_matches_unsplit else "DIFFERENT"
             lines.append(f"pipeline decoded {same} text as the unsplit model (sequential)")
@@ -156,6 +159,22 @@ class Results:
             blocks.append(_close_up(self.runs["pipeline"][0]))
         draw_timeline(blocks, out / "timeline.png")
         return out
+
+
+def _speculative_line(figures: dict[str, Any]) -> str:
+    """What the draft did: its acceptance rate, the speed-up, whether the text held."""
+    rate = figures.get("acceptance_rate")
+    line = "speculative: " + (
+        "no draft tokens verified"
+        if rate is None
+        else f"{rate:.0%} of {figures['draft_proposed']:g} draft tokens accepted"
+    )
+    if figures.get("speedup") is not None:
+        same = "the same text" if figures["identical_text"] else "DIFFERENT text"
+        line += f", {figures['speedup']:.2f}x the target alone, {same}"
+    if figures.get("fallbacks"):
+        line += f"; {figures['fallbacks']:g} stream(s) fell back to decoding alone"
+    return line
 
 
 def _close_up(run: RunRecord, steps: int = 12) -> Block:
@@ -204,6 +223,7 @@ def run(
             ray.shutdown()
     machine["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     modes = {mode: summarise(r) | other.get(mode, {}) for mode, r in runs.items()}
+    compare_speculative(modes, runs)
     results = Results(spec, modes, runs, machine)
     if out is not None:
         results.save(out)

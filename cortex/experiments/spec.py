@@ -33,12 +33,13 @@ from pydantic import (
     model_validator,
 )
 
-from cortex.config import BUILTIN_KINDS, checked_model, describe_problems, read_toml
+from cortex.config import BUILTIN_KINDS, checked_model, describe_problems
 from cortex.errors import ConfigError
+from cortex.inputs import read_toml
 from modules.engines import EngineName
 from modules.engines.formats import WeightFormat
 
-Mode = Literal["sequential", "pipeline", "concurrent", "batched", "disaggregated"]
+Mode = Literal["sequential", "pipeline", "concurrent", "batched", "disaggregated", "speculative"]
 
 
 class _Strict(BaseModel):
@@ -79,6 +80,10 @@ class ExperimentSpec(_Strict):
     engine: EngineName = "auto"
     """The region modes' inference engine (see `modules.engines`); the pipeline mode always
     runs transformers, which gives it the hidden states to pass between stages."""
+    draft_model: str | None = None
+    """The draft region's model in ``speculative`` mode (the target is `model`)."""
+    draft_engine: EngineName = "auto"
+    """The draft region's engine in ``speculative`` mode."""
     vision_model: str = "embedded:efficientnet-lite0"
     speech_model: str = "embedded:whisper-tiny.en"
     devices: int = Field(2, ge=1, le=64)
@@ -98,10 +103,10 @@ class ExperimentSpec(_Strict):
     seed: int = 0
     requests: list[Request] = Field(min_length=1)
 
-    @field_validator("model", "vision_model", "speech_model")
+    @field_validator("model", "vision_model", "speech_model", "draft_model")
     @classmethod
-    def _model_exists(cls, spec: str) -> str:
-        return checked_model(spec)
+    def _model_exists(cls, spec: str | None) -> str | None:
+        return None if spec is None else checked_model(spec)
 
     @field_validator("regions")
     @classmethod
@@ -135,6 +140,8 @@ class ExperimentSpec(_Strict):
                 "modes: pipeline mode splits the language model only; "
                 "run it with regions = ['language']"
             )
+        if "speculative" in self.modes:
+            self._check_speculative()
         return self
 
     def _check_devices(self) -> None:
@@ -162,6 +169,19 @@ class ExperimentSpec(_Strict):
     def weights(self, device: int) -> str:
         """The weight format of a device's language model ("" as shipped)."""
         return self.device_weights[device] if device < len(self.device_weights) else ""
+
+    def _check_speculative(self) -> None:
+        if self.draft_model is None:
+            raise ValueError("modes: speculative mode needs a draft_model (the draft region's)")
+        if self.devices < 2:
+            raise ValueError(
+                "modes: speculative mode puts the draft on a device of its own; set devices = 2"
+            )
+        if set(self.regions) != {"language"}:
+            raise ValueError(
+                "modes: speculative mode pairs a language region with its draft; "
+                "run it with regions = ['language']"
+            )
 
 
 def load_experiment(path: str | Path) -> ExperimentSpec:

@@ -49,8 +49,11 @@ SPARE_HUES = (0.47, 0.17, 0.71, 0.93, 0.25, 0.40)
 
 def colour(worker: str, kinds: tuple[str, ...] = ()) -> tuple[int, int, int]:
     """A colour per worker: each region kind its own hue (`PALETTE`; kinds outside it take
-    `SPARE_HUES` in the order of `kinds`), each replica of a kind a lighter shade of it."""
+    `SPARE_HUES` in the order of `kinds`), each replica of a kind a lighter shade of it. A
+    region named with a dash, such as ``language-draft``, is a kind of its own."""
     region, _, replica = worker.partition("-")
+    if replica and not replica.isdigit():
+        region, replica = worker, ""
     if region in PALETTE:
         hue, lightness = PALETTE[region]
     else:

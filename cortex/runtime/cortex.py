@@ -39,7 +39,12 @@ from cortex.runtime.cluster import (
 )
 from cortex.runtime.drivers import DriverRecord, StatusServer
 from cortex.runtime.metrics import BusMetrics, MetricsReporter, TurnMetrics
-from cortex.runtime.placement import check_nodes, pin_to_devices, plan_instances
+from cortex.runtime.placement import (
+    check_drafts,
+    check_nodes,
+    pin_to_devices,
+    plan_instances,
+)
 from cortex.runtime.reaper import Reaper, start_reaper
 from cortex.runtime.status import collect_status
 from cortex.runtime.supervisor import Supervisor
@@ -257,6 +262,7 @@ class Cortex(Brain):
                 raise CortexError(f"region {name} failed to start: {_cause(error)}") from None
             ready_now = total - len(pending)
             self.progress(region_ready(name, info["device"], info["load_s"], ready_now, total))
+        check_drafts(self.instances, self.started)
 
 
 def _cause(error: Exception) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from bus.inprocess import InProcessBus
 from cortex.errors import CortexError
 from cortex.runtime.brain import Brain, StartupEvent, region_ready
-from cortex.runtime.placement import plan_instances
+from cortex.runtime.placement import check_drafts, plan_instances
 from modules.errors import message_of
 from modules.host import RegionHost
 
@@ -49,6 +49,11 @@ class InProcessCortex(Brain):
                     instance.name, info["device"], info["load_s"], done, len(self.instances)
                 )
             )
+        try:
+            check_drafts(self.instances, {name: host.info() for name, host in self.hosts.items()})
+        except CortexError:
+            self.shutdown()
+            raise
         return self
 
     def shutdown(self) -> None:

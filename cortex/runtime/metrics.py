@@ -40,6 +40,9 @@ METRIC_NAMES = {
     "cortex_model_load_seconds": "gauge",
     "cortex_prefill_tokens_per_second": "gauge",
     "cortex_decode_tokens_per_second": "gauge",
+    "cortex_draft_acceptance_rate": "gauge",
+    "cortex_draft_window": "gauge",
+    "cortex_speculative_speedup": "gauge",
     "cortex_bus_published": "counter",
     "cortex_bus_delivered": "counter",
     "cortex_bus_latency_seconds": "histogram",
@@ -95,6 +98,15 @@ class RegionMetrics:
         self.decode = metrics.Gauge(
             "cortex_decode_tokens_per_second", "The device's measured decode rate.", keys
         )
+        self.acceptance = metrics.Gauge(
+            "cortex_draft_acceptance_rate", "Share of its draft's tokens a target kept.", keys
+        )
+        self.window = metrics.Gauge(
+            "cortex_draft_window", "Draft tokens a target verifies per step, last stream.", keys
+        )
+        self.speedup = metrics.Gauge(
+            "cortex_speculative_speedup", "A target's decode rate with its draft over alone.", keys
+        )
         for metric in vars(self).values():
             if isinstance(metric, metrics.Metric):
                 metric.set_default_tags(tags)
@@ -123,6 +135,14 @@ class RegionMetrics:
         self.load.set(status["load_s"])
         self.prefill.set(status["prefill_tokens_per_s"])
         self.decode.set(status["decode_tokens_per_s"])
+        speculation = status.get("speculation") or {}
+        for gauge, key in (
+            (self.acceptance, "acceptance_rate"),
+            (self.window, "window"),
+            (self.speedup, "speedup"),
+        ):
+            if speculation.get(key) is not None:
+                gauge.set(speculation[key])
 
 
 class BusMetrics:

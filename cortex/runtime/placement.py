@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from cortex.config import CortexConfig, ManagerConfig, RegionConfig
-from cortex.errors import PlacementError
+from cortex.errors import ConfigError, PlacementError
 from modules.engines import SamplingSettings
 from modules.host import import_region
 from modules.region import Placement, RegionSettings
@@ -70,6 +71,7 @@ def plan_instances(
     only: set[str] | None = None,
 ) -> list[Instance]:
     """Every region instance of the configuration (or of the regions in `only`), placed."""
+    full = config
     if only is not None:
         config = config.model_copy(
             update={"regions": {n: r for n, r in config.regions.items() if n in only}}
@@ -82,6 +84,7 @@ def plan_instances(
     for region_name, region in config.regions.items():
         options = _options(config, region, delegates)
         for replica, name in enumerate(instance_names(region_name, region.replicas)):
+            options = {**options, **_pairing(full, region_name, replica, set(config.regions))}
             settings = RegionSettings(
                 name=name,
                 kind=region.kind,
@@ -148,13 +151,55 @@ def pin_to_devices(
 
 def replicas_by_kind(instances: list[Instance]) -> dict[str, dict[str, int]]:
     """Instance names grouped by region kind, each with the subtasks it takes at once, for
-    the scheduler."""
+    the scheduler (draft regions draft for their targets and take no subtasks)."""
     groups: dict[str, dict[str, int]] = {}
     for instance in instances:
+        if instance.settings.options.get("drafts"):
+            continue
         region_class = import_region(instance.class_path)
         slots = instance.settings.max_concurrent if region_class.concurrent else 1
         groups.setdefault(instance.settings.kind, {})[instance.name] = max(1, slots)
     return groups
+
+
+def _pairing(config: CortexConfig, region: str, replica: int, running: set[str]) -> dict[str, Any]:
+    """A target instance's draft (replica i pairs with the draft's replica i, wrapping
+    round), and whether it runs; or a draft instance's targets."""
+    table = config.regions[region]
+    if table.draft is not None:
+        drafts = instance_names(table.draft, config.regions[table.draft].replicas)
+        return {"draft": drafts[replica % len(drafts)], "draft_runs": table.draft in running}
+    targets = [name for name, other in config.regions.items() if other.draft == region]
+    if not targets:
+        return {}
+    names = instance_names(region, table.replicas)
+    served = [
+        target
+        for name in targets
+        for index, target in enumerate(instance_names(name, config.regions[name].replicas))
+        if names[index % len(names)] == names[replica]
+    ]
+    return {"drafts": True, "drafts_for": served}
+
+
+def check_drafts(instances: list[Instance], infos: dict[str, dict[str, Any]]) -> None:
+    """Checks that every target and its draft split text into the same token ids.
+
+    Raises:
+        ConfigError: A pair's tokenizers differ (it names the regions and the field).
+    """
+    regions = {instance.name: instance.region for instance in instances}
+    for instance in instances:
+        draft = instance.settings.options.get("draft")
+        if draft not in infos or instance.name not in infos:
+            continue
+        mine, theirs = infos[instance.name].get("tokenizer"), infos[draft].get("tokenizer")
+        if mine != theirs:
+            raise ConfigError(
+                f"regions.{instance.region}.draft: {draft} ({regions[draft]}) splits text into "
+                f"other token ids than {instance.name} (tokenizer {theirs} against {mine}), so "
+                "its drafts would mean nothing there; pair a draft of the same model family"
+            )
 
 
 def _sampling(region: RegionConfig) -> SamplingSettings:

@@ -204,12 +204,13 @@ def _region(name: str, reference: Any) -> dict[str, Any]:
         return {"name": name, "state": "unreachable", "error": str(error)[:200]}
     keys = ("device", "state", "pid", "tokens_per_s", "busy_fraction", "tokens", "idle_s")
     more = ("queue_depth", "engine", "running", "max_concurrent", "role")
+    pairing = ("speculation", "drafting")
     speeds = ("prefill_tokens_per_s", "decode_tokens_per_s", "speeds_probe", "kv_bytes_per_token")
     return {
         "name": name,
         "region": info["kind"],
         "replica": info["replica"],
-        **{key: info.get(key) for key in (*keys, *more, *speeds)},
+        **{key: info.get(key) for key in (*keys, *more, *pairing, *speeds)},
     }
 
 

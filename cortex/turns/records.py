@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, JsonValue
 
 from bus.protocol import Subtask, SubtaskResult
 
@@ -38,11 +38,15 @@ class StreamRecord(BaseModel):
     tokens: int
     prompt_tokens: int = 0
     """The prompt's length in tokens, where the region reports it (text regions do)."""
+    speculation: dict[str, JsonValue] | None = None
+    """How the region's draft fared on this stream (a target with a draft): tokens proposed
+    and accepted, acceptance rate, window, speed-up, and why it fell back, if it did."""
 
     @classmethod
     def of(cls, result: SubtaskResult) -> StreamRecord:
         """The record of the stream that ended with `result`."""
         prompt = result.data.get("prompt_tokens")
+        speculation = result.data.get("speculation")
         return cls(
             id=result.stream_id,
             region=result.region,
@@ -52,6 +56,7 @@ class StreamRecord(BaseModel):
             end=result.finished,
             tokens=result.tokens,
             prompt_tokens=prompt if isinstance(prompt, int) else 0,
+            speculation=speculation if isinstance(speculation, dict) else None,
         )
 
 

@@ -16,6 +16,7 @@ from typing import ClassVar
 from bus.handoff import KvIdentity, KvState
 from modules.engines.chat import Message, chat_ids
 from modules.engines.sampling import SamplingSettings
+from modules.engines.speculative import Proposer
 from modules.engines.stream import Piece, Stream
 from modules.errors import BadRequestError, ContextLengthError, EngineError
 
@@ -54,6 +55,8 @@ class Engine(ABC):
     """
 
     name: ClassVar[str] = ""
+    verifies: ClassVar[bool] = False
+    """Whether requests may come with a draft whose tokens the engine verifies."""
 
     def __init__(
         self,
@@ -93,21 +96,28 @@ class Engine(ABC):
         return self
 
     def submit(
-        self, messages: list[Message], sampling: SamplingSettings, kv: KvState | None = None
+        self,
+        messages: list[Message],
+        sampling: SamplingSettings,
+        draft: Proposer | None = None,
+        kv: KvState | None = None,
     ) -> Stream:
         """Queues a chat for decoding; its pieces arrive on the returned stream. A chat that
         ends with an assistant message is continued from that message's text (which the
-        stream does not repeat). `kv`: the KV state of the prompt's start, prefilled by
-        another replica of this model (`prefill`); only the rest is prefilled here.
+        stream does not repeat). With a `draft`, the engine verifies the draft's tokens
+        instead of decoding one token a step (see `modules.engines.speculative`). `kv`: the
+        KV state of the prompt's start, prefilled by another replica of this model
+        (`prefill`); only the rest is prefilled here. A request may have both: the imported
+        state is its prefill, the draft proposes its continuation.
 
         Raises:
             BadRequestError: The last message is empty, or the chat leaves no room to answer.
             HandoffError: `kv` was made by another model or engine.
-            EngineError: The engine is not started or is closed.
+            EngineError: The engine is not started or is closed, or it cannot verify drafts.
         """
         if not messages or not messages[-1]["content"].strip():
             raise BadRequestError("the instruction is empty; say what the region should do")
-        return self.submit_ids(self.render(messages), sampling, kv)
+        return self.submit_ids(self.render(messages), sampling, draft, kv)
 
     def prefill(self, prompt: list[int]) -> KvState:
         """Prefills a prompt (token ids) and exports its KV state, for another replica of this
@@ -188,7 +198,11 @@ class Engine(ABC):
 
     @abstractmethod
     def submit_ids(
-        self, prompt: list[int], sampling: SamplingSettings, kv: KvState | None = None
+        self,
+        prompt: list[int],
+        sampling: SamplingSettings,
+        draft: Proposer | None = None,
+        kv: KvState | None = None,
     ) -> Stream:
         """Queues a prompt that is already token ids (see `submit`)."""
 

@@ -10,6 +10,8 @@ padding shifts a row's keys against the kernels' blocks, which changes the last 
 logits, so a padded batch can change a greedy token. Each request picks its tokens with a
 `TransformersSampler` (repetition rules, xgrammar's mask for guided output, greedy or top-p).
 A request's KV state leaves and enters as its cache's tensors (`export_state`, `admit`).
+A speculating request keeps its own cache: it verifies its draft tokens in one forward pass
+over them and crops the rejected tail off its cache.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from modules.engines.chat import TokenizerChat
 from modules.engines.detokenizer import Detokenizer, TextAssembler
 from modules.engines.kv import common_prefix
 from modules.engines.request import Request
-from modules.engines.sampling import Guide, TransformersSampler, avoided_ids
+from modules.engines.sampling import Guide, SamplingSettings, TransformersSampler, avoided_ids
 from modules.engines.step import StepEngine
 from modules.errors import BadRequestError, EngineError
 from modules.models import load_causal_lm
@@ -75,6 +77,7 @@ class TransformersEngine(TokenizerChat, StepEngine):
     """transformers on the CPU or one CUDA device, in the model's own dtype."""
 
     name = "transformers"
+    verifies = True
     _batch: _DecodeBatch | None = None
 
     def load(self) -> None:
@@ -270,6 +273,26 @@ class TransformersEngine(TokenizerChat, StepEngine):
             cache.update(keys, values, layer)
         mask = torch.tensor([[0] * (longest - n) + [1] * n for n in lengths], device=self.device)
         return _DecodeBatch(list(requests), cache, lengths, mask)
+
+    def decodes_alone(self, sampling: SamplingSettings) -> str:
+        if not self._batches:  # a sliding-window cache cannot simply be cut back
+            return "this model's sliding-window cache cannot take tokens back"
+        return super().decodes_alone(sampling)
+
+    @torch.inference_mode()
+    def verify(self, request: Request, proposed: list[int]) -> list[int]:
+        state: _RequestState = request.state
+        inputs = torch.tensor([[request.generated[-1], *proposed]], device=self.device)  # [1, k+1]
+        logits = self.hf_model(input_ids=inputs, cache=state.cache, use_cache=True).logits[0]
+        tokens: list[int] = []
+        for row, proposal in enumerate([*proposed, None]):
+            token, kept = state.sampler.verify(logits[row], request.generated + tokens, proposal)
+            tokens.append(token)
+            if not kept:
+                break
+        if rejected := len(proposed) + 1 - len(tokens):
+            state.cache.crop(-rejected)  # negative: how many to drop, in every 5.x release
+        return tokens
 
     def _pick(self, logits: torch.Tensor, request: Request) -> int:
         """The next token of `request` from its logits ([vocab])."""

@@ -10,6 +10,8 @@ parallel slots: the next token of every decoding sequence, then newcomers' promp
 room is left (`BATCH_TOKENS`), with any cached prefix reused. A sequence's KV state leaves and
 enters a slot through llama.cpp's per-sequence state functions (`llama_state_seq_get_data`,
 `llama_state_seq_set_data`); a state computed in the same chunks is reused as far as they go.
+A speculating request verifies its draft tokens alone, in one `llama_decode` with logits for
+each, and drops the rejected tail of its KV cache (`llama_memory_seq_rm`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ from modules.engines.detokenizer import Detokenizer
 from modules.engines.formats import converted_from
 from modules.engines.kv import common_prefix, file_fingerprint
 from modules.engines.request import Request
-from modules.engines.sampling import avoided_ids, llama_cpp_sampler
+from modules.engines.sampling import (
+    avoided_ids,
+    llama_cpp_sampler,
+    llama_cpp_weights,
+    speculative_pick,
+)
 from modules.engines.step import StepEngine
 from modules.errors import EngineError
 from modules.models import gguf_path
@@ -66,6 +73,7 @@ class LlamaCppEngine(StepEngine):
     """llama.cpp on the CPU here, or on any GPU llama-cpp-python was built for."""
 
     name = "llama.cpp"
+    verifies = True
 
     def load(self) -> None:
         lib = self._lib = _llama_cpp()
@@ -87,6 +95,9 @@ class LlamaCppEngine(StepEngine):
             model=self._model, params=self._context_params(), verbose=False
         )
         self._memory = lib.llama_get_memory(self._ctx.ctx)
+        self._shaping: dict[int, tuple[Any, Any]] = {}
+        """A sampling request's chain without its draw, and its generator, by request id,
+        once it verifies drafts."""
         self._cached: list[list[int]] = [[] for _ in range(self.max_concurrent)]
         self._chunked = [0] * self.max_concurrent
         """Tokens at the start of each slot's cache computed as whole `PREFILL_CHUNK`s."""
@@ -269,7 +280,62 @@ class LlamaCppEngine(StepEngine):
         token: int = self._lib.llama_sampler_sample(request.state.sampler, self._ctx.ctx, row)
         return token
 
+    def pick_slot(self, request: Request, free: list[int]) -> int:
+        # As llama.cpp's server does: the slot whose cache shares most of the prompt.
+        return max(free, key=lambda slot: common_prefix(self._cached[slot], request.prompt))
+
+    def verify(self, request: Request, proposed: list[int]) -> list[int]:
+        batch = self._batch.batch
+        batch.n_tokens = 0
+        start = request.position
+        for offset, token in enumerate([request.generated[-1], *proposed]):
+            _add(batch, token, start + offset, request.slot)
+        self._decode([request])
+        if request.sampling.temperature > 0:
+            tokens = self._verify_sampled(request, proposed)
+        else:
+            tokens = self._verify_greedy(request, proposed)
+        self._lib.llama_memory_seq_rm(self._memory, request.slot, start + len(tokens), -1)
+        return tokens
+
+    def _verify_greedy(self, request: Request, proposed: list[int]) -> list[int]:
+        """The request's own chain picks each row's token, as in an ordinary step, up to the
+        first that differs from the proposal (the chain's penalties see each kept token)."""
+        tokens: list[int] = []
+        for row, proposal in enumerate([*proposed, None]):
+            tokens.append(self._sample(request, row))
+            if tokens[-1] != proposal:
+                break
+        return tokens
+
+    def _verify_sampled(self, request: Request, proposed: list[int]) -> list[int]:
+        """Speculative sampling: each row's distribution from the request's chain without
+        its draw, then `speculative_pick`, up to the first rejected proposal."""
+        if request.request_id not in self._shaping:
+            history = avoided_ids(request.sampling, self.tokenize) + request.generated
+            self._shaping[request.request_id] = (
+                llama_cpp_sampler(
+                    self._model, request.sampling, self.context_length, history, draws=False
+                ),
+                _generator(request.sampling.seed),
+            )
+        shaping, generator = self._shaping[request.request_id]
+        tokens: list[int] = []
+        for row, proposal in enumerate([*proposed, None]):
+            weights = llama_cpp_weights(shaping, self._ctx.ctx, row, self.vocab_size)
+            if proposal is None:
+                token, kept = int(weights.multinomial(1, generator=generator)), False
+            else:
+                token, kept = speculative_pick(weights, proposal, generator)
+            self._lib.llama_sampler_accept(shaping.sampler, token)
+            tokens.append(token)
+            if not kept:
+                break
+        return tokens
+
     def release(self, request: Request) -> None:
+        if (shaping := self._shaping.pop(request.request_id, None)) is not None:
+            shaping[0].close()
         in_cache = (request.prompt[: request.prefilled] + request.generated)[: request.position]
         self._cached[request.slot] = in_cache
         self._keep(request.slot, len(in_cache))
@@ -291,6 +357,12 @@ class LlamaCppEngine(StepEngine):
         self._cached[slot] = self._cached[slot][:tokens]
         self._chunked[slot] = min(self._chunked[slot], tokens)
         return tokens
+
+
+def _generator(seed: int) -> Any:
+    import torch
+
+    return torch.Generator().manual_seed(seed)
 
 
 def _add(batch: Any, token: int, position: int, slot: int, logits: bool = True) -> int:

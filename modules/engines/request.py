@@ -12,6 +12,7 @@ from typing import Any
 from bus.handoff import KvState
 from modules.engines.detokenizer import Detokenizer
 from modules.engines.sampling import SamplingSettings
+from modules.engines.speculative import Proposer
 from modules.engines.stopping import StopMatcher
 from modules.engines.stream import Stream
 
@@ -37,6 +38,14 @@ class Request:
     """A KV state another replica prefilled, imported instead of prefilling its tokens."""
     export: bool = False
     """Prefill only, then export the KV state (`Engine.prefill`): no token is decoded."""
+    draft: Proposer | None = None
+    """Where draft tokens for this request come from, while it speculates."""
+
+    @property
+    def speculating(self) -> bool:
+        """Whether its tokens come from verifying drafts: it has a proposer and its prompt
+        is in (so its first token came from the prefill)."""
+        return self.draft is not None and bool(self.generated)
 
     @property
     def position(self) -> int:

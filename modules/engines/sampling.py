@@ -28,7 +28,7 @@ SEED_LIMIT = 2**32
 DEFAULT_NO_REPEAT_NGRAM = 6
 """Longest run of generated tokens that may appear twice: a small model's loop (the same
 sentence or list line again and again) is cut off before it repeats. 0 turns it off."""
-VLLM_UNAPPLIED = ("no_repeat_ngram", "avoid")
+VLLM_UNAPPLIED = ("no_repeat_ngram", "avoid", "history")
 """Settings vLLM offers no way to apply (its V1 engine takes no per-request logits
 processor): a vLLM engine decodes without them and names them once in its log."""
 
@@ -74,6 +74,10 @@ class SamplingSettings:
     """OpenAI's: subtracted from a token's logit once per time it was generated."""
     presence_penalty: float = 0.0
     """OpenAI's: subtracted from the logit of every token generated at least once."""
+    history: tuple[int, ...] = ()
+    """Token ids counted as generated before the output, after `avoid`'s, by the repetition
+    rules (a draft region resuming a target's stream: the tokens the target has so far).
+    Ignored under a `guide`; not applied by vLLM, which says so once in its log."""
 
     def __post_init__(self) -> None:
         """Raises `BadRequestError` naming the first field out of its range."""
@@ -93,11 +97,11 @@ class SamplingSettings:
 
 
 def avoided_ids(sampling: SamplingSettings, tokenize: Callable[[str], list[int]]) -> list[int]:
-    """The tokens of `sampling.avoid`, to count as generated before the output; none under a
-    guide (structured output repeats its keys)."""
-    if not sampling.avoid or sampling.guide is not None:
+    """The tokens to count as generated before the output: the tokens of `sampling.avoid`,
+    then `sampling.history`; none under a guide (structured output repeats its keys)."""
+    if sampling.guide is not None:
         return []
-    return tokenize(sampling.avoid)
+    return (tokenize(sampling.avoid) if sampling.avoid else []) + list(sampling.history)
 
 
 # llama.cpp
@@ -113,11 +117,13 @@ llama-cpp-python 0.3.36 admits them, so its string rule is narrowed to what JSON
 
 
 def llama_cpp_sampler(
-    model: Any, sampling: SamplingSettings, window: int, avoided: list[int]
+    model: Any, sampling: SamplingSettings, window: int, avoided: list[int], draws: bool = True
 ) -> Any:
     """One request's llama.cpp sampler chain: repetition penalty, DRY (`no_repeat_ngram`,
     looking `window` tokens back), grammar, then greedy or top-p, temperature and a seeded
-    draw. `avoided` tokens are accepted first, as if generated (see `avoided_ids`).
+    draw. `avoided` tokens are accepted first, as if generated (see `avoided_ids`). Without
+    `draws` the chain stops before the choice (no greedy, no draw): applied to a position's
+    logits it leaves the candidates and logits the draw would see (`llama_cpp_weights`).
 
     Raises:
         BadRequestError: The guide's grammar or JSON schema cannot be used.
@@ -136,12 +142,14 @@ def llama_cpp_sampler(
     if grammar is not None:
         _add_grammar(chain, model, grammar)
     if sampling.temperature <= 0:
-        chain.add_greedy()
+        if draws:
+            chain.add_greedy()
     else:
         if sampling.top_p < 1.0:
             chain.add_top_p(sampling.top_p)
         chain.add_temp(sampling.temperature)
-        chain.add_dist(sampling.seed)
+        if draws:
+            chain.add_dist(sampling.seed)
     for token in avoided:
         llama_cpp.llama_sampler_accept(chain.sampler, token)
     return chain
@@ -197,6 +205,20 @@ class TransformersSampler:
             self.matcher.accept_token(token)
         return token
 
+    def verify(
+        self, logits: torch.Tensor, generated: list[int], proposed: int | None
+    ) -> tuple[int, bool]:
+        """The token at a position a draft `proposed` a token for (None: no proposal), and
+        whether it is the proposed one: greedy keeps it if it is the argmax; with
+        temperature, `speculative_pick` keeps it so that the token is drawn from this
+        position's distribution, as `pick` would draw it."""
+
+        if proposed is None or self.sampling.temperature <= 0:
+            token = self.pick(logits, generated)
+            return token, token == proposed
+        shaped = self.shaped(logits.float().cpu(), generated)
+        return speculative_pick(weights(shaped, self.sampling), proposed, self.generator)
+
     def shaped(self, logits: torch.Tensor, generated: list[int]) -> torch.Tensor:
         """Applies the repetition rules and the grammar mask to one position's logits."""
         import torch
@@ -235,13 +257,71 @@ def pick_token(logits: torch.Tensor, settings: SamplingSettings, generator: torc
 
     if settings.temperature <= 0:
         return int(torch.argmax(logits))
+    return int(torch.multinomial(weights(logits, settings), 1, generator=generator))
+
+
+def weights(logits: torch.Tensor, settings: SamplingSettings) -> torch.Tensor:
+    """What a draw at `settings.temperature` (> 0) picks by, [vocab]: the tempered softmax of
+    one position's logits with everything outside its top-p share set to 0 (not renormalised)."""
+    import torch
+
     probs = torch.softmax(logits.float() / settings.temperature, dim=-1)
     if settings.top_p < 1.0:
         sorted_probs, order = torch.sort(probs, descending=True)
         outside = torch.cumsum(sorted_probs, dim=-1) - sorted_probs > settings.top_p
         sorted_probs[outside] = 0.0
         probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
-    return int(torch.multinomial(probs, 1, generator=generator))
+    return probs
+
+
+def speculative_pick(
+    target: torch.Tensor, proposed: int, generator: torch.Generator
+) -> tuple[int, bool]:
+    """Speculative sampling's accept/reject rule for one proposed token, so that the token
+    returned is distributed exactly as the target's distribution p (`target`, weights over
+    the vocabulary), whatever the draft proposed.
+
+    The rule (Leviathan, Kalman and Matias, "Fast Inference from Transformers via
+    Speculative Decoding", ICML 2023, algorithm 1; Chen et al., "Accelerating Large Language
+    Model Decoding with Speculative Sampling", 2023): accept a draft token x drawn from q
+    with probability min(1, p(x)/q(x)); else draw from norm(max(0, p - q)). Cortex's drafts
+    propose their greedy choice, so q is a point mass on `proposed`: it is accepted with
+    probability p(proposed), and a rejection draws from p without `proposed`.
+
+    Returns:
+        The token, and whether it is the proposed one.
+    """
+    import torch
+
+    p = target.float() / target.sum()
+    if float(torch.rand((), generator=generator)) < float(p[proposed]):
+        return proposed, True
+    residual = p.clone()
+    residual[proposed] = 0.0
+    return int(torch.multinomial(residual, 1, generator=generator)), False
+
+
+def llama_cpp_weights(shaping: Any, context: Any, row: int, vocab: int) -> torch.Tensor:
+    """The distribution a llama.cpp draw would pick the token of batch row `row` from,
+    [vocab]: the row's logits through `shaping` (a chain built with ``draws=False``, whose
+    penalties see the request's tokens so far), softmaxed over the candidates it keeps."""
+    import ctypes
+
+    import llama_cpp
+    import numpy as np
+    import torch
+    from llama_cpp import _internals
+
+    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(context, row), shape=(vocab,))
+    candidates = _internals.LlamaTokenDataArray(n_vocab=vocab)
+    candidates.copy_logits(logits)
+    llama_cpp.llama_sampler_apply(shaping.sampler, ctypes.byref(candidates.candidates))
+    kept = candidates.candidates_data[: candidates.candidates.size]
+    dense = torch.zeros(vocab)
+    dense[torch.from_numpy(kept.id.astype(np.int64))] = torch.softmax(
+        torch.from_numpy(kept.logit.copy()), dim=0
+    )
+    return dense
 
 
 # vLLM

@@ -2,10 +2,11 @@
 
 A decode thread admits waiting requests into free slots, calls `step` once for all running
 ones, and hands each new token to its request: EOS, stop strings, the token limit and
-cancellation end a request and free its slot for the next. A prefill-only request (`prefill`)
-ends once its prompt is in the cache, with its KV state exported. Subclasses provide the
-model (`load`, `step`, `detokenizer`, and the optional `admit`, `release` and `export_state`
-hooks; `admit` imports a request's `kv`).
+cancellation end a request and free its slot for the next. A request with a draft verifies
+draft tokens instead, one request at a time (`verify`; see `modules.engines.speculative`).
+A prefill-only request (`prefill`) ends once its prompt is in the cache, with its KV state
+exported. Subclasses provide the model (`load`, `step`, `detokenizer`, and the optional
+`admit`, `release`, `verify` and `export_state` hooks; `admit` imports a request's `kv`).
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ from modules.engines.detokenizer import Detokenizer
 from modules.engines.engine import Engine, EngineFigures
 from modules.engines.kv import check_import
 from modules.engines.request import Request
-from modules.engines.sampling import SamplingSettings
+from modules.engines.sampling import SamplingSettings, avoided_ids
+from modules.engines.speculative import Proposer
 from modules.engines.stopping import StopMatcher
 from modules.engines.stream import FinishReason, Piece, Stream
 from modules.errors import BadRequestError, EngineError
 
 RATE_WINDOW_S = 5.0
 """`EngineFigures.tokens_per_s` counts the steps of this many last seconds."""
+FIRST_VERIFY_S = 0.25
+"""What a verification step is taken to last before one is measured."""
 
 
 class StepEngine(Engine):
@@ -48,17 +52,24 @@ class StepEngine(Engine):
         self._thread: threading.Thread | None = None
         self._tokens = 0
         self._recent: deque[tuple[float, int]] = deque(maxlen=256)
+        self._verify_s = FIRST_VERIFY_S
+        """How long a verification step takes, as measured (a moving average)."""
 
     def run(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=f"{self.name}-decode", daemon=True)
         self._thread.start()
 
     def submit_ids(
-        self, prompt: list[int], sampling: SamplingSettings, kv: KvState | None = None
+        self,
+        prompt: list[int],
+        sampling: SamplingSettings,
+        draft: Proposer | None = None,
+        kv: KvState | None = None,
     ) -> Stream:
         if kv is not None:
             check_import(kv, self.kv_identity())
-        return self._queue(prompt, self.check_room(prompt, sampling), kv=kv)
+        sampling = self.check_room(prompt, sampling)
+        return self._queue(prompt, sampling, draft=self._checked_draft(draft, sampling), kv=kv)
 
     def prefill(self, prompt: list[int]) -> KvState:
         started = time.perf_counter()
@@ -74,6 +85,7 @@ class StepEngine(Engine):
         self,
         prompt: list[int],
         sampling: SamplingSettings,
+        draft: Proposer | None = None,
         kv: KvState | None = None,
         export: bool = False,
     ) -> Stream:
@@ -88,6 +100,7 @@ class StepEngine(Engine):
                 stream,
                 self.detokenizer(),
                 StopMatcher(sampling.stop),
+                draft=draft,
                 kv=kv,
                 export=export,
             )
@@ -118,6 +131,21 @@ class StepEngine(Engine):
         if self._thread is not None:
             self._thread.join(timeout=30)
 
+    def _checked_draft(self, draft: Proposer | None, sampling: SamplingSettings) -> Proposer | None:
+        """The draft a request may speculate with, or None when it must decode alone (its
+        figures then say why)."""
+        if draft is not None and not self.verifies:
+            raise EngineError(f"the {self.name} engine cannot verify draft tokens")
+        if draft is not None and (why := self.decodes_alone(sampling)):
+            draft.figures.fallback = why
+            return None
+        return draft
+
+    def decodes_alone(self, sampling: SamplingSettings) -> str:
+        """Why a request with these settings cannot verify drafts ("" if it can): guided
+        output cannot, as its grammar cannot take tokens back."""
+        return "guided output decodes alone" if sampling.guide is not None else ""
+
     @abstractmethod
     def detokenizer(self) -> Detokenizer:
         """A fresh text assembler for one request."""
@@ -145,6 +173,17 @@ class StepEngine(Engine):
     def release(self, request: Request) -> None:  # noqa: B027 - optional hook
         """Frees what a finished request held (its KV cache entries, its sampler)."""
 
+    def verify(self, request: Request, proposed: list[int]) -> list[int]:
+        """Runs the model once over a speculating request's last token and `proposed`, the
+        draft tokens after it (none: an ordinary step of this request alone), and keeps in
+        the cache only what the target agrees with.
+
+        Returns:
+            The target's tokens: the longest prefix of `proposed` it accepts, then its own
+            next token (1 to len(proposed) + 1 tokens).
+        """
+        raise NotImplementedError(f"the {self.name} engine cannot verify draft tokens")
+
     def export_state(self, request: Request) -> tuple[bytes, str]:
         """The KV state of a prefill-only request whose prompt is all in the cache: the
         engine's bytes and how to read them (`KvState.layout`)."""
@@ -157,27 +196,71 @@ class StepEngine(Engine):
                     self._wake.wait()
                 if self._closed:
                     break
+            self._drop_cancelled()  # first, so a request resubmitted at once finds its slot
+            with self._wake:
                 self._admit_waiting()
-            self._drop_cancelled()
             if self._running:
                 self._step_running()
         for request in [*self._running.values(), *self._waiting]:
+            if request.draft is not None:
+                request.draft.close()
             request.stream.end("cancelled", EngineError(f"the {self.name} engine was closed"))
 
     def _step_running(self) -> None:
-        """One model step over the running requests; each takes its new token."""
-        try:
-            tokens = self.step(list(self._running.values()))
-        except Exception as error:  # noqa: BLE001 - every running request hears of it
+        """One model step over the running requests that do not speculate (each takes its
+        new token; a prefill-only one whose prompt is in exports its KV state), then one
+        verification for each that does."""
+        ordinary = [r for r in self._running.values() if not r.speculating]
+        speculating = [r for r in self._running.values() if r.speculating]
+        if ordinary:
+            try:
+                tokens = self.step(ordinary)
+            except Exception as error:  # noqa: BLE001 - every request of the step hears of it
+                for request in ordinary:
+                    self._finish(request, "error", EngineError(f"decoding failed: {error}"))
+                tokens = {}
+            self._recent.append((time.monotonic(), len(tokens)))
+            for request_id, token in tokens.items():
+                self._accept(self._running[request_id], token)
             for request in list(self._running.values()):
-                self._finish(request, "error", EngineError(f"decoding failed: {error}"))
+                if request.export and request.prefilled >= len(request.prompt):
+                    self._export(request)
+        for request in speculating:
+            if request.request_id in self._running:
+                self._speculate(request, alone=len(self._running) == 1)
+
+    def _speculate(self, request: Request, alone: bool) -> None:
+        """One verification step of a speculating request; it takes every token it yields.
+        When the draft has nothing yet, a request decoding `alone` (no one else waits on it)
+        waits for its first token at most about as long as a step takes: a late draft costs
+        a step, never more."""
+        draft = request.draft
+        assert draft is not None
+        began = time.monotonic()
+        proposed: list[int] = []
+        if not draft.figures.fallback:
+            room = request.sampling.max_new_tokens - len(request.generated) - 1
+            wait_s = self._verify_s if alone else 0.0
+            offered = draft.proposals(request.generated, min(draft.window.size, room), wait_s)
+            proposed = list(itertools.takewhile(self._known_token, offered))[: max(0, room)]
+        verifying = time.monotonic()
+        try:
+            tokens = self.verify(request, proposed)
+        except Exception as error:  # noqa: BLE001 - this request hears of it
+            self._finish(request, "error", EngineError(f"decoding failed: {error}"))
             return
+        self._verify_s = 0.8 * self._verify_s + 0.2 * (time.monotonic() - verifying)
+        draft.record(len(proposed), len(tokens) - 1, began)
         self._recent.append((time.monotonic(), len(tokens)))
-        for request_id, token in tokens.items():
-            self._accept(self._running[request_id], token)
-        for request in list(self._running.values()):
-            if request.export and request.prefilled >= len(request.prompt):
-                self._export(request)
+        for token in tokens:
+            if request.request_id not in self._running:
+                return
+            self._accept(request, token)
+        if request.request_id in self._running:
+            draft.settle(request.generated)
+
+    def _known_token(self, token: int) -> bool:
+        return 0 <= token < self.vocab_size if self.vocab_size else token >= 0
 
     def _export(self, request: Request) -> None:
         """Ends a prefill-only request with its KV state on its stream."""
@@ -200,7 +283,8 @@ class StepEngine(Engine):
             if request.stream.cancelled.is_set():
                 request.stream.end("cancelled")
                 continue
-            request.slot = free.pop(0)
+            request.slot = self.pick_slot(request, free)
+            free.remove(request.slot)
             try:
                 self.admit(request, request.slot)
             except BadRequestError as error:
@@ -210,6 +294,15 @@ class StepEngine(Engine):
                 request.stream.end("error", EngineError(f"the request cannot start: {error}"))
                 continue
             self._running[request.request_id] = request
+            if request.draft is not None:
+                request.draft.begin(
+                    request.prompt, request.sampling, avoided_ids(request.sampling, self.tokenize)
+                )
+
+    def pick_slot(self, request: Request, free: list[int]) -> int:
+        """The free slot a request runs in (the first; an engine with a prompt cache picks
+        the slot whose cache it can reuse most of)."""
+        return free[0]
 
     def _drop_cancelled(self) -> None:
         for request in list(self._running.values()):
@@ -238,6 +331,8 @@ class StepEngine(Engine):
                 request.stream.put(piece)
         del self._running[request.request_id]
         try:
+            if request.draft is not None:
+                request.draft.close()
             self.release(request)
         finally:
             request.stream.end(reason, error)

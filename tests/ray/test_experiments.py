@@ -1,5 +1,6 @@
 """`cortex.experiments.run` on the local Ray cluster with a tiny model: every mode runs, the
-files are written, and the pipeline moves one hidden state per token between its stages."""
+files are written, the pipeline moves one hidden state per token between its stages, and in
+speculative mode the model, drafting for itself on the other device, keeps its own text."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def test_every_mode_runs_and_writes_its_results(ray_cluster: None, tmp_path: Pat
         name="tiny",
         model=str(model),
         devices=2,
-        modes=["pipeline", "concurrent", "sequential", "batched"],
+        modes=["pipeline", "concurrent", "sequential", "batched", "speculative"],
+        draft_model=str(model),
         max_new_tokens=12,
         requests=[
             Request(text="Compare tea and coffee.", subtasks=["About tea.", "About coffee."])
@@ -31,7 +33,8 @@ def test_every_mode_runs_and_writes_its_results(ray_cluster: None, tmp_path: Pat
     )
     results = run(spec, tmp_path / "out", progress=False)
 
-    assert set(results.modes) == {"pipeline", "concurrent", "sequential", "batched"}
+    modes = {"pipeline", "concurrent", "sequential", "batched", "speculative"}
+    assert set(results.modes) == modes
     for figures in results.modes.values():
         assert figures["tokens"] == 24  # two subtasks of 12 tokens, in every mode
         assert figures["tokens_per_s"] > 0 and figures["ttft_s"] > 0
@@ -45,14 +48,21 @@ def test_every_mode_runs_and_writes_its_results(ray_cluster: None, tmp_path: Pat
     assert pipeline["hop_latency_ms"] > 0
     assert results.pipeline_matches_unsplit is True
     assert results.speedup["pipeline"] == 1.0
+    speculative = results.modes["speculative"]
+    assert speculative["device_busy"][1] > 0  # the draft drafted on device 1
+    assert speculative["draft_proposed"] > 0 and speculative["acceptance_rate"] > 0.5
+    assert speculative["identical_text"] is True and speculative["speedup"] > 0
 
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert (
         saved["modes"]["concurrent"]["tokens_per_s"] == results.modes["concurrent"]["tokens_per_s"]
     )
-    assert set(saved["speedup"]) == {"pipeline", "concurrent", "sequential", "batched"}
+    assert set(saved["speedup"]) == modes
+    assert {"tokens_per_s", "acceptance_rate", "speedup", "identical_text"} <= set(
+        saved["modes"]["speculative"]
+    )
     rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
-    assert [r["mode"] for r in rows] == ["pipeline", "concurrent", "sequential", "batched"]
+    assert [r["mode"] for r in rows] == list(spec.modes)
     assert Image.open(tmp_path / "out" / "timeline.png").size[0] == 1200
 
 

@@ -1,7 +1,7 @@
 """A prefilled KV state leaving one engine and entering another: the same greedy tokens as a
 prefill done where it decodes (llama.cpp on the embedded model, transformers on a tiny one),
-its bytes per token as the model's shape says, and a state of another model or engine
-refused by name."""
+with a draft's tokens verified after it too, its bytes per token as the model's shape says,
+and a state of another model or engine refused by name."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from modules.engines import Engine, SamplingSettings, create_engine
 from modules.engines.formats import in_format
 from modules.engines.kv import common_prefix, other_format
 from modules.engines.llamacpp import PREFILL_CHUNK
+from modules.engines.speculative import Proposer
 from modules.errors import HandoffError
 from modules.models import gguf_path, save_tiny_llama
 from modules.prompts import answer_chat, shared_chat
@@ -84,6 +85,41 @@ def test_an_imported_prefill_decodes_the_tokens_of_a_prefill_done_here(
         assert reused == len(start) // PREFILL_CHUNK * PREFILL_CHUNK
     else:
         assert reused == len(start)
+
+
+class ScriptedDraft(Proposer):
+    """Proposes a known continuation with every fourth token wrong: the target keeps runs of
+    it and rejects the rest, cutting its cache back each time."""
+
+    def __init__(self, script: list[int]) -> None:
+        super().__init__("scripted")
+        self.script = script
+
+    def begin(self, prompt: list[int], sampling: SamplingSettings, history: list[int]) -> None:
+        pass
+
+    def proposals(self, generated: list[int], count: int, wait_s: float) -> list[int]:
+        ahead = enumerate(self.script[len(generated) : len(generated) + count], len(generated))
+        return [token + (position % 4 == 3) for position, token in ahead]
+
+    def settle(self, generated: list[int]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_draft_verified_after_an_imported_prefill_keeps_the_greedy_tokens(
+    engines: list[Engine],
+) -> None:
+    exporter, importer, alone = engines
+    prompt, start = prompts(exporter)
+    expected = tokens(alone, prompt)[0]
+    draft = ScriptedDraft(expected)
+    stream = importer.submit_ids(prompt, GREEDY, draft, exporter.prefill(start))
+    assert [piece.token_id for piece in stream] == expected and len(expected) > 5
+    assert stream.imported_tokens > 500 and draft.figures.fallback == ""
+    assert 0 < draft.figures.accepted < draft.figures.proposed  # kept some, rejected some
 
 
 def test_a_states_bytes_per_token_are_what_the_models_shape_says(engines: list[Engine]) -> None:

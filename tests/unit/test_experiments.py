@@ -126,6 +126,15 @@ def write(tmp_path: Path, text: str) -> Path:
             'modes = ["concurrent"]\ndevice_weights = ["", "q8_0"]\n[[requests]]\ntext = "Hi"\n',
             "the concurrent mode runs one weight format",
         ),
+        (
+            'modes = ["speculative"]\n[[requests]]\ntext = "Hi"\n',
+            "speculative mode needs a draft_model",
+        ),
+        (
+            'modes = ["speculative"]\ndraft_model = "embedded:smollm2-135m-instruct"\n'
+            'devices = 1\n[[requests]]\ntext = "Hi"\n',
+            "set devices = 2",
+        ),
     ],
 )
 def test_a_bad_experiment_file_names_the_field(tmp_path: Path, body: str, named: str) -> None:
@@ -150,6 +159,7 @@ def test_shipped_experiments_load() -> None:
         "manager_delegates",
         "multimodal_turn",
         "disaggregated",
+        "speculative",
     }
     assert specs["pipeline_vs_concurrent"].devices == 2
     assert set(specs["pipeline_vs_concurrent"].modes) == {
@@ -163,6 +173,9 @@ def test_shipped_experiments_load() -> None:
     assert {"vision", "speech"} <= set(specs["multimodal_turn"].regions)
     disaggregated = specs["disaggregated"]
     assert disaggregated.weights(1) == "q8_0" and not disaggregated.prompt_cache
+    speculative = specs["speculative"]
+    assert (speculative.engine, speculative.draft_engine) == ("transformers", "llama.cpp")
+    assert speculative.modes == ["sequential", "speculative"]
 
 
 def test_timeline_draws_busy_spans_on_their_lanes(tmp_path: Path) -> None:
