@@ -17,9 +17,10 @@ from collections.abc import Generator
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from bus.handoff import KvState
 from bus.protocol import Decoding, Subtask
 from modules.engines import (
+    ALONE,
+    Assist,
     Engine,
     Guide,
     Message,
@@ -30,7 +31,6 @@ from modules.engines import (
     pick_engine,
 )
 from modules.engines.formats import model_in_format
-from modules.engines.speculative import Proposer
 from modules.errors import EngineError
 from modules.handoff import HandoffReport, RegionHandoff
 from modules.openings import answer_start, items_asked_for
@@ -194,8 +194,7 @@ class LanguageRegion(Region):
                 avoid=subtask.avoid,
                 options=options,
                 cap=cap,
-                draft=draft,
-                kv=kv,
+                assist=Assist(draft, kv),
             )
         finally:
             if draft is not None:
@@ -268,8 +267,7 @@ class LanguageRegion(Region):
         options: Decoding = NO_OPTIONS,
         cap: int | None = None,
         shown: bool = True,
-        draft: Proposer | None = None,
-        kv: KvState | None = None,
+        assist: Assist = ALONE,
     ) -> Generator[Piece, None, Reply]:
         """Decodes a reply to a chat, within the model's context; returns the prompt's length
         in tokens and why it ended. Past `WRAP_UP_SHARE` of the budget, prose ends at the next
@@ -282,9 +280,9 @@ class LanguageRegion(Region):
         `avoid`: text not to repeat. `options`: what the client asked; `cap`: its token cap,
         counting a continued assistant message's start; what it cuts is shown cut. A chat that
         ends with an assistant message is continued, its text yielded first (as pieces of its
-        own tokens, the text on the last) unless `shown` is False. `draft`: where tokens to
-        verify come from (the text stays the same). `kv`: the KV state of the prompt's start,
-        prefilled elsewhere (`Engine.submit`). See `AnswerShaper`.
+        own tokens, the text on the last) unless `shown` is False. `assist`: a draft to verify (the
+        text stays the same), the prompt start's KV state prefilled elsewhere. See
+        `AnswerShaper`.
 
         Raises:
             BadRequestError: The instruction is empty, or the chat leaves no room to answer.
@@ -307,28 +305,26 @@ class LanguageRegion(Region):
         if opening:
             yield from shaper.opening(opening)
         chat = messages[:-1] if continued else messages
-        return (yield from self._decode(chat, sampling, shaper, draft, kv))
+        return (yield from self._decode(chat, sampling, shaper, assist))
 
     def _decode(
         self,
         chat: list[Message],
         sampling: SamplingSettings,
         shaper: AnswerShaper,
-        draft: Proposer | None,
-        kv: KvState | None,
+        assist: Assist,
     ) -> Generator[Piece, None, Reply]:
         """Decodes the reply to `chat` after the shaper's start, going on where the model
-        stopped but the answer may not end (`AnswerShaper.resumption`); the first stream
-        verifies `draft`'s tokens and imports `kv`, the prompt start prefilled elsewhere; a
-        resumed one decodes alone and prefills itself."""
+        stopped but the answer may not end (`AnswerShaper.resumption`); the first stream has
+        the `assist` (a draft to verify, a KV state to import); a resumed one decodes alone and
+        prefills itself."""
         engine = self.engine_or_fail()
         reply, reason, text, spent = Reply(), None, shaper.start, 0
         resumed: list[Piece] = []  # shown only once the model writes after them
         for resumes in range(MAX_RESUMES + 1):
             request = [*chat, {"role": "assistant", "content": text}] if text else chat
             left = replace(sampling, max_new_tokens=sampling.max_new_tokens - spent)
-            first = resumes == 0
-            stream = self._submit(request, left, draft if first else None, kv if first else None)
+            stream = self._submit(request, left, assist if resumes == 0 else ALONE)
             reply.prompt_tokens = reply.prompt_tokens or stream.prompt_tokens
             try:
                 for piece in stream:
@@ -355,17 +351,11 @@ class LanguageRegion(Region):
         reply.notes = shaper.shortfall(reason, sampling.max_new_tokens)
         return reply
 
-    def _submit(
-        self,
-        chat: list[Message],
-        sampling: SamplingSettings,
-        draft: Proposer | None = None,
-        kv: KvState | None = None,
-    ) -> Stream:
-        """Starts decoding `chat` (from `kv`, if given; verifying `draft`'s tokens, if given)
-        for the subtask this thread handles, so that an interrupt cancels it (at once where
-        the subtask was interrupted already)."""
-        stream = self.engine_or_fail().submit(chat, sampling, draft, kv)
+    def _submit(self, chat: list[Message], sampling: SamplingSettings, assist: Assist) -> Stream:
+        """Starts decoding `chat` (with what `assist` lends) for the subtask this thread
+        handles, so that an interrupt cancels it (at once where the subtask was interrupted
+        already)."""
+        stream = self.engine_or_fail().submit(chat, sampling, assist)
         handling = getattr(self._handling, "stream_id", "")
         self._streams.get(handling, []).append(stream)
         if handling in self._stopped:

@@ -26,7 +26,7 @@ from bus.proxy import BusProxy
 from bus.zmq_bus import ZmqTokenBus
 from cortex.config import load_config, parse_config
 from cortex.runtime.cortex import Cortex
-from modules.engines import Engine, SamplingSettings, create_engine
+from modules.engines import Assist, Engine, SamplingSettings, create_engine
 from modules.openings import answer_start
 from modules.prompts import answer_chat
 
@@ -152,7 +152,7 @@ def handoff_vs_prefill(source: Engine, target: Engine, tokens: int) -> dict[str,
 
 def _first_token_s(engine: Engine, prompt: list[int], kv: Any) -> float:
     started = time.perf_counter()
-    list(engine.submit_ids(prompt, ONE_TOKEN, kv=kv))
+    list(engine.submit_ids(prompt, ONE_TOKEN, Assist(kv=kv)))
     return time.perf_counter() - started
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 from modules.engines.chat import Message
 from modules.engines.detokenizer import Detokenizer, TextAssembler
 from modules.engines.engine import Engine, EngineFigures
-from modules.engines.request import Request
+from modules.engines.request import ALONE, Assist, Request
 from modules.engines.sampling import Guide, SamplingSettings
 from modules.engines.step import StepEngine
 from modules.engines.stopping import StopMatcher
@@ -25,7 +25,9 @@ EngineName = Literal["auto", "llama.cpp", "vllm", "transformers"]
 ENGINE_NAMES: tuple[str, ...] = ("auto", "llama.cpp", "vllm", "transformers")
 
 __all__ = [
+    "ALONE",
     "ENGINE_NAMES",
+    "Assist",
     "Detokenizer",
     "Engine",
     "EngineFigures",

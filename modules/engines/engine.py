@@ -15,8 +15,8 @@ from typing import ClassVar
 
 from bus.handoff import KvIdentity, KvState
 from modules.engines.chat import Message, chat_ids
+from modules.engines.request import ALONE, Assist
 from modules.engines.sampling import SamplingSettings
-from modules.engines.speculative import Proposer
 from modules.engines.stream import Piece, Stream
 from modules.errors import BadRequestError, ContextLengthError, EngineError
 
@@ -96,19 +96,11 @@ class Engine(ABC):
         return self
 
     def submit(
-        self,
-        messages: list[Message],
-        sampling: SamplingSettings,
-        draft: Proposer | None = None,
-        kv: KvState | None = None,
+        self, messages: list[Message], sampling: SamplingSettings, assist: Assist = ALONE
     ) -> Stream:
         """Queues a chat for decoding; its pieces arrive on the returned stream. A chat that
         ends with an assistant message is continued from that message's text (which the
-        stream does not repeat). With a `draft`, the engine verifies the draft's tokens
-        instead of decoding one token a step (see `modules.engines.speculative`). `kv`: the
-        KV state of the prompt's start, prefilled by another replica of this model
-        (`prefill`); only the rest is prefilled here. A request may have both: the imported
-        state is its prefill, the draft proposes its continuation.
+        stream does not repeat). `assist`: a draft to verify, a KV state to import.
 
         Raises:
             BadRequestError: The last message is empty, or the chat leaves no room to answer.
@@ -117,7 +109,7 @@ class Engine(ABC):
         """
         if not messages or not messages[-1]["content"].strip():
             raise BadRequestError("the instruction is empty; say what the region should do")
-        return self.submit_ids(self.render(messages), sampling, draft, kv)
+        return self.submit_ids(self.render(messages), sampling, assist)
 
     def prefill(self, prompt: list[int]) -> KvState:
         """Prefills a prompt (token ids) and exports its KV state, for another replica of this
@@ -198,11 +190,7 @@ class Engine(ABC):
 
     @abstractmethod
     def submit_ids(
-        self,
-        prompt: list[int],
-        sampling: SamplingSettings,
-        draft: Proposer | None = None,
-        kv: KvState | None = None,
+        self, prompt: list[int], sampling: SamplingSettings, assist: Assist = ALONE
     ) -> Stream:
         """Queues a prompt that is already token ids (see `submit`)."""
 

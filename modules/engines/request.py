@@ -17,6 +17,22 @@ from modules.engines.stopping import StopMatcher
 from modules.engines.stream import Stream
 
 
+@dataclass(frozen=True)
+class Assist:
+    """What other replicas lend one request: a draft region whose tokens the engine verifies
+    instead of decoding one token a step (see `modules.engines.speculative`), and the KV state
+    of the prompt's start, prefilled by another replica of the same model (`Engine.prefill`),
+    so that only the rest is prefilled here. A request may have both: the imported state is its
+    prefill, the draft proposes its continuation."""
+
+    draft: Proposer | None = None
+    kv: KvState | None = None
+
+
+ALONE = Assist()
+"""A request that decodes alone and prefills its whole prompt."""
+
+
 @dataclass(eq=False)
 class Request:
     """One submitted prompt while its engine queues, prefills and decodes it."""

@@ -23,7 +23,7 @@ from bus.handoff import KvState
 from modules.engines.detokenizer import Detokenizer
 from modules.engines.engine import Engine, EngineFigures
 from modules.engines.kv import check_import
-from modules.engines.request import Request
+from modules.engines.request import ALONE, Assist, Request
 from modules.engines.sampling import SamplingSettings, avoided_ids
 from modules.engines.speculative import Proposer
 from modules.engines.stopping import StopMatcher
@@ -60,16 +60,13 @@ class StepEngine(Engine):
         self._thread.start()
 
     def submit_ids(
-        self,
-        prompt: list[int],
-        sampling: SamplingSettings,
-        draft: Proposer | None = None,
-        kv: KvState | None = None,
+        self, prompt: list[int], sampling: SamplingSettings, assist: Assist = ALONE
     ) -> Stream:
-        if kv is not None:
-            check_import(kv, self.kv_identity())
+        if assist.kv is not None:
+            check_import(assist.kv, self.kv_identity())
         sampling = self.check_room(prompt, sampling)
-        return self._queue(prompt, sampling, draft=self._checked_draft(draft, sampling), kv=kv)
+        draft = self._checked_draft(assist.draft, sampling)
+        return self._queue(prompt, sampling, replace(assist, draft=draft))
 
     def prefill(self, prompt: list[int]) -> KvState:
         started = time.perf_counter()
@@ -85,8 +82,7 @@ class StepEngine(Engine):
         self,
         prompt: list[int],
         sampling: SamplingSettings,
-        draft: Proposer | None = None,
-        kv: KvState | None = None,
+        assist: Assist = ALONE,
         export: bool = False,
     ) -> Stream:
         if self._thread is None or self._closed:
@@ -100,8 +96,8 @@ class StepEngine(Engine):
                 stream,
                 self.detokenizer(),
                 StopMatcher(sampling.stop),
-                draft=draft,
-                kv=kv,
+                draft=assist.draft,
+                kv=assist.kv,
                 export=export,
             )
             self._waiting.append(request)

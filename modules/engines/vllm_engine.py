@@ -25,8 +25,8 @@ from bus.handoff import KvIdentity, KvState
 from modules.engines.chat import TokenizerChat
 from modules.engines.engine import Engine, EngineFigures
 from modules.engines.kv import check_import
+from modules.engines.request import ALONE, Assist
 from modules.engines.sampling import SamplingSettings, vllm_sampling_params, vllm_unapplied
-from modules.engines.speculative import Proposer
 from modules.engines.stream import FinishReason, Piece, Stream
 from modules.engines.vllm_kv import LAYOUT, ConnectorStorage, connector_name, model_identity
 from modules.errors import EngineError
@@ -110,13 +110,9 @@ class VllmEngine(TokenizerChat, Engine):
         return KvState(self._identity, tuple(prompt), data, LAYOUT, took)
 
     def submit_ids(
-        self,
-        prompt: list[int],
-        sampling: SamplingSettings,
-        draft: Proposer | None = None,
-        kv: KvState | None = None,
+        self, prompt: list[int], sampling: SamplingSettings, assist: Assist = ALONE
     ) -> Stream:
-        if draft is not None:
+        if assist.draft is not None:
             raise EngineError(
                 "the vllm engine cannot verify a draft region's tokens; pair a draft with a "
                 "llama.cpp or transformers target"
@@ -124,8 +120,8 @@ class VllmEngine(TokenizerChat, Engine):
         sampling = self.check_room(prompt, sampling)
         self._name_unapplied(sampling)
         stream = Stream(len(prompt))
-        if kv is not None:
-            self._import(kv, prompt, stream)
+        if assist.kv is not None:
+            self._import(assist.kv, prompt, stream)
         asyncio.run_coroutine_threadsafe(
             self._decode(prompt, vllm_sampling_params(sampling), stream), self._loop
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bus.protocol import Subtask
-from modules.engines import Engine, SamplingSettings, create_engine
+from modules.engines import Assist, Engine, SamplingSettings, create_engine
 from modules.engines.formats import in_format
 from modules.engines.kv import common_prefix, other_format
 from modules.engines.llamacpp import PREFILL_CHUNK
@@ -66,7 +66,7 @@ def prompts(engine: Engine) -> tuple[list[int], list[int]]:
 
 
 def tokens(engine: Engine, prompt: list[int], kv: object = None) -> tuple[list[int], object]:
-    stream = engine.submit_ids(prompt, GREEDY, kv=kv)  # type: ignore[arg-type]
+    stream = engine.submit_ids(prompt, GREEDY, Assist(kv=kv))  # type: ignore[arg-type]
     return [piece.token_id for piece in stream], stream
 
 
@@ -116,7 +116,7 @@ def test_a_draft_verified_after_an_imported_prefill_keeps_the_greedy_tokens(
     prompt, start = prompts(exporter)
     expected = tokens(alone, prompt)[0]
     draft = ScriptedDraft(expected)
-    stream = importer.submit_ids(prompt, GREEDY, draft, exporter.prefill(start))
+    stream = importer.submit_ids(prompt, GREEDY, Assist(draft, exporter.prefill(start)))
     assert [piece.token_id for piece in stream] == expected and len(expected) > 5
     assert stream.imported_tokens > 500 and draft.figures.fallback == ""
     assert 0 < draft.figures.accepted < draft.figures.proposed  # kept some, rejected some
@@ -141,16 +141,16 @@ def test_a_state_of_another_model_or_engine_is_refused(
     state = exporter.prefill(start)
     stranger = replace(state, identity=replace(state.identity, lineage="0123456789abcdef"))
     with pytest.raises(HandoffError, match="another model"):
-        importer.submit_ids(prompt, GREEDY, kv=stranger)
+        importer.submit_ids(prompt, GREEDY, Assist(kv=stranger))
     elsewhere = replace(state, identity=replace(state.identity, engine="vllm"))
     with pytest.raises(HandoffError, match="in vllm's layout"):
-        importer.submit_ids(prompt, GREEDY, kv=elsewhere)
+        importer.submit_ids(prompt, GREEDY, Assist(kv=elsewhere))
     if exporter.name == "transformers":  # the same shape, other weights: another model
         folder = save_tiny_llama(tmp_path, max_positions=2048, initializer_range=0.4)
         other = create_engine("transformers", str(folder), context_length=2048).start()
         try:
             with pytest.raises(HandoffError, match="another model"):
-                other.submit_ids(prompt, GREEDY, kv=state)
+                other.submit_ids(prompt, GREEDY, Assist(kv=state))
         finally:
             other.close()
 

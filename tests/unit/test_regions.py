@@ -230,7 +230,7 @@ class ScriptedEngine:
         self.replies, self.reason = [words, *more], reason
         self.requests: list[list[dict]] = []
 
-    def submit(self, messages, sampling, draft=None, kv=None):
+    def submit(self, messages, sampling, assist=None):
         words = self.replies[min(len(self.requests), len(self.replies) - 1)]
         self.requests.append(messages)
         engine = self

@@ -15,7 +15,7 @@ import pytest
 import torch
 from scipy.stats import chisquare
 
-from modules.engines import Engine, SamplingSettings, create_engine
+from modules.engines import Assist, Engine, SamplingSettings, create_engine
 from modules.engines.llamacpp import _add as add_to_batch
 from modules.engines.sampling import llama_cpp_sampler, llama_cpp_weights, weights
 from modules.engines.speculative import Proposer
@@ -89,7 +89,7 @@ def tiny_engines(varied_tiny: Path) -> Iterator[tuple[Engine, torch.nn.Module]]:
 
 
 def decoded(engine: Engine, chat: str, sampling: SamplingSettings, draft: Proposer | None) -> str:
-    stream = engine.submit([{"role": "user", "content": chat}], sampling, draft)
+    stream = engine.submit([{"role": "user", "content": chat}], sampling, Assist(draft))
     return "".join(piece.text for piece in stream)
 
 
@@ -115,7 +115,7 @@ def test_a_batch_mixing_speculating_and_plain_requests_keeps_each_text(
     alone = [decoded(target, chat, GREEDY, None) for chat in CHATS[:2]]
     chat = [{"role": "user", "content": CHATS[0]}]
     plain = target.submit([{"role": "user", "content": CHATS[1]}], GREEDY)
-    speculating = target.submit(chat, GREEDY, ModelDraft(draft_model))
+    speculating = target.submit(chat, GREEDY, Assist(ModelDraft(draft_model)))
     assert ["".join(p.text for p in s) for s in (speculating, plain)] == alone
 
 
@@ -157,7 +157,7 @@ def test_sampling_with_a_draft_keeps_the_targets_distribution(
     pairs, drafts = [], []
     for seed in range(300):
         drafts.append(ModelDraft(model))
-        stream = engine.submit(chat, replace(sampling, seed=seed), drafts[-1])
+        stream = engine.submit(chat, replace(sampling, seed=seed), Assist(drafts[-1]))
         pairs.append(tuple(piece.token_id for piece in stream))
     assert sum(d.figures.accepted for d in drafts) > 20  # both branches of the rule ran
     assert sum(d.figures.proposed - d.figures.accepted for d in drafts) > 20

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.engines import SamplingSettings, create_engine
+from modules.engines import Assist, SamplingSettings, create_engine
 from modules.errors import HandoffError
 from tests.unit.test_vllm_engine import FakeCompletion, FakeOutput
 
@@ -89,7 +89,7 @@ def test_a_prefill_travels_as_the_connectors_folder_and_is_loaded_by_the_other_r
     )
     prompt = prefill.render([{"role": "user", "content": "What is tea?"}])
     state = prefill.prefill(prompt)
-    stream = decode.submit_ids(prompt, SamplingSettings(max_new_tokens=4), kv=state)
+    stream = decode.submit_ids(prompt, SamplingSettings(max_new_tokens=4), Assist(kv=state))
     assert "".join(p.text for p in stream) == "Tea"
     source, target = connector_vllm
     folder = next(p for p in source.storage.iterdir() if p.is_dir())
@@ -110,11 +110,11 @@ def test_a_state_for_another_prompt_is_prefilled_and_another_models_is_refused(
     )
     state = prefill.prefill(prefill.render([{"role": "user", "content": "What is tea?"}]))
     other = decode.render([{"role": "user", "content": "What is coffee?"}])
-    stream = decode.submit_ids(other, SamplingSettings(max_new_tokens=4), kv=state)
+    stream = decode.submit_ids(other, SamplingSettings(max_new_tokens=4), Assist(kv=state))
     list(stream)
     assert "only for its own prompt" in stream.kv_note and not connector_vllm[1].loaded
     stranger = replace(state, identity=replace(state.identity, lineage="another model"))
     with pytest.raises(HandoffError, match="another model"):
-        decode.submit_ids(other, SamplingSettings(max_new_tokens=4), kv=stranger)
+        decode.submit_ids(other, SamplingSettings(max_new_tokens=4), Assist(kv=stranger))
     prefill.close()
     decode.close()
