@@ -19,6 +19,7 @@ from tui.screens import HelpScreen, session_summary
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
     _Base = App[None]
 else:
@@ -28,6 +29,8 @@ else:
 class UserActions(_Base):
     """The app's commands, keys and sessions: a part of `CortexApp`, whose state it shares."""
 
+    main: Screen[None]
+    """The conversation's screen (`CortexApp.main`)."""
     brain: Any
     history: list[tuple[str, str]]
     region_kinds: set[str]
@@ -46,8 +49,8 @@ class UserActions(_Base):
         elif command.name == "/quit":
             await self.action_quit()
         elif command.name == "/clear":
-            await self.query_one(ConversationView).clear()
-            self.query_one(PlanView).reset()
+            await self.main.query_one(ConversationView).clear()
+            self.main.query_one(PlanView).reset()
             self.history.clear()
         elif command.name == "/save":
             self.action_save(command.argument)
@@ -74,19 +77,19 @@ class UserActions(_Base):
     def _show_attachments(self) -> None:
         """Names the files attached to the next question on the question box's border."""
         names = ", ".join(Path(path).name for path in self.attachments.values())
-        self.query_one(QuestionInput).border_title = f"with {names}" if names else None
+        self.main.query_one(QuestionInput).border_title = f"with {names}" if names else None
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
     def action_toggle_regions(self) -> None:
-        self.query_one("#right").toggle_class("hidden")
+        self.main.query_one("#right").toggle_class("hidden")
 
     def action_save(self, path: str = "") -> None:
         target = Path(path).expanduser() if path else self._default_transcript_path()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(self.query_one(ConversationView).markdown(), encoding="utf-8")
+            target.write_text(self.main.query_one(ConversationView).markdown(), encoding="utf-8")
         except OSError as error:
             self.notify(f"cannot write {target}: {error.strerror}", title="Save", severity="error")
             return
@@ -106,7 +109,7 @@ class UserActions(_Base):
         await self._load_history(path)
 
     async def _load_history(self, path: Path) -> None:
-        conversation = self.query_one(ConversationView)
+        conversation = self.main.query_one(ConversationView)
         for record in SessionLog(path).records():
             question, answer = str(record.get("question", "")), str(record.get("answer", ""))
             attached = " ".join(f"with {name}" for name in record.get("attached", []))

@@ -21,6 +21,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
 from cortex.errors import CortexError
@@ -115,6 +116,12 @@ class CortexApp(UserActions, BusFeed, App[None]):
         self._quitting = False
         self._stopped = False
 
+    @property
+    def main(self) -> Screen[None]:
+        """The conversation's screen, under whatever screen is on top of it (help, the session
+        picker): bus traffic and start-up keep updating it meanwhile."""
+        return self.screen_stack[0]
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="main"):
@@ -128,8 +135,8 @@ class CortexApp(UserActions, BusFeed, App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.query_one(PlanView).border_title = "Plan"
-        self.query_one(Input).focus()
+        self.main.query_one(PlanView).border_title = "Plan"
+        self.main.query_one(Input).focus()
         self.sub_title = "starting…"
         self.set_interval(1.0, self._tick)
         if self.session_path is not None:
@@ -193,26 +200,26 @@ class CortexApp(UserActions, BusFeed, App[None]):
         if event.region is None:
             self.sub_title = event.message
             return
-        pane = self.query_one(RegionPanes).pane(event.region)
+        pane = self.main.query_one(RegionPanes).pane(event.region)
         pane.set_state(event.state if event.state != "ready" else "idle", event.device)
 
     async def on_brain_ready(self, message: BrainReady) -> None:
         self.ready = True
         self.region_kinds = {r["kind"] for r in message.regions}
-        panes = self.query_one(RegionPanes)
+        panes = self.main.query_one(RegionPanes)
         for region in message.regions:
             pane = panes.pane(region["name"])
             pane.set_state("idle", region["device"])
             pane.set_speeds(region["prefill_tokens_per_s"], region["decode_tokens_per_s"])
-        self.query_one(StatusBar).show_dashboard(message.dashboard_url)
-        self.query_one(StatusBar).show_cortex(message.ray_address)
+        self.main.query_one(StatusBar).show_dashboard(message.dashboard_url)
+        self.main.query_one(StatusBar).show_cortex(message.ray_address)
         self.sub_title = f"{len(message.regions)} regions ready"
         self._tick()
         await self._next_turn()
 
     def on_brain_failed(self, message: BrainFailed) -> None:
         self.sub_title = "failed to start"
-        for pane in self.query_one(RegionPanes).panes():
+        for pane in self.main.query_one(RegionPanes).panes():
             if pane.state == "loading":
                 pane.set_state("failed")
         self.notify(message.error, title="Cortex could not start", severity="error", timeout=30)
@@ -249,7 +256,7 @@ class CortexApp(UserActions, BusFeed, App[None]):
         self._show_attachments()
         attached = " ".join(f"with {Path(path).name}" for path in media.values())
         waits = "" if self.ready else WAITING
-        conversation = self.query_one(ConversationView)
+        conversation = self.main.query_one(ConversationView)
         shown = await conversation.add_question(text or "(the recording)", waits, attached)
         self.pending.append(Asked(text, media, await conversation.start_answer(), shown))
         await self._next_turn()
@@ -261,7 +268,7 @@ class CortexApp(UserActions, BusFeed, App[None]):
         question, media, self.answer = self.asking.text, self.asking.media, self.asking.answer
         self.asking.shown.show(note="")  # it runs now
         self.turn_running = True
-        self.query_one(PlanView).reset()
+        self.main.query_one(PlanView).reset()
         speak_to = None
         if self.speak:
             speak_to = self.brain.session.path.with_name(
@@ -293,10 +300,11 @@ class CortexApp(UserActions, BusFeed, App[None]):
     async def on_turn_finished(self, message: TurnFinished) -> None:
         record = message.record
         if self.asking is not None and record.question != self.asking.shown.text:
-            self.query_one(ConversationView).reword_question(self.asking.shown, record.question)
+            conversation = self.main.query_one(ConversationView)
+            conversation.reword_question(self.asking.shown, record.question)
         if self.answer is not None:
             await self.answer.finish(record.answer)
-        self.query_one(ConversationView).record_answer(record.answer)
+        self.main.query_one(ConversationView).record_answer(record.answer)
         self.history.append((record.question, record.answer))
         for note in record.notes:
             self.notify(note, title="plan repaired", severity="warning", timeout=4)

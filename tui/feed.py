@@ -20,6 +20,7 @@ from tui.status import StatusBar
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
     from tui.app import Asked
     from tui.conversation import AnswerMessage
@@ -32,6 +33,8 @@ else:
 class BusFeed(_Base):
     """The app's handling of bus messages: a part of `CortexApp`, whose state it shares."""
 
+    main: Screen[None]
+    """The conversation's screen (`CortexApp.main`)."""
     current_turn: str
     answer: AnswerMessage | None
     asking: Asked | None
@@ -48,13 +51,13 @@ class BusFeed(_Base):
         if topic.region is not None and topic.channel == "out":
             self._on_region_output(topic.region, payload)
         elif isinstance(payload, Proposal) and payload.token_ids and topic.region is not None:
-            self.query_one(RegionPanes).pane(payload.draft).drafted(
+            self.main.query_one(RegionPanes).pane(payload.draft).drafted(
                 len(payload.token_ids), topic.region
             )
         elif isinstance(payload, UserTurn):
             self.current_turn = payload.turn_id
         elif this_turn and isinstance(payload, Subtask):
-            self.query_one(PlanView).add_step(
+            self.main.query_one(PlanView).add_step(
                 payload.subtask_id, payload.region, payload.instruction
             )
         elif (
@@ -66,8 +69,8 @@ class BusFeed(_Base):
             await self.answer.add(payload.text)
 
     def _on_region_output(self, name: str, payload: Any) -> None:
-        pane = self.query_one(RegionPanes).pane(name)
-        plan = self.query_one(PlanView)
+        pane = self.main.query_one(RegionPanes).pane(name)
+        plan = self.main.query_one(PlanView)
         if isinstance(payload, Token) and payload.token_id != Token.END_MARKER_ID:
             stream = StreamId.parse(payload.stream_id)
             step = stream.step if stream is not None else payload.stream_id
@@ -99,14 +102,14 @@ class BusFeed(_Base):
         transcript = str(result.data.get("text", "")).strip() if result.ok else ""
         if self.asking is not None and transcript:
             question = " ".join(part for part in (self.asking.text, transcript) if part)
-            self.query_one(ConversationView).reword_question(self.asking.shown, question)
+            self.main.query_one(ConversationView).reword_question(self.asking.shown, question)
 
     def _tick(self) -> None:
         if not self.is_running:  # the app is closing and removing its widgets
             return
-        panes = self.query_one(RegionPanes).panes()
+        panes = self.main.query_one(RegionPanes).panes()
         busy = sum(pane.state == "decoding" for pane in panes)
-        self.query_one(StatusBar).refresh_figures(
+        self.main.query_one(StatusBar).refresh_figures(
             self._messages_this_second, self._tokens_this_second, busy, len(panes)
         )
         self._messages_this_second = self._tokens_this_second = 0
