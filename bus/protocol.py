@@ -55,6 +55,8 @@ PART_ID = r"^[^/]+$"
 """Turn and subtask ids: non-empty, without '/', as they are parts of a `StreamId`."""
 TRANSFER_ID = r"^[a-z0-9][a-z0-9_-]*$"
 """A KV transfer's id, one segment of its topic ``kv.<transfer_id>``."""
+MAX_TOP_LOGPROBS = 20
+"""The most alternatives a token's log-probability comes with (OpenAI's limit)."""
 
 
 def now() -> float:
@@ -104,6 +106,12 @@ class Decoding(BaseModel):
     )
     tool_choice: str = Field(
         default="auto", description="auto, required, none, or the name of the tool to call."
+    )
+    logprobs: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_TOP_LOGPROBS,
+        description="Each token's log-probability, with this many likeliest alternatives.",
     )
 
 
@@ -176,6 +184,17 @@ class Subtask(BusMessage):
         return str(StreamId(self.turn_id, self.subtask_id, self.attempt))
 
 
+class TokenLogprob(BaseModel):
+    """A token's log-probability under the model, and the likeliest tokens at its place."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
+    """(text, log-probability), likeliest first."""
+
+
 class Token(BusMessage):
     """One decoded token of a stream; `seq` counts from 0 within the stream.
 
@@ -191,6 +210,8 @@ class Token(BusMessage):
     token_id: int
     text: str
     final: bool = False
+    logprob: TokenLogprob | None = None
+    """Where the subtask asked for log-probabilities (`Decoding.logprobs`)."""
 
 
 class SubtaskResult(BusMessage):

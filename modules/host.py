@@ -288,6 +288,7 @@ class RegionHost:
                     seq=len(pieces),
                     token_id=piece.token_id,
                     text=piece.text,
+                    logprob=piece.logprob,
                 )
                 self._bus.publish(self._out, token)
                 pieces.append(piece.text)

@@ -58,7 +58,9 @@ ITEM_TOKENS = 40
 the region's own budget ("Give me seven tips..." gets 280)."""
 MAX_RESUMES = 4
 """How many times an answer goes on after the model stopped where it may not end."""
-CLIENT_SAMPLING = ("temperature", "top_p", "seed", "frequency_penalty", "presence_penalty")
+CLIENT_SAMPLING = (
+    "temperature", "top_p", "seed", "frequency_penalty", "presence_penalty", "logprobs",
+)  # fmt: skip
 """`Decoding` fields that override the region's sampling settings where a client sets them."""
 NO_OPTIONS = Decoding()
 CHOICE_TOKENS = 48
@@ -170,9 +172,9 @@ class LanguageRegion(Region):
         cap = options.max_tokens
         if cap is not None and chat_start:
             cap = max(1, cap - len(self.engine_or_fail().tokenize(chat_start)))
-        start = (
-            "" if guide is not None else answer_start(subtask.instruction, self.settings.openings)
-        )
+        start = ""  # log-probabilities are the model's: no opening is written for it
+        if guide is None and options.logprobs is None:
+            start = answer_start(subtask.instruction, self.settings.openings)
         if start and cap is not None and len(self.engine_or_fail().tokenize(start)) >= cap:
             start = ""  # the opening alone would spend the client's whole budget
         items = items_asked_for(subtask.instruction)
@@ -340,7 +342,9 @@ class LanguageRegion(Region):
                 reply.prefill_s, reply.kv_note = stream.prefill_s, stream.kv_note
                 reply.imported_tokens = stream.imported_tokens
             reason = stream.finish_reason
-            going_on = shaper.resumption() if reason == "stop" and not shaper.done else ""
+            # A request for log-probabilities gets the model's own tokens, none written for it.
+            may_go_on = reason == "stop" and not shaper.done and sampling.logprobs is None
+            going_on = shaper.resumption() if may_go_on else ""
             ids = engine.tokenize(going_on) if going_on and not resumed else []
             if not ids or spent + len(ids) >= sampling.max_new_tokens or resumes == MAX_RESUMES:
                 break

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bus.errors import BusError
-from bus.protocol import Event, Subtask, SubtaskResult, Token
+from bus.protocol import Event, Subtask, SubtaskResult, Token, TokenLogprob
 from bus.tokenbus import Delivery
 from bus.topics import as_topic
 from cortex.errors import CortexError, TurnCancelled
@@ -35,6 +35,8 @@ class Choice:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What Cortex changed to answer (history left out to fit the context)."""
+    logprobs: list[dict[str, Any]] | None = None
+    """Each token's `logprob_entry`, where the client asked for log-probabilities."""
     summary: dict[str, Any] | None = None
     """The turn's plan and streams, for ``cortex_events``."""
 
@@ -66,6 +68,17 @@ def tool_call(name: str, arguments: str, index: int | None = None) -> dict[str, 
     return call if index is None else {"index": index, **call}
 
 
+def logprob_entry(logprob: TokenLogprob) -> dict[str, Any]:
+    """One token of a choice's ``logprobs.content``: its text, bytes and log-probability, and
+    the likeliest tokens at its place (``top_logprobs``, empty unless asked for)."""
+
+    def described(token: str, value: float) -> dict[str, Any]:
+        return {"token": token, "logprob": value, "bytes": list(token.encode("utf-8"))}
+
+    top = [described(token, value) for token, value in logprob.top]
+    return described(logprob.token, logprob.logprob) | {"top_logprobs": top}
+
+
 def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
     return {
         "prompt_tokens": prompt_tokens,
@@ -88,10 +101,12 @@ def turn_usage(record: TurnRecord) -> dict[str, int]:
 
 def chunk(
     ident: str, model: str, index: int, delta: dict[str, Any], finish: str | None = None,
-    **extra: Any,
+    logprobs: list[dict[str, Any]] | None = None, **extra: Any,
 ) -> dict[str, Any]:  # fmt: skip
-    """One ``chat.completion.chunk`` of choice `index`; `extra` adds top-level fields."""
-    choice = {"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}
+    """One ``chat.completion.chunk`` of choice `index`, with the `logprob_entry` of each
+    token it holds where asked; `extra` adds top-level fields."""
+    content = None if logprobs is None else {"content": logprobs}
+    choice = {"index": index, "delta": delta, "finish_reason": finish, "logprobs": content}
     return {
         "id": ident,
         "object": "chat.completion.chunk",
@@ -124,7 +139,7 @@ def completion(ident: str, model: str, choices: list[Choice], **extra: Any) -> d
                     **({"tool_calls": choice.tool_calls} if choice.tool_calls else {}),
                 },
                 "finish_reason": choice.finish_reason,
-                "logprobs": None,
+                "logprobs": None if choice.logprobs is None else {"content": choice.logprobs},
             }
             for index, choice in enumerate(choices)
         ],

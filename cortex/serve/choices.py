@@ -3,9 +3,10 @@
 A request for ``n`` choices starts ``n`` workers at once, each with its own seed: on the
 ``cortex`` model each is a turn (the scheduler spreads their parts over the replicas), on a
 region model each is a stream to that instance (its engine batches them). A worker hands
-what it makes to the request's `Reply`, in order: ``text`` (answer text), ``event`` (a
-``cortex`` event), then ``done`` (a `Choice`) or ``error`` (an `ApiError`). Setting
-`Reply.cancel` stops every worker, and the regions' work on it, queued or decoding.
+what it makes to the request's `Reply`, in order: ``text`` (answer text), ``logprob`` (a
+token's entry, where asked), ``event`` (a ``cortex`` event), then ``done`` (a `Choice`) or
+``error`` (an `ApiError`). Setting `Reply.cancel` stops every worker, and the regions' work
+on it, queued or decoding.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from bus.protocol import Token
 from bus.tokenbus import Delivery
 from bus.topics import as_topic
 from cortex.runtime.brain import Brain
-from cortex.serve.api import Choice, as_api_error, tool_call, turn_event, turn_summary, turn_usage
+from cortex.serve.api import (
+    Choice,
+    as_api_error,
+    logprob_entry,
+    tool_call,
+    turn_event,
+    turn_summary,
+    turn_usage,
+)
 from cortex.serve.api import usage as usage_of
 from cortex.serve.errors import ApiError
 from cortex.serve.fields import ChatRequest, decoding
@@ -65,13 +74,23 @@ class Reply:
         return items
 
 
-def check_media(chat: ChatRequest, conversation: Conversation) -> None:
-    """Refuses media a model cannot take, before any work starts.
+def check_model(chat: ChatRequest, conversation: Conversation) -> None:
+    """Refuses what a model cannot take, before any work starts.
 
     Raises:
         ApiError: 400 for pictures or recordings sent to a region model, or more than one of
-            either in a turn.
+            either in a turn; for log-probabilities asked of the ``cortex`` model (its answer
+            holds text Cortex writes between its regions' tokens) or with tools.
     """
+    if chat.logprobs and chat.model == BRAIN_MODEL:
+        raise ApiError(
+            400,
+            f"logprobs: the {BRAIN_MODEL} model's answer joins several regions' streams and "
+            "text Cortex writes; ask a region model (GET /v1/models) for log-probabilities",
+            param="logprobs",
+        )
+    if chat.logprobs and chat.tools:
+        raise ApiError(400, "logprobs: not offered with tools; leave one out", param="logprobs")
     media = len(conversation.images) + len(conversation.recordings)
     if chat.model != BRAIN_MODEL and media:
         raise ApiError(
@@ -150,7 +169,7 @@ def _region(
             system=conversation.system,
             earlier=tuple(conversation.history),
         )
-        texts = []
+        texts, logprobs = [], []
         try:
             while True:
                 token = next(stream)
@@ -158,6 +177,9 @@ def _region(
                 if text:
                     texts.append(text)
                     reply.put("text", index, text)
+                if token.logprob is not None:
+                    logprobs.append(logprob_entry(token.logprob))
+                    reply.put("logprob", index, logprobs[-1])
                 if chat.cortex_events:
                     event = {"type": "token", "stream": token.stream_id, "region": chat.model}
                     reply.put("event", index, event | {"text": token.text})
@@ -171,6 +193,7 @@ def _region(
         calls = _calls(chat, [(reader.call, reader.arguments)] if reader and reader.call else [])
         finish = "tool_calls" if calls else str(result.data.get("finish_reason", "stop"))
         notes = [str(note) for note in result.data.get("notes") or []]
-        reply.put("done", index, Choice("".join(texts), finish, tokens, calls, notes))
+        content = logprobs if chat.logprobs else None
+        reply.put("done", index, Choice("".join(texts), finish, tokens, calls, notes, content))
 
     return work

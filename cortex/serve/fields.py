@@ -12,14 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bus.protocol import Decoding
+from bus.protocol import MAX_TOP_LOGPROBS, Decoding
 from cortex.serve.errors import ApiError
 from modules.engines.sampling import SEED_LIMIT
 
 MAX_CHOICES = 8
 REFUSED = {
-    "logprobs": "log-probabilities are not returned by Cortex's engines yet; leave it out",
-    "top_logprobs": "log-probabilities are not returned by Cortex's engines yet; leave it out",
     "logit_bias": "logit_bias is not supported; use stop, response_format or tools instead",
     "functions": "functions is deprecated; send tools instead",
     "function_call": "function_call is deprecated; send tool_choice instead",
@@ -87,6 +85,8 @@ class ChatRequest(BaseModel):
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None
+    logprobs: bool = False
+    top_logprobs: int | None = Field(None, ge=0, le=MAX_TOP_LOGPROBS)
     cortex_events: bool = False
     """Cortex's extension: add the turn's plan and region streams under ``cortex``."""
 
@@ -130,6 +130,8 @@ def parse_request(data: Any) -> ChatRequest:
         raise ApiError(400, f"{param or 'body'}: {problem['msg']}", param=param) from None
     if chat.stream_options is not None and not chat.stream:
         raise ApiError(400, "stream_options: only for streamed requests", param="stream_options")
+    if chat.top_logprobs is not None and not chat.logprobs:
+        raise ApiError(400, "top_logprobs: set logprobs to true as well", param="top_logprobs")
     return chat
 
 
@@ -152,6 +154,7 @@ def decoding(chat: ChatRequest, choice: int = 0, base_seed: int = 0) -> Decoding
         json_schema=_schema(chat.response_format),
         tools=tools,
         tool_choice=_tool_choice(chat.tool_choice, tools),
+        logprobs=(chat.top_logprobs or 0) if chat.logprobs else None,
     )
 
 

@@ -100,11 +100,13 @@ def _lines(
     """The chunks of one choice for a batch of its items."""
     lines = []
     texts = [value for kind, value in items if kind == "text"]
+    logprobs = [value for kind, value in items if kind == "logprob"]
     events = [value for kind, value in items if kind == "event"]
-    if texts or events:
-        delta = {"content": "".join(texts)} if texts else {}
+    if texts or logprobs or events:
+        delta = {"content": "".join(texts)} if texts or logprobs else {}
         extra: dict[str, Any] = {"cortex": events} if events else {}
-        lines.append(_sse(chunk(ident, chat.model, index, delta, **extra)))
+        entries = logprobs if chat.logprobs else None
+        lines.append(_sse(chunk(ident, chat.model, index, delta, None, entries, **extra)))
     for kind, value in items:
         if kind == "error":
             lines.append(_sse(value.body))

@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cortex.errors import CortexError
 from cortex.runtime.brain import Brain
 from cortex.serve.audio import add_audio_routes
-from cortex.serve.choices import BRAIN_MODEL, Reply, check_media, start
+from cortex.serve.choices import BRAIN_MODEL, Reply, check_model, start
 from cortex.serve.errors import ApiError
 from cortex.serve.fields import parse_request
 from cortex.serve.messages import read_conversation
@@ -126,7 +126,7 @@ def create_app(
             raise _unknown_model(chat.model, models)
         conversation = read_conversation(chat, media, allow_fetch)
         try:
-            check_media(chat, conversation)
+            check_model(chat, conversation)
         except ApiError:
             Reply(asyncio.get_running_loop(), files=conversation.files).finished()
             raise

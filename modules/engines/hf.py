@@ -112,6 +112,9 @@ class TransformersEngine(TokenizerChat, StepEngine):
     def detokenizer(self) -> Detokenizer:
         return TextAssembler(self.tokenizer)
 
+    def token_text(self, token: int) -> str:
+        return str(self.tokenizer.decode([token]))
+
     def admit(self, request: Request, slot: int) -> None:
         from transformers import DynamicCache
 
@@ -297,7 +300,9 @@ class TransformersEngine(TokenizerChat, StepEngine):
     def _pick(self, logits: torch.Tensor, request: Request) -> int:
         """The next token of `request` from its logits ([vocab])."""
         state: _RequestState = request.state
-        return state.sampler.pick(logits, request.generated)
+        token = state.sampler.pick(logits, request.generated)
+        self.note_logprob(request, logits, token)
+        return token
 
     def release(self, request: Request) -> None:
         request.state = None

@@ -29,6 +29,7 @@ from modules.engines.kv import common_prefix, file_fingerprint
 from modules.engines.request import Request
 from modules.engines.sampling import (
     avoided_ids,
+    llama_cpp_logits,
     llama_cpp_sampler,
     llama_cpp_weights,
     speculative_pick,
@@ -114,8 +115,8 @@ class LlamaCppEngine(StepEngine):
             raise EngineError(f"{path.name} has no chat template; use an instruct (chat) model")
         self._template = Jinja2ChatFormatter(
             template=template,
-            eos_token=self._piece(self._model.token_eos()),
-            bos_token=self._piece(self._model.token_bos()),
+            eos_token=self.token_text(self._model.token_eos()),
+            bos_token=self.token_text(self._model.token_bos()),
         )
         weights = file_fingerprint(path)
         name = f"{path.name} ({self._model.desc()})"
@@ -138,7 +139,7 @@ class LlamaCppEngine(StepEngine):
         params.kv_unified = False  # each sequence owns context_length cells
         return params
 
-    def _piece(self, token: int) -> str:
+    def token_text(self, token: int) -> str:
         if token < 0:
             return ""
         return self._model.detokenize([token], special=True).decode("utf-8", errors="replace")
@@ -278,6 +279,8 @@ class LlamaCppEngine(StepEngine):
 
     def _sample(self, request: Request, row: int) -> int:
         token: int = self._lib.llama_sampler_sample(request.state.sampler, self._ctx.ctx, row)
+        if request.sampling.logprobs is not None:
+            self.note_logprob(request, llama_cpp_logits(self._ctx.ctx, row, self.vocab_size), token)
         return token
 
     def pick_slot(self, request: Request, free: list[int]) -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bus.handoff import KvState
+from bus.protocol import TokenLogprob
 from modules.engines.detokenizer import Detokenizer
 from modules.engines.sampling import SamplingSettings
 from modules.engines.speculative import Proposer
@@ -56,6 +57,8 @@ class Request:
     """Prefill only, then export the KV state (`Engine.prefill`): no token is decoded."""
     draft: Proposer | None = None
     """Where draft tokens for this request come from, while it speculates."""
+    logprob: TokenLogprob | None = None
+    """The log-probability of the token the engine just chose, until it is sent on."""
 
     @property
     def speculating(self) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bus.protocol import MAX_TOP_LOGPROBS
 from modules.errors import BadRequestError
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class SamplingSettings:
     """Token ids counted as generated before the output, after `avoid`'s, by the repetition
     rules (a draft region resuming a target's stream: the tokens the target has so far).
     Ignored under a `guide`; not applied by vLLM, which says so once in its log."""
+    logprobs: int | None = None
+    """None: no log-probabilities; k >= 0: each piece carries its token's log-probability
+    and the k likeliest tokens at its position (`Piece.logprob`)."""
 
     def __post_init__(self) -> None:
         """Raises `BadRequestError` naming the first field out of its range."""
@@ -90,6 +94,10 @@ class SamplingSettings:
             (-2.0 <= self.frequency_penalty <= 2.0, "frequency_penalty must be in [-2, 2]"),
             (-2.0 <= self.presence_penalty <= 2.0, "presence_penalty must be in [-2, 2]"),
             (self.no_repeat_ngram >= 0, "no_repeat_ngram must be >= 0 (0 turns it off)"),
+            (
+                self.logprobs is None or 0 <= self.logprobs <= MAX_TOP_LOGPROBS,
+                f"logprobs must be in [0, {MAX_TOP_LOGPROBS}]",
+            ),
         )
         for holds, rule in checks:
             if not holds:  # a NaN fails every comparison, so it lands here too
@@ -312,7 +320,7 @@ def llama_cpp_weights(shaping: Any, context: Any, row: int, vocab: int) -> torch
     import torch
     from llama_cpp import _internals
 
-    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(context, row), shape=(vocab,))
+    logits = llama_cpp_logits(context, row, vocab).numpy()
     candidates = _internals.LlamaTokenDataArray(n_vocab=vocab)
     candidates.copy_logits(logits)
     llama_cpp.llama_sampler_apply(shaping.sampler, ctypes.byref(candidates.candidates))
@@ -322,6 +330,32 @@ def llama_cpp_weights(shaping: Any, context: Any, row: int, vocab: int) -> torch
         torch.from_numpy(kept.logit.copy()), dim=0
     )
     return dense
+
+
+def log_probabilities(
+    logits: torch.Tensor, token: int, top: int
+) -> tuple[float, list[tuple[int, float]]]:
+    """`token`'s log-probability under raw `logits` ([vocab]) and the `top` likeliest token
+    ids with theirs, likeliest first."""
+    import torch
+
+    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    if not top:
+        return float(logprobs[token]), []
+    best = torch.topk(logprobs, top, sorted=True)
+    return float(logprobs[token]), list(
+        zip(best.indices.tolist(), best.values.tolist(), strict=True)
+    )
+
+
+def llama_cpp_logits(context: Any, row: int, vocab: int) -> torch.Tensor:
+    """The raw logits of batch row `row` of a llama.cpp context, [vocab] (a copy)."""
+    import llama_cpp
+    import numpy as np
+    import torch
+
+    pointer = llama_cpp.llama_get_logits_ith(context, row)
+    return torch.from_numpy(np.ctypeslib.as_array(pointer, shape=(vocab,)).copy())
 
 
 # vLLM
@@ -341,6 +375,7 @@ def vllm_sampling_params(sampling: SamplingSettings) -> Any:
         "repetition_penalty": sampling.repetition_penalty,
         "frequency_penalty": sampling.frequency_penalty,
         "presence_penalty": sampling.presence_penalty,
+        "logprobs": sampling.logprobs,
     }
     guide = sampling.guide
     if guide is not None:

@@ -20,11 +20,12 @@ from dataclasses import replace
 from typing import Any
 
 from bus.handoff import KvState
+from bus.protocol import TokenLogprob
 from modules.engines.detokenizer import Detokenizer
 from modules.engines.engine import Engine, EngineFigures
 from modules.engines.kv import check_import
 from modules.engines.request import ALONE, Assist, Request
-from modules.engines.sampling import SamplingSettings, avoided_ids
+from modules.engines.sampling import SamplingSettings, avoided_ids, log_probabilities
 from modules.engines.speculative import Proposer
 from modules.engines.stopping import StopMatcher
 from modules.engines.stream import FinishReason, Piece, Stream
@@ -139,8 +140,28 @@ class StepEngine(Engine):
 
     def decodes_alone(self, sampling: SamplingSettings) -> str:
         """Why a request with these settings cannot verify drafts ("" if it can): guided
-        output cannot, as its grammar cannot take tokens back."""
-        return "guided output decodes alone" if sampling.guide is not None else ""
+        output cannot, as its grammar cannot take tokens back, nor a request that asks for
+        log-probabilities (a verification step keeps no logits per accepted token)."""
+        if sampling.guide is not None:
+            return "guided output decodes alone"
+        return (
+            "a request for log-probabilities decodes alone" if sampling.logprobs is not None else ""
+        )
+
+    @abstractmethod
+    def token_text(self, token: int) -> str:
+        """One token's own text (its bytes read as UTF-8, with replacement characters)."""
+
+    def note_logprob(self, request: Request, logits: Any, token: int) -> None:
+        """Keeps the chosen `token`'s log-probability under `logits` (a tensor, [vocab]) for
+        its piece, where the request asked for log-probabilities."""
+        if (top := request.sampling.logprobs) is None:
+            return
+        logprob, best = log_probabilities(logits, token, top)
+        alternatives = tuple((self.token_text(t), value) for t, value in best)
+        request.logprob = TokenLogprob(
+            token=self.token_text(token), logprob=logprob, top=alternatives
+        )
 
     @abstractmethod
     def detokenizer(self) -> Detokenizer:
@@ -312,7 +333,9 @@ class StepEngine(Engine):
         if token in self.eos_ids:
             self._finish(request, "stop")
             return
-        for piece in request.stops.feed(Piece(token, request.detokenizer.add(token))):
+        decoded = Piece(token, request.detokenizer.add(token), request.logprob)
+        request.logprob = None
+        for piece in request.stops.feed(decoded):
             request.stream.put(piece)
         if request.stops.stopped:
             self._finish(request, "stop")

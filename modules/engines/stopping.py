@@ -6,6 +6,8 @@ not; once a stop string appears, the text is cut where it starts and decoding en
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from modules.engines.stream import Piece
 
 
@@ -52,6 +54,6 @@ def _cut(pieces: list[Piece], at: int) -> list[Piece]:
     for piece in pieces:
         if at <= 0:
             break
-        kept.append(Piece(piece.token_id, piece.text[:at]))
+        kept.append(replace(piece, text=piece.text[:at]))
         at -= len(piece.text)
     return kept

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from bus.protocol import TokenLogprob
+
 if TYPE_CHECKING:
     from bus.handoff import KvState
 
@@ -26,6 +28,9 @@ class Piece:
 
     token_id: int
     text: str
+    logprob: TokenLogprob | None = None
+    """Set when the request asked for log-probabilities (`SamplingSettings.logprobs`) and the
+    model chose this token; None for text Cortex wrote."""
 
 
 _END = object()

@@ -22,6 +22,7 @@ import uuid
 from typing import Any
 
 from bus.handoff import KvIdentity, KvState
+from bus.protocol import TokenLogprob
 from modules.engines.chat import TokenizerChat
 from modules.engines.engine import Engine, EngineFigures
 from modules.engines.kv import check_import
@@ -122,8 +123,9 @@ class VllmEngine(TokenizerChat, Engine):
         stream = Stream(len(prompt))
         if assist.kv is not None:
             self._import(assist.kv, prompt, stream)
+        params = vllm_sampling_params(sampling)
         asyncio.run_coroutine_threadsafe(
-            self._decode(prompt, vllm_sampling_params(sampling), stream), self._loop
+            self._decode(prompt, params, sampling.logprobs, stream), self._loop
         )
         return stream
 
@@ -149,7 +151,11 @@ class VllmEngine(TokenizerChat, Engine):
                 "them" if len(new) > 1 else "it",
             )
 
-    async def _decode(self, prompt: list[int], params: Any, stream: Stream) -> None:
+    async def _decode(
+        self, prompt: list[int], params: Any, top: int | None, stream: Stream
+    ) -> None:
+        """Streams vLLM's outputs of one request onto `stream`; `top`: how many alternatives
+        each token's log-probability comes with (None: no log-probabilities)."""
         request_id = uuid.uuid4().hex
         self._running[request_id] = stream
         ids_seen, text_seen = 0, 0
@@ -163,7 +169,7 @@ class VllmEngine(TokenizerChat, Engine):
                     reason = "cancelled"
                     break
                 completion = output.outputs[0]
-                for piece in _new_pieces(completion, ids_seen, text_seen):
+                for piece in _new_pieces(completion, ids_seen, text_seen, top):
                     stream.put(piece)
                 self._tokens += len(completion.token_ids) - ids_seen
                 ids_seen, text_seen = len(completion.token_ids), len(completion.text)
@@ -190,11 +196,24 @@ class VllmEngine(TokenizerChat, Engine):
             self._loop.call_soon_threadsafe(self._loop.stop)
 
 
-def _new_pieces(completion: Any, ids_seen: int, text_seen: int) -> list[Piece]:
-    """One piece per token vLLM added since the last output; the new text rides the last."""
+def _new_pieces(completion: Any, ids_seen: int, text_seen: int, top: int | None) -> list[Piece]:
+    """One piece per token vLLM added since the last output; the new text rides the last.
+    Where the request asked for `top` alternatives, each piece has its log-probabilities."""
     new_ids = list(completion.token_ids[ids_seen:])
     if not new_ids:
         return []
     pieces = [Piece(token_id, "") for token_id in new_ids]
     pieces[-1].text = completion.text[text_seen:]
+    if top is not None:
+        for offset, piece in enumerate(pieces):
+            piece.logprob = _logprob(completion.logprobs[ids_seen + offset], piece.token_id, top)
     return pieces
+
+
+def _logprob(position: dict[int, Any], token: int, top: int) -> TokenLogprob:
+    """One token's log-probabilities from vLLM's at its position (token id -> its `Logprob`:
+    the chosen token and the `top` likeliest, each with its rank)."""
+    ranked = sorted((p for p in position.values() if p.rank <= top), key=lambda p: p.rank)
+    chosen = position[token]
+    best = tuple((p.decoded_token, p.logprob) for p in ranked)
+    return TokenLogprob(token=chosen.decoded_token, logprob=chosen.logprob, top=best)

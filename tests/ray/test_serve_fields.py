@@ -1,5 +1,5 @@
 """`cortex serve` honours every request field or refuses it, with the official openai client:
-sampling, n, max_tokens, stop, structured output, tools, system messages and the
+sampling, n, max_tokens, stop, log-probabilities, structured output, tools, system messages and the
 conversation, pictures and recordings in, speech out, models by id, CORS. Language replicas
 run a tiny random model (its text means nothing; each test checks what a field does to it)."""
 
@@ -124,6 +124,51 @@ def test_stop_strings_end_the_answer_before_them(
     assert stop not in cut and full.startswith(cut) and finishes == ["stop"]
     (single,), _, _ = ask(client, stream, model=model, stop=stop)
     assert single == cut
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_logprobs_come_with_every_token_of_a_region_model(
+    client: openai.OpenAI, stream: bool
+) -> None:
+    fields = {"model": "language-0", "messages": ASK, "temperature": 0, "max_tokens": 8}
+    if stream:
+        chunks = list(
+            client.chat.completions.create(
+                stream=True, stream_options={"include_usage": True}, logprobs=True,
+                top_logprobs=3, **fields,
+            )
+        )  # fmt: skip
+        choices = [c.choices[0] for c in chunks if c.choices]
+        entries = [e for c in choices if c.logprobs for e in c.logprobs.content]
+        text, tokens = "".join(c.delta.content or "" for c in choices), chunks[-1].usage
+    else:
+        answer = client.chat.completions.create(logprobs=True, top_logprobs=3, **fields)
+        entries, text = answer.choices[0].logprobs.content, answer.choices[0].message.content
+        tokens = answer.usage
+    assert len(entries) == tokens.completion_tokens == 8
+    position = 0
+    for entry in entries:  # in order; a token that ends inside a character reads "\ufffd"
+        if "\ufffd" not in entry.token:
+            position = text.index(entry.token, position) + len(entry.token)
+    for entry in entries:
+        values = [alternative.logprob for alternative in entry.top_logprobs]
+        assert len(values) == 3 and values == sorted(values, reverse=True)
+        assert entry.logprob <= values[0] <= 0.0 and entry.bytes == list(entry.token.encode())
+    bare = client.chat.completions.create(logprobs=True, **fields).choices[0].logprobs.content
+    assert [e.token for e in bare] == [e.token for e in entries] and bare[0].top_logprobs == []
+    plain = client.chat.completions.create(**fields).choices[0]
+    assert plain.logprobs is None and plain.message.content == text
+
+
+def test_logprobs_are_refused_where_they_would_not_be_the_models(client: openai.OpenAI) -> None:
+    for fields in (
+        {"model": "cortex", "logprobs": True},
+        {"model": "language-0", "logprobs": True, "tools": [WEATHER]},
+        {"model": "language-0", "top_logprobs": 2},
+    ):
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.chat.completions.create(messages=ASK, **fields)
+        assert "logprobs" in refused.value.body["param"]
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])

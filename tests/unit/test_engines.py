@@ -97,6 +97,19 @@ def own_generate(engine: Engine, prompt: list[int], tokens: int) -> list[int]:
     return [t for t in output[0, len(prompt) :].tolist() if t not in engine.eos_ids]
 
 
+def test_log_probabilities_describe_each_token_and_change_none(engine: Engine) -> None:
+    plain = list(engine.submit(QUESTION, GREEDY))
+    described = list(engine.submit(QUESTION, replace(GREEDY, logprobs=3)))
+    assert [p.token_id for p in described] == [p.token_id for p in plain]
+    assert all(p.logprob is None for p in plain)
+    for piece in described:
+        logprob = piece.logprob
+        assert logprob is not None and len(logprob.top) == 3
+        values = [value for _, value in logprob.top]
+        assert values == sorted(values, reverse=True) and values[0] < 0.0
+        assert logprob.top[0] == (logprob.token, logprob.logprob)  # greedy takes the likeliest
+
+
 def test_greedy_tokens_equal_the_engines_own_generate(engine: Engine) -> None:
     ids = [p.token_id for p in engine.generate(QUESTION, GREEDY)]
     assert ids == own_generate(engine, engine.render(QUESTION), len(ids))

@@ -8,12 +8,14 @@ prompt's own text, a character a step, then EOS. Its first character can script 
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
+import torch
 
 from modules.engines import (
     Detokenizer,
@@ -26,6 +28,8 @@ from modules.engines import (
 from modules.errors import BadRequestError, EngineError
 
 EOS = 0
+VOCAB = 128
+"""Token ids are characters below this."""
 SAMPLING = SamplingSettings(max_new_tokens=100)
 FAIL_ADMIT, REFUSE_ADMIT, FAIL_STEP = "!", "?", "#"
 """A prompt starting with one of these makes `admit` raise, `admit` refuse it as a bad
@@ -66,6 +70,9 @@ class EchoEngine(StepEngine):
     def detokenizer(self) -> Detokenizer:
         return CharDetokenizer()
 
+    def token_text(self, token: int) -> str:
+        return chr(token)
+
     def admit(self, request: Request, slot: int) -> None:
         if request.prompt[0] == ord(FAIL_ADMIT):
             raise RuntimeError("no cache left")
@@ -84,6 +91,9 @@ class EchoEngine(StepEngine):
             request.prefilled = len(request.prompt)
             done = len(request.generated)
             tokens[request.request_id] = request.prompt[done] if done < len(request.prompt) else EOS
+            logits = torch.zeros(VOCAB)  # the token chosen is e times likelier than any other
+            logits[tokens[request.request_id]] = 1.0
+            self.note_logprob(request, logits, tokens[request.request_id])
         return tokens
 
     def release(self, request: Request) -> None:
@@ -205,3 +215,14 @@ def test_a_failed_step_fails_every_running_request_and_the_engine_serves_on(
 def test_a_request_before_start_is_refused() -> None:
     with pytest.raises(EngineError, match="not running"):
         EchoEngine().submit_text("a")
+
+
+def test_each_piece_carries_its_log_probability_when_asked(engine: EchoEngine) -> None:
+    assert all(piece.logprob is None for piece in engine.submit_text("ab"))
+    pieces = list(engine.submit_text("ab", replace(SAMPLING, logprobs=2)))
+    likeliest = 1 - math.log(math.e + VOCAB - 1)
+    for piece, character in zip(pieces, "ab", strict=True):
+        assert piece.logprob is not None and piece.logprob.token == character
+        assert math.isclose(piece.logprob.logprob, likeliest, rel_tol=1e-5)
+        assert [token for token, _ in piece.logprob.top][0] == character
+        assert len(piece.logprob.top) == 2

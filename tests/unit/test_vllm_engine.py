@@ -24,6 +24,7 @@ class FakeCompletion:
     token_ids: list[int]
     text: str
     finish_reason: str | None
+    logprobs: list[dict[int, types.SimpleNamespace]] | None = None
 
 
 @dataclass
@@ -46,15 +47,24 @@ class FakeLLM:
         for end in range(1, len(CANNED) + 1):
             await asyncio.sleep(0.01)
             done = end == len(CANNED)
-            yield FakeOutput(
-                [FakeCompletion(list(range(end)), "".join(CANNED[:end]), "stop" if done else None)]
+            completion = FakeCompletion(
+                list(range(end)), "".join(CANNED[:end]), "stop" if done else None
             )
+            if params["logprobs"] is not None:  # the chosen token ranks 2nd, after "!"
+                completion.logprobs = [logprobs(i) for i in range(end)]
+            yield FakeOutput([completion])
 
     async def abort(self, request_id: str) -> None:
         self.aborted.append(request_id)
 
     def shutdown(self) -> None:
         pass
+
+
+def logprobs(position: int) -> dict[int, types.SimpleNamespace]:
+    """vLLM's log-probabilities at one position of `CANNED`: its token, ranked 2nd."""
+    chosen = types.SimpleNamespace(logprob=-1.0, rank=2, decoded_token=CANNED[position])
+    return {99: types.SimpleNamespace(logprob=-0.5, rank=1, decoded_token="!"), position: chosen}
 
 
 @pytest.fixture()
@@ -113,8 +123,24 @@ def test_the_adapter_streams_one_piece_per_token_and_maps_every_option(
         "repetition_penalty": 1.2,
         "frequency_penalty": 0.0,
         "presence_penalty": 0.0,
+        "logprobs": None,
         "structured_outputs": {"json": schema, "grammar": None},
     }
+    assert all(piece.logprob is None for piece in pieces)
+
+
+def test_each_piece_has_vllms_log_probabilities_when_asked(
+    fake_vllm: FakeLLM, tiny_model_dir: Path
+) -> None:
+    engine = create_engine("vllm", str(tiny_model_dir), device="cuda").start()
+    chat = [{"role": "user", "content": "What is tea?"}]
+    pieces = list(engine.submit(chat, SamplingSettings(logprobs=1)))
+    engine.close()
+    assert fake_vllm.requests[0][1]["logprobs"] == 1
+    for piece, token in zip(pieces, CANNED, strict=True):
+        assert piece.logprob is not None
+        assert (piece.logprob.token, piece.logprob.logprob) == (token, -1.0)
+        assert piece.logprob.top == (("!", -0.5),)  # the top 1 alone, not the chosen 2nd
 
 
 def test_settings_vllm_cannot_apply_are_named_once_each_in_its_log(
