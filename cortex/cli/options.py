@@ -7,6 +7,7 @@ runs), so `cortex --help` and `cortex status` start in a fraction of a second.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -75,10 +76,21 @@ def media_path(value: str, kind: MediaKind) -> str:
 
 
 def configured(args: argparse.Namespace) -> CortexConfig:
-    """The configuration the command's options name, with their overrides."""
+    """The configuration the command's options name, with their overrides. Region classes
+    import from the current folder too, as under ``python -m`` (and on Ray's workers, which
+    get the driver's folder), and each is imported now: a wrong one is said before start-up.
+
+    Raises:
+        RegionError: A region's class cannot be imported or is not a `Region`.
+    """
     from cortex.config import load_config
+    from modules.host import import_region
 
     config = load_config(args.config)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for region in config.regions.values():
+        import_region(region.class_path())
     overrides: dict[str, Any] = {"device": args.device} if args.device else {}
     if args.dashboard:
         overrides["dashboard"] = True

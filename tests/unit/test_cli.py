@@ -17,6 +17,7 @@ from cortex.cli import build_parser, main
 from cortex.cli.console import JsonOutput, sigterm_as_interrupt
 from cortex.cli.options import configured
 from cortex.errors import Terminated
+from modules.errors import RegionError
 from tests.unit.test_cluster import dead_port
 
 DATA = Path(__file__).parents[1] / "data"
@@ -57,6 +58,23 @@ def test_unknown_region_kind_in_config(tmp_path: Path, capsys) -> None:
     config.write_text('[regions.planning]\n[regions.dreams]\nkind = "dreaming"\n')
     assert main(["ask", "--config", str(config), "Hello there friend"]) == 1
     assert "unknown kind 'dreaming'" in capsys.readouterr().err
+
+
+def test_a_region_class_imports_from_the_current_folder_before_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "watchers.py").write_text(
+        "from modules.region import Region\n\nclass Watcher(Region):\n    takes_subtasks = False\n"
+    )
+    config = tmp_path / "cortex.toml"
+    config.write_text('[regions.planning]\n[regions.watcher]\nclass = "watchers:Watcher"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    args = build_parser().parse_args(["ask", "--config", str(config), "Hi there"])
+    assert configured(args).regions["watcher"].class_path() == "watchers:Watcher"
+    config.write_text('[regions.planning]\n[regions.watcher]\nclass = "watchers:Nobody"\n')
+    with pytest.raises(RegionError, match="cannot import region class 'watchers:Nobody'"):
+        configured(args)  # before Ray or any model starts
 
 
 @pytest.mark.parametrize(
