@@ -376,7 +376,7 @@ async def test_resume_lists_chat_s_sessions_unless_asked_for_all(
             await wait_for(pilot, lambda: isinstance(pilot.app.screen, SessionPicker))
             found = app.screen.sessions
             assert (found if isinstance(expected, list) else set(found)) == expected
-            await wait_for(pilot, lambda: app.ready)  # the brain starts under the picker
+            await wait_for(pilot, lambda: pilot.app.ready)  # the brain starts under the picker
             panes = app.main.query_one(RegionPanes).panes()
             assert isinstance(app.screen, SessionPicker) and {p.state for p in panes} == {"idle"}
 
