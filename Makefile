@@ -44,9 +44,10 @@ $(STAMP): pyproject.toml Makefile | $(PY)
 test: setup
 	$(PY) -m pytest --durations=15
 
-# Everything without real weights, Ray, subprocesses or a slow fuzz or decode (tests/README.md).
+# Everything without real weights, Ray, subprocesses or a slow fuzz or decode (tests/README.md),
+# spread over the cores (at most 4 workers: each imports torch).
 test-fast: setup
-	$(PY) -m pytest -m "not model and not ray and not e2e and not slow"
+	$(PY) -m pytest -n auto --maxprocesses=4 -m "not model and not ray and not e2e and not slow"
 
 chat: setup
 	$(VENV)/bin/cortex chat
