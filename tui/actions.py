@@ -8,29 +8,20 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cortex.turns.sessions import SessionLog, data_dir
 from tui.commands import CommandError, parse
 from tui.conversation import ConversationView
+from tui.part import AppPart
 from tui.plan import PlanView
 from tui.prompt import QuestionInput
 from tui.screens import HelpScreen, session_summary
 
-if TYPE_CHECKING:
-    from textual.app import App
-    from textual.screen import Screen
 
-    _Base = App[None]
-else:
-    _Base = object
-
-
-class UserActions(_Base):
+class UserActions(AppPart):
     """The app's commands, keys and sessions: a part of `CortexApp`, whose state it shares."""
 
-    main: Screen[None]
-    """The conversation's screen (`CortexApp.main`)."""
     brain: Any
     history: list[tuple[str, str]]
     region_kinds: set[str]

@@ -14,27 +14,19 @@ from bus.topics import as_topic
 from cortex.turns.turn import HEAR_ID
 from tui.conversation import ConversationView
 from tui.messages import BusDelivery
+from tui.part import AppPart
 from tui.plan import PlanView
 from tui.regions import RegionPanes
 from tui.status import StatusBar
 
 if TYPE_CHECKING:
-    from textual.app import App
-    from textual.screen import Screen
-
     from tui.app import Asked
     from tui.conversation import AnswerMessage
 
-    _Base = App[None]
-else:
-    _Base = object
 
-
-class BusFeed(_Base):
+class BusFeed(AppPart):
     """The app's handling of bus messages: a part of `CortexApp`, whose state it shares."""
 
-    main: Screen[None]
-    """The conversation's screen (`CortexApp.main`)."""
     current_turn: str
     answer: AnswerMessage | None
     asking: Asked | None
