@@ -48,6 +48,7 @@ from cortex.runtime.placement import (
 from cortex.runtime.reaper import Reaper, start_reaper
 from cortex.runtime.status import collect_status
 from cortex.runtime.supervisor import Supervisor
+from modules import errors as region_errors
 from modules.errors import message_of
 from modules.models import is_gguf, resolve
 
@@ -266,6 +267,14 @@ class Cortex(Brain):
 
 
 def _cause(error: Exception) -> str:
-    """The innermost message of a Ray task error, without Ray's traceback framing."""
+    """The innermost message of a Ray task error, without Ray's traceback framing; where only
+    the traceback's last line is left (an actor that died starting), a region's error is
+    said in plain words there too (`message_of`)."""
     cause = getattr(error, "cause", None)
-    return message_of(cause) if cause is not None else str(error).splitlines()[-1]
+    if cause is not None:
+        return message_of(cause)
+    last = str(error).splitlines()[-1]
+    name, _, message = last.partition(": ")
+    kind = getattr(region_errors, name.rpartition(".")[2], None)
+    plain = isinstance(kind, type) and issubclass(kind, region_errors.RegionError) and message
+    return message if plain else last
