@@ -120,37 +120,43 @@ class StageStats:
     """One-way latency of each activation received: sender's clock to this stage's."""
 
 
+@dataclass(frozen=True)
+class StagePlan:
+    """Where one stage sits in a layer-split model's pipeline."""
+
+    model: str
+    """The model spec (as in a region's ``model``)."""
+    index: int
+    """This stage's position, from 0."""
+    stages: int
+    """How many stages the model is split into."""
+    run: str
+    """The pipeline run's id (its topics' middle segment)."""
+    max_new_tokens: int
+    """How many tokens the last stage decodes per stream at most."""
+
+    @property
+    def first(self) -> bool:
+        return self.index == 0
+
+    @property
+    def last(self) -> bool:
+        return self.index == self.stages - 1
+
+
 class PipelineStage:
     """One stage of a layer-split causal LM, serving its input topic on the bus.
 
     Args:
-        model: The model spec (as in a region's ``model``).
-        index: This stage's position, from 0.
-        stages: How many stages the model is split into.
-        run: The pipeline run's id (its topics' middle segment).
-        max_new_tokens: How many tokens the last stage decodes per stream at most.
+        plan: Its place in the pipeline.
         bus: A connected bus.
         device: Where the layers run.
     """
 
-    def __init__(
-        self,
-        model: str,
-        index: int,
-        stages: int,
-        run: str,
-        max_new_tokens: int,
-        bus: TokenBus,
-        device: torch.device | None = None,
-    ) -> None:
-        self.model_spec = model
-        self.index = index
-        self.stages = stages
-        self.run = run
-        self.max_new_tokens = max_new_tokens
+    def __init__(self, plan: StagePlan, bus: TokenBus, device: torch.device | None = None) -> None:
+        self.plan = plan
         self.bus = bus
         self.device = device or torch.device("cpu")
-        self.first, self.last = index == 0, index == stages - 1
         self.stats = StageStats()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -159,20 +165,20 @@ class PipelineStage:
 
     def setup(self) -> None:
         """Loads the model, keeps this stage's layers, and starts serving the input topic."""
-        tokenizer, model = load_causal_lm(self.model_spec)
+        tokenizer, model = load_causal_lm(self.plan.model)
         config = model.config
-        self.layers = split_layers(config.num_hidden_layers, self.stages)[self.index]
+        self.layers = split_layers(config.num_hidden_layers, self.plan.stages)[self.plan.index]
         decoder = model.model
-        self.embed = decoder.embed_tokens.to(self.device) if self.first else None
+        self.embed = decoder.embed_tokens.to(self.device) if self.plan.first else None
         self.blocks = [decoder.layers[i].to(self.device) for i in self.layers]
         self.rotary = decoder.rotary_emb.to(self.device)
-        self.norm = decoder.norm.to(self.device) if self.last else None
-        self.head = model.lm_head.to(self.device) if self.last else None
+        self.norm = decoder.norm.to(self.device) if self.plan.last else None
+        self.head = model.lm_head.to(self.device) if self.plan.last else None
         self.config, self.tokenizer = config, tokenizer
         self.stop_ids = stop_ids(tokenizer, model)
         self.context_length = int(getattr(config, "max_position_embeddings", 2048))
         del model, decoder  # the other stages' layers are freed with it
-        inbox = self.bus.subscribe(stage_topic(self.run, self.index))
+        inbox = self.bus.subscribe(stage_topic(self.plan.run, self.plan.index))
         self._thread = threading.Thread(target=self._serve, args=(inbox,), daemon=True)
         self._thread.start()
 
@@ -210,7 +216,7 @@ class PipelineStage:
             if delivery is None:
                 continue
             message = delivery.message
-            if isinstance(message, Subtask) and self.first:
+            if isinstance(message, Subtask) and self.plan.first:
                 message = self._prompt(message)
             if not isinstance(message, Activation):
                 continue
@@ -219,13 +225,13 @@ class PipelineStage:
             started = time.time()
             output = self.forward(message)
             self.stats.spans.append((started, time.time()))
-            if self.last:
+            if self.plan.last:
                 self._emit(message, output)
             else:
                 next_message = to_activation(
                     output, message.stream_id, message.seq, message.position
                 )
-                self.bus.publish(stage_topic(self.run, self.index + 1), next_message)
+                self.bus.publish(stage_topic(self.plan.run, self.plan.index + 1), next_message)
 
     def _prompt(self, subtask: Subtask) -> Activation:
         """First stage: the subtask's chat prompt as token ids, step 0 of its stream."""
@@ -242,10 +248,10 @@ class PipelineStage:
         position = message.position + int(message.shape[1])
         done = (
             token_id in self.stop_ids
-            or message.seq + 1 >= self.max_new_tokens
+            or message.seq + 1 >= self.plan.max_new_tokens
             or position >= self.context_length
         )
-        out = output_topic(self.run)
+        out = output_topic(self.plan.run)
         if token_id not in self.stop_ids:
             text = self._assembler.add(token_id)
             self.bus.publish(
@@ -265,6 +271,6 @@ class PipelineStage:
             return
         ids = torch.tensor([[token_id]])
         self.bus.publish(
-            stage_topic(self.run, 0),
+            stage_topic(self.plan.run, 0),
             to_activation(ids, message.stream_id, message.seq + 1, position),
         )

@@ -36,7 +36,7 @@ from cortex.experiments.speculative import DRAFT, DraftSpans, count_speculation,
 from cortex.runtime.actors import StageActor
 from cortex.runtime.brain import StartupEvent
 from cortex.runtime.cortex import Cortex
-from modules.pipeline import decode_through
+from modules.pipeline import StagePlan, decode_through
 from modules.region import Placement
 
 RESULT_TIMEOUT_S = 600
@@ -313,11 +313,7 @@ class PipelineMode(Resource):
             )
             self.stages.append(
                 actor.remote(
-                    self.spec.model,
-                    index,
-                    count,
-                    self.run_id,
-                    self.spec.max_new_tokens,
+                    StagePlan(self.spec.model, index, count, self.run_id, self.spec.max_new_tokens),
                     endpoints,
                     placement,
                 )

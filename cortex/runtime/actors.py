@@ -18,7 +18,7 @@ from modules.host import RegionHost
 from modules.region import Placement, RegionSettings
 
 if TYPE_CHECKING:  # torch and transformers load in stage workers only, not in every region's
-    from modules.pipeline import StageStats
+    from modules.pipeline import StagePlan, StageStats
 
 LOG_FORMAT = "%(asctime)s %(levelname)s [{name}] %(name)s: %(message)s"
 
@@ -71,26 +71,14 @@ class StageActor:
     """One stage of a layer-split model (`modules.pipeline`) in its own Ray worker.
 
     Args:
-        model: The model spec.
-        index: The stage's position; `stages` how many there are.
-        run: The pipeline run's id (its topics' middle segment).
-        max_new_tokens: How many tokens a stream decodes at most.
+        plan: Its place in the pipeline.
         endpoints: The bus proxy to connect to.
         placement: The device it runs on.
     """
 
-    def __init__(
-        self,
-        model: str,
-        index: int,
-        stages: int,
-        run: str,
-        max_new_tokens: int,
-        endpoints: BusEndpoints,
-        placement: Placement,
-    ) -> None:
+    def __init__(self, plan: StagePlan, endpoints: BusEndpoints, placement: Placement) -> None:
         logging.basicConfig(
-            level=logging.INFO, format=LOG_FORMAT.format(name=f"stage-{index}"), force=True
+            level=logging.INFO, format=LOG_FORMAT.format(name=f"stage-{plan.index}"), force=True
         )
         import torch
 
@@ -100,9 +88,7 @@ class StageActor:
         torch.set_num_threads(placement.threads)
         self.placement = placement
         self.bus = ZmqTokenBus(endpoints)
-        self.stage = PipelineStage(
-            model, index, stages, run, max_new_tokens, self.bus, placement.torch_device()
-        )
+        self.stage = PipelineStage(plan, self.bus, placement.torch_device())
         self.stage.setup()
 
     def take_stats(self) -> StageStats:
@@ -119,6 +105,6 @@ class StageActor:
     def __repr__(self) -> str:
         stage = self.stage
         return (
-            f"PipelineStage({stage.index + 1} of {stage.stages}: layers "
+            f"PipelineStage({stage.plan.index + 1} of {stage.plan.stages}: layers "
             f"{stage.layers.start}-{stage.layers.stop - 1} on {self.placement.label()})"
         )

@@ -8,7 +8,7 @@ there, else on transformers. `pick_engine` says which and why, for logs and `cor
 from __future__ import annotations
 
 import importlib.util
-from typing import Literal
+from typing import Any, Literal
 
 from modules.engines.chat import Message
 from modules.engines.detokenizer import Detokenizer, TextAssembler
@@ -70,18 +70,9 @@ def pick_engine(requested: str, model: str, cuda: bool) -> tuple[str, str]:
     return "transformers", "auto: a transformers model" + ("" if cuda else " without CUDA")
 
 
-def create_engine(
-    name: str,
-    model: str,
-    *,
-    device: str = "cpu",
-    threads: int = 1,
-    max_concurrent: int = 4,
-    context_length: int = 0,
-    batch_invariant: bool = True,
-    prompt_cache: bool = True,
-) -> Engine:
-    """An engine of a resolved name (not ``auto``; see `pick_engine`), not yet started.
+def create_engine(name: str, model: str, **options: Any) -> Engine:
+    """An engine of a resolved name (not ``auto``; see `pick_engine`), not yet started;
+    `options` are the engine's own (device, threads, max_concurrent...: see `Engine`).
 
     Raises:
         EngineError: Unknown engine name.
@@ -101,6 +92,4 @@ def create_engine(
         engine_class = TransformersEngine
     else:
         raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES[1:])}")
-    return engine_class(
-        model, device, threads, max_concurrent, context_length, batch_invariant, prompt_cache
-    )
+    return engine_class(model, **options)

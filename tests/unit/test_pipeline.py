@@ -15,6 +15,7 @@ from modules.language import LanguageRegion
 from modules.models import save_tiny_llama
 from modules.pipeline import (
     PipelineStage,
+    StagePlan,
     decode_through,
     from_activation,
     split_layers,
@@ -37,7 +38,10 @@ def varied_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def pipeline(varied_model: Path) -> Iterator[tuple[InProcessBus, list[PipelineStage]]]:
     with InProcessBus() as bus:
-        stages = [PipelineStage(str(varied_model), i, 3, "p1", NEW_TOKENS, bus) for i in range(3)]
+        stages = [
+            PipelineStage(StagePlan(str(varied_model), i, 3, "p1", NEW_TOKENS), bus)
+            for i in range(3)
+        ]
         for stage in stages:
             stage.setup()
         yield bus, stages
