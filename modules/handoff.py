@@ -14,7 +14,7 @@ speeds, measured at start (`modules.speeds`), live here too: placement reads the
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bus.handoff import KvHolder, KvIdentity, KvState, TransferError, fetch_state
@@ -60,38 +60,30 @@ class HandoffReport:
         return {key: value for key, value in fields.items() if value}
 
 
+@dataclass(eq=False)
 class RegionHandoff:
-    """A text region's device speeds, and the KV states it exports and imports.
+    """A text region's device speeds, and the KV states it exports and imports."""
 
-    Args:
-        bus: The region's bus (None: no KV state is held or fetched).
-        name: The region instance.
-        engine: Its started engine.
-        wait_s: How long an import waits for its state (the exporter may be prefilling).
-        speeds: What the start-up probe measured (None: not measured).
-    """
+    bus: TokenBus | None
+    """The region's bus (None: no KV state is held or fetched)."""
+    name: str
+    """The region instance."""
+    engine: Engine
+    """Its started engine."""
+    wait_s: float
+    """How long an import waits for its state (the exporter may be prefilling)."""
+    speeds: DeviceSpeeds | None = None
+    """What the start-up probe measured (None: not measured)."""
+    identity: KvIdentity | None = field(default=None, init=False)
+    holder: KvHolder | None = field(default=None, init=False)
 
-    def __init__(
-        self,
-        bus: TokenBus | None,
-        name: str,
-        engine: Engine,
-        wait_s: float,
-        speeds: DeviceSpeeds | None = None,
-    ) -> None:
-        self.bus = bus
-        self.name = name
-        self.engine = engine
-        self.wait_s = wait_s
-        self.speeds = speeds
-        self.identity: KvIdentity | None = None
-        self.holder: KvHolder | None = None
+    def __post_init__(self) -> None:
         try:
-            self.identity = engine.kv_identity()
+            self.identity = self.engine.kv_identity()
         except EngineError:
             return  # this engine hands no KV state over: every subtask prefills itself
-        if bus is not None:
-            self.holder = KvHolder(bus, name)
+        if self.bus is not None:
+            self.holder = KvHolder(self.bus, self.name)
 
     @classmethod
     def start(

@@ -132,23 +132,15 @@ class Cortex(Brain):
 
     def shutdown(self) -> None:
         """Stops every region, the bus proxy, and Ray if this object started it."""
-        if self._status_server is not None:
-            self._status_server.stop()
-            self._status_server = None
-        if self._supervisor is not None:
-            self._supervisor.stop()
-            self._supervisor = None
+        _stop_each(self._status_server, self._supervisor)
+        self._status_server = self._supervisor = None
         if stops := [actor.stop.remote() for actor in self._actors.values()]:
             ray.wait(stops, num_returns=len(stops), timeout=30)  # a dead region's fails at once
         for actor in self._actors.values():
             ray.kill(actor)
         self._actors.clear()
-        if self._reporter is not None:
-            self._reporter.stop()
-            self._reporter = None
-        if self._recording is not None:
-            self._recording.stop()
-            self._recording = None
+        _stop_each(self._reporter, self._recording)
+        self._reporter = self._recording = None
         if self.bus is not None:
             self.bus.close()
             self.bus = None
@@ -264,6 +256,13 @@ class Cortex(Brain):
             ready_now = total - len(pending)
             self.progress(region_ready(name, info["device"], info["load_s"], ready_now, total))
         check_drafts(self.instances, self.started)
+
+
+def _stop_each(*parts: Any) -> None:
+    """Stops each part that started (None: it did not)."""
+    for part in parts:
+        if part is not None:
+            part.stop()
 
 
 def _cause(error: Exception) -> str:

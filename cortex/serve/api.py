@@ -164,13 +164,8 @@ def turn_event(delivery: Delivery) -> dict[str, Any] | None:
     """
     message, topic = delivery.message, as_topic(delivery.topic)
     if isinstance(message, Subtask):
-        return {
-            "type": "plan",
-            "id": message.subtask_id,
-            "region": message.region,
-            "instruction": message.instruction,
-            "depends_on": list(message.depends_on),
-        }
+        fields = message.model_dump(mode="json", include={"region", "instruction", "depends_on"})
+        return {"type": "plan", "id": message.subtask_id, **fields}
     if isinstance(message, Token):
         if topic.region is None or message.token_id == Token.END_MARKER_ID:
             return None
@@ -181,21 +176,8 @@ def turn_event(delivery: Delivery) -> dict[str, Any] | None:
             "text": message.text,
         }
     if isinstance(message, SubtaskResult):
-        return {
-            "type": "result",
-            "id": message.subtask_id,
-            "stream": message.stream_id,
-            "replica": message.replica,
-            "device": message.device,
-            "ok": message.ok,
-            "tokens": message.tokens,
-            "error": message.error,
-        }
+        fields = message.model_dump(include={"replica", "device", "ok", "tokens", "error"})
+        return {"type": "result", "id": message.subtask_id, "stream": message.stream_id, **fields}
     if isinstance(message, Event):
-        return {
-            "type": "event",
-            "code": message.code,
-            "source": message.source,
-            "detail": message.detail,
-        }
+        return {"type": "event", **message.model_dump(include={"code", "source", "detail"})}
     return None
