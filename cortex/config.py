@@ -7,7 +7,9 @@ as ``class = "package.module:Class"``), model, number of replicas and generation
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -334,13 +336,48 @@ def parse_config(data: dict[str, Any], source: str = "configuration") -> CortexC
     try:
         return CortexConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(f"{source}: {describe_problems(error)}") from None
+        said = describe_problems(error, CortexConfig)
+        if any(e["loc"] == ("regions",) and e["type"] == "missing" for e in error.errors()):
+            said += (
+                " (a configuration file replaces the default one: copy cortex/default.toml, "
+                "whose [regions.*] tables it needs, and change what you want)"
+            )
+        raise ConfigError(f"{source}: {said}") from None
 
 
-def describe_problems(error: ValidationError) -> str:
-    """Every problem pydantic found, each after the dotted path of its field."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: "
-        + e["msg"].removeprefix("Value error, ")
-        for e in error.errors()
-    )
+def describe_problems(error: ValidationError, model: type[BaseModel]) -> str:
+    """Every problem pydantic found in data for `model`, each after the dotted path of its
+    field; an unknown setting with the known one its name is closest to, if any."""
+    problems = []
+    for e in error.errors():
+        said = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            known = _settings_at(model, e["loc"][:-1])
+            close = difflib.get_close_matches(str(e["loc"][-1]), known, n=1)
+            said = "unknown setting" + (f"; did you mean {close[0]!r}?" if close else "")
+        problems.append(f"{'.'.join(str(p) for p in e['loc']) or 'top level'}: {said}")
+    return "; ".join(problems)
+
+
+def _settings_at(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
+    """The setting names (aliases where set) of the table at `path` under `model`: a field
+    that is a model, or a table of them (``regions.<name>``), leads on."""
+    at: Any = model
+    keyed = False  # the next part of the path is a table's key, not a field
+    for part in path:
+        if keyed:
+            keyed = False
+            continue
+        if not (isinstance(at, type) and issubclass(at, BaseModel)) or part not in at.model_fields:
+            return []
+        annotation = at.model_fields[str(part)].annotation
+        keyed = typing.get_origin(annotation) is dict
+        candidates = (
+            typing.get_args(annotation)[-1:]
+            if keyed
+            else (annotation, *typing.get_args(annotation))
+        )
+        at = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    if not (isinstance(at, type) and issubclass(at, BaseModel)):
+        return []
+    return [info.alias or name for name, info in at.model_fields.items()]

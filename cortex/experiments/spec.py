@@ -199,4 +199,4 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     try:
         return ExperimentSpec.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(f"{path}: {describe_problems(error)}") from None
+        raise ConfigError(f"{path}: {describe_problems(error, ExperimentSpec)}") from None
