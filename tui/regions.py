@@ -56,7 +56,7 @@ class RegionPane(Vertical):
     def set_speeds(self, prefill: float, decode: float) -> None:
         """Shows the device's measured prefill/decode tokens per second (nothing where none
         were measured)."""
-        self.speeds = f"measured {prefill:,.0f}/{decode:,.0f}" if prefill else ""
+        self.speeds = f"prefill {prefill:,.0f}, decode {decode:,.0f} tok/s" if prefill else ""
         self._refresh_title()
 
     def begin(self, subtask: str) -> None:

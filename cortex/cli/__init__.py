@@ -11,6 +11,7 @@ import argparse
 import os
 import signal
 import sys
+from importlib.metadata import version
 
 from cortex.cli import ask, chat, experiment, media, serve, status
 from cortex.cli.console import JsonOutput, sigterm_as_interrupt
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cortex",
         description="Cortex: model regions on their own devices, talking in tokens over a bus.",
     )
+    parser.add_argument("--version", action="version", version=f"cortex {version('cortex-bus')}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     ask.add_parser(commands)
     media.add_parsers(commands)

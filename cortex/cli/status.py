@@ -115,7 +115,7 @@ def format_status(status: dict[str, Any]) -> str:
         f"cluster: {devices['nodes']} node(s), {devices['cpus']:g} CPUs, {devices['gpus']:g} GPUs"
         f"; dashboard: {status['dashboard'] or 'off'}",
         f"{'REGION':<14}{'KIND':<10}{'DEVICE':<30}{'STATE':<12}{'TOK/S':>7}{'BUSY':>7}{'PID':>8}"
-        f"{'PREFILL/DECODE':>16}  ENGINE",
+        f"{'PREFILL/DECODE TOK/S':>22}  ENGINE",
     ]
     for r in status["regions"]:
         if r["state"] == "unreachable":
@@ -124,7 +124,7 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(
             f"{r['name']:<14}{r['region']:<10}{r['device'][:29]:<30}{_state(r):<12}"
             f"{r['tokens_per_s']:>7.1f}{r['busy_fraction']:>7.0%}{r['pid']:>8}"
-            f"{_speeds(r):>16}  {_engine(r)}{_pairing(r)}"
+            f"{_speeds(r):>22}  {_engine(r)}{_pairing(r)}"
         )
     latency = (
         f"latency p50 {bus['p50_ms']} ms, p99 {bus['p99_ms']} ms"

@@ -29,6 +29,9 @@ def test_help_lists_the_commands(capsys) -> None:
     assert exited.value.code == 0
     out = capsys.readouterr().out
     assert "ask" in out and "chat" in out and "status" in out
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.startswith("cortex 0.")
 
 
 def test_dashboard_flag_turns_the_dashboard_on_at_loopback() -> None:
