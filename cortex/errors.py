@@ -34,6 +34,11 @@ class InputPathError(CortexError):
     checked before anything starts."""
 
 
+class MissingFileError(ConfigError, InputPathError):
+    """A configuration or experiment file given to a command does not exist or cannot be
+    read: a usage error, as a missing picture is."""
+
+
 class OutputPathError(CortexError):
     """A file or folder to write to cannot be written (a directory given for a file, a
     missing folder); checked before any model loads."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from cortex.errors import ConfigError, InputPathError
+from cortex.errors import ConfigError, InputPathError, MissingFileError
 
 MediaKind = Literal["image", "audio"]
 
@@ -85,9 +85,9 @@ def read_toml(path: str | Path, what: str) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"no {what} at {path}") from None
+        raise MissingFileError(f"no {what} at {path}") from None
     except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
+        raise MissingFileError(f"cannot read {path}: {error.strerror}") from None
     wide = _wide_encoding(raw)
     if wide:
         raise ConfigError(f"{path} is saved as {wide}; save it as UTF-8 (TOML files are UTF-8)")

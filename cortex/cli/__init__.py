@@ -16,7 +16,7 @@ from importlib.metadata import version
 from cortex.cli import ask, chat, experiment, media, serve, status
 from cortex.cli.console import JsonOutput, sigterm_as_interrupt
 from cortex.cli.options import typed_text
-from cortex.errors import CortexError, Terminated
+from cortex.errors import CortexError, InputPathError, Terminated
 from cortex.outputs import writable_file, writable_folder
 
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             if not _said_to_users(error):
                 raise
             output.fail(str(error))
-            return 1
+            return 2 if isinstance(error, InputPathError) else 1  # a bad input file: usage
         except KeyboardInterrupt:
             output.fail("interrupted; everything this command started is stopped")
             return 130

@@ -129,7 +129,7 @@ def test_input_files_are_refused_in_plain_words_before_anything_starts(
 
 
 def test_a_bus_log_to_replay_is_checked_first(tmp_path: Path, capsys) -> None:
-    assert main(["replay", str(tmp_path / "gone.bus")]) == 1
+    assert main(["replay", str(tmp_path / "gone.bus")]) == 2
     assert capsys.readouterr().err == (
         f"cortex: no bus log at {tmp_path / 'gone.bus'}; give a session's .bus file\n"
     )

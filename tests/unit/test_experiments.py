@@ -147,7 +147,7 @@ def test_a_bad_experiment_file_names_the_field(tmp_path: Path, body: str, named:
 def test_cli_reports_a_bad_experiment_without_starting_anything(tmp_path: Path, capsys) -> None:
     assert main(["run", str(write(tmp_path, 'modes = ["warp"]\n'))]) == 1
     assert "modes.0" in capsys.readouterr().err
-    assert main(["run", str(tmp_path / "absent.toml")]) == 1
+    assert main(["run", str(tmp_path / "absent.toml")]) == 2
     assert "no experiment file at" in capsys.readouterr().err
 
 
