@@ -35,6 +35,7 @@ from cortex.errors import ConfigError
 from cortex.runtime.cortex import Cortex
 from cortex.turns.answer import sentences
 from cortex.turns.records import TurnRecord
+from modules.openings import OPENINGS
 
 Cases = tuple[tuple[str, tuple[str, ...]], ...]  # (request, expected patterns) per request
 
@@ -249,6 +250,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a cortex.toml to ask them on (default: the shipped one)",
     )
+    parser.add_argument(
+        "--openings",
+        action="store_true",
+        help="ask the factual and long-form sets once per set of opening rules (none, each "
+        "alone, all) instead, to see what each rule adds",
+    )
 
 
 def _config_file(value: str) -> CortexConfig:
@@ -269,6 +276,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     }
     figures = {}
     plain = {name: cases for name, cases in sets.items() if name != "long_single"}
+    if args.openings:
+        return {"openings": _by_openings(args.config or load_config(), plain)}
     if plain:
         figures |= _ask_sets(args.config or load_config(), plain)
     if "long_single" in sets:
@@ -291,6 +300,20 @@ def _ask_sets(config: CortexConfig, sets: dict[str, Cases]) -> dict[str, Any]:
     return figures
 
 
+def _by_openings(config: CortexConfig, sets: dict[str, Cases]) -> dict[str, Any]:
+    """The sets asked with no opening rule, each rule alone and all of them, keyed by the
+    rules ("none", "one_thing", "list", "one_thing+list")."""
+    combinations = [(), *((rule,) for rule in OPENINGS), OPENINGS]
+    figures = {}
+    for rules in combinations:
+        region = config.regions["language"]
+        generation = region.generation.model_copy(update={"openings": rules})
+        language = region.model_copy(update={"generation": generation})
+        asked = config.model_copy(update={"regions": {**config.regions, "language": language}})
+        figures["+".join(rules) or "none"] = _ask_sets(asked, sets)
+    return figures
+
+
 def _with_skeletons(config: CortexConfig) -> CortexConfig:
     """The configuration with its planning region's skeleton answers on."""
     planner = config.regions[config.planner]
@@ -301,6 +324,16 @@ def _with_skeletons(config: CortexConfig) -> CortexConfig:
 
 def report(figures: dict[str, Any]) -> str:
     """The figures as a table for people."""
+    if "openings" in figures:
+        return "\n".join(
+            f"openings {rules}: "
+            + "; ".join(
+                f"{name} planned {f['planned_found']}/{f['expected']}, "
+                f"direct {f['direct_found']}/{f['expected']}"
+                for name, f in sets.items()
+            )
+            for rules, sets in figures["openings"].items()
+        )
     lines = []
     for name, f in figures.items():
         measure_name = {"factual": "facts found", "long_single": "aspects covered"}.get(

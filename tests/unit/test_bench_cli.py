@@ -187,3 +187,21 @@ def test_the_slow_subscriber_report_gives_both_rates_and_their_ratio() -> None:
         "alone                                    15.73 tok/s",
         "with 3 subscribers sleeping 20 ms a read   15.34 tok/s (98%)",
     ]
+
+
+def test_the_quality_bench_asks_each_set_of_opening_rules(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked = []
+
+    def ask_sets(config, sets):
+        asked.append(config.regions["language"].generation.openings)
+        return {"factual": {"planned_found": len(asked), "direct_found": 1, "expected": 9}}
+
+    monkeypatch.setattr(quality, "_ask_sets", ask_sets)
+    status, out, _ = run(["quality", "--openings"], capsys)
+    assert status == 0 and asked == [(), ("one_thing",), ("list",), ("one_thing", "list")]
+    assert [line.split(":")[0] for line in out.splitlines()] == [
+        "openings none", "openings one_thing", "openings list", "openings one_thing+list"
+    ]  # fmt: skip
+    assert "openings list: factual planned 3/9, direct 1/9" in out
