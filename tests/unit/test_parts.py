@@ -122,6 +122,9 @@ def test_words_two_languages_share_do_not_decide_the_language(request_text: str,
         ("Suggest a houseplant for a dark room and tell me how to water it.", ((), (0,))),
         ("Who designed the Sydney Opera House and when was it finished?", ((), ())),
         ("Name a fruit, write a poem about it and name a tree.", ((), (0,), ())),
+        ("Nenn mir einen berühmten Maler und beschreib eines seiner Bilder.", ((), (0,))),
+        ("Propose un nom pour mon chien et écris une chanson sur cette idée.", ((), (0,))),
+        ("Dame una receta de sopa y dime sus calorías.", ((), (0,))),
     ],
 )
 def test_a_part_that_works_on_what_another_makes_depends_on_it(
