@@ -137,7 +137,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
             return f"{lead_in} {piece}"  # "tell me what X is and what Y is": tell me what Y is
         return _with_alternatives(first, piece) if head in ("who", "which") else piece
     if head in PREPOSITIONS and f" {head} " in f" {first.lower()} ":
-        return _before_last(first, head) + " " + piece  # "in Brazil, in Mexico"
+        rest = after_name(first, head)  # "flights to Oslo cost", "and to Rome": ... cost
+        return f"{_before_last(first, head)} {piece}{rest}"  # "in Brazil, in Mexico"
     if head in ("one", "another") and len(words) > 1 and f" {words[1]} " in f" {first.lower()} ":
         return _before_last(first, words[1]) + " " + piece.split(None, 1)[1]  # "one about dogs"
     counted = head in NUMBER_WORDS or head.isdigit()
@@ -298,6 +299,21 @@ def _after_superlative(clause: str) -> str:
         if _superlative("".join(words_of(token))):
             return " ".join(tokens[index + 1 :])
     return ""
+
+
+def after_name(clause: str, word: str) -> str:
+    """What follows the name after the clause's last `word` (a preposition), where a name
+    (capitalised words) follows it and the clause goes on: " cost" of "What do flights to
+    Oslo cost"; "" otherwise, as the thing after the word runs to the clause's end."""
+    tokens = clause.split()
+    found = [i for i, token in enumerate(tokens) if words_of(token)[:1] == [word]]
+    if not found:
+        return ""
+    at = end = found[-1]
+    end += 1
+    while end < len(tokens) and tokens[end][:1].isupper():
+        end += 1
+    return "" if end == at + 1 or end == len(tokens) else " " + " ".join(tokens[end:])
 
 
 def _before_last(clause: str, word: str) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 
 from modules.manager.clauses import finish, strip_joining
-from modules.manager.completion import complete, in_place_of_last
+from modules.manager.completion import after_name, complete, in_place_of_last
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import last_thing
 from modules.manager.words import (
     AUXILIARIES,
     BE,
+    CLAUSE_OPENERS,
     DETERMINERS,
     FRAGMENT_OPENINGS,
     PERSONAL,
@@ -52,7 +53,20 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         body = body[:1].lower() + body[1:]  # "In a chicken breast?" reads on from the frame
     frame = previous.rstrip("?.!？ ")
     body = _possessive_named(body, frame)  # "what about its capital?": Malta's capital
-    completed = (
+    main, joint, subordinate = _main_clause(frame)
+    completed = _in_frame(main, body, language) if subordinate else None
+    if completed is not None and completed != main:
+        completed = f"{completed}{joint}{subordinate}"  # "... in Tokyo when it is noon in Paris"
+    else:
+        completed = _in_frame(frame, body, language)
+    if completed is None or completed == frame:
+        return MERGE
+    return finish(completed, end or previous.rstrip()[-1:])
+
+
+def _in_frame(frame: str, body: str, language: Language) -> str | None:
+    """The fragment's thing in the frame's place for it, by the first frame that fits."""
+    return (
         complete(frame, body, language)
         or in_place_of_last(frame, body)
         or _in_place_of_kind(frame, body)
@@ -60,9 +74,18 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         or _after_last_preposition(frame, body, language)
         or _in_place_of_last_thing(frame, body)
     )
-    if completed is None or completed == frame:
-        return MERGE
-    return finish(completed, end or previous.rstrip()[-1:])
+
+
+def _main_clause(frame: str) -> tuple[str, str, str]:
+    """(main clause, what joins them, subordinate clause) of a frame with a clause that says
+    when or on what condition ("What time is it in New York | when it is noon in Paris"); a
+    fragment names a new thing for the main clause. ("frame", "", "") without one."""
+    tokens = frame.split()
+    for i in range(2, len(tokens)):
+        if (words_of(tokens[i]) or [""])[0] in CLAUSE_OPENERS:
+            joint = ", " if tokens[i - 1].endswith(",") else " "
+            return " ".join(tokens[:i]).rstrip(","), joint, " ".join(tokens[i:])
+    return frame, "", ""
 
 
 def _possessive_named(body: str, frame: str) -> str:
@@ -134,7 +157,8 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     replaced = tokens[near[-1] + 1][:1]
     if replaced.islower() and thing[1:2].islower():  # "Lunch?" after "for breakfast"
         thing = thing[:1].lower() + thing[1:]
-    return " ".join([*tokens[: near[-1] + (0 if same else 1)], thing])
+    rest = after_name(frame, words[near[-1]])
+    return " ".join([*tokens[: near[-1] + (0 if same else 1)], thing]) + rest
 
 
 def _fragment_like(words: list[str], language: Language) -> bool:

@@ -50,6 +50,13 @@ THEN = vocabulary("then afterwards")
 it")."""
 PRONOUNS = vocabulary("it its they them their there one he she him her his")
 DEMONSTRATIVES = vocabulary("this that these those")
+CLAUSE_OPENERS = vocabulary(
+    "when whenever while if because although unless quand lorsque wenn falls weil während "
+    "cuando porque mientras quando perché mentre enquanto wanneer omdat terwijl"
+)
+"""Words that open a subordinate clause saying when, why or on what condition, in every
+language the manager reads (not those two languages share with another meaning: "si",
+"als")."""
 DETERMINERS = vocabulary("the a an")
 NUMBER_WORDS = vocabulary("one two three four five six seven eight nine ten a an some")
 COUNTS = vocabulary("two three four five six seven eight nine ten")

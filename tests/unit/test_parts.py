@@ -189,6 +189,29 @@ def test_a_fragment_takes_the_frame_of_the_question_before() -> None:
     assert " à Tokyo" in later.parts[1] and "à À" not in later.parts[1]
 
 
+@pytest.mark.parametrize(
+    ("request_text", "second"),
+    [
+        (
+            "Is it safe to swim in the sea when it rains? And in a lake?",
+            "Is it safe to swim in a lake when it rains?",
+        ),
+        (
+            "What do flights to Oslo cost when I book a month ahead? And to Rome?",
+            "What do flights to Rome cost when I book a month ahead?",
+        ),
+        (
+            "Wie warm ist es in Rom, wenn es in Berlin schneit? Und in Madrid?",
+            "Wie warm ist es in Madrid, wenn es in Berlin schneit?",
+        ),
+    ],
+)
+def test_a_fragment_names_a_new_thing_for_the_main_clause_not_its_when_clause(
+    request_text: str, second: str
+) -> None:
+    assert split(request_text).parts[1] == second
+
+
 def test_a_pasted_text_is_context_even_when_it_asks_something() -> None:
     found = split(
         "Email from my boss:\n\nCan you cover the Henderson account on Monday? Sarah is "
