@@ -26,6 +26,8 @@ from modules.errors import ModelNotFoundError
 log = logging.getLogger("cortex.models")
 
 EMBEDDED_PREFIX = "embedded:"
+HUB_PROBE_S = 5.0
+"""How long a check that the hub has a model waits for its answer."""
 CACHE_FORMAT = "1"
 """Bumped when the layout of converted folders changes, so old caches are rebuilt."""
 
@@ -141,10 +143,7 @@ def gguf_path(spec: str) -> Path:
 
         return Path(hf_hub_download(repo, filename))
     except Exception as error:  # noqa: BLE001 - the hub client raises many kinds
-        raise ModelNotFoundError(
-            f"GGUF {spec!r} is neither cached locally nor reachable on the Hugging Face hub "
-            f"({str(error).splitlines()[0]}); use an embedded model or a local .gguf file"
-        ) from None
+        raise unreachable(spec, error) from None
 
 
 def embedded(spec: str) -> EmbeddedModel:
@@ -234,11 +233,38 @@ def _from_pretrained(spec: str, source: str, loader: Any, **options: Any) -> Any
     try:
         return loader.from_pretrained(source, **options)
     except OSError as error:
-        raise ModelNotFoundError(
-            f"model {spec!r} is neither cached locally nor reachable on the Hugging Face hub "
-            f"({str(error).splitlines()[0]}); use an embedded:… model, a local folder, or "
-            "download it while online"
-        ) from None
+        raise unreachable(spec, error) from None
+
+
+def check_available(spec: str) -> None:
+    """Checks, before anything starts, that a hub model (``org/name``, ``org/name:FILE.gguf``)
+    can be had: it is in the local hub cache, or the hub answers for it (within
+    `HUB_PROBE_S`; at once where the machine is offline). Other specs pass.
+
+    Raises:
+        ModelNotFoundError: Neither cached nor on a hub that answers.
+    """
+    local_gguf = is_gguf(spec) and ":" not in spec
+    if spec.startswith(EMBEDDED_PREFIX) or _looks_like_path(spec) or local_gguf:
+        return
+    from huggingface_hub import model_info, try_to_load_from_cache
+
+    repo, _, filename = spec.partition(":")
+    if isinstance(try_to_load_from_cache(repo, filename or "config.json"), str):
+        return
+    try:
+        model_info(repo, timeout=HUB_PROBE_S)
+    except Exception as error:  # noqa: BLE001 - the hub client raises many kinds
+        raise unreachable(spec, error) from None
+
+
+def unreachable(spec: str, error: BaseException) -> ModelNotFoundError:
+    """The error for a hub model that is neither cached nor downloadable, with the cause."""
+    return ModelNotFoundError(
+        f"model {spec!r} is neither cached locally nor reachable on the Hugging Face hub "
+        f"({(str(error) or type(error).__name__).splitlines()[0]}); use an embedded:… model, "
+        "a local folder or .gguf file, or download it while online"
+    )
 
 
 def _looks_like_path(spec: str) -> bool:

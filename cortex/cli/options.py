@@ -78,19 +78,23 @@ def media_path(value: str, kind: MediaKind) -> str:
 def configured(args: argparse.Namespace) -> CortexConfig:
     """The configuration the command's options name, with their overrides. Region classes
     import from the current folder too, as under ``python -m`` (and on Ray's workers, which
-    get the driver's folder), and each is imported now: a wrong one is said before start-up.
+    get the driver's folder), and each is imported now, and each hub model is checked to be
+    cached or reachable: a wrong one is said before start-up.
 
     Raises:
-        RegionError: A region's class cannot be imported or is not a `Region`.
+        RegionError: A region's class cannot be imported or is not a `Region`, or its model
+            is neither cached nor on a hub that answers (`ModelNotFoundError`).
     """
     from cortex.config import load_config
     from modules.host import import_region
+    from modules.models import check_available
 
     config = load_config(args.config)
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     for region in config.regions.values():
         import_region(region.class_path())
+        check_available(region.model)
     overrides: dict[str, Any] = {"device": args.device} if args.device else {}
     if args.dashboard:
         overrides["dashboard"] = True

@@ -17,7 +17,7 @@ from cortex.cli import build_parser, main
 from cortex.cli.console import JsonOutput, sigterm_as_interrupt
 from cortex.cli.options import configured
 from cortex.errors import Terminated
-from modules.errors import RegionError
+from modules.errors import ModelNotFoundError, RegionError
 from tests.unit.test_cluster import dead_port
 
 DATA = Path(__file__).parents[1] / "data"
@@ -78,6 +78,18 @@ def test_a_region_class_imports_from_the_current_folder_before_start_up(
     config.write_text('[regions.planning]\n[regions.watcher]\nclass = "watchers:Nobody"\n')
     with pytest.raises(RegionError, match="cannot import region class 'watchers:Nobody'"):
         configured(args)  # before Ray or any model starts
+
+
+def test_a_hub_model_neither_cached_nor_reachable_is_said_before_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "cortex.toml"
+    config.write_text('[regions.planning]\n[regions.language]\nmodel = "cortex-tests/no-such"\n')
+    args = build_parser().parse_args(["ask", "--config", str(config), "Hi there"])
+    with pytest.raises(ModelNotFoundError, match="neither cached locally nor reachable"):
+        configured(args)  # no hub here; where there is one, it has no such model
+    monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", lambda repo, name: "/c/x")
+    assert configured(args).regions["language"].model == "cortex-tests/no-such"  # cached
 
 
 @pytest.mark.parametrize(
