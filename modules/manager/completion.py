@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from modules.manager.languages import ENGLISH, Language
+from modules.manager.pronouns import last_thing
 from modules.manager.structure import quoted_spans
 from modules.manager.words import (
     AUXILIARIES,
@@ -38,6 +39,7 @@ def complete(
     if not words or len(first_words) < 2:  # "Hello, how are you?" stays whole
         return None
     if (thing := _what_about(piece)) is not None:  # "..., what about violin?"
+        thing = possessive_named(thing, first)  # "and what about its capital?"
         return complete(first, thing, language) or in_place_of_last(first, thing)
     if (aligned := _aligned_fragment(first, piece, language)) is not None:
         return aligned
@@ -48,6 +50,15 @@ def complete(
         own = words[0] in language.question_words or _imperative(words[0], language)
         return piece if own and len(words) > 1 else None
     return _complete_english(first, piece, words, first_words, then)
+
+
+def possessive_named(body: str, frame: str) -> str:
+    """ "its capital" as "Malta's capital", of the thing the frame names last: what the frame
+    asks of that thing is asked of this one ("What's the population of Malta's capital?")."""
+    words = words_of(body)
+    if len(words) < 2 or words[0] not in ("its", "their") or (last := last_thing(frame)) is None:
+        return body
+    return f"{last}'s {body.split(None, 1)[1]}"
 
 
 def _what_about(piece: str) -> str | None:

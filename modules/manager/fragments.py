@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 
 from modules.manager.clauses import finish, strip_joining
-from modules.manager.completion import after_name, complete, in_place_of_last
+from modules.manager.completion import after_name, complete, in_place_of_last, possessive_named
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.pronouns import last_thing
 from modules.manager.words import (
     AUXILIARIES,
     BE,
@@ -52,7 +51,7 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
     if opening is None and words[0] in opens:
         body = body[:1].lower() + body[1:]  # "In a chicken breast?" reads on from the frame
     frame = previous.rstrip("?.!？ ")
-    body = _possessive_named(body, frame)  # "what about its capital?": Malta's capital
+    body = possessive_named(body, frame)  # "what about its capital?": Malta's capital
     main, joint, subordinate = _main_clause(frame)
     completed = _in_frame(main, body, language) if subordinate else None
     if completed is not None and completed != main:
@@ -86,14 +85,6 @@ def _main_clause(frame: str) -> tuple[str, str, str]:
             joint = ", " if tokens[i - 1].endswith(",") else " "
             return " ".join(tokens[:i]).rstrip(","), joint, " ".join(tokens[i:])
     return frame, "", ""
-
-
-def _possessive_named(body: str, frame: str) -> str:
-    """ "its capital" as "the capital of Malta", the thing the frame names last."""
-    words = words_of(body)
-    if len(words) < 2 or words[0] not in ("its", "their") or (last := last_thing(frame)) is None:
-        return body
-    return f"the {body.split(None, 1)[1]} of {last}"
 
 
 def _bare_thing(words: list[str], language: Language) -> bool:

@@ -190,6 +190,20 @@ def test_a_fragment_takes_the_frame_of_the_question_before() -> None:
 
 
 @pytest.mark.parametrize(
+    "request_text",
+    [
+        "What is the area of Chile, and what about its capital?",
+        "What is the area of Chile? What about its capital?",
+    ],
+)
+def test_what_about_its_thing_asks_the_same_of_that_thing(request_text: str) -> None:
+    assert split(request_text).parts == (
+        "What is the area of Chile?",
+        "What is the area of Chile's capital?",
+    )
+
+
+@pytest.mark.parametrize(
     ("request_text", "second"),
     [
         (
