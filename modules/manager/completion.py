@@ -48,7 +48,12 @@ def complete(
         return in_place_of_last(first, piece.strip())  # "... of 'schadenfreude' and 'hygge'"
     if language is not ENGLISH:
         own = words[0] in language.question_words or _imperative(words[0], language)
-        return piece if own and len(words) > 1 else None
+        if not own or len(words) < 2 or _telling_lead(first_words, language):
+            return None  # "Kannst du mir erklären, wie ...": what the lead-in asks about
+        asked = [i for i, word in enumerate(first_words) if word in language.question_words]
+        if words[0] in language.question_words and asked and asked[0] > 0:
+            return f"{' '.join(first.split()[: asked[0]])} {piece}"  # "sag mir, wo A und wann B"
+        return piece
     return _complete_english(first, piece, words, first_words, then)
 
 
@@ -85,6 +90,16 @@ def in_place_of_last(frame: str, thing: str) -> str | None:
 
 def _imperative(word: str, language: Language) -> bool:
     return any(word.startswith(stem) for stem in language.imperatives)
+
+
+def _telling_lead(words: list[str], language: Language) -> bool:
+    """Whether a clause only asks to be told what follows it ("Kannst du mir erklären",
+    "¿Me puedes decir"): a few words, no question word, ending in an instruction verb."""
+    return (
+        len(words) <= 5
+        and not language.question_words & set(words)
+        and _imperative(words[-1], language)
+    )
 
 
 def _aligned_fragment(first: str, piece: str, language: Language) -> str | None:

@@ -189,6 +189,19 @@ def test_a_fragment_takes_the_frame_of_the_question_before() -> None:
     assert " à Tokyo" in later.parts[1] and "à À" not in later.parts[1]
 
 
+def test_a_lead_in_that_asks_to_be_told_stays_with_each_question() -> None:
+    whole = "Kannst du mir erklären, wie eine Solaranlage funktioniert?"
+    assert split(whole).parts == (whole,)
+    assert split("Kannst du mir sagen, wo der Bahnhof ist und wann der Zug fährt?").parts == (
+        "Kannst du mir sagen, wo der Bahnhof ist?",
+        "Kannst du mir sagen, wann der Zug fährt?",
+    )
+    assert split("¿Me puedes decir dónde está la estación y cuándo sale el tren?").parts == (
+        "¿Me puedes decir dónde está la estación?",
+        "¿Me puedes decir cuándo sale el tren?",
+    )
+
+
 @pytest.mark.parametrize(
     "request_text",
     [
