@@ -68,7 +68,9 @@ def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
         found.append(_Open(completed, then, tail is not None))
     if len(found) == 1:
         return [Clause(_finish(sentence, ""))]
-    return [Clause(_finish(c.text, end), c.then) for c in found]
+    opened = sentence.lstrip()[:1] if end in "?!" and sentence.lstrip()[:1] in "¿¡" else ""
+    texts = [c.text if c.text.lstrip().startswith(opened) else opened + c.text for c in found]
+    return [Clause(_finish(text, end), c.then) for text, c in zip(texts, found, strict=True)]
 
 
 def _next_clause(
@@ -177,7 +179,8 @@ def _is_then(joint: str, piece: str, language: Language) -> bool:
 
 def _finish(part: str, end: str) -> str:
     part = part.strip(" ,;")
-    part = part[:1].upper() + part[1:]
+    mark = part[:1] if part[:1] in "¿¡" else ""  # "¿cuándo ...": capitalised after the mark
+    part = mark + part[len(mark) : len(mark) + 1].upper() + part[len(mark) + 1 :]
     if part and part[-1] not in SENTENCE_MARKS:
         words = words_of(part)
         question = bool(words) and (

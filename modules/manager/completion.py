@@ -27,6 +27,9 @@ from modules.manager.words import (
     words_of,
 )
 
+PRO_DROP = ("es", "it", "pt")
+"""Languages whose questions may leave their subject out."""
+
 
 def complete(
     first: str, piece: str, language: Language = ENGLISH, then: bool = False
@@ -53,7 +56,7 @@ def complete(
         asked = [i for i, word in enumerate(first_words) if word in language.question_words]
         if words[0] in language.question_words and asked and asked[0] > 0:
             return f"{' '.join(first.split()[: asked[0]])} {piece}"  # "sag mir, wo A und wann B"
-        return piece
+        return _with_dropped_subject(first, piece, words, language)
     return _complete_english(first, piece, words, first_words, then)
 
 
@@ -90,6 +93,27 @@ def in_place_of_last(frame: str, thing: str) -> str | None:
 
 def _imperative(word: str, language: Language) -> bool:
     return any(word.startswith(stem) for stem in language.imperatives)
+
+
+def _with_dropped_subject(first: str, piece: str, words: list[str], language: Language) -> str:
+    """A short question that leaves its subject out, as Spanish, Italian and Portuguese may
+    ("¿cuándo se construyó?"), with the thing the first clause asks about ("la Torre
+    Eiffel"): from its first article on, or its last word where that is a name. Any other
+    piece as it is."""
+    if language.code not in PRO_DROP or len(words) > 3 or words[0] not in language.question_words:
+        return piece
+    if language.determiners & set(words) or any(t[:1].isupper() for t in piece.split()[1:]):
+        return piece  # it names its own thing
+    tokens = first.split()
+    articles = [i for i, token in enumerate(tokens) if _opens_with(token, language.determiners)]
+    article = next((i for i in articles if i > 0), None)
+    named = tokens[-1] if len(tokens) > 2 and tokens[-1][:1].isupper() else ""
+    subject = " ".join(tokens[article:]) if article is not None else named
+    return f"{piece} {subject}" if subject else piece
+
+
+def _opens_with(token: str, group: frozenset[str]) -> bool:
+    return words_of(token)[:1] != [] and words_of(token)[0] in group
 
 
 def _telling_lead(words: list[str], language: Language) -> bool:

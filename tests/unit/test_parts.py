@@ -189,6 +189,21 @@ def test_a_fragment_takes_the_frame_of_the_question_before() -> None:
     assert " à Tokyo" in later.parts[1] and "à À" not in later.parts[1]
 
 
+@pytest.mark.parametrize(
+    ("request_text", "second"),
+    [
+        ("¿Qué es la paella y cómo se hace?", "¿Cómo se hace la paella?"),
+        ("¿Cuándo nació Picasso y dónde murió?", "¿Dónde murió Picasso?"),
+        ("Quando è stato costruito il Colosseo e quanto costa?", "Quanto costa il Colosseo?"),
+        ("¿Dónde vives y qué haces?", "¿Qué haces?"),  # nothing named: nothing added
+    ],
+)
+def test_a_question_that_leaves_its_subject_out_takes_the_first_ones(
+    request_text: str, second: str
+) -> None:
+    assert split(request_text).parts[1] == second
+
+
 def test_a_lead_in_that_asks_to_be_told_stays_with_each_question() -> None:
     whole = "Kannst du mir erklären, wie eine Solaranlage funktioniert?"
     assert split(whole).parts == (whole,)
