@@ -14,7 +14,8 @@ from cortex.errors import InputPathError
 def add_parsers(commands: Any) -> None:
     experiment = commands.add_parser(
         "run",
-        help="run an experiment: sequential vs pipeline vs concurrent vs speculative",
+        help="run an experiment: sequential, pipeline, batched, concurrent, disaggregated or "
+        "speculative modes, side by side",
         description="Run an experiment file's modes on the Ray cluster, print a summary, and "
         "write results.json, results.csv and timeline.png. The experiment names the model, the "
         "regions and the modes; --config's runtime and bus settings apply to every mode.",
