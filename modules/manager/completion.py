@@ -24,6 +24,7 @@ from modules.manager.words import (
     QUESTION_WORDS,
     SUBJECT_BEFORE_VERB,
     VERBS,
+    superlative,
     words_of,
 )
 
@@ -248,9 +249,7 @@ def _parallel_question(
     return None
 
 
-def counted_again(
-    first: str, piece: str, words: list[str], first_words: list[str]
-) -> str | None:
+def counted_again(first: str, piece: str, words: list[str], first_words: list[str]) -> str | None:
     """A count whose things are left out, completed from the first clause's count: "give
     three tips for A, two for B" -> "give two tips for B"; "5 baby names starting with A
     and 5 starting with M" -> "5 baby names starting with M"."""
@@ -310,7 +309,7 @@ def _second_noun_phrase(first: str, piece: str) -> str | None:
     last = max(i for i, word in enumerate(words) if word in DETERMINERS)
     piece_same = [article.get(w, w) for w in piece_words[:2]]
     parallel = same[start : start + 2] == piece_same or (  # "the capital of ..." twice
-        _superlative(words[start + 1]) and _superlative(piece_words[1])  # "the tallest ..."
+        superlative(words[start + 1]) and superlative(piece_words[1])  # "the tallest ..."
     )
     if not parallel and words[last - 1] in PREPOSITIONS:
         return None
@@ -327,17 +326,13 @@ def _noun_phrase_end(words: list[str], start: int) -> int:
     return len(words)
 
 
-def _superlative(word: str) -> bool:
-    return word in ("best", "worst", "most", "least", "first", "last") or (
-        len(word) > 5 and word.endswith("est")
-    )
-
-
 def _bare_superlative(words: list[str]) -> bool:
     """Whether a fragment ends in a superlative with no thing after it ("and the
     smallest?"; not "the biggest forest")."""
-    return len(words) <= 4 and _superlative(words[-1]) and (
-        len(words) == 1 or words[-2] in DETERMINERS | AUXILIARIES | {"one"}
+    return (
+        len(words) <= 4
+        and superlative(words[-1])
+        and (len(words) == 1 or words[-2] in DETERMINERS | AUXILIARIES | {"one"})
     )
 
 
@@ -346,7 +341,7 @@ def _after_superlative(clause: str) -> str:
     "continent in the world"); "" if none, or if nothing follows it."""
     tokens = clause.split()
     for index, token in enumerate(tokens[:-1]):
-        if _superlative("".join(words_of(token))):
+        if superlative("".join(words_of(token))):
             return " ".join(tokens[index + 1 :])
     return ""
 

@@ -50,6 +50,8 @@ class Language:
         ors: The language's "or": a clause with it names alternatives of one question.
         definite: Articles of a thing already known ("the", "el"); "a story about a dragon
             and the sea" names no second story.
+        of_the: "article=what 'of' and it make" ("le=du", "=de" for a bare name): a part
+            that leans on a thing named before is tied to it ("les horaires du Louvre").
     """
 
     code: str
@@ -66,6 +68,7 @@ class Language:
     pronouns: frozenset[str]
     ors: frozenset[str]
     definite: frozenset[str]
+    of_the: frozenset[str]
 
 
 ENGLISH = Language(
@@ -86,6 +89,7 @@ ENGLISH = Language(
     vocabulary("it its they them their he him his she her"),
     vocabulary("or"),
     vocabulary("the this that these those"),
+    frozenset(),  # English parts are tied to a thing by `modules.manager.pronouns.bridged`
 )
 
 

@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 
 from modules.manager.fragments import MERGE, completed_fragment, repeated_frame, short_question
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.pronouns import NOT_A_NOUN, about_the_same, named, pronoun_at
+from modules.manager.pronouns import (
+    HAN_OR_KANA,
+    NOT_A_NOUN,
+    about_the_same,
+    bridged,
+    bridged_han,
+    bridged_in,
+    named,
+    pronoun_at,
+)
 from modules.manager.words import (
     MAKING_VERBS,
     MANNER_NOUNS,
@@ -77,6 +86,8 @@ def resolve(drafts: list[Draft], language: Language, has_context: bool) -> list[
             done.append(Draft(again))  # "who was the first woman to do it": climb Everest
         elif (pronoun := pronoun_at(draft.text, language)) is not None:
             _lean(done, draft, pronoun, has_context, language)
+        elif not has_context and (tied := _tied(done, draft, language)):
+            done.append(tied)  # "What is ibuprofen? What are the side effects?"
         else:
             done.append(draft)
     return done
@@ -116,6 +127,28 @@ def _lean(
         _merge(previous, draft.text)
     else:
         done.append(Draft(draft.text, depends_on=[_root(done, len(done) - 1)]))
+
+
+def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
+    """A part that leans on the thing of the parts before without a pronoun (`bridged`),
+    with that thing's words; or depending on the part before when that part makes the thing
+    ("Suggest a houseplant. How much light does the plant need?"). Outside English only a
+    sentence or item of its own leans so ("¿Cuáles son los ingredientes?"; not "... dónde
+    está la estación y cuándo sale el tren")."""
+    texts, text = [d.text for d in reversed(done)], draft.text
+    if HAN_OR_KANA.match(text):
+        whole = bridged_han(texts, text)
+    elif language is ENGLISH:
+        whole = bridged(texts, text)
+    elif draft.new_sentence or draft.item:
+        whole = bridged_in(language, texts, text)
+    else:
+        return None
+    if whole is None:
+        return None
+    if done[-1].depends_on or _makes_something(done[-1].text):
+        return Draft(text, depends_on=[_root(done, len(done) - 1)])
+    return Draft(whole)
 
 
 def _root(done: list[Draft], index: int) -> int:

@@ -134,11 +134,25 @@ MOTION = vocabulary("get go travel fly drive move walk come return")
 """Verbs after which "there" is "to" a place."""
 PARTICIPLES = vocabulary(
     "built made written known done born found held sold worn drawn given taken seen shown "
-    "displayed painted invented discovered designed founded located called used"
+    "displayed painted invented discovered designed founded located called used kept"
 )
 """Words that end a passive question ("When was the Eiffel Tower built?") after its
 subject."""
+KNOWN_TO_ALL = vocabulary(
+    "world weather time news sun moon sky sea ocean earth internet future past day week year "
+    "morning night rest same other others first last next best most least difference way ways "
+    "government economy president market law planet universe answer question end beginning"
+)
+"""Nouns that "the" makes definite without a thing named before ("why is the sky blue", "the
+best way"): a part with one needs nothing from the part before."""
 YES_NO = vocabulary("is are was were do does did can could should would will am has have")
+
+
+def superlative(word: str) -> bool:
+    """Whether a word reads as a superlative ("best", "tallest"; not "forest", "chest")."""
+    return word in ("best", "worst", "most", "least", "first", "last") or (
+        len(word) > 5 and word.endswith("est")
+    )
 
 
 _WORD = re.compile(r"[\w'’-]+")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import tomllib
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from modules.manager.words import (
     words_of,
 )
 
+HAN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 SEEN = Path(__file__).parents[2] / "docs" / "parts-corpus" / "seen.toml"
 
 
@@ -26,9 +28,16 @@ def seen_requests() -> list[str]:
 
 def gained_words(request: str, found: Split) -> set[str]:
     """Content words of the parts and context that are not in the request ("its
-    population" may become "the population of Peru")."""
-    said = set(words_of(request)) | DETERMINERS | PREPOSITIONS | {"and"}
-    return {w for text in (*found.parts, *found.context) for w in words_of(text)} - said
+    population" may become "the population of Peru", "gli orari" "gli orari del
+    Colosseo"); Chinese and Japanese by the character."""
+    language = language_of(request)
+    ties = language.of | language.determiners | language.prepositions | {"and", "は"}
+    said = _words(request) | DETERMINERS | PREPOSITIONS | ties
+    return {w for text in (*found.parts, *found.context) for w in _words(text)} - said
+
+
+def _words(text: str) -> set[str]:
+    return {piece for word in words_of(text) for piece in (word if HAN.search(word) else [word])}
 
 
 def test_no_part_of_the_corpus_gains_a_word() -> None:
@@ -267,3 +276,44 @@ def test_with_a_picture_every_part_may_say_it() -> None:
     found = split("what is this, and what does it usually eat?", shown=True)
     assert found.parts == ("What is this?", "What does it usually eat?")
     assert found.depends_on == ((), ())
+
+
+def test_a_thing_named_before_completes_a_bare_the() -> None:
+    assert split("What is ibuprofen? What are the side effects?").parts[1] == (
+        "What are the side effects of ibuprofen?"
+    )
+    assert split("Who wrote Hamlet? When did the author die?").parts[1] == (
+        "When did the author of Hamlet die?"
+    )
+    assert split("What's the population of Tokyo? What is the main airport?").parts[1] == (
+        "What is the main airport of Tokyo?"
+    )
+    assert split("1. what is sourdough\n2. best flour?").parts[1] == "Best flour for sourdough?"
+
+
+def test_a_the_that_needs_nothing_before_stays_as_typed() -> None:
+    for request in (
+        "Why is the sky blue? Why is the sea salty?",
+        "What is the capital of France? What is the boiling point of water?",
+        "What is ibuprofen? What is the best way to store medicine?",
+    ):
+        assert split(request).parts == tuple(
+            f"{s.strip()}?" for s in request.split("?") if s.strip()
+        ), request
+
+
+def test_a_the_meaning_what_a_part_makes_waits_for_that_part() -> None:
+    found = split("Suggest a houseplant. How much light does the plant need?")
+    assert found.parts[1] == "How much light does the plant need?"
+    assert found.depends_on == ((), (0,))
+
+
+def test_a_thing_named_before_completes_a_question_in_other_languages() -> None:
+    assert split("Qu'est-ce que le Louvre ? Quels sont les horaires ?").parts[1] == (
+        "Quels sont les horaires du Louvre ?"
+    )
+    assert split("¿Dónde está Madrid? ¿Cuál es la población?").parts[1] == (
+        "¿Cuál es la población de Madrid?"
+    )
+    assert split("故宫在哪里？是什么时候建的？").parts[1] == "故宫是什么时候建的？"
+    assert split("东京有多少人口？北京呢？").parts[1] == "北京有多少人口？"
