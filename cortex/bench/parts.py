@@ -16,6 +16,7 @@ skeleton routing. `--splitter model` measures the planner's model instead of the
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cortex.errors import ConfigError
-from modules.manager.languages import language_of
+from modules.manager.languages import language_of, languages
 from modules.manager.parts import Split, split
 from modules.manager.skeleton import wants_skeleton
 from modules.manager.words import (
@@ -42,6 +43,17 @@ FUNCTION_WORDS = vocabulary(
     "each both one ones other another such only own same s t ll ve re d m o y"
 )
 """Words that carry no content of a part; the rest must match."""
+
+
+@functools.cache
+def _function_words(code: str) -> frozenset[str]:
+    """English's, and the articles, prepositions and joining words of the language with ISO
+    code `code` ("del" of "gli orari del Colosseo")."""
+    table = languages().get(code)
+    if table is None:
+        return FUNCTION_WORDS
+    own = table.determiners | table.of | table.prepositions | table.ands | table.ors
+    return FUNCTION_WORDS | own | table.definite
 
 
 @dataclass(frozen=True)
@@ -68,13 +80,14 @@ class Score:
     preambles: int
 
 
-def content(text: str) -> set[str]:
-    """The content words of a text, lower-cased (each character, in Chinese and Japanese)."""
+def content(text: str, language: str = "en") -> set[str]:
+    """The content words of a text in `language` (an ISO code), lower-cased (each
+    character, in Chinese and Japanese)."""
     found: set[str] = set()
     for word in words_of(text):
         if any("\u3040" <= char <= "\u9fff" for char in word):
             found |= {char for char in word if "\u3040" <= char <= "\u9fff"}
-        elif word not in FUNCTION_WORDS and (len(word) > 1 or word.isdigit()):
+        elif word not in _function_words(language) and (len(word) > 1 or word.isdigit()):
             found.add(word.removesuffix("'s").strip("'"))  # "Malta's" is Malta
     return found
 
@@ -111,13 +124,13 @@ def load_corpus(path: Path) -> list[Case]:
 
 def score(case: Case, found: Split) -> Score:
     """Compares a split with what the case expects."""
-    expected = [content(part) for part in case.parts]
-    context = [content(c) - set().union(*expected) for c in case.context]
+    expected = [content(part, case.language) for part in case.parts]
+    context = [content(c, case.language) - set().union(*expected) for c in case.context]
     own = [
         e - set().union(*(x for j, x in enumerate(expected) if j != i), *context)
         for i, e in enumerate(expected)
     ]
-    parts = [content(part) for part in found.parts]
+    parts = [content(part, case.language) for part in found.parts]
 
     def right(words: set[str], index: int) -> bool:
         extra = words - expected[index]
@@ -130,13 +143,15 @@ def score(case: Case, found: Split) -> Score:
             and not any(c and 2 * len(extra & c) >= len(c) for c in context)
         )
 
-    said = content(case.request)
+    said = content(case.request, case.language)
     garbled = preambles = 0
     for words in parts:
         if words - said:
             garbled += 1
-        elif words and words <= set().union(*context) and not any(
-            words & o or right(words, i) for i, o in enumerate(own)
+        elif (
+            words
+            and words <= set().union(*context)
+            and not any(words & o or right(words, i) for i, o in enumerate(own))
         ):
             preambles += 1
         elif not any(right(words, i) for i in range(len(expected))) and _mixed(words, own):
@@ -240,9 +255,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Every half's (or file's) figures: in all, per category, per language."""
-    files = {path.stem: path for path in args.corpus} if args.corpus else {
-        half: CORPUS / f"{half}.toml" for half in HALVES
-    }
+    files = (
+        {path.stem: path for path in args.corpus}
+        if args.corpus
+        else {half: CORPUS / f"{half}.toml" for half in HALVES}
+    )
     try:
         corpora = {name: load_corpus(path)[: args.limit] for name, path in files.items()}
     except ConfigError as error:
@@ -295,9 +312,7 @@ def _embedded_decode() -> Any:
 
     engine = create_engine("llama.cpp", DEFAULT_MODEL, max_concurrent=1).start()
 
-    def decode(
-        chat: list[dict[str, str]], schema: dict[str, Any], budget: int
-    ) -> Iterator[Piece]:
+    def decode(chat: list[dict[str, str]], schema: dict[str, Any], budget: int) -> Iterator[Piece]:
         settings = SamplingSettings(
             max_new_tokens=budget, guide=Guide(schema), repetition_penalty=1.0, no_repeat_ngram=0
         )

@@ -22,6 +22,7 @@ from modules.manager.words import (
     PERSONAL,
     PREPOSITIONS,
     QUESTION_WORDS,
+    VERBS,
     words_of,
 )
 
@@ -71,6 +72,7 @@ def _in_frame(frame: str, body: str, language: Language) -> str | None:
         or _in_place_of_kind(frame, body)
         or _in_place_of_subject(frame, body)
         or _after_last_preposition(frame, body, language)
+        or _in_place_of_object(frame, body, language)
         or _in_place_of_last_thing(frame, body)
     )
 
@@ -146,10 +148,26 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
         return None
     same = words_of(thing)[:1] == [words[near[-1]]]  # "En voor een harde?": voor, once
     replaced = tokens[near[-1] + 1][:1]
+    if replaced.isupper() and not same and thing[:1].islower():
+        return None  # "goodbye" does not take the place of "Japanese" (`_in_place_of_object`)
     if replaced.islower() and thing[1:2].islower():  # "Lunch?" after "for breakfast"
         thing = thing[:1].lower() + thing[1:]
     rest = after_name(frame, words[near[-1]])
     return " ".join([*tokens[: near[-1] + (0 if same else 1)], thing]) + rest
+
+
+def _in_place_of_object(frame: str, thing: str, language: Language) -> str | None:
+    """`thing` in the place of the object between the frame's verb and its last preposition
+    ("How do you say [thank you] in Japanese?" -> "How do you say goodbye in Japanese?");
+    None when the frame has no verb after "you", "I" or "we", or opening it."""
+    tokens = frame.split()
+    words = [(words_of(t) or [""])[0] for t in tokens]
+    subject = next((i for i, w in enumerate(words[:4]) if w in ("you", "i", "we")), None)
+    verb = subject + 1 if subject is not None else 0 if words[:1] and words[0] in VERBS else None
+    near = [i for i, w in enumerate(words) if w in language.prepositions | PREPOSITIONS]
+    if verb is None or not near or near[-1] <= verb + 1:
+        return None
+    return " ".join([*tokens[: verb + 1], thing, *tokens[near[-1] :]])
 
 
 def _fragment_like(words: list[str], language: Language) -> bool:

@@ -78,8 +78,7 @@ def split(text: str, max_parts: int = 4, *, shown: bool = False) -> Split:
     drafts: list[Draft] = []
     for segment in segments(text):
         _read(segment, language, context, drafts)
-    known = bool(context) or shown
-    drafts = [d for d in resolve(_unique(drafts), language, known) if words_of(d.text)]
+    drafts = [d for d in resolve(_unique(drafts), language, context, shown) if words_of(d.text)]
     if not drafts:
         return Split((whole,))
     if len(drafts) > max_parts:
@@ -115,9 +114,11 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
     if asked is None:
         context.append(text)
         return
-    for index, clause in enumerate(clauses(strip_joining(asked, language) or asked, language)):
+    typed = strip_joining(asked, language) or asked
+    for index, clause in enumerate(clauses(typed, language)):
         then = clause.then or (index == 0 and _opens_with_then(text, language))
-        drafts.append(Draft(clause.text, then=then, new_sentence=index == 0))
+        lower = index == 0 and typed[:1].islower()
+        drafts.append(Draft(clause.text, then=then, new_sentence=index == 0, lower=lower))
 
 
 def _lead_and_rest(text: str, language: Language) -> tuple[str, str | None]:

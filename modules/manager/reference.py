@@ -56,21 +56,30 @@ class Draft:
     fragment: bool = False
     """A sentence that names only a thing ("Also one that means happy."): it is completed
     from the part before, or joins it."""
+    lower: bool = False
+    """Typed in lower case ("and please?"): its first word is no name."""
     depends_on: list[int] = field(default_factory=list)
     topic: str = ""
     """The thing a pronoun of it was resolved to: a later pronoun means it too."""
 
 
-def resolve(drafts: list[Draft], language: Language, has_context: bool) -> list[Draft]:
+def resolve(
+    drafts: list[Draft], language: Language, context: list[str], shown: bool
+) -> list[Draft]:
     """The drafts with fragments completed, pronouns resolved or turned into dependencies,
-    and parts that cannot stand alone merged into the part before."""
+    and parts that cannot stand alone merged into the part before. `context`: the
+    sentences every part's delegate reads; `shown`: the delegates also read what the request
+    is about (a picture's description)."""
+    has_context = bool(context) or shown
+    context_words = set(words_of(" ".join(context))) - NOT_A_NOUN
     done: list[Draft] = []
     for draft in drafts:
         if not done:
             done.append(draft)
             continue
         previous = done[-1]
-        whole = None if draft.item else completed_fragment(previous.text, draft.text, language)
+        text = draft.text[:1].lower() + draft.text[1:] if draft.lower else draft.text
+        whole = None if draft.item else completed_fragment(previous.text, text, language)
         if (draft.new_sentence or draft.fragment) and whole is not None:
             if whole is MERGE:  # "When?", "What about tea?" with no frame it fits
                 _merge(previous, draft.text)
@@ -86,17 +95,21 @@ def resolve(drafts: list[Draft], language: Language, has_context: bool) -> list[
             done.append(Draft(again))  # "who was the first woman to do it": climb Everest
         elif (pronoun := pronoun_at(draft.text, language)) is not None:
             _lean(done, draft, pronoun, has_context, language)
-        elif not has_context and (tied := _tied(done, draft, language)):
+        elif words_of(draft.text)[:1] in (["or"], *([w] for w in language.ors)):
+            _merge(previous, draft.text, "")  # "Should I add more RAM? Or get an SSD?"
+        elif shown or set(words_of(draft.text)) & context_words:
+            done.append(draft)  # "Summarise the article" after "Here is an article: ..."
+        elif (tied := _tied(done, draft, language)) is not None:
             done.append(tied)  # "What is ibuprofen? What are the side effects?"
         else:
             done.append(draft)
     return done
 
 
-def _merge(previous: Draft, text: str) -> None:
+def _merge(previous: Draft, text: str, joint: str = "and ") -> None:
     """Joins a part that cannot stand alone to the part before, for one delegate."""
     joined = f"{text[:1].lower()}{text[1:]}" if text[1:2].islower() else text
-    previous.text = f"{previous.text.rstrip('.?!')}, and {joined}"
+    previous.text = f"{previous.text.rstrip('.?!')}, {joint}{joined}"
 
 
 def _lean(

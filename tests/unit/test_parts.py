@@ -317,3 +317,25 @@ def test_a_thing_named_before_completes_a_question_in_other_languages() -> None:
     )
     assert split("故宫在哪里？是什么时候建的？").parts[1] == "故宫是什么时候建的？"
     assert split("东京有多少人口？北京呢？").parts[1] == "北京有多少人口？"
+
+
+def test_what_about_a_word_asks_the_same_of_that_word() -> None:
+    found = split("How do you say hello in Greek? What about goodbye? And thank you?")
+    assert found.parts == (
+        "How do you say hello in Greek?",
+        "How do you say goodbye in Greek?",
+        "How do you say thank you in Greek?",
+    )
+
+
+def test_a_sentence_opening_with_or_is_an_alternative_of_the_question_before() -> None:
+    found = split("My phone is slow. Should I reset it? Or buy a new one?")
+    assert found.parts == ("Should I reset it, or buy a new one?",)
+
+
+def test_a_bare_the_leans_on_the_context_before_the_part_before() -> None:
+    found = split("I have two questions. How long is a triathlon? Who holds the record?")
+    assert found.parts[1] == "Who holds the record of a triathlon?"
+    article = "The mayor of Springfield opened a new library on Monday, funded by the council. "
+    found = split(f"Here is an article: {article * 3}Summarise the article. Who is the mayor?")
+    assert found.parts == ("Summarise the article.", "Who is the mayor?")

@@ -36,6 +36,19 @@ def test_the_context_sent_as_a_part_is_a_preamble() -> None:
     assert bench.score(CASE, found).preambles == 1
 
 
+def test_the_articles_and_prepositions_of_a_case_s_language_carry_no_content() -> None:
+    case = bench.Case(
+        "Dov'è il Pantheon? E gli orari?",
+        "non_english",
+        "it",
+        ("Dov'è il Pantheon?", "Quali sono gli orari del Pantheon?"),
+    )
+    found = Split(("Dov'è il Pantheon?", "E gli orari del Pantheon?"))
+    assert bench.score(case, found).garbled == 0
+    assert bench.content("gli orari del Pantheon", "it") == {"orari", "pantheon"}
+    assert "die" in bench.content("When did the author die?", "en")
+
+
 def test_a_part_with_a_word_the_request_lacks_is_garbled() -> None:
     found = Split(("Is the tram cheap?", CASE.parts[1]))
     result = bench.score(CASE, found)
