@@ -22,6 +22,7 @@ from modules.manager.words import (
     NUMBER_WORDS,
     PREPOSITIONS,
     QUESTION_WORDS,
+    REQUEST_LEAD,
     SUBJECT_BEFORE_VERB,
     VERBS,
     superlative,
@@ -186,6 +187,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         if head in QUESTION_WORDS and words[1] not in AUXILIARIES and asked and asked[0] > 0:
             lead_in = " ".join(first.split()[: asked[0]])
             return f"{lead_in} {piece}"  # "tell me what X is and what Y is": tell me what Y is
+        if head in VERBS and (lead := REQUEST_LEAD.match(first)):
+            return f"{lead.group()}{piece}"  # "Can you explain X and give Y": can you give Y
         return _with_alternatives(first, piece) if head in ("who", "which") else piece
     if head in PREPOSITIONS and f" {head} " in f" {first.lower()} ":
         rest = after_name(first, head)  # "flights to Oslo cost", "and to Rome": ... cost
@@ -197,6 +200,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         return again
     if head in DETERMINERS:
         return _second_noun_phrase(first, piece)
+    if "of" in words[1:4] and words[: words.index("of")] == first_words[: words.index("of")]:
+        return piece  # "population of canada and population of mexico"
     if first_words[0] in VERBS and len(first_words) > 1 and head == first_words[1]:
         return f"{first.split()[0]} {piece}"  # "name two rivers ... and two mountains ..."
     if head in NUMBER_WORDS and first_words[0] in VERBS and first_words[1] in COUNTS:

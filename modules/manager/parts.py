@@ -76,8 +76,11 @@ def split(text: str, max_parts: int = 4, *, shown: bool = False) -> Split:
     language = language_of(text)
     context: list[str] = []
     drafts: list[Draft] = []
-    for segment in segments(text):
+    pieces = segments(text)
+    for segment in pieces:
         _read(segment, language, context, drafts)
+    if not drafts and len(pieces) == 1 and not pieces[0].pasted and context == [pieces[0].text]:
+        context, drafts = [], _query(pieces[0].text, language)
     drafts = [d for d in resolve(_unique(drafts), language, context, shown) if words_of(d.text)]
     if not drafts:
         return Split((whole,))
@@ -119,6 +122,13 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
         then = clause.then or (index == 0 and _opens_with_then(text, language))
         lower = index == 0 and typed[:1].islower()
         drafts.append(Draft(clause.text, then=then, new_sentence=index == 0, lower=lower))
+
+
+def _query(text: str, language: Language) -> list[Draft]:
+    """The parts of a request typed as a search query, that asks nothing in a sentence
+    ("population of canada and population of mexico")."""
+    found = clauses(text, language)
+    return [Draft(c.text, then=c.then, new_sentence=i == 0) for i, c in enumerate(found)]
 
 
 def _lead_and_rest(text: str, language: Language) -> tuple[str, str | None]:

@@ -22,6 +22,7 @@ from modules.manager.words import (
     DETERMINERS,
     DO_SUPPORT,
     DUMMY_AFTER,
+    INSTANCE_NOUNS,
     KNOWN_TO_ALL,
     MANNER_NOUNS,
     MOTION,
@@ -32,6 +33,7 @@ from modules.manager.words import (
     POSSESSIVES,
     PREPOSITIONS,
     QUESTION_WORDS,
+    REQUEST_LEAD,
     REQUEST_NOUNS,
     TOPIC_WORDS,
     VERBS,
@@ -149,6 +151,7 @@ def _topic(part: str, plural: bool = False) -> str | None:
     what a request for tips or a recipe is for ("recipe for [banana bread]"). None if none
     is found."""
     plain = re.sub(r"\b(what|who|where|when|why|how|which)['’]s\b", r"\1 is", part, flags=re.I)
+    plain = REQUEST_LEAD.sub("", plain)  # "Could you summarise [the plot of Hamlet]"
     tokens = plain.rstrip("?.!").split()
     words = [w[0] if (w := words_of(t)) else "" for t in tokens]
     for index, word in enumerate(words):
@@ -254,10 +257,15 @@ def bridged(before: list[str], text: str) -> str | None:
     words = [w[0] if (w := words_of(t)) else "" for t in tokens]
     if topic is None or not words or (set(words) & set(words_of(topic))) - NOT_A_NOUN:
         return None
+    for index, word in enumerate(words):
+        if word in INSTANCE_NOUNS and words[index + 1 : index + 2] not in (["of"], ["for"]):
+            found = re.search(rf"\b{re.escape(tokens[index].rstrip('?.!,'))}", text)
+            if found is not None:  # "give two examples": of inflation
+                return f"{text[: found.end()]} of {topic}{text[found.end() :]}"
     if re.search(r"['\"‘“]|\b(?!I\b)[A-Z]", text[1:]):
         return None
     end = len(text.rstrip("?.!"))
-    for index, word in enumerate(words[:-1]):
+    for index, word in enumerate(words):
         if word == "the" and (stop := _bare_definite_end(words, index + 1)) is not None:
             phrase = r"\s+".join(map(re.escape, ["the", *words[index + 1 : stop]]))
             found = re.search(rf"\b{phrase}\b", text, re.IGNORECASE)
@@ -340,6 +348,9 @@ def _named_thing(part: str) -> str | None:
     """The thing a part is about (`_topic`) as a later part may lean on it: "France" of "the
     capital of France"; None for a thing as generic as "the sky"."""
     topic = _topic(part)
+    said = REQUEST_LEAD.sub("", part).rstrip("?.!").split()
+    if topic is None and len(said) == 2 and said[0].lower() in VERBS:
+        return said[1]  # "Explain [photosynthesis]."
     if topic is None or not re.match(r"the [a-z]", topic):
         return topic
     return topic.partition(" of ")[2] or None

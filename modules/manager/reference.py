@@ -36,10 +36,9 @@ from modules.manager.words import (
     ONE_FOR_A_KIND,
     PEOPLE,
     PREPOSITIONS,
+    REQUEST_LEAD,
     words_of,
 )
-
-_REQUEST_LEAD = re.compile(r"^(?:can|could|would|will) you\s+|^please\s+", re.IGNORECASE)
 
 
 @dataclass
@@ -204,7 +203,7 @@ def _makes_something(part: str, pronoun: str = "it") -> bool:
     pick or suggest ("Suggest a houseplant"), a question after the best, the most... of a
     kind ("What's the most spoken language in Africa?"), or, for "he", "she" and the like,
     a question after a person ("Who invented the telephone?")."""
-    words = words_of(_REQUEST_LEAD.sub("", part))
+    words = words_of(REQUEST_LEAD.sub("", part))
     if not words:
         return False
     if words[0] in MAKING_VERBS or words[:2] in (["come", "up"], ["think", "of"]):

@@ -138,6 +138,8 @@ PARTICIPLES = vocabulary(
 )
 """Words that end a passive question ("When was the Eiffel Tower built?") after its
 subject."""
+INSTANCE_NOUNS = vocabulary("example examples analogy analogies illustration")
+"""Nouns that are always of something ("give two examples"): of the thing before."""
 KNOWN_TO_ALL = vocabulary(
     "world weather time news sun moon sky sea ocean earth internet future past day week year "
     "morning night rest same other others first last next best most least difference way ways "
@@ -146,6 +148,10 @@ KNOWN_TO_ALL = vocabulary(
 """Nouns that "the" makes definite without a thing named before ("why is the sky blue", "the
 best way"): a part with one needs nothing from the part before."""
 YES_NO = vocabulary("is are was were do does did can could should would will am has have")
+
+
+REQUEST_LEAD = re.compile(r"^(?:can|could|would|will) you\s+|^please\s+", re.IGNORECASE)
+"""The polite start of an instruction ("Can you explain ...")."""
 
 
 def superlative(word: str) -> bool:

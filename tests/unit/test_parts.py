@@ -339,3 +339,27 @@ def test_a_bare_the_leans_on_the_context_before_the_part_before() -> None:
     article = "The mayor of Springfield opened a new library on Monday, funded by the council. "
     found = split(f"Here is an article: {article * 3}Summarise the article. Who is the mayor?")
     assert found.parts == ("Summarise the article.", "Who is the mayor?")
+
+
+def test_a_query_typed_as_phrases_splits_like_a_question() -> None:
+    assert split("density of gold and density of silver").parts == (
+        "Density of gold.",
+        "Density of silver.",
+    )
+    assert split("melting point of tin and of lead").parts == (
+        "Melting point of tin.",
+        "Melting point of lead.",
+    )
+    for whole in ("salt and pepper", "pros and cons of solar panels", "bread, milk and eggs"):
+        assert split(whole).parts == (whole,)
+
+
+def test_an_instruction_after_a_polite_one_keeps_its_lead_and_its_thing() -> None:
+    found = split("Can you explain inheritance and give a Java example?")
+    assert found.parts == (
+        "Can you explain inheritance?",
+        "Can you give a Java example of inheritance?",
+    )
+    assert split("Please define deflation and give two examples.").parts[1] == (
+        "Give two examples of deflation."
+    )
