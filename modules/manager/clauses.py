@@ -28,9 +28,11 @@ from modules.manager.words import (
     AUXILIARIES,
     COUNTS,
     FILLERS,
+    LIST_OPENERS,
     PREPOSITIONS,
     QUESTION_WORDS,
     SUBORDINATORS,
+    VERBS,
     words_of,
 )
 
@@ -81,6 +83,8 @@ def _next_clause(
     none). Alternatives ("a cheetah or a greyhound") always continue the question."""
     if _alternatives(piece, language) or _subordinate(found[0].text, language):
         return None, None  # "..., a cheetah or a greyhound?"; "If X costs $40, what was ..."
+    if _in_a_list(found[-1].text, piece, language):
+        return None, None  # "an essay ..., covering the crisis, the role of ..., and ..."
     first_words = words_of(found[0].text)
     if words_of(piece)[:1] and (words_of(piece)[0].isdigit() or words_of(piece)[0] in COUNTS):
         again = counted_again(found[0].text, piece, words_of(piece), first_words)
@@ -147,6 +151,15 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
     ]
 
 
+def _in_a_list(clause: str, piece: str, language: Language) -> bool:
+    """Whether a piece naming a thing goes on a list the clause opened ("covering A, B
+    and C", "including A, B"), which belongs to that clause's instruction."""
+    words = words_of(piece)
+    if language is not ENGLISH or not words or words[0] in VERBS | QUESTION_WORDS | AUXILIARIES:
+        return False
+    return bool(set(words_of(clause)[2:]) & LIST_OPENERS)
+
+
 def _subordinate(clause: str, language: Language) -> bool:
     """Whether a first clause only sets a condition for the question after it ("If a shirt
     costs $40 after a discount, what was its price?")."""
@@ -178,7 +191,7 @@ def _is_then(joint: str, piece: str, language: Language) -> bool:
 
 
 def _finish(part: str, end: str) -> str:
-    part = part.strip(" ,;")
+    part = part.strip(" ,;/")
     mark = part[:1] if part[:1] in "¿¡" else ""  # "¿cuándo ...": capitalised after the mark
     part = mark + part[len(mark) : len(mark) + 1].upper() + part[len(mark) + 1 :]
     if part and part[-1] not in SENTENCE_MARKS:

@@ -24,6 +24,7 @@ from modules.manager.words import (
     QUESTION_WORDS,
     REQUEST_LEAD,
     SUBJECT_BEFORE_VERB,
+    SUBJECT_PRONOUNS,
     VERBS,
     superlative,
     words_of,
@@ -179,6 +180,14 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         return complete(first, piece.split(None, 2)[2])  # "and which one in the UK?"
     if (parallel := _parallel_question(first, piece, words, first_words)) is not None:
         return parallel
+    if head in VERBS and len(words) == 2 and words[1] in QUESTION_WORDS:
+        return None  # "pick the best one and explain why": one instruction
+    if (
+        head in ("when", "where", "why", "how", "if")
+        and words[1:2]
+        and words[1] in SUBJECT_PRONOUNS
+    ):
+        return None  # "..., and when I bring it up she gets defensive": no question
     infinitive = _infinitive_at_end(first_words) and len(words) <= 4
     if head in VERBS and not then and (_asks_how_i(first_words) or infinitive):
         return None  # "how do I merge two dicts and keep ...", "a plan to lose weight and build"
@@ -216,7 +225,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     ):  # "give me a packing list and three tips for ...": give me three tips for ...
         lead = first.split()[: 2 if first_words[1] in ("me", "us") else 1]
         return " ".join([*lead, piece])
-    if first_words[0] in VERBS and _preposition_at(first_words[1:]) == _preposition_at(words) != "":
+    place = _preposition_at(words)
+    if first_words[0] in VERBS and place is not None and _preposition_at(first_words[1:]) == place:
         return f"{first.split()[0]} {piece}"  # "describe summer in Spain, winter in Canada"
     return None
 
@@ -281,10 +291,10 @@ def _with_alternatives(first: str, piece: str) -> str:
     return f"{piece.rstrip('?.! ')}, {things}"  # "which is more dangerous, A or B"
 
 
-def _preposition_at(words: list[str]) -> str:
-    """The preposition that follows a short phrase's first one to three words ("summer *in*
-    Spain"); "" if there is none."""
-    return next((word for word in words[1:4] if word in PREPOSITIONS), "")
+def _preposition_at(words: list[str]) -> tuple[int, str] | None:
+    """Where the preposition that follows a short phrase's first one to three words is, and
+    which it is ("summer *in* Spain": 1, "in"); None if there is none."""
+    return next(((i, w) for i, w in enumerate(words[1:4], 1) if w in PREPOSITIONS), None)
 
 
 def _second_noun_phrase(first: str, piece: str) -> str | None:

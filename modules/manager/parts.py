@@ -31,9 +31,11 @@ from modules.manager.words import (
     AUXILIARIES,
     KNOW_VERBS,
     LEAD_WORDS,
+    NEED_ALONE,
     QUESTION_WORDS,
     REQUEST_NOUNS,
     REQUEST_OPENINGS,
+    THEN_PHRASES,
     VERBS,
     words_of,
 )
@@ -118,7 +120,11 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
         context.append(text)
         return
     typed = strip_joining(asked, language) or asked
-    for index, clause in enumerate(clauses(typed, language)):
+    found = clauses(typed, language)
+    telling = language is ENGLISH and not asks(found[0].text.rstrip("?"))
+    if len(found) > 1 and telling:
+        context.append(found.pop(0).text.rstrip("?？") + ".")  # "My roommate ..., so how do I"
+    for index, clause in enumerate(found):
         then = clause.then or (index == 0 and _opens_with_then(text, language))
         lower = index == 0 and typed[:1].islower()
         drafts.append(Draft(clause.text, then=then, new_sentence=index == 0, lower=lower))
@@ -186,6 +192,8 @@ def _request_opening_asks(words: list[str]) -> bool:
     if words[:2] in (["i", "need"], ["i", "want"]) or words[:3] == ["i", "would", "like"]:
         at = 3 if words[1] == "would" else 2
         rest = words[at:]
+        if not set(rest) - NEED_ALONE:
+            return False  # "I need some advice.": the sentences after it ask
         return bool(rest) and (rest[0] != "to" or (len(rest) > 1 and rest[1] in KNOW_VERBS))
     if words[:2] == ["i'd", "like"] or words[:2] == ["i'd", "love"]:
         rest = words[2:]
@@ -205,7 +213,8 @@ def _names_a_thing(sentence: str, language: Language) -> bool:
 
 def _opens_with_then(text: str, language: Language) -> bool:
     first = words_of(text)[:1]
-    return bool(first) and (first[0] in language.thens or first[0] == "then")
+    after = " ".join(words_of(text)[:3]).startswith(THEN_PHRASES)  # "After that, make ..."
+    return bool(first) and (first[0] in language.thens or first[0] == "then" or after)
 
 
 def _unique(drafts: list[Draft]) -> list[Draft]:

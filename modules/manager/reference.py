@@ -18,18 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in
 from modules.manager.fragments import MERGE, completed_fragment, repeated_frame, short_question
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.pronouns import (
-    HAN_OR_KANA,
-    NOT_A_NOUN,
-    about_the_same,
-    bridged,
-    bridged_han,
-    bridged_in,
-    named,
-    pronoun_at,
-)
+from modules.manager.pronouns import NOT_A_NOUN, about_the_same, named, pronoun_at
 from modules.manager.words import (
     MAKING_VERBS,
     MANNER_NOUNS,
@@ -192,6 +184,13 @@ def _done_again(previous: str, text: str) -> str | None:
     action = re.search(r"\bto ((?:[\w'’-]+)(?: [\w'’-]+){0,4})[?.!]?$", previous.strip())
     if found is None or action is None:
         return None
+    after = words_of(text[found.end() :])[:1]
+    if (
+        found.group().split()[-2].lower() in ("does", "did")
+        and after
+        and after[0] not in PREPOSITIONS
+    ):
+        return None  # "how long does it take": "does" helps another verb
     doing = found.group(0).split()
     verb = action.group(1)
     to = "to " if doing[0].lower() == "to" else ""

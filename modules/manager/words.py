@@ -37,15 +37,17 @@ AUXILIARIES = vocabulary(
     "is are was were do does did can could will would should has have had may might am"
 )
 PREPOSITIONS = vocabulary(
-    "in on for of at to from with about by into over under between during among"
+    "in on for of at to from with about by into over under between during among per"
 )
 FILLERS = (
     "and then", "and also", "and finally", "then", "also", "and", "plus", "as well as",
     "please", "oh and", "oh", "finally", "lastly", "btw", "by the way", "one more thing",
     "ok so", "okay so", "so", "hey", "hi", "hello", "well", "now", "and now", "next",
+    "and after that", "after that", "after this",
 )  # fmt: skip
 """Joining words a part may start with; they are dropped from it."""
 THEN = vocabulary("then afterwards")
+THEN_PHRASES = ("after that", "after this", "and after that")
 """A part after these words works on what the part before it made ("..., then translate
 it")."""
 PRONOUNS = vocabulary("it its they them their there one he she him her his")
@@ -80,6 +82,8 @@ REQUEST_OPENINGS = (
     "i was wondering", "do you know", "what about", "how about",
 )  # fmt: skip
 """How an English sentence that asks something may open without a question mark."""
+NEED_ALONE = vocabulary("some a little bit of your advice help hand input")
+""""I need advice." or "I need some help." asks nothing yet: what follows says what."""
 STATEMENT_AFTER_NEED = vocabulary("to")
 """"I need to move house." tells; "I need a plan" and "I need to know" ask."""
 KNOW_VERBS = vocabulary("know understand find figure decide")
@@ -110,6 +114,10 @@ LEAD_WORDS = vocabulary(
 """Words of a lead line that says only that something follows ("Could you", "ok so:")."""
 SUBJECTS = vocabulary("i i'm i've i'd we we're my our it it's this that there he she they")
 """Words a telling sentence opens with ("I'm on a Mac", "It needs to be 10 minutes")."""
+LIST_OPENERS = vocabulary("covering including highlighting featuring mentioning especially")
+"""Words that open a list inside one instruction ("an essay covering A, B and C")."""
+SUBJECT_PRONOUNS = vocabulary("i you he she we they my our his her their")
+"""Words after "when" or "how" that make a clause a statement ("when I bring it up")."""
 BE = vocabulary("is are was were be been")
 DEGREES = vocabulary("many much long tall far old big often")
 """Words that make "how" ask a degree ("how tall is ...")."""

@@ -51,7 +51,7 @@ def test_no_part_of_a_word_salad_gains_a_word() -> None:
         'one', 'largest', 'it', 'give', 'three', 'in', "'s", '¿', 'y', 'de', 'la', 'et', '1.',
         '(2)', 'first', 'second', ':', 'then', 'what', 'about', 'also', 'its', 'there', 'who',
         'painted', 'tell', 'me',
-    ]
+    ]  # fmt: skip
     rng = random.Random(1)
     for _ in range(3000):
         text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 14)))
@@ -363,3 +363,42 @@ def test_an_instruction_after_a_polite_one_keeps_its_lead_and_its_thing() -> Non
     assert split("Please define deflation and give two examples.").parts[1] == (
         "Give two examples of deflation."
     )
+
+
+def test_it_means_the_thing_before_unless_it_is_empty() -> None:
+    assert split("What is GDP? Why does it matter?").parts[1] == "Why does GDP matter?"
+    assert split("how many calories in an avocado and is it good for weight loss").parts[1] == (
+        "Is an avocado good for weight loss?"
+    )
+    found = split("What's a 529 plan? How much can I put in per year? Is it better than an IRA?")
+    assert found.parts[2] == "Is a 529 plan better than an IRA?"
+    for request in (
+        "Can I eat raw cookie dough? Is it safe to eat raw eggs?",
+        "How do I get to Porto? How long does it take?",
+    ):
+        assert split(request).parts[1] == request.split("? ")[1], request
+    found = split("1. What is the capital of Chile? 2. What language do they speak there?")
+    assert found.parts[1] == "What language do they speak in Chile?"
+    assert split("什么是区块链？它有哪些用途？").parts[1] == "区块链有哪些用途？"
+    assert split("a) who wrote Dracula / b) when was it published").parts == (
+        "Who wrote Dracula?",
+        "When was Dracula published?",
+    )
+
+
+def test_a_step_after_that_or_with_its_reason_waits_for_the_step_before() -> None:
+    found = split("Write a cover letter for a barista job. After that, make a shorter version.")
+    assert found.parts[1] == "Make a shorter version."
+    assert found.depends_on == ((), (0,))
+    found = split("list 3 names for a bakery then pick the best one and explain why")
+    assert found.parts[1] == "Pick the best one and explain why."
+    assert found.depends_on == ((), (0,))
+
+
+def test_what_a_request_tells_is_context_and_its_lists_stay_in_it() -> None:
+    story = "My cat scratches the sofa, and when I stop her she bites"
+    found = split(f"I need some help. {story}, so how do I train her?")
+    assert found.parts == ("How do I train her?",)
+    assert found.context == ("I need some help.", f"{story}.")
+    essay = "Write a report on energy in Europe, including solar, wind, and hydro, with a summary."
+    assert split(essay).parts == (essay,)

@@ -1,0 +1,169 @@
+"""Parts that lean on a thing named before them without a pronoun, tied to it in its words.
+
+`bridged` (English): a bare "the N" gains "of" the thing ("What are the side effects?" after
+"What is ibuprofen?"), an example "of" it, a verbless item "for" it ("Best flour?");
+`bridged_in` does the same in the other languages the manager reads, with the language's
+"of" ("les horaires du Louvre"); `bridged_han` gives a Chinese or Japanese question without
+a subject the one before ("长城是什么时候建的？").
+"""
+
+from __future__ import annotations
+
+import re
+
+from modules.manager.languages import Language
+from modules.manager.pronouns import NOT_A_NOUN, topic_of
+from modules.manager.words import (
+    ADVERBS,
+    AUXILIARIES,
+    DO_SUPPORT,
+    INSTANCE_NOUNS,
+    KNOWN_TO_ALL,
+    PARTICIPLES,
+    PERSONAL,
+    PREPOSITIONS,
+    QUESTION_WORDS,
+    REQUEST_LEAD,
+    VERBS,
+    superlative,
+    words_of,
+)
+
+
+def bridged(before: list[str], text: str) -> str | None:
+    """`text` tied to the thing the nearest part before it is about (`before`: latest
+    first) when it leans on it without a pronoun: a bare "the N" gains "of" the thing ("What
+    are the side effects?" after "What is ibuprofen?": "... the side effects of
+    ibuprofen?"), a fragment without a verb gains "for" it ("Best flour?" after "what is
+    sourdough": "Best flour for sourdough?"). None when the part names a thing of its own
+    (a name, a quotation, "the N of ..."), already shares a word with the thing, or the
+    parts before name no thing (or only one as generic as "the sky")."""
+    topic = next((t for t in map(_named_thing, before) if t is not None), None)
+    tokens = text.rstrip("?.!").split()
+    words = [w[0] if (w := words_of(t)) else "" for t in tokens]
+    if topic is None or not words or (set(words) & set(words_of(topic))) - NOT_A_NOUN:
+        return None
+    for index, word in enumerate(words):
+        if word in INSTANCE_NOUNS and words[index + 1 : index + 2] not in (["of"], ["for"]):
+            found = re.search(rf"\b{re.escape(tokens[index].rstrip('?.!,'))}", text)
+            if found is not None:  # "give two examples": of inflation
+                return f"{text[: found.end()]} of {topic}{text[found.end() :]}"
+    if re.search(r"['\"‘“]|\b(?!I\b)[A-Z]", text[1:]):
+        return None
+    end = len(text.rstrip("?.!"))
+    for index, word in enumerate(words):
+        if word == "the" and (stop := _bare_definite_end(words, index + 1)) is not None:
+            phrase = r"\s+".join(map(re.escape, ["the", *words[index + 1 : stop]]))
+            found = re.search(rf"\b{phrase}\b", text, re.IGNORECASE)
+            if found is not None:
+                return f"{text[: found.end()]} of {topic}{text[found.end() :]}"
+    verbless = not set(words) & (AUXILIARIES | VERBS | QUESTION_WORDS | PREPOSITIONS | PERSONAL)
+    if verbless and len(words) <= 4:
+        return f"{text[:end]} for {topic}{text[end:]}"
+    return None
+
+
+def bridged_in(language: Language, before: list[str], text: str) -> str | None:
+    """`bridged` in a language other than English: a part ending on a definite thing
+    ("Quali sono gli orari?") tied to the name or thing the nearest part before ends on
+    ("... per il Colosseo?"): "Quali sono gli orari del Colosseo?"."""
+    joins = dict(pair.split("=", 1) for pair in language.of_the)
+    articles = "|".join(sorted(language.definite, key=len, reverse=True))
+    last = re.search(rf"\b(?:{articles})\s+[\w'’-]+(?=\s*[?.!？]*\s*$)", text, re.IGNORECASE)
+    if not joins or last is None or re.search(r"[A-ZÀ-Þ]", text.lstrip("¿¡")[1:]):
+        return None
+    thing = next((t for t in (_name_in(b, language) for b in before) if t is not None), None)
+    if thing is None or set(words_of(text)) & set(words_of(thing[1])):
+        return None
+    article, name = thing
+    known = article.lower() in joins
+    tie = f"{joins[article.lower()]} {name}" if known else f"{joins['']} {article} {name}"
+    return f"{text[: last.end()]} {tie}{text[last.end() :]}"
+
+
+HAN_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+SUBJECT = re.compile(
+    r"(?:什么是|何が)([\u30a0-\u30ff\u3400-\u9fff]+)|([\u30a0-\u30ff\u3400-\u9fff]+?)(?:有|是|在|的|は|が|の|を|から)"
+)
+"""The subject a Chinese or Japanese question opens with: 长城 of "长城有多长？", 富士山 of
+"富士山の高さは…"."""
+PREDICATE_FIRST = (
+    "是",
+    "有",
+    "在",
+    "什么",
+    "怎么",
+    "哪",
+    "多",
+    "为什么",
+    "いつ",
+    "どう",
+    "何",
+    "どこ",
+    "なぜ",
+    "誰",
+)
+"""How a Chinese or Japanese question without a subject of its own opens."""
+
+
+def bridged_han(before: list[str], text: str) -> str | None:
+    """A Chinese or Japanese question that opens on its predicate ("是什么时候建的？") with the
+    subject of the nearest part before ("长城是什么时候建的？"; Japanese adds は); a question
+    about another subject alone ("北京呢？", "大阪は？") asks the part before of it."""
+    if (found := SUBJECT.match(before[0])) is None:
+        return None
+    group = 1 if found.group(1) else 2  # "什么是[人工智能]", "[长城]有多长"
+    subject = found.group(group)
+    if text.startswith(("它们", "它", "他们", "他", "她")):  # "它有哪些应用？": its subject
+        pronoun = 2 if text[1:2] == "们" else 1
+        return f"{subject}{text[pronoun:]}"
+    if other := re.fullmatch(r"(?:那|那么|じゃあ|では)?(.+?)(?:呢|は)[？?]", text):
+        start, end = found.span(group)
+        return f"{before[0][:start]}{other.group(1)}{before[0][end:]}"
+    if not text.startswith(PREDICATE_FIRST):
+        return None
+    japanese = re.search(r"[\u3040-\u309f]", text) is not None  # hiragana
+    return f"{subject}{'は' if japanese else ''}{text}"
+
+
+def _name_in(part: str, language: Language) -> tuple[str, str] | None:
+    """(its article, the name) of the last name a part says after its first word ("il",
+    "Colosseo"), else of the thing it ends on ("la", "paella")."""
+    articles = "|".join(sorted(language.determiners, key=len, reverse=True))
+    names = r"[A-ZÀ-Þ][\w'’-]*(?:\s+[A-ZÀ-Þ][\w'’-]*)*"
+    body = part.lstrip("¿¡ ")
+    found = [m for m in re.finditer(rf"(?:\b({articles})\s+)?({names})", body) if m.start()]
+    if not found:
+        found = list(re.finditer(rf"\b({articles})\s+([\w'’-]+)\s*[?.!？]*\s*$", body, re.I))
+    return (found[-1].group(1) or "", found[-1].group(2)) if found else None
+
+
+def _named_thing(part: str) -> str | None:
+    """The thing a part is about (`topic_of`) as a later part may lean on it: "France" of "the
+    capital of France"; None for a thing as generic as "the sky"."""
+    topic = topic_of(part)
+    said = REQUEST_LEAD.sub("", part).rstrip("?.!").split()
+    if topic is None and len(said) == 2 and said[0].lower() in VERBS:
+        return said[1]  # "Explain [photosynthesis]."
+    if topic is None or not re.match(r"the [a-z]", topic):
+        return topic
+    return topic.partition(" of ")[2] or None
+
+
+def _bare_definite_end(words: list[str], start: int) -> int | None:
+    """The end of "the N" from `start` when nothing says which N it is ("the side effects",
+    not "the side effects of aspirin", "the best way", "the sky" or "the one you like")."""
+    stop = start
+    ends = PREPOSITIONS | AUXILIARIES | QUESTION_WORDS | ADVERBS | {"and", "or", "that"}
+    while stop < len(words) and words[stop] not in ends and stop - start < 3:
+        stop += 1
+    phrase = words[start:stop]
+    if words[start - 2 : start - 1] and words[start - 2] in DO_SUPPORT and len(phrase) > 1:
+        phrase, stop = phrase[:-1], stop - 1  # "how much should the strings [cost]"
+    elif len(phrase) > 1 and phrase[-1] in PARTICIPLES:
+        phrase, stop = phrase[:-1], stop - 1  # "where is the painting [kept]"
+    if not phrase or superlative(phrase[0]) or set(phrase) & KNOWN_TO_ALL:
+        return None
+    if words[stop : stop + 1] and words[stop] in ("of", "for", "to", "that", "which", "who"):
+        return None
+    return None if set(phrase) & (NOT_A_NOUN | PERSONAL | {"i", "you", "we"}) else stop
