@@ -103,7 +103,8 @@ def _with_dropped_subject(first: str, piece: str, words: list[str], language: La
     ("¿cuándo se construyó?"), with the thing the first clause asks about ("la Torre
     Eiffel"): from its first article on, or its last word where that is a name. Any other
     piece as it is."""
-    if language.code not in PRO_DROP or len(words) > 3 or words[0] not in language.question_words:
+    size = len(words) - (words[:2] in (["por", "qué"], ["por", "que"]))  # "por qué": one word
+    if language.code not in PRO_DROP or size > 3 or words[0] not in language.question_words:
         return piece
     if language.determiners & set(words) or any(t[:1].isupper() for t in piece.split()[1:]):
         return piece  # it names its own thing

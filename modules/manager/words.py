@@ -37,7 +37,7 @@ AUXILIARIES = vocabulary(
     "is are was were do does did can could will would should has have had may might am"
 )
 PREPOSITIONS = vocabulary(
-    "in on for of at to from with about by into over under between during among per"
+    "in on for of at to from with about by into over under between during among per without"
 )
 FILLERS = (
     "and then", "and also", "and finally", "then", "also", "and", "plus", "as well as",

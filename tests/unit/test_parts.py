@@ -402,3 +402,11 @@ def test_what_a_request_tells_is_context_and_its_lists_stay_in_it() -> None:
     assert found.context == ("I need some help.", f"{story}.")
     essay = "Write a report on energy in Europe, including solar, wind, and hydro, with a summary."
     assert split(essay).parts == (essay,)
+
+
+def test_a_subject_left_out_or_a_phrase_after_without_is_completed_right() -> None:
+    assert split("¿Qué es la inflación y por qué es importante?").parts[1] == (
+        "¿Por qué es importante la inflación?"
+    )
+    found = split("how do I remove a stain without bleach and how do I stop it coming back")
+    assert found.parts[1] == "How do I stop a stain coming back?"
