@@ -48,7 +48,7 @@ def bridged(before: list[str], text: str) -> str | None:
             found = re.search(rf"\b{re.escape(tokens[index].rstrip('?.!,'))}", text)
             if found is not None:  # "give two examples": of inflation
                 return f"{text[: found.end()]} of {topic}{text[found.end() :]}"
-    if re.search(r"['\"‘“]|\b(?!I\b)[A-Z]", text[1:]):
+    if re.search(r"(?<!\w)['\"‘“]|\b(?!I\b)[A-Z]", text[1:]):
         return None
     end = len(text.rstrip("?.!"))
     for index, word in enumerate(words):
@@ -145,9 +145,13 @@ def _named_thing(part: str) -> str | None:
     said = REQUEST_LEAD.sub("", part).rstrip("?.!").split()
     if topic is None and len(said) == 2 and said[0].lower() in VERBS:
         return said[1]  # "Explain [photosynthesis]."
+    quoted = re.search(r"'[^']+'|\"[^\"]+\"|‘[^’]+’|“[^”]+”", part)
+    if topic is None and quoted is not None:
+        return quoted.group()  # "Translate ['good morning'] into Japanese."
     if topic is None or not re.match(r"the [a-z]", topic):
         return topic
-    return topic.partition(" of ")[2] or None
+    _, of, thing = topic.rpartition(" of ")  # "the role of the system of [World War I]"
+    return thing if of else None
 
 
 def _bare_definite_end(words: list[str], start: int) -> int | None:

@@ -32,6 +32,7 @@ from modules.manager.words import (
     PREPOSITIONS,
     QUESTION_WORDS,
     SUBORDINATORS,
+    THEN_PHRASES,
     VERBS,
     words_of,
 )
@@ -112,7 +113,7 @@ def strip_fillers(piece: str) -> str:
     piece = piece.strip(" ,;")
     lowered = piece.lower()
     for filler in FILLERS:
-        if lowered.startswith((filler + " ", filler + ",")):
+        if lowered.startswith((filler + " ", filler + ",", filler + "，", filler + "、")):
             return strip_fillers(piece[len(filler) + 1 :])
     return piece
 
@@ -137,8 +138,9 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
     """Where the sentence may split: commas, semicolons, the language's "and" and "then",
     and, in a question run on into another ("how tall is a giraffe how much does it
     weigh"), before the second question word; never inside quotations or brackets."""
-    ands = "|".join(sorted(language.ands | language.thens | {"then", "plus"}, key=len))
-    pattern = rf"[,;]\s*(?:(?:{ands}|also|or)\s+)?|\s+(?:{ands}|&)\s+"
+    joining = language.ands | language.thens | {"then", "plus", *THEN_PHRASES}
+    ands = "|".join(sorted(joining, key=len, reverse=True))
+    pattern = rf"[,;]\s*(?:(?:{ands}|also|or),?\s+)?|\s+(?:{ands}|&)\s+"
     if words_of(body)[:1] and words_of(body)[0] in language.question_words:
         asked = "|".join(sorted(language.question_words, key=len))
         verbs = "|".join(sorted(AUXILIARIES, key=len))
@@ -152,11 +154,11 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
 
 
 def _in_a_list(clause: str, piece: str, language: Language) -> bool:
-    """Whether a piece naming a thing goes on a list the clause opened ("covering A, B
-    and C", "including A, B"), which belongs to that clause's instruction."""
+    """Whether a piece goes on a list the clause opened ("covering A, B and C", "including
+    A, B, and how C works"), which belongs to that clause's instruction."""
     words = words_of(piece)
-    if language is not ENGLISH or not words or words[0] in VERBS | QUESTION_WORDS | AUXILIARIES:
-        return False
+    if language is not ENGLISH or not words or words[0] in VERBS | AUXILIARIES:
+        return False  # "..., including A, and give me a summary": an instruction of its own
     return bool(set(words_of(clause)[2:]) & LIST_OPENERS)
 
 
@@ -187,7 +189,8 @@ def _brackets(text: str) -> list[tuple[int, int]]:
 
 def _is_then(joint: str, piece: str, language: Language) -> bool:
     said = words_of(joint) + words_of(piece)[:1]
-    return any(word in language.thens or word == "then" for word in said)
+    after = " ".join(words_of(joint)).endswith(THEN_PHRASES)  # "; after that, write ..."
+    return after or any(word in language.thens or word == "then" for word in said)
 
 
 def _finish(part: str, end: str) -> str:

@@ -28,6 +28,7 @@ from modules.manager.languages import ENGLISH, Language, language_of
 from modules.manager.reference import Draft, resolve
 from modules.manager.structure import Segment, quoted_spans, segments
 from modules.manager.words import (
+    APART,
     AUXILIARIES,
     KNOW_VERBS,
     LEAD_WORDS,
@@ -64,6 +65,10 @@ class Split:
     parts: tuple[str, ...]
     context: tuple[str, ...] = ()
     depends_on: tuple[tuple[int, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.depends_on:  # one empty tuple per part: none depends on another
+            object.__setattr__(self, "depends_on", ((),) * len(self.parts))
 
     def instruction(self, index: int) -> str:
         """Part `index` as its delegate reads it: the shared context, then the part."""
@@ -214,6 +219,8 @@ def _names_a_thing(sentence: str, language: Language) -> bool:
 def _opens_with_then(text: str, language: Language) -> bool:
     first = words_of(text)[:1]
     after = " ".join(words_of(text)[:3]).startswith(THEN_PHRASES)  # "After that, make ..."
+    if set(words_of(text)[:3]) & APART:
+        return False  # "then separately, what's the formula for glucose": no step after
     return bool(first) and (first[0] in language.thens or first[0] == "then" or after)
 
 

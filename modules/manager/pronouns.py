@@ -18,6 +18,7 @@ from modules.manager.words import (
     AUXILIARIES,
     BE,
     BEFORE_A_DEMONSTRATIVE,
+    COUNTS,
     DEGREES,
     DEMONSTRATIVES,
     DETERMINERS,
@@ -36,6 +37,7 @@ from modules.manager.words import (
     REQUEST_NOUNS,
     TOPIC_WORDS,
     VERBS,
+    WEATHER,
     words_of,
 )
 
@@ -78,16 +80,17 @@ def _pronouns(text: str, language: Language = ENGLISH) -> Iterator[int]:
 
 def _dummy_it(words: list[str], index: int) -> bool:
     """Whether "it" is the empty subject of "is it ok to...", "how long does it take",
-    "does it matter if", "is it raining" (not "is it good for weight loss", "how much is it
-    worth", "why does it matter")."""
+    "does it matter if", "is it raining", "worth it" (not "is it good for weight loss", "how
+    much is it worth", "why does it matter")."""
     after = words[index + 1 : index + 5]
+    if words[index] == "it" and words[index - 1 : index] == ["worth"]:
+        return True  # "are carbon plates worth it"
     if words[index] != "it" or not after:
         return False
-    if after[0] in ("rain", "raining", "snow", "take", "takes", "took") or after[:2] == [
-        "is",
-        "to",
-    ]:
-        return True
+    said = after[1] if after[0] in ("too", "very") and len(after) > 1 else after[0]
+    hot = said in WEATHER
+    if hot or after[0] in ("take", "takes", "took") or after[:2] == ["is", "to"]:
+        return True  # "is it too hot then?", "how long does it take"
     clause = any(w in ("to", "if", "whether", "when") or w.endswith("ing") for w in after[1:])
     return after[0] in DUMMY_AFTER and clause
 
@@ -111,14 +114,29 @@ def named(before: list[str], text: str, pronoun: int, meant: str = "") -> tuple[
     else:
         plural = said in ("they", "them")
         topic = next((t for t in (topic_of(b, plural) for b in before) if t is not None), None)
-        topic = topic or last_thing(before[0])  # "How many calories in [a banana]?"
+        if plural and topic is None and (listed := _listed_thing(before[0])):
+            topic = listed  # "1 best budget running shoes 2 how often to replace them"
+        if said != "one":  # "one" is of a kind, not a place: "how do I get one"
+            topic = topic or last_thing(before[0])  # "How many calories in [a banana]?"
         if said == "there":  # a place: what the part before names last ("... of [Peru]")
             topic = last_thing(before[0]) or topic
-    if topic is None:
-        return None
+    counted = topic is not None and (words_of(topic)[:1] or [""])[0] in COUNTS
+    if topic is None or (said == "it" and counted):
+        return None  # "undo it" after "merge two branches": not the branches
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
     position = next(i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said)
     return _replaced(tokens, position, topic), topic
+
+
+def _listed_thing(part: str) -> str | None:
+    """A short part that only names things ("Best budget running shoes."), in lower case."""
+    words = words_of(part)
+    if not 1 < len(words) <= 5 or set(words) & (
+        VERBS | AUXILIARIES | QUESTION_WORDS | PREPOSITIONS
+    ):
+        return None
+    thing = part.strip().rstrip("?.!")
+    return thing[:1].lower() + thing[1:] if thing[1:2].islower() else thing
 
 
 def _alternatives_of(part: str) -> str | None:
@@ -182,6 +200,9 @@ def topic_of(part: str, plural: bool = False) -> str | None:
             return last_thing(part)  # "tell me about [the Roman Colosseum]"
         named = words[start : start + 1] and words[start] in DETERMINERS | POSSESSIVES
         return _phrase(tokens, words, start, "") if named else None
+    asks_me = words[1:2] in (["i"], ["you"], ["we"]) and len(words) > 3
+    if words[:1] and words[0] in AUXILIARIES and asks_me and words[3] in DETERMINERS:
+        return _phrase(tokens, words, 3, "")  # "Do I need [a visa] for Japan?"
     return None
 
 

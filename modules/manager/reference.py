@@ -122,7 +122,7 @@ def _lean(
     texts = [d.text for d in reversed(done)]
     resolved = named(texts, draft.text, pronoun, previous.topic) if language is ENGLISH else None
     if said == "one" and not makes and not kind_of:  # "which one is bigger, A or B?"
-        done.append(draft)
+        done.append(Draft(_with_alternatives_of(previous.text, draft.text)))
     elif not makes and resolved is not None:
         done.append(Draft(resolved[0], topic=resolved[1]))
     elif not makes and (draft.item or has_context) and not short_question(draft.text):
@@ -153,6 +153,17 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
     if done[-1].depends_on or _makes_something(done[-1].text):
         return Draft(text, depends_on=[_root(done, len(done) - 1)])
     return Draft(whole)
+
+
+def _with_alternatives_of(previous: str, text: str) -> str:
+    """ "Which one is better if I'm 25?" after "... the difference between a Roth IRA and a
+    traditional IRA": "Which one is better if I'm 25, a Roth IRA or a traditional IRA?";
+    `text` as it is when the part before names no two things, or it names its own."""
+    found = re.search(r"\bbetween ([\w'’ -]+?) and ([\w'’ -]+?)[?.!]*$", previous.strip())
+    if found is None or " or " in text or not re.match(r"(?i)which one\b", text.strip()):
+        return text
+    end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!" else "?"
+    return f"{text.rstrip().rstrip('?.!')}, {found.group(1)} or {found.group(2)}{end}"
 
 
 def _root(done: list[Draft], index: int) -> int:

@@ -43,11 +43,14 @@ FILLERS = (
     "and then", "and also", "and finally", "then", "also", "and", "plus", "as well as",
     "please", "oh and", "oh", "finally", "lastly", "btw", "by the way", "one more thing",
     "ok so", "okay so", "so", "hey", "hi", "hello", "well", "now", "and now", "next",
-    "and after that", "after that", "after this",
+    "and after that", "after that", "after this", "separately", "additionally", "unrelated",
+    "also unrelated", "unrelated but", "on another note", "另外", "还有", "それと", "あと",
 )  # fmt: skip
 """Joining words a part may start with; they are dropped from it."""
 THEN = vocabulary("then afterwards")
 THEN_PHRASES = ("after that", "after this", "and after that")
+APART = vocabulary("separately unrelated independently")
+"""Words after "then" that make the next part independent ("then separately, what's ...")."""
 """A part after these words works on what the part before it made ("..., then translate
 it")."""
 PRONOUNS = vocabulary("it its they them their there one he she him her his")
@@ -130,19 +133,23 @@ ONE_AFTER = vocabulary(
     "need buy get have use want pick which the this that first second third last best each"
 )
 """Words after which "one" means a thing named before ("which one", "the second one")."""
-ONE_FOR_A_KIND = vocabulary("need buy get have use want during does do is can would will did")
+ONE_FOR_A_KIND = vocabulary(
+    "need buy get have use want during does do is can would will did write make eat"
+)
 """Words after which "one" means a thing of the kind named before ("do I need [a VPN]")."""
 DUMMY_AFTER = vocabulary(
     "ok okay possible safe better best worth necessary true normal bad good hard easy legal "
     "rude wise smart too take takes took cost costs matter matters rain rains snow"
 )
 """Words after "it" that make it empty ("is it ok to", "how long does it take")."""
+WEATHER = vocabulary("rain raining snow snowing hot cold warm sunny rainy windy humid freezing")
+"""Words after "it" that speak of the weather ("is it too hot then?"): it means nothing."""
 PEOPLE = vocabulary("he him his she her they them their")
 MOTION = vocabulary("get go travel fly drive move walk come return")
 """Verbs after which "there" is "to" a place."""
 PARTICIPLES = vocabulary(
     "built made written known done born found held sold worn drawn given taken seen shown "
-    "displayed painted invented discovered designed founded located called used kept"
+    "displayed painted invented discovered designed founded located called used kept allowed"
 )
 """Words that end a passive question ("When was the Eiffel Tower built?") after its
 subject."""

@@ -410,3 +410,46 @@ def test_a_subject_left_out_or_a_phrase_after_without_is_completed_right() -> No
     )
     found = split("how do I remove a stain without bleach and how do I stop it coming back")
     assert found.parts[1] == "How do I stop a stain coming back?"
+
+
+def test_one_a_kind_and_which_one_of_two_things_are_completed() -> None:
+    found = split("Can you explain what a Rust macro is? Also, how do I write one that loops?")
+    assert found.parts[1] == "How do I write a Rust macro that loops?"
+    found = split("what's the difference between a lease and a loan. which one is cheaper")
+    assert found.parts[1] == "Which one is cheaper, a lease or a loan?"
+    assert split("Do I need a visa for Chile, and how do I get one?").parts[1] == (
+        "How do I get a visa?"
+    )
+
+
+def test_a_list_of_aspects_stays_in_its_instruction_and_steps_after_a_semicolon() -> None:
+    request = (
+        "Can you explain how a compiler works, including parsing, type checking, and how "
+        "code is generated?"
+    )
+    assert split(request).parts == (request,)
+    found = split("Write a limerick about tea; after that, write a title for it.")
+    assert found.parts == ("Write a limerick about tea.", "Write a title for it.")
+    assert found.depends_on == ((), (0,))
+    found = split("explain tides simply. then separately, what's the boiling point of ethanol")
+    assert found.parts[1] == "What's the boiling point of ethanol?"
+    assert found.depends_on == ((), ())
+
+
+def test_a_reference_never_takes_a_wrong_thing() -> None:
+    found = split("how do I rebase two branches in git? how do I undo it?")
+    assert found.parts[1] == "How do I undo it?" and found.depends_on == ((), (0,))
+    assert split("Is Lisbon busy in July? Is it too hot then?").parts[1] == "Is it too hot then?"
+    found = split("1 best trail shoes\n2 how often to replace them\n3 are carbon plates worth it")
+    assert found.parts[1:] == (
+        "How often to replace best trail shoes?",
+        "Are carbon plates worth it?",
+    )
+    found = split("Translate 'thank you' into Korean. What's the polite version?")
+    assert found.parts[1] == "What's the polite version of 'thank you'?"
+
+
+def test_every_split_has_one_dependency_tuple_per_part() -> None:
+    for request in ("Explain how tides work.", "What is a VPN and do I need one?"):
+        found = split(request)
+        assert len(found.depends_on) == len(found.parts), request
