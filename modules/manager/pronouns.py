@@ -116,8 +116,9 @@ def named(before: list[str], text: str, pronoun: int, meant: str = "") -> tuple[
         topic = next((t for t in (topic_of(b, plural) for b in before) if t is not None), None)
         if plural and topic is None and (listed := _listed_thing(before[0])):
             topic = listed  # "1 best budget running shoes 2 how often to replace them"
-        if said != "one":  # "one" is of a kind, not a place: "how do I get one"
-            topic = topic or last_thing(before[0])  # "How many calories in [a banana]?"
+        last = last_thing(before[0])  # "How many calories in [a banana]?"
+        if said != "one" or (last or "").startswith(("a ", "an ")):  # "one": of a kind
+            topic = topic or last
         if said == "there":  # a place: what the part before names last ("... of [Peru]")
             topic = last_thing(before[0]) or topic
     counted = topic is not None and (words_of(topic)[:1] or [""])[0] in COUNTS

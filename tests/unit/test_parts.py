@@ -420,6 +420,8 @@ def test_one_a_kind_and_which_one_of_two_things_are_completed() -> None:
     assert split("Do I need a visa for Chile, and how do I get one?").parts[1] == (
         "How do I get a visa?"
     )
+    found = split("how much protein is in an egg, and is it ok to eat one every day?")
+    assert found.parts[1] == "Is it ok to eat an egg every day?"
 
 
 def test_a_list_of_aspects_stays_in_its_instruction_and_steps_after_a_semicolon() -> None:
