@@ -83,7 +83,7 @@ def bridged_in(language: Language, before: list[str], text: str) -> str | None:
 
 HAN_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 SUBJECT = re.compile(
-    r"(?:什么是|何が)([\u30a0-\u30ff\u3400-\u9fff]+)|([\u30a0-\u30ff\u3400-\u9fff]+?)(?:有|是|在|的|は|が|の|を|から)"
+    r"(?:什么是|何が)([\u30a0-\u30ff\u3400-\u9fff]+)|([\u30a0-\u30ff\u3400-\u9fff]+?)(?:有|是|在|的|は|が|の|を|に|で|から)"
 )
 """The subject a Chinese or Japanese question opens with: 长城 of "长城有多长？", 富士山 of
 "富士山の高さは…"."""
@@ -117,8 +117,11 @@ def bridged_han(before: list[str], text: str) -> str | None:
     if text.startswith(("它们", "它", "他们", "他", "她")):  # "它有哪些应用？": its subject
         pronoun = 2 if text[1:2] == "们" else 1
         return f"{subject}{text[pronoun:]}"
-    if other := re.fullmatch(r"(?:那|那么|じゃあ|では)?(.+?)(?:呢|は)[？?]", text):
-        start, end = found.span(group)
+    if other := re.fullmatch(
+        r"(?:那|那么|じゃあ|では)?(.+?)(?:呢|は|はどうですか|はどう)[？?]", text
+    ):
+        thing = re.search(r"(?:^|[にはがでと、])([^にはがでと、を]+)を", before[0])  # [チョコ]を
+        start, end = thing.span(1) if thing else found.span(group)
         return f"{before[0][:start]}{other.group(1)}{before[0][end:]}"
     if not text.startswith(PREDICATE_FIRST):
         return None

@@ -363,9 +363,10 @@ def _after_superlative(clause: str) -> str:
 
 
 def after_name(clause: str, word: str) -> str:
-    """What follows the name after the clause's last `word` (a preposition), where a name
-    (capitalised words) follows it and the clause goes on: " cost" of "What do flights to
-    Oslo cost"; "" otherwise, as the thing after the word runs to the clause's end."""
+    """What follows the thing after the clause's last `word` (a preposition), where the
+    clause goes on after it: " cost" of "What do flights to Oslo cost" (a name), " in
+    pancakes" of "a substitute for buttermilk in pancakes" (a thing in lower case, to the
+    next preposition); "" when the thing runs to the clause's end."""
     tokens = clause.split()
     found = [i for i, token in enumerate(tokens) if words_of(token)[:1] == [word]]
     if not found:
@@ -374,6 +375,9 @@ def after_name(clause: str, word: str) -> str:
     end += 1
     while end < len(tokens) and tokens[end][:1].isupper():
         end += 1
+    if end == at + 1:  # a thing in lower case, to the next preposition but "of"
+        after = [(words_of(t) or [""])[0] for t in tokens[at + 2 :]]
+        end = next((at + 2 + i for i, w in enumerate(after) if w in PREPOSITIONS - {"of"}), end)
     return "" if end == at + 1 or end == len(tokens) else " " + " ".join(tokens[end:])
 
 

@@ -80,6 +80,8 @@ def resolve(
             _merge(previous, draft.text)
         elif draft.then or ANSWER_REFERENCE.search(draft.text):  # "then translate it",
             done.append(Draft(draft.text, depends_on=[_root(done, len(done) - 1)]))  # "your answer"
+        elif (made := _both_made(done, draft.text)) is not None:
+            done.append(Draft(draft.text, depends_on=made))  # "and translate both into Italian"
         elif draft.new_sentence and (same := repeated_frame(previous.text, draft.text)):
             done.append(Draft(same))  # "Is it legal in the US? is it legal in the UK too"
         elif (again := _done_again(previous.text, draft.text)) is not None:
@@ -164,6 +166,17 @@ def _with_alternatives_of(previous: str, text: str) -> str:
         return text
     end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!" else "?"
     return f"{text.rstrip().rstrip('?.!')}, {found.group(1)} or {found.group(2)}{end}"
+
+
+def _both_made(done: list[Draft], text: str) -> list[int] | None:
+    """The two parts before a part that works on both their answers ("write a poem; then a
+    title for it; and translate both"), when one of them makes something; None otherwise."""
+    if len(done) < 2 or not re.search(r"\b(?:both|all of them|them all)\b", text, re.I):
+        return None
+    last_two = done[-2:]
+    if not any(d.depends_on or _makes_something(d.text) for d in last_two):
+        return None
+    return [len(done) - 2, len(done) - 1]
 
 
 def _root(done: list[Draft], index: int) -> int:

@@ -455,3 +455,12 @@ def test_every_split_has_one_dependency_tuple_per_part() -> None:
     for request in ("Explain how tides work.", "What is a VPN and do I need one?"):
         found = split(request)
         assert len(found.depends_on) == len(found.parts), request
+
+
+def test_a_follow_up_keeps_what_follows_its_thing_and_works_on_both_answers() -> None:
+    found = split("what's a good substitute for butter in cookies? and for sugar?")
+    assert found.parts[1] == "What's a good substitute for sugar in cookies?"
+    found = split("Write a haiku about snow; after that, write a title for it and translate both.")
+    assert found.depends_on == ((), (0,), (0, 1))
+    found = split("犬にぶどうをあげても大丈夫ですか？それと、りんごはどうですか？")
+    assert found.parts[1] == "犬にりんごをあげても大丈夫ですか？"
