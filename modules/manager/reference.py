@@ -224,8 +224,9 @@ def _done_again(previous: str, text: str) -> str | None:
 def _makes_something(part: str, pronoun: str = "it") -> bool:
     """Whether a part makes something new a later pronoun means: an instruction to write,
     pick or suggest ("Suggest a houseplant"), a question after the best, the most... of a
-    kind ("What's the most spoken language in Africa?"), or, for "he", "she" and the like,
-    a question after a person ("Who invented the telephone?")."""
+    kind ("What's the most spoken language in Africa?"), for "they", a question after
+    things of a kind ("What main dishes could work?"), or, for "he", "she" and the like, a
+    question after a person ("Who invented the telephone?")."""
     words = words_of(REQUEST_LEAD.sub("", part))
     if not words:
         return False
@@ -233,6 +234,11 @@ def _makes_something(part: str, pronoun: str = "it") -> bool:
         return True
     if words[0] == "who" and pronoun in PEOPLE:
         return True
+    kind = [w for w in words[1:3] if w not in NOT_A_NOUN]  # "what [main dishes] could"
+    asks_kinds = words[0] in ("what", "which") and words[1:2] == kind[:1] != []
+    plural = any(w.endswith("s") and not w.endswith("ss") for w in kind)
+    if asks_kinds and plural and pronoun in ("they", "them", "their"):
+        return True  # "What main dishes could work? How far ahead can I make them?"
     picked = [i for i, w in enumerate(words[1:5], 1) if w in ("which", "what")]
     kind = words[picked[0] + 1 : picked[0] + 2] if picked else []
     if kind and kind[0] not in NOT_A_NOUN | {"one", "ones"}:

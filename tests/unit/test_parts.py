@@ -464,3 +464,12 @@ def test_a_follow_up_keeps_what_follows_its_thing_and_works_on_both_answers() ->
     assert found.depends_on == ((), (0,), (0, 1))
     found = split("犬にぶどうをあげても大丈夫ですか？それと、りんごはどうですか？")
     assert found.parts[1] == "犬にりんごをあげても大丈夫ですか？"
+
+
+def test_they_after_a_question_for_things_of_a_kind_wait_for_its_answer() -> None:
+    found = split("What vegetables grow well in shade? How often should I water them?")
+    assert found.parts[1] == "How often should I water them?"
+    assert found.depends_on == ((), (0,))
+    assert split("Why do owls hoot? Why do they hunt at night?").parts[1] == (
+        "Why do owls hunt at night?"
+    )
