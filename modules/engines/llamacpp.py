@@ -2,7 +2,7 @@
 
 One llama.cpp context holds a KV cache split into `max_concurrent` sequences, each sampled
 with its own sampler chain (`sampling.llama_cpp_sampler`). Batch-invariant (the default), each
-step runs `llama_decode` once per sequence: one prompt chunk (`PREFILL_CHUNK` tokens, always
+step runs `llama_decode` once per sequence: one prompt chunk (`prefill_chunk` tokens, always
 at the same positions) or one new token; a slot's cached prompt is reused only as far as it
 was computed in those same chunks, so the greedy tokens never depend on what the slot held
 or what else decodes. Otherwise each step is one batch, as llama.cpp's own server decodes its
@@ -40,8 +40,10 @@ from modules.models import gguf_path
 
 BATCH_TOKENS = 512
 """Tokens per `llama_decode` call: decode tokens first, then prompt chunks."""
-PREFILL_CHUNK = 256
-"""Batch-invariant prefill: a prompt is computed in chunks that start at multiples of this."""
+PREFILL_CHUNK = {"cpu": 64, "gpu": 256}
+"""Batch-invariant prefill: a prompt is computed in chunks that start at multiples of this.
+A CPU prefills as fast in chunks of 64 as of 256 and, with smaller chunks, reuses more of a
+cached or imported prompt; a GPU needs the larger batches."""
 INSTALL_HINT = (
     "the llama.cpp engine needs llama-cpp-python; `make setup` builds it, or run "
     "`pip install llama-cpp-python==0.3.36` (add CMAKE_ARGS=-DGGML_CUDA=on for NVIDIA GPUs)"
@@ -82,8 +84,10 @@ class LlamaCppEngine(StepEngine):
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         path = gguf_path(self.model)
+        gpu = self.device.startswith("cuda")
+        self.prefill_chunk = PREFILL_CHUNK["gpu" if gpu else "cpu"]
         model_params = lib.llama_model_default_params()
-        model_params.n_gpu_layers = -1 if self.device.startswith("cuda") else 0
+        model_params.n_gpu_layers = -1 if gpu else 0
         try:
             self._model = _internals.LlamaModel(
                 path_model=str(path), params=model_params, verbose=False
@@ -101,7 +105,7 @@ class LlamaCppEngine(StepEngine):
         once it verifies drafts."""
         self._cached: list[list[int]] = [[] for _ in range(self.max_concurrent)]
         self._chunked = [0] * self.max_concurrent
-        """Tokens at the start of each slot's cache computed as whole `PREFILL_CHUNK`s."""
+        """Tokens at the start of each slot's cache computed as whole prefill chunks."""
         self._batch = _internals.LlamaBatch(
             n_tokens=BATCH_TOKENS, embd=0, n_seq_max=1, verbose=False
         )
@@ -171,7 +175,7 @@ class LlamaCppEngine(StepEngine):
             self._cached[slot] = []
         reuse = min(common_prefix(self._cached[slot], request.prompt), len(request.prompt) - 1)
         if self.batch_invariant:  # only what a fresh prefill computes in the same chunks
-            reuse = min(reuse, self._chunked[slot]) // PREFILL_CHUNK * PREFILL_CHUNK
+            reuse = self._whole_chunks(min(reuse, self._chunked[slot]))
         request.prefilled = request.stream.cached_tokens = self._keep(slot, reuse)
         if request.kv is not None:
             imported = common_prefix(request.kv.tokens, request.prompt)
@@ -195,7 +199,7 @@ class LlamaCppEngine(StepEngine):
         if read == len(kv.data):
             self._cached[slot] = list(kv.tokens)
             chunked = kv.layout.endswith(self._chunks)  # computed in the chunks this one uses
-            self._chunked[slot] = len(kv.tokens) // PREFILL_CHUNK * PREFILL_CHUNK if chunked else 0
+            self._chunked[slot] = self._whole_chunks(len(kv.tokens)) if chunked else 0
             return
         self._keep(slot, 0)
         request.stream.kv_note = f"llama.cpp could not read the KV state ({kv.layout}); prefilled"
@@ -203,11 +207,14 @@ class LlamaCppEngine(StepEngine):
     def importable(self, tokens: int) -> int:
         if not self.batch_invariant:
             return tokens
-        return tokens // PREFILL_CHUNK * PREFILL_CHUNK  # as far as a fresh prefill's chunks
+        return self._whole_chunks(tokens)  # as far as a fresh prefill's chunks
 
     @property
     def _chunks(self) -> str:
-        return f", chunks of {PREFILL_CHUNK}"
+        return f", chunks of {self.prefill_chunk}"
+
+    def _whole_chunks(self, tokens: int) -> int:
+        return tokens // self.prefill_chunk * self.prefill_chunk
 
     def export_state(self, request: Request) -> tuple[bytes, str]:
         size = self._lib.llama_state_seq_get_size(self._ctx.ctx, request.slot)
@@ -228,7 +235,7 @@ class LlamaCppEngine(StepEngine):
             batch.n_tokens = 0
             if request.prefilled < len(request.prompt):
                 start = request.prefilled
-                end = min(len(request.prompt), (start // PREFILL_CHUNK + 1) * PREFILL_CHUNK)
+                end = min(len(request.prompt), self._whole_chunks(start) + self.prefill_chunk)
                 for position in range(start, end):
                     last = position == len(request.prompt) - 1 and not request.export
                     _add(batch, request.prompt[position], position, request.slot, last)
@@ -237,7 +244,7 @@ class LlamaCppEngine(StepEngine):
             self._decode([request])
             if request.prefilled < len(request.prompt):
                 request.prefilled = end
-                self._chunked[request.slot] = end // PREFILL_CHUNK * PREFILL_CHUNK
+                self._chunked[request.slot] = self._whole_chunks(end)
                 if end < len(request.prompt) or request.export:
                     continue
             tokens[request.request_id] = self._sample(request, batch.n_tokens - 1)

@@ -15,7 +15,6 @@ from bus.protocol import Subtask
 from modules.engines import Assist, Engine, SamplingSettings, create_engine
 from modules.engines.formats import in_format
 from modules.engines.kv import common_prefix, other_format
-from modules.engines.llamacpp import PREFILL_CHUNK
 from modules.engines.speculative import Proposer
 from modules.errors import HandoffError
 from modules.models import gguf_path, save_tiny_llama
@@ -82,7 +81,8 @@ def test_an_imported_prefill_decodes_the_tokens_of_a_prefill_done_here(
     reused = stream.imported_tokens  # type: ignore[attr-defined]
     assert reused == importer.importable(len(start)) > 500  # what an exporter then exports
     if exporter.name == "llama.cpp":  # batch-invariant: as far as whole prefill chunks go
-        assert reused == len(start) // PREFILL_CHUNK * PREFILL_CHUNK
+        chunk = importer.prefill_chunk  # type: ignore[attr-defined]
+        assert reused == len(start) // chunk * chunk
     else:
         assert reused == len(start)
 
