@@ -145,7 +145,8 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
         asked = "|".join(sorted(language.question_words, key=len))
         verbs = "|".join(sorted(AUXILIARIES, key=len))
         pattern += rf"|(?<=\w)\s+(?=(?:{asked})\s+(?:(?:many|much|long|old|far)\s+)?(?:{verbs})\b)"
-    shielded = [*quoted_spans(body), *_brackets(body)]
+    numbers = [(m.start(), m.end()) for m in re.finditer(r"\d,\d{3}\b", body)]  # "$6,000"
+    shielded = [*quoted_spans(body), *_brackets(body), *numbers]
     return [
         m
         for m in re.finditer(pattern, body, re.IGNORECASE)
@@ -159,7 +160,8 @@ def _in_a_list(clause: str, piece: str, language: Language) -> bool:
     words = words_of(piece)
     if language is not ENGLISH or not words or words[0] in VERBS | AUXILIARIES:
         return False  # "..., including A, and give me a summary": an instruction of its own
-    return bool(set(words_of(clause)[2:]) & LIST_OPENERS)
+    dashed = " — " in clause or " – " in clause  # "a lesson plan — objectives, a warm-up"
+    return dashed or bool(set(words_of(clause)[2:]) & LIST_OPENERS)
 
 
 def _subordinate(clause: str, language: Language) -> bool:
@@ -194,7 +196,7 @@ def _is_then(joint: str, piece: str, language: Language) -> bool:
 
 
 def _finish(part: str, end: str) -> str:
-    part = part.strip(" ,;/")
+    part = part.strip(" ,;/").lstrip("•▪◦· ")  # "• What were the main causes?"
     mark = part[:1] if part[:1] in "¿¡" else ""  # "¿cuándo ...": capitalised after the mark
     part = mark + part[len(mark) : len(mark) + 1].upper() + part[len(mark) + 1 :]
     if part and part[-1] not in SENTENCE_MARKS:

@@ -16,15 +16,19 @@ from modules.manager.pronouns import last_thing
 from modules.manager.structure import quoted_spans
 from modules.manager.words import (
     AUXILIARIES,
+    CONSTRAINT_VERBS,
     COUNTS,
     DETERMINERS,
     JOINT_QUESTION,
+    MANNER,
     NUMBER_WORDS,
+    POLITE,
     PREPOSITIONS,
     QUESTION_WORDS,
     REQUEST_LEAD,
     SUBJECT_BEFORE_VERB,
     SUBJECT_PRONOUNS,
+    TOLD,
     VERBS,
     superlative,
     words_of,
@@ -87,7 +91,7 @@ def in_place_of_last(frame: str, thing: str) -> str | None:
     if quoted and (thing[:1] in "'\"“‘" or len(thing.split()) == 1):
         start, stop = quoted[-1]
         return f"{frame[:start]}{thing}{frame[stop + 1 :]}"
-    names = [m for m in re.finditer(r"(?<=\s)[A-Z][\w-]+", frame)]
+    names = list(re.finditer(r"(?<=\s)[A-ZÀ-Þ][\w-]+(?:\s+[A-ZÀ-Þ][\w-]+)*", frame))
     if names and thing[:1].isupper():
         last = names[-1]
         return f"{frame[: last.start()]}{thing}{frame[last.end() :]}"
@@ -122,7 +126,11 @@ def _opens_with(token: str, group: frozenset[str]) -> bool:
 
 def _telling_lead(words: list[str], language: Language) -> bool:
     """Whether a clause only asks to be told what follows it ("Kannst du mir erklären",
-    "¿Me puedes decir"): a few words, no question word, ending in an instruction verb."""
+    "¿Me puedes decir", "Erklär mir bitte"): a few words, no question word, an instruction
+    verb at its end or start."""
+    words = [w for w in words if w not in POLITE]
+    if words and _imperative(words[0], language) and set(words[1:]) <= TOLD:
+        return True  # "Erklär mir bitte, wie ..."
     return (
         len(words) <= 5
         and not language.question_words & set(words)
@@ -183,6 +191,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         return parallel
     if head in VERBS and len(words) == 2 and words[1] in QUESTION_WORDS:
         return None  # "pick the best one and explain why": one instruction
+    if (head in VERBS and len(words) == 1) or head in CONSTRAINT_VERBS:
+        return None  # "find the derivative and simplify", "..., keep it under 200 words"
     if (
         head in ("when", "where", "why", "how", "if")
         and words[1:2]
@@ -200,7 +210,7 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         if head in VERBS and (lead := REQUEST_LEAD.match(first)):
             return f"{lead.group()}{piece}"  # "Can you explain X and give Y": can you give Y
         return _with_alternatives(first, piece) if head in ("who", "which") else piece
-    if head in PREPOSITIONS and f" {head} " in f" {first.lower()} ":
+    if head in PREPOSITIONS - MANNER and f" {head} " in f" {first.lower()} ":
         rest = after_name(first, head)  # "flights to Oslo cost", "and to Rome": ... cost
         return f"{_before_last(first, head)} {piece}{rest}"  # "in Brazil, in Mexico"
     if head in ("one", "another") and len(words) > 1 and f" {words[1]} " in f" {first.lower()} ":

@@ -20,6 +20,7 @@ from modules.manager.words import (
     DETERMINERS,
     FRAGMENT_OPENINGS,
     PERSONAL,
+    POSSESSIVES,
     PREPOSITIONS,
     QUESTION_WORDS,
     VERBS,
@@ -70,6 +71,7 @@ def _in_frame(frame: str, body: str, language: Language) -> str | None:
         complete(frame, body, language)
         or in_place_of_last(frame, body)
         or _in_place_of_kind(frame, body)
+        or _in_place_of_defined(frame, body)
         or _in_place_of_subject(frame, body)
         or _after_last_preposition(frame, body, language)
         or _in_place_of_object(frame, body, language)
@@ -126,12 +128,22 @@ def _in_place_of_kind(frame: str, thing: str) -> str | None:
     return " ".join([tokens[0], thing, *tokens[verb:]]) if verb else None
 
 
+def _in_place_of_defined(frame: str, thing: str) -> str | None:
+    """`thing` in the place of what a "what is X" question defines ("what is [photosynthesis]"
+    -> "what is chemosynthesis"); None for other frames."""
+    tokens = frame.split()
+    words = [(words_of(t) or [""])[0] for t in tokens]
+    if len(words) < 3 or words[0] not in ("what", "who") or words[1] not in BE:
+        return None
+    return " ".join([*tokens[:2], thing])
+
+
 def _in_place_of_last_thing(frame: str, thing: str) -> str | None:
     """A thing with an article in the place of the frame's last one ("Who invented [the
     telephone]?" -> "Who invented the light bulb?"); None when either has no article."""
     tokens = frame.split()
     words = [(words_of(t) or [""])[0] for t in tokens]
-    articles = [i for i, w in enumerate(words) if w in DETERMINERS]
+    articles = [i for i, w in enumerate(words) if w in DETERMINERS | POSSESSIVES]
     if not articles or not words_of(thing) or words_of(thing)[0] not in DETERMINERS:
         return None
     return " ".join([*tokens[: articles[-1]], thing])

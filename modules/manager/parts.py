@@ -36,6 +36,7 @@ from modules.manager.words import (
     QUESTION_WORDS,
     REQUEST_NOUNS,
     REQUEST_OPENINGS,
+    SUBJECT_PRONOUNS,
     THEN_PHRASES,
     VERBS,
     words_of,
@@ -119,7 +120,8 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
     if lead:
         context.append(lead)
     if asked is None and drafts and _names_a_thing(text, language):
-        drafts.append(Draft(text, new_sentence=True, fragment=True))  # "Also one for B."
+        then = _opens_with_then(text, language)  # "then the answers to them"
+        drafts.append(Draft(text, then=then, new_sentence=True, fragment=True))  # "Also one for B."
         return
     if asked is None:
         context.append(text)
@@ -176,6 +178,8 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
     stripped = sentence.strip()
     if stripped.endswith(("?", "？", "؟")) or stripped.startswith("¿"):
         return True
+    if "ください" in stripped or stripped.startswith(("请", "請")):
+        return True  # "例文を三つ作ってください。", "请举一个例子。"
     words = words_of(strip_joining(stripped, language))
     if not words:
         return False
@@ -186,6 +190,8 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
     lowered = " ".join(words) + " "
     if lowered.startswith(tuple(f"{opening} " for opening in REQUEST_OPENINGS)):
         return _request_opening_asks(words)
+    if first in QUESTION_WORDS and words[1:2] and words[1] in SUBJECT_PRONOUNS:
+        return False  # "When I run pip install numpy I get an error."
     if first in VERBS | QUESTION_WORDS | REQUEST_NOUNS:
         return True
     return first in AUXILIARIES and first != "am" and len(words) > 2

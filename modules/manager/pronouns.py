@@ -24,6 +24,7 @@ from modules.manager.words import (
     DETERMINERS,
     DO_SUPPORT,
     DUMMY_AFTER,
+    KNOWN_TO_ALL,
     MANNER_NOUNS,
     MOTION,
     ONE_AFTER,
@@ -103,6 +104,8 @@ def named(before: list[str], text: str, pronoun: int, meant: str = "") -> tuple[
     before a noun."""
     words = words_of(text)
     said, after = words[pronoun], words[pronoun + 1 : pronoun + 2]
+    if said == "it":  # "it" is no person: not who "Who was Robespierre?" asks about
+        before = [b for b in before if not _asks_who(b)] or [""]
     if said in ("its", "their"):
         if not after or after[0] in NOT_A_NOUN:
             return None
@@ -117,16 +120,30 @@ def named(before: list[str], text: str, pronoun: int, meant: str = "") -> tuple[
         if plural and topic is None and (listed := _listed_thing(before[0])):
             topic = listed  # "1 best budget running shoes 2 how often to replace them"
         last = last_thing(before[0])  # "How many calories in [a banana]?"
+        if last is not None and set(words_of(last)) & KNOWN_TO_ALL:
+            last = None  # "How much can I take in [a day]?" names no thing
         if said != "one" or (last or "").startswith(("a ", "an ")):  # "one": of a kind
             topic = topic or last
         if said == "there":  # a place: what the part before names last ("... of [Peru]")
             topic = last_thing(before[0]) or topic
-    counted = topic is not None and (words_of(topic)[:1] or [""])[0] in COUNTS
-    if topic is None or (said == "it" and counted):
+    if topic is None or (said == "it" and _plural(topic)):
         return None  # "undo it" after "merge two branches": not the branches
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
     position = next(i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said)
     return _replaced(tokens, position, topic), topic
+
+
+def _asks_who(part: str) -> bool:
+    """Whether a part asks who someone is ("Who was Robespierre?")."""
+    words = words_of(part)
+    return words[:1] == ["who"] and words[1:2] != [] and words[1] in BE
+
+
+def _plural(thing: str) -> bool:
+    """Whether a thing is many ("two branches", "the main causes"), which "it" never means."""
+    words = words_of(thing.partition(" of ")[0])
+    many = bool(words) and words[-1].endswith("s") and not words[-1].endswith(("ss", "us", "is"))
+    return bool(words) and (words[0] in COUNTS or (words[0] == "the" and many))
 
 
 def _listed_thing(part: str) -> str | None:

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in
+from modules.manager.clauses import finish
 from modules.manager.fragments import MERGE, completed_fragment, repeated_frame, short_question
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import NOT_A_NOUN, about_the_same, named, pronoun_at
@@ -29,6 +30,7 @@ from modules.manager.words import (
     PEOPLE,
     PREPOSITIONS,
     REQUEST_LEAD,
+    VERBS,
     words_of,
 )
 
@@ -71,17 +73,22 @@ def resolve(
         previous = done[-1]
         text = draft.text[:1].lower() + draft.text[1:] if draft.lower else draft.text
         whole = None if draft.item else completed_fragment(previous.text, text, language)
-        if (draft.new_sentence or draft.fragment) and whole is not None:
+        if draft.then and whole is not None and (lead := _verb_lead(previous.text)):
+            thing = re.sub(r"(?i)^(?:and\s+)?then,?\s+", "", text)  # "then the answers to them"
+            step = finish(f"{lead} {thing[:1].lower()}{thing[1:]}")
+            leans = pronoun_at(thing, language) is not None  # "them": the part before's answer
+            done.append(Draft(step, depends_on=[len(done) - 1] if leans else []))
+        elif (draft.new_sentence or draft.fragment) and whole is not None:
             if whole is MERGE:  # "When?", "What about tea?" with no frame it fits
                 _merge(previous, draft.text)
             else:
                 done.append(Draft(str(whole)))
         elif draft.fragment:
             _merge(previous, draft.text)
-        elif draft.then or ANSWER_REFERENCE.search(draft.text):  # "then translate it",
-            done.append(Draft(draft.text, depends_on=[_root(done, len(done) - 1)]))  # "your answer"
         elif (made := _both_made(done, draft.text)) is not None:
             done.append(Draft(draft.text, depends_on=made))  # "and translate both into Italian"
+        elif draft.then or ANSWER_REFERENCE.search(draft.text):  # "then translate it",
+            done.append(Draft(draft.text, depends_on=[_root(done, len(done) - 1)]))  # "your answer"
         elif draft.new_sentence and (same := repeated_frame(previous.text, draft.text)):
             done.append(Draft(same))  # "Is it legal in the US? is it legal in the UK too"
         elif (again := _done_again(previous.text, draft.text)) is not None:
@@ -166,6 +173,17 @@ def _with_alternatives_of(previous: str, text: str) -> str:
         return text
     end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!" else "?"
     return f"{text.rstrip().rstrip('?.!')}, {found.group(1)} or {found.group(2)}{end}"
+
+
+def _verb_lead(part: str) -> str:
+    """The verb an instruction opens with, and "me" or "us" after it ("Give me"); "" when it
+    opens otherwise."""
+    tokens = REQUEST_LEAD.sub("", part).split()
+    words = [(words_of(t) or [""])[0] for t in tokens]
+    if not words or words[0] not in VERBS:
+        return ""
+    size = 2 if words[1:2] in (["me"], ["us"]) else 1
+    return " ".join(tokens[:size]).capitalize()
 
 
 def _both_made(done: list[Draft], text: str) -> list[int] | None:

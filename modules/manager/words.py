@@ -45,9 +45,10 @@ FILLERS = (
     "ok so", "okay so", "so", "hey", "hi", "hello", "well", "now", "and now", "next",
     "and after that", "after that", "after this", "separately", "additionally", "unrelated",
     "also unrelated", "unrelated but", "on another note", "另外", "还有", "それと", "あと",
+    "それから", "然后", "之后", "接着",
 )  # fmt: skip
 """Joining words a part may start with; they are dropped from it."""
-THEN = vocabulary("then afterwards")
+THEN = vocabulary("then afterwards それから 然后 之后 接着")
 THEN_PHRASES = ("after that", "after this", "and after that")
 APART = vocabulary("separately unrelated independently")
 """Words after "then" that make the next part independent ("then separately, what's ...")."""
@@ -119,6 +120,16 @@ SUBJECTS = vocabulary("i i'm i've i'd we we're my our it it's this that there he
 """Words a telling sentence opens with ("I'm on a Mac", "It needs to be 10 minutes")."""
 LIST_OPENERS = vocabulary("covering including highlighting featuring mentioning especially")
 """Words that open a list inside one instruction ("an essay covering A, B and C")."""
+POLITE = frozenset({"bitte", "please", "por", "favor", "plaît", "favore", "alsjeblieft"})
+"""Words of a request's politeness, after its verb ("Erklär mir bitte, ...")."""
+TOLD = frozenset({"me", "mir", "moi", "mi", "uns", "us", "nos", "ons", "noi"})
+"""Who an instruction to tell is for ("Erklär [mir]")."""
+MANNER = frozenset({"with", "without", "by"})
+"""Prepositions whose phrase says how, not for what: "..., with categories for rent" adds
+to the instruction before it."""
+CONSTRAINT_VERBS = vocabulary("keep use avoid include don't dont stay limit")
+"""Verbs of a clause that says how to answer ("use an analogy", "keep it short"), part of
+the instruction before it."""
 SUBJECT_PRONOUNS = vocabulary("i you he she we they my our his her their")
 """Words after "when" or "how" that make a clause a statement ("when I bring it up")."""
 BE = vocabulary("is are was were be been")

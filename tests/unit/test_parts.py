@@ -473,3 +473,48 @@ def test_they_after_a_question_for_things_of_a_kind_wait_for_its_answer() -> Non
     assert split("Why do owls hoot? Why do they hunt at night?").parts[1] == (
         "Why do owls hunt at night?"
     )
+
+
+def test_follow_ups_typed_in_lower_case_ask_the_same_of_their_thing() -> None:
+    assert split("what is inflation. what about deflation").parts == (
+        "What is inflation.",
+        "What is deflation?",
+    )
+    assert split("how often should i clean my fridge? and the oven?").parts[1] == (
+        "How often should i clean the oven?"
+    )
+    assert split("¿Quién fue José Martí? ¿Y Rubén Darío?").parts[1] == "¿Quién fue Rubén Darío?"
+
+
+def test_how_to_answer_and_its_details_stay_with_the_instruction() -> None:
+    for request in (
+        "Plan a wedding for 120 guests with a $25,000 budget, with a vegetarian menu.",
+        "solve x^2 = 9 and simplify",
+        "explain black holes to a child, use a metaphor and keep it short",
+        "I need a study plan for chemistry — topics, a weekly schedule, and practice tests.",
+        "Erklär mir bitte, wie ein Kühlschrank funktioniert, und zwar Schritt für Schritt.",
+    ):
+        assert len(split(request).parts) == 1, request
+
+
+def test_what_a_request_tells_or_asks_for_in_other_scripts_lands_right() -> None:
+    found = split("When I run npm install I get EACCES. What does that mean?")
+    assert found.parts == ("What does that mean?",)
+    assert found.context == ("When I run npm install I get EACCES.",)
+    found = split("敬語の使い方を教えてください。それから、例文を二つ作ってください。")
+    assert found.parts[1] == "例文を二つ作ってください。"
+    assert found.depends_on == ((), (0,))
+    found = split("• What were the main causes? • Who was Bismarck? • How did it end?")
+    assert found.parts[2] == "How did it end?"
+
+
+def test_steps_that_work_on_earlier_answers_depend_on_the_right_ones() -> None:
+    found = split("Write a limerick about a cat and one about a dog, then translate both")
+    assert found.depends_on[-1] == (0, 1)
+    found = split(
+        "explain the chain rule. then give me 2 exercises on it. then the solutions to them"
+    )
+    assert found.parts[2] == "Give me the solutions to them."
+    assert found.depends_on[2] == (1,)
+    found = split("Write a poem about the sea. Then a haiku about the moon.")
+    assert found.parts[1] == "Write a haiku about the moon." and found.depends_on[1] == ()
