@@ -24,6 +24,7 @@ from modules.manager.fragments import MERGE, completed_fragment, repeated_frame,
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import NOT_A_NOUN, about_the_same, named, pronoun_at
 from modules.manager.words import (
+    BETWEEN,
     MAKING_VERBS,
     MANNER_NOUNS,
     ONE_FOR_A_KIND,
@@ -31,6 +32,7 @@ from modules.manager.words import (
     PREPOSITIONS,
     REQUEST_LEAD,
     VERBS,
+    WHICH,
     words_of,
 )
 
@@ -101,8 +103,8 @@ def resolve(
             done.append(draft)  # "Summarise the article" after "Here is an article: ..."
         elif (tied := _tied(done, draft, language)) is not None:
             done.append(tied)  # "What is ibuprofen? What are the side effects?"
-        else:
-            done.append(draft)
+        else:  # "... between A and B? Which is cheaper?": of A or B
+            done.append(Draft(_with_alternatives_of(previous.text, draft.text, language)))
     return done
 
 
@@ -131,7 +133,7 @@ def _lean(
     texts = [d.text for d in reversed(done)]
     resolved = named(texts, draft.text, pronoun, previous.topic) if language is ENGLISH else None
     if said == "one" and not makes and not kind_of:  # "which one is bigger, A or B?"
-        done.append(Draft(_with_alternatives_of(previous.text, draft.text)))
+        done.append(Draft(_with_alternatives_of(previous.text, draft.text, language)))
     elif not makes and resolved is not None:
         done.append(Draft(resolved[0], topic=resolved[1]))
     elif not makes and (draft.item or has_context) and not short_question(draft.text):
@@ -164,15 +166,25 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
     return Draft(whole)
 
 
-def _with_alternatives_of(previous: str, text: str) -> str:
+def _with_alternatives_of(previous: str, text: str, language: Language) -> str:
     """ "Which one is better if I'm 25?" after "... the difference between a Roth IRA and a
-    traditional IRA": "Which one is better if I'm 25, a Roth IRA or a traditional IRA?";
+    traditional IRA": "Which one is better if I'm 25, a Roth IRA or a traditional IRA?" (also
+    after "How is A different from B?", and "Welche ...?" after "zwischen A und B");
     `text` as it is when the part before names no two things, or it names its own."""
-    found = re.search(r"\bbetween ([\w'’ -]+?) and ([\w'’ -]+?)[?.!]*$", previous.strip())
-    if found is None or " or " in text or not re.match(r"(?i)which one\b", text.strip()):
+    words = words_of(text)
+    ors = language.ors | {"or"}
+    if not words or words[0] not in WHICH or set(words) & ors:
         return text
-    end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!" else "?"
-    return f"{text.rstrip().rstrip('?.!')}, {found.group(1)} or {found.group(2)}{end}"
+    ands = "|".join(language.ands | {"and"})
+    between = rf"\b(?:{'|'.join(BETWEEN)}) (.+?) (?:{ands}) (.+?)\s*[?.!？]*$"
+    found = re.search(between, previous.strip(), re.I) or re.search(
+        r"\b(?:is|are) (.+?) different (?:from|than) (.+?)\s*[?.!]*$", previous.strip(), re.I
+    )
+    if found is None:
+        return text
+    end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!？" else "?"
+    either = sorted(language.ors)[0] if language.ors else "or"
+    return f"{text.rstrip().rstrip('?.!？')}, {found.group(1)} {either} {found.group(2)}{end}"
 
 
 def _verb_lead(part: str) -> str:

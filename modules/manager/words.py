@@ -127,6 +127,10 @@ TOLD = frozenset({"me", "mir", "moi", "mi", "uns", "us", "nos", "ons", "noi"})
 MANNER = frozenset({"with", "without", "by"})
 """Prepositions whose phrase says how, not for what: "..., with categories for rent" adds
 to the instruction before it."""
+WHICH = vocabulary("which welche welcher welches cuál cual lequel laquelle quale qual welke")
+"""A question that picks one of two things, in each language the manager reads."""
+BETWEEN = vocabulary("between zwischen entre tra fra tussen")
+"""Words before two things a question compares ("the difference between A and B")."""
 CONSTRAINT_VERBS = vocabulary("keep use avoid include don't dont stay limit")
 """Verbs of a clause that says how to answer ("use an analogy", "keep it short"), part of
 the instruction before it."""

@@ -518,3 +518,10 @@ def test_steps_that_work_on_earlier_answers_depend_on_the_right_ones() -> None:
     assert found.depends_on[2] == (1,)
     found = split("Write a poem about the sea. Then a haiku about the moon.")
     assert found.parts[1] == "Write a haiku about the moon." and found.depends_on[1] == ()
+
+
+def test_which_after_two_things_compared_asks_which_of_them() -> None:
+    found = split("1. what is a bond / 2. how is it different from a stock / 3. which is riskier")
+    assert found.parts[2] == "Which is riskier, a bond or a stock?"
+    found = split("¿Cuál es la diferencia entre un río y un arroyo? ¿Cuál es más largo?")
+    assert found.parts[1] == "¿Cuál es más largo, un río o un arroyo?"
