@@ -14,6 +14,7 @@ import re
 from modules.manager.languages import Language
 from modules.manager.pronouns import NOT_A_NOUN, topic_of
 from modules.manager.words import (
+    ABSOLUTES,
     ADVERBS,
     AUXILIARIES,
     DO_SUPPORT,
@@ -169,7 +170,7 @@ def _bare_definite_end(words: list[str], start: int) -> int | None:
         phrase, stop = phrase[:-1], stop - 1  # "how much should the strings [cost]"
     elif len(phrase) > 1 and phrase[-1] in PARTICIPLES:
         phrase, stop = phrase[:-1], stop - 1  # "where is the painting [kept]"
-    if not phrase or superlative(phrase[0]) or set(phrase) & KNOWN_TO_ALL:
+    if not phrase or superlative(phrase[0]) or set(phrase) & (KNOWN_TO_ALL | ABSOLUTES):
         return None
     if words[stop : stop + 1] and words[stop] in ("of", "for", "to", "that", "which", "who"):
         return None

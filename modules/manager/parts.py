@@ -33,10 +33,12 @@ from modules.manager.words import (
     KNOW_VERBS,
     LEAD_WORDS,
     NEED_ALONE,
+    PREPOSITIONS,
     QUESTION_WORDS,
     REQUEST_NOUNS,
     REQUEST_OPENINGS,
     SUBJECT_PRONOUNS,
+    SUBJECTS,
     THEN_PHRASES,
     VERBS,
     words_of,
@@ -128,7 +130,9 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
         return
     typed = strip_joining(asked, language) or asked
     found = clauses(typed, language)
-    telling = language is ENGLISH and not asks(found[0].text.rstrip("?"))
+    opening = words_of(found[0].text)[:1]
+    told = opening and opening[0] in SUBJECTS | {"the", "his", "her", "their", "your"}
+    telling = language is ENGLISH and told and not asks(found[0].text.rstrip("?"))
     if len(found) > 1 and telling:
         context.append(found.pop(0).text.rstrip("?？") + ".")  # "My roommate ..., so how do I"
     for index, clause in enumerate(found):
@@ -192,6 +196,8 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
         return _request_opening_asks(words)
     if first in QUESTION_WORDS and words[1:2] and words[1] in SUBJECT_PRONOUNS:
         return False  # "When I run pip install numpy I get an error."
+    if first in PREPOSITIONS and words[1:2] and words[1] in QUESTION_WORDS:
+        return True  # "In which country are the pyramids"
     if first in VERBS | QUESTION_WORDS | REQUEST_NOUNS:
         return True
     return first in AUXILIARIES and first != "am" and len(words) > 2

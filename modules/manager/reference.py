@@ -31,6 +31,7 @@ from modules.manager.words import (
     PEOPLE,
     PREPOSITIONS,
     REQUEST_LEAD,
+    SUBJECT_PRONOUNS,
     VERBS,
     WHICH,
     words_of,
@@ -264,10 +265,7 @@ def _makes_something(part: str, pronoun: str = "it") -> bool:
         return True
     if words[0] == "who" and pronoun in PEOPLE:
         return True
-    kind = [w for w in words[1:3] if w not in NOT_A_NOUN]  # "what [main dishes] could"
-    asks_kinds = words[0] in ("what", "which") and words[1:2] == kind[:1] != []
-    plural = any(w.endswith("s") and not w.endswith("ss") for w in kind)
-    if asks_kinds and plural and pronoun in ("they", "them", "their"):
+    if pronoun in ("they", "them", "their") and _asks_for_things(words):
         return True  # "What main dishes could work? How far ahead can I make them?"
     picked = [i for i, w in enumerate(words[1:5], 1) if w in ("which", "what")]
     kind = words[picked[0] + 1 : picked[0] + 2] if picked else []
@@ -275,6 +273,18 @@ def _makes_something(part: str, pronoun: str = "it") -> bool:
         return True  # "tell me which US state has the lowest tax": its answer is a state
     asked = _asked_thing(words)
     return bool(asked) and asked[0] == "the" and _superlative_kind(asked)
+
+
+def _asks_for_things(words: list[str]) -> bool:
+    """Whether a question's answer is things of a kind, its subject: "what [main dishes]
+    could work", "what [countries] border France" (not "what gas do [plants] take in")."""
+    kind = [w for w in words[1:3] if w not in NOT_A_NOUN]  # "what [main dishes] could"
+    if words[:1] not in (["what"], ["which"]) or words[1:2] != kind[:1] or not kind:
+        return False
+    after = words[1 + len(kind) : 3 + len(kind)]
+    if after[:1] in (["do"], ["does"], ["did"]) or after[1:2] and after[1] in SUBJECT_PRONOUNS:
+        return False  # the kind is the object: "what gas do plants ...", "what dishes can I"
+    return any(w.endswith("s") and not w.endswith(("ss", "as", "us")) for w in kind)
 
 
 def _superlative_kind(phrase: list[str]) -> bool:

@@ -168,6 +168,8 @@ PARTICIPLES = vocabulary(
 )
 """Words that end a passive question ("When was the Eiffel Tower built?") after its
 subject."""
+ABSOLUTES = vocabulary("ideal perfect typical average ultimate right wrong correct proper optimal")
+""""the ideal bookshop": a "the" that, like a superlative, needs nothing named before."""
 INSTANCE_NOUNS = vocabulary("example examples analogy analogies illustration")
 """Nouns that are always of something ("give two examples"): of the thing before."""
 KNOWN_TO_ALL = vocabulary(

@@ -525,3 +525,19 @@ def test_which_after_two_things_compared_asks_which_of_them() -> None:
     assert found.parts[2] == "Which is riskier, a bond or a stock?"
     found = split("¿Cuál es la diferencia entre un río y un arroyo? ¿Cuál es más largo?")
     assert found.parts[1] == "¿Cuál es más largo, un río o un arroyo?"
+
+
+def test_questions_of_the_quality_sets_keep_their_parts() -> None:
+    found = split(
+        "In which country are the pyramids of Giza, and in which country is the Eiffel Tower?"
+    )
+    assert found.parts == (
+        "In which country are the pyramids of Giza?",
+        "In which country is the Eiffel Tower?",
+    )
+    found = split("What gas do plants take in from the air, and what gas do they give off?")
+    assert found.parts[1] == "What gas do plants give off?"
+    found = split(
+        "Suggest a name for a bakery, write a slogan for a gym and describe the ideal cafe."
+    )
+    assert found.parts[2] == "Describe the ideal cafe." and found.depends_on[2] == ()
