@@ -191,7 +191,7 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         return parallel
     if head in VERBS and len(words) == 2 and words[1] in QUESTION_WORDS:
         return None  # "pick the best one and explain why": one instruction
-    if (head in VERBS and len(words) == 1) or head in CONSTRAINT_VERBS:
+    if not then and ((head in VERBS and len(words) == 1) or head in CONSTRAINT_VERBS):
         return None  # "find the derivative and simplify", "..., keep it under 200 words"
     if (
         head in ("when", "where", "why", "how", "if")

@@ -96,7 +96,9 @@ def _dummy_it(words: list[str], index: int) -> bool:
     return after[0] in DUMMY_AFTER and clause
 
 
-def named(before: list[str], text: str, pronoun: int, meant: str = "") -> tuple[str, str] | None:
+def named(
+    before: list[str], text: str, pronoun: int, meant: str = "", guess: bool = True
+) -> tuple[str, str] | None:
     """(`text` with the pronoun at `pronoun` replaced by the words of the thing the nearest
     part before it is about, that thing): `meant`, the thing a pronoun of the part before
     already meant, else the part's own (`before`: latest first; "its N" takes the last
@@ -117,15 +119,16 @@ def named(before: list[str], text: str, pronoun: int, meant: str = "") -> tuple[
     else:
         plural = said in ("they", "them")
         topic = next((t for t in (topic_of(b, plural) for b in before) if t is not None), None)
-        if plural and topic is None and (listed := _listed_thing(before[0])):
+        if guess and topic is None and plural and (listed := _listed_thing(before[0])):
             topic = listed  # "1 best budget running shoes 2 how often to replace them"
-        last = last_thing(before[0])  # "How many calories in [a banana]?"
+        last = last_thing(before[0]) if guess else None  # "How many calories in [a banana]?"
         if last is not None and set(words_of(last)) & KNOWN_TO_ALL:
             last = None  # "How much can I take in [a day]?" names no thing
         if said != "one" or (last or "").startswith(("a ", "an ")):  # "one": of a kind
             topic = topic or last
-        if said == "there":  # a place: what the part before names last ("... of [Peru]")
-            topic = last_thing(before[0]) or topic
+        place = last_thing(before[0]) or ""
+        if said == "there" and place[:1].isupper():  # a place named last ("... of [Peru]")
+            topic = place
     if topic is None or (said == "it" and _plural(topic)):
         return None  # "undo it" after "merge two branches": not the branches
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
@@ -209,9 +212,8 @@ def topic_of(part: str, plural: bool = False) -> str | None:
     for index, word in enumerate(words):
         if word in QUESTION_WORDS:
             return _asked_about(tokens, words, index, plural)
-    verbless = not set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS)
-    if words[:1] and (words[0] in REQUEST_NOUNS or (words[0] in DETERMINERS and verbless)):
-        return last_thing(part)  # "recipe for [banana bread]", "a name for [my bakery]"
+    if words[:1] and words[0] in REQUEST_NOUNS:
+        return last_thing(part)  # "recipe for [banana bread]"
     if words[:1] and words[0] in VERBS:
         start = 2 if words[1:2] in (["me"], ["us"]) else 1
         if words[start : start + 1] and words[start] in TOPIC_WORDS:

@@ -132,7 +132,10 @@ def _lean(
     before = words_of(draft.text)[pronoun - 1 : pronoun]
     kind_of = said == "one" and bool(before) and before[0] in ONE_FOR_A_KIND
     texts = [d.text for d in reversed(done)]
-    resolved = named(texts, draft.text, pronoun, previous.topic) if language is ENGLISH else None
+    guess = not has_context  # the shared context may name what it means: no guessing then
+    resolved = (
+        named(texts, draft.text, pronoun, previous.topic, guess) if language is ENGLISH else None
+    )
     if said == "one" and not makes and not kind_of:  # "which one is bigger, A or B?"
         done.append(Draft(_with_alternatives_of(previous.text, draft.text, language)))
     elif not makes and resolved is not None:
