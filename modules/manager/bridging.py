@@ -20,6 +20,7 @@ from modules.manager.words import (
     DO_SUPPORT,
     INSTANCE_NOUNS,
     KNOWN_TO_ALL,
+    OPENS_A_NAME,
     PARTICIPLES,
     PERSONAL,
     PREPOSITIONS,
@@ -147,6 +148,10 @@ def _named_thing(part: str) -> str | None:
     capital of France"; None for a thing as generic as "the sky"."""
     topic = topic_of(part)
     said = REQUEST_LEAD.sub("", part).rstrip("?.!").split()
+    defines = words_of(part)[:2] in (["what", "is"], ["what", "are"])  # "What is [ibuprofen]?"
+    named = topic is not None and (topic[:1].isupper() or words_of(topic)[0] in OPENS_A_NAME)
+    if topic is not None and not (named or defines):
+        topic = None  # "what temp to bake chicken breast": no thing a later "the" leans on
     if topic is None and len(said) == 2 and said[0].lower() in VERBS:
         return said[1]  # "Explain [photosynthesis]."
     quoted = re.search(r"'[^']+'|\"[^\"]+\"|‘[^’]+’|“[^”]+”", part)

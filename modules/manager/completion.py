@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from modules.manager.foreign import complete_other
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import last_thing
 from modules.manager.structure import quoted_spans
@@ -22,20 +23,16 @@ from modules.manager.words import (
     JOINT_QUESTION,
     MANNER,
     NUMBER_WORDS,
-    POLITE,
+    OPENS_A_NAME,
     PREPOSITIONS,
     QUESTION_WORDS,
     REQUEST_LEAD,
     SUBJECT_BEFORE_VERB,
     SUBJECT_PRONOUNS,
-    TOLD,
     VERBS,
     superlative,
     words_of,
 )
-
-PRO_DROP = ("es", "it", "pt")
-"""Languages whose questions may leave their subject out."""
 
 
 def complete(
@@ -57,13 +54,7 @@ def complete(
     if piece.strip()[:1] in "'\"‘“" and quoted_spans(first) and not together:
         return in_place_of_last(first, piece.strip())  # "... of 'schadenfreude' and 'hygge'"
     if language is not ENGLISH:
-        own = words[0] in language.question_words or _imperative(words[0], language)
-        if not own or len(words) < 2 or _telling_lead(first_words, language):
-            return None  # "Kannst du mir erklären, wie ...": what the lead-in asks about
-        asked = [i for i, word in enumerate(first_words) if word in language.question_words]
-        if words[0] in language.question_words and asked and asked[0] > 0:
-            return f"{' '.join(first.split()[: asked[0]])} {piece}"  # "sag mir, wo A und wann B"
-        return _with_dropped_subject(first, piece, words, language)
+        return complete_other(first, piece, words, first_words, language)
     return _complete_english(first, piece, words, first_words, then)
 
 
@@ -96,46 +87,6 @@ def in_place_of_last(frame: str, thing: str) -> str | None:
         last = names[-1]
         return f"{frame[: last.start()]}{thing}{frame[last.end() :]}"
     return None
-
-
-def _imperative(word: str, language: Language) -> bool:
-    return any(word.startswith(stem) for stem in language.imperatives)
-
-
-def _with_dropped_subject(first: str, piece: str, words: list[str], language: Language) -> str:
-    """A short question that leaves its subject out, as Spanish, Italian and Portuguese may
-    ("¿cuándo se construyó?"), with the thing the first clause asks about ("la Torre
-    Eiffel"): from its first article on, or its last word where that is a name. Any other
-    piece as it is."""
-    size = len(words) - (words[:2] in (["por", "qué"], ["por", "que"]))  # "por qué": one word
-    if language.code not in PRO_DROP or size > 3 or words[0] not in language.question_words:
-        return piece
-    if language.determiners & set(words) or any(t[:1].isupper() for t in piece.split()[1:]):
-        return piece  # it names its own thing
-    tokens = first.split()
-    articles = [i for i, token in enumerate(tokens) if _opens_with(token, language.determiners)]
-    article = next((i for i in articles if i > 0), None)
-    named = tokens[-1] if len(tokens) > 2 and tokens[-1][:1].isupper() else ""
-    subject = " ".join(tokens[article:]) if article is not None else named
-    return f"{piece} {subject}" if subject else piece
-
-
-def _opens_with(token: str, group: frozenset[str]) -> bool:
-    return words_of(token)[:1] != [] and words_of(token)[0] in group
-
-
-def _telling_lead(words: list[str], language: Language) -> bool:
-    """Whether a clause only asks to be told what follows it ("Kannst du mir erklären",
-    "¿Me puedes decir", "Erklär mir bitte"): a few words, no question word, an instruction
-    verb at its end or start."""
-    words = [w for w in words if w not in POLITE]
-    if words and _imperative(words[0], language) and set(words[1:]) <= TOLD:
-        return True  # "Erklär mir bitte, wie ..."
-    return (
-        len(words) <= 5
-        and not language.question_words & set(words)
-        and _imperative(words[-1], language)
-    )
 
 
 def _aligned_fragment(first: str, piece: str, language: Language) -> str | None:
@@ -186,6 +137,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
             return _with_alternatives(first, f"{piece.split()[0]} {kind} {piece.split(None, 2)[2]}")
         if first_words[:2] == words[:2]:  # "which one is older, A or B, and which one ..."
             return _with_alternatives(first, piece)
+        if len(words) > 3 and words[2] in AUXILIARIES:
+            return piece  # "which one does DNS use": its own question (of A or B, later)
         return complete(first, piece.split(None, 2)[2])  # "and which one in the UK?"
     if (parallel := _parallel_question(first, piece, words, first_words)) is not None:
         return parallel
@@ -202,6 +155,11 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     infinitive = _infinitive_at_end(first_words) and len(words) <= 4
     if head in VERBS and not then and (_asks_how_i(first_words) or infinitive):
         return None  # "how do I merge two dicts and keep ...", "a plan to lose weight and build"
+    relative = re.search(r"\b(?:that|which|who)(?:'s)?\s", first, re.I) is not None
+    named = OPENS_A_NAME if head not in ("has", "have") else frozenset()  # "has a camera"
+    subjectless = words[1:2] != [] and words[1] not in SUBJECT_PRONOUNS | named | {"it", "there"}
+    if head in AUXILIARIES and relative and subjectless and not piece[1:2].isupper():
+        return None  # "a laptop that's light, has good battery life, and costs ..."
     if head in VERBS or (head in QUESTION_WORDS | AUXILIARIES and len(words) > 2):
         asked = [i for i, word in enumerate(first_words) if word in QUESTION_WORDS]
         if head in QUESTION_WORDS and words[1] not in AUXILIARIES and asked and asked[0] > 0:

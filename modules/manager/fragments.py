@@ -110,6 +110,9 @@ def _in_place_of_subject(frame: str, thing: str) -> str | None:
     if len(words) < 3 or words[0] not in AUXILIARIES:
         return None
     if words[1] in ("it", "there") and words[0] in BE:
+        to = next((i for i in range(2, len(words) - 2) if words[i] == "to"), None)
+        if to is not None:  # "Is it safe to eat [raw cookie dough]?": what follows the verb
+            return " ".join([*tokens[: to + 2], thing])
         return " ".join([*tokens[:-1], thing])
     if words[1] in PERSONAL | {"i", "you", "we"}:
         return " ".join([*tokens[:3], thing]) if len(tokens) > 3 else None

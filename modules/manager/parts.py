@@ -30,6 +30,7 @@ from modules.manager.structure import Segment, quoted_spans, segments
 from modules.manager.words import (
     APART,
     AUXILIARIES,
+    COUNTS,
     KNOW_VERBS,
     LEAD_WORDS,
     NEED_ALONE,
@@ -116,7 +117,9 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
         context.append(text)  # "I need three things for my D&D campaign:"
         return
     if segment.item:
-        drafts.append(Draft(finish(strip_fillers(text)), new_sentence=True, item=True))
+        bare = strip_fillers(text)
+        lower = bare[:1].islower()
+        drafts.append(Draft(finish(bare), new_sentence=True, item=True, lower=lower))
         return
     lead, asked = _lead_and_rest(text, language)
     if lead:
@@ -225,7 +228,8 @@ def _names_a_thing(sentence: str, language: Language) -> bool:
     words = words_of(strip_joining(sentence, language))
     opens = language.determiners | language.back | language.of | language.prepositions
     said = " ".join(words) + " "
-    return bool(words) and (words[0] in opens or said.startswith(FRAGMENT_OPENINGS))
+    counted = bool(words) and (words[0].isdigit() or words[0] in COUNTS)  # "Also 10 miles."
+    return bool(words) and (words[0] in opens or counted or said.startswith(FRAGMENT_OPENINGS))
 
 
 def _opens_with_then(text: str, language: Language) -> bool:

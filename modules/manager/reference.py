@@ -24,12 +24,15 @@ from modules.manager.fragments import MERGE, completed_fragment, repeated_frame,
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import NOT_A_NOUN, about_the_same, named, pronoun_at
 from modules.manager.words import (
+    AUXILIARIES,
     BETWEEN,
+    CONSTRAINT_VERBS,
     MAKING_VERBS,
     MANNER_NOUNS,
     ONE_FOR_A_KIND,
     PEOPLE,
     PREPOSITIONS,
+    QUESTION_WORDS,
     REQUEST_LEAD,
     SUBJECT_PRONOUNS,
     VERBS,
@@ -75,8 +78,13 @@ def resolve(
             continue
         previous = done[-1]
         text = draft.text[:1].lower() + draft.text[1:] if draft.lower else draft.text
-        whole = None if draft.item else completed_fragment(previous.text, text, language)
-        if draft.then and whole is not None and (lead := _verb_lead(previous.text)):
+        name = draft.item and not draft.lower and _names_only(text)  # "b) And France?"
+        whole = (
+            None if draft.item and not name else completed_fragment(previous.text, text, language)
+        )
+        if _says_how(previous, draft):  # "Write an essay on X. Use an academic tone."
+            _merge(previous, text, "")
+        elif draft.then and whole is not None and (lead := _verb_lead(previous.text)):
             thing = re.sub(r"(?i)^(?:and\s+)?then,?\s+", "", text)  # "then the answers to them"
             step = finish(f"{lead} {thing[:1].lower()}{thing[1:]}")
             leans = pronoun_at(thing, language) is not None  # "them": the part before's answer
@@ -189,6 +197,23 @@ def _with_alternatives_of(previous: str, text: str, language: Language) -> str:
     end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!？" else "?"
     either = sorted(language.ors)[0] if language.ors else "or"
     return f"{text.rstrip().rstrip('?.!？')}, {found.group(1)} {either} {found.group(2)}{end}"
+
+
+def _names_only(text: str) -> bool:
+    """Whether an item is a name alone ("France?"), asking the item before of it."""
+    words = words_of(text)
+    asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS)
+    return 0 < len(words) <= 3 and not asks and all(t[:1].isupper() for t in text.split())
+
+
+def _says_how(previous: Draft, draft: Draft) -> bool:
+    """Whether a sentence only says how to answer the instruction before it ("Use an
+    academic tone.", "Keep it under 400 words.", "Make it warm but professional.")."""
+    words = words_of(draft.text)
+    how = words[:1] and (words[0] in CONSTRAINT_VERBS or words[:2] == ["make", "it"])
+    instructs = words_of(REQUEST_LEAD.sub("", previous.text))[:1]
+    told = bool(instructs) and instructs[0] in VERBS
+    return bool(how) and told and not (draft.then or draft.item)
 
 
 def _verb_lead(part: str) -> str:

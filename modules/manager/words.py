@@ -170,6 +170,8 @@ PARTICIPLES = vocabulary(
 subject."""
 ABSOLUTES = vocabulary("ideal perfect typical average ultimate right wrong correct proper optimal")
 """"the ideal bookshop": a "the" that, like a superlative, needs nothing named before."""
+OPENS_A_NAME = vocabulary("the a an my your our his her their this that")
+"""Words a thing named in a request opens with ("a Dutch oven", "my passport")."""
 INSTANCE_NOUNS = vocabulary("example examples analogy analogies illustration")
 """Nouns that are always of something ("give two examples"): of the thing before."""
 KNOWN_TO_ALL = vocabulary(

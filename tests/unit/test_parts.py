@@ -541,3 +541,21 @@ def test_questions_of_the_quality_sets_keep_their_parts() -> None:
         "Suggest a name for a bakery, write a slogan for a gym and describe the ideal cafe."
     )
     assert found.parts[2] == "Describe the ideal cafe." and found.depends_on[2] == ()
+
+
+def test_items_instructions_and_relative_clauses_keep_their_meaning() -> None:
+    assert split("Is it safe to eat raw sushi? and what about raw oysters?").parts[1] == (
+        "Is it safe to eat raw oysters?"
+    )
+    found = split("a) What is the GDP of Spain? b) And Italy? c) Which is bigger?")
+    assert found.parts[1] == "What is the GDP of Italy?"
+    found = split("What's the difference between HTTP and FTP, and which one does email use?")
+    assert found.parts[1] == "Which one does email use, HTTP or FTP?"
+    for whole in (
+        "Can you recommend a phone that's small, has a good camera, and costs under $500?",
+        "Write a short essay on the causes of WW2. Use a neutral tone and include a conclusion.",
+        "Write a bio for my website. Keep it under 100 words and make it friendly.",
+    ):
+        assert len(split(whole).parts) == 1, whole
+    found = split("- what temp to roast a chicken\n- how long does cooked pasta last in the fridge")
+    assert found.parts[1] == "How long does cooked pasta last in the fridge?"

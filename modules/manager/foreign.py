@@ -1,0 +1,71 @@
+"""Clauses of requests in languages other than English, completed from the first clause.
+
+`complete_other` is `modules.manager.completion.complete` for them: a clause of its own opens
+with a question word or an instruction verb ("y cuándo sale el tren"); what follows a
+lead-in that only asks to be told ("Kannst du mir erklären, wie ...") stays with it; a
+question word after a lead-in takes the lead-in ("sag mir, wo A und wann B"); a short
+question that leaves its subject out ("¿cuándo se construyó?") takes the first clause's
+thing.
+"""
+
+from __future__ import annotations
+
+from modules.manager.languages import Language
+from modules.manager.words import POLITE, TOLD, words_of
+
+PRO_DROP = ("es", "it", "pt")
+"""Languages whose questions may leave their subject out."""
+
+
+def complete_other(
+    first: str, piece: str, words: list[str], first_words: list[str], language: Language
+) -> str | None:
+    """`piece` as a whole instruction in `language`, or None if it continues the clause
+    before it."""
+    own = words[0] in language.question_words or _imperative(words[0], language)
+    if not own or len(words) < 2 or _telling_lead(first_words, language):
+        return None  # "Kannst du mir erklären, wie ...": what the lead-in asks about
+    asked = [i for i, word in enumerate(first_words) if word in language.question_words]
+    if words[0] in language.question_words and asked and asked[0] > 0:
+        return f"{' '.join(first.split()[: asked[0]])} {piece}"  # "sag mir, wo A und wann B"
+    return _with_dropped_subject(first, piece, words, language)
+
+
+def _imperative(word: str, language: Language) -> bool:
+    return any(word.startswith(stem) for stem in language.imperatives)
+
+
+def _with_dropped_subject(first: str, piece: str, words: list[str], language: Language) -> str:
+    """A short question that leaves its subject out, as Spanish, Italian and Portuguese may
+    ("¿cuándo se construyó?"), with the thing the first clause asks about ("la Torre
+    Eiffel"): from its first article on, or its last word where that is a name. Any other
+    piece as it is."""
+    size = len(words) - (words[:2] in (["por", "qué"], ["por", "que"]))  # "por qué": one word
+    if language.code not in PRO_DROP or size > 3 or words[0] not in language.question_words:
+        return piece
+    if language.determiners & set(words) or any(t[:1].isupper() for t in piece.split()[1:]):
+        return piece  # it names its own thing
+    tokens = first.split()
+    articles = [i for i, token in enumerate(tokens) if _opens_with(token, language.determiners)]
+    article = next((i for i in articles if i > 0), None)
+    named = tokens[-1] if len(tokens) > 2 and tokens[-1][:1].isupper() else ""
+    subject = " ".join(tokens[article:]) if article is not None else named
+    return f"{piece} {subject}" if subject else piece
+
+
+def _opens_with(token: str, group: frozenset[str]) -> bool:
+    return words_of(token)[:1] != [] and words_of(token)[0] in group
+
+
+def _telling_lead(words: list[str], language: Language) -> bool:
+    """Whether a clause only asks to be told what follows it ("Kannst du mir erklären",
+    "¿Me puedes decir", "Erklär mir bitte"): a few words, no question word, an instruction
+    verb at its end or start."""
+    words = [w for w in words if w not in POLITE]
+    if words and _imperative(words[0], language) and set(words[1:]) <= TOLD:
+        return True  # "Erklär mir bitte, wie ..."
+    return (
+        len(words) <= 5
+        and not language.question_words & set(words)
+        and _imperative(words[-1], language)
+    )
