@@ -104,7 +104,7 @@ def _shape(text: str) -> list[Segment]:
     if len(counted) >= 2 and numbers == list(range(1, len(counted) + 1)):
         return _list_lines(lines, [i for i, _ in counted], COUNTED_LINE)
     flat = " ".join(" ".join(lines).split())
-    for find in (_inline_items, _ordinal_items):
+    for find in (_inline_items, _ordinal_items, _dashed_items):
         if found := find(flat):
             lead, items, tail = found
             return _lead(lead) + [Segment(item, item=True) for item in items] + sentences(tail)
@@ -156,6 +156,16 @@ def _inline_items(text: str) -> tuple[str, list[str], str] | None:
     ends = [m.start() for m in run[1:]] + [len(text)]
     items = [_trim(text[m.end() : end]) for m, end in zip(run, ends, strict=True)]
     return text[: run[0].start()], [item for item in items if item], ""
+
+
+def _dashed_items(text: str) -> tuple[str, list[str], str] | None:
+    """(lead, items, "") when a line lists its items after a colon with " - " or " * "
+    ("todo: - find flights - plan the days - list foods"); else None."""
+    lead, colon, rest = text.partition(":")
+    items = [_trim(item) for item in re.split(r"(?:^|\s)[-*•]\s+", rest) if item.strip()]
+    if not colon or len(items) < 2 or not re.match(r"\s*[-*•]\s", rest):
+        return None
+    return lead + colon, items, ""
 
 
 def _counting_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:

@@ -559,3 +559,11 @@ def test_items_instructions_and_relative_clauses_keep_their_meaning() -> None:
         assert len(split(whole).parts) == 1, whole
     found = split("- what temp to roast a chicken\n- how long does cooked pasta last in the fridge")
     assert found.parts[1] == "How long does cooked pasta last in the fridge?"
+
+
+def test_items_after_a_colon_with_dashes_are_parts() -> None:
+    found = split("errands: - book a dentist visit - renew my passport - buy printer ink")
+    assert found.parts == ("Book a dentist visit.", "Renew my passport.", "Buy printer ink.")
+    assert found.context == ("errands:",)
+    note = "Note: the Spider-Man film runs 2-3 hours - is that normal?"
+    assert len(split(note).parts) == 1
