@@ -69,12 +69,14 @@ def _orders(count: int) -> Iterator[list[int]]:
     yield [i for group in groups for i in (*group, group[0])] + list(range(12, count))
 
 
-def run_suite(engine: Engine, chats: list[list[Message]]) -> dict[str, Any]:
+def run_suite(
+    engine: Engine, chats: list[list[Message]], long_tokens: int = 1500
+) -> dict[str, Any]:
     """Answers every chat fresh, after a prefix-sharing chat, and among three others.
 
     Returns:
-        ``prompts``, ``long_prompts`` (over 1,500 tokens), ``differ`` (indexes of chats whose
-        answers were not all the same) and ``answers`` (the fresh ones).
+        ``prompts``, ``long_prompts`` (over ``long_tokens`` tokens), ``differ`` (indexes of
+        chats whose answers were not all the same) and ``answers`` (the fresh ones).
     """
     fresh_order, after_order = _orders(len(chats))
     fresh = {i: _answer(engine, chats[i]) for i in fresh_order}
@@ -90,7 +92,7 @@ def run_suite(engine: Engine, chats: list[list[Message]]) -> dict[str, Any]:
     lengths = [len(engine.render(chat)) for chat in chats]
     return {
         "prompts": len(chats),
-        "long_prompts": sum(n > 1500 for n in lengths),
+        "long_prompts": sum(n > long_tokens for n in lengths),
         "differ": differ,
         "answers": [fresh[i] for i in range(len(chats))],
     }
