@@ -27,10 +27,12 @@ from modules.manager.structure import quoted_spans
 from modules.manager.words import (
     AUXILIARIES,
     COUNTS,
+    DEGREES,
     FILLERS,
     LIST_OPENERS,
     PREPOSITIONS,
     QUESTION_WORDS,
+    SUBJECT_PRONOUNS,
     SUBORDINATORS,
     THEN_PHRASES,
     VERBS,
@@ -82,7 +84,9 @@ def _next_clause(
     """(the piece as a clause of its own, or None if it continues the clause before; and,
     when it names another thing for the same verb, the phrase every such thing takes, "" if
     none). Alternatives ("a cheetah or a greyhound") always continue the question."""
-    if _alternatives(piece, language) or _subordinate(found[0].text, language):
+    if _subordinate(found[0].text, language) or (
+        _alternatives(piece, language) and not _asks_itself(piece, language)
+    ):
         return None, None  # "..., a cheetah or a greyhound?"; "If X costs $40, what was ..."
     if _in_a_list(found[-1].text, piece, language):
         return None, None  # "an essay ..., covering the crisis, the role of ..., and ..."
@@ -144,7 +148,8 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
     if words_of(body)[:1] and words_of(body)[0] in language.question_words:
         asked = "|".join(sorted(language.question_words, key=len))
         verbs = "|".join(sorted(AUXILIARIES, key=len))
-        pattern += rf"|(?<=\w)\s+(?=(?:{asked})\s+(?:(?:many|much|long|old|far)\s+)?(?:{verbs})\b)"
+        degrees = "|".join(DEGREES)  # "how tall is A how tall is B"
+        pattern += rf"|(?<=\w)\s+(?=(?:{asked})\s+(?:(?:{degrees})\s+)?(?:{verbs})\b)"
     numbers = [(m.start(), m.end()) for m in re.finditer(r"\d,\d{3}\b", body)]  # "$6,000"
     shielded = [*quoted_spans(body), *_brackets(body), *numbers]
     return [
@@ -178,6 +183,16 @@ def _alternatives(piece: str, language: Language) -> bool:
     """Whether a piece names alternatives ("a cheetah or a greyhound"): it belongs to the
     question before it."""
     return bool(set(words_of(piece)) & (language.ors | {"or"}))
+
+
+def _asks_itself(piece: str, language: Language) -> bool:
+    """Whether a piece opens a question of its own: a question word, or a verb and its
+    subject ("and do they drive on the left or right there")."""
+    words = words_of(piece)
+    if len(words) < 3:
+        return False
+    subject = words[1] in SUBJECT_PRONOUNS | {"it", "there"}
+    return (words[0] in AUXILIARIES and subject) or words[0] in language.question_words
 
 
 def _has_and(text: str, language: Language) -> bool:

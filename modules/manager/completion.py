@@ -139,6 +139,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
             return _with_alternatives(first, piece)
         if len(words) > 3 and words[2] in AUXILIARIES:
             return piece  # "which one does DNS use": its own question (of A or B, later)
+        if len(words) > 3 and words[2] not in PREPOSITIONS:
+            return _with_alternatives(first, piece)  # "... and which one goes in pancakes"
         return complete(first, piece.split(None, 2)[2])  # "and which one in the UK?"
     if (parallel := _parallel_question(first, piece, words, first_words)) is not None:
         return parallel

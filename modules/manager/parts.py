@@ -207,10 +207,11 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
 
 
 def _request_opening_asks(words: list[str]) -> bool:
-    """ "I need a plan" and "I need to know" ask; "I need to move house" and "I want to
-    start posting" tell."""
-    if words[:2] in (["i", "need"], ["i", "want"]) or words[:3] == ["i", "would", "like"]:
-        at = 3 if words[1] == "would" else 2
+    """ "I need a plan", "need a name for ..." and "I need to know" ask; "I need to move
+    house" and "I want to start posting" tell."""
+    needs = words[:2] in (["i", "need"], ["i", "want"]) or words[0] == "need"
+    if needs or words[:3] == ["i", "would", "like"]:
+        at = 1 if words[0] == "need" else 3 if words[1] == "would" else 2
         rest = words[at:]
         if not set(rest) - NEED_ALONE:
             return False  # "I need some advice.": the sentences after it ask

@@ -30,6 +30,8 @@ from modules.manager.words import (
     ONE_AFTER,
     ONE_FOR_A_KIND,
     PARTICIPLES,
+    PEOPLE,
+    PERSON_NOUNS,
     PERSONAL,
     POSSESSIVES,
     PREPOSITIONS,
@@ -126,6 +128,8 @@ def named(
             last = None  # "How much can I take in [a day]?" names no thing
         if said != "one" or (last or "").startswith(("a ", "an ")):  # "one": of a kind
             topic = topic or last
+        if said in PEOPLE and (person := _person_meant(said, topic, before)) is not None:
+            topic = person  # "a good first car for [a teen] ... should they get a manual"
         place = last_thing(before[0]) or ""
         if said == "there" and place[:1].isupper():  # a place named last ("... of [Peru]")
             topic = place
@@ -134,6 +138,21 @@ def named(
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
     position = next(i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said)
     return _replaced(tokens, position, topic), topic
+
+
+def _person_meant(said: str, topic: str | None, parts: list[str]) -> str | None:
+    """The person the nearest of the parts names ("for [a teen]", "[my landlord]"), which
+    "he", "she", or a "they" that cannot mean the one thing `topic` ("a good first car")
+    means; None where `topic` is a person or a name, where "they" may mean it, or where no
+    person is named."""
+    if topic is not None and (topic[:1].isupper() or set(words_of(topic)) & PERSON_NOUNS):
+        return None
+    many = topic is not None and words_of(topic)[-1:] != [] and words_of(topic)[-1].endswith("s")
+    if topic is not None and said in ("they", "them", "their") and many:
+        return None  # "they" means things ("the new iPhones ... are they worth it")
+    people = "|".join(PERSON_NOUNS)
+    person = rf"\b(?:a|an|the|my|our|your|his|her|their)\s+(?:\w+\s+)?(?:{people})\b"
+    return next((found[-1] for p in parts if (found := re.findall(person, p, re.I))), None)
 
 
 def _asks_who(part: str) -> bool:
@@ -205,7 +224,8 @@ def topic_of(part: str, plural: bool = False) -> str | None:
     what [a VPN] actually does"), the object of an instruction ("proofread [my bio]"), or
     what a request for tips or a recipe is for ("recipe for [banana bread]"). None if none
     is found."""
-    plain = re.sub(r"\b(what|who|where|when|why|how|which)['’]s\b", r"\1 is", part, flags=re.I)
+    asked = r"\b(what|who|where|when|why|how|which)(?:['’]s|s)\b"  # "whats", "what's"
+    plain = re.sub(asked, r"\1 is", part, flags=re.I)
     plain = REQUEST_LEAD.sub("", plain)  # "Could you summarise [the plot of Hamlet]"
     tokens = plain.rstrip("?.!").split()
     words = [w[0] if (w := words_of(t)) else "" for t in tokens]

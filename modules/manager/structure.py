@@ -41,7 +41,14 @@ ORDINALS = (
 `modules.manager.words.LANGUAGES`."""
 LAST_ORDINAL = r"finally|lastly|last(?: thing| question)?|schließlich|por último|infine|enfin"
 _QUOTE_PAIRS = {'"': '"', "“": "”", "«": "»", "'": "'", "‘": "’", "„": "“"}
-_SENTENCE_END = re.compile(r"(?<=[.?!])[\"'”’)\]]*\s+|(?<=[。？！؟])\s*")
+_SENTENCE_END = re.compile(
+    r"(?<=[.?!])[\"'”’)\]]*\s+|(?<=[。？！؟])\s*"
+    r"|(?<=[\u2600-\u27bf\U0001f300-\U0001faff])\s+(?=(?i:how|what|whats|why|when|where|who|"
+    r"which|can|could|should|would|is|are|do|does|also|btw|so|pls|please|i|im|i'm|he|hes|she|"
+    r"shes|they|we|it|its|my)\b)"
+)
+"""Where a sentence ends: after its mark, or after an emoji that a new clause follows
+("my dog is a lab 😕 how much should he eat"; not "pizza 🍕 and pasta")."""
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
 
 

@@ -83,7 +83,7 @@ REQUEST_OPENINGS = (
     "i am looking for", "help me", "any tips", "any ideas", "any advice", "any suggestions",
     "any recommendations", "any tricks", "any thoughts", "any hacks", "any good", "any way",
     "tips for", "ideas for", "advice on", "let me know", "i wonder",
-    "i was wondering", "do you know", "what about", "how about",
+    "i was wondering", "do you know", "what about", "how about", "need", "looking for",
 )  # fmt: skip
 """How an English sentence that asks something may open without a question mark."""
 NEED_ALONE = vocabulary("some a little bit of your advice help hand input")
@@ -160,6 +160,13 @@ DUMMY_AFTER = vocabulary(
 WEATHER = vocabulary("rain raining snow snowing hot cold warm sunny rainy windy humid freezing")
 """Words after "it" that speak of the weather ("is it too hot then?"): it means nothing."""
 PEOPLE = vocabulary("he him his she her they them their")
+PERSON_NOUNS = vocabulary(
+    "teen teenager kid kids child children son daughter baby toddler wife husband partner "
+    "boyfriend girlfriend mom mother dad father parent parents boss manager friend friends "
+    "coworker colleague landlord tenant doctor teacher student students employee employees "
+    "customer customers client clients neighbor neighbour roommate grandma grandpa ceo nurse"
+)
+"""Nouns of people: what "he", "she" or a "they" that is no thing means ("a teen")."""
 MOTION = vocabulary("get go travel fly drive move walk come return")
 """Verbs after which "there" is "to" a place."""
 PARTICIPLES = vocabulary(
