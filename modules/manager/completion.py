@@ -126,11 +126,12 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     head = words[0]
     if head in PREPOSITIONS and len(words) > 1 and words[1] in QUESTION_WORDS:
         return piece  # "..., and in what year?": a question of its own
-    if head == "how" and len(words) > 2 and first_words[:2] == words[:2] == ["how", "many"]:
-        if words[2] in PREPOSITIONS:  # "how many players are on A, and how many on B"
-            return complete(first, piece.split(None, 2)[2])
+    amounts = (["how", "many"], ["how", "much"])
+    if len(words) > 2 and words[:2] in amounts and first_words[:2] in amounts:
+        if words[2] in PREPOSITIONS and words[:2] == first_words[:2]:
+            return complete(first, piece.split(None, 2)[2])  # "..., and how many on B"
         if len(words) == 3:  # "how many continents are there, and how many oceans"
-            return " ".join([piece, *first.split()[3:]])
+            return " ".join([piece, *first.split()[3:]])  # "... in an avocado, how much protein"
     if head in QUESTION_WORDS and len(words) > 2 and words[1] in ("one", "ones"):
         if first_words[0] == head and first_words[1] not in AUXILIARIES | {"one", "ones"}:
             kind = first.split()[1]  # "which planet has A and which one has B"
@@ -170,7 +171,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         if head in VERBS and (lead := REQUEST_LEAD.match(first)):
             return f"{lead.group()}{piece}"  # "Can you explain X and give Y": can you give Y
         return _with_alternatives(first, piece) if head in ("who", "which") else piece
-    if head in PREPOSITIONS - MANNER and f" {head} " in f" {first.lower()} ":
+    out_of = words[:2] == ["out", "of"]  # "stains out of a carpet and also out of a shirt"
+    if (head in PREPOSITIONS - MANNER or out_of) and f" {head} " in f" {first.lower()} ":
         rest = after_name(first, head)  # "flights to Oslo cost", "and to Rome": ... cost
         return f"{_before_last(first, head)} {piece}{rest}"  # "in Brazil, in Mexico"
     if head in ("one", "another") and len(words) > 1 and f" {words[1]} " in f" {first.lower()} ":

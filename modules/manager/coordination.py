@@ -34,6 +34,8 @@ def coordinated_objects(
     things = language.determiners | (REQUEST_NOUNS if language is ENGLISH else frozenset())
     if len(piece_words) < 2 or not (piece_words[0] in things or piece_words[0].isdigit()):
         return None
+    if piece_words[0] == "another":
+        return None  # "a poem about autumn and another about winter": a poem (`complete`)
     if piece_words[0] in NUMBER_WORDS and piece_words[1] in language.prepositions:
         return None  # "three for running": the count's thing is left out (`counted_again`)
     if language is not ENGLISH and not _bare_thing(piece_words, language):

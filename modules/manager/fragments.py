@@ -46,7 +46,11 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         return None
     if short_question(body):
         return MERGE
-    bare = _bare_thing(words, language) and previous.rstrip().endswith(("?", "？"))
+    opens = words_of(previous)[:1]  # "what age can babies have X. also Y?"
+    asked = previous.rstrip().endswith(("?", "？")) or (
+        opens != [] and opens[0] in QUESTION_WORDS | AUXILIARIES
+    )
+    bare = _bare_thing(words, language) and asked
     if opening is None and not (_fragment_like(words, language) or bare):
         return None
     opens = PREPOSITIONS | DETERMINERS | language.prepositions | language.of | language.back
@@ -54,6 +58,7 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         body = body[:1].lower() + body[1:]  # "In a chicken breast?" reads on from the frame
     frame = previous.rstrip("?.!？ ")
     body = possessive_named(body, frame)  # "what about its capital?": Malta's capital
+    body = _one_named(frame, body)  # "a fantasy one" after "a good sci-fi book"
     main, joint, subordinate = _main_clause(frame)
     completed = _in_frame(main, body, language) if subordinate else None
     if completed is not None and completed != main:
@@ -77,6 +82,23 @@ def _in_frame(frame: str, body: str, language: Language) -> str | None:
         or _in_place_of_object(frame, body, language)
         or _in_place_of_last_thing(frame, body)
     )
+
+
+def _one_named(frame: str, body: str) -> str:
+    """ "a fantasy one" as "a fantasy book" after a frame that asks for "a good sci-fi
+    book": "one" after a word that says which kind, in the place of the frame's noun."""
+    words = words_of(body)
+    if words[:1] == [] or words[0] not in DETERMINERS or "one" not in words[2:]:
+        return body
+    tokens = frame.split()
+    said = [(words_of(t) or [""])[0] for t in tokens]
+    start = next((i for i, w in enumerate(said) if w in DETERMINERS), None)
+    if start is None:
+        return body
+    ends = PREPOSITIONS | AUXILIARIES | QUESTION_WORDS | {"that", "for", "to"}
+    end = next((i for i in range(start + 1, len(said)) if said[i] in ends), len(said))
+    noun = tokens[end - 1].rstrip("?.!,")
+    return re.sub(r"\bone\b", lambda _: noun, body, count=1) if end - start > 1 else body
 
 
 def _main_clause(frame: str) -> tuple[str, str, str]:
@@ -128,7 +150,20 @@ def _in_place_of_kind(frame: str, thing: str) -> str | None:
     if len(words) < 3 or words[0] not in ("what", "which") or words[1] in AUXILIARIES:
         return None
     verb = next((i for i, w in enumerate(words[1:4], 1) if w in AUXILIARIES), None)
+    main = _main_verb(words)
+    objects = main is not None and main + 1 < len(words)
+    if objects and words[main + 1] not in PREPOSITIONS | {"that", "which", "who"}:
+        return None  # "what age can babies have [peanut butter]": the object is the thing
     return " ".join([tokens[0], thing, *tokens[verb:]]) if verb else None
+
+
+def _main_verb(words: list[str]) -> int | None:
+    """Where the verb after a question's auxiliary and its subject is ("what age can
+    [babies] *have* ...", "What can my kids *take* ..."); None without an auxiliary."""
+    aux = next((i for i, w in enumerate(words[:4]) if w in AUXILIARIES), None)
+    if aux is None or aux + 2 >= len(words):
+        return None
+    return aux + (3 if words[aux + 1] in DETERMINERS | POSSESSIVES else 2)
 
 
 def _in_place_of_defined(frame: str, thing: str) -> str | None:
@@ -180,6 +215,11 @@ def _in_place_of_object(frame: str, thing: str, language: Language) -> str | Non
     subject = next((i for i, w in enumerate(words[:4]) if w in ("you", "i", "we")), None)
     verb = subject + 1 if subject is not None else 0 if words[:1] and words[0] in VERBS else None
     near = [i for i, w in enumerate(words) if w in language.prepositions | PREPOSITIONS]
+    bare = words_of(thing)[:1] != [] and words_of(thing)[0] not in PREPOSITIONS | DETERMINERS
+    if verb is None and words[:1] and words[0] in QUESTION_WORDS and bare:
+        verb = _main_verb(words)  # "what age can babies have [peanut butter]" -> honey
+        if verb is not None and verb + 1 < len(words) and not near:
+            return " ".join([*tokens[: verb + 1], thing])
     if verb is None or not near or near[-1] <= verb + 1:
         return None
     return " ".join([*tokens[: verb + 1], thing, *tokens[near[-1] :]])

@@ -102,7 +102,7 @@ def resolve(
             done.append(Draft(draft.text, depends_on=[_root(done, len(done) - 1)]))  # "your answer"
         elif draft.new_sentence and (same := repeated_frame(previous.text, draft.text)):
             done.append(Draft(same))  # "Is it legal in the US? is it legal in the UK too"
-        elif (again := _done_again(previous.text, draft.text)) is not None:
+        elif again := _done_again(previous.text, draft.text) or _spent(previous.text, draft.text):
             done.append(Draft(again))  # "who was the first woman to do it": climb Everest
         elif (pronoun := pronoun_at(draft.text, language)) is not None:
             _lean(done, draft, pronoun, has_context, language)
@@ -278,6 +278,19 @@ def _done_again(previous: str, text: str) -> str | None:
     verb = action.group(1)
     to = "to " if doing[0].lower() == "to" else ""
     return f"{text[: found.start()]}{to}{verb}{text[found.end() :]}"
+
+
+def _spent(previous: str, text: str) -> str | None:
+    """ "How long does it take?" (or "how much does it cost") after "How do I get from Rome
+    to Florence by train?": "... take to get from Rome to Florence by train?"; None for any
+    other part."""
+    asked = r"(how (?:long|much) (?:does|will|would) it (?:take|cost))\s*([?.!]?)"
+    spent = re.fullmatch(asked, text.strip(), re.I)
+    doing = r"(?:how|where) (?:do|can|should|could) (?:i|we|you) (.+?)[?.!]*$"
+    action = re.match(doing, previous.strip(), re.I)
+    if spent is None or action is None:
+        return None
+    return f"{spent.group(1)} to {action.group(1)}{spent.group(2) or '?'}"
 
 
 def _makes_something(part: str, pronoun: str = "it") -> bool:

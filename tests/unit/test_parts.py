@@ -372,11 +372,10 @@ def test_it_means_the_thing_before_unless_it_is_empty() -> None:
     )
     found = split("What's a 529 plan? How much can I put in per year? Is it better than an IRA?")
     assert found.parts[2] == "Is a 529 plan better than an IRA?"
-    for request in (
-        "Can I eat raw cookie dough? Is it safe to eat raw eggs?",
-        "How do I get to Porto? How long does it take?",
-    ):
-        assert split(request).parts[1] == request.split("? ")[1], request
+    request = "Can I eat raw cookie dough? Is it safe to eat raw eggs?"
+    assert split(request).parts[1] == "Is it safe to eat raw eggs?"
+    found = split("How do I get to Porto? How long does it take?")
+    assert found.parts[1] == "How long does it take to get to Porto?"
     found = split("1. What is the capital of Chile? 2. What language do they speak there?")
     assert found.parts[1] == "What language do they speak in Chile?"
     assert split("什么是区块链？它有哪些用途？").parts[1] == "区块链有哪些用途？"

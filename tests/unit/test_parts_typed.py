@@ -57,3 +57,23 @@ def test_a_need_without_its_subject_asks() -> None:
     assert found.parts == ("Need a name for my new kitten.", "What food is best for kittens?")
     assert found.context == ("shes grey with white paws!!",)
     assert split("I need advice. How do I talk to my boss?").context == ("I need advice.",)
+
+
+def test_a_follow_up_that_names_only_a_new_thing_takes_the_question_before() -> None:
+    found = split("what age can babies have peanut butter. also honey?")
+    assert found.parts[1] == "What age can babies have honey?"
+    found = split("how do I get wine stains out of a carpet and also out of a white shirt")
+    assert found.parts[1] == "How do I get wine stains out of a white shirt?"
+    found = split("write a short poem about autumn and another about winter")
+    assert found.parts == ("Write a short poem about autumn.", "Write a short poem about winter.")
+    found = split("Can you recommend a good sci-fi book? And a fantasy one too?")
+    assert found.parts[1] == "Can you recommend a fantasy book too?"
+    found = split("how many calories in an avocado and how much protein")
+    assert found.parts[1] == "How much protein in an avocado?"
+
+
+def test_how_long_it_takes_asks_of_what_the_question_before_does() -> None:
+    found = split("How do I get from Rome to Florence by train and how long does it take?")
+    assert found.parts[1] == "How long does it take to get from Rome to Florence by train?"
+    found = split("What main dish can I make for six? dessert?")
+    assert found.parts[1] == "What dessert can I make for six?"
