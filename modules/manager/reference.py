@@ -74,7 +74,7 @@ def resolve(
     done: list[Draft] = []
     for draft in drafts:
         if not done:
-            done.append(draft)
+            done.append(_about_the_lead(draft, context, language))
             continue
         previous = done[-1]
         text = draft.text[:1].lower() + draft.text[1:] if draft.lower else draft.text
@@ -84,6 +84,9 @@ def resolve(
         )
         if _says_how(previous, draft):  # "Write an essay on X. Use an academic tone."
             _merge(previous, text, "")
+        elif draft.item and _a_new_thing(text) and (lead := _verb_lead(done[0].text)):
+            thing = text[:1].lower() + text[1:]  # "1- recommend X 2- a good lens"
+            done.append(Draft(finish(f"{lead} {thing}")))
         elif draft.then and whole is not None and (lead := _verb_lead(previous.text)):
             thing = re.sub(r"(?i)^(?:and\s+)?then,?\s+", "", text)  # "then the answers to them"
             step = finish(f"{lead} {thing[:1].lower()}{thing[1:]}")
@@ -204,6 +207,28 @@ def _names_only(text: str) -> bool:
     words = words_of(text)
     asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS)
     return 0 < len(words) <= 3 and not asks and all(t[:1].isupper() for t in text.split())
+
+
+def _about_the_lead(draft: Draft, context: list[str], language: Language) -> Draft:
+    """The first part with its "it" in the place of what a lead line says the questions are
+    about ("Questions about my sourdough:" then "1. Why is it so dense?")."""
+    lead = context[-1].strip() if context else ""
+    found = re.search(r"\b(?:about|regarding|on) ([\w'’ -]+?)\s*:$", lead, re.I)
+    pronoun = pronoun_at(draft.text, language)
+    if found is None or pronoun is None or words_of(draft.text)[pronoun] != "it":
+        return draft
+    thing = found.group(1)
+    return Draft(
+        re.sub(r"\bit\b", lambda _: thing, draft.text, count=1), item=draft.item, topic=thing
+    )
+
+
+def _a_new_thing(text: str) -> bool:
+    """Whether an item only names a new thing ("a tripod under 50 bucks"), for the verb of
+    the first item ("recommend a good beginner dslr")."""
+    words = words_of(text)
+    asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS | SUBJECT_PRONOUNS)
+    return words[:1] in (["a"], ["an"], ["some"], ["another"]) and not asks
 
 
 def _says_how(previous: Draft, draft: Draft) -> bool:

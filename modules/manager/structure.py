@@ -24,9 +24,11 @@ COUNTED_LINE = re.compile(r"^\s*(\d{1,2})\s+(?=\S)")
 """A line that opens with its number and nothing else ("1 best way to learn chess"): a
 list line when the lines count 1, 2, 3..."""
 INLINE_MARK = re.compile(
-    r"(?:(?<=\s)|(?<=^)|(?<=:))\(?(\d{1,2}|[a-h]|i{1,3}|iv|vi{0,3}|ix|x)[).](?=\s+\S)", re.I
+    r"(?:(?<=\s)|(?<=^)|(?<=:))\(?(q(?=\d))?(\d{1,2}|[a-h]|i{1,3}|iv|vi{0,3}|ix|x)"
+    r"(?:[).]|(?<=\d)-|(?(1):))(?=\s+\S)",
+    re.I,
 )
-"""An item mark inside a line: "(1)", "2)", "(b)", "ii)", "3."."""
+"""An item mark inside a line: "(1)", "2)", "(b)", "ii)", "3.", "1-", "Q1:"."""
 THEN_ORDINAL = r"|then|next|after that|ensuite|dann|luego|poi|depois"
 ORDINALS = (
     r"first(?:ly)?(?: thing| of all| question)?|to start(?: with)?|one(?=[,:])|erstens|"
@@ -181,7 +183,7 @@ def _counting_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:
     for ranks in (_number_rank, _letter_rank, _roman_rank):
         run: list[re.Match[str]] = []
         for mark in marks:
-            rank = ranks(mark.group(1).lower())
+            rank = ranks(mark.group(2).lower())
             if rank == len(run) + 1:
                 run.append(mark)
         best = max(best, run, key=len)

@@ -142,7 +142,7 @@ DEGREES = vocabulary("many much long tall far old big often")
 PERSONAL = vocabulary("it its they them their he him his she her")
 TOPIC_WORDS = vocabulary("about on regarding")
 POSSESSIVES = vocabulary("my your our")
-ADVERBS = vocabulary("here there now today exactly actually really usually below above")
+ADVERBS = vocabulary("here there now today exactly actually really usually below above so too very")
 DO_SUPPORT = vocabulary("do does did can could will would should")
 ONE_AFTER = vocabulary(
     "need buy get have use want pick which the this that first second third last best each"

@@ -77,3 +77,25 @@ def test_how_long_it_takes_asks_of_what_the_question_before_does() -> None:
     assert found.parts[1] == "How long does it take to get from Rome to Florence by train?"
     found = split("What main dish can I make for six? dessert?")
     assert found.parts[1] == "What dessert can I make for six?"
+
+
+def test_inline_items_marked_with_a_dash_or_a_q_number_split() -> None:
+    found = split("1- recommend a good beginner dslr 2- a good lens for portraits 3- a tripod")
+    assert found.parts == (
+        "Recommend a good beginner dslr.",
+        "Recommend a good lens for portraits.",
+        "Recommend a tripod.",
+    )
+    found = split("Q1: how many players on a rugby team? Q2: how long is a match?")
+    assert found.parts == ("How many players on a rugby team?", "How long is a match?")
+    assert found.context == ()
+    found = split("Step 1: explain what SEO is. Step 2: list 5 free SEO tools.")
+    assert found.parts == ("Explain what SEO is.", "List 5 free SEO tools.")
+
+
+def test_it_in_the_first_item_means_what_the_lead_line_is_about() -> None:
+    found = split(
+        "Questions about my sourdough:\n1. Why is it so dense?\n2. Should I use a dutch oven?"
+    )
+    assert found.parts == ("Why is my sourdough so dense?", "Should I use a dutch oven?")
+    assert found.context == ("Questions about my sourdough:",)
