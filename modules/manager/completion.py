@@ -113,7 +113,8 @@ def _aligned_fragment(first: str, piece: str, language: Language) -> str | None:
 
 def _last_word_of(text: str, group: frozenset[str] | set[str]) -> int | None:
     """Where the last word of `group` starts in `text` (None if none does)."""
-    found = [m.start() for m in re.finditer(r"[\w']+", text) if m.group().lower() in group]
+    words = re.finditer(r"\w+['’](?=\w)|[\w']+", text)  # "dell'influenza": "dell'"
+    found = [m.start() for m in words if m.group().lower() in group]
     return found[-1] if found and found[-1] > 0 else None
 
 

@@ -38,7 +38,8 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
     end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!？" else ""
     body = strip_joining(text.rstrip("?.!？ ").lstrip("¿¡"), language)
     lowered = body.lower()
-    opening = next((o for o in FRAGMENT_OPENINGS if lowered.startswith(o)), None)
+    openings = (*FRAGMENT_OPENINGS, *(f"{about} " for about in language.about))
+    opening = next((o for o in openings if lowered.startswith(o)), None)
     if opening is not None:
         body = body[len(opening) :]
     words = words_of(body)
@@ -72,16 +73,35 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
 
 def _in_frame(frame: str, body: str, language: Language) -> str | None:
     """The fragment's thing in the frame's place for it, by the first frame that fits."""
+    english = language is ENGLISH  # "Was kostet ...": no English "was" in another language
     return (
         complete(frame, body, language)
         or in_place_of_last(frame, body)
-        or _in_place_of_kind(frame, body)
-        or _in_place_of_defined(frame, body)
-        or _in_place_of_subject(frame, body)
+        or (_in_place_of_kind(frame, body) if english else None)
+        or (_in_place_of_defined(frame, body) if english else None)
+        or (_in_place_of_subject(frame, body) if english else None)
         or _after_last_preposition(frame, body, language)
         or _in_place_of_object(frame, body, language)
-        or _in_place_of_last_thing(frame, body)
+        or (_in_place_of_last_thing(frame, body) if english else None)
+        or _in_place_of_same_article(frame, body, language)
     )
+
+
+def _in_place_of_same_article(frame: str, thing: str, language: Language) -> str | None:
+    """`thing` in the place of the frame's last phrase that opens with its article, where
+    that phrase ends the frame ("Wie viel kostet die Gründung [einer GmbH]?" -> "... einer
+    UG?"); None otherwise."""
+    tokens = frame.split()
+    article = (words_of(thing) or [""])[0]
+    if article not in language.determiners:
+        return None
+    at = [i for i, token in enumerate(tokens) if (words_of(token) or [""])[0] == article]
+    if not at or at[-1] == 0 or len(tokens) - at[-1] > 3:
+        return None
+    rest = [(words_of(t) or [""])[0] for t in tokens[at[-1] + 1 :]]
+    if set(rest) & (language.prepositions | PREPOSITIONS):
+        return None
+    return " ".join([*tokens[: at[-1]], thing])
 
 
 def _one_named(frame: str, body: str) -> str:

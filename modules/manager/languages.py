@@ -52,6 +52,8 @@ class Language:
             and the sea" names no second story.
         of_the: "article=what 'of' and it make" ("le=du", "=de" for a bare name): a part
             that leans on a thing named before is tied to it ("les horaires du Louvre").
+        about: How "what about" opens a fragment that names a new thing for the question
+            before ("und was ist mit einer UG?"); English's are `FRAGMENT_OPENINGS`.
     """
 
     code: str
@@ -69,6 +71,7 @@ class Language:
     ors: frozenset[str]
     definite: frozenset[str]
     of_the: frozenset[str]
+    about: tuple[str, ...]
 
 
 ENGLISH = Language(
@@ -90,7 +93,12 @@ ENGLISH = Language(
     vocabulary("or"),
     vocabulary("the this that these those"),
     frozenset(),  # English parts are tied to a thing by `modules.manager.pronouns.bridged`
+    (),
 )
+
+
+ORDERED = ("imperatives", "about")
+"""Fields read as prefixes, in order; the others are sets of words."""
 
 
 @functools.cache
@@ -100,7 +108,7 @@ def languages() -> dict[str, Language]:
     tables = {"en": ENGLISH}
     for code, table in data.items():
         values = {
-            f.name: tuple(table[f.name]) if f.name == "imperatives" else frozenset(table[f.name])
+            f.name: tuple(table[f.name]) if f.name in ORDERED else frozenset(table[f.name])
             for f in fields(Language)
             if f.name != "code"
         }

@@ -44,7 +44,8 @@ FILLERS = (
     "please", "oh and", "oh", "finally", "lastly", "btw", "by the way", "one more thing",
     "ok so", "okay so", "so", "hey", "hi", "hello", "well", "now", "and now", "next",
     "and after that", "after that", "after this", "separately", "additionally", "unrelated",
-    "also unrelated", "unrelated but", "on another note", "另外", "还有", "それと", "あと",
+    "also unrelated", "unrelated but", "on another note", "también", "aussi", "auch",
+    "anche", "também", "ook", "另外", "还有", "それと", "あと",
     "それから", "然后", "之后", "接着",
 )  # fmt: skip
 """Joining words a part may start with; they are dropped from it."""

@@ -99,3 +99,21 @@ def test_it_in_the_first_item_means_what_the_lead_line_is_about() -> None:
     )
     assert found.parts == ("Why is my sourdough so dense?", "Should I use a dutch oven?")
     assert found.context == ("Questions about my sourdough:",)
+
+
+def test_what_about_in_other_languages_asks_the_question_before_of_the_new_thing() -> None:
+    found = split("Wie viel kostet die Gründung einer GmbH? und was ist mit einer UG?")
+    assert found.parts[1] == "Wie viel kostet die Gründung einer UG?"
+    found = split("Wat kost een fiets in Amsterdam? En hoe zit het met Utrecht?")
+    assert found.parts[1] == "Wat kost een fiets in Utrecht?"
+    found = split("Quali sono i sintomi dell'influenza? e del covid?")
+    assert found.parts[1] == "Quali sono i sintomi del covid?"
+    found = split("Quanto tempo leva pra ir de Lisboa ao Porto de trem? e de ônibus?")
+    assert found.parts[1] == "Quanto tempo leva pra ir de Lisboa ao Porto de ônibus?"
+    found = split("Necesito una receta de paella y también una de sangría sin alcohol")
+    assert found.parts[1] == "Necesito una receta de sangría sin alcohol."
+
+
+def test_an_english_frame_never_reads_words_of_another_language() -> None:
+    request = "Was kostet ein Hund im Monat? Und was ist mit einer Katze?"
+    assert split(request).parts == (request,)  # it joins the question it cannot complete
