@@ -216,6 +216,8 @@ def _finish(part: str, end: str) -> str:
     part = mark + part[len(mark) : len(mark) + 1].upper() + part[len(mark) + 1 :]
     if part and part[-1] not in SENTENCE_MARKS:
         words = words_of(part)
+        if len(words) > 2 and words[0].endswith("ly"):
+            words = words[1:]  # "Roughly what would it cost?"
         question = bool(words) and (
             words[0] in QUESTION_WORDS | AUXILIARIES
             or (len(words) > 1 and words[0] in PREPOSITIONS and words[1] in QUESTION_WORDS)

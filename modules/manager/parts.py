@@ -190,6 +190,8 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
     words = words_of(strip_joining(stripped, language))
     if not words:
         return False
+    if len(words) > 2 and words[0].endswith("ly") and words[1] in QUESTION_WORDS | AUXILIARIES:
+        words = words[1:]  # "and roughly what would it cost per month"
     first = words[0]
     if language is not ENGLISH:
         stems = language.imperatives

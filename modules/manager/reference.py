@@ -116,7 +116,7 @@ def resolve(
         elif (tied := _tied(done, draft, language)) is not None:
             done.append(tied)  # "What is ibuprofen? What are the side effects?"
         else:  # "... between A and B? Which is cheaper?": of A or B
-            done.append(Draft(_with_alternatives_of(previous.text, draft.text, language)))
+            done.append(Draft(_with_alternatives_of(done, draft.text, language)))
     return done
 
 
@@ -148,7 +148,7 @@ def _lean(
         named(texts, draft.text, pronoun, previous.topic, guess) if language is ENGLISH else None
     )
     if said == "one" and not makes and not kind_of:  # "which one is bigger, A or B?"
-        done.append(Draft(_with_alternatives_of(previous.text, draft.text, language)))
+        done.append(Draft(_with_alternatives_of(done, draft.text, language)))
     elif not makes and resolved is not None:
         done.append(Draft(resolved[0], topic=resolved[1]))
     elif not makes and (draft.item or has_context) and not short_question(draft.text):
@@ -181,19 +181,31 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
     return Draft(whole)
 
 
-def _with_alternatives_of(previous: str, text: str, language: Language) -> str:
+DEFINED = r"(?:what|who)(?:'s|’s| is| are) (.+?)"
+"""A question that asks what a thing is ("what is [an IRA]")."""
+
+
+def _with_alternatives_of(done: list[Draft], text: str, language: Language) -> str:
     """ "Which one is better if I'm 25?" after "... the difference between a Roth IRA and a
     traditional IRA": "Which one is better if I'm 25, a Roth IRA or a traditional IRA?" (also
-    after "How is A different from B?", and "Welche ...?" after "zwischen A und B");
-    `text` as it is when the part before names no two things, or it names its own."""
+    after "How is A different from B?", after "What is A?" and "What is B?", and "Welche
+    ...?" after "zwischen A und B"); `text` as it is when the parts before (`done`) name no
+    two things, or it names its own."""
+    previous, earlier = done[-1].text, done[-2].text if len(done) > 1 else ""
     words = words_of(text)
     ors = language.ors | {"or"}
     if not words or words[0] not in WHICH or set(words) & ors:
         return text
     ands = "|".join(language.ands | {"and"})
     between = rf"\b(?:{'|'.join(BETWEEN)}) (.+?) (?:{ands}) (.+?)\s*[?.!？]*$"
-    found = re.search(between, previous.strip(), re.I) or re.search(
-        r"\b(?:is|are) (.+?) different (?:from|than) (.+?)\s*[?.!]*$", previous.strip(), re.I
+    found = (
+        re.search(between, previous.strip(), re.I)
+        or re.search(
+            r"\b(?:is|are) (.+?) different (?:from|than) (.+?)\s*[?.!]*$", previous.strip(), re.I
+        )
+        or re.fullmatch(  # "what is a 401k, what is an ira, and which should I fund first"
+            rf"{DEFINED}\s*[?.!]*\s*\n{DEFINED}\s*[?.!]*", f"{earlier}\n{previous}".strip(), re.I
+        )
     )
     if found is None:
         return text
@@ -235,10 +247,22 @@ def _says_how(previous: Draft, draft: Draft) -> bool:
     """Whether a sentence only says how to answer the instruction before it ("Use an
     academic tone.", "Keep it under 400 words.", "Make it warm but professional.")."""
     words = words_of(draft.text)
+    if _style_only(words):
+        return not (draft.then or draft.item)  # "How do stocks work? Explain like I'm 5."
     how = words[:1] and (words[0] in CONSTRAINT_VERBS or words[:2] == ["make", "it"])
     instructs = words_of(REQUEST_LEAD.sub("", previous.text))[:1]
     told = bool(instructs) and instructs[0] in VERBS
     return bool(how) and told and not (draft.then or draft.item)
+
+
+def _style_only(words: list[str]) -> bool:
+    """Whether an instruction only says in what style to explain ("explain like im new to
+    investing", "explain it in simple terms", "describe it simply")."""
+    if words[:1] not in (["explain"], ["describe"]):
+        return False
+    rest = words[2:] if words[1:2] in (["it"], ["this"], ["that"]) else words[1:]
+    plain = rest[:1] == ["in"] and rest[1:2] != [] and rest[1] in ("simple", "plain", "layman's")
+    return rest[:1] in (["like"], ["simply"], ["briefly"]) or rest[:2] == ["as", "if"] or plain
 
 
 def _verb_lead(part: str) -> str:

@@ -23,7 +23,9 @@ VERBS = vocabulary(
     "predict propose design brainstorm offer mention add read prepare compose invent imagine "
     "teach help check correct proofread review improve fix rate round think come generate "
     "produce build draw sketch lay map expand elaborate continue shorten simplify rephrase "
-    "edit polish format turn recommend tell pick put use try go keep remind"
+    "edit polish format turn recommend tell pick put use try go keep remind divide multiply "
+    "subtract analyze analyse debug refactor optimize paraphrase clarify illustrate "
+    "demonstrate discuss evaluate assess critique justify prove derive plot"
 )
 """Verbs an English instruction starts with ("Name two rivers", "explain what X is")."""
 MAKING_VERBS = vocabulary(

@@ -117,3 +117,28 @@ def test_what_about_in_other_languages_asks_the_question_before_of_the_new_thing
 def test_an_english_frame_never_reads_words_of_another_language() -> None:
     request = "Was kostet ein Hund im Monat? Und was ist mit einer Katze?"
     assert split(request).parts == (request,)  # it joins the question it cannot complete
+
+
+def test_a_step_with_a_verb_of_arithmetic_waits_for_the_answer_before() -> None:
+    found = split("What's 15% of 240? Then divide that by 4.")
+    assert found.parts == ("What's 15% of 240?", "Divide that by 4.")
+    assert found.depends_on == ((), (0,))
+
+
+def test_a_question_after_an_adverb_is_a_part_not_context() -> None:
+    found = split("How do I deploy my app to a server? and roughly what would it cost per month")
+    assert found.parts[1] == "Roughly what would my app cost per month?"
+
+
+def test_explain_like_im_new_says_how_to_answer_the_question_before() -> None:
+    request = "how does the stock market work? explain like im new to investing"
+    assert split(request).parts == (request,)
+    request = "What is a mortgage? Explain it in simple terms."
+    assert len(split(request).parts) == 1
+
+
+def test_which_after_two_definitions_asks_of_both() -> None:
+    found = split("what is a 401k, what is an ira, and which should i put money in first")
+    assert found.parts[2] == "Which should i put money in first, a 401k or an ira?"
+    found = split("• what is git rebase\n• what is git merge\n• which one should my team use")
+    assert found.parts[2] == "Which one should my team use, git rebase or git merge?"
