@@ -133,6 +133,9 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
             return complete(first, piece.split(None, 2)[2])  # "..., and how many on B"
         if len(words) == 3:  # "how many continents are there, and how many oceans"
             return " ".join([piece, *first.split()[3:]])  # "... in an avocado, how much protein"
+    alike = first_words[:2] in amounts and first_words[3:4] == words[1:2] != []
+    if alike and len(words) > 2 and words[1] in PREPOSITIONS:  # "ounces in a cup, cups in a quart"
+        return " ".join([*first.split()[:2], piece])
     if head in QUESTION_WORDS and len(words) > 2 and words[1] in ("one", "ones"):
         if first_words[0] == head and first_words[1] not in AUXILIARIES | {"one", "ones"}:
             kind = first.split()[1]  # "which planet has A and which one has B"
@@ -171,7 +174,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
             return f"{lead_in} {piece}"  # "tell me what X is and what Y is": tell me what Y is
         if head in VERBS and (lead := REQUEST_LEAD.match(first)):
             return f"{lead.group()}{piece}"  # "Can you explain X and give Y": can you give Y
-        return _with_alternatives(first, piece) if head in ("who", "which") else piece
+        both = head in ("who", "which") or words[-1] in ("each", "both", "either")
+        return _with_alternatives(first, piece) if both else piece  # "when would I use each"
     out_of = words[:2] == ["out", "of"]  # "stains out of a carpet and also out of a shirt"
     if (head in PREPOSITIONS - MANNER or out_of) and f" {head} " in f" {first.lower()} ":
         rest = after_name(first, head)  # "flights to Oslo cost", "and to Rome": ... cost
@@ -202,7 +206,21 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     place = _preposition_at(words)
     if first_words[0] in VERBS and place is not None and _preposition_at(first_words[1:]) == place:
         return f"{first.split()[0]} {piece}"  # "describe summer in Spain, winter in Canada"
+    if head in ASKED_OF and head not in first_words and len(words) <= 4 and not asks_to(first):
+        return f"{first.rstrip(' ?.!')} {piece}"  # "best time to visit japan, and for kids?"
     return None
+
+
+ASKED_OF = ("for", "with", "without", "during", "at")
+"""Prepositions of a fragment that asks the first question again of someone or something
+("..., and for kids?")."""
+
+
+def asks_to(clause: str) -> bool:
+    """Whether a clause is an instruction ("write a story about a dog", "can you write ..."),
+    which a fragment after it qualifies ("..., and for kids": a story for kids)."""
+    words = words_of(REQUEST_LEAD.sub("", clause))
+    return bool(words) and words[0] in VERBS
 
 
 def _infinitive_at_end(words: list[str]) -> bool:

@@ -135,6 +135,9 @@ def named(
             topic = place
     if topic is None or (said == "it" and _plural(topic)):
         return None  # "undo it" after "merge two branches": not the branches
+    agent = words[pronoun - 1 : pronoun] == ["for"] and after == ["to"]  # "for them to return"
+    if agent and said in PEOPLE and not set(words_of(topic)) & PERSON_NOUNS:
+        return None  # someone who does something: not "our options"
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
     position = next(i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said)
     return _replaced(tokens, position, topic), topic

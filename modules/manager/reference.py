@@ -24,6 +24,7 @@ from modules.manager.fragments import MERGE, completed_fragment, repeated_frame,
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import NOT_A_NOUN, about_the_same, named, pronoun_at
 from modules.manager.words import (
+    ANSWER_REFERENCE,
     AUXILIARIES,
     BETWEEN,
     CONSTRAINT_VERBS,
@@ -292,16 +293,6 @@ def _root(done: list[Draft], index: int) -> int:
     while done[index].depends_on:
         index = done[index].depends_on[0]
     return index
-
-
-ANSWER_REFERENCE = re.compile(
-    r"\b(?:your (?:answer|list|reply|response|poem|story|text|version|suggestions?|ideas?|"
-    r"names?|picks?)|(?:that|this|the) (?:answer|list|result)|the above|you (?:used|wrote|gave|"
-    r"suggested|picked|chose|made|listed|came up with))\b",
-    re.IGNORECASE,
-)
-"""Words of a part that works on another part's answer ("translate your answer", "explain
-the rhyme scheme you used")."""
 
 
 DONE_AGAIN = re.compile(r"\b(?:to |)(?:do|did|does|doing) (?:it|that|so|this)\b", re.IGNORECASE)

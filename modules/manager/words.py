@@ -194,6 +194,16 @@ best way"): a part with one needs nothing from the part before."""
 YES_NO = vocabulary("is are was were do does did can could should would will am has have")
 
 
+ANSWER_REFERENCE = re.compile(
+    r"\b(?:your (?:answer|list|reply|response|poem|story|text|version|suggestions?|ideas?|"
+    r"names?|picks?)|(?:that|this|the) (?:answer|list|result)|(?:that|those) (?:names?|"
+    r"titles?|poems?|story|recipes?|itinerary|plan|slogan|script|function|code|number|total|"
+    r"translation|summary|ideas?|questions)|the above|you (?:used|wrote|gave|suggested|"
+    r"picked|chose|made|listed|came up with))\b",
+    re.IGNORECASE,
+)
+"""Words of a part that works on another part's answer ("translate your answer", "explain
+the rhyme scheme you used", "a slogan using that name")."""
 REQUEST_LEAD = re.compile(r"^(?:can|could|would|will) you\s+|^please\s+", re.IGNORECASE)
 """The polite start of an instruction ("Can you explain ...")."""
 

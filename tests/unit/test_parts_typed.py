@@ -142,3 +142,37 @@ def test_which_after_two_definitions_asks_of_both() -> None:
     assert found.parts[2] == "Which should i put money in first, a 401k or an ira?"
     found = split("• what is git rebase\n• what is git merge\n• which one should my team use")
     assert found.parts[2] == "Which one should my team use, git rebase or git merge?"
+
+
+def test_that_name_waits_for_the_part_that_makes_the_name() -> None:
+    found = split("come up with a name for a coffee shop and write a slogan using that name")
+    assert found.depends_on == ((), (0,))
+
+
+def test_a_fragment_for_someone_asks_the_first_question_again() -> None:
+    found = split("best time of year to visit japan, and for kids?")
+    assert found.parts == (
+        "Best time of year to visit japan?",
+        "Best time of year to visit japan for kids?",
+    )
+    request = "write a story about a dog, and for kids"
+    assert split(request).parts == (request,)
+
+
+def test_each_and_amounts_of_the_same_shape_are_completed() -> None:
+    found = split("explain the difference between TCP and UDP and when would I use each")
+    assert found.parts[1] == "When would I use each, TCP or UDP?"
+    found = split("how many ounces in a cup, cups in a quart, tablespoons in a cup?")
+    assert found.parts == (
+        "How many ounces in a cup?",
+        "How many cups in a quart?",
+        "How many tablespoons in a cup?",
+    )
+
+
+def test_someone_who_does_something_is_no_thing() -> None:
+    found = split(
+        "Our landlord kept our deposit. What are our options? "
+        "Is there a deadline for them to return it?"
+    )
+    assert found.parts[1] == "Is there a deadline for them to return it?"
