@@ -75,7 +75,7 @@ def resolve(
     done: list[Draft] = []
     for draft in drafts:
         if not done:
-            done.append(_about_the_lead(draft, context, language))
+            done.append(draft)
             continue
         previous = done[-1]
         text = draft.text[:1].lower() + draft.text[1:] if draft.lower else draft.text
@@ -222,20 +222,6 @@ def _names_only(text: str) -> bool:
     return 0 < len(words) <= 3 and not asks and all(t[:1].isupper() for t in text.split())
 
 
-def _about_the_lead(draft: Draft, context: list[str], language: Language) -> Draft:
-    """The first part with its "it" in the place of what a lead line says the questions are
-    about ("Questions about my sourdough:" then "1. Why is it so dense?")."""
-    lead = context[-1].strip() if context else ""
-    found = re.search(r"\b(?:about|regarding|on) ([\w'’ -]+?)\s*:$", lead, re.I)
-    pronoun = pronoun_at(draft.text, language)
-    if found is None or pronoun is None or words_of(draft.text)[pronoun] != "it":
-        return draft
-    thing = found.group(1)
-    return Draft(
-        re.sub(r"\bit\b", lambda _: thing, draft.text, count=1), item=draft.item, topic=thing
-    )
-
-
 def _a_new_thing(text: str) -> bool:
     """Whether an item only names a new thing ("a tripod under 50 bucks"), for the verb of
     the first item ("recommend a good beginner dslr")."""
@@ -258,10 +244,11 @@ def _says_how(previous: Draft, draft: Draft) -> bool:
 
 def _style_only(words: list[str]) -> bool:
     """Whether an instruction only says in what style to explain ("explain like im new to
-    investing", "explain it in simple terms", "describe it simply")."""
-    if words[:1] not in (["explain"], ["describe"]):
+    investing", "explain in simple terms"; not "describe it briefly": that is about a
+    thing)."""
+    if words[:1] != ["explain"]:
         return False
-    rest = words[2:] if words[1:2] in (["it"], ["this"], ["that"]) else words[1:]
+    rest = words[1:]
     plain = rest[:1] == ["in"] and rest[1:2] != [] and rest[1] in ("simple", "plain", "layman's")
     return rest[:1] in (["like"], ["simply"], ["briefly"]) or rest[:2] == ["as", "if"] or plain
 
