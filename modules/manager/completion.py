@@ -244,12 +244,13 @@ def _parallel_question(
     does A have, and how many does B"); None for any other piece."""
     asks = 2 if words[:2] in (["how", "many"], ["how", "much"]) else 1
     if (
-        words[0] in ("which", "what", "how")
+        (words[0] in ("which", "what") or asks == 2)  # not "how much ..., and how do I"
         and len(words) > asks + 1
         and words[asks] in AUXILIARIES
-        and len(first_words) > asks + 1
+        and len(first_words) > asks + 2
         and first_words[:asks] == words[:asks]
         and first_words[asks] not in AUXILIARIES | PREPOSITIONS
+        and first_words[asks + 1] in AUXILIARIES  # "which country [has]"; not "what causes X"
     ):
         thing = first.split()[asks]
         return " ".join([*first.split()[:asks], thing, *piece.split()[asks:]])

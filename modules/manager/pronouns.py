@@ -264,6 +264,8 @@ def _asked_about(
         start += 1  # "which country won [the first World Cup]": the kind, then the verb
     if start >= len(words):
         return None
+    if kind and words[start] in DETERMINERS:  # "what causes [a slow draining sink]": a verb
+        return _phrase(tokens, words, start, words[start - 1], plural=plural)
     if words[start] in AUXILIARIES or index == 0:
         defined = word == "what" and words[start] in BE and index == 0  # "what is [kombucha]"
         return _phrase(tokens, words, start + 1, words[start], defined, plural)

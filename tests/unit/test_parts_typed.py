@@ -168,3 +168,10 @@ def test_someone_who_does_something_is_no_thing() -> None:
         "Is there a deadline for them to return it?"
     )
     assert found.parts[1] == "Is there a deadline for them to return it?"
+
+
+def test_a_question_after_and_is_its_own_even_after_a_verb_of_the_first() -> None:
+    found = split("what causes a slow draining sink and whats the cheapest way to fix it")
+    assert found.parts[1] == "Whats the cheapest way to fix a slow draining sink?"
+    found = split("how much does it cost to replace brake pads, and how do i know when to")
+    assert found.parts[1] == "How do i know when to?"
