@@ -150,6 +150,11 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
         verbs = "|".join(sorted(AUXILIARIES, key=len))
         degrees = "|".join(DEGREES)  # "how tall is A how tall is B"
         pattern += rf"|(?<=\w)\s+(?=(?:{asked})\s+(?:(?:{degrees})\s+)?(?:{verbs})\b)"
+        subjects = "|".join(SUBJECT_PRONOUNS)  # "... under 1000 what frame size do i need"
+        pattern += (
+            rf"|(?<=\w)\s+(?=(?:what|which)\s+(?:\w+\s+){{1,2}}(?:{verbs})\s+(?:{subjects})\b)"
+        )
+        pattern += rf"|\s+(?:also|btw)\s+(?=(?:{asked})(?:s|'s|’s)?\b)"  # "... ira also whats the"
     numbers = [(m.start(), m.end()) for m in re.finditer(r"\d,\d{3}\b", body)]  # "$6,000"
     shielded = [*quoted_spans(body), *_brackets(body), *numbers]
     return [

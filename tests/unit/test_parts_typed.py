@@ -175,3 +175,13 @@ def test_a_question_after_and_is_its_own_even_after_a_verb_of_the_first() -> Non
     assert found.parts[1] == "Whats the cheapest way to fix a slow draining sink?"
     found = split("how much does it cost to replace brake pads, and how do i know when to")
     assert found.parts[1] == "How do i know when to?"
+
+
+def test_also_or_a_second_question_run_on_without_punctuation_splits() -> None:
+    found = split("how do i reverse a list in python also how do i sort a dict by value")
+    assert found.parts == ("How do i reverse a list in python?", "How do i sort a dict by value?")
+    found = split("whats a good road bike under 1000 what frame size do i need for 5'9")
+    assert found.parts == (
+        "Whats a good road bike under 1000?",
+        "What frame size do i need for 5'9?",
+    )
