@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modules.manager.completion import complete, counted_again
+from modules.manager.completion import complete
 from modules.manager.coordination import coordinated_objects
 from modules.manager.languages import ENGLISH, Language
+from modules.manager.parallel import counted_again
 from modules.manager.structure import quoted_spans
 from modules.manager.words import (
     AUXILIARIES,

@@ -13,6 +13,7 @@ import re
 
 from modules.manager.foreign import complete_other
 from modules.manager.languages import ENGLISH, Language
+from modules.manager.parallel import counted_again, parallel_question, same_question_of
 from modules.manager.pronouns import last_thing
 from modules.manager.structure import quoted_spans
 from modules.manager.words import (
@@ -147,7 +148,7 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         if len(words) > 3 and words[2] not in PREPOSITIONS:
             return _with_alternatives(first, piece)  # "... and which one goes in pancakes"
         return complete(first, piece.split(None, 2)[2])  # "and which one in the UK?"
-    if (parallel := _parallel_question(first, piece, words, first_words)) is not None:
+    if (parallel := parallel_question(first, piece, words, first_words)) is not None:
         return parallel
     if head in VERBS and len(words) == 2 and words[1] in QUESTION_WORDS:
         return None  # "pick the best one and explain why": one instruction
@@ -167,6 +168,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     subjectless = words[1:2] != [] and words[1] not in SUBJECT_PRONOUNS | named | {"it", "there"}
     if head in AUXILIARIES and relative and subjectless and not piece[1:2].isupper():
         return None  # "a laptop that's light, has good battery life, and costs ..."
+    if (again := same_question_of(first, piece, words, first_words)) is not None:
+        return again  # "how do you say thank you in japanese and how do you say sorry"
     if head in VERBS or (head in QUESTION_WORDS | AUXILIARIES and len(words) > 2):
         asked = [i for i, word in enumerate(first_words) if word in QUESTION_WORDS]
         if head in QUESTION_WORDS and words[1] not in AUXILIARIES and asked and asked[0] > 0:
@@ -235,42 +238,6 @@ def _asks_how_i(words: list[str]) -> bool:
     a verb after "and" continues the same question."""
     subject = next((i for i, w in enumerate(words[:4]) if w in ("i", "we")), None)
     return subject is not None and subject > 0 and words[subject - 1] in AUXILIARIES
-
-
-def _parallel_question(
-    first: str, piece: str, words: list[str], first_words: list[str]
-) -> str | None:
-    """ "which country has A and which has B" -> "which country has B" (and "how many legs
-    does A have, and how many does B"); None for any other piece."""
-    asks = 2 if words[:2] in (["how", "many"], ["how", "much"]) else 1
-    if (
-        (words[0] in ("which", "what") or asks == 2)  # not "how much ..., and how do I"
-        and len(words) > asks + 1
-        and words[asks] in AUXILIARIES
-        and len(first_words) > asks + 2
-        and first_words[:asks] == words[:asks]
-        and first_words[asks] not in AUXILIARIES | PREPOSITIONS
-        and first_words[asks + 1] in AUXILIARIES  # "which country [has]"; not "what causes X"
-    ):
-        thing = first.split()[asks]
-        return " ".join([*first.split()[:asks], thing, *piece.split()[asks:]])
-    return None
-
-
-def counted_again(first: str, piece: str, words: list[str], first_words: list[str]) -> str | None:
-    """A count whose things are left out, completed from the first clause's count: "give
-    three tips for A, two for B" -> "give two tips for B"; "5 baby names starting with A
-    and 5 starting with M" -> "5 baby names starting with M"."""
-    tokens = first.split()
-    counts = [i for i, w in enumerate(first_words) if w in NUMBER_WORDS or w.isdigit()]
-    if not counts or len(words) < 2 or words[1] not in first_words[counts[0] + 1 :]:
-        return None
-    count = counts[0]
-    joint = first_words.index(words[1], count + 1)
-    if joint - count < 2 or len(tokens) != len(first_words):
-        return None
-    things = tokens[count + 1 : joint]
-    return " ".join([*tokens[:count], piece.split()[0], *things, *piece.split()[1:]])
 
 
 def _with_alternatives(first: str, piece: str) -> str:

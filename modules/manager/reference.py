@@ -202,7 +202,9 @@ def _with_alternatives_of(done: list[Draft], text: str, language: Language) -> s
     found = (
         re.search(between, previous.strip(), re.I)
         or re.search(
-            r"\b(?:is|are) (.+?) different (?:from|than) (.+?)\s*[?.!]*$", previous.strip(), re.I
+            r"\b(?:is|are|how's|hows) (.+?) different (?:from|than) (.+?)\s*[?.!]*$",
+            previous.strip(),
+            re.I,
         )
         or re.fullmatch(  # "what is a 401k, what is an ira, and which should I fund first"
             rf"{DEFINED}\s*[?.!]*\s*\n{DEFINED}\s*[?.!]*", f"{earlier}\n{previous}".strip(), re.I
@@ -287,11 +289,20 @@ DONE_AGAIN = re.compile(r"\b(?:to |)(?:do|did|does|doing) (?:it|that|so|this)\b"
 do it?")."""
 
 
+HOW_DO_I = (
+    r"(?:how|where) (?:do|can|should|could) (?:i|we|you) (\w+(?: [\w'’-]+){0,3}?)"
+    r"(?= (?:with|in|on|using|by|without)\b| ?[?.!]*$)"
+)
+"""A question after how to do something, and what it does ("[center a div] with flexbox")."""
+
+
 def _done_again(previous: str, text: str) -> str | None:
     """`text` with "do it" replaced by what the part before asks to do ("to climb Everest"),
     None when it has no "do it" or the part before no "to VERB ...";"""
     found = DONE_AGAIN.search(text)
-    action = re.search(r"\bto ((?:[\w'’-]+)(?: [\w'’-]+){0,4})[?.!]?$", previous.strip())
+    action = re.search(r"\bto ((?:[\w'’-]+)(?: [\w'’-]+){0,4})[?.!]?$", previous.strip()) or (
+        re.match(HOW_DO_I, previous.strip(), re.I)  # "how do i center a div with flexbox"
+    )
     if found is None or action is None:
         return None
     after = words_of(text[found.end() :])[:1]

@@ -185,3 +185,17 @@ def test_also_or_a_second_question_run_on_without_punctuation_splits() -> None:
         "Whats a good road bike under 1000?",
         "What frame size do i need for 5'9?",
     )
+
+
+def test_a_repeated_question_keeps_the_phrase_the_first_ends_with() -> None:
+    found = split("how do you say thank you in japanese and how do you say sorry")
+    assert found.parts[1] == "How do you say sorry in japanese?"
+    found = split("What gas do plants take in from the air, and what gas do they give off?")
+    assert found.parts[1] == "What gas do plants give off?"
+
+
+def test_do_it_again_with_another_tool_and_which_of_two_compared() -> None:
+    found = split("how do i center a div with flexbox and how do i do it with grid")
+    assert found.parts[1] == "How do i center a div with grid?"
+    found = split("hows a 401k different from a pension and which is better")
+    assert found.parts[1] == "Which is better, a 401k or a pension?"
