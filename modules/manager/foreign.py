@@ -23,6 +23,11 @@ def complete_other(
     """`piece` as a whole instruction in `language`, or None if it continues the clause
     before it."""
     own = words[0] in language.question_words or _imperative(words[0], language)
+    joined = "-" in words[0] and words[0].rsplit("-", 1)[-1] in language.subjects  # "dois-je"
+    inverted = (
+        words[0] in language.auxiliaries and words[1:2] != [] and words[1] in language.subjects
+    )
+    own = own or joined or (inverted and len(words) > 2)  # "en moet ik ook ..."
     if not own or len(words) < 2 or _telling_lead(first_words, language):
         return None  # "Kannst du mir erklären, wie ...": what the lead-in asks about
     asked = [i for i, word in enumerate(first_words) if word in language.question_words]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from importlib import resources
 
 from modules.manager.words import (
+    AUXILIARIES,
     JOINT_QUESTION,
     PREPOSITIONS,
     QUESTION_WORDS,
@@ -54,6 +55,10 @@ class Language:
             that leans on a thing named before is tied to it ("les horaires du Louvre").
         about: How "what about" opens a fragment that names a new thing for the question
             before ("und was ist mit einer UG?"); English's are `FRAGMENT_OPENINGS`.
+        subjects: Subject pronouns a question puts after its verb ("moet [ik]", "dois-[je]"):
+            after "and", one of `auxiliaries` (or a verb joined to it by "-") and one of
+            them ask a question of their own.
+        auxiliaries: Verbs that open a yes-no question before a subject ("moet", "kann").
     """
 
     code: str
@@ -72,6 +77,8 @@ class Language:
     definite: frozenset[str]
     of_the: frozenset[str]
     about: tuple[str, ...]
+    subjects: frozenset[str]
+    auxiliaries: frozenset[str]
 
 
 ENGLISH = Language(
@@ -94,6 +101,8 @@ ENGLISH = Language(
     vocabulary("the this that these those"),
     frozenset(),  # English parts are tied to a thing by `modules.manager.pronouns.bridged`
     (),
+    vocabulary("i you he she it we they there"),
+    AUXILIARIES,
 )
 
 

@@ -217,6 +217,8 @@ def _request_opening_asks(words: list[str]) -> bool:
         rest = words[at:]
         if not set(rest) - NEED_ALONE:
             return False  # "I need some advice.": the sentences after it ask
+        if rest[:1] == ["help"] and rest[1:2] != [] and rest[1] in ("with", "w", "on"):
+            return False  # "i need help w my resume": the questions after it say with what
         return bool(rest) and (rest[0] != "to" or (len(rest) > 1 and rest[1] in KNOW_VERBS))
     if words[:2] == ["i'd", "like"] or words[:2] == ["i'd", "love"]:
         rest = words[2:]

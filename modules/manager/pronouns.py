@@ -90,6 +90,8 @@ def _dummy_it(words: list[str], index: int) -> bool:
         return True  # "are carbon plates worth it"
     if words[index] != "it" or not after:
         return False
+    if after[0] == "worth" and after[1:2] and after[1].endswith("ing"):
+        return not set(after[2:3]) <= ADVERBS  # "is it worth reading today": it is the book
     said = after[1] if after[0] in ("too", "very") and len(after) > 1 else after[0]
     hot = said in WEATHER
     if hot or after[0] in ("take", "takes", "took") or after[:2] == ["is", "to"]:

@@ -199,3 +199,32 @@ def test_do_it_again_with_another_tool_and_which_of_two_compared() -> None:
     assert found.parts[1] == "How do i center a div with grid?"
     found = split("hows a 401k different from a pension and which is better")
     assert found.parts[1] == "Which is better, a 401k or a pension?"
+
+
+def test_is_it_worth_reading_means_the_book() -> None:
+    found = split("Who wrote Pride and Prejudice? Is it worth reading today?")
+    assert found.parts[1] == "Is Pride and Prejudice worth reading today?"
+    request = "is it worth buying a house now or should i wait"
+    assert split(request).parts == (request,)
+
+
+def test_a_lead_that_asks_for_help_with_a_thing_is_context_for_its_items() -> None:
+    found = split("i need help w my resume\n1 should i include a photo\n2 should i list my gpa")
+    assert found.context == ("i need help w my resume",)
+    assert found.parts == ("Should i include a photo?", "Should i list my gpa?")
+
+
+def test_a_verb_and_its_subject_after_and_ask_on_their_own_in_other_languages() -> None:
+    found = split(
+        "Hoe schrijf ik me in bij de gemeente en moet ik ook mijn zorgverzekering aanpassen?"
+    )
+    assert found.parts == (
+        "Hoe schrijf ik me in bij de gemeente?",
+        "Moet ik ook mijn zorgverzekering aanpassen?",
+    )
+    found = split("Comment aller à Lyon en train et dois-je réserver à l'avance ?")
+    assert found.parts[1] == "Dois-je réserver à l'avance?"
+    request = "Schreib eine kurze Geburtstagskarte für meine Oma, dass ich sie vermisse."
+    assert split(request).parts == (request,)
+    found = split("Mi consigli un libro e un film sulla seconda guerra mondiale?")
+    assert found.parts[1] == "Mi consigli un film sulla seconda guerra mondiale?"
