@@ -30,6 +30,7 @@ from modules.manager.words import (
     COUNTS,
     DEGREES,
     FILLERS,
+    HAN_QUESTION,
     LIST_OPENERS,
     PREPOSITIONS,
     QUESTION_WORDS,
@@ -120,6 +121,8 @@ def strip_fillers(piece: str) -> str:
     for filler in FILLERS:
         if lowered.startswith((filler + " ", filler + ",", filler + "，", filler + "、")):
             return strip_fillers(piece[len(filler) + 1 :])
+        if "\u3040" <= filler[0] <= "\u9fff" and lowered.startswith(filler):
+            return strip_fillers(piece[len(filler) :])  # "还有雅思要准备多久": no space in Chinese
     return piece
 
 
@@ -217,7 +220,7 @@ def _is_then(joint: str, piece: str, language: Language) -> bool:
 
 
 def _finish(part: str, end: str) -> str:
-    part = part.strip(" ,;/").lstrip("•▪◦· ")  # "• What were the main causes?"
+    part = part.strip(" ,;/，、").lstrip("•▪◦· ")  # "• What were the main causes?"
     mark = part[:1] if part[:1] in "¿¡" else ""  # "¿cuándo ...": capitalised after the mark
     part = mark + part[len(mark) : len(mark) + 1].upper() + part[len(mark) + 1 :]
     if part and part[-1] not in SENTENCE_MARKS:
@@ -228,5 +231,9 @@ def _finish(part: str, end: str) -> str:
             words[0] in QUESTION_WORDS | AUXILIARIES
             or (len(words) > 1 and words[0] in PREPOSITIONS and words[1] in QUESTION_WORDS)
         )
-        part += "?" if question else (end or ".")
+        if re.search(r"[\u3040-\u9fff]", part):  # "怎么学好英语口语" -> "...口语？"
+            question = any(word in part for word in HAN_QUESTION)
+            part += "？" if question else (end or "。")
+        else:
+            part += "?" if question else (end or ".")
     return part

@@ -31,6 +31,7 @@ from modules.manager.words import (
     APART,
     AUXILIARIES,
     COUNTS,
+    HAN_QUESTION,
     KNOW_VERBS,
     LEAD_WORDS,
     NEED_ALONE,
@@ -187,6 +188,8 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
         return True
     if "ください" in stripped or stripped.startswith(("请", "請")):
         return True  # "例文を三つ作ってください。", "请举一个例子。"
+    if stripped.endswith(("，", "、")) and any(word in stripped for word in HAN_QUESTION):
+        return True  # "怎么学好英语口语，" before "还有 ...？"
     words = words_of(strip_joining(stripped, language))
     if not words:
         return False

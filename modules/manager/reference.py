@@ -177,9 +177,18 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
         return None
     if whole is None:
         return None
-    if done[-1].depends_on or _makes_something(done[-1].text):
-        return Draft(text, depends_on=[_root(done, len(done) - 1)])
-    return Draft(whole)
+    made = done[-1].depends_on or _makes_something(done[-1].text)
+    if made and not _named_by_a_topic(done, set(words_of(whole)) - set(words_of(text))):
+        return Draft(text, depends_on=[_root(done, len(done) - 1)])  # "the plant", "the toast"
+    return Draft(whole)  # "name the two main stages" of photosynthesis, not of its equation
+
+
+def _named_by_a_topic(done: list[Draft], tied_to: set[str]) -> bool:
+    """Whether the thing a part is tied to is named by a part that makes nothing ("Define
+    [photosynthesis]"), not by what an instruction makes ("Write a short toast")."""
+    tied_to -= NOT_A_NOUN
+    topics = [d.text for d in done if not d.depends_on and not _makes_something(d.text)]
+    return bool(tied_to) and any(tied_to <= set(words_of(topic)) for topic in topics)
 
 
 DEFINED = r"(?:what|who)(?:'s|’s| is| are) (.+?)"

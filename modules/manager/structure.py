@@ -48,9 +48,11 @@ _SENTENCE_END = re.compile(
     r"|(?<=[\u2600-\u27bf\U0001f300-\U0001faff])\s+(?=(?i:how|what|whats|why|when|where|who|"
     r"which|can|could|should|would|is|are|do|does|also|btw|so|pls|please|i|im|i'm|he|hes|she|"
     r"shes|they|we|it|its|my)\b)"
+    r"|(?<=[，、])(?=还有|另外|顺便)"
 )
-"""Where a sentence ends: after its mark, or after an emoji that a new clause follows
-("my dog is a lab 😕 how much should he eat"; not "pizza 🍕 and pasta")."""
+"""Where a sentence ends: after its mark, after an emoji that a new clause follows ("my dog
+is a lab 😕 how much should he eat"; not "pizza 🍕 and pasta"), or at a Chinese comma
+before "also" ("怎么学好英语口语，还有雅思要准备多久？")."""
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
 
 

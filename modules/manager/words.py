@@ -204,6 +204,23 @@ ANSWER_REFERENCE = re.compile(
 )
 """Words of a part that works on another part's answer ("translate your answer", "explain
 the rhyme scheme you used", "a slogan using that name")."""
+HAN_QUESTION = (
+    "怎么",
+    "什么",
+    "哪",
+    "多少",
+    "多久",
+    "为什么",
+    "如何",
+    "吗",
+    "呢",
+    "几",
+    "どう",
+    "何",
+    "いつ",
+    "どこ",
+)
+"""Words that make a Chinese or Japanese sentence a question without its mark."""
 REQUEST_LEAD = re.compile(r"^(?:can|could|would|will) you\s+|^please\s+", re.IGNORECASE)
 """The polite start of an instruction ("Can you explain ...")."""
 

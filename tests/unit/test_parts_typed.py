@@ -228,3 +228,18 @@ def test_a_verb_and_its_subject_after_and_ask_on_their_own_in_other_languages() 
     assert split(request).parts == (request,)
     found = split("Mi consigli un libro e un film sulla seconda guerra mondiale?")
     assert found.parts[1] == "Mi consigli un film sulla seconda guerra mondiale?"
+
+
+def test_a_chinese_comma_before_also_ends_a_question() -> None:
+    found = split("怎么学好英语口语，还有雅思大概要准备多久？")
+    assert found.parts == ("怎么学好英语口语？", "雅思大概要准备多久？")
+
+
+def test_a_thing_of_a_topic_part_is_tied_to_it_not_to_what_a_step_makes() -> None:
+    found = split(
+        "i) define photosynthesis ii) write the balanced equation iii) name the two main stages"
+    )
+    assert found.parts[2] == "Name the two main stages of photosynthesis."
+    assert found.depends_on == ((), (), ())
+    found = split("Suggest a houseplant for a dark room. How much light does the plant need?")
+    assert found.depends_on == ((), (0,))
