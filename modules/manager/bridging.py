@@ -57,6 +57,8 @@ def bridged(before: list[str], text: str) -> str | None:
         if word == "the" and (stop := _bare_definite_end(words, index + 1)) is not None:
             phrase = r"\s+".join(map(re.escape, ["the", *words[index + 1 : stop]]))
             found = re.search(rf"\b{phrase}\b", text, re.IGNORECASE)
+            if re.search(rf"\b{phrase}\b", before[0], re.IGNORECASE):
+                continue  # "a thriller and a comedy from [the 90s]": named in both
             if found is not None:
                 return f"{text[: found.end()]} of {topic}{text[found.end() :]}"
     verbless = not set(words) & (AUXILIARIES | VERBS | QUESTION_WORDS | PREPOSITIONS | PERSONAL)

@@ -25,7 +25,7 @@ VERBS = vocabulary(
     "produce build draw sketch lay map expand elaborate continue shorten simplify rephrase "
     "edit polish format turn recommend tell pick put use try go keep remind divide multiply "
     "subtract analyze analyse debug refactor optimize paraphrase clarify illustrate "
-    "demonstrate discuss evaluate assess critique justify prove derive plot"
+    "demonstrate discuss evaluate assess critique justify prove derive plot break"
 )
 """Verbs an English instruction starts with ("Name two rivers", "explain what X is")."""
 MAKING_VERBS = vocabulary(
@@ -196,7 +196,7 @@ YES_NO = vocabulary("is are was were do does did can could should would will am 
 
 ANSWER_REFERENCE = re.compile(
     r"\b(?:your (?:answer|list|reply|response|poem|story|text|version|suggestions?|ideas?|"
-    r"names?|picks?)|(?:that|this|the) (?:answer|list|result)|(?:that|those) (?:names?|"
+    r"names?|picks?)|(?:that|this|the) (?:answer|list|result|translation)|(?:that|those) (?:names?|"
     r"titles?|poems?|story|recipes?|itinerary|plan|slogan|script|function|code|number|total|"
     r"translation|summary|ideas?|questions)|the above|you (?:used|wrote|gave|suggested|"
     r"picked|chose|made|listed|came up with))\b",

@@ -243,3 +243,21 @@ def test_a_thing_of_a_topic_part_is_tied_to_it_not_to_what_a_step_makes() -> Non
     assert found.depends_on == ((), (), ())
     found = split("Suggest a houseplant for a dark room. How much light does the plant need?")
     assert found.depends_on == ((), (0,))
+
+
+def test_a_phrase_both_things_share_ties_neither_to_the_other() -> None:
+    found = split("recommend me a thriller and a comedy from the 90s")
+    assert found.parts == (
+        "Recommend me a thriller from the 90s.",
+        "Recommend me a comedy from the 90s.",
+    )
+    assert found.depends_on == ((), ())
+
+
+def test_the_translation_after_a_translation_waits_for_it() -> None:
+    found = split(
+        "translate 'where is the station' into spanish and then break down the grammar of "
+        "the translation"
+    )
+    assert found.parts[1] == "Break down the grammar of the translation."
+    assert found.depends_on == ((), (0,))
