@@ -74,10 +74,12 @@ def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
                 clause.text += f" {tail}" if tail and clause.objects else ""
         found.append(_Open(completed, then, tail is not None))
     if len(found) == 1:
-        return [Clause(_finish(sentence, ""))]
+        return [Clause(_finish(sentence, "", language))]
     opened = sentence.lstrip()[:1] if end in "?!" and sentence.lstrip()[:1] in "¿¡" else ""
     texts = [c.text if c.text.lstrip().startswith(opened) else opened + c.text for c in found]
-    return [Clause(_finish(text, end), c.then) for text, c in zip(texts, found, strict=True)]
+    return [
+        Clause(_finish(text, end, language), c.then) for text, c in zip(texts, found, strict=True)
+    ]
 
 
 def _next_clause(
@@ -129,6 +131,9 @@ def strip_fillers(piece: str) -> str:
 def strip_joining(piece: str, language: Language = ENGLISH) -> str:
     """The text without leading joining words, English ones and the language's ("y",
     "und dann", "puis")."""
+    mark = piece.lstrip()[:1] if piece.lstrip()[:1] in "¿¡" else ""
+    if mark:  # "¿Y cuántas veces ...?": the joining word after the opening mark
+        return mark + strip_joining(piece.lstrip()[1:], language)
     piece = strip_fillers(piece)
     joining = language.ands | language.thens
     while (first := piece.split(None, 1)) and first[0].lower().strip(",") in joining:
@@ -219,7 +224,7 @@ def _is_then(joint: str, piece: str, language: Language) -> bool:
     return after or any(word in language.thens or word == "then" for word in said)
 
 
-def _finish(part: str, end: str) -> str:
+def _finish(part: str, end: str, language: Language = ENGLISH) -> str:
     part = part.strip(" ,;/，、").lstrip("•▪◦· ")  # "• What were the main causes?"
     mark = part[:1] if part[:1] in "¿¡" else ""  # "¿cuándo ...": capitalised after the mark
     part = mark + part[len(mark) : len(mark) + 1].upper() + part[len(mark) + 1 :]
@@ -228,7 +233,7 @@ def _finish(part: str, end: str) -> str:
         if len(words) > 2 and words[0].endswith("ly"):
             words = words[1:]  # "Roughly what would it cost?"
         question = bool(words) and (
-            words[0] in QUESTION_WORDS | AUXILIARIES
+            words[0] in QUESTION_WORDS | AUXILIARIES | language.question_words
             or (len(words) > 1 and words[0] in PREPOSITIONS and words[1] in QUESTION_WORDS)
         )
         if re.search(r"[\u3040-\u9fff]", part):  # "怎么学好英语口语" -> "...口语？"

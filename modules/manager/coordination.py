@@ -19,9 +19,7 @@ from modules.manager.words import (
 )
 
 
-def coordinated_objects(
-    first: str, piece: str, language: Language
-) -> tuple[str, str] | None:
+def coordinated_objects(first: str, piece: str, language: Language) -> tuple[str, str] | None:
     """Several things for one verb: "Recommend a good laptop and a comfortable chair",
     "give me a synonym for happy and an antonym for brave", "tips for X, and ideas for Y",
     "Mi consigli un film e un libro per il weekend". Returns the piece with the verb
@@ -55,7 +53,8 @@ def coordinated_objects(
     if after_preposition and (same_kind or words[last] in COUNTS) and not own_phrase:
         return None  # "a story about a dragon and a knight", "with two eggs and three cups"
     tail = ""
-    openers = (language.prepositions | {"that", "which", "who"}) - {"of"}
+    own_of = language.of if language is not ENGLISH else frozenset()  # "una película de terror"
+    openers = (language.prepositions | {"that", "which", "who"}) - own_of - {"of"}
     bare = not openers & set(words[start + 1 :])
     piece_tokens = piece.split()
     stops = [i for i, w in enumerate(piece_words[1:], 1) if w in openers]

@@ -261,3 +261,15 @@ def test_the_translation_after_a_translation_waits_for_it() -> None:
     )
     assert found.parts[1] == "Break down the grammar of the translation."
     assert found.depends_on == ((), (0,))
+
+
+def test_spanish_typed_without_accents_splits_and_keeps_its_question_marks() -> None:
+    found = split("hola! cuanto cuesta un billete de metro en madrid y como se compra")
+    assert found.parts[0] == "Cuanto cuesta un billete de metro en madrid?"
+    assert len(found.parts) == 2 and found.context == ("hola!",)
+    found = split("Tengo un perro. ¿Cuánto debe comer al día? ¿Y cuántas veces hay que sacarlo?")
+    assert found.parts[1] == "¿Cuántas veces hay que sacarlo?"
+    found = split("me puedes recomendar una película de terror y una comedia para el finde?")
+    assert found.parts[0] == "Me puedes recomendar una película de terror para el finde?"
+    found = split("can u recommend a book and a podcast about stoicism")
+    assert found.parts[0] == "Can u recommend a book about stoicism?"
