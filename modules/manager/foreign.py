@@ -52,8 +52,16 @@ def _with_dropped_subject(first: str, piece: str, words: list[str], language: La
         return piece  # it names its own thing
     tokens = first.split()
     articles = [i for i, token in enumerate(tokens) if _opens_with(token, language.determiners)]
-    article = next((i for i in articles if i > 0), None)
-    named = tokens[-1] if len(tokens) > 2 and tokens[-1][:1].isupper() else ""
+    after_verb = [
+        i for i in articles if i > 0 and not _opens_with(tokens[i - 1], language.prepositions)
+    ]
+    article = next(iter(after_verb), None)  # "pintó [el Guernica]"; not "para [el Prado]"
+    bare = (
+        len(tokens) > 2
+        and tokens[-1][:1].isupper()
+        and not _opens_with(tokens[-2], language.prepositions | language.determiners)
+    )
+    named = tokens[-1] if bare else ""  # "¿Dónde nació Cervantes?"; not "para el Prado"
     subject = " ".join(tokens[article:]) if article is not None else named
     return f"{piece} {subject}" if subject else piece
 

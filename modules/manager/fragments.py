@@ -216,6 +216,10 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     near = [i for i in last_four if words[i] in language.prepositions]
     if not near:
         return None
+    named = [i for i in near if tokens[i + 1][:1].isupper()]
+    thing_named = thing.split()[-1:] != [] and thing.split()[-1][:1].isupper()
+    if thing_named and named:  # "... en Bogotá en diciembre? ¿y en Medellín?": the name's
+        near = named
     same = words_of(thing)[:1] == [words[near[-1]]]  # "En voor een harde?": voor, once
     replaced = tokens[near[-1] + 1][:1]
     if replaced.isupper() and not same and thing[:1].islower():

@@ -273,3 +273,14 @@ def test_spanish_typed_without_accents_splits_and_keeps_its_question_marks() -> 
     assert found.parts[0] == "Me puedes recomendar una película de terror para el finde?"
     found = split("can u recommend a book and a podcast about stoicism")
     assert found.parts[0] == "Can u recommend a book about stoicism?"
+
+
+def test_spanish_follow_ups_take_the_right_thing_or_none() -> None:
+    found = split("¿Dónde puedo comprar entradas para el Prado y cuánto cuestan?")
+    assert found.parts[1] == "¿Cuánto cuestan?"
+    assert split("¿Dónde nació Cervantes y cuándo murió?").parts[1] == "¿Cuándo murió Cervantes?"
+    found = split("¿Qué tal el clima en Bogotá en diciembre? ¿y en Medellín?")
+    assert found.parts[1] == "¿Qué tal el clima en Medellín?"
+    found = split("Escribe un poema sobre el mar y luego tradúcelo al inglés")
+    assert found.parts == ("Escribe un poema sobre el mar.", "Tradúcelo al inglés.")
+    assert found.depends_on == ((), (0,))
