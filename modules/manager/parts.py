@@ -46,6 +46,10 @@ from modules.manager.words import (
     words_of,
 )
 
+THANKS = re.compile(r"\b(?:appreciated?|thanks?|thx|ty|cheers)\b", re.I)
+"""Words of a sentence that only thanks ("Any help appreciated.", "Thanks in advance!")."""
+PLACEHOLDER = re.compile(r"\b(?:these|the following)(?:(?:\s+[\w-]+){0,2}?\s+[\w-]+s)?\b", re.I)
+"""Where a lead leaves the place of its items ("explain [these soccer rules]:")."""
 ANNOUNCES = re.compile(
     r"\b(?:\d+|two|three|four|five|a few|few|a couple of|couple of|some|these|the following|"
     r"several) (?:things|questions|points|items|requests|issues|parts)\b",
@@ -88,7 +92,7 @@ def split(text: str, max_parts: int = 4, *, shown: bool = False) -> Split:
     language = language_of(text)
     context: list[str] = []
     drafts: list[Draft] = []
-    pieces = segments(text)
+    pieces = _items_in_lead(segments(text), language)
     for segment in pieces:
         _read(segment, language, context, drafts)
     if not drafts and len(pieces) == 1 and not pieces[0].pasted and context == [pieces[0].text]:
@@ -105,6 +109,47 @@ def split(text: str, max_parts: int = 4, *, shown: bool = False) -> Split:
     return Split(tuple(d.text for d in drafts), tuple(context), depends)
 
 
+def _items_in_lead(pieces: list[Segment], language: Language) -> list[Segment]:
+    """Items that only name things, each put in the place the lead before them leaves for
+    it ("Give me recipes for:" + "- lasagna" -> "Give me recipes for lasagna"; "Can you
+    explain these terms simply:" + "• inflation" -> "Can you explain inflation simply").
+    Any other pieces as they are."""
+    leads = [i for i, piece in enumerate(pieces) if piece.lead]
+    if not leads or language is not ENGLISH:
+        return pieces
+    at = leads[0]
+    lead = pieces[at].text.rstrip().rstrip(":").rstrip()
+    items = [p for p in pieces[at + 1 :] if p.item]
+    if not items or not asks(lead, language) or not all(_names_a_thing_only(p.text) for p in items):
+        return pieces
+    place = PLACEHOLDER.search(lead)
+    if place is None and words_of(lead)[-1:] and words_of(lead)[-1] not in PREPOSITIONS:
+        return pieces
+    return [
+        *pieces[:at],
+        *(
+            Segment(_in_lead(lead, place, p.text), item=True) if p.item else p
+            for p in pieces[at + 1 :]
+        ),
+    ]
+
+
+def _in_lead(lead: str, place: re.Match[str] | None, item: str) -> str:
+    """An item in its lead's place for it (`place`), or after a lead that ends on "for"."""
+    thing = item.rstrip(".?!")
+    if place is None:
+        return f"{lead} {thing}"
+    return f"{lead[: place.start()]}{thing}{lead[place.end() :]}"
+
+
+def _names_a_thing_only(item: str) -> bool:
+    """Whether an item names a thing and asks nothing ("iron deficiency", "the advantage
+    rule"; not "how do I crate train")."""
+    words = words_of(item)
+    asking = QUESTION_WORDS | AUXILIARIES | VERBS | SUBJECT_PRONOUNS
+    return 0 < len(words) <= 6 and not set(words) & asking
+
+
 def _read(segment: Segment, language: Language, context: list[str], drafts: list[Draft]) -> None:
     """Adds what one segment holds: context, or parts."""
     text = segment.text
@@ -116,6 +161,9 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
     announces = text.rstrip().endswith(":") or ANNOUNCES.search(text) or not asks(text, language)
     if segment.lead and announces:
         context.append(text)  # "I need three things for my D&D campaign:"
+        return
+    if not segment.item and THANKS.search(text) and not asks(text, language):
+        context.append(text)  # "Any help appreciated.", "thanks in advance!"
         return
     if segment.item:
         bare = strip_fillers(text)

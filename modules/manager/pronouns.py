@@ -248,6 +248,9 @@ def topic_of(part: str, plural: bool = False) -> str | None:
     asks_me = words[1:2] in (["i"], ["you"], ["we"]) and len(words) > 3
     if words[:1] and words[0] in AUXILIARIES and asks_me and words[3] in DETERMINERS:
         return _phrase(tokens, words, 3, "")  # "Do I need [a visa] for Japan?"
+    way = next((i for i, w in enumerate(words[:3]) if w in MANNER_NOUNS), None)
+    if way is not None and words[way + 1 : way + 2] == ["to"] and way + 3 < len(words):
+        return _phrase(tokens, words, way + 3, "", bare=True)  # "best way to clean [a pan]"
     return None
 
 
@@ -308,6 +311,8 @@ def _phrase(
         return _phrase(tokens, words, start + 2, "", bare, plural)  # "do i make [pancakes]"
     if stop <= start or words[start] in PERSONAL | DEMONSTRATIVES | {"i", "you", "we", "me"}:
         return None  # "what is [this]": the picture, not a thing the request names
+    if set(words[start:stop]) & PERSONAL:
+        return None  # "how to [re-season it]": what "it" means is further back
     if tokens[start][:1] in "'\"‘“":
         return None  # a quoted word is talked about, not a thing a pronoun means
     named = tokens[start][:1].isupper() or words[start] in DETERMINERS | POSSESSIVES

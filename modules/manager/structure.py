@@ -17,18 +17,19 @@ from modules.manager.words import ABBREVIATIONS
 
 LIST_LINE = re.compile(
     r"^\s*(?:[-*\u2022\u00b7+>]|\(?(?:\d{1,2}|[a-hA-H]|i{1,3}|iv|vi{0,3}|ix|x)[.):/-]|"
-    r"[qQ]\d{1,2}[.):]?)\s+"
+    r"\d{1,2}\s+[-–]|#\d{1,2}[.):]?|[qQ]\d{1,2}[.):]?)\s+"
 )
-"""A line of a pasted list: a bullet, or a number, letter or roman numeral and a mark."""
+"""A line of a pasted list: a bullet, or a number, letter or roman numeral and a mark
+("1.", "1 -", "#1", "Q1:")."""
 COUNTED_LINE = re.compile(r"^\s*(\d{1,2})\s+(?=\S)")
 """A line that opens with its number and nothing else ("1 best way to learn chess"): a
 list line when the lines count 1, 2, 3..."""
 INLINE_MARK = re.compile(
-    r"(?:(?<=\s)|(?<=^)|(?<=:))\(?(q(?=\d))?(\d{1,2}|[a-h]|i{1,3}|iv|vi{0,3}|ix|x)"
-    r"(?:[).]|(?<=\d)-|(?(1):))(?=\s+\S)",
+    r"(?:(?<=\s)|(?<=^)|(?<=:))\(?([q#](?=\d))?(\d{1,2}|[a-h]|i{1,3}|iv|vi{0,3}|ix|x)"
+    r"(?:[).]|(?<=\d)-|(?(1)[:]?))(?=\s+\S)",
     re.I,
 )
-"""An item mark inside a line: "(1)", "2)", "(b)", "ii)", "3.", "1-", "Q1:"."""
+"""An item mark inside a line: "(1)", "2)", "(b)", "ii)", "3.", "1-", "Q1:", "#1"."""
 THEN_ORDINAL = r"|then|next|after that|ensuite|dann|luego|poi|depois"
 ORDINALS = (
     r"first(?:ly)?(?: thing| of all| question)?|to start(?: with)?|one(?=[,:])|erstens|"

@@ -284,3 +284,36 @@ def test_spanish_follow_ups_take_the_right_thing_or_none() -> None:
     found = split("Escribe un poema sobre el mar y luego tradúcelo al inglés")
     assert found.parts == ("Escribe un poema sobre el mar.", "Tradúcelo al inglés.")
     assert found.depends_on == ((), (0,))
+
+
+def test_items_that_name_things_take_the_place_the_lead_leaves() -> None:
+    found = split("Give me recipes for:\n- lasagna\n- tiramisu")
+    assert found.parts == ("Give me recipes for lasagna.", "Give me recipes for tiramisu.")
+    assert found.context == ()
+    found = split("Can you explain these terms simply:\n• inflation\n• recession")
+    assert found.parts == ("Can you explain inflation simply?", "Can you explain recession simply?")
+    found = split("Quick quiz answers please:\n1. largest planet\n2. smallest country")
+    assert found.parts == ("Largest planet.", "Smallest country.")
+
+
+def test_hash_and_spaced_dash_numbers_mark_items() -> None:
+    found = split(
+        "#1 best way to clean a cast iron pan\n#2 how to re-season it\n#3 can I use soap on it"
+    )
+    assert found.parts == (
+        "Best way to clean a cast iron pan.",
+        "How to re-season a cast iron pan?",
+        "Can I use soap on a cast iron pan?",
+    )
+    found = split("1 - how long to boil an egg\n2 - how do I stop the eggs cracking")
+    assert found.parts == ("How long to boil an egg?", "How do I stop the eggs cracking?")
+
+
+def test_a_closing_thanks_is_context() -> None:
+    found = split(
+        "1. How do I roll back the update?\n2. Should I reinstall Windows?\nAny help appreciated."
+    )
+    assert found.parts == ("How do I roll back the update?", "Should I reinstall Windows?")
+    assert found.context == ("Any help appreciated.",)
+    found = split("how do you say thank you in japanese. and how do you write it in hiragana")
+    assert len(found.parts) == 2
