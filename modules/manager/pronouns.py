@@ -38,6 +38,7 @@ from modules.manager.words import (
     QUESTION_WORDS,
     REQUEST_LEAD,
     REQUEST_NOUNS,
+    TOLD_VERBS,
     TOPIC_WORDS,
     VERBS,
     WEATHER,
@@ -138,8 +139,9 @@ def named(
     if topic is None or (said == "it" and _plural(topic)):
         return None  # "undo it" after "merge two branches": not the branches
     agent = words[pronoun - 1 : pronoun] == ["for"] and after == ["to"]  # "for them to return"
-    if agent and said in PEOPLE and not set(words_of(topic)) & PERSON_NOUNS:
-        return None  # someone who does something: not "our options"
+    told = words[pronoun - 1 : pronoun] != [] and words[pronoun - 1] in TOLD_VERBS
+    if (agent or told) and said in PEOPLE and not set(words_of(topic)) & PERSON_NOUNS:
+        return None  # someone who does or is asked something: not "our options"
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
     position = next(i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said)
     return _replaced(tokens, position, topic), topic
@@ -291,7 +293,7 @@ def _phrase(
     the clause's own verb after it ("does [daylight saving time] start", "was [the
     Eiffel Tower] built"). For "the best way to cook salmon", the thing cooked."""
     stop = start
-    ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS
+    ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS | {"if", "whether"}
     while stop < len(words) and words[stop] not in ends:
         if (words[stop].endswith("ly") and stop > start) or tokens[stop].startswith(","):
             break

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from modules.manager.actions import done_again, spent_on
 from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in
 from modules.manager.clauses import finish
 from modules.manager.fragments import MERGE, completed_fragment, repeated_frame, short_question
@@ -80,8 +81,11 @@ def resolve(
         previous = done[-1]
         text = draft.text[:1].lower() + draft.text[1:] if draft.lower else draft.text
         name = draft.item and not draft.lower and _names_only(text)  # "b) And France?"
+        follow = draft.item and _follows_up(text)  # "- what about coffee", "2 - for a hard yolk"
         whole = (
-            None if draft.item and not name else completed_fragment(previous.text, text, language)
+            None
+            if draft.item and not (name or follow)
+            else completed_fragment(previous.text, text, language)
         )
         if _says_how(previous, draft):  # "Write an essay on X. Use an academic tone."
             _merge(previous, text, "")
@@ -93,7 +97,7 @@ def resolve(
             step = finish(f"{lead} {thing[:1].lower()}{thing[1:]}")
             leans = pronoun_at(thing, language) is not None  # "them": the part before's answer
             done.append(Draft(step, depends_on=[len(done) - 1] if leans else []))
-        elif (draft.new_sentence or draft.fragment) and whole is not None:
+        elif (draft.new_sentence or draft.fragment or follow) and whole is not None:
             if whole is MERGE:  # "When?", "What about tea?" with no frame it fits
                 _merge(previous, draft.text)
             else:
@@ -106,7 +110,7 @@ def resolve(
             done.append(Draft(draft.text, depends_on=[_root(done, len(done) - 1)]))  # "your answer"
         elif draft.new_sentence and (same := repeated_frame(previous.text, draft.text)):
             done.append(Draft(same))  # "Is it legal in the US? is it legal in the UK too"
-        elif again := _done_again(previous.text, draft.text) or _spent(previous.text, draft.text):
+        elif again := done_again(previous.text, draft.text) or spent_on(previous.text, draft.text):
             done.append(Draft(again))  # "who was the first woman to do it": climb Everest
         elif (pronoun := pronoun_at(draft.text, language)) is not None:
             _lean(done, draft, pronoun, has_context, language)
@@ -204,7 +208,8 @@ def _with_alternatives_of(done: list[Draft], text: str, language: Language) -> s
     previous, earlier = done[-1].text, done[-2].text if len(done) > 1 else ""
     words = words_of(text)
     ors = language.ors | {"or"}
-    if not words or words[0] not in WHICH or set(words) & ors:
+    each = words[-1:] != [] and words[-1] in ("each", "both", "either")  # "When should I use each?"
+    if not words or (words[0] not in WHICH and not each) or set(words) & ors:
         return text
     ands = "|".join(language.ands | {"and"})
     between = rf"\b(?:{'|'.join(BETWEEN)}) (.+?) (?:{ands}) (.+?)\s*[?.!？]*$"
@@ -224,6 +229,14 @@ def _with_alternatives_of(done: list[Draft], text: str, language: Language) -> s
     end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!？" else "?"
     either = sorted(language.ors)[0] if language.ors else "or"
     return f"{text.rstrip().rstrip('?.!？')}, {found.group(1)} {either} {found.group(2)}{end}"
+
+
+def _follows_up(text: str) -> bool:
+    """Whether an item only names a new thing for the item before ("what about coffee",
+    "how about an apple", "for a hard yolk")."""
+    words = words_of(text)
+    about = " ".join(words[:3]).startswith(("what about", "how about", "and what about"))
+    return about or (words[:1] == ["for"] and len(words) <= 4)
 
 
 def _names_only(text: str) -> bool:
@@ -291,53 +304,6 @@ def _root(done: list[Draft], index: int) -> int:
     while done[index].depends_on:
         index = done[index].depends_on[0]
     return index
-
-
-DONE_AGAIN = re.compile(r"\b(?:to |)(?:do|did|does|doing) (?:it|that|so|this)\b", re.IGNORECASE)
-"""A part that refers to the action of the part before ("... and who was the first woman to
-do it?")."""
-
-
-HOW_DO_I = (
-    r"(?:how|where) (?:do|can|should|could) (?:i|we|you) (\w+(?: [\w'’-]+){0,3}?)"
-    r"(?= (?:with|in|on|using|by|without)\b| ?[?.!]*$)"
-)
-"""A question after how to do something, and what it does ("[center a div] with flexbox")."""
-
-
-def _done_again(previous: str, text: str) -> str | None:
-    """`text` with "do it" replaced by what the part before asks to do ("to climb Everest"),
-    None when it has no "do it" or the part before no "to VERB ...";"""
-    found = DONE_AGAIN.search(text)
-    action = re.search(r"\bto ((?:[\w'’-]+)(?: [\w'’-]+){0,4})[?.!]?$", previous.strip()) or (
-        re.match(HOW_DO_I, previous.strip(), re.I)  # "how do i center a div with flexbox"
-    )
-    if found is None or action is None:
-        return None
-    after = words_of(text[found.end() :])[:1]
-    if (
-        found.group().split()[-2].lower() in ("does", "did")
-        and after
-        and after[0] not in PREPOSITIONS
-    ):
-        return None  # "how long does it take": "does" helps another verb
-    doing = found.group(0).split()
-    verb = action.group(1)
-    to = "to " if doing[0].lower() == "to" else ""
-    return f"{text[: found.start()]}{to}{verb}{text[found.end() :]}"
-
-
-def _spent(previous: str, text: str) -> str | None:
-    """ "How long does it take?" (or "how much does it cost") after "How do I get from Rome
-    to Florence by train?": "... take to get from Rome to Florence by train?"; None for any
-    other part."""
-    asked = r"(how (?:long|much) (?:does|will|would) it (?:take|cost))\s*([?.!]?)"
-    spent = re.fullmatch(asked, text.strip(), re.I)
-    doing = r"(?:how|where) (?:do|can|should|could) (?:i|we|you) (.+?)[?.!]*$"
-    action = re.match(doing, previous.strip(), re.I)
-    if spent is None or action is None:
-        return None
-    return f"{spent.group(1)} to {action.group(1)}{spent.group(2) or '?'}"
 
 
 def _makes_something(part: str, pronoun: str = "it") -> bool:

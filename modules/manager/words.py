@@ -170,6 +170,8 @@ PERSON_NOUNS = vocabulary(
     "customer customers client clients neighbor neighbour roommate grandma grandpa ceo nurse"
 )
 """Nouns of people: what "he", "she" or a "they" that is no thing means ("a teen")."""
+TOLD_VERBS = vocabulary("ask tell email call text pay thank meet invite")
+"""Verbs whose "them" is people ("what questions should I ask them")."""
 MOTION = vocabulary("get go travel fly drive move walk come return")
 """Verbs after which "there" is "to" a place."""
 PARTICIPLES = vocabulary(

@@ -317,3 +317,27 @@ def test_a_closing_thanks_is_context() -> None:
     assert found.context == ("Any help appreciated.",)
     found = split("how do you say thank you in japanese. and how do you write it in hiragana")
     assert len(found.parts) == 2
+
+
+def test_what_about_after_a_list_item_takes_its_frame_or_joins_it() -> None:
+    found = split("a) how many calories in a banana b) how about an apple")
+    assert found.parts[1] == "How many calories in an apple?"
+    found = split("1 - how long to boil an egg for a runny yolk\n2 - for a hard yolk")
+    assert found.parts[1] == "How long to boil an egg for a hard yolk?"
+    found = split("how do I get red wine out of a carpet? what about coffee")
+    assert found.parts == ("how do I get red wine out of a carpet? what about coffee",)
+
+
+def test_them_after_ask_is_people_and_if_clauses_are_no_thing() -> None:
+    found = split(
+        "1) What are common PM interview questions?\n2) What should I ask them at the end?"
+    )
+    assert found.parts[1] == "What should I ask them at the end?"
+    found = split("1. How do I check if it's the motor?\n2. Can I replace it myself?")
+    assert found.parts[1] == "Can I replace it myself?"
+    found = split("1) Explain git merge and git rebase\n2) When should I use each?")
+    assert found.parts[1] == "When should I use each?"
+    found = split(
+        "1) Explain the difference between git merge and git rebase\n2) When should I use each?"
+    )
+    assert found.parts[1] == "When should I use each, git merge or git rebase?"

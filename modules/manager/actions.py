@@ -1,0 +1,59 @@
+"""A part that names the action of the part before without saying it again.
+
+"... who was the first woman to do it" after "how long does it take to climb Everest":
+"to climb Everest"; "how do i do it with grid" after "how do i center a div with flexbox":
+"center a div"; "How long does it take?" after "How do I get to Porto?": "... to get to
+Porto?".
+"""
+
+from __future__ import annotations
+
+import re
+
+from modules.manager.words import PREPOSITIONS, words_of
+
+DONE_AGAIN = re.compile(r"\b(?:to |)(?:do|did|does|doing) (?:it|that|so|this)\b", re.IGNORECASE)
+"""A part that refers to the action of the part before ("... and who was the first woman to
+do it?")."""
+
+
+HOW_DO_I = (
+    r"(?:how|where) (?:do|can|should|could) (?:i|we|you) (\w+(?: [\w'’-]+){0,3}?)"
+    r"(?= (?:with|in|on|using|by|without)\b| ?[?.!]*$)"
+)
+"""A question after how to do something, and what it does ("[center a div] with flexbox")."""
+
+
+def done_again(previous: str, text: str) -> str | None:
+    """`text` with "do it" replaced by what the part before asks to do ("to climb Everest"),
+    None when it has no "do it" or the part before no "to VERB ...";"""
+    found = DONE_AGAIN.search(text)
+    action = re.search(r"\bto ((?:[\w'’-]+)(?: [\w'’-]+){0,4})[?.!]?$", previous.strip()) or (
+        re.match(HOW_DO_I, previous.strip(), re.I)  # "how do i center a div with flexbox"
+    )
+    if found is None or action is None:
+        return None
+    after = words_of(text[found.end() :])[:1]
+    if (
+        found.group().split()[-2].lower() in ("does", "did")
+        and after
+        and after[0] not in PREPOSITIONS
+    ):
+        return None  # "how long does it take": "does" helps another verb
+    doing = found.group(0).split()
+    verb = action.group(1)
+    to = "to " if doing[0].lower() == "to" else ""
+    return f"{text[: found.start()]}{to}{verb}{text[found.end() :]}"
+
+
+def spent_on(previous: str, text: str) -> str | None:
+    """ "How long does it take?" (or "how much does it cost") after "How do I get from Rome
+    to Florence by train?": "... take to get from Rome to Florence by train?"; None for any
+    other part."""
+    asked = r"(how (?:long|much) (?:does|will|would) it (?:take|cost))\s*([?.!]?)"
+    spent = re.fullmatch(asked, text.strip(), re.I)
+    doing = r"(?:how|where) (?:do|can|should|could) (?:i|we|you) (.+?)[?.!]*$"
+    action = re.match(doing, previous.strip(), re.I)
+    if spent is None or action is None:
+        return None
+    return f"{spent.group(1)} to {action.group(1)}{spent.group(2) or '?'}"
