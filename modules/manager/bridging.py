@@ -71,6 +71,8 @@ def bridged_in(language: Language, before: list[str], text: str) -> str | None:
     """`bridged` in a language other than English: a part ending on a definite thing
     ("Quali sono gli orari?") tied to the name or thing the nearest part before ends on
     ("... per il Colosseo?"): "Quali sono gli orari del Colosseo?"."""
+    if set(words_of(text)) & language.subjects:
+        return None  # "... quand je dois appeler le médecin ?": the speaker's own question
     joins = dict(pair.split("=", 1) for pair in language.of_the)
     articles = "|".join(sorted(language.definite, key=len, reverse=True))
     last = re.search(rf"\b(?:{articles})\s+[\w'’-]+(?=\s*[?.!？]*\s*$)", text, re.IGNORECASE)

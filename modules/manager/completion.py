@@ -332,8 +332,8 @@ def after_name(clause: str, word: str) -> str:
         return ""
     at = end = found[-1]
     end += 1
-    while end < len(tokens) and tokens[end][:1].isupper():
-        end += 1
+    while end < len(tokens) and (tokens[end][:1].isupper() or tokens[end].isdigit()):
+        end += 1  # "Windows 11"
     if end == at + 1:  # a thing in lower case, to the next preposition but "of"
         after = [(words_of(t) or [""])[0] for t in tokens[at + 2 :]]
         end = next((at + 2 + i for i, w in enumerate(after) if w in PREPOSITIONS - {"of"}), end)

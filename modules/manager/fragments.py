@@ -80,28 +80,57 @@ def _in_frame(frame: str, body: str, language: Language) -> str | None:
         or (_in_place_of_kind(frame, body) if english else None)
         or (_in_place_of_defined(frame, body) if english else None)
         or (_in_place_of_subject(frame, body) if english else None)
+        or (None if english else _in_place_of_a_thing(frame, body, language))
         or _after_last_preposition(frame, body, language)
         or _in_place_of_object(frame, body, language)
         or (_in_place_of_last_thing(frame, body) if english else None)
-        or _in_place_of_same_article(frame, body, language)
     )
 
 
-def _in_place_of_same_article(frame: str, thing: str, language: Language) -> str | None:
-    """`thing` in the place of the frame's last phrase that opens with its article, where
-    that phrase ends the frame ("Wie viel kostet die Gründung [einer GmbH]?" -> "... einer
-    UG?"); None otherwise."""
-    tokens = frame.split()
-    article = (words_of(thing) or [""])[0]
-    if article not in language.determiners:
+def _in_place_of_a_thing(frame: str, thing: str, language: Language) -> str | None:
+    """`thing` in the place of the frame's thing like it, in a language other than English:
+    a name with its article ("Quantas vezes [o Benfica] foi campeão? E o Porto?", "E
+    l'Inter?"), a phrase with an article up to a preposition ("cuocere [la pasta] al dente?
+    e il risotto?"), or a bare noun in the place of the one before the frame's last phrase or
+    at its end ("pode comer [banana]? E manga?"); None for a thing that opens with a
+    preposition, or a frame with no such place."""
+    tokens, said = frame.split(), words_of(thing)
+    words = [(words_of(t) or [""])[0] for t in tokens]
+    if not said or said[0] in language.prepositions or len(said) > 4:
         return None
-    at = [i for i, token in enumerate(tokens) if (words_of(token) or [""])[0] == article]
-    if not at or at[-1] == 0 or len(tokens) - at[-1] > 3:
+    elided = re.match(r"(?:l|dell|all|d)['’](?=\w)", thing, re.I) is not None
+    name = thing.split()[-1].lstrip("lL'’")[:1].isupper()
+    opens = [i for i, w in enumerate(words) if i and (w in language.determiners or "'" in w)]
+    if name and (elided or said[0] in language.determiners):
+        found = [i for i in opens if i + 1 < len(tokens) and tokens[i + 1][:1].isupper()]
+        found += [i for i in opens if re.match(r"\w+['’][A-ZÀ-Þ]", tokens[i])]
+        if not found:
+            return None
+        start = max(found)
+        end = start + (1 if "'" in words[start] and tokens[start][-1:] not in "'’" else 2)
+        while end < len(tokens) and tokens[end][:1].isupper():
+            end += 1
+        return " ".join([*tokens[:start], thing, *tokens[end:]])
+    if said[0] in language.determiners and opens:
+        start = opens[-1]
+        end = next(
+            (i for i in range(start + 1, len(words)) if words[i] in language.prepositions),
+            len(words),
+        )
+        return " ".join([*tokens[:start], thing, *tokens[end:]])
+    if said[0] in language.determiners or name or not thing[:1].islower():
         return None
-    rest = [(words_of(t) or [""])[0] for t in tokens[at[-1] + 1 :]]
-    if set(rest) & (language.prepositions | PREPOSITIONS):
+    places = [
+        i for i in range(max(1, len(words) - 4), len(words)) if words[i] in language.prepositions
+    ]
+    at = places[0] - 1 if places else len(words) - 1
+    if (
+        at < 1
+        or words[at] in language.determiners | language.prepositions
+        or not tokens[at][:1].islower()
+    ):
         return None
-    return " ".join([*tokens[: at[-1]], thing])
+    return " ".join([*tokens[:at], thing, *tokens[at + 1 :]])
 
 
 def _one_named(frame: str, body: str) -> str:
@@ -139,7 +168,8 @@ def _bare_thing(words: list[str], language: Language) -> bool:
     others = QUESTION_WORDS | AUXILIARIES | language.question_words | language.pronouns
     latin = all(re.match(r"[a-zà-ÿ0-9]", w) for w in words)  # not a CJK sentence
     named = words[1:] if words[0] in DETERMINERS | language.determiners else words
-    return latin and 1 <= len(named) <= 2 and not any(w in others for w in words)
+    size = 3 if named[1:2] and named[1] in language.of else 2  # "grão de bico"
+    return latin and 1 <= len(named) <= size and not any(w in others for w in words)
 
 
 def _in_place_of_subject(frame: str, thing: str) -> str | None:
@@ -273,8 +303,9 @@ def _fragment_like(words: list[str], language: Language) -> bool:
     opens = words[0] in PREPOSITIONS | DETERMINERS | language.of | language.back | (
         language.prepositions
     )
-    asks = any(w in QUESTION_WORDS | AUXILIARIES | language.question_words for w in words[1:])
-    return opens and not (language is ENGLISH and asks)
+    english = language is ENGLISH and any(w in QUESTION_WORDS | AUXILIARIES for w in words[1:])
+    own = any(w in language.question_words for w in words[1:4])  # "et à partir de quand ..."
+    return opens and not english and not (language is not ENGLISH and own)
 
 
 def repeated_frame(previous: str, text: str) -> str | None:

@@ -32,6 +32,8 @@ from modules.manager.words import (
     AUXILIARIES,
     COUNTS,
     HAN_QUESTION,
+    HAN_REQUEST,
+    HAN_THEN,
     KNOW_VERBS,
     LEAD_WORDS,
     NEED_ALONE,
@@ -158,7 +160,8 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
         return
     if segment.lead and not set(words_of(text)) - LEAD_WORDS:
         return  # "Could you (1) ... (2) ...": nothing but a lead-in
-    announces = text.rstrip().endswith(":") or ANNOUNCES.search(text) or not asks(text, language)
+    colon = text.rstrip().endswith((":", "："))
+    announces = colon or ANNOUNCES.search(text) or not asks(text, language)
     if segment.lead and announces:
         context.append(text)  # "I need three things for my D&D campaign:"
         return
@@ -234,10 +237,12 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
     stripped = sentence.strip()
     if stripped.endswith(("?", "？", "؟")) or stripped.startswith("¿"):
         return True
-    if "ください" in stripped or stripped.startswith(("请", "請")):
-        return True  # "例文を三つ作ってください。", "请举一个例子。"
-    if stripped.endswith(("，", "、")) and any(word in stripped for word in HAN_QUESTION):
-        return True  # "怎么学好英语口语，" before "还有 ...？"
+    if "ください" in stripped or stripped.startswith((*HAN_REQUEST, *HAN_THEN)):
+        return True  # "例文を三つ作ってください。", "请举一个例子。", "帮我写...", "然后翻译成英文"
+    if re.search(r"[\u3040-\u9fff]", stripped) and any(w in stripped for w in HAN_QUESTION):
+        return True  # "怎么学好英语口语，", "另外信用卡逾期一天会影响征信吗"
+    if stripped.endswith(("て、", "で、")):
+        return True  # "...文章を書いて、" before "そのあと英語に訳してください"
     words = words_of(strip_joining(stripped, language))
     if not words:
         return False
@@ -285,10 +290,15 @@ def _names_a_thing(sentence: str, language: Language) -> bool:
     opens = language.determiners | language.back | language.of | language.prepositions
     said = " ".join(words) + " "
     counted = bool(words) and (words[0].isdigit() or words[0] in COUNTS)  # "Also 10 miles."
+    asked = language is not ENGLISH and set(words[1:4]) & language.question_words
+    if asked:
+        return False  # "et à partir de quand je dois appeler le médecin ?": a question
     return bool(words) and (words[0] in opens or counted or said.startswith(FRAGMENT_OPENINGS))
 
 
 def _opens_with_then(text: str, language: Language) -> bool:
+    if text.lstrip().startswith(HAN_THEN):
+        return True  # "然后翻译成英文"
     first = words_of(text)[:1]
     after = " ".join(words_of(text)[:3]).startswith(THEN_PHRASES)  # "After that, make ..."
     if set(words_of(text)[:3]) & APART:

@@ -25,7 +25,7 @@ COUNTED_LINE = re.compile(r"^\s*(\d{1,2})\s+(?=\S)")
 """A line that opens with its number and nothing else ("1 best way to learn chess"): a
 list line when the lines count 1, 2, 3..."""
 INLINE_MARK = re.compile(
-    r"(?:(?<=\s)|(?<=^)|(?<=:))\(?([q#](?=\d))?(\d{1,2}|[a-h]|i{1,3}|iv|vi{0,3}|ix|x)"
+    r"(?:(?<=\s)|(?<=^)|(?<=[:：]))\(?([q#](?=\d))?(\d{1,2}|[a-h]|i{1,3}|iv|vi{0,3}|ix|x)"
     r"(?:[).]|(?<=\d)-|(?(1)[:]?))(?=\s+\S)",
     re.I,
 )
@@ -49,7 +49,7 @@ _SENTENCE_END = re.compile(
     r"|(?<=[\u2600-\u27bf\U0001f300-\U0001faff])\s+(?=(?i:how|what|whats|why|when|where|who|"
     r"which|can|could|should|would|is|are|do|does|also|btw|so|pls|please|i|im|i'm|he|hes|she|"
     r"shes|they|we|it|its|my)\b)"
-    r"|(?<=[，、])(?=还有|另外|顺便)"
+    r"|(?<=[，、])(?=还有|另外|顺便|然后|之后|接着|そのあと|その後|それから)"
 )
 """Where a sentence ends: after its mark, after an emoji that a new clause follows ("my dog
 is a lab 😕 how much should he eat"; not "pizza 🍕 and pasta"), or at a Chinese comma

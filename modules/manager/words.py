@@ -48,7 +48,7 @@ FILLERS = (
     "and after that", "after that", "after this", "separately", "additionally", "unrelated",
     "also unrelated", "unrelated but", "on another note", "también", "aussi", "auch",
     "anche", "também", "ook", "另外", "还有", "それと", "あと",
-    "それから", "然后", "之后", "接着",
+    "それから", "そのあと", "その後", "然后", "之后", "接着",
 )  # fmt: skip
 """Joining words a part may start with; they are dropped from it."""
 THEN = vocabulary("then afterwards それから 然后 之后 接着")
@@ -206,6 +206,13 @@ ANSWER_REFERENCE = re.compile(
 )
 """Words of a part that works on another part's answer ("translate your answer", "explain
 the rhyme scheme you used", "a slogan using that name")."""
+HAN_THEN = ("然后", "之后", "接着", "そのあと", "その後", "それから")
+"""Words a Chinese or Japanese step on what the one before made opens with."""
+HAN_REQUEST = (
+    "请", "請", "帮我", "幫我", "给我", "告诉我", "推荐", "写", "解释", "翻译", "介绍", "列出",
+    "总结", "比较", "描述",
+)  # fmt: skip
+"""Words a Chinese instruction opens with ("帮我写一首短诗", "推荐一本书")."""
 HAN_QUESTION = (
     "怎么",
     "什么",

@@ -108,7 +108,7 @@ def test_what_about_in_other_languages_asks_the_question_before_of_the_new_thing
 
 def test_an_english_frame_never_reads_words_of_another_language() -> None:
     request = "Was kostet ein Hund im Monat? Und was ist mit einer Katze?"
-    assert split(request).parts == (request,)  # it joins the question it cannot complete
+    assert split(request).parts[1].startswith("Was kostet einer Katze")
 
 
 def test_a_step_with_a_verb_of_arithmetic_waits_for_the_answer_before() -> None:
@@ -341,3 +341,37 @@ def test_them_after_ask_is_people_and_if_clauses_are_no_thing() -> None:
         "1) Explain the difference between git merge and git rebase\n2) When should I use each?"
     )
     assert found.parts[1] == "When should I use each, git merge or git rebase?"
+
+
+def test_follow_ups_in_other_languages_take_the_place_of_a_thing_like_them() -> None:
+    found = split("Quantas vezes o Benfica foi campeão europeu? E o Porto?")
+    assert found.parts[1] == "Quantas vezes o Porto foi campeão europeu?"
+    assert split("Quanti scudetti ha vinto la Juventus? E l'Inter?").parts[1] == (
+        "Quanti scudetti ha vinto l'Inter?"
+    )
+    assert split("Meu cachorro pode comer banana? E manga?").parts[1] == (
+        "Meu cachorro pode comer manga?"
+    )
+    found = split("quanto tempo leva pra cozinhar feijão na panela de pressão? e grão de bico?")
+    assert found.parts[1] == "Quanto tempo leva pra cozinhar grão de bico na panela de pressão?"
+    found = split("Comment faire une capture d'écran sur Windows 11 ? Et sur Mac ?")
+    assert found.parts[1] == "Comment faire une capture d'écran sur Mac?"
+    found = split(
+        "je peux lui donner du doliprane ? et à partir de quand je dois appeler le médecin ?"
+    )
+    assert found.parts[1] == "À partir de quand je dois appeler le médecin ?"
+
+
+def test_instructions_and_steps_in_other_languages() -> None:
+    found = split("Resuelve 3x + 5 = 20 y explica la fotosíntesis en pocas palabras")
+    assert found.parts == ("Resuelve 3x + 5 = 20.", "Explica la fotosíntesis en pocas palabras.")
+    found = split("escreve uma mensagem pra minha avó e depois traduz pro inglês")
+    assert found.depends_on == ((), (0,))
+    found = split("帮我写一首关于春天的短诗，然后翻译成英文")
+    assert found.parts == ("帮我写一首关于春天的短诗。", "翻译成英文。")
+    assert found.depends_on == ((), (0,))
+    found = split("定期存款和货币基金哪个收益高？另外信用卡逾期一天会影响征信吗")
+    assert found.parts[1] == "信用卡逾期一天会影响征信吗？"
+    found = split("我在学日语，想问几个问题：1. 平假名和片假名有什么区别 2. 学多久能过N3")
+    assert found.context == ("我在学日语，想问几个问题：",)
+    assert len(found.parts) == 2
