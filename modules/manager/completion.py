@@ -48,7 +48,19 @@ def complete(
         return None
     if (thing := _what_about(piece)) is not None:  # "..., what about violin?"
         thing = possessive_named(thing, first)  # "and what about its capital?"
+        said = words_of(thing)[:1]
+        if said and said[0] in PREPOSITIONS and f" {said[0]} " in f" {first.lower()} ":
+            rest = after_name(first, said[0])  # "... with flexbox and how about with grid"
+            return f"{_before_last(first, said[0])} {thing}{rest}"
         return complete(first, thing, language) or in_place_of_last(first, thing)
+    if (
+        words[:2] == ["another", "one"]
+        and len(words) > 3
+        and f" {words[2]} " in f" {first.lower()} "
+    ):
+        return (
+            f"{_before_last(first, words[2])} {piece.split(None, 2)[2]}"  # "another one about cats"
+        )
     if (aligned := _aligned_fragment(first, piece, language)) is not None:
         return aligned
     together = language.together & set(first_words + words)  # "difference between 'a' and 'b'"

@@ -126,7 +126,8 @@ def named(
         topic = next((t for t in (topic_of(b, plural) for b in before) if t is not None), None)
         if guess and topic is None and plural and (listed := _listed_thing(before[0])):
             topic = listed  # "1 best budget running shoes 2 how often to replace them"
-        last = last_thing(before[0]) if guess else None  # "How many calories in [a banana]?"
+        quoted = "'" in before[0] or '"' in before[0]  # "What does 'X' mean in [Python]"
+        last = last_thing(before[0]) if guess and not quoted else None  # "in [a banana]"
         if last is not None and set(words_of(last)) & KNOWN_TO_ALL:
             last = None  # "How much can I take in [a day]?" names no thing
         if said != "one" or (last or "").startswith(("a ", "an ")):  # "one": of a kind
@@ -138,6 +139,14 @@ def named(
             topic = place
     if topic is None or (said == "it" and _plural(topic)):
         return None  # "undo it" after "merge two branches": not the branches
+    if said in ("they", "them") and topic[:1].isupper() and not _many(topic):
+        if said == "them" or "there" in words or set(words_of(topic)) & KNOWN_TO_ALL:
+            return None  # "do they need full sun" after "... in December": not December
+        place = f" in {topic}"  # "What currency do they use" after "the capital of Peru"
+        end = len(text.rstrip().rstrip("?.!"))
+        return f"{text[:end]}{place}{text[end:]}", topic
+    if said == "it" and re.search(r"\w \bor\b [A-Z]", before[0]):
+        return None  # "Is Ubuntu or Fedora better? can I dual boot it": whichever is picked
     agent = words[pronoun - 1 : pronoun] == ["for"] and after == ["to"]  # "for them to return"
     told = words[pronoun - 1 : pronoun] != [] and words[pronoun - 1] in TOLD_VERBS
     if (agent or told) and said in PEOPLE and not set(words_of(topic)) & PERSON_NOUNS:
@@ -166,6 +175,13 @@ def _asks_who(part: str) -> bool:
     """Whether a part asks who someone is ("Who was Robespierre?")."""
     words = words_of(part)
     return words[:1] == ["who"] and words[1:2] != [] and words[1] in BE
+
+
+def _many(thing: str) -> bool:
+    """Whether a thing may be what "they" means: a plural, a count or things joined."""
+    words = words_of(thing)
+    plural = bool(words) and words[-1].endswith("s") and not words[-1].endswith(("ss", "us"))
+    return plural or bool(set(words) & (COUNTS | {"and", "both"}))
 
 
 def _plural(thing: str) -> bool:
@@ -301,7 +317,7 @@ def _phrase(
         if tokens[stop - 1].endswith(","):
             break
     phrase = words[start:stop]
-    if phrase and phrase[-1] in MANNER_NOUNS and words[stop : stop + 1] == ["to"]:
+    if set(phrase) & MANNER_NOUNS and words[stop : stop + 1] == ["to"]:
         thing = _phrase(tokens, words, stop + 2, "", bare=True)  # "...way to cook [salmon]"
         return thing if stop + 2 < len(words) else None
     short = len(phrase) == 2 and phrase[0] in DETERMINERS  # "does [a PhD] in the US cost"

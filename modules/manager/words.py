@@ -189,7 +189,9 @@ INSTANCE_NOUNS = vocabulary("example examples analogy analogies illustration")
 KNOWN_TO_ALL = vocabulary(
     "world weather time news sun moon sky sea ocean earth internet future past day week year "
     "morning night rest same other others first last next best most least difference way ways "
-    "government economy president market law planet universe answer question end beginning"
+    "government economy president market law planet universe answer question end beginning "
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday weekend winter spring summer fall"
 )
 """Nouns that "the" makes definite without a thing named before ("why is the sky blue", "the
 best way"): a part with one needs nothing from the part before."""

@@ -375,3 +375,38 @@ def test_instructions_and_steps_in_other_languages() -> None:
     found = split("我在学日语，想问几个问题：1. 平假名和片假名有什么区别 2. 学多久能过N3")
     assert found.context == ("我在学日语，想问几个问题：",)
     assert len(found.parts) == 2
+
+
+def test_they_of_a_place_asks_in_it_and_never_means_a_month() -> None:
+    found = split(
+        "1. What is the capital of Peru?\n2. What language do they speak there?\n"
+        "3. What currency do they use?"
+    )
+    assert found.parts[2] == "What currency do they use in Peru?"
+    found = split("Is it too late to plant tulip bulbs in December, and do they need full sun?")
+    assert "December need" not in found.parts[1]
+    found = split("(a) what's an index fund (b) how do I buy one (c) are they safe for retirement")
+    assert found.parts[2] == "Are an index fund safe for retirement?"
+
+
+def test_it_after_alternatives_or_a_quotation_waits_for_the_answer() -> None:
+    found = split(
+        "Is Ubuntu or Fedora better for a beginner, and can I dual boot it with Windows 11?"
+    )
+    assert found.parts[1] == "Can I dual boot it with Windows 11?"
+    assert found.depends_on == ((), (0,))
+    found = split(
+        "What does 'NoneType object is not subscriptable' mean in Python and how do I fix it?"
+    )
+    assert found.parts[1] == "How do I fix it?"
+
+
+def test_a_way_of_a_time_and_another_one_and_how_about_a_tool() -> None:
+    found = split(
+        "What's the best time of day to water the lawn and how much water does it need per week?"
+    )
+    assert found.parts[1] == "How much water does the lawn need per week?"
+    found = split("Tell me a joke about programmers and another one about cats.")
+    assert found.parts == ("Tell me a joke about programmers.", "Tell me a joke about cats.")
+    found = split("How do I center a div with flexbox and how about with grid?")
+    assert found.parts[1] == "How do I center a div with grid?"
