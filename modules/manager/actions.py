@@ -18,19 +18,18 @@ do it?")."""
 
 
 HOW_DO_I = (
-    r"(?:how|where) (?:do|can|should|could) (?:i|we|you) (\w+(?: [\w'’-]+){0,3}?)"
-    r"(?= (?:with|in|on|using|by|without)\b| ?[?.!]*$)"
+    r"(?:how|where)(?: often| much| long)? (?:do|can|should|could) (?:i|we|you) "
+    r"(\w+(?: [\w'’-]+){0,3}?)(?= (?:with|in|on|using|by|without)\b| ?[?.!]*$)"
 )
 """A question after how to do something, and what it does ("[center a div] with flexbox")."""
 
 
-def done_again(previous: str, text: str) -> str | None:
-    """`text` with "do it" replaced by what the part before asks to do ("to climb Everest"),
-    None when it has no "do it" or the part before no "to VERB ...";"""
+def done_again(before: list[str], text: str) -> str | None:
+    """`text` with "do it" replaced by what the nearest part before (`before`: latest first)
+    that asks to do something asks to do ("to climb Everest"); None when it has no "do it"
+    or no part before says "to VERB ..." or asks how to do something."""
     found = DONE_AGAIN.search(text)
-    action = re.search(r"\bto ((?:[\w'’-]+)(?: [\w'’-]+){0,4})[?.!]?$", previous.strip()) or (
-        re.match(HOW_DO_I, previous.strip(), re.I)  # "how do i center a div with flexbox"
-    )
+    action = next((a for part in before if (a := _action(part)) is not None), None)
     if found is None or action is None:
         return None
     after = words_of(text[found.end() :])[:1]
@@ -44,6 +43,13 @@ def done_again(previous: str, text: str) -> str | None:
     verb = action.group(1)
     to = "to " if doing[0].lower() == "to" else ""
     return f"{text[: found.start()]}{to}{verb}{text[found.end() :]}"
+
+
+def _action(part: str) -> re.Match[str] | None:
+    """What a part asks to do: after its last "to" ("... the first woman [to climb Everest]"),
+    or in a how-to question ("how do i [center a div] with flexbox")."""
+    found = re.search(r"\bto ((?:[\w'’-]+)(?: [\w'’-]+){0,4})[?.!]?$", part.strip())
+    return found or re.match(HOW_DO_I, part.strip(), re.I)
 
 
 def spent_on(previous: str, text: str) -> str | None:

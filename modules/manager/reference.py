@@ -106,11 +106,14 @@ def resolve(
             _merge(previous, draft.text)
         elif (made := _both_made(done, draft.text)) is not None:
             done.append(Draft(draft.text, depends_on=made))  # "and translate both into Italian"
-        elif draft.then or ANSWER_REFERENCE.search(draft.text):  # "then translate it",
-            done.append(Draft(draft.text, depends_on=[_root(done, len(done) - 1)]))  # "your answer"
+        elif draft.then or ANSWER_REFERENCE.search(draft.text) or _names_made(previous, draft):
+            step = Draft(draft.text, depends_on=[_root(done, len(done) - 1)])
+            done.append(step)  # "then translate it", "your answer", "a slogan with the name"
         elif draft.new_sentence and (same := repeated_frame(previous.text, draft.text)):
             done.append(Draft(same))  # "Is it legal in the US? is it legal in the UK too"
-        elif again := done_again(previous.text, draft.text) or spent_on(previous.text, draft.text):
+        elif again := done_again([d.text for d in reversed(done)], draft.text) or spent_on(
+            previous.text, draft.text
+        ):
             done.append(Draft(again))  # "who was the first woman to do it": climb Everest
         elif (pronoun := pronoun_at(draft.text, language)) is not None:
             _lean(done, draft, pronoun, has_context, language)
@@ -123,6 +126,18 @@ def resolve(
         else:  # "... between A and B? Which is cheaper?": of A or B
             done.append(Draft(_with_alternatives_of(done, draft.text, language)))
     return done
+
+
+def _names_made(previous: Draft, draft: Draft) -> bool:
+    """Whether a part names what the part before makes with "the" ("Suggest a name for my
+    bakery and write a slogan that uses the name")."""
+    words = words_of(REQUEST_LEAD.sub("", previous.text))
+    if not words or words[0] not in MAKING_VERBS:
+        return False
+    end = next((i for i, w in enumerate(words[1:], 1) if w in PREPOSITIONS), len(words))
+    noun = words[end - 1] if end > 1 and words[end - 1] not in NOT_A_NOUN else ""
+    named = re.search(rf"\bthe {re.escape(noun)}\b(?! of)", draft.text, re.I)  # not "the name of"
+    return bool(noun) and named is not None
 
 
 def _merge(previous: Draft, text: str, joint: str = "and ") -> None:
