@@ -33,6 +33,7 @@ from modules.manager.words import (
     MANNER_NOUNS,
     ONE_FOR_A_KIND,
     PEOPLE,
+    PERSON_PRONOUNS,
     PREPOSITIONS,
     QUESTION_WORDS,
     REQUEST_LEAD,
@@ -167,7 +168,10 @@ def _lean(
     resolved = (
         named(texts, draft.text, pronoun, previous.topic, guess) if language is ENGLISH else None
     )
-    if said == "one" and not makes and not kind_of:  # "which one is bigger, A or B?"
+    asked_who = [i for i, d in enumerate(done) if words_of(d.text)[:1] == ["who"]]
+    if said in PERSON_PRONOUNS and asked_who and not makes:  # "Who wrote X? ... did she"
+        done.append(Draft(draft.text, depends_on=[asked_who[-1]]))
+    elif said == "one" and not makes and not kind_of:  # "which one is bigger, A or B?"
         done.append(Draft(_with_alternatives_of(done, draft.text, language)))
     elif not makes and resolved is not None:
         done.append(Draft(resolved[0], topic=resolved[1]))

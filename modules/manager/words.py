@@ -163,6 +163,8 @@ DUMMY_AFTER = vocabulary(
 WEATHER = vocabulary("rain raining snow snowing hot cold warm sunny rainy windy humid freezing")
 """Words after "it" that speak of the weather ("is it too hot then?"): it means nothing."""
 PEOPLE = vocabulary("he him his she her they them their")
+PERSON_PRONOUNS = vocabulary("he him his she her")
+"""Pronouns that only ever mean a person."""
 PERSON_NOUNS = vocabulary(
     "teen teenager kid kids child children son daughter baby toddler wife husband partner "
     "boyfriend girlfriend mom mother dad father parent parents boss manager friend friends "

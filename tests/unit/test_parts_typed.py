@@ -425,3 +425,11 @@ def test_the_thing_a_step_makes_named_with_the_waits_for_it() -> None:
     assert found.depends_on == ((), (0,))
     found = split("Suggest a name for my bakery and tell me the name of a good flour.")
     assert found.depends_on == ((), ())
+
+
+def test_she_after_a_who_question_waits_for_who_it_is() -> None:
+    found = split(
+        "1. Who wrote Pride and Prejudice?\n2. When was it published?\n3. What else did she write?"
+    )
+    assert found.parts[2] == "What else did she write?"
+    assert found.depends_on == ((), (), (0,))
