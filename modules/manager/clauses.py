@@ -164,6 +164,11 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
             rf"|(?<=\w)\s+(?=(?:what|which)\s+(?:\w+\s+){{1,2}}(?:{verbs})\s+(?:{subjects})\b)"
         )
         pattern += rf"|\s+(?:also|btw)\s+(?=(?:{asked})(?:s|'s|’s)?\b)"  # "... ira also whats the"
+        pattern += rf"|(?<=\w)\s+(?=(?:{asked})(?:s|'s|’s)\s)"  # "... in fahrenheit whats the ..."
+    if words_of(body)[:1] and words_of(body)[0] in language.question_words:  # not "is it X or"
+        pattern += rf"|\s+or\s+(?=(?:{'|'.join(AUXILIARIES)})\s+(?:i|we|you)\b)"  # "or should i"
+    told = "|".join(sorted(VERBS | language.question_words, key=len, reverse=True))
+    pattern += rf"|\s+but\s+also\s+(?=(?:{told})\b)"  # "a joke about cats but also explain"
     numbers = [(m.start(), m.end()) for m in re.finditer(r"\d,\d{3}\b", body)]  # "$6,000"
     shielded = [*quoted_spans(body), *_brackets(body), *numbers]
     return [

@@ -48,10 +48,16 @@ def complete(
         return None
     if (thing := _what_about(piece)) is not None:  # "..., what about violin?"
         thing = possessive_named(thing, first)  # "and what about its capital?"
+        main = re.split(r"\s+(?=(?:when|if|while)\b)", first, maxsplit=1)  # "... when its noon"
         said = words_of(thing)[:1]
-        if said and said[0] in PREPOSITIONS and f" {said[0]} " in f" {first.lower()} ":
-            rest = after_name(first, said[0])  # "... with flexbox and how about with grid"
-            return f"{_before_last(first, said[0])} {thing}{rest}"
+        if said and said[0] in PREPOSITIONS and f" {said[0]} " in f" {main[0].lower()} ":
+            rest = after_name(main[0], said[0])  # "... with flexbox and how about with grid"
+            return " ".join([f"{_before_last(main[0], said[0])} {thing}{rest}", *main[1:]])
+        last = last_thing(first)  # "the pros and cons of [electric cars], same for hybrids"
+        bare = len(words_of(thing)) <= 3 and not set(words_of(thing)) & (VERBS | AUXILIARIES)
+        either = object_end(first_words, language) is not None  # "get [red wine] out of [it]"
+        if last and bare and first.endswith(last) and thing[:1].islower() and not either:
+            return f"{first[: -len(last)]}{thing}"
         return complete(first, thing, language) or in_place_of_last(first, thing)
     if (
         words[:2] == ["another", "one"]
@@ -81,8 +87,10 @@ def possessive_named(body: str, frame: str) -> str:
 
 
 def _what_about(piece: str) -> str | None:
-    """The thing of "what about X?" / "how about X?" (None for other pieces)."""
-    match = re.match(r"(?:and\s+)?(?:what|how)\s+about\s+(.+)", piece.strip(), re.IGNORECASE)
+    """The thing of "what about X?", "how about X?" or "same for X" (None for other
+    pieces)."""
+    about = r"(?:and\s+)?(?:(?:what|how)\s+about|same\s+(?:for|with))\s+(.+)"  # "same for hybrids"
+    match = re.match(about, piece.strip(), re.IGNORECASE)
     return match.group(1) if match else None
 
 
@@ -356,3 +364,16 @@ def _before_last(clause: str, word: str) -> str:
     """The clause up to the last occurrence of `word` (a preposition), without it."""
     index = f" {clause.lower()} ".rindex(f" {word} ")
     return clause[: max(0, index - 1)].rstrip()
+
+
+def object_end(words: list[str], language: Language) -> int | None:
+    """Where the object after "I", "you" or "we" and a verb ends, at a preposition ("how do
+    I get [red wine] out of a carpet"); None without such a subject, verb and object."""
+    subject = next((i for i, w in enumerate(words[:4]) if w in ("you", "i", "we")), None)
+    if subject is None:
+        return None
+    ends = language.prepositions | PREPOSITIONS
+    for index in range(subject + 3, len(words)):
+        if words[index] in ends or words[index : index + 2] == ["out", "of"]:
+            return index
+    return None

@@ -11,7 +11,13 @@ from __future__ import annotations
 import re
 
 from modules.manager.clauses import finish, strip_joining
-from modules.manager.completion import after_name, complete, in_place_of_last, possessive_named
+from modules.manager.completion import (
+    after_name,
+    complete,
+    in_place_of_last,
+    object_end,
+    possessive_named,
+)
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.words import (
     AUXILIARIES,
@@ -254,7 +260,7 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     replaced = tokens[near[-1] + 1][:1]
     if replaced.isupper() and not same and thing[:1].islower():
         return None  # "goodbye" does not take the place of "Japanese" (`_in_place_of_object`)
-    if not same and not replaced.isupper() and _object_end(words, language) is not None:
+    if not same and not replaced.isupper() and object_end(words, language) is not None:
         return None  # "get [red wine] out of [a carpet]? what about coffee": either (merged)
     if replaced.islower() and thing[1:2].islower():  # "Lunch?" after "for breakfast"
         thing = thing[:1].lower() + thing[1:]
@@ -278,23 +284,10 @@ def _in_place_of_object(frame: str, thing: str, language: Language) -> str | Non
             return " ".join([*tokens[: verb + 1], thing])
     if verb is None or not near or near[-1] <= verb + 1:
         return None
-    end = _object_end(words, language)
+    end = object_end(words, language)
     if end is not None and tokens[-1][:1].islower() and thing[:1].islower():
         return None  # "get [red wine] out of [a carpet]": which one "coffee" replaces is unsaid
     return " ".join([*tokens[: verb + 1], thing, *tokens[end or near[-1] :]])
-
-
-def _object_end(words: list[str], language: Language) -> int | None:
-    """Where the object after "I", "you" or "we" and a verb ends, at a preposition ("how do
-    I get [red wine] out of a carpet"); None without such a subject, verb and object."""
-    subject = next((i for i, w in enumerate(words[:4]) if w in ("you", "i", "we")), None)
-    if subject is None:
-        return None
-    ends = language.prepositions | PREPOSITIONS
-    for index in range(subject + 3, len(words)):
-        if words[index] in ends or words[index : index + 2] == ["out", "of"]:
-            return index
-    return None
 
 
 def _fragment_like(words: list[str], language: Language) -> bool:

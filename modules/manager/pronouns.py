@@ -69,7 +69,8 @@ def _pronouns(text: str, language: Language = ENGLISH) -> Iterator[int]:
             if word in language.pronouns or word.rsplit("-", 1)[-1] in language.pronouns:
                 yield i
             continue
-        if word in PERSONAL and not _dummy_it(words, i):
+        typed_its = word == "its" and before in ("when", "if", "because", "since", "that")
+        if word in PERSONAL and not _dummy_it(words, i) and not typed_its:  # "when its noon"
             yield i
         opens = i == 0 or before in QUESTION_WORDS | {"and", "if", "that", "whether"}
         existential = before in BE or (opens and words[i + 1 : i + 2] in (["is"], ["are"]))
@@ -91,6 +92,8 @@ def _dummy_it(words: list[str], index: int) -> bool:
         return True  # "are carbon plates worth it"
     if words[index] != "it" or not after:
         return False
+    if words[index - 2 : index] == ["time", "is"]:
+        return True  # "what time is it in tokyo"
     if after[0] == "worth" and after[1:2] and after[1].endswith("ing"):
         return not set(after[2:3]) <= ADVERBS  # "is it worth reading today": it is the book
     said = after[1] if after[0] in ("too", "very") and len(after) > 1 else after[0]

@@ -152,7 +152,8 @@ ONE_AFTER = vocabulary(
 )
 """Words after which "one" means a thing named before ("which one", "the second one")."""
 ONE_FOR_A_KIND = vocabulary(
-    "need buy get have use want during does do is can would will did write make eat"
+    "need buy get have use want during does do is can would will did write make eat become "
+    "test build find choose of"
 )
 """Words after which "one" means a thing of the kind named before ("do I need [a VPN]")."""
 DUMMY_AFTER = vocabulary(

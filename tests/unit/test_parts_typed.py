@@ -433,3 +433,28 @@ def test_she_after_a_who_question_waits_for_who_it_is() -> None:
     )
     assert found.parts[2] == "What else did she write?"
     assert found.depends_on == ((), (), (0,))
+
+
+def test_or_should_i_but_also_and_a_second_whats_start_questions() -> None:
+    found = split("how do i reset my airpods or should i just take them to the apple store")
+    assert found.parts == (
+        "How do i reset my airpods?",
+        "Should i just take my airpods to the apple store?",
+    )
+    found = split("tell me a joke about cats but also explain why cats purr")
+    assert found.parts == ("Tell me a joke about cats.", "Explain why cats purr.")
+    request = "recommend a movie that is funny but also a little scary"
+    assert split(request).parts == (request,)
+    found = split("whats the boiling point of water in fahrenheit whats the freezing point")
+    assert len(found.parts) == 2
+
+
+def test_same_for_and_what_about_in_a_sentence() -> None:
+    found = split("Give me the pros and cons of electric cars, same for hybrids.")
+    assert found.parts[1] == "Give me the pros and cons of hybrids."
+    found = split("what time is it in tokyo when its noon in new york, and what about in london")
+    assert found.parts[1] == "What time is it in london when its noon in new york?"
+    request = "how do i get red wine out of a carpet and same for coffee?"
+    assert split(request).parts == (request,)  # the wine's place or the carpet's: unsaid
+    found = split("what does a notary do, and can I become one online")
+    assert found.parts[1] == "Can I become a notary online?"
