@@ -237,6 +237,8 @@ def _finish(part: str, end: str, language: Language = ENGLISH) -> str:
         words = words_of(part)
         if len(words) > 2 and words[0].endswith("ly"):
             words = words[1:]  # "Roughly what would it cost?"
+        if words[:2] in (["if", "so"], ["if", "not"]):
+            words = words[2:]  # "If so what should i see?"
         question = bool(words) and (
             words[0] in QUESTION_WORDS | AUXILIARIES | language.question_words
             or (len(words) > 1 and words[0] in PREPOSITIONS and words[1] in QUESTION_WORDS)

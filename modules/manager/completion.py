@@ -172,8 +172,19 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         return parallel
     if head in VERBS and len(words) == 2 and words[1] in QUESTION_WORDS:
         return None  # "pick the best one and explain why": one instruction
-    if not then and ((head in VERBS and len(words) == 1) or head in CONSTRAINT_VERBS):
+    uses_it = words[:2] in (["use", "it"], ["use", "them"])  # "give me a word and use it in"
+    if not then and (
+        (head in VERBS and len(words) == 1) or (head in CONSTRAINT_VERBS and not uses_it)
+    ):
         return None  # "find the derivative and simplify", "..., keep it under 200 words"
+    why = first_words[0] in ("when", "where", "how", "why") and first_words[1] in AUXILIARIES
+    if (
+        len(words) == 1
+        and head in ("when", "where", "how", "why")
+        and why
+        and head != first_words[0]
+    ):
+        return f"{head} {first.split(None, 1)[1]}"  # "when did the berlin wall fall and why"
     if (
         head in ("when", "where", "why", "how", "if")
         and words[1:2]
@@ -308,7 +319,9 @@ def _second_noun_phrase(first: str, piece: str) -> str | None:
     )
     if not parallel and words[last - 1] in PREPOSITIONS:
         return None
-    return " ".join(tokens[:start]) + " " + piece
+    tail = tokens[_noun_phrase_end(words, start) :]  # "the tallest mountain [in africa]"
+    kept = superlative(piece_words[1]) and not set(piece_words) & PREPOSITIONS and tail
+    return " ".join([*tokens[:start], piece.rstrip("?.!"), *(tail if kept else [])])
 
 
 def _noun_phrase_end(words: list[str], start: int) -> int:

@@ -248,6 +248,8 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
         return False
     if len(words) > 2 and words[0].endswith("ly") and words[1] in QUESTION_WORDS | AUXILIARIES:
         words = words[1:]  # "and roughly what would it cost per month"
+    if words[:2] in (["if", "so"], ["if", "not"], ["if", "yes"]) and len(words) > 3:
+        words = words[2:]  # "and if so what should i see": a question on the answer before
     first = words[0]
     if language is not ENGLISH:
         stems = language.imperatives
@@ -299,6 +301,8 @@ def _names_a_thing(sentence: str, language: Language) -> bool:
 def _opens_with_then(text: str, language: Language) -> bool:
     if text.lstrip().startswith(HAN_THEN):
         return True  # "然后翻译成英文"
+    if re.match(r"(?:and\s+)?if\s+(?:so|not|yes)\b", text.strip(), re.I):
+        return True  # "can i leave the airport? and if so what should i see"
     first = words_of(text)[:1]
     after = " ".join(words_of(text)[:3]).startswith(THEN_PHRASES)  # "After that, make ..."
     if set(words_of(text)[:3]) & APART:

@@ -46,6 +46,8 @@ from modules.manager.words import (
 )
 
 NOT_A_NOUN = QUESTION_WORDS | AUXILIARIES | DETERMINERS | PREPOSITIONS
+RELATIVES = frozenset({"if", "whether", "that", "who"})
+"""Words that end a thing and begin a clause about it ("[some plants] that do well")."""
 
 
 def pronoun_at(text: str, language: Language = ENGLISH) -> int | None:
@@ -266,6 +268,11 @@ def topic_of(part: str, plural: bool = False) -> str | None:
             return last_thing(part)  # "tell me about [the Roman Colosseum]"
         named = words[start : start + 1] and words[start] in DETERMINERS | POSSESSIVES
         return _phrase(tokens, words, start, "") if named else None
+    others = NOT_A_NOUN | PERSONAL | DEMONSTRATIVES | {"i", "you", "we", "there"}
+    subject = words[1:2] != [] and words[1] not in others
+    bare = words[2:3] != [] and (words[2] in DETERMINERS or (plural and words[1].endswith("s")))
+    if words[:1] and words[0] in AUXILIARIES and subject and bare:
+        return tokens[1]  # "Is [pluto] a planet", "Can [dogs] eat grapes"
     asks_me = words[1:2] in (["i"], ["you"], ["we"]) and len(words) > 3
     if words[:1] and words[0] in AUXILIARIES and asks_me and words[3] in DETERMINERS:
         return _phrase(tokens, words, 3, "")  # "Do I need [a visa] for Japan?"
@@ -312,7 +319,7 @@ def _phrase(
     the clause's own verb after it ("does [daylight saving time] start", "was [the
     Eiffel Tower] built"). For "the best way to cook salmon", the thing cooked."""
     stop = start
-    ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS | {"if", "whether"}
+    ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS | RELATIVES
     while stop < len(words) and words[stop] not in ends:
         if (words[stop].endswith("ly") and stop > start) or tokens[stop].startswith(","):
             break

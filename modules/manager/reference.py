@@ -279,7 +279,10 @@ def _says_how(previous: Draft, draft: Draft) -> bool:
     words = words_of(draft.text)
     if _style_only(words):
         return not (draft.then or draft.item)  # "How do stocks work? Explain like I'm 5."
-    how = words[:1] and (words[0] in CONSTRAINT_VERBS or words[:2] == ["make", "it"])
+    uses_it = words[:2] in (["use", "it"], ["use", "them"])  # "use it in a sentence": a step
+    how = words[:1] and (
+        words[0] in CONSTRAINT_VERBS and not uses_it or words[:2] == ["make", "it"]
+    )
     instructs = words_of(REQUEST_LEAD.sub("", previous.text))[:1]
     told = bool(instructs) and instructs[0] in VERBS
     return bool(how) and told and not (draft.then or draft.item)
@@ -351,6 +354,8 @@ def _makes_something(part: str, pronoun: str = "it") -> bool:
 def _asks_for_things(words: list[str]) -> bool:
     """Whether a question's answer is things of a kind, its subject: "what [main dishes]
     could work", "what [countries] border France" (not "what gas do [plants] take in")."""
+    if words[:1] == ["what"] and words[1:2] in (["are"], ["is"]) and words[2:3] == ["some"]:
+        return True  # "What are some plants that do well in low light?"
     kind = [w for w in words[1:3] if w not in NOT_A_NOUN]  # "what [main dishes] could"
     if words[:1] not in (["what"], ["which"]) or words[1:2] != kind[:1] or not kind:
         return False

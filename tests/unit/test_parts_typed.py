@@ -458,3 +458,33 @@ def test_same_for_and_what_about_in_a_sentence() -> None:
     assert split(request).parts == (request,)  # the wine's place or the carpet's: unsaid
     found = split("what does a notary do, and can I become one online")
     assert found.parts[1] == "Can I become a notary online?"
+
+
+def test_a_bare_subject_of_a_yes_no_question_is_what_they_or_it_mean() -> None:
+    found = split("can dogs eat grapes? can they eat strawberrys?")
+    assert found.parts[1] == "Can dogs eat strawberrys?"
+    found = split("is pluto a planet or not, and how far is it from the sun")
+    assert found.parts[1] == "How far is pluto from the sun?"
+    found = split(
+        "My landlord wants to raise rent.\n1. Is there a limit?\n"
+        "2. How much notice does he have to give?"
+    )
+    assert found.parts[1] == "How much notice does he have to give?"
+
+
+def test_a_lone_question_word_and_if_so_and_the_longest_too() -> None:
+    found = split("when did the berlin wall fall and why")
+    assert found.parts == ("When did the berlin wall fall?", "Why did the berlin wall fall?")
+    found = split(
+        "i have a layover in amsterdam. can i leave the airport? and if so what should i see"
+    )
+    assert found.parts == ("Can i leave the airport?", "If so what should i see?")
+    assert found.depends_on == ((), (0,))
+    found = split("what's the tallest mountain in africa? and the longest river?")
+    assert found.parts[1] == "What's the longest river in africa?"
+    found = split(
+        "What are some plants that do well in low light? And how often should I water them?"
+    )
+    assert found.depends_on == ((), (0,))
+    found = split("give me a random word and use it in a sentence")
+    assert found.depends_on == ((), (0,))
