@@ -53,11 +53,12 @@ def complete(
         if said and said[0] in PREPOSITIONS and f" {said[0]} " in f" {main[0].lower()} ":
             rest = after_name(main[0], said[0])  # "... with flexbox and how about with grid"
             return " ".join([f"{_before_last(main[0], said[0])} {thing}{rest}", *main[1:]])
-        last = last_thing(first)  # "the pros and cons of [electric cars], same for hybrids"
+        end = first.rstrip("?.! ")
+        last = re.search(r"\b(?:of|in|for|about|on) ((?:[\w'’-]+ ?){1,3})$", end)
         bare = len(words_of(thing)) <= 3 and not set(words_of(thing)) & (VERBS | AUXILIARIES)
         either = object_end(first_words, language) is not None  # "get [red wine] out of [it]"
-        if last and bare and first.endswith(last) and thing[:1].islower() and not either:
-            return f"{first[: -len(last)]}{thing}"
+        if last and bare and thing[:1].islower() and not either:  # "pros and cons of [X]"
+            return f"{end[: last.start(1)]}{thing}"
         return complete(first, thing, language) or in_place_of_last(first, thing)
     if (
         words[:2] == ["another", "one"]

@@ -29,6 +29,7 @@ from modules.manager.words import (
     AUXILIARIES,
     BETWEEN,
     CONSTRAINT_VERBS,
+    DEMONSTRATIVES,
     MAKING_VERBS,
     MANNER_NOUNS,
     ONE_FOR_A_KIND,
@@ -107,7 +108,9 @@ def resolve(
             _merge(previous, draft.text)
         elif (made := _both_made(done, draft.text)) is not None:
             done.append(Draft(draft.text, depends_on=made))  # "and translate both into Italian"
-        elif draft.then or ANSWER_REFERENCE.search(draft.text) or _names_made(previous, draft):
+        elif (draft.then and not _again(previous, draft, language)) or (
+            ANSWER_REFERENCE.search(draft.text) or _names_made(previous, draft)
+        ):
             step = Draft(draft.text, depends_on=[_root(done, len(done) - 1)])
             done.append(step)  # "then translate it", "your answer", "a slogan with the name"
         elif draft.new_sentence and (same := repeated_frame(previous.text, draft.text)):
@@ -127,6 +130,15 @@ def resolve(
         else:  # "... between A and B? Which is cheaper?": of A or B
             done.append(Draft(_with_alternatives_of(done, draft.text, language)))
     return done
+
+
+def _again(previous: Draft, draft: Draft, language: Language) -> bool:
+    """Whether a step after "then" only does what the part before does to another thing
+    ("define photosynthesis. then define cellular respiration."): no answer it waits for."""
+    verb = words_of(draft.text)[:1]
+    same = verb != [] and verb[0] in VERBS and words_of(previous.text)[:1] == verb
+    pointed = set(words_of(draft.text)) & DEMONSTRATIVES  # "using that tagline": it waits
+    return same and not pointed and pronoun_at(draft.text, language) is None
 
 
 def _names_made(previous: Draft, draft: Draft) -> bool:

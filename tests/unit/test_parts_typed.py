@@ -488,3 +488,14 @@ def test_a_lone_question_word_and_if_so_and_the_longest_too() -> None:
     assert found.depends_on == ((), (0,))
     found = split("give me a random word and use it in a sentence")
     assert found.depends_on == ((), (0,))
+
+
+def test_the_same_step_on_another_thing_waits_for_nothing() -> None:
+    found = split("define photosynthesis. then define cellular respiration.")
+    assert found.depends_on == ((), ())
+    found = split(
+        "Write a tagline for a water bottle. Then write three captions using that tagline."
+    )
+    assert found.depends_on == ((), (0,))
+    found = split("whats the populaton of canada and how about mexico")
+    assert found.parts[1] == "Whats the populaton of mexico?"
