@@ -95,46 +95,53 @@ def _in_frame(frame: str, body: str, language: Language) -> str | None:
 
 def _in_place_of_a_thing(frame: str, thing: str, language: Language) -> str | None:
     """`thing` in the place of the frame's thing like it, in a language other than English:
-    a name with its article ("Quantas vezes [o Benfica] foi campeão? E o Porto?", "E
-    l'Inter?"), a phrase with an article up to a preposition ("cuocere [la pasta] al dente?
-    e il risotto?"), or a bare noun in the place of the one before the frame's last phrase or
-    at its end ("pode comer [banana]? E manga?"); None for a thing that opens with a
-    preposition, or a frame with no such place."""
+    a name with its article (`_in_place_of_a_name`), a phrase with an article, or a bare noun
+    (`_in_place_of_a_noun`); None for a thing that opens with a preposition."""
     tokens, said = frame.split(), words_of(thing)
     words = [(words_of(t) or [""])[0] for t in tokens]
     if not said or said[0] in language.prepositions or len(said) > 4:
         return None
+    opens = [i for i, w in enumerate(words) if i and (w in language.determiners or "'" in w)]
     elided = re.match(r"(?:l|dell|all|d)['’](?=\w)", thing, re.I) is not None
     name = thing.split()[-1].lstrip("lL'’")[:1].isupper()
-    opens = [i for i, w in enumerate(words) if i and (w in language.determiners or "'" in w)]
     if name and (elided or said[0] in language.determiners):
-        found = [i for i in opens if i + 1 < len(tokens) and tokens[i + 1][:1].isupper()]
-        found += [i for i in opens if re.match(r"\w+['’][A-ZÀ-Þ]", tokens[i])]
-        if not found:
-            return None
-        start = max(found)
-        end = start + (1 if "'" in words[start] and tokens[start][-1:] not in "'’" else 2)
-        while end < len(tokens) and tokens[end][:1].isupper():
-            end += 1
-        return " ".join([*tokens[:start], thing, *tokens[end:]])
-    if said[0] in language.determiners and opens:
+        return _in_place_of_a_name(tokens, words, opens, thing)
+    if said[0] in language.determiners and opens:  # "cuocere [la pasta] al dente? e il risotto?"
         start = opens[-1]
-        end = next(
-            (i for i in range(start + 1, len(words)) if words[i] in language.prepositions),
-            len(words),
-        )
+        rest = range(start + 1, len(words))
+        end = next((i for i in rest if words[i] in language.prepositions), len(words))
         return " ".join([*tokens[:start], thing, *tokens[end:]])
     if said[0] in language.determiners or name or not thing[:1].islower():
         return None
-    places = [
-        i for i in range(max(1, len(words) - 4), len(words)) if words[i] in language.prepositions
-    ]
+    return _in_place_of_a_noun(tokens, words, thing, language)
+
+
+def _in_place_of_a_name(
+    tokens: list[str], words: list[str], opens: list[int], thing: str
+) -> str | None:
+    """A name with its article in the place of the frame's last one ("Quantas vezes [o
+    Benfica] foi campeão? E o Porto?", "... la Juventus? E l'Inter?")."""
+    found = [i for i in opens if i + 1 < len(tokens) and tokens[i + 1][:1].isupper()]
+    found += [i for i in opens if re.match(r"\w+['’][A-ZÀ-Þ]", tokens[i])]  # "l'Inter"
+    if not found:
+        return None
+    start = max(found)
+    end = start + (1 if "'" in words[start] and tokens[start][-1:] not in "'’" else 2)
+    while end < len(tokens) and tokens[end][:1].isupper():
+        end += 1
+    return " ".join([*tokens[:start], thing, *tokens[end:]])
+
+
+def _in_place_of_a_noun(
+    tokens: list[str], words: list[str], thing: str, language: Language
+) -> str | None:
+    """A bare noun in the place of the one before the frame's closing phrase, or of its last
+    word ("pode comer [banana]? E manga?", "cozinhar [feijão] na panela? e grão de bico?")."""
+    tail = range(max(1, len(words) - 4), len(words))
+    places = [i for i in tail if words[i] in language.prepositions]
     at = places[0] - 1 if places else len(words) - 1
-    if (
-        at < 1
-        or words[at] in language.determiners | language.prepositions
-        or not tokens[at][:1].islower()
-    ):
+    taken = at < 1 or words[at] in language.determiners | language.prepositions
+    if taken or not tokens[at][:1].islower():
         return None
     return " ".join([*tokens[:at], thing, *tokens[at + 1 :]])
 
