@@ -192,7 +192,7 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
         context.append(found.pop(0).text.rstrip("?？") + ".")  # "My roommate ..., so how do I"
     for index, clause in enumerate(found):
         then = clause.then or (index == 0 and _opens_with_then(text, language))
-        lower = index == 0 and typed[:1].islower()
+        lower = index == 0 and typed.lstrip("¿¡")[:1].islower()  # "¿Y gato?": gato
         drafts.append(Draft(clause.text, then=then, new_sentence=index == 0, lower=lower))
 
 

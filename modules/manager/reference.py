@@ -81,7 +81,9 @@ def resolve(
             done.append(draft)
             continue
         previous = done[-1]
-        text = draft.text[:1].lower() + draft.text[1:] if draft.lower else draft.text
+        mark = draft.text[:1] if draft.text[:1] in "¿¡" else ""  # "¿Gato?" typed "¿y gato?"
+        body = draft.text[len(mark) :]
+        text = f"{mark}{body[:1].lower()}{body[1:]}" if draft.lower else draft.text
         name = draft.item and not draft.lower and _names_only(text)  # "b) And France?"
         follow = draft.item and _follows_up(text)  # "- what about coffee", "2 - for a hard yolk"
         whole = (

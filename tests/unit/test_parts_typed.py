@@ -499,3 +499,12 @@ def test_the_same_step_on_another_thing_waits_for_nothing() -> None:
     assert found.depends_on == ((), (0,))
     found = split("whats the populaton of canada and how about mexico")
     assert found.parts[1] == "Whats the populaton of mexico?"
+
+
+def test_a_spanish_follow_up_typed_in_lower_case_keeps_its_case() -> None:
+    found = split("¿Cómo se dice perro en italiano? ¿Y gato?")
+    assert found.parts[1] == "¿Cómo se dice gato en italiano?"
+    found = split("¿Cuántas calorías tiene un aguacate? ¿Y un plátano?")
+    assert found.parts[1] == "¿Cuántas calorías tiene un plátano?"
+    found = split("c'est quoi la différence entre un PEA et une assurance vie et lequel choisir")
+    assert found.parts[1] == "Lequel choisir, un PEA ou une assurance vie?"
