@@ -153,7 +153,7 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
     weigh"), before the second question word; never inside quotations or brackets."""
     joining = language.ands | language.thens | {"then", "plus", *THEN_PHRASES}
     ands = "|".join(sorted(joining, key=len, reverse=True))
-    pattern = rf"[,;]\s*(?:(?:{ands}|also|or),?\s+)?|\s+(?:{ands}|&)\s+"
+    pattern = rf"[,;]\s*(?:(?:{ands}|also|or),?\s+)?|\s+(?:{ands}|&|\+)\s+"
     if words_of(body)[:1] and words_of(body)[0] in language.question_words:
         asked = "|".join(sorted(language.question_words, key=len))
         verbs = "|".join(sorted(AUXILIARIES, key=len))

@@ -28,6 +28,7 @@ from modules.manager.words import (
     PREPOSITIONS,
     QUESTION_WORDS,
     REQUEST_LEAD,
+    REQUEST_NOUNS,
     SUBJECT_BEFORE_VERB,
     SUBJECT_PRONOUNS,
     VERBS,
@@ -169,6 +170,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         if len(words) > 3 and words[2] not in PREPOSITIONS:
             return _with_alternatives(first, piece)  # "... and which one goes in pancakes"
         return complete(first, piece.split(None, 2)[2])  # "and which one in the UK?"
+    if head in REQUEST_NOUNS and words[1:2] != [] and words[1] in PREPOSITIONS:
+        return piece  # "a packing list for iceland + tips for driving there"
     if (parallel := parallel_question(first, piece, words, first_words)) is not None:
         return parallel
     if head in VERBS and len(words) == 2 and words[1] in QUESTION_WORDS:

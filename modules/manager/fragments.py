@@ -33,6 +33,8 @@ from modules.manager.words import (
     words_of,
 )
 
+RELATIVE = frozenset({"who", "which", "whose", "whom"})
+"""Question words that, inside a fragment, open a clause about its thing."""
 MERGE = object()
 """A fragment no frame of the part before fits: it joins that part."""
 
@@ -303,7 +305,8 @@ def _fragment_like(words: list[str], language: Language) -> bool:
     opens = words[0] in PREPOSITIONS | DETERMINERS | language.of | language.back | (
         language.prepositions
     )
-    english = language is ENGLISH and any(w in QUESTION_WORDS | AUXILIARIES for w in words[1:])
+    asking = (QUESTION_WORDS - RELATIVE) | AUXILIARIES  # "something for my mom [who] loves"
+    english = language is ENGLISH and any(w in asking for w in words[1:])
     own = any(w in language.question_words for w in words[1:4])  # "et à partir de quand ..."
     return opens and not english and not (language is not ENGLISH and own)
 

@@ -92,7 +92,7 @@ ENGLISH = Language(
     vocabulary("and"),
     THEN,
     vocabulary("of in for on about to"),
-    vocabulary("one ones another"),
+    vocabulary("one ones another something anything"),
     vocabulary("a an the some any another two three four five"),
     PREPOSITIONS,
     JOINT_QUESTION,

@@ -157,6 +157,8 @@ def _names_made(previous: Draft, draft: Draft) -> bool:
 
 def _merge(previous: Draft, text: str, joint: str = "and ") -> None:
     """Joins a part that cannot stand alone to the part before, for one delegate."""
+    if joint and text.lower().startswith(joint):
+        text = text[len(joint) :]  # "..., and and something for my mom": one "and"
     joined = f"{text[:1].lower()}{text[1:]}" if text[1:2].islower() else text
     previous.text = f"{previous.text.rstrip('.?!')}, {joint}{joined}"
 

@@ -508,3 +508,14 @@ def test_a_spanish_follow_up_typed_in_lower_case_keeps_its_case() -> None:
     assert found.parts[1] == "¿Cuántas calorías tiene un plátano?"
     found = split("c'est quoi la différence entre un PEA et une assurance vie et lequel choisir")
     assert found.parts[1] == "Lequel choisir, un PEA ou une assurance vie?"
+
+
+def test_something_for_someone_else_and_a_plus_start_parts() -> None:
+    found = split(
+        "whats a good gift for my dad who likes fishing? and something for my mom who loves baking"
+    )
+    assert found.parts[1] == "Whats a good gift for my mom who loves baking?"
+    found = split("need a packing list for a week in iceland in march + tips for driving there")
+    assert found.parts[1] == "Tips for driving there."
+    request = "what is 2 + 2"
+    assert split(request).parts == (request,)
