@@ -52,14 +52,19 @@ def _action(part: str) -> re.Match[str] | None:
     return found or re.match(HOW_DO_I, part.strip(), re.I)
 
 
-def spent_on(previous: str, text: str) -> str | None:
-    """ "How long does it take?" (or "how much does it cost") after "How do I get from Rome
-    to Florence by train?": "... take to get from Rome to Florence by train?"; None for any
-    other part."""
-    asked = r"(how (?:long|much) (?:does|will|would) it (?:take|cost))\s*([?.!]?)"
+def spent_on(before: list[str], text: str) -> str | None:
+    """ "How long does it take?" (or "how much does it cost", "do I need special tools")
+    after "How do I get from Rome to Florence by train?" (the nearest how-to question of the
+    parts `before`, latest first): "... take to get from Rome to Florence by train?"; None for
+    any other part."""
+    asked = (
+        r"(how (?:long|much) (?:does|will|would) it (?:take|cost)|do (?:i|we) need [\w ]+?)"
+        r"\s*([?.!]?)"
+    )
     spent = re.fullmatch(asked, text.strip(), re.I)
     doing = r"(?:how|where) (?:do|can|should|could) (?:i|we|you) (.+?)[?.!]*$"
-    action = re.match(doing, previous.strip(), re.I)
+    asked_how = (re.match(doing, part.strip(), re.I) for part in before)  # latest first
+    action = next((found for found in asked_how if found is not None), None)
     if spent is None or action is None:
         return None
     return f"{spent.group(1)} to {action.group(1)}{spent.group(2) or '?'}"

@@ -204,6 +204,9 @@ def _in_place_of_subject(frame: str, thing: str) -> str | None:
     if words[1] in PERSONAL | {"i", "you", "we"}:
         return " ".join([*tokens[:3], thing]) if len(tokens) > 3 else None
     size = 2 if words[1] in DETERMINERS else 1
+    acts = words[0] not in BE and len(words) > 2 + size  # "Can [dogs] eat [grapes]?"
+    if acts and thing[:1].islower():
+        return None  # the subject's place or the object's: unsaid, so it joins the question
     return " ".join([tokens[0], thing, *tokens[1 + size :]])
 
 

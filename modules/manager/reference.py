@@ -117,8 +117,8 @@ def resolve(
             done.append(step)  # "then translate it", "your answer", "a slogan with the name"
         elif draft.new_sentence and (same := repeated_frame(previous.text, draft.text)):
             done.append(Draft(same))  # "Is it legal in the US? is it legal in the UK too"
-        elif again := done_again([d.text for d in reversed(done)], draft.text) or spent_on(
-            previous.text, draft.text
+        elif again := done_again(latest := [d.text for d in reversed(done)], draft.text) or (
+            spent_on(latest, draft.text)
         ):
             done.append(Draft(again))  # "who was the first woman to do it": climb Everest
         elif (pronoun := pronoun_at(draft.text, language)) is not None:
