@@ -144,12 +144,14 @@ def named(
             topic = place
     if topic is None or (said == "it" and _plural(topic)):
         return None  # "undo it" after "merge two branches": not the branches
-    if said in ("they", "them") and topic[:1].isupper() and not _many(topic):
-        if said == "them" or "there" in words or set(words_of(topic)) & KNOWN_TO_ALL:
+    head, _, inner = topic.partition(" of ")
+    of_a_place = said == "they" and inner and not _many(head) and "there" not in words
+    if of_a_place or (said in ("they", "them") and topic[:1].isupper() and not _many(topic)):
+        place = inner if of_a_place else topic  # "... the capital of [peru]"
+        if said == "them" or "there" in words or set(words_of(place)) & KNOWN_TO_ALL:
             return None  # "do they need full sun" after "... in December": not December
-        place = f" in {topic}"  # "What currency do they use" after "the capital of Peru"
-        end = len(text.rstrip().rstrip("?.!"))
-        return f"{text[:end]}{place}{text[end:]}", topic
+        end = len(text.rstrip().rstrip("?.!"))  # "What currency do they use in Peru?"
+        return f"{text[:end]} in {place}{text[end:]}", place
     if said == "it" and re.search(r"\w \bor\b [A-Z]", before[0]):
         return None  # "Is Ubuntu or Fedora better? can I dual boot it": whichever is picked
     agent = words[pronoun - 1 : pronoun] == ["for"] and after == ["to"]  # "for them to return"

@@ -530,3 +530,8 @@ def test_do_i_need_takes_the_nearest_how_to_and_can_dogs_what_about_joins() -> N
     assert split(request).parts == (request,)  # the dogs' place or the grapes': unsaid
     found = split("Is coffee bad for you? What about tea?")
     assert found.parts[1] == "Is tea bad for you?"
+
+
+def test_they_of_the_capital_of_a_place_asks_in_the_place() -> None:
+    found = split("1. what is the capital of peru 2. what currency do they use")
+    assert found.parts[1] == "What currency do they use in peru?"
