@@ -29,12 +29,11 @@ from modules.manager.words import (
     POSSESSIVES,
     PREPOSITIONS,
     QUESTION_WORDS,
+    RELATIVE_WORDS,
     VERBS,
     words_of,
 )
 
-RELATIVE = frozenset({"who", "which", "whose", "whom"})
-"""Question words that, inside a fragment, open a clause about its thing."""
 MERGE = object()
 """A fragment no frame of the part before fits: it joins that part."""
 
@@ -308,7 +307,7 @@ def _fragment_like(words: list[str], language: Language) -> bool:
     opens = words[0] in PREPOSITIONS | DETERMINERS | language.of | language.back | (
         language.prepositions
     )
-    asking = (QUESTION_WORDS - RELATIVE) | AUXILIARIES  # "something for my mom [who] loves"
+    asking = (QUESTION_WORDS - RELATIVE_WORDS) | AUXILIARIES  # "something for my mom [who] loves"
     english = language is ENGLISH and any(w in asking for w in words[1:])
     own = any(w in language.question_words for w in words[1:4])  # "et à partir de quand ..."
     return opens and not english and not (language is not ENGLISH and own)

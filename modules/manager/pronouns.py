@@ -18,6 +18,7 @@ from modules.manager.words import (
     AUXILIARIES,
     BE,
     BEFORE_A_DEMONSTRATIVE,
+    CLAUSE_STARTS,
     COUNTS,
     DEGREES,
     DEMONSTRATIVES,
@@ -46,8 +47,6 @@ from modules.manager.words import (
 )
 
 NOT_A_NOUN = QUESTION_WORDS | AUXILIARIES | DETERMINERS | PREPOSITIONS
-RELATIVES = frozenset({"if", "whether", "that", "who"})
-"""Words that end a thing and begin a clause about it ("[some plants] that do well")."""
 
 
 def pronoun_at(text: str, language: Language = ENGLISH) -> int | None:
@@ -321,7 +320,7 @@ def _phrase(
     the clause's own verb after it ("does [daylight saving time] start", "was [the
     Eiffel Tower] built"). For "the best way to cook salmon", the thing cooked."""
     stop = start
-    ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS | RELATIVES
+    ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS | CLAUSE_STARTS
     while stop < len(words) and words[stop] not in ends:
         if (words[stop].endswith("ly") and stop > start) or tokens[stop].startswith(","):
             break

@@ -211,6 +211,11 @@ ANSWER_REFERENCE = re.compile(
 )
 """Words of a part that works on another part's answer ("translate your answer", "explain
 the rhyme scheme you used", "a slogan using that name")."""
+RELATIVE_WORDS = vocabulary("who which whose whom")
+"""Question words that, inside a fragment, open a clause about its thing ("something for my
+mom who loves baking")."""
+CLAUSE_STARTS = vocabulary("if whether that who")
+"""Words that end a thing and begin a clause about it ("[some plants] that do well")."""
 HAN_THEN = ("然后", "之后", "接着", "そのあと", "その後", "それから")
 """Words a Chinese or Japanese step on what the one before made opens with."""
 HAN_REQUEST = (
