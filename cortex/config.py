@@ -173,7 +173,7 @@ class RuntimeConfig(_Strict):
     device: Literal["auto", "gpu", "cpu"] = "auto"
     namespace: str = Field("cortex", min_length=1)
     turn_timeout_s: float = Field(600.0, gt=0)
-    max_plan_steps: int = Field(4, ge=1, le=16)
+    max_plan_steps: int = Field(8, ge=1, le=16)
     dashboard: bool = False
     dashboard_host: str = Field("127.0.0.1", min_length=1)
 

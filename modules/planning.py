@@ -29,6 +29,7 @@ from modules.manager.languages import language_of
 from modules.manager.parts import Split
 from modules.manager.plan import Plan, allowed_kinds, fixed_plan, plan_from_json, plan_schema
 from modules.manager.skeleton import (
+    MAX_POINTS,
     MIN_POINTS,
     expansion,
     points_of,
@@ -74,7 +75,7 @@ class PlanningRegion(LanguageRegion):
         options = self.settings.options
         self.delegates: dict[str, str] = dict(options.get("delegates") or {"language": ""})
         """Each kind that takes subtasks, with its description (what the planner reads)."""
-        self.max_steps = int(options.get("max_steps", 4))
+        self.max_steps = int(options.get("max_steps", 8))
         self.splitter = Splitter(
             str(options.get("splitter", "rules")),
             self._decode_json,
@@ -130,7 +131,8 @@ class PlanningRegion(LanguageRegion):
             return steps
         text = []
         chat = skeleton_prompt(found.instruction(0))
-        for piece in self._decode_json(chat, skeleton_schema(self.max_steps), SKELETON_TOKENS):
+        schema = skeleton_schema(min(MAX_POINTS, self.max_steps))
+        for piece in self._decode_json(chat, schema, SKELETON_TOKENS):
             text.append(piece.text)
             yield piece
         points = points_of(json.loads("".join(text)))

@@ -86,7 +86,7 @@ class Split:
         return "\n\n".join([" ".join(self.context), self.parts[index]]).strip()
 
 
-def split(text: str, max_parts: int = 4, *, shown: bool = False) -> Split:
+def split(text: str, max_parts: int = 8, *, shown: bool = False) -> Split:
     """The parts of a request (at least one) and the context they share. Past `max_parts`,
     the last part takes the rest of the request. `shown`: the delegates also read what the
     request is about (a picture's description), so "what does it eat?" stands alone."""

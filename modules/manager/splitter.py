@@ -110,7 +110,7 @@ class Splitter:
     """
 
     def __init__(
-        self, name: str, decode: Decode | None, max_parts: int = 4, trust_model: bool = False
+        self, name: str, decode: Decode | None, max_parts: int = 8, trust_model: bool = False
     ) -> None:
         if name not in SPLITTERS:
             raise ValueError(f"unknown splitter {name!r}; choose one of {', '.join(SPLITTERS)}")
