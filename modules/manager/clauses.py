@@ -32,8 +32,10 @@ from modules.manager.words import (
     FILLERS,
     HAN_QUESTION,
     LIST_OPENERS,
+    LIST_VERBS,
     PREPOSITIONS,
     QUESTION_WORDS,
+    REQUEST_LEAD,
     SUBJECT_PRONOUNS,
     SUBORDINATORS,
     THEN_PHRASES,
@@ -185,7 +187,10 @@ def _in_a_list(clause: str, piece: str, language: Language) -> bool:
     if language is not ENGLISH or not words or words[0] in VERBS | AUXILIARIES:
         return False  # "..., including A, and give me a summary": an instruction of its own
     dashed = " — " in clause or " – " in clause  # "a lesson plan — objectives, a warm-up"
-    return dashed or bool(set(words_of(clause)[2:]) & LIST_OPENERS)
+    said = words_of(REQUEST_LEAD.sub("", clause))
+    asks = said[:1] != [] and said[0] in QUESTION_WORDS | AUXILIARIES
+    told = not asks and bool(set(said) & LIST_VERBS)  # "I'd like you to cover A, B, and why C"
+    return dashed or told or bool(set(words_of(clause)[2:]) & LIST_OPENERS)
 
 
 def _subordinate(clause: str, language: Language) -> bool:

@@ -19,6 +19,7 @@ from modules.manager.completion import (
     possessive_named,
 )
 from modules.manager.languages import ENGLISH, Language
+from modules.manager.pronouns import topic_of
 from modules.manager.words import (
     AUXILIARIES,
     BE,
@@ -91,7 +92,21 @@ def _in_frame(frame: str, body: str, language: Language) -> str | None:
         or _after_last_preposition(frame, body, language)
         or _in_place_of_object(frame, body, language)
         or (_in_place_of_last_thing(frame, body) if english else None)
+        or (_in_place_of_topic(frame, body) if english else None)
     )
+
+
+def _in_place_of_topic(frame: str, thing: str) -> str | None:
+    """A thing typed bare in the place of the subject a question asks about (`topic_of`):
+    "how tall is [the eiffel tower]? and big ben?"; None when the frame names no subject
+    ("how long do i boil [an egg]? what about hard boiled": an object, so unsaid)."""
+    topic = topic_of(frame)
+    if topic is None or topic not in frame or " of " in topic:
+        return None
+    start = frame.rindex(topic)
+    if words_of(frame[:start])[-1:] == [] or words_of(frame[:start])[-1] not in AUXILIARIES:
+        return None
+    return frame[:start] + thing + frame[start + len(topic) :]
 
 
 def _in_place_of_a_thing(frame: str, thing: str, language: Language) -> str | None:

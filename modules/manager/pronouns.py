@@ -141,11 +141,15 @@ def named(
         place = last_thing(before[0]) or ""
         if said == "there" and place[:1].isupper():  # a place named last ("... of [Peru]")
             topic = place
-    if topic is None or (said == "it" and _plural(topic)):
+    if said == "it" and topic is not None and _plural(topic):
+        inner = topic.partition(" of ")[2]  # "the symptoms of [strep throat]"
+        topic = inner if inner and not _plural(inner) else None
+    if topic is None:
         return None  # "undo it" after "merge two branches": not the branches
     head, _, inner = topic.partition(" of ")
     of_a_place = said == "they" and inner and not _many(head) and "there" not in words
-    if of_a_place or (said in ("they", "them") and topic[:1].isupper() and not _many(topic)):
+    name = topic[:1].isupper() or (" " not in topic and before[0][1:].islower())  # "germany"
+    if of_a_place or (said in ("they", "them") and name and not _many(topic)):
         place = inner if of_a_place else topic  # "... the capital of [peru]"
         if said == "them" or "there" in words or set(words_of(place)) & KNOWN_TO_ALL:
             return None  # "do they need full sun" after "... in December": not December
@@ -225,7 +229,8 @@ def last_thing(part: str) -> str | None:
         return None
     thing = tokens[places[-1] + 1 :]
     named = thing[0][:1].isupper() or words[places[-1] + 1] in DETERMINERS
-    return " ".join(thing) if named or len(thing) > 1 else None
+    typed_lower = part[1:].islower()  # "the capital of [canada]": names typed in lower case
+    return " ".join(thing) if named or len(thing) > 1 or typed_lower else None
 
 
 def _replaced(tokens: list[str], position: int, topic: str) -> str:
@@ -274,6 +279,9 @@ def topic_of(part: str, plural: bool = False) -> str | None:
     bare = words[2:3] != [] and (words[2] in DETERMINERS or (plural and words[1].endswith("s")))
     if words[:1] and words[0] in AUXILIARIES and subject and bare:
         return tokens[1]  # "Is [pluto] a planet", "Can [dogs] eat grapes"
+    to = words.index("to") if "to" in words[3:6] and words[1:2] == ["it"] else 0
+    if plural and words[:1] and words[0] in AUXILIARIES and to and to + 2 < len(words):
+        return _phrase(tokens, words, to + 2, "", plural=True)  # "is it ok to eat [eggs]"
     asks_me = words[1:2] in (["i"], ["you"], ["we"]) and len(words) > 3
     if words[:1] and words[0] in AUXILIARIES and asks_me and words[3] in DETERMINERS:
         return _phrase(tokens, words, 3, "")  # "Do I need [a visa] for Japan?"
@@ -296,6 +304,11 @@ def _asked_about(
     kind = start < len(words) and words[start] not in AUXILIARIES | DETERMINERS
     if word in ("which", "what") and index == 0 and kind:
         start += 1  # "which country won [the first World Cup]": the kind, then the verb
+        named = start + 2 < len(words) and (
+            words[start + 2] in DETERMINERS or tokens[start + 2][:1].isupper()
+        )
+        if named and words[start] not in AUXILIARIES and words[start + 1] in AUXILIARIES:
+            start += 1  # "what time zone is [Chicago] in": a kind of two words
     if start >= len(words):
         return None
     if kind and words[start] in DETERMINERS:  # "what causes [a slow draining sink]": a verb
@@ -304,8 +317,28 @@ def _asked_about(
         defined = word == "what" and words[start] in BE and index == 0  # "what is [kombucha]"
         return _phrase(tokens, words, start + 1, words[start], defined, plural)
     if words[start] not in PREPOSITIONS:
-        return _phrase(tokens, words, start, "", plural=plural)  # "tell me what [a VPN] does"
+        phrase = _phrase(tokens, words, start, "", plural=plural)  # "tell me what [a VPN] does"
+        return _without_verb(phrase) if words[start] in DETERMINERS else phrase
     return None
+
+
+def _without_verb(phrase: str | None) -> str | None:
+    """An embedded question's subject without the verb after it: "how [a transformer neural
+    network] works" (a word in "s" after a noun that has none; not "the kidneys")."""
+    words = (phrase or "").split()
+    verb = next(
+        (
+            i
+            for i, w in enumerate(words[2:], 2)
+            if _third_person(w) and not _third_person(words[i - 1])
+        ),
+        None,
+    )
+    return " ".join(words[:verb]) if verb is not None else phrase
+
+
+def _third_person(word: str) -> bool:
+    return word.endswith("s") and not word.endswith(("ss", "us", "is"))
 
 
 def _phrase(

@@ -30,6 +30,7 @@ from modules.manager.words import (
     BETWEEN,
     CONSTRAINT_VERBS,
     DEMONSTRATIVES,
+    LIST_VERBS,
     MAKING_VERBS,
     MANNER_NOUNS,
     ONE_FOR_A_KIND,
@@ -292,12 +293,12 @@ def _a_new_thing(text: str) -> bool:
 def _says_how(previous: Draft, draft: Draft) -> bool:
     """Whether a sentence only says how to answer the instruction before it ("Use an
     academic tone.", "Keep it under 400 words.", "Make it warm but professional.")."""
-    words = words_of(draft.text)
+    words = words_of(REQUEST_LEAD.sub("", draft.text))
     if _style_only(words):
         return not (draft.then or draft.item)  # "How do stocks work? Explain like I'm 5."
     uses_it = words[:2] in (["use", "it"], ["use", "them"])  # "use it in a sentence": a step
     how = words[:1] and (
-        words[0] in CONSTRAINT_VERBS and not uses_it or words[:2] == ["make", "it"]
+        words[0] in CONSTRAINT_VERBS | LIST_VERBS and not uses_it or words[:2] == ["make", "it"]
     )
     instructs = words_of(REQUEST_LEAD.sub("", previous.text))[:1]
     told = bool(instructs) and instructs[0] in VERBS

@@ -123,6 +123,9 @@ SUBJECTS = vocabulary("i i'm i've i'd we we're my our it it's this that there he
 """Words a telling sentence opens with ("I'm on a Mac", "It needs to be 10 minutes")."""
 LIST_OPENERS = vocabulary("covering including highlighting featuring mentioning especially")
 """Words that open a list inside one instruction ("an essay covering A, B and C")."""
+LIST_VERBS = vocabulary("cover include mention discuss")
+"""Verbs whose object may be a list of what an answer should hold ("I'd like you to cover
+A, B, and why C"), outside a question ("what should I include in a CV, and how long ...")."""
 POLITE = frozenset({"bitte", "please", "por", "favor", "plaît", "favore", "alsjeblieft"})
 """Words of a request's politeness, after its verb ("Erklär mir bitte, ...")."""
 TOLD = frozenset({"me", "mir", "moi", "mi", "uns", "us", "nos", "ons", "noi"})
@@ -240,8 +243,11 @@ HAN_QUESTION = (
     "どこ",
 )
 """Words that make a Chinese or Japanese sentence a question without its mark."""
-REQUEST_LEAD = re.compile(r"^(?:can|could|would|will) you\s+|^please\s+", re.IGNORECASE)
-"""The polite start of an instruction ("Can you explain ...")."""
+REQUEST_LEAD = re.compile(
+    r"^(?:(?:can|could|would|will) you|please|i(?:'d| would) like you to|i want you to)\s+",
+    re.IGNORECASE,
+)
+"""The polite start of an instruction ("Can you explain ...", "I'd like you to cover ...")."""
 
 
 def superlative(word: str) -> bool:

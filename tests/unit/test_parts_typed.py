@@ -14,7 +14,7 @@ def test_a_question_run_on_into_the_same_question_splits() -> None:
 def test_a_question_of_its_own_after_and_splits_even_when_it_names_alternatives() -> None:
     found = split("is there a speed limit in germany and do they drive on the left or right")
     assert found.parts[0] == "Is there a speed limit in germany?"
-    assert found.parts[1].startswith("Do they drive on the left or right")
+    assert found.parts[1] == "Do they drive on the left or right in germany?"
     request = "is it better to lease or buy a car if i drive 20k miles a year"
     assert split(request).parts == (request,)
 
@@ -535,3 +535,36 @@ def test_do_i_need_takes_the_nearest_how_to_and_can_dogs_what_about_joins() -> N
 def test_they_of_the_capital_of_a_place_asks_in_the_place() -> None:
     found = split("1. what is the capital of peru 2. what currency do they use")
     assert found.parts[1] == "What currency do they use in peru?"
+
+
+def test_it_and_they_mean_the_thing_of_a_plural_or_of_a_dummy_it_question() -> None:
+    found = split("What are the symptoms of strep throat and is it contagious?")
+    assert found.parts[1] == "Is strep throat contagious?"
+    found = split("Is it too late to plant tulip bulbs in December, and do they need full sun?")
+    assert found.parts[1] == "Do tulip bulbs need full sun?"
+    found = split(
+        "What time zone is Chicago in and what time is it there when it's noon in London?"
+    )
+    assert found.parts[1] == "What time is it in Chicago when it's noon in London?"
+    found = split("what's the capital of canada and what's its population")
+    assert found.parts[1] == "What's the population of canada?"
+
+
+def test_a_bare_follow_up_takes_the_subject_place_and_never_the_object() -> None:
+    found = split("how tall is the eiffel tower? and big ben?")
+    assert found.parts == ("How tall is the eiffel tower?", "How tall is big ben?")
+    request = "how long do i boil an egg for soft yolk? what about hard boiled"
+    assert split(request).parts == (request,)
+
+
+def test_five_items_are_five_parts_and_what_to_cover_stays_with_its_request() -> None:
+    found = split(
+        "Quiz:\n1. largest planet\n2. smallest country\n3. longest river\n4. gold's"
+        " symbol\n5. year the Berlin Wall fell"
+    )
+    assert len(found.parts) == 5
+    request = (
+        "Can you explain how a transformer works? I'd like you to cover the attention mechanism,"
+        " positional encoding, and why it replaced RNNs. Please keep it accessible."
+    )
+    assert split(request).parts == (request,)
