@@ -22,6 +22,8 @@ HOW_DO_I = (
     r"(\w+(?: [\w'’-]+){0,3}?)(?= (?:with|in|on|using|by|without)\b| ?[?.!]*$)"
 )
 """A question after how to do something, and what it does ("[center a div] with flexbox")."""
+DOING = r"(?:how|where) (?:do|can|should|could) (?:i|we|you) (.+?)[?.!]*$"
+"""A how-to question and all it asks to do ("how do i [reset my iphone to factory settings]")."""
 
 
 def done_again(before: list[str], text: str) -> str | None:
@@ -46,10 +48,10 @@ def done_again(before: list[str], text: str) -> str | None:
 
 
 def _action(part: str) -> re.Match[str] | None:
-    """What a part asks to do: after its last "to" ("... the first woman [to climb Everest]"),
-    or in a how-to question ("how do i [center a div] with flexbox")."""
-    found = re.search(r"\bto ((?:[\w'’-]+)(?: [\w'’-]+){0,4})[?.!]?$", part.strip())
-    return found or re.match(HOW_DO_I, part.strip(), re.I)
+    """What a part asks to do: in a how-to question ("how do i [center a div] with flexbox"),
+    or after its last "to" ("... the first woman [to climb Everest]")."""
+    how = re.match(HOW_DO_I, part.strip(), re.I) or re.match(DOING, part.strip(), re.I)
+    return how or re.search(r"\bto ((?:[\w'’-]+)(?: [\w'’-]+){0,4})[?.!]?$", part.strip())
 
 
 def spent_on(before: list[str], text: str) -> str | None:
@@ -62,8 +64,7 @@ def spent_on(before: list[str], text: str) -> str | None:
         r"\s*([?.!]?)"
     )
     spent = re.fullmatch(asked, text.strip(), re.I)
-    doing = r"(?:how|where) (?:do|can|should|could) (?:i|we|you) (.+?)[?.!]*$"
-    asked_how = (re.match(doing, part.strip(), re.I) for part in before)  # latest first
+    asked_how = (re.match(DOING, part.strip(), re.I) for part in before)  # latest first
     action = next((found for found in asked_how if found is not None), None)
     if spent is None or action is None:
         return None

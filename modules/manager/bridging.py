@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from modules.manager.languages import Language
-from modules.manager.pronouns import NOT_A_NOUN, topic_of
+from modules.manager.topics import NOT_A_NOUN, topic_of
 from modules.manager.words import (
     ABSOLUTES,
     ADVERBS,

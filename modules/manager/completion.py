@@ -14,8 +14,8 @@ import re
 from modules.manager.foreign import complete_other
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.parallel import counted_again, parallel_question, same_question_of
-from modules.manager.pronouns import last_thing
 from modules.manager.structure import quoted_spans
+from modules.manager.topics import possessive_named
 from modules.manager.words import (
     AUXILIARIES,
     CONSTRAINT_VERBS,
@@ -25,6 +25,7 @@ from modules.manager.words import (
     MANNER,
     NUMBER_WORDS,
     OPENS_A_NAME,
+    PLACE_PREPOSITIONS,
     PREPOSITIONS,
     QUESTION_WORDS,
     REQUEST_LEAD,
@@ -54,6 +55,11 @@ def complete(
         if said and said[0] in PREPOSITIONS and f" {said[0]} " in f" {main[0].lower()} ":
             rest = after_name(main[0], said[0])  # "... with flexbox and how about with grid"
             return " ".join([f"{_before_last(main[0], said[0])} {thing}{rest}", *main[1:]])
+        tokens = main[0].rstrip("?.! ").split()
+        places = range(max(1, len(tokens) - 4), len(tokens) - 1)
+        near = [i for i in places if tokens[i] in PLACE_PREPOSITIONS]
+        if said and said[0] in PLACE_PREPOSITIONS and near:  # "at sea level, what about in X"
+            return " ".join([*tokens[: near[-1]], thing, *main[1:]])
         end = first.rstrip("?.! ")
         last = re.search(r"\b(?:of|in|for|about|on) ((?:[\w'’-]+ ?){1,3})$", end)
         bare = len(words_of(thing)) <= 3 and not set(words_of(thing)) & (VERBS | AUXILIARIES)
@@ -77,15 +83,6 @@ def complete(
     if language is not ENGLISH:
         return complete_other(first, piece, words, first_words, language)
     return _complete_english(first, piece, words, first_words, then)
-
-
-def possessive_named(body: str, frame: str) -> str:
-    """ "its capital" as "Malta's capital", of the thing the frame names last: what the frame
-    asks of that thing is asked of this one ("What's the population of Malta's capital?")."""
-    words = words_of(body)
-    if len(words) < 2 or words[0] not in ("its", "their") or (last := last_thing(frame)) is None:
-        return body
-    return f"{last}'s {body.split(None, 1)[1]}"
 
 
 def _what_about(piece: str) -> str | None:

@@ -16,10 +16,9 @@ from modules.manager.completion import (
     complete,
     in_place_of_last,
     object_end,
-    possessive_named,
 )
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.pronouns import topic_of
+from modules.manager.topics import possessive_named, topic_of
 from modules.manager.words import (
     AUXILIARIES,
     BE,
@@ -291,7 +290,8 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     if replaced.islower() and thing[1:2].islower():  # "Lunch?" after "for breakfast"
         thing = thing[:1].lower() + thing[1:]
     rest = after_name(frame, words[near[-1]])
-    return " ".join([*tokens[: near[-1] + (0 if same else 1)], thing]) + rest
+    own = same or words_of(thing)[:1] != [] and words_of(thing)[0] in language.prepositions
+    return " ".join([*tokens[: near[-1] + (0 if own else 1)], thing]) + rest  # "in denver"
 
 
 def _in_place_of_object(frame: str, thing: str, language: Language) -> str | None:

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from modules.manager.clauses import clauses, finish, strip_fillers, strip_joining
 from modules.manager.fragments import FRAGMENT_OPENINGS
 from modules.manager.languages import ENGLISH, Language, language_of
+from modules.manager.pronouns import pronoun_at
 from modules.manager.reference import Draft, resolve
+from modules.manager.skeleton import wants_skeleton
 from modules.manager.structure import Segment, quoted_spans, segments
 from modules.manager.words import (
     APART,
@@ -173,6 +175,9 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
         lower = bare[:1].islower()
         drafts.append(Draft(finish(bare), new_sentence=True, item=True, lower=lower))
         return
+    if _aspects_of_its_request(text, language):
+        drafts.append(Draft(text, new_sentence=True))  # "Explain how X happened: what caused it"
+        return
     lead, asked = _lead_and_rest(text, language)
     if lead:
         context.append(lead)
@@ -220,6 +225,24 @@ def _lead_and_rest(text: str, language: Language) -> tuple[str, str | None]:
         if lead_asks and pasted and not rest_asks:
             return rest, lead.rstrip(":")
     return ("", text) if asks(text, language) else ("", None)
+
+
+def _aspects_of_its_request(text: str, language: Language) -> bool:
+    """Whether an open-ended request lists after its colon what its answer should say of the
+    thing it names ("Explain how the 2008 crisis happened: what caused it, who was involved
+    and why it spread"), which one answer covers."""
+    colon = _colon(text)
+    if colon is None or language is not ENGLISH:
+        return False
+    lead, rest = text[:colon], text[colon + 1 :].strip()
+    if (
+        not rest
+        or not wants_skeleton(lead, language)
+        or ANNOUNCES.search(lead)
+        or PLACEHOLDER.search(lead)
+    ):
+        return False
+    return any(pronoun_at(clause.text) is not None for clause in clauses(rest, language))
 
 
 def _colon(text: str) -> int | None:

@@ -131,9 +131,7 @@ def plan_from_json(text: str) -> Plan:
     )
 
 
-def fixed_plan(
-    parts: list[str], region: str, depends_on: tuple[tuple[int, ...], ...] = ()
-) -> Plan:
+def fixed_plan(parts: list[str], region: str, depends_on: tuple[tuple[int, ...], ...] = ()) -> Plan:
     """The one plan `plan_schema` admits when a single region kind is allowed."""
     needs = _step_ids(depends_on, len(parts))
     return Plan(

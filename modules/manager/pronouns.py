@@ -13,40 +13,30 @@ import re
 from collections.abc import Iterator
 
 from modules.manager.languages import ENGLISH, Language
+from modules.manager.topics import NOT_A_NOUN, last_thing, topic_of
 from modules.manager.words import (
     ADVERBS,
     AUXILIARIES,
     BE,
     BEFORE_A_DEMONSTRATIVE,
-    CLAUSE_STARTS,
     COUNTS,
-    DEGREES,
     DEMONSTRATIVES,
-    DETERMINERS,
-    DO_SUPPORT,
     DUMMY_AFTER,
     KNOWN_TO_ALL,
-    MANNER_NOUNS,
     MOTION,
     ONE_AFTER,
     ONE_FOR_A_KIND,
-    PARTICIPLES,
     PEOPLE,
     PERSON_NOUNS,
     PERSONAL,
-    POSSESSIVES,
     PREPOSITIONS,
     QUESTION_WORDS,
-    REQUEST_LEAD,
-    REQUEST_NOUNS,
     TOLD_VERBS,
     TOPIC_WORDS,
     VERBS,
     WEATHER,
     words_of,
 )
-
-NOT_A_NOUN = QUESTION_WORDS | AUXILIARIES | DETERMINERS | PREPOSITIONS
 
 
 def pronoun_at(text: str, language: Language = ENGLISH) -> int | None:
@@ -71,8 +61,9 @@ def _pronouns(text: str, language: Language = ENGLISH) -> Iterator[int]:
                 yield i
             continue
         typed_its = word == "its" and before in ("when", "if", "because", "since", "that")
-        if word in PERSONAL and not _dummy_it(words, i) and not typed_its:  # "when its noon"
-            yield i
+        own = word in ("its", "his", "her", "their") and _subject_named(text, i)
+        if word in PERSONAL and not (_dummy_it(words, i) or typed_its or own):
+            yield i  # not "when its noon", "why Hamlet delays his revenge"
         opens = i == 0 or before in QUESTION_WORDS | {"and", "if", "that", "whether"}
         existential = before in BE or (opens and words[i + 1 : i + 2] in (["is"], ["are"]))
         if word == "there" and not existential:
@@ -84,11 +75,17 @@ def _pronouns(text: str, language: Language = ENGLISH) -> Iterator[int]:
             yield i
 
 
+def _subject_named(text: str, index: int) -> bool:
+    """Whether the clause names, before a possessive at word `index`, a name it may mean
+    ("why Hamlet delays his revenge"; not "what's the formula for its circumference")."""
+    return any(t[:1].isupper() for t in text.split()[1:index])
+
+
 def _dummy_it(words: list[str], index: int) -> bool:
     """Whether "it" is the empty subject of "is it ok to...", "how long does it take",
     "does it matter if", "is it raining", "worth it" (not "is it good for weight loss", "how
     much is it worth", "why does it matter")."""
-    after = words[index + 1 : index + 5]
+    after = words[index + 1 : index + 7]  # "is it normal for [the AC] to smell musty"
     if words[index] == "it" and words[index - 1 : index] == ["worth"]:
         return True  # "are carbon plates worth it"
     if words[index] != "it" or not after:
@@ -101,7 +98,8 @@ def _dummy_it(words: list[str], index: int) -> bool:
     hot = said in WEATHER
     if hot or after[0] in ("take", "takes", "took") or after[:2] == ["is", "to"]:
         return True  # "is it too hot then?", "how long does it take"
-    clause = any(w in ("to", "if", "whether", "when") or w.endswith("ing") for w in after[1:])
+    opens = ("to", "if", "whether", "when", "that")  # "is it normal that she sleeps"
+    clause = any(w in opens or w.endswith("ing") for w in after[1:])
     return after[0] in DUMMY_AFTER and clause
 
 
@@ -218,21 +216,6 @@ def _alternatives_of(part: str) -> str | None:
     return f"{found.group(1)} and {found.group(2)}" if found else None
 
 
-def last_thing(part: str) -> str | None:
-    """The thing a part names last, after its last "of", "in", "for" or "about" ("What's
-    the capital of [Peru]", "the area of [a circle]"), an article and a word or more, or a
-    name; None if it ends otherwise."""
-    tokens = part.rstrip("?.!").split()
-    words = [(words_of(t) or [""])[0] for t in tokens]
-    places = [i for i, w in enumerate(words[:-1]) if w in ("of", "in", "for", "about", "on")]
-    if not places:
-        return None
-    thing = tokens[places[-1] + 1 :]
-    named = thing[0][:1].isupper() or words[places[-1] + 1] in DETERMINERS
-    typed_lower = part[1:].islower()  # "the capital of [canada]": names typed in lower case
-    return " ".join(thing) if named or len(thing) > 1 or typed_lower else None
-
-
 def _replaced(tokens: list[str], position: int, topic: str) -> str:
     word = tokens[position].lower()
     if word in ("its", "their"):  # "its population" -> "the population of Peru"
@@ -249,138 +232,6 @@ def _replaced(tokens: list[str], position: int, topic: str) -> str:
     if inner and (plural if word == "it" else word in ("they", "them") and not plural):
         topic = inner  # "how is it different" after "the symptoms of flu": flu
     return "".join([*tokens[:position], topic, *tokens[position + 1 :]])
-
-
-def topic_of(part: str, plural: bool = False) -> str | None:
-    """The words of the thing a part is about: the subject of a question ("When was [the
-    Eiffel Tower] built", "what is [kombucha]"), the object after a question word and a
-    verb ("Who painted [The Starry Night]"), the thing of an embedded question ("tell me
-    what [a VPN] actually does"), the object of an instruction ("proofread [my bio]"), or
-    what a request for tips or a recipe is for ("recipe for [banana bread]"). None if none
-    is found."""
-    asked = r"\b(what|who|where|when|why|how|which)(?:['’]s|s)\b"  # "whats", "what's"
-    plain = re.sub(asked, r"\1 is", part, flags=re.I)
-    plain = REQUEST_LEAD.sub("", plain)  # "Could you summarise [the plot of Hamlet]"
-    tokens = plain.rstrip("?.!").split()
-    words = [w[0] if (w := words_of(t)) else "" for t in tokens]
-    for index, word in enumerate(words):
-        if word in QUESTION_WORDS:
-            return _asked_about(tokens, words, index, plural)
-    if words[:1] and words[0] in REQUEST_NOUNS:
-        return last_thing(part)  # "recipe for [banana bread]"
-    if words[:1] and words[0] in VERBS:
-        start = 2 if words[1:2] in (["me"], ["us"]) else 1
-        if words[start : start + 1] and words[start] in TOPIC_WORDS:
-            return last_thing(part)  # "tell me about [the Roman Colosseum]"
-        named = words[start : start + 1] and words[start] in DETERMINERS | POSSESSIVES
-        return _phrase(tokens, words, start, "") if named else None
-    others = NOT_A_NOUN | PERSONAL | DEMONSTRATIVES | {"i", "you", "we", "there"}
-    subject = words[1:2] != [] and words[1] not in others
-    bare = words[2:3] != [] and (words[2] in DETERMINERS or (plural and words[1].endswith("s")))
-    if words[:1] and words[0] in AUXILIARIES and subject and bare:
-        return tokens[1]  # "Is [pluto] a planet", "Can [dogs] eat grapes"
-    to = words.index("to") if "to" in words[3:6] and words[1:2] == ["it"] else 0
-    if plural and words[:1] and words[0] in AUXILIARIES and to and to + 2 < len(words):
-        return _phrase(tokens, words, to + 2, "", plural=True)  # "is it ok to eat [eggs]"
-    asks_me = words[1:2] in (["i"], ["you"], ["we"]) and len(words) > 3
-    if words[:1] and words[0] in AUXILIARIES and asks_me and words[3] in DETERMINERS:
-        return _phrase(tokens, words, 3, "")  # "Do I need [a visa] for Japan?"
-    way = next((i for i, w in enumerate(words[:3]) if w in MANNER_NOUNS), None)
-    if way is not None and words[way + 1 : way + 2] == ["to"] and way + 3 < len(words):
-        return _phrase(tokens, words, way + 3, "", bare=True)  # "best way to clean [a pan]"
-    return None
-
-
-def _asked_about(
-    tokens: list[str], words: list[str], index: int, plural: bool = False
-) -> str | None:
-    """The thing the question at `words[index]` asks about (see `topic_of`); `plural` (for
-    "they") also takes one plural word without an article ("why do [cats] purr")."""
-    word, start = words[index], index + 1
-    if word == "how" and words[start + 1 : start + 2] and words[start + 1] in AUXILIARIES:
-        start += 1  # "how deep is [the Mariana Trench]"
-    while start < len(words) and words[start] in DEGREES:
-        start += 1
-    kind = start < len(words) and words[start] not in AUXILIARIES | DETERMINERS
-    if word in ("which", "what") and index == 0 and kind:
-        start += 1  # "which country won [the first World Cup]": the kind, then the verb
-        named = start + 2 < len(words) and (
-            words[start + 2] in DETERMINERS or tokens[start + 2][:1].isupper()
-        )
-        if named and words[start] not in AUXILIARIES and words[start + 1] in AUXILIARIES:
-            start += 1  # "what time zone is [Chicago] in": a kind of two words
-    if start >= len(words):
-        return None
-    if kind and words[start] in DETERMINERS:  # "what causes [a slow draining sink]": a verb
-        return _phrase(tokens, words, start, words[start - 1], plural=plural)
-    if words[start] in AUXILIARIES or index == 0:
-        defined = word == "what" and words[start] in BE and index == 0  # "what is [kombucha]"
-        return _phrase(tokens, words, start + 1, words[start], defined, plural)
-    if words[start] not in PREPOSITIONS:
-        phrase = _phrase(tokens, words, start, "", plural=plural)  # "tell me what [a VPN] does"
-        return _without_verb(phrase) if words[start] in DETERMINERS else phrase
-    return None
-
-
-def _without_verb(phrase: str | None) -> str | None:
-    """An embedded question's subject without the verb after it: "how [a transformer neural
-    network] works" (a word in "s" after a noun that has none; not "the kidneys")."""
-    words = (phrase or "").split()
-    verb = next(
-        (
-            i
-            for i, w in enumerate(words[2:], 2)
-            if _third_person(w) and not _third_person(words[i - 1])
-        ),
-        None,
-    )
-    return " ".join(words[:verb]) if verb is not None else phrase
-
-
-def _third_person(word: str) -> bool:
-    return word.endswith("s") and not word.endswith(("ss", "us", "is"))
-
-
-def _phrase(
-    tokens: list[str],
-    words: list[str],
-    start: int,
-    verb: str,
-    bare: bool = False,
-    plural: bool = False,
-) -> str | None:
-    """The noun phrase from `start`: to the next preposition, auxiliary or adverb; without
-    the clause's own verb after it ("does [daylight saving time] start", "was [the
-    Eiffel Tower] built"). For "the best way to cook salmon", the thing cooked."""
-    stop = start
-    ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS | CLAUSE_STARTS
-    while stop < len(words) and words[stop] not in ends:
-        if (words[stop].endswith("ly") and stop > start) or tokens[stop].startswith(","):
-            break
-        stop += 1
-        if tokens[stop - 1].endswith(","):
-            break
-    phrase = words[start:stop]
-    if set(phrase) & MANNER_NOUNS and words[stop : stop + 1] == ["to"]:
-        thing = _phrase(tokens, words, stop + 2, "", bare=True)  # "...way to cook [salmon]"
-        return thing if stop + 2 < len(words) else None
-    short = len(phrase) == 2 and phrase[0] in DETERMINERS  # "does [a PhD] in the US cost"
-    if verb in DO_SUPPORT and len(phrase) > 1:
-        stop -= 0 if short else 1  # the bare verb after the subject
-    elif len(phrase) > 1 and phrase[-1] in PARTICIPLES:
-        stop -= 1
-    if words[start : start + 1] in (["i"], ["you"], ["we"]) and start + 2 < len(words):
-        return _phrase(tokens, words, start + 2, "", bare, plural)  # "do i make [pancakes]"
-    if stop <= start or words[start] in PERSONAL | DEMONSTRATIVES | {"i", "you", "we", "me"}:
-        return None  # "what is [this]": the picture, not a thing the request names
-    if set(words[start:stop]) & PERSONAL:
-        return None  # "how to [re-season it]": what "it" means is further back
-    if tokens[start][:1] in "'\"‘“":
-        return None  # a quoted word is talked about, not a thing a pronoun means
-    named = tokens[start][:1].isupper() or words[start] in DETERMINERS | POSSESSIVES
-    if stop - start < 2 and not (named or bare or (plural and words[start].endswith("s"))):
-        return None  # "are [good]": not a thing a pronoun can mean
-    return " ".join(tokens[start:stop]).strip(",;:") or None
 
 
 def about_the_same(previous: str, text: str, pronoun: int) -> str | None:

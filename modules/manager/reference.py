@@ -23,7 +23,8 @@ from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_
 from modules.manager.clauses import finish
 from modules.manager.fragments import MERGE, completed_fragment, repeated_frame, short_question
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.pronouns import NOT_A_NOUN, about_the_same, named, pronoun_at
+from modules.manager.pronouns import about_the_same, named, pronoun_at
+from modules.manager.topics import NOT_A_NOUN
 from modules.manager.words import (
     ANSWER_REFERENCE,
     AUXILIARIES,

@@ -134,6 +134,5 @@ def expansion(request: str, points: list[str], index: int) -> str:
     listed = "\n".join(f"{i}. {point}" for i, point in enumerate(points, start=1))
     return (
         f"{request}\n\nThe answer has these points:\n{listed}\n\n"
-        f"Write only point {index + 1}, \"{points[index]}\", in one or two sentences."
+        f'Write only point {index + 1}, "{points[index]}", in one or two sentences.'
     )
-

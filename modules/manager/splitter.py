@@ -32,7 +32,7 @@ CONTEXT_CHARS = 200
 SPLIT_PROMPT = (
     "Split the user's request into the parts a helper can answer alone, in the user's own "
     "words. Sentences that ask nothing (background, a pasted text) go to context, never to "
-    "parts. A part that needs another part's answer (\"then translate it\") lists that "
+    'parts. A part that needs another part\'s answer ("then translate it") lists that '
     "part's number (from 0) in depends_on. A request that asks one thing is one part. "
     "Answer in JSON."
 )

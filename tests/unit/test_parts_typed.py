@@ -568,3 +568,31 @@ def test_five_items_are_five_parts_and_what_to_cover_stays_with_its_request() ->
         " positional encoding, and why it replaced RNNs. Please keep it accessible."
     )
     assert split(request).parts == (request,)
+
+
+def test_his_after_a_name_means_it_and_do_that_is_the_how_to_said_again() -> None:
+    found = split(
+        "First, summarize the plot of Hamlet. Finally, explain why Hamlet delays his revenge."
+    )
+    assert found.parts[1] == "Explain why Hamlet delays his revenge."
+    assert found.depends_on == ((), ())
+    found = split(
+        "how do i reset my iphone to factory settings? will i lose my photos if i do that"
+    )
+    assert found.parts[1] == "Will i lose my photos if i reset my iphone to factory settings?"
+    found = split("1. how do I set up a venv in python\n2. how do I deactivate it")
+    assert found.parts[1] == "How do I deactivate a venv?"
+    found = split(
+        "1. How often should I change the oil?\n2. Is it normal for the AC to smell musty?"
+    )
+    assert found.parts[1] == "Is it normal for the AC to smell musty?"
+
+
+def test_a_place_follow_up_replaces_the_place_and_aspects_after_a_colon_stay_whole() -> None:
+    found = split("whats the boiling point of water at sea level and what about in denver")
+    assert found.parts[1] == "Whats the boiling point of water in denver?"
+    request = (
+        "Explain how the 2008 financial crisis happened: what caused it, who was involved"
+        " and why it spread around the world"
+    )
+    assert split(request).parts == (request,)
