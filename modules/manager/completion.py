@@ -148,11 +148,11 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     if head in PREPOSITIONS and len(words) > 1 and words[1] in QUESTION_WORDS:
         return piece  # "..., and in what year?": a question of its own
     amounts = (["how", "many"], ["how", "much"])
-    if len(words) > 2 and words[:2] in amounts and first_words[:2] in amounts:
-        if words[2] in PREPOSITIONS and words[:2] == first_words[:2]:
-            return complete(first, piece.split(None, 2)[2])  # "..., and how many on B"
-        if len(words) == 3:  # "how many continents are there, and how many oceans"
-            return " ".join([piece, *first.split()[3:]])  # "... in an avocado, how much protein"
+    again = words[:1] == ["how"] and words[:2] == first_words[:2]  # "..., and how long for B"
+    if len(words) > 2 and words[2] in PREPOSITIONS and again:
+        return complete(first, piece.split(None, 2)[2])  # "..., and how many on B"
+    if len(words) == 3 and words[:2] in amounts and first_words[:2] in amounts:
+        return " ".join([piece, *first.split()[3:]])  # "... continents are there, how many oceans"
     alike = first_words[:2] in amounts and first_words[3:4] == words[1:2] != []
     if alike and len(words) > 2 and words[1] in PREPOSITIONS:  # "ounces in a cup, cups in a quart"
         return " ".join([*first.split()[:2], piece])

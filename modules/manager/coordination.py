@@ -58,7 +58,9 @@ def coordinated_objects(first: str, piece: str, language: Language) -> tuple[str
     bare = not openers & set(words[start + 1 :])
     piece_tokens = piece.split()
     stops = [i for i, w in enumerate(piece_words[1:], 1) if w in openers]
-    if bare and stops and len(piece_tokens) == len(piece_words):
+    described = len(words) - start > 2  # "a good sci fi book": its own kind, not "a book"
+    topic = stops != [] and piece_words[stops[0]] in ("about", "on") and described
+    if bare and stops and len(piece_tokens) == len(piece_words) and not topic:
         tail = " ".join(piece_tokens[stops[0] :])
     return f"{' '.join(tokens[:start])} {piece}".strip(), tail
 

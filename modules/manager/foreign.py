@@ -66,6 +66,43 @@ def _with_dropped_subject(first: str, piece: str, words: list[str], language: La
     return f"{piece} {subject}" if subject else piece
 
 
+AGREES = {
+    "er": ("der",), "es": ("das",), "hij": ("de", "mijn", "zijn", "onze", "je", "jouw", "uw"),
+    "ele": ("o",), "ela": ("a",),
+}  # fmt: skip
+"""A subject pronoun and the articles of the things it may mean ("der Kölner Dom": er)."""
+
+
+def named_in(
+    language: Language, before: list[str], text: str, pronoun: int
+) -> tuple[str, str] | None:
+    """(`text` with the subject pronoun at word `pronoun` replaced by the thing of the part
+    before that it agrees with, that thing): "Wie hoch ist er?" after "Wie alt ist der
+    Kölner Dom?"; None where no thing of its article is named."""
+    said = words_of(text)[pronoun]
+    if said not in AGREES or not before or said not in language.pronouns:
+        return None
+    tokens = before[0].rstrip("?.!？ ").split()
+    articles = [
+        i
+        for i, t in enumerate(tokens)
+        if words_of(t)[:1] == [t.lower()] and t.lower() in AGREES[said]
+    ]
+    if not articles:
+        return None
+    start = articles[-1]
+    end = start + 2  # "mijn hond"; with a name's words after it ("der Kölner Dom")
+    while end < len(tokens) and tokens[end][:1].isupper():
+        end += 1
+    thing = " ".join(tokens[start:end])
+    words = text.split()
+    at = next((i for i, w in enumerate(words) if words_of(w)[:1] == [said]), None)
+    if at is None or end > len(tokens):
+        return None
+    mark = words[at][len(words[at].rstrip("?.!？,")) :]
+    return " ".join([*words[:at], thing + mark, *words[at + 1 :]]), thing
+
+
 def _opens_with(token: str, group: frozenset[str]) -> bool:
     return words_of(token)[:1] != [] and words_of(token)[0] in group
 

@@ -18,6 +18,7 @@ from modules.manager.completion import (
     object_end,
 )
 from modules.manager.languages import ENGLISH, Language
+from modules.manager.parallel import parallel_question
 from modules.manager.topics import possessive_named, topic_of
 from modules.manager.words import (
     AUXILIARIES,
@@ -26,11 +27,14 @@ from modules.manager.words import (
     DETERMINERS,
     FRAGMENT_OPENINGS,
     PERSONAL,
+    PLACE_PREPOSITIONS,
     POSSESSIVES,
     PREPOSITIONS,
     QUESTION_WORDS,
     RELATIVE_WORDS,
+    SUBJECT_PRONOUNS,
     VERBS,
+    superlative,
     words_of,
 )
 
@@ -59,7 +63,11 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         opens != [] and opens[0] in QUESTION_WORDS | AUXILIARIES
     )
     bare = _bare_thing(words, language) and asked
-    if opening is None and not (_fragment_like(words, language) or bare):
+    amounts = (["how", "many"], ["how", "much"])  # "How many calories in X? How much protein?"
+    said = words_of(previous)
+    counted = len(words) == 3 and words[:2] in amounts and said[:2] in amounts
+    counted = counted and said[3:4] != [] and said[3] in PREPOSITIONS  # "calories [in] X"
+    if opening is None and not (_fragment_like(words, language) or bare or counted):
         return None
     opens = PREPOSITIONS | DETERMINERS | language.prepositions | language.of | language.back
     if opening is None and words[0] in opens:
@@ -211,6 +219,10 @@ def _in_place_of_subject(frame: str, thing: str) -> str | None:
         return None
     if words[1] in ("it", "there") and words[0] in BE:
         to = next((i for i in range(2, len(words) - 2) if words[i] == "to"), None)
+        place = [i for i in (len(words) - 2, len(words) - 3) if words[i] in PLACE_PREPOSITIONS]
+        named = place and not set(words[place[0] :]) & DETERMINERS and len(thing.split()) < 3
+        if to is not None and named:  # "is it legal to record a call in [california]? texas"
+            return " ".join([*tokens[: place[0] + 1], thing])
         if to is not None:  # "Is it safe to eat [raw cookie dough]?": what follows the verb
             return " ".join([*tokens[: to + 2], thing])
         return " ".join([*tokens[:-1], thing])
@@ -332,7 +344,15 @@ def repeated_frame(previous: str, text: str) -> str | None:
     """A question that repeats the start of the part before and names another place or
     thing, completed with what it leaves out ("Is it legal to drive barefoot in the US?"
     then "is it legal in the UK too?" -> "is it legal to drive barefoot in the UK too?");
+    "How many does Jupiter have?" after "How many moons does Mars have?" asks of moons;
     None for any other part."""
+    words, first_words = words_of(text), words_of(previous)
+    own = set(words) & SUBJECT_PRONOUNS  # "What do you think of X?": a question of its own
+    parallel = parallel_question(previous, text, words, first_words) if words and not own else None
+    if parallel is not None:
+        return finish(parallel.rstrip("?.! "), text.rstrip()[-1:])
+    if (among := _of_the_counted(previous, text)) is not None:
+        return among
     before, after = previous.rstrip("?.! ").split(), text.rstrip("?.! ").split()
     shared = 0
     while shared < min(len(before), len(after)) and before[shared].lower() == after[shared].lower():
@@ -344,6 +364,25 @@ def repeated_frame(previous: str, text: str) -> str | None:
     if not places:
         return None
     return finish(" ".join([*after[:shared], *before[shared : places[-1]], *rest]), text[-1:])
+
+
+def _of_the_counted(previous: str, text: str) -> str | None:
+    """ "Which is the smallest?" after "How many bones are in the human body?": "Which is
+    the smallest of the bones in the human body?"; "Which is the longest?" after that: "...
+    the longest of the bones in the human body?"; None for any other part."""
+    words, first_words, first = words_of(text), words_of(previous), previous.rstrip("?.! ")
+    bare = 2 < len(words) <= 4 and words[0] in ("which", "what") and words[-2] == "the"
+    tokens = first.split()
+    again = len(first_words) > len(words) and first_words[: len(words) - 1] == words[:-1]
+    if bare and again and superlative(first_words[len(words) - 1]):  # "... Which is the longest?"
+        return finish(" ".join([text.rstrip("?.! "), *tokens[len(words) :]]), "?")
+    if not bare or not superlative(words[-1]) or first_words[:2] != ["how", "many"]:
+        return None
+    be = next((i for i in range(3, min(6, len(tokens))) if first_words[i] in BE), None)
+    if be is None or len(tokens) != len(first_words):
+        return None
+    rest = tokens[be + 2 :] if first_words[be + 1 : be + 2] == ["there"] else tokens[be + 1 :]
+    return finish(" ".join([text.rstrip("?.! "), "of the", *tokens[2:be], *rest]), "?")
 
 
 def short_question(text: str) -> bool:

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from modules.manager.actions import done_again, spent_on
 from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in
 from modules.manager.clauses import finish
+from modules.manager.foreign import named_in
 from modules.manager.fragments import MERGE, completed_fragment, repeated_frame, short_question
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import about_the_same, named, pronoun_at
-from modules.manager.topics import NOT_A_NOUN
+from modules.manager.topics import NOT_A_NOUN, asked_thing, asks_for_things, superlative_kind
 from modules.manager.words import (
     ANSWER_REFERENCE,
     AUXILIARIES,
@@ -33,7 +34,6 @@ from modules.manager.words import (
     DEMONSTRATIVES,
     LIST_VERBS,
     MAKING_VERBS,
-    MANNER_NOUNS,
     ONE_FOR_A_KIND,
     PEOPLE,
     PERSON_PRONOUNS,
@@ -184,7 +184,9 @@ def _lean(
     texts = [d.text for d in reversed(done)]
     guess = not has_context  # the shared context may name what it means: no guessing then
     resolved = (
-        named(texts, draft.text, pronoun, previous.topic, guess) if language is ENGLISH else None
+        named(texts, draft.text, pronoun, previous.topic, guess)
+        if language is ENGLISH
+        else named_in(language, texts, draft.text, pronoun)  # "Wie hoch ist [er]?"
     )
     asked_who = [i for i, d in enumerate(done) if words_of(d.text)[:1] == ["who"]]
     if said in PERSON_PRONOUNS and asked_who and not makes:  # "Who wrote X? ... did she"
@@ -359,42 +361,11 @@ def _makes_something(part: str, pronoun: str = "it") -> bool:
         return True
     if words[0] == "who" and pronoun in PEOPLE:
         return True
-    if pronoun in ("they", "them", "their") and _asks_for_things(words):
+    if pronoun in ("they", "them", "their") and asks_for_things(words):
         return True  # "What main dishes could work? How far ahead can I make them?"
     picked = [i for i, w in enumerate(words[1:5], 1) if w in ("which", "what")]
     kind = words[picked[0] + 1 : picked[0] + 2] if picked else []
     if kind and kind[0] not in NOT_A_NOUN | {"one", "ones"}:
         return True  # "tell me which US state has the lowest tax": its answer is a state
-    asked = _asked_thing(words)
-    return bool(asked) and asked[0] == "the" and _superlative_kind(asked)
-
-
-def _asks_for_things(words: list[str]) -> bool:
-    """Whether a question's answer is things of a kind, its subject: "what [main dishes]
-    could work", "what [countries] border France" (not "what gas do [plants] take in")."""
-    if words[:1] == ["what"] and words[1:2] in (["are"], ["is"]) and words[2:3] == ["some"]:
-        return True  # "What are some plants that do well in low light?"
-    kind = [w for w in words[1:3] if w not in NOT_A_NOUN]  # "what [main dishes] could"
-    if words[:1] not in (["what"], ["which"]) or words[1:2] != kind[:1] or not kind:
-        return False
-    after = words[1 + len(kind) : 3 + len(kind)]
-    if after[:1] in (["do"], ["does"], ["did"]) or after[1:2] and after[1] in SUBJECT_PRONOUNS:
-        return False  # the kind is the object: "what gas do plants ...", "what dishes can I"
-    return any(w.endswith("s") and not w.endswith(("ss", "as", "us")) for w in kind)
-
-
-def _superlative_kind(phrase: list[str]) -> bool:
-    """ "the most spoken language", "the best book": a superlative and a kind of thing
-    (not "the best way", whose answer is a manner)."""
-    if len(phrase) < 3 or not (phrase[1] in ("best", "most", "worst") or phrase[1].endswith("est")):
-        return False
-    head = next((w for w in phrase[2:] if w in PREPOSITIONS | {"to"}), None)
-    nouns = phrase[2 : phrase.index(head)] if head else phrase[2:]
-    return bool(nouns) and nouns[-1] not in MANNER_NOUNS
-
-
-def _asked_thing(words: list[str]) -> list[str]:
-    """The words of what a "what is X" question asks about ("the capital of Peru")."""
-    if len(words) > 2 and words[0] in ("what", "which", "who") and words[1] in ("is", "are"):
-        return words[2:]
-    return []
+    asked = asked_thing(words)
+    return bool(asked) and asked[0] == "the" and superlative_kind(asked)

@@ -27,6 +27,7 @@ from modules.manager.words import (
     QUESTION_WORDS,
     REQUEST_LEAD,
     REQUEST_NOUNS,
+    SUBJECT_PRONOUNS,
     TOPIC_WORDS,
     VERBS,
     words_of,
@@ -191,3 +192,34 @@ def possessive_named(body: str, frame: str) -> str:
     if len(words) < 2 or words[0] not in ("its", "their") or (last := last_thing(frame)) is None:
         return body
     return f"{last}'s {body.split(None, 1)[1]}"
+
+
+def asks_for_things(words: list[str]) -> bool:
+    """Whether a question's answer is things of a kind, its subject: "what [main dishes]
+    could work", "what [countries] border France" (not "what gas do [plants] take in")."""
+    if words[:1] == ["what"] and words[1:2] in (["are"], ["is"]) and words[2:3] == ["some"]:
+        return True  # "What are some plants that do well in low light?"
+    kind = [w for w in words[1:3] if w not in NOT_A_NOUN]  # "what [main dishes] could"
+    if words[:1] not in (["what"], ["which"]) or words[1:2] != kind[:1] or not kind:
+        return False
+    after = words[1 + len(kind) : 3 + len(kind)]
+    if after[:1] in (["do"], ["does"], ["did"]) or after[1:2] and after[1] in SUBJECT_PRONOUNS:
+        return False  # the kind is the object: "what gas do plants ...", "what dishes can I"
+    return any(w.endswith("s") and not w.endswith(("ss", "as", "us")) for w in kind)
+
+
+def superlative_kind(phrase: list[str]) -> bool:
+    """ "the most spoken language", "the best book": a superlative and a kind of thing
+    (not "the best way", whose answer is a manner)."""
+    if len(phrase) < 3 or not (phrase[1] in ("best", "most", "worst") or phrase[1].endswith("est")):
+        return False
+    head = next((w for w in phrase[2:] if w in PREPOSITIONS | {"to"}), None)
+    nouns = phrase[2 : phrase.index(head)] if head else phrase[2:]
+    return bool(nouns) and nouns[-1] not in MANNER_NOUNS
+
+
+def asked_thing(words: list[str]) -> list[str]:
+    """The words of what a "what is X" question asks about ("the capital of Peru")."""
+    if len(words) > 2 and words[0] in ("what", "which", "who") and words[1] in ("is", "are"):
+        return words[2:]
+    return []

@@ -596,3 +596,34 @@ def test_a_place_follow_up_replaces_the_place_and_aspects_after_a_colon_stay_who
         " and why it spread around the world"
     )
     assert split(request).parts == (request,)
+
+
+def test_a_repeated_how_question_and_a_bare_superlative_take_the_frame() -> None:
+    found = split("how long should i boil an egg for a runny yolk, and how long for hard boiled")
+    assert found.parts[1] == "How long should i boil an egg for hard boiled?"
+    found = split("how many calories in an avocado? how much protein?")
+    assert found.parts[1] == "How much protein in an avocado?"
+    found = split("How many moons does Mars have? How many does Jupiter have?")
+    assert found.parts[1] == "How many moons does Jupiter have?"
+    found = split("1. How many bones are in the human body?\n2. Which is the smallest?")
+    assert found.parts[1] == "Which is the smallest of the bones in the human body?"
+
+
+def test_a_topic_stays_with_its_own_thing_and_a_place_replaces_the_place() -> None:
+    found = split("recommend me a good sci fi book and also a podcast about history")
+    assert found.parts == (
+        "Recommend me a good sci fi book.",
+        "Recommend me a podcast about history.",
+    )
+    found = split("recommend a book and a movie about the cold war")
+    assert found.parts[0] == "Recommend a book about the cold war."
+    found = split("is it legal to record a call in california? what about texas")
+    assert found.parts[1] == "Is it legal to record a call in texas?"
+
+
+def test_a_german_or_dutch_subject_pronoun_means_the_thing_of_its_article() -> None:
+    found = split("Wie alt ist der Kölner Dom und wie hoch ist er?")
+    assert found.parts[1] == "Wie hoch ist der Kölner Dom?"
+    assert found.depends_on == ((), ())
+    found = split("Hoe vaak moet ik mijn hond uitlaten en hoeveel voer heeft hij per dag nodig?")
+    assert found.parts[1] == "Hoeveel voer heeft mijn hond per dag nodig?"
