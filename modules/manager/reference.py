@@ -189,7 +189,10 @@ def _lean(
         else named_in(language, texts, draft.text, pronoun)  # "Wie hoch ist [er]?"
     )
     asked_who = [i for i, d in enumerate(done) if words_of(d.text)[:1] == ["who"]]
-    if said in PERSON_PRONOUNS and asked_who and not makes:  # "Who wrote X? ... did she"
+    role = ROLE_ASKED.match(previous.text) is not None and said in PERSON_PRONOUNS
+    if role and resolved is not None:  # "whos the ceo of nvidia and how old is he"
+        done.append(Draft(resolved[0], topic=resolved[1]))
+    elif said in PERSON_PRONOUNS and asked_who and not makes:  # "Who wrote X? ... did she"
         done.append(Draft(draft.text, depends_on=[asked_who[-1]]))
     elif said == "one" and not makes and not kind_of:  # "which one is bigger, A or B?"
         done.append(Draft(_with_alternatives_of(done, draft.text, language)))
@@ -234,6 +237,8 @@ def _named_by_a_topic(done: list[Draft], tied_to: set[str]) -> bool:
     return bool(tied_to) and any(tied_to <= set(words_of(topic)) for topic in topics)
 
 
+ROLE_ASKED = re.compile(r"(?i)who(?:'s|’s|s| is| was) the \w+ of ")
+"""A question after who holds a role ("Who's the CEO of Nvidia?"), which "he" means."""
 DEFINED = r"(?:what|who)(?:'s|’s| is| are) (.+?)"
 """A question that asks what a thing is ("what is [an IRA]")."""
 

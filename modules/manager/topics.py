@@ -172,7 +172,11 @@ def _phrase(
     if words[start : start + 1] in (["i"], ["you"], ["we"]) and start + 2 < len(words):
         particle = words[start + 2] in ("up", "out", "off", "down", "back", "away")
         at = start + (3 if particle else 2)  # "do i make [pancakes]", "do i set up [a venv]"
-        return _phrase(tokens, words, at, "", bare, plural) if at < len(words) else None
+        thing = _phrase(tokens, words, at, "", bare, plural) if at < len(words) else None
+        said = (thing or "").split()
+        if words[start + 1] in ("let", "help") and len(said) > 1:  # "let [steak] rest after"
+            return " ".join(said[: 2 if words[at] in DETERMINERS | POSSESSIVES else 1])
+        return thing
     if stop <= start or words[start] in PERSONAL | DEMONSTRATIVES | {"i", "you", "we", "me"}:
         return None  # "what is [this]": the picture, not a thing the request names
     if set(words[start:stop]) & PERSONAL:

@@ -627,3 +627,12 @@ def test_a_german_or_dutch_subject_pronoun_means_the_thing_of_its_article() -> N
     assert found.depends_on == ((), ())
     found = split("Hoe vaak moet ik mijn hond uitlaten en hoeveel voer heeft hij per dag nodig?")
     assert found.parts[1] == "Hoeveel voer heeft mijn hond per dag nodig?"
+
+
+def test_he_after_who_holds_a_role_means_the_role_and_let_takes_its_noun() -> None:
+    found = split("whos the ceo of nvidia and how old is he")
+    assert found.parts[1] == "How old is the ceo of nvidia?"
+    found = split("Who wrote Hamlet and when was he born?")
+    assert found.depends_on == ((), (0,))  # the answer names him
+    found = split("how long should i let steak rest after cooking, and should i salt it before")
+    assert found.parts[1] == "Should i salt steak before?"
