@@ -54,6 +54,11 @@ def bridged(before: list[str], text: str) -> str | None:
         return None
     end = len(text.rstrip("?.!"))
     for index, word in enumerate(words):
+        setting = index > 0 and words[index - 1] in PREPOSITIONS | {"before", "after"}
+        asked = words_of(before[0])[:2]
+        person = asked in (["who", "is"], ["who", "was"])  # "who was Franz Ferdinand"
+        if setting and (words_of(topic)[0] in ("a", "an") or person):
+            continue  # "drive on [the spare]" of "a flat tire"; not "in the final" of "the cup"
         if word == "the" and (stop := _bare_definite_end(words, index + 1)) is not None:
             phrase = r"\s+".join(map(re.escape, ["the", *words[index + 1 : stop]]))
             found = re.search(rf"\b{phrase}\b", text, re.IGNORECASE)

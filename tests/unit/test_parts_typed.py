@@ -636,3 +636,10 @@ def test_he_after_who_holds_a_role_means_the_role_and_let_takes_its_noun() -> No
     assert found.depends_on == ((), (0,))  # the answer names him
     found = split("how long should i let steak rest after cooking, and should i salt it before")
     assert found.parts[1] == "Should i salt steak before?"
+
+
+def test_a_setting_is_not_tied_to_a_thing_named_vaguely_before() -> None:
+    found = split("how do i change a flat tire\nand how far can i drive on the spare")
+    assert found.parts[1] == "How far can i drive on the spare?"
+    found = split("who won the 2018 world cup and who scored in the final")
+    assert found.parts[1] == "Who scored in the final of the 2018 world cup?"
