@@ -142,6 +142,8 @@ def named(
     if said == "it" and topic is not None and _plural(topic):
         inner = topic.partition(" of ")[2]  # "the symptoms of [strep throat]"
         topic = inner if inner and not _plural(inner) else None
+    elif said == "it" and topic is not None and re.fullmatch(r"the [a-z]+ of [A-Z][\w ]*", topic):
+        topic = topic.partition(" of ")[2]  # "how many provinces does it have": [Canada]
     if topic is None:
         return None  # "undo it" after "merge two branches": not the branches
     head, _, inner = topic.partition(" of ")

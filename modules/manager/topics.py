@@ -167,7 +167,9 @@ def _phrase(
     short = len(phrase) == 2 and phrase[0] in DETERMINERS  # "does [a PhD] in the US cost"
     if verb in DO_SUPPORT and len(phrase) > 1:
         stop -= 0 if short else 1  # the bare verb after the subject
-    elif len(phrase) > 1 and phrase[-1] in PARTICIPLES:
+    elif len(phrase) > 1 and (
+        phrase[-1] in PARTICIPLES or verb in BE and phrase[-1].endswith("ed")
+    ):
         stop -= 1
     if words[start : start + 1] in (["i"], ["you"], ["we"]) and start + 2 < len(words):
         particle = words[start + 2] in ("up", "out", "off", "down", "back", "away")

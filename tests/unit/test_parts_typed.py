@@ -643,3 +643,10 @@ def test_a_setting_is_not_tied_to_a_thing_named_vaguely_before() -> None:
     assert found.parts[1] == "How far can i drive on the spare?"
     found = split("who won the 2018 world cup and who scored in the final")
     assert found.parts[1] == "Who scored in the final of the 2018 world cup?"
+
+
+def test_it_after_the_n_of_a_name_means_the_name_and_a_participle_ends_a_subject() -> None:
+    found = split("1) what's the capital of Canada 2) how many provinces does it have")
+    assert found.parts[1] == "How many provinces does Canada have?"
+    found = split("When was the Treaty of Versailles signed and who signed it?")
+    assert found.parts[1] == "Who signed the Treaty of Versailles?"
