@@ -28,10 +28,7 @@ from cortex.errors import ConfigError
 from modules.manager.languages import language_of, languages
 from modules.manager.parts import Split, split
 from modules.manager.skeleton import wants_skeleton
-from modules.manager.words import (
-    vocabulary,
-    words_of,
-)
+from modules.manager.words import HAN_THEN, vocabulary, words_of
 
 CORPUS = Path(__file__).parents[2] / "docs" / "parts-corpus"
 HALVES = ("seen", "held_out")
@@ -53,7 +50,7 @@ def _function_words(code: str) -> frozenset[str]:
     if table is None:
         return FUNCTION_WORDS
     own = table.determiners | table.of | table.prepositions | table.ands | table.ors
-    return FUNCTION_WORDS | own | table.definite
+    return FUNCTION_WORDS | own | table.definite | table.thens
 
 
 @dataclass(frozen=True)
@@ -82,8 +79,10 @@ class Score:
 
 def content(text: str, language: str = "en") -> set[str]:
     """The content words of a text in `language` (an ISO code), lower-cased (each
-    character, in Chinese and Japanese)."""
+    character, in Chinese and Japanese), without joining words ("and", "then", "puis")."""
     found: set[str] = set()
+    for then in HAN_THEN:  # "然后翻译成英文": "then", a joining word as in every language
+        text = text.replace(then, " ")
     for word in words_of(text):
         if any("\u3040" <= char <= "\u9fff" for char in word):
             found |= {char for char in word if "\u3040" <= char <= "\u9fff"}

@@ -49,6 +49,14 @@ def test_the_articles_and_prepositions_of_a_case_s_language_carry_no_content() -
     assert "die" in bench.content("When did the author die?", "en")
 
 
+def test_a_language_s_then_carries_no_content_as_english_then_carries_none() -> None:
+    assert bench.content("luego tradúcelo al inglés", "es") == {"tradúcelo", "inglés"}
+    assert bench.content("puis fais-en une version plus formelle", "fr") == bench.content(
+        "fais-en une version plus formelle", "fr"
+    )
+    assert bench.content("然后翻译成英文", "zh") == bench.content("翻译成英文", "zh")
+
+
 def test_a_part_with_a_word_the_request_lacks_is_garbled() -> None:
     found = Split(("Is the tram cheap?", CASE.parts[1]))
     result = bench.score(CASE, found)
