@@ -10,6 +10,8 @@ thing.
 
 from __future__ import annotations
 
+import re
+
 from modules.manager.languages import Language
 from modules.manager.words import POLITE, TOLD, words_of
 
@@ -80,6 +82,8 @@ def named_in(
     before that it agrees with, that thing): "Wie hoch ist er?" after "Wie alt ist der
     Kölner Dom?"; None where no thing of its article is named."""
     said = words_of(text)[pronoun]
+    if said in OWNED and language.code == "fr" and before:
+        return _owned(before[0], text, said)
     if said not in AGREES or not before or said not in language.pronouns:
         return None
     tokens = before[0].rstrip("?.!？ ").split()
@@ -101,6 +105,29 @@ def named_in(
         return None
     mark = words[at][len(words[at].rstrip("?.!？,")) :]
     return " ".join([*words[:at], thing + mark, *words[at + 1 :]]), thing
+
+
+OWNED = {"son": "le", "sa": "la", "ses": "les"}
+"""A French possessive and the article its noun takes when its owner is named instead."""
+OWNER = re.compile(r"\b(?:du|des|de la|de l['’]|d['’]|de)\s*[\w'’-]+(?:\s+[A-Z0-9][\w'’-]*)*")
+"""Whose a French thing is ("du livret A", "de l'Australie")."""
+
+
+def _owned(previous: str, text: str, said: str) -> tuple[str, str] | None:
+    """ "Quel est son taux ?" after "Quel est le plafond du livret A ?": (its text with the
+    owner the part before names last, "Quel est le taux du livret A ?", that owner)."""
+    owners = OWNER.findall(previous.rstrip("?.!？ "))
+    if not owners:  # "Quel âge a la tour Eiffel ?": de la tour Eiffel
+        named = re.findall(r"\b(le|la|les|l['’])\s*([\w-]+(?:\s+[A-Z][\w'’-]*)*)", previous)
+        of = {"le": "du ", "les": "des ", "la": "de la ", "l'": "de l'", "l’": "de l’"}
+        owners = [f"{of[article.lower()]}{thing}" for article, thing in named]
+    found = re.search(rf"\b{said}\s+([\w'’-]+)", text, re.I)
+    if not owners or found is None:
+        return None
+    noun = found.group(1)
+    article = "l'" if said == "son" and noun[:1].lower() in "aeéèêiou" else f"{OWNED[said]} "
+    phrase = f"{article}{noun} {owners[-1]}"
+    return f"{text[: found.start()]}{phrase}{text[found.end() :]}", owners[-1]
 
 
 def _opens_with(token: str, group: frozenset[str]) -> bool:

@@ -650,3 +650,12 @@ def test_it_after_the_n_of_a_name_means_the_name_and_a_participle_ends_a_subject
     assert found.parts[1] == "How many provinces does Canada have?"
     found = split("When was the Treaty of Versailles signed and who signed it?")
     assert found.parts[1] == "Who signed the Treaty of Versailles?"
+
+
+def test_a_french_possessive_names_its_owner() -> None:
+    found = split("Quel est le plafond du livret A en ce moment et quel est son taux ?")
+    assert found.parts[1] == "Quel est le taux du livret A?"
+    found = split("Quel âge a la tour Eiffel et quelle est sa hauteur ?")
+    assert found.parts[1] == "Quelle est la hauteur de la tour Eiffel?"
+    found = split("Qui a fondé Apple et quel est son âge ?")
+    assert found.depends_on == ((), (0,))  # no owner named with an article: the answer's
