@@ -137,7 +137,10 @@ def named(
         if said in PEOPLE and (person := _person_meant(said, topic, before)) is not None:
             topic = person  # "a good first car for [a teen] ... should they get a manual"
         place = last_thing(before[0]) or ""
-        if said == "there" and place[:1].isupper():  # a place named last ("... of [Peru]")
+        after_of = re.search(rf"\b(?:of|in) {re.escape(place)}[?.!]*$", before[0]) is not None
+        typed = place != "" and " " not in place and before[0][1:].islower() and after_of
+        typed = typed and place.lower() not in KNOWN_TO_ALL  # not "in march"
+        if said == "there" and (place[:1].isupper() or typed):  # a place named last
             topic = place
     if said == "it" and topic is not None and _plural(topic):
         inner = topic.partition(" of ")[2]  # "the symptoms of [strep throat]"

@@ -659,3 +659,10 @@ def test_a_french_possessive_names_its_owner() -> None:
     assert found.parts[1] == "Quelle est la hauteur de la tour Eiffel?"
     found = split("Qui a fondé Apple et quel est son âge ?")
     assert found.depends_on == ((), (0,))  # no owner named with an article: the answer's
+
+
+def test_there_of_a_place_typed_in_lower_case_is_the_place() -> None:
+    found = split("1. what is the capital of peru 2. what language do they speak there")
+    assert found.parts[1] == "What language do they speak in peru?"
+    found = split("how far is the moon from earth and how long did apollo 11 take to get there")
+    assert found.parts[1] == "How long did apollo 11 take to get to the moon?"
