@@ -91,6 +91,7 @@ def _in_frame(frame: str, body: str, language: Language) -> str | None:
     english = language is ENGLISH  # "Was kostet ...": no English "was" in another language
     return (
         complete(frame, body, language)
+        or (_in_place_of_alike(frame, body) if english else None)
         or in_place_of_last(frame, body)
         or (_in_place_of_kind(frame, body) if english else None)
         or (_in_place_of_defined(frame, body) if english else None)
@@ -114,6 +115,24 @@ def _in_place_of_topic(frame: str, thing: str) -> str | None:
     if words_of(frame[:start])[-1:] == [] or words_of(frame[:start])[-1] not in AUXILIARIES:
         return None
     return frame[:start] + thing + frame[start + len(topic) :]
+
+
+def _in_place_of_alike(frame: str, thing: str) -> str | None:
+    """A bare thing of two or three words in the place of the frame's words that open as it
+    does ("a [rugby union] team? and rugby league?" -> "a rugby league team"); None when the
+    frame has no such words."""
+    said, tokens = thing.split(), frame.split()
+    if not 2 <= len(said) <= 3 or set(words_of(thing)) & (DETERMINERS | PREPOSITIONS):
+        return None
+    opens = [i for i, t in enumerate(tokens) if t.lower() == said[0].lower()]
+    if not opens or opens[-1] + len(said) > len(tokens):
+        return None
+    start, end = opens[-1], opens[-1] + len(said)
+    if [t.lower() for t in tokens[start:end]] == [w.lower() for w in said]:
+        return None
+    if any(t.endswith(",") for t in tokens[start:end]):
+        return None  # "a rugby union, a ..." is a list, not one thing
+    return " ".join([*tokens[:start], *said, *tokens[end:]])
 
 
 def _in_place_of_a_thing(frame: str, thing: str, language: Language) -> str | None:

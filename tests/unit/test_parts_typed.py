@@ -666,3 +666,10 @@ def test_there_of_a_place_typed_in_lower_case_is_the_place() -> None:
     assert found.parts[1] == "What language do they speak in peru?"
     found = split("how far is the moon from earth and how long did apollo 11 take to get there")
     assert found.parts[1] == "How long did apollo 11 take to get to the moon?"
+
+
+def test_a_bare_follow_up_takes_the_place_of_the_words_it_opens_like() -> None:
+    found = split("how many players on a rugby union team? and rugby league?")
+    assert found.parts[1] == "How many players on a rugby league team?"
+    found = split("What's the price of an iPhone 15? And iPhone 14?")
+    assert found.parts[1] == "What's the price of an iPhone 14?"
