@@ -167,6 +167,7 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
         )
         pattern += rf"|\s+(?:also|btw)\s+(?=(?:{asked})(?:s|'s|’s)?\b)"  # "... ira also whats the"
         pattern += rf"|(?<=\w)\s+(?=(?:{asked})(?:s|'s|’s)\s)"  # "... in fahrenheit whats the ..."
+        pattern += r"|(?<=\wed)\s+(?=who\s+\w+ed\b)"  # "was google founded who founded it"
     if words_of(body)[:1] and words_of(body)[0] in language.question_words:  # not "is it X or"
         pattern += rf"|\s+or\s+(?=(?:{'|'.join(AUXILIARIES)})\s+(?:i|we|you)\b)"  # "or should i"
     told = "|".join(sorted(VERBS | language.question_words, key=len, reverse=True))

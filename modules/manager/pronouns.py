@@ -119,6 +119,8 @@ def named(
         if not after or after[0] in NOT_A_NOUN:
             return None
         topic = next((t for t in map(last_thing, before) if t is not None), None)
+        made = re.match(r"(?i)who \w+ed ([\w'’ -]+?)[?.!]*$", before[0].strip())
+        topic = topic or (made.group(1) if made else None)  # "who founded [google]? its ..."
     elif meant:
         topic = meant  # "why do cats purr? why do they knead? why do they ...?"
     elif said in ("they", "them") and (both := _alternatives_of(before[0])):

@@ -673,3 +673,14 @@ def test_a_bare_follow_up_takes_the_place_of_the_words_it_opens_like() -> None:
     assert found.parts[1] == "How many players on a rugby league team?"
     found = split("What's the price of an iPhone 15? And iPhone 14?")
     assert found.parts[1] == "What's the price of an iPhone 14?"
+
+
+def test_a_run_on_who_after_a_participle_is_a_question_of_its_own() -> None:
+    found = split("what year was google founded who founded it and where is its headquarters")
+    assert found.parts == (
+        "What year was google founded?",
+        "Who founded google?",
+        "Where is the headquarters of google?",
+    )
+    request = "who was the guy who invented the telephone"
+    assert split(request).parts == (request,)
