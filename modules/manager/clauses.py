@@ -174,11 +174,15 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
     pattern += rf"|\s+but\s+also\s+(?=(?:{told})\b)"  # "a joke about cats but also explain"
     numbers = [(m.start(), m.end()) for m in re.finditer(r"\d,\d{3}\b", body)]  # "$6,000"
     shielded = [*quoted_spans(body), *_brackets(body), *numbers]
-    return [
-        m
-        for m in re.finditer(pattern, body, re.IGNORECASE)
-        if not any(a <= m.start() < b for a, b in shielded)
-    ]
+    found: list[re.Match[str]] = []
+    for m in re.finditer(pattern, body, re.IGNORECASE):
+        if any(a <= m.start() < b for a, b in shielded):
+            continue
+        between = " ".join(words_of(body[found[-1].end() : m.start()])) if found else "x"
+        if not between or between in FILLERS:
+            continue  # "... and also how do I ...": one joint, not an empty piece between two
+        found.append(m)
+    return found
 
 
 def _in_a_list(clause: str, piece: str, language: Language) -> bool:

@@ -22,6 +22,7 @@ from modules.manager.words import (
     COUNTS,
     DETERMINERS,
     JOINT_QUESTION,
+    LIST_VERBS,
     MANNER,
     NUMBER_WORDS,
     OPENS_A_NAME,
@@ -145,6 +146,9 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         piece = f"{piece} {thing}"  # "the largest continent ... and the smallest": continent
         words = words_of(piece)
     head = words[0]
+    told = words_of(REQUEST_LEAD.sub("", first))  # "Please explain, in an essay ..., how X"
+    if head in QUESTION_WORDS and told[:1] and told[0] in VERBS and set(told[1:2]) <= PREPOSITIONS:
+        return None  # the thing to explain, after a phrase on how to explain it
     if head in PREPOSITIONS and len(words) > 1 and words[1] in QUESTION_WORDS:
         return piece  # "..., and in what year?": a question of its own
     amounts = (["how", "many"], ["how", "much"])
@@ -175,7 +179,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         return None  # "pick the best one and explain why": one instruction
     uses_it = words[:2] in (["use", "it"], ["use", "them"])  # "give me a word and use it in"
     if not then and (
-        (head in VERBS and len(words) == 1) or (head in CONSTRAINT_VERBS and not uses_it)
+        (head in VERBS and len(words) == 1)
+        or (head in CONSTRAINT_VERBS | LIST_VERBS and not uses_it)  # "..., and discuss whether"
     ):
         return None  # "find the derivative and simplify", "..., keep it under 200 words"
     why = first_words[0] in ("when", "where", "how", "why") and first_words[1] in AUXILIARIES

@@ -21,6 +21,7 @@ from modules.manager.words import (
     BEFORE_A_DEMONSTRATIVE,
     COUNTS,
     DEMONSTRATIVES,
+    DETERMINERS,
     DUMMY_AFTER,
     KNOWN_TO_ALL,
     MOTION,
@@ -62,6 +63,8 @@ def _pronouns(text: str, language: Language = ENGLISH) -> Iterator[int]:
             continue
         typed_its = word == "its" and before in ("when", "if", "because", "since", "that")
         own = word in ("its", "his", "her", "their") and _subject_named(text, i)
+        joined = before in ("so", "until", "because") and set(words[:i]) & DETERMINERS
+        own = own or (word == "it" and bool(joined))  # "lock [the header row] so it stays"
         if word in PERSONAL and not (_dummy_it(words, i) or typed_its or own):
             yield i  # not "when its noon", "why Hamlet delays his revenge"
         opens = i == 0 or before in QUESTION_WORDS | {"and", "if", "that", "whether"}
@@ -96,7 +99,8 @@ def _dummy_it(words: list[str], index: int) -> bool:
         return not set(after[2:3]) <= ADVERBS  # "is it worth reading today": it is the book
     said = after[1] if after[0] in ("too", "very") and len(after) > 1 else after[0]
     hot = said in WEATHER
-    if hot or after[0] in ("take", "takes", "took") or after[:2] == ["is", "to"]:
+    takes = after[0] in ("take", "takes", "took") and ("how" in words or "to" in after)
+    if hot or takes or after[:2] == ["is", "to"]:  # not "what oil weight does it take"
         return True  # "is it too hot then?", "how long does it take"
     opens = ("to", "if", "whether", "when", "that")  # "is it normal that she sleeps"
     clause = any(w in opens or w.endswith("ing") for w in after[1:])
@@ -119,8 +123,8 @@ def named(
         if not after or after[0] in NOT_A_NOUN:
             return None
         topic = next((t for t in map(last_thing, before) if t is not None), None)
-        made = re.match(r"(?i)who \w+ed ([\w'’ -]+?)[?.!]*$", before[0].strip())
-        topic = topic or (made.group(1) if made else None)  # "who founded [google]? its ..."
+        made = topic_of(before[0]) if words_of(before[0])[:1] == ["who"] else None
+        topic = topic or made  # "who founded [google]? where is its headquarters"
     elif meant:
         topic = meant  # "why do cats purr? why do they knead? why do they ...?"
     elif said in ("they", "them") and (both := _alternatives_of(before[0])):
@@ -151,6 +155,11 @@ def named(
         topic = topic.partition(" of ")[2]  # "how many provinces does it have": [Canada]
     if topic is None:
         return None  # "undo it" after "merge two branches": not the branches
+    other = topic_of(before[1]) if len(before) > 1 else None  # "what [a p-value] is"
+    if said == "them" and not _many(topic) and other is not None and not _many(other):
+        topic = f"{other} and {topic}"  # "... and [a confidence interval]? why confuse them"
+    if said == "them" and not _many(topic) or set(words) & {"apart", "both"}:
+        return None  # "delete them" after "the sql to get X"; "how far apart are they"
     head, _, inner = topic.partition(" of ")
     of_a_place = said == "they" and inner and not _many(head) and "there" not in words
     name = topic[:1].isupper() or (" " not in topic and before[0][1:].islower())  # "germany"

@@ -25,7 +25,13 @@ from modules.manager.foreign import named_in
 from modules.manager.fragments import MERGE, completed_fragment, repeated_frame, short_question
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import about_the_same, named, pronoun_at
-from modules.manager.topics import NOT_A_NOUN, asked_thing, asks_for_things, superlative_kind
+from modules.manager.topics import (
+    NOT_A_NOUN,
+    asked_thing,
+    asks_for_things,
+    superlative_kind,
+    topic_of,
+)
 from modules.manager.words import (
     ANSWER_REFERENCE,
     AUXILIARIES,
@@ -181,6 +187,10 @@ def _lean(
     makes = previous.depends_on or _makes_something(previous.text, said)
     before = words_of(draft.text)[pronoun - 1 : pronoun]
     kind_of = said == "one" and bool(before) and before[0] in ONE_FOR_A_KIND
+    made = topic_of(previous.text) if said == "one" and before and before[0] in VERBS else None
+    if made is not None and made.startswith(("a ", "an ")):  # "write [a regex] for X"
+        done.append(Draft(re.sub(r"\bone\b", made, draft.text, count=1)))  # "write one for Y"
+        return
     texts = [d.text for d in reversed(done)]
     guess = not has_context  # the shared context may name what it means: no guessing then
     resolved = (

@@ -63,6 +63,9 @@ def topic_of(part: str, plural: bool = False) -> str | None:
     plain = REQUEST_LEAD.sub("", plain)  # "Could you summarise [the plot of Hamlet]"
     tokens = plain.rstrip("?.!").split()
     words = [w[0] if (w := words_of(t)) else "" for t in tokens]
+    bare = not set(words[2:]) & NOT_A_NOUN  # "who founded [google]", not "[the Mona Lisa]"
+    if words[:1] == ["who"] and 2 < len(words) <= 5 and words[1].endswith("ed") and bare:
+        return " ".join(tokens[2:])  # "who discovered [penicillin]"
     for index, word in enumerate(words):
         if word in QUESTION_WORDS:
             return _asked_about(tokens, words, index, plural)
@@ -73,12 +76,20 @@ def topic_of(part: str, plural: bool = False) -> str | None:
         if words[start : start + 1] and words[start] in TOPIC_WORDS:
             return last_thing(part)  # "tell me about [the Roman Colosseum]"
         named = words[start : start + 1] and words[start] in DETERMINERS | POSSESSIVES
+        if len(words) == start + 1 and words[start] not in NOT_A_NOUN | PERSONAL:
+            return tokens[start]  # "Define [photosynthesis]"
         return _phrase(tokens, words, start, "") if named else None
     others = NOT_A_NOUN | PERSONAL | DEMONSTRATIVES | {"i", "you", "we", "there"}
     subject = words[1:2] != [] and words[1] not in others
     bare = words[2:3] != [] and (words[2] in DETERMINERS or (plural and words[1].endswith("s")))
     if words[:1] and words[0] in AUXILIARIES and subject and bare:
         return tokens[1]  # "Is [pluto] a planet", "Can [dogs] eat grapes"
+    named = [
+        i for i in range(2, len(tokens)) if not (tokens[i][:1].isupper() or tokens[i][:1].isdigit())
+    ]
+    name = named[0] if named else len(tokens)
+    if words[:1] and words[0] in AUXILIARIES and words[1:2] == ["a"] and name > 2:
+        return " ".join(tokens[1:name])  # "Does [a 2015 Honda Civic] use a timing belt"
     to = words.index("to") if "to" in words[3:6] and words[1:2] == ["it"] else 0
     if plural and words[:1] and words[0] in AUXILIARIES and to and to + 2 < len(words):
         return _phrase(tokens, words, to + 2, "", plural=True)  # "is it ok to eat [eggs]"

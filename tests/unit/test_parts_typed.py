@@ -684,3 +684,48 @@ def test_a_run_on_who_after_a_participle_is_a_question_of_its_own() -> None:
     )
     request = "who was the guy who invented the telephone"
     assert split(request).parts == (request,)
+
+
+def test_and_also_before_a_question_is_one_joint_and_so_it_means_its_own_thing() -> None:
+    found = split("how do i make pancakes and also how do i store them")
+    assert found.parts == ("How do i make pancakes?", "How do i store pancakes?")
+    found = split(
+        "How do I sum a column in Google Sheets and also how do I lock the header row so it stays"
+    )
+    assert found.parts[1].startswith("How do I lock the header row so it stays")
+
+
+def test_them_means_two_things_defined_before_or_waits_and_apart_means_both() -> None:
+    found = split(
+        "i) explain what a p-value is\nii) explain what a confidence interval is\n"
+        "iii) explain why people confuse them"
+    )
+    assert found.parts[2] == "Explain why people confuse a p-value and a confidence interval."
+    found = split("whats the sql to get duplicate emails from users and how do i delete them")
+    assert found.parts[1] == "How do i delete them?"
+    found = split("What time zone is Chicago in? And how far apart are they by car?")
+    assert "Chicago" not in found.parts[1]
+
+
+def test_one_after_a_verb_is_another_of_the_thing_made_before() -> None:
+    found = split("Can you:\n1. write a regex for a US zip code\n2. write one for a UK postcode")
+    assert found.parts[1] == "Write a regex for a UK postcode."
+    assert found.depends_on == ((), ())
+
+
+def test_the_thing_of_define_x_who_discovered_x_and_a_named_subject() -> None:
+    found = split("(a) Define photosynthesis. (b) Write the balanced equation for it.")
+    assert found.parts[1] == "Write the balanced equation for photosynthesis."
+    found = split("1. who discovered penicillin 2. how does it actually kill bacteria")
+    assert found.parts[1] == "How does penicillin actually kill bacteria?"
+    found = split("Does a 2015 Honda Civic use a timing belt? And what oil weight does it take?")
+    assert found.parts[1] == "What oil weight does a 2015 Honda Civic take?"
+
+
+def test_an_essay_request_with_its_phrases_and_what_to_discuss_stays_whole() -> None:
+    request = (
+        "Please explain, in an essay of around 800 words, how the printing press changed"
+        " European society, including its effects on religion and science, and discuss"
+        " whether its impact has been overstated."
+    )
+    assert split(request).parts == (request,)
