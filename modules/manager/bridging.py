@@ -125,6 +125,8 @@ def bridged_han(before: list[str], text: str) -> str | None:
         return None
     group = 1 if found.group(1) else 2  # "什么是[人工智能]", "[长城]有多长"
     subject = found.group(group)
+    if subject.startswith((*PREDICATE_FIRST, "如何")):
+        return None  # "如何在Excel里…": a question word, no subject
     if text.startswith(("它们", "它", "他们", "他", "她")):  # "它有哪些应用？": its subject
         pronoun = 2 if text[1:2] == "们" else 1
         return f"{subject}{text[pronoun:]}"

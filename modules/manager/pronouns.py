@@ -158,7 +158,8 @@ def named(
     other = topic_of(before[1]) if len(before) > 1 else None  # "what [a p-value] is"
     if said == "them" and not _many(topic) and other is not None and not _many(other):
         topic = f"{other} and {topic}"  # "... and [a confidence interval]? why confuse them"
-    if said == "them" and not _many(topic) or set(words) & {"apart", "both"}:
+    person = set(words_of(topic)) & PERSON_NOUNS  # "take them to the er": a toddler
+    if said == "them" and not _many(topic) and not person or set(words) & {"apart", "both"}:
         return None  # "delete them" after "the sql to get X"; "how far apart are they"
     head, _, inner = topic.partition(" of ")
     of_a_place = said == "they" and inner and not _many(head) and "there" not in words

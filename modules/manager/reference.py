@@ -121,7 +121,7 @@ def resolve(
         elif (draft.then and not _again(previous, draft, language)) or (
             ANSWER_REFERENCE.search(draft.text) or _names_made(previous, draft)
         ):
-            step = Draft(draft.text, depends_on=[_root(done, len(done) - 1)])
+            step = Draft(draft.text, depends_on=[_chained(done, draft.text)])
             done.append(step)  # "then translate it", "your answer", "a slogan with the name"
         elif draft.new_sentence and (same := repeated_frame(previous.text, draft.text)):
             done.append(Draft(same))  # "Is it legal in the US? is it legal in the UK too"
@@ -187,7 +187,8 @@ def _lean(
     makes = previous.depends_on or _makes_something(previous.text, said)
     before = words_of(draft.text)[pronoun - 1 : pronoun]
     kind_of = said == "one" and bool(before) and before[0] in ONE_FOR_A_KIND
-    made = topic_of(previous.text) if said == "one" and before and before[0] in VERBS else None
+    another = said == "one" and before[:1] != [] and before[0] in MAKING_VERBS  # not "add one"
+    made = topic_of(previous.text) if another else None
     if made is not None and made.startswith(("a ", "an ")):  # "write [a regex] for X"
         done.append(Draft(re.sub(r"\bone\b", made, draft.text, count=1)))  # "write one for Y"
         return
@@ -296,7 +297,7 @@ def _follows_up(text: str) -> bool:
 def _names_only(text: str) -> bool:
     """Whether an item is a name alone ("France?"), asking the item before of it."""
     words = words_of(text)
-    asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS)
+    asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS) or HAN_OR_KANA.search(text)
     return 0 < len(words) <= 3 and not asks and all(t[:1].isupper() for t in text.split())
 
 
@@ -354,6 +355,16 @@ def _both_made(done: list[Draft], text: str) -> list[int] | None:
     if not any(d.depends_on or _makes_something(d.text) for d in last_two):
         return None
     return [len(done) - 2, len(done) - 1]
+
+
+def _chained(done: list[Draft], text: str) -> int:
+    """The part a step works on: the part before when the step names that part's own thing
+    ("the population of [that capital]" after "tell me its capital"), else the first of
+    the chain the part before is in ("then summarise it", "and suggest a title for it")."""
+    said = re.findall(r"\b(?:that|this|these|those)\s+(\w+)", text, re.IGNORECASE)
+    if done[-1].depends_on and any(w.lower() in words_of(done[-1].text) for w in said):
+        return len(done) - 1
+    return _root(done, len(done) - 1)
 
 
 def _root(done: list[Draft], index: int) -> int:

@@ -116,8 +116,12 @@ def _shape(text: str) -> list[Segment]:
     if len(counted) >= 2 and numbers == list(range(1, len(counted) + 1)):
         return _list_lines(lines, [i for i, _ in counted], COUNTED_LINE)
     flat = " ".join(" ".join(lines).split())
-    for find in (_inline_items, _ordinal_items, _dashed_items):
-        if found := find(flat):
+    for find, said in (
+        (_inline_items, flat),
+        (_ordinal_items, "\n".join(lines)),
+        (_dashed_items, flat),
+    ):
+        if found := find(said):
             lead, items, tail = found
             return _lead(lead) + [Segment(item, item=True) for item in items] + sentences(tail)
     return [s for line in lines for s in sentences(line)]
@@ -219,8 +223,10 @@ def _ordinal_items(text: str) -> tuple[str, list[str], str] | None:
     if len(found) < 2:
         return None
     ends = [m.start() for m in found[1:]] + [len(text)]
-    items = [_trim(text[m.end() : end]) for m, end in zip(found, ends, strict=True)]
-    return text[: found[0].start()], [item for item in items if item], ""
+    items = [
+        " ".join(_trim(text[m.end() : end]).split()) for m, end in zip(found, ends, strict=True)
+    ]
+    return " ".join(text[: found[0].start()].split()), [item for item in items if item], ""
 
 
 def _ordinal(text: str, words: str, start: int) -> re.Match[str] | None:
@@ -233,6 +239,8 @@ def _ordinal(text: str, words: str, start: int) -> re.Match[str] | None:
 
 
 def _at_clause_start(text: str, index: int) -> bool:
+    if text[:index].rstrip(" \t").endswith("\n"):
+        return True  # a line of its own
     before = text[:index].rstrip()
     joined = before.lower().endswith((" and", " y", " et", " und", " e"))
     return not before or before[-1] in ".,;:?!—–-…" or joined

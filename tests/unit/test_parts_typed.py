@@ -729,3 +729,35 @@ def test_an_essay_request_with_its_phrases_and_what_to_discuss_stays_whole() -> 
         " whether its impact has been overstated."
     )
     assert split(request).parts == (request,)
+
+
+def test_a_step_on_that_thing_depends_on_the_part_that_named_it() -> None:
+    found = split(
+        "pick a random country in south america, tell me its capital, then tell me the"
+        " population of that capital"
+    )
+    assert found.depends_on == ((), (0,), (1,))
+    request = "Write a paragraph about coffee, then summarise it and suggest a title for it."
+    assert split(request).depends_on == ((), (0,), (0,))
+
+
+def test_chinese_items_keep_their_question_words_and_one_two_lines_are_items() -> None:
+    found = split(
+        "1. 如何在Excel里冻结首行？\n2. 怎么把两列合并成一列？\n3. VLOOKUP和XLOOKUP有什么区别？"
+    )
+    assert found.parts == (
+        "如何在Excel里冻结首行？",
+        "怎么把两列合并成一列？",
+        "VLOOKUP和XLOOKUP有什么区别？",
+    )
+    found = split(
+        "two things:\none, how do i clear cache on safari\ntwo, how do i stop apps tracking me"
+    )
+    assert found.parts == ("How do i clear cache on safari?", "How do i stop apps tracking me?")
+
+
+def test_them_of_a_person_and_one_as_a_number() -> None:
+    found = split("is 37.9 a fever in a toddler? when should i take them to the er")
+    assert found.parts[1] == "When should i take a toddler to the er?"
+    found = split("pick a number between 1 and 10. then add one to it")
+    assert "add a number" not in found.parts[-1].lower()
