@@ -22,9 +22,10 @@ from modules.manager.actions import done_again, spent_on
 from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in
 from modules.manager.clauses import finish
 from modules.manager.foreign import named_in
-from modules.manager.fragments import MERGE, completed_fragment, repeated_frame, short_question
+from modules.manager.fragments import MERGE, completed_fragment, short_question
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import about_the_same, named, pronoun_at
+from modules.manager.repeats import repeated_frame
 from modules.manager.topics import (
     NOT_A_NOUN,
     asked_thing,

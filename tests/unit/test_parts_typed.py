@@ -761,3 +761,10 @@ def test_them_of_a_person_and_one_as_a_number() -> None:
     assert found.parts[1] == "When should i take a toddler to the er?"
     found = split("pick a number between 1 and 10. then add one to it")
     assert "add a number" not in found.parts[-1].lower()
+
+
+def test_a_bare_number_asks_the_question_before_of_it() -> None:
+    found = split("convert 72 fahrenheit to celsius. and 100?")
+    assert found.parts[1] == "Convert 100 fahrenheit to celsius?"
+    request = "what is 15% of 80? and 120?"
+    assert len(split(request).parts) == 1  # which number 120 replaces is unsaid
