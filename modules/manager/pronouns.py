@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.topics import NOT_A_NOUN, last_thing, topic_of
+from modules.manager.topics import NOT_A_NOUN, last_thing, topic_of, typed_lower
 from modules.manager.words import (
     ADVERBS,
     AUXILIARIES,
@@ -144,7 +144,7 @@ def named(
             topic = person  # "a good first car for [a teen] ... should they get a manual"
         place = last_thing(before[0]) or ""
         after_of = re.search(rf"\b(?:of|in) {re.escape(place)}[?.!]*$", before[0]) is not None
-        typed = place != "" and " " not in place and before[0][1:].islower() and after_of
+        typed = place != "" and " " not in place and typed_lower(before[0]) and after_of
         typed = typed and place.lower() not in KNOWN_TO_ALL  # not "in march"
         if said == "there" and (place[:1].isupper() or typed):  # a place named last
             topic = place
@@ -163,7 +163,7 @@ def named(
         return None  # "delete them" after "the sql to get X"; "how far apart are they"
     head, _, inner = topic.partition(" of ")
     of_a_place = said == "they" and inner and not _many(head) and "there" not in words
-    name = topic[:1].isupper() or (" " not in topic and before[0][1:].islower())  # "germany"
+    name = topic[:1].isupper() or (" " not in topic and typed_lower(before[0]))  # "germany"
     if of_a_place or (said in ("they", "them") and name and not _many(topic)):
         place = inner if of_a_place else topic  # "... the capital of [peru]"
         if said == "them" or "there" in words or set(words_of(place)) & KNOWN_TO_ALL:

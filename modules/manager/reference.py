@@ -298,8 +298,9 @@ def _follows_up(text: str) -> bool:
 def _names_only(text: str) -> bool:
     """Whether an item is a name alone ("France?"), asking the item before of it."""
     words = words_of(text)
-    asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS) or HAN_OR_KANA.search(text)
-    return 0 < len(words) <= 3 and not asks and all(t[:1].isupper() for t in text.split())
+    asks = bool(set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS))
+    han = HAN_OR_KANA.search(text) is not None  # "VLOOKUP和XLOOKUP有什么区别？": a question
+    return 0 < len(words) <= 3 and not (asks or han) and all(t[:1].isupper() for t in text.split())
 
 
 def _a_new_thing(text: str) -> bool:

@@ -47,8 +47,14 @@ def last_thing(part: str) -> str | None:
         return None
     thing = tokens[places[-1] + 1 :]
     named = thing[0][:1].isupper() or words[places[-1] + 1] in DETERMINERS
-    typed_lower = part[1:].islower()  # "the capital of [canada]": names typed in lower case
-    return " ".join(thing) if named or len(thing) > 1 or typed_lower else None
+    return " ".join(thing) if named or len(thing) > 1 or typed_lower(part) else None
+
+
+def typed_lower(part: str) -> bool:
+    """Whether a part was typed in lower case, its first letter aside (a part is
+    capitalised when it is split off), so that its names are too: "the capital of
+    [canada]"."""
+    return part[1:].islower()
 
 
 def topic_of(part: str, plural: bool = False) -> str | None:
