@@ -3,14 +3,22 @@
 "... who was the first woman to do it" after "how long does it take to climb Everest":
 "to climb Everest"; "how do i do it with grid" after "how do i center a div with flexbox":
 "center a div"; "How long does it take?" after "How do I get to Porto?": "... to get to
-Porto?".
+Porto?". And a sentence that only says how to do the action before ("Write an essay on X.
+Use an academic tone."), which joins it.
 """
 
 from __future__ import annotations
 
 import re
 
-from modules.manager.words import PREPOSITIONS, words_of
+from modules.manager.words import (
+    CONSTRAINT_VERBS,
+    LIST_VERBS,
+    PREPOSITIONS,
+    REQUEST_LEAD,
+    VERBS,
+    words_of,
+)
 
 DONE_AGAIN = re.compile(r"\b(?:to |)(?:do|did|does|doing) (?:it|that|so|this)\b", re.IGNORECASE)
 """A part that refers to the action of the part before ("... and who was the first woman to
@@ -69,3 +77,30 @@ def spent_on(before: list[str], text: str) -> str | None:
     if spent is None or action is None:
         return None
     return f"{spent.group(1)} to {action.group(1)}{spent.group(2) or '?'}"
+
+
+def says_how(previous: str, text: str, step: bool) -> bool:
+    """Whether a sentence only says how to answer the instruction before it ("Use an
+    academic tone.", "Keep it under 400 words.", "Make it warm but professional."), unless
+    it is a `step` of its own (joined by "then", or an item)."""
+    words = words_of(REQUEST_LEAD.sub("", text))
+    if _style_only(words):
+        return not step  # "How do stocks work? Explain like I'm 5."
+    uses_it = words[:2] in (["use", "it"], ["use", "them"])  # "use it in a sentence": a step
+    how = words[:1] and (
+        words[0] in CONSTRAINT_VERBS | LIST_VERBS and not uses_it or words[:2] == ["make", "it"]
+    )
+    instructs = words_of(REQUEST_LEAD.sub("", previous))[:1]
+    told = bool(instructs) and instructs[0] in VERBS
+    return bool(how) and told and not step
+
+
+def _style_only(words: list[str]) -> bool:
+    """Whether an instruction only says in what style to explain ("explain like im new to
+    investing", "explain in simple terms"; not "describe it briefly": that is about a
+    thing)."""
+    if words[:1] != ["explain"]:
+        return False
+    rest = words[1:]
+    plain = rest[:1] == ["in"] and rest[1:2] != [] and rest[1] in ("simple", "plain", "layman's")
+    return rest[:1] in (["like"], ["simply"], ["briefly"]) or rest[:2] == ["as", "if"] or plain

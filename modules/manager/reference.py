@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from modules.manager.actions import done_again, spent_on
+from modules.manager.actions import done_again, says_how, spent_on
 from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in
 from modules.manager.clauses import finish
 from modules.manager.foreign import named_in
@@ -37,9 +37,7 @@ from modules.manager.words import (
     ANSWER_REFERENCE,
     AUXILIARIES,
     BETWEEN,
-    CONSTRAINT_VERBS,
     DEMONSTRATIVES,
-    LIST_VERBS,
     MAKING_VERBS,
     ONE_FOR_A_KIND,
     PEOPLE,
@@ -83,6 +81,7 @@ def resolve(
     sentences every part's delegate reads; `shown`: the delegates also read what the request
     is about (a picture's description)."""
     has_context = bool(context) or shown
+    owned = re.search(r"\bmy \w+", " ".join(context), re.IGNORECASE) is not None  # "my resume"
     context_words = set(words_of(" ".join(context))) - NOT_A_NOUN
     done: list[Draft] = []
     for draft in drafts:
@@ -100,7 +99,7 @@ def resolve(
             if draft.item and not (name or follow)
             else completed_fragment(previous.text, text, language)
         )
-        if _says_how(previous, draft):  # "Write an essay on X. Use an academic tone."
+        if says_how(previous.text, draft.text, draft.then or draft.item):  # "Use an academic tone."
             _merge(previous, text, "")
         elif draft.item and _a_new_thing(text) and (lead := _verb_lead(done[0].text)):
             thing = text[:1].lower() + text[1:]  # "1- recommend X 2- a good lens"
@@ -131,7 +130,7 @@ def resolve(
         ):
             done.append(Draft(again))  # "who was the first woman to do it": climb Everest
         elif (pronoun := pronoun_at(draft.text, language)) is not None:
-            _lean(done, draft, pronoun, has_context, language)
+            _lean(done, draft, pronoun, (has_context, owned), language)
         elif words_of(draft.text)[:1] in (["or"], *([w] for w in language.ors)):
             _merge(previous, draft.text, "")  # "Should I add more RAM? Or get an SSD?"
         elif shown or set(words_of(draft.text)) & context_words:
@@ -173,13 +172,20 @@ def _merge(previous: Draft, text: str, joint: str = "and ") -> None:
 
 
 def _lean(
-    done: list[Draft], draft: Draft, pronoun: int, has_context: bool, language: Language
+    done: list[Draft],
+    draft: Draft,
+    pronoun: int,
+    context: tuple[bool, bool],
+    language: Language,
 ) -> None:
     """Adds a draft that refers back with the word at `pronoun`: with the thing named in the
     pronoun's place, as it is (an item, or when the shared context may hold what it
     means), or depending on the part before, which its delegate then reads as an earlier
     exchange ("Suggest a houseplant and tell me how to care for it"; "Wer hat ihn
-    gebaut?" after "Wie alt ist der Kölner Dom?"); a short question ("Why?") joins it."""
+    gebaut?" after "Wie alt ist der Kölner Dom?"); a short question ("Why?") joins it.
+    `context`: whether shared context comes with the parts, and whether it names a thing of
+    the user's own ("my resume"), which an "it" means rather than a thing the parts before
+    only mention ("should i include a photo")."""
     previous = done[-1]
     said = words_of(draft.text)[pronoun]
     if (about := about_the_same(previous.text, draft.text, pronoun)) is not None:
@@ -194,12 +200,16 @@ def _lean(
         done.append(Draft(re.sub(r"\bone\b", made, draft.text, count=1)))  # "write one for Y"
         return
     texts = [d.text for d in reversed(done)]
+    has_context, owned = context
     guess = not has_context  # the shared context may name what it means: no guessing then
     resolved = (
         named(texts, draft.text, pronoun, previous.topic, guess)
         if language is ENGLISH
         else named_in(language, texts, draft.text, pronoun)  # "Wie hoch ist [er]?"
     )
+    if owned and said == "it" and resolved is not None and resolved[1].startswith(("a ", "an ")):
+        done.append(draft)  # "how long should it be" after "i need help w my resume: ... a photo"
+        return
     asked_who = [i for i, d in enumerate(done) if words_of(d.text)[:1] == ["who"]]
     role = ROLE_ASKED.match(previous.text) is not None and said in PERSON_PRONOUNS
     if role and resolved is not None:  # "whos the ceo of nvidia and how old is he"
@@ -309,32 +319,6 @@ def _a_new_thing(text: str) -> bool:
     words = words_of(text)
     asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS | SUBJECT_PRONOUNS)
     return words[:1] in (["a"], ["an"], ["some"], ["another"]) and not asks
-
-
-def _says_how(previous: Draft, draft: Draft) -> bool:
-    """Whether a sentence only says how to answer the instruction before it ("Use an
-    academic tone.", "Keep it under 400 words.", "Make it warm but professional.")."""
-    words = words_of(REQUEST_LEAD.sub("", draft.text))
-    if _style_only(words):
-        return not (draft.then or draft.item)  # "How do stocks work? Explain like I'm 5."
-    uses_it = words[:2] in (["use", "it"], ["use", "them"])  # "use it in a sentence": a step
-    how = words[:1] and (
-        words[0] in CONSTRAINT_VERBS | LIST_VERBS and not uses_it or words[:2] == ["make", "it"]
-    )
-    instructs = words_of(REQUEST_LEAD.sub("", previous.text))[:1]
-    told = bool(instructs) and instructs[0] in VERBS
-    return bool(how) and told and not (draft.then or draft.item)
-
-
-def _style_only(words: list[str]) -> bool:
-    """Whether an instruction only says in what style to explain ("explain like im new to
-    investing", "explain in simple terms"; not "describe it briefly": that is about a
-    thing)."""
-    if words[:1] != ["explain"]:
-        return False
-    rest = words[1:]
-    plain = rest[:1] == ["in"] and rest[1:2] != [] and rest[1] in ("simple", "plain", "layman's")
-    return rest[:1] in (["like"], ["simply"], ["briefly"]) or rest[:2] == ["as", "if"] or plain
 
 
 def _verb_lead(part: str) -> str:

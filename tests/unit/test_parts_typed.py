@@ -768,3 +768,11 @@ def test_a_bare_number_asks_the_question_before_of_it() -> None:
     assert found.parts[1] == "Convert 100 fahrenheit to celsius?"
     request = "what is 15% of 80? and 120?"
     assert len(split(request).parts) == 1  # which number 120 replaces is unsaid
+
+
+def test_it_under_a_lead_about_the_user_s_own_thing_is_not_a_thing_merely_mentioned() -> None:
+    found = split("i need help w my resume\n1 should i include a photo\n2 how long should it be")
+    assert found.parts[1] == "How long should it be?"
+    assert found.context == ("i need help w my resume",)
+    found = split("Write an essay on the French Revolution. Use an academic tone.")
+    assert found.parts == ("Write an essay on the French Revolution. Use an academic tone.",)
