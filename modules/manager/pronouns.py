@@ -23,6 +23,7 @@ from modules.manager.words import (
     DEMONSTRATIVES,
     DETERMINERS,
     DUMMY_AFTER,
+    EVENT_NOUNS,
     KNOWN_TO_ALL,
     MOTION,
     ONE_AFTER,
@@ -152,7 +153,8 @@ def named(
         inner = topic.partition(" of ")[2]  # "the symptoms of [strep throat]"
         topic = inner if inner and not _plural(inner) else None
     elif said == "it" and topic is not None and re.fullmatch(r"the [a-z]+ of [A-Z][\w ]*", topic):
-        topic = topic.partition(" of ")[2]  # "how many provinces does it have": [Canada]
+        head, _, name = topic.partition(" of ")  # "how many provinces does it have": [Canada]
+        topic = topic if words_of(head)[-1] in EVENT_NOUNS else name  # "the battle of Hastings"
     if topic is None:
         return None  # "undo it" after "merge two branches": not the branches
     other = topic_of(before[1]) if len(before) > 1 else None  # "what [a p-value] is"

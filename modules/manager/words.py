@@ -147,6 +147,8 @@ DEGREES = vocabulary("many much long tall far old big often")
 """Words that make "how" ask a degree ("how tall is ...")."""
 PERSONAL = vocabulary("it its they them their he him his she her")
 TOPIC_WORDS = vocabulary("about on regarding")
+EVENT_NOUNS = vocabulary("battle war siege treaty revolution fall rise invasion sinking")
+"""Things that happened to a place ("the battle of Hastings"): "it" after one means it."""
 PLACE_PREPOSITIONS = vocabulary("in at on near")
 """Prepositions of a place ("at sea level"), which another place ("in denver") replaces."""
 POSSESSIVES = vocabulary("my your our")

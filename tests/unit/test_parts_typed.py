@@ -776,3 +776,8 @@ def test_it_under_a_lead_about_the_user_s_own_thing_is_not_a_thing_merely_mentio
     assert found.context == ("i need help w my resume",)
     found = split("Write an essay on the French Revolution. Use an academic tone.")
     assert found.parts == ("Write an essay on the French Revolution. Use an academic tone.",)
+
+
+def test_it_after_an_event_of_a_place_means_the_event() -> None:
+    found = split("who won the battle of Hastings and why does it still matter today")
+    assert found.parts[1] == "Why does the battle of Hastings still matter today?"
