@@ -50,6 +50,8 @@ from modules.manager.words import (
     words_of,
 )
 
+ASKED_AT_THE_END = re.compile(r"\b(?:is|isn't|was) (?:that|this) (?:\w+ )?\w+[.!]*$", re.I)
+"""A question a telling sentence ends on, typed without its mark ("... is that bad.")."""
 THANKS = re.compile(r"\b(?:appreciated?|thanks?|thx|ty|cheers)\b", re.I)
 """Words of a sentence that only thanks ("Any help appreciated.", "Thanks in advance!")."""
 PLACEHOLDER = re.compile(r"\b(?:these|the following)(?:(?:\s+[\w-]+){0,2}?\s+[\w-]+s)?\b", re.I)
@@ -266,6 +268,8 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
         return True  # "怎么学好英语口语，", "另外信用卡逾期一天会影响征信吗"
     if stripped.endswith(("て、", "で、")):
         return True  # "...文章を書いて、" before "そのあと英語に訳してください"
+    if language is ENGLISH and ASKED_AT_THE_END.search(stripped):
+        return True  # "my starter smells like nail polish is that bad."
     words = words_of(strip_joining(stripped, language))
     if not words:
         return False

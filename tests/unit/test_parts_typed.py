@@ -781,3 +781,9 @@ def test_it_under_a_lead_about_the_user_s_own_thing_is_not_a_thing_merely_mentio
 def test_it_after_an_event_of_a_place_means_the_event() -> None:
     found = split("who won the battle of Hastings and why does it still matter today")
     assert found.parts[1] == "Why does the battle of Hastings still matter today?"
+
+
+def test_a_telling_sentence_that_ends_on_is_that_bad_asks() -> None:
+    found = split("my starter smells like nail polish is that bad. also how often should i feed it")
+    assert found.parts[0] == "My starter smells like nail polish is that bad."
+    assert found.context == ()
