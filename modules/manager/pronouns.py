@@ -141,6 +141,8 @@ def named(
             last = None  # "How much can I take in [a day]?" names no thing
         if said != "one" or (last or "").startswith(("a ", "an ")):  # "one": of a kind
             topic = topic or last
+        if said == "it" and (term := _term_asked(before[0])) is not None:
+            topic = term  # "how do you pronounce it" after "what does 'X' mean"
         if said in PEOPLE and (person := _person_meant(said, topic, before)) is not None:
             topic = person  # "a good first car for [a teen] ... should they get a manual"
         place = last_thing(before[0]) or ""
@@ -196,6 +198,21 @@ def _person_meant(said: str, topic: str | None, parts: list[str]) -> str | None:
     people = "|".join(PERSON_NOUNS)
     person = rf"\b(?:a|an|the|my|our|your|his|her|their)\s+(?:\w+\s+)?(?:{people})\b"
     return next((found[-1] for p in parts if (found := re.findall(person, p, re.I))), None)
+
+
+TERM_ASKED = re.compile(
+    r"""\b(?:mean|means|meaning|define|definition)\b.*?(['"‘“][^'"‘’“”]+['"’”])"""
+    r"""|(['"‘“][^'"‘’“”]+['"’”])\s+(?:mean|means)\b"""
+)
+"""A part that asks what a quoted word means ("what does 'per se' mean", "define 'moot'")."""
+
+
+def _term_asked(part: str) -> str | None:
+    """The quoted word or phrase whose meaning `part` asks ("'per se'"), or None."""
+    found = TERM_ASKED.search(part)
+    if found is None or set(words_of(part)) & {"here", "this", "that"}:
+        return None  # "What does 'pending' mean here? Can you rewrite it": the text quoted
+    return found.group(1) or found.group(2)
 
 
 def _asks_who(part: str) -> bool:
