@@ -33,6 +33,7 @@ from modules.manager.words import (
     APART,
     AUXILIARIES,
     COUNTS,
+    DETERMINERS,
     HAN_QUESTION,
     HAN_REQUEST,
     HAN_THEN,
@@ -54,8 +55,13 @@ ASKED_AT_THE_END = re.compile(r"\b(?:is|isn't|was) (?:that|this) (?:\w+ )?\w+[.!
 """A question a telling sentence ends on, typed without its mark ("... is that bad.")."""
 THANKS = re.compile(r"\b(?:appreciated?|thanks?|thx|ty|cheers)\b", re.I)
 """Words of a sentence that only thanks ("Any help appreciated.", "Thanks in advance!")."""
-PLACEHOLDER = re.compile(r"\b(?:these|the following)(?:(?:\s+[\w-]+){0,2}?\s+[\w-]+s)?\b", re.I)
-"""Where a lead leaves the place of its items ("explain [these soccer rules]:")."""
+PLACEHOLDER = re.compile(
+    r"\b(?:these|the following)(?:(?:\s+[\w-]+){0,2}?\s+[\w-]+s)?\b|\beach\b$", re.I
+)
+"""Where a lead leaves the place of its items ("explain [these soccer rules]:", "a definition
+of [each]:")."""
+HOW_DO_I = re.compile(r"\b(?:how|where) (?:do|can|would|should) (?:i|we|you)$|\bhow to$", re.I)
+"""A lead that asks how to do what each item says ("In Python, how do I: a) read a CSV")."""
 ANNOUNCES = re.compile(
     r"\b(?:\d+|two|three|four|five|a few|few|a couple of|couple of|some|these|the following|"
     r"several) (?:things|questions|points|items|requests|issues|parts)\b",
@@ -118,19 +124,23 @@ def split(text: str, max_parts: int = 8, *, shown: bool = False) -> Split:
 def _items_in_lead(pieces: list[Segment], language: Language) -> list[Segment]:
     """Items that only name things, each put in the place the lead before them leaves for
     it ("Give me recipes for:" + "- lasagna" -> "Give me recipes for lasagna"; "Can you
-    explain these terms simply:" + "• inflation" -> "Can you explain inflation simply").
-    Any other pieces as they are."""
+    explain these terms simply:" + "• inflation" -> "Can you explain inflation simply"), also
+    after a lead that ends on its verb ("Can you calculate:") or asks how ("In Python, how
+    do I:" + "a) read a CSV file"). Any other pieces as they are."""
     leads = [i for i, piece in enumerate(pieces) if piece.lead]
     if not leads or language is not ENGLISH:
         return pieces
     at = leads[0]
     lead = pieces[at].text.rstrip().rstrip(":").rstrip()
     items = [p for p in pieces[at + 1 :] if p.item]
-    if not items or not asks(lead, language) or not all(_names_a_thing_only(p.text) for p in items):
+    asked = asks(lead, language) or HOW_DO_I.search(lead)
+    if not items or not asked or not all(_fits(lead, p.text) for p in items):
         return pieces
     place = PLACEHOLDER.search(lead)
-    if place is None and words_of(lead)[-1:] and words_of(lead)[-1] not in PREPOSITIONS:
-        return pieces
+    last = words_of(lead)[-1:]
+    fills_in = place or not last or last[0] in PREPOSITIONS | VERBS - {"help", "think"}
+    if not fills_in and not HOW_DO_I.search(lead):
+        return pieces  # "Can you help:" + "- a slogan": the item is what to help with
     return [
         *pieces[:at],
         *(
@@ -144,16 +154,31 @@ def _in_lead(lead: str, place: re.Match[str] | None, item: str) -> str:
     """An item in its lead's place for it (`place`), or after a lead that ends on "for"."""
     thing = item.rstrip(".?!")
     if place is None:
-        return f"{lead} {thing}"
+        return f"{lead} {thing}" + ("?" if HOW_DO_I.search(lead) else "")
     return f"{lead[: place.start()]}{thing}{lead[place.end() :]}"
 
 
-def _names_a_thing_only(item: str) -> bool:
-    """Whether an item names a thing and asks nothing ("iron deficiency", "the advantage
-    rule"; not "how do I crate train")."""
+def _fits(lead: str, item: str) -> bool:
+    """Whether an item fills its lead's place: a thing it names ("iron deficiency"), an
+    action after a lead that asks how ("In Python, how do I:" + "read a CSV file"), any
+    short text after a lead that translates ("Translate these into Spanish:")."""
+    words = words_of(item)
+    if HOW_DO_I.search(lead):
+        not_a_verb = QUESTION_WORDS | AUXILIARIES | SUBJECT_PRONOUNS | DETERMINERS
+        return 0 < len(words) <= 10 and words[0].isalpha() and words[0] not in not_a_verb
+    if words_of(lead)[:1] == ["translate"] and PLACEHOLDER.search(lead):
+        return 0 < len(words) <= PASTED_WORDS
+    if words_of(lead)[-1:] and words_of(lead)[-1] in VERBS:  # "Can you calculate:"
+        return _names_a_thing_only(item, most=PASTED_WORDS)
+    return _names_a_thing_only(item)
+
+
+def _names_a_thing_only(item: str, most: int = 6) -> bool:
+    """Whether an item names a thing in at most `most` words and asks nothing ("iron
+    deficiency", "the advantage rule"; not "how do I crate train")."""
     words = words_of(item)
     asking = QUESTION_WORDS | AUXILIARIES | VERBS | SUBJECT_PRONOUNS
-    return 0 < len(words) <= 6 and not set(words) & asking
+    return 0 < len(words) <= most and not set(words) & asking
 
 
 def _read(segment: Segment, language: Language, context: list[str], drafts: list[Draft]) -> None:

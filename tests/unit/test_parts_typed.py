@@ -795,3 +795,19 @@ def test_it_after_a_quoted_word_whose_meaning_is_asked_is_that_word() -> None:
     assert found.parts[1] == "How do I fix 'NoneType object is not subscriptable'?"  # no "Python"
     found = split("What does 'pending' mean here? Can you rewrite it in plain English?")
     assert "'pending'" not in found.parts[1]  # "here": the text it came from
+
+
+def test_a_lead_that_asks_of_each_item_is_put_in_every_part() -> None:
+    found = split("Can you give me a one-sentence definition of each:\n- inflation\n- deflation")
+    assert found.parts[1] == "Can you give me a one-sentence definition of deflation?"
+    found = split("Can you calculate: (1) 15% of 240, (2) compound interest on $5,000 at 4%")
+    assert found.parts == (
+        "Can you calculate 15% of 240?",
+        "Can you calculate compound interest on $5,000 at 4%?",
+    )
+    found = split("In Python, how do I: a) read a CSV file, b) remove duplicate rows")
+    assert found.parts[1] == "In Python, how do I remove duplicate rows?"
+    found = split("Translate these into Spanish:\n- good morning\n- where is the train station")
+    assert found.parts[1] == "Translate where is the train station into Spanish."
+    found = split("Can you:\n1. Explain what a SQL JOIN is\n2. Show an example of a LEFT JOIN")
+    assert found.parts[0] == "Explain what a SQL JOIN is."
