@@ -50,7 +50,7 @@ def bridged(before: list[str], text: str) -> str | None:
             found = re.search(rf"\b{re.escape(tokens[index].rstrip('?.!,'))}", text)
             if found is not None:  # "give two examples": of inflation
                 return f"{text[: found.end()]} of {topic}{text[found.end() :]}"
-    if re.search(r"(?<!\w)['\"‘“]|\b(?!I\b)[A-Z]", text[1:]):
+    if re.search(r"(?<!\w)['\"‘“]", text) or re.search(r"\b(?!I\b)[A-Z]", text[1:]):
         return None
     end = len(text.rstrip("?.!"))
     for index, word in enumerate(words):

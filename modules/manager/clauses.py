@@ -96,6 +96,8 @@ def _next_clause(
         return None, None  # "..., a cheetah or a greyhound?"; "If X costs $40, what was ..."
     if _in_a_list(found[-1].text, piece, language):
         return None, None  # "an essay ..., covering the crisis, the role of ..., and ..."
+    if _quoted_names(found[-1].text, piece):
+        return None, None  # "with 'name' and 'price' keys"
     first_words = words_of(found[0].text)
     if words_of(piece)[:1] and (words_of(piece)[0].isdigit() or words_of(piece)[0] in COUNTS):
         again = counted_again(found[0].text, piece, words_of(piece), first_words)
@@ -106,6 +108,16 @@ def _next_clause(
     if objects is not None:
         return objects
     return complete(found[0].text, piece, language, then), None
+
+
+QUOTED_NAMES = re.compile(r"""^['"‘“][^'"‘’“”]+['"’”]\s+\w+s\b""")
+"""A quoted word that names, with the one before it, things of a kind ("'price' keys")."""
+
+
+def _quoted_names(before: str, piece: str) -> bool:
+    """Whether a piece quotes another name of the things whose first name ends the clause
+    before ("... with 'name' and" + "'price' keys")."""
+    return before.rstrip()[-1:] in "'\"’”" and QUOTED_NAMES.match(piece.strip()) is not None
 
 
 @dataclass

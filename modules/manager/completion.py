@@ -102,7 +102,9 @@ def in_place_of_last(frame: str, thing: str) -> str | None:
     quoted = quoted_spans(frame)
     if quoted and (thing[:1] in "'\"“‘" or len(thing.split()) == 1):
         start, stop = quoted[-1]
-        return f"{frame[:start]}{thing}{frame[stop + 1 :]}"
+        tail, own = frame[stop + 1 :].split(), thing.split()
+        own_place = tail and len(tail) <= 3 < len(own) + 2 and own[-len(tail)] == tail[0]
+        return frame[:start] + thing + ("" if own_place else frame[stop + 1 :])  # "'X' in Y"
     names = list(re.finditer(r"(?<=\s)[A-ZÀ-Þ][\w-]+(?:\s+[A-ZÀ-Þ][\w-]+)*", frame))
     if names and thing[:1].isupper():
         last = names[-1]

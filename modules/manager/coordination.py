@@ -48,6 +48,8 @@ def coordinated_objects(first: str, piece: str, language: Language) -> tuple[str
     article = {"an": "a"}
     last = max(i for i, w in enumerate(words) if w in things | {words[start]})
     same_kind = article.get(words[last], words[last]) == article.get(piece_words[0], piece_words[0])
+    if language is not ENGLISH and words[last] in language.determiners:  # "einen", "eine"
+        same_kind = _definite(words[last], language) == _definite(piece_words[0], language)
     after_preposition = last > start and words[last - 1] in language.prepositions
     own_phrase = bool((language.prepositions - {"of"}) & set(piece_words[1:]))
     if after_preposition and (same_kind or words[last] in COUNTS) and not own_phrase:

@@ -18,7 +18,7 @@ from modules.manager.completion import (
     object_end,
 )
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.topics import possessive_named, topic_of
+from modules.manager.topics import possessive_named, topic_of, typed_lower
 from modules.manager.words import (
     AUXILIARIES,
     BE,
@@ -55,17 +55,18 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         return None
     if short_question(body):
         return MERGE
-    number = r"\d+(?:[.,]\d+)?"
-    if re.fullmatch(number, body.strip()):  # "convert 72 F to C. and 100?"
-        if len(re.findall(rf"\b{number}\b", previous)) != 1:
+    number = r"\d+(?:[.,]\d+)?" + ("%" if body.strip().endswith("%") else r"\b")
+    if re.fullmatch(number, body.strip()):  # "convert 72 F to C. and 100?"; "and 20%?"
+        if len(re.findall(rf"\b{number}", previous)) != 1:
             return MERGE  # "15% of 80? and 120?": which number it replaces is unsaid
-        said = re.sub(rf"\b{number}\b", body.strip(), previous.rstrip("?.!？ "), count=1)
+        said = re.sub(rf"\b{number}", body.strip(), previous.rstrip("?.!？ "), count=1)
         return finish(said, end or previous.rstrip()[-1:])
     opens = words_of(previous)[:1]  # "what age can babies have X. also Y?"
     asked = previous.rstrip().endswith(("?", "？")) or (
         opens != [] and opens[0] in QUESTION_WORDS | AUXILIARIES
     )
-    bare = _bare_thing(words, language) and asked
+    quoted = re.fullmatch(r"""['"‘“][^'"‘’“”]+['"’”]""", body.strip()) is not None  # "'dog'?"
+    bare = (_bare_thing(words, language) or quoted) and asked
     amounts = (["how", "many"], ["how", "much"])  # "How many calories in X? How much protein?"
     said = words_of(previous)
     counted = len(words) == 3 and words[:2] in amounts and said[:2] in amounts
@@ -259,12 +260,19 @@ def _in_place_of_subject(frame: str, thing: str) -> str | None:
 
 def _in_place_of_kind(frame: str, thing: str) -> str | None:
     """`thing` in the place of the kind a "what N" question asks for ("What [main dish] can
-    I make?" -> "What dessert can I make?"); None for other frames."""
+    I make?" -> "What dessert can I make?"), or, typed in lower case, of the one word it
+    asks it of ("what time zone is [chicago] in? what about denver"); None for other
+    frames."""
     tokens = frame.split()
     words = [(words_of(t) or [""])[0] for t in tokens]
     if len(words) < 3 or words[0] not in ("what", "which") or words[1] in AUXILIARIES:
         return None
     verb = next((i for i, w in enumerate(words[1:4], 1) if w in AUXILIARIES), None)
+    if verb is not None and words[verb] in BE and typed_lower(frame):  # names typed lower
+        named = words[verb + 1 : verb + 2] != [] and words[verb + 1] not in DETERMINERS
+        if named and set(words[verb + 2 :]) <= PREPOSITIONS:  # "what time zone is [chicago] in"
+            return " ".join([*tokens[: verb + 1], thing, *tokens[verb + 2 :]])
+        return None
     main = _main_verb(words)
     objects = main is not None and main + 1 < len(words)
     if objects and words[main + 1] not in PREPOSITIONS | {"that", "which", "who"}:

@@ -190,9 +190,10 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
     if segment.lead and not set(words_of(text)) - LEAD_WORDS:
         return  # "Could you (1) ... (2) ...": nothing but a lead-in
     colon = text.rstrip().endswith((":", "："))
-    announces = colon or ANNOUNCES.search(text) or not asks(text, language)
+    helps = "help" in words_of(text) and not set(words_of(text)) & QUESTION_WORDS
+    announces = colon or helps or ANNOUNCES.search(text) or not asks(text, language)
     if segment.lead and announces:
-        context.append(text)  # "I need three things for my D&D campaign:"
+        context.append(text)  # "I need three things for my D&D campaign:", "Can you help?"
         return
     if not segment.item and THANKS.search(text) and not asks(text, language):
         context.append(text)  # "Any help appreciated.", "thanks in advance!"

@@ -31,6 +31,7 @@ from modules.manager.words import (
     PEOPLE,
     PERSON_NOUNS,
     PERSONAL,
+    PLACE_PREPOSITIONS,
     PREPOSITIONS,
     QUESTION_WORDS,
     TOLD_VERBS,
@@ -172,6 +173,8 @@ def named(
         place = inner if of_a_place else topic  # "... the capital of [peru]"
         if said == "them" or "there" in words or set(words_of(place)) & KNOWN_TO_ALL:
             return None  # "do they need full sun" after "... in December": not December
+        if words[-2:-1] != [] and words[-2] in PLACE_PREPOSITIONS and words[-1] not in NOT_A_NOUN:
+            return text, words[-1]  # "what language do they speak in brazil": its own place
         end = len(text.rstrip().rstrip("?.!"))  # "What currency do they use in Peru?"
         return f"{text[:end]} in {place}{text[end:]}", place
     if said == "it" and re.search(r"\w \bor\b [A-Z]", before[0]):

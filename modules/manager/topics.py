@@ -118,6 +118,8 @@ def _asked_about(
         start += 1  # "how deep is [the Mariana Trench]"
     while start < len(words) and words[start] in DEGREES:
         start += 1
+    if word == "who" and index > 0 and start + 1 < len(words) and words[start] not in NOT_A_NOUN:
+        start += 1  # "tell me who wrote [Pride and Prejudice]": "who" is the subject
     kind = start < len(words) and words[start] not in AUXILIARIES | DETERMINERS
     if word in ("which", "what") and index == 0 and kind:
         start += 1  # "which country won [the first World Cup]": the kind, then the verb

@@ -811,3 +811,40 @@ def test_a_lead_that_asks_of_each_item_is_put_in_every_part() -> None:
     assert found.parts[1] == "Translate where is the train station into Spanish."
     found = split("Can you:\n1. Explain what a SQL JOIN is\n2. Show an example of a LEFT JOIN")
     assert found.parts[0] == "Explain what a SQL JOIN is."
+
+
+def test_a_place_typed_in_lower_case_takes_the_place_of_the_place_asked_about() -> None:
+    found = split("what time zone is chicago in? what about denver? and phoenix?")
+    assert found.parts[1:] == ("What time zone is denver in?", "What time zone is phoenix in?")
+    found = split("what is the population of japan and what language do they speak in brazil")
+    assert found.parts[1] == "What language do they speak in brazil?"  # its own place
+
+
+def test_a_percentage_asked_again_replaces_the_percentage() -> None:
+    assert split("What's 15% of 240? And 20%?").parts[1] == "What's 20% of 240?"
+
+
+def test_a_line_that_asks_for_help_before_items_is_context() -> None:
+    found = split("Can you help with my homework?\n(a) What is 2+2?\n(b) What is a mole?")
+    assert found.context == ("Can you help with my homework?",)
+    assert len(found.parts) == 2
+
+
+def test_it_after_who_did_something_embedded_means_the_object() -> None:
+    found = split("First, tell me who wrote Pride and Prejudice. Second, when was it published?")
+    assert found.parts[1] == "When was Pride and Prejudice published?"
+
+
+def test_quoted_words_keep_their_places() -> None:
+    request = "write a function that takes dictionaries with 'name' and 'price' keys"
+    assert len(split(request).parts) == 1
+    found = split("how do I say 'hello' in French and 'goodbye' in Spanish")
+    assert found.parts[1] == "How do I say 'goodbye' in Spanish?"
+    found = split("how do you say 'cat' in japanese? and 'dog'?")
+    assert found.parts[1] == "How do you say 'dog' in japanese?"
+
+
+def test_two_things_after_a_german_preposition_are_one_object() -> None:
+    request = "Schreib mir eine kurze Geschichte über einen Hund und eine Katze."
+    assert split(request).parts == (request,)
+    assert len(split("Empfiehl mir einen Film und ein Buch.").parts) == 2
