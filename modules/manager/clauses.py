@@ -96,6 +96,9 @@ def _next_clause(
         return None, None  # "..., a cheetah or a greyhound?"; "If X costs $40, what was ..."
     if _in_a_list(found[-1].text, piece, language):
         return None, None  # "an essay ..., covering the crisis, the role of ..., and ..."
+    listed = words_of(piece)[:1] != [] and words_of(piece)[0] in LIST_OPENERS | {"with"}
+    if listed and len(rest.strip(" ,")) > len(piece.strip()) + 2:
+        return None, None  # "an essay ..., with an intro, three body paragraphs and ..."
     if _quoted_names(found[-1].text, piece):
         return None, None  # "with 'name' and 'price' keys"
     first_words = words_of(found[0].text)

@@ -134,7 +134,12 @@ def _asked_about(
         return _phrase(tokens, words, start, words[start - 1], plural=plural)
     if words[start] in AUXILIARIES or index == 0:
         defined = word == "what" and words[start] in BE and index == 0  # "what is [kombucha]"
-        return _phrase(tokens, words, start + 1, words[start], defined, plural)
+        phrase = _phrase(tokens, words, start + 1, words[start], defined, plural)
+        said = (phrase or "").split()
+        right_after = word in ("why", "how") and start == index + 1  # not "how tall is X"
+        if right_after and words[start] in BE and len(said) > 2 and said[-1].islower():
+            return " ".join(said[:-1])  # "why is [the sky] blue": what it is, said after it
+        return phrase
     if words[start] not in PREPOSITIONS:
         phrase = _phrase(tokens, words, start, "", plural=plural)  # "tell me what [a VPN] does"
         return _without_verb(phrase) if words[start] in DETERMINERS else phrase
@@ -184,9 +189,10 @@ def _phrase(
         thing = _phrase(tokens, words, stop + 2, "", bare=True)  # "...way to cook [salmon]"
         return thing if stop + 2 < len(words) else None
     short = len(phrase) == 2 and phrase[0] in DETERMINERS  # "does [a PhD] in the US cost"
-    if verb in DO_SUPPORT and len(phrase) > 1:
-        stop -= 0 if short else 1  # the bare verb after the subject
-    elif len(phrase) > 1 and (
+    cut = not short and len(phrase) > 1  # the clause's verb after its subject
+    if verb in DO_SUPPORT and cut:
+        stop -= 1  # the bare verb after the subject
+    elif cut := len(phrase) > 1 and (
         phrase[-1] in PARTICIPLES or verb in BE and phrase[-1].endswith("ed")
     ):
         stop -= 1
@@ -205,7 +211,8 @@ def _phrase(
     if tokens[start][:1] in "'\"‘“":
         return None  # a quoted word is talked about, not a thing a pronoun means
     named = tokens[start][:1].isupper() or words[start] in DETERMINERS | POSSESSIVES
-    if stop - start < 2 and not (named or bare or (plural and words[start].endswith("s"))):
+    subject = cut and words[start] not in NOT_A_NOUN  # "when was [gladiator] released"
+    if stop - start < 2 and not (named or bare or subject or plural and words[start][-1:] == "s"):
         return None  # "are [good]": not a thing a pronoun can mean
     return " ".join(tokens[start:stop]).strip(",;:") or None
 

@@ -848,3 +848,15 @@ def test_two_things_after_a_german_preposition_are_one_object() -> None:
     request = "Schreib mir eine kurze Geschichte über einen Hund und eine Katze."
     assert split(request).parts == (request,)
     assert len(split("Empfiehl mir einen Film und ein Buch.").parts) == 2
+
+
+def test_a_list_opened_by_with_belongs_to_its_request() -> None:
+    request = "I need an essay on the French Revolution, with an intro, three parts and an end."
+    assert split(request).parts == (request,)
+
+
+def test_it_means_a_bare_subject_and_not_what_is_said_of_it() -> None:
+    found = split("when was gladiator released and who composed the music for it")
+    assert found.parts[1] == "Who composed the music for gladiator?"
+    found = split("why is the sky blue and why is it dark at night")
+    assert found.parts[1] == "Why is the sky dark at night?"
