@@ -144,7 +144,7 @@ def _last_word_of(text: str, group: frozenset[str] | set[str]) -> int | None:
 def _complete_english(  # noqa: C901 - one branch per form of fragment, each with its example
     first: str, piece: str, words: list[str], first_words: list[str], then: bool = False
 ) -> str | None:
-    if _bare_superlative(words) and (thing := _after_superlative(first)):
+    if bare_superlative(words) and (thing := _after_superlative(first)):
         piece = f"{piece} {thing}"  # "the largest continent ... and the smallest": continent
         words = words_of(piece)
     head = words[0]
@@ -342,7 +342,7 @@ def _noun_phrase_end(words: list[str], start: int) -> int:
     return len(words)
 
 
-def _bare_superlative(words: list[str]) -> bool:
+def bare_superlative(words: list[str]) -> bool:
     """Whether a fragment ends in a superlative with no thing after it ("and the
     smallest?"; not "the biggest forest")."""
     return (

@@ -13,6 +13,7 @@ import re
 from modules.manager.clauses import finish, strip_joining
 from modules.manager.completion import (
     after_name,
+    bare_superlative,
     complete,
     in_place_of_last,
     object_end,
@@ -32,6 +33,7 @@ from modules.manager.words import (
     QUESTION_WORDS,
     RELATIVE_WORDS,
     VERBS,
+    superlative,
     words_of,
 )
 
@@ -55,6 +57,12 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         return None
     if short_question(body):
         return MERGE
+    if language is ENGLISH and bare_superlative(words) and len(words) <= 2:
+        tokens = previous.split()
+        first = next((i for i, t in enumerate(tokens) if superlative("".join(words_of(t)))), None)
+        if first is not None:  # "largest country in South America? smallest?"
+            said = " ".join([*tokens[:first], words[-1], *tokens[first + 1 :]])
+            return finish(said.rstrip("?.!？ "), end or previous.rstrip()[-1:])
     number = r"\d+(?:[.,]\d+)?" + ("%" if body.strip().endswith("%") else r"\b")
     if re.fullmatch(number, body.strip()):  # "convert 72 F to C. and 100?"; "and 20%?"
         if len(re.findall(rf"\b{number}", previous)) != 1:

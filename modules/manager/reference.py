@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from modules.manager.actions import done_again, says_how, spent_on
 from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in
 from modules.manager.clauses import finish
+from modules.manager.completion import bare_superlative
 from modules.manager.foreign import named_in
 from modules.manager.fragments import MERGE, completed_fragment, short_question
 from modules.manager.languages import ENGLISH, Language
@@ -37,6 +38,7 @@ from modules.manager.words import (
     ANSWER_REFERENCE,
     AUXILIARIES,
     BETWEEN,
+    COUNTS,
     DEMONSTRATIVES,
     MAKING_VERBS,
     ONE_FOR_A_KIND,
@@ -299,10 +301,12 @@ def _with_alternatives_of(done: list[Draft], text: str, language: Language) -> s
 
 def _follows_up(text: str) -> bool:
     """Whether an item only names a new thing for the item before ("what about coffee",
-    "how about an apple", "for a hard yolk")."""
+    "how about an apple", "for a hard yolk", "and into german", "smallest")."""
     words = words_of(text)
     about = " ".join(words[:3]).startswith(("what about", "how about", "and what about"))
-    return about or (words[:1] == ["for"] and len(words) <= 4)
+    asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS)
+    placed = words[:1] != [] and words[0] in PREPOSITIONS and len(words) <= 4 and not asks
+    return about or placed or (len(words) <= 2 and bare_superlative(words))  # "2) smallest"
 
 
 def _names_only(text: str) -> bool:
@@ -370,7 +374,8 @@ def _makes_something(part: str, pronoun: str = "it") -> bool:
     if not words:
         return False
     if words[0] in MAKING_VERBS or words[:2] in (["come", "up"], ["think", "of"]):
-        return True
+        counted = set(words[1:4]) & COUNTS or any(w.isdigit() and w != "1" for w in words[1:4])
+        return not (pronoun == "it" and counted)  # "Name the two stages": not what "it" means
     if words[0] == "who" and pronoun in PEOPLE:
         return True
     if pronoun in ("they", "them", "their") and asks_for_things(words):

@@ -860,3 +860,16 @@ def test_it_means_a_bare_subject_and_not_what_is_said_of_it() -> None:
     assert found.parts[1] == "Who composed the music for gladiator?"
     found = split("why is the sky blue and why is it dark at night")
     assert found.parts[1] == "Why is the sky dark at night?"
+
+
+def test_it_never_means_several_things_an_instruction_names() -> None:
+    found = split("i) Define photosynthesis. ii) Name the two stages. iii) Where does it occur?")
+    assert found.parts[2] == "Where does photosynthesis occur?"
+    assert not any(found.depends_on)
+
+
+def test_an_item_that_only_names_a_place_or_a_superlative_asks_the_item_before_again() -> None:
+    found = split("1. translate 'good morning' into spanish 2. and into german")
+    assert found.parts[1] == "Translate 'good morning' into german."
+    found = split("1) largest country in South America 2) smallest")
+    assert found.parts[1] == "Smallest country in South America."
