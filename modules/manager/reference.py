@@ -374,8 +374,8 @@ def _makes_something(part: str, pronoun: str = "it") -> bool:
     if not words:
         return False
     if words[0] in MAKING_VERBS or words[:2] in (["come", "up"], ["think", "of"]):
-        counted = set(words[1:4]) & COUNTS or any(w.isdigit() and w != "1" for w in words[1:4])
-        return not (pronoun == "it" and counted)  # "Name the two stages": not what "it" means
+        known = words[1:2] == ["the"] and bool(set(words[2:4]) & COUNTS)  # "Name the two stages"
+        return not (pronoun == "it" and known)  # several known things: not what "it" means
     if words[0] == "who" and pronoun in PEOPLE:
         return True
     if pronoun in ("they", "them", "their") and asks_for_things(words):

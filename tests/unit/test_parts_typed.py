@@ -862,10 +862,13 @@ def test_it_means_a_bare_subject_and_not_what_is_said_of_it() -> None:
     assert found.parts[1] == "Why is the sky dark at night?"
 
 
-def test_it_never_means_several_things_an_instruction_names() -> None:
+def test_it_never_means_several_known_things_an_instruction_names() -> None:
     found = split("i) Define photosynthesis. ii) Name the two stages. iii) Where does it occur?")
     assert found.parts[2] == "Where does photosynthesis occur?"
     assert not any(found.depends_on)
+    found = split("write 3 haikus about autumn and translate it into French")
+    assert found.parts[1] == "Translate it into French."  # what was written, not autumn
+    assert found.depends_on == ((), (0,))
 
 
 def test_an_item_that_only_names_a_place_or_a_superlative_asks_the_item_before_again() -> None:
