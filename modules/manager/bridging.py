@@ -67,7 +67,8 @@ def bridged(before: list[str], text: str) -> str | None:
             if found is not None:
                 return f"{text[: found.end()]} of {topic}{text[found.end() :]}"
     verbless = not set(words) & (AUXILIARIES | VERBS | QUESTION_WORDS | PREPOSITIONS | PERSONAL)
-    if verbless and len(words) <= 4:
+    formula = re.search(r"[\^=/()]|\d[a-z]\b", text) is not None  # "Integrate e^(2x) dx"
+    if verbless and not formula and len(words) <= 4:
         return f"{text[:end]} for {topic}{text[end:]}"
     return None
 

@@ -180,9 +180,13 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
         pattern += (
             rf"|(?<=\w)\s+(?=(?:what|which)\s+(?:\w+\s+){{1,2}}(?:{verbs})\s+(?:{subjects})\b)"
         )
-        pattern += rf"|\s+(?:also|btw)\s+(?=(?:{asked})(?:s|'s|’s)?\b)"  # "... ira also whats the"
         pattern += rf"|(?<=\w)\s+(?=(?:{asked})(?:s|'s|’s)\s)"  # "... in fahrenheit whats the ..."
         pattern += r"|(?<=\wed)\s+(?=who\s+\w+ed\b)"  # "was google founded who founded it"
+    if language is ENGLISH:  # "... ira also whats the", "... account is also should i pay"
+        asked = "|".join(sorted(QUESTION_WORDS, key=len))
+        verbs = "|".join(sorted(AUXILIARIES, key=len))
+        after = rf"(?:{asked})(?:s|'s|’s)?\b|(?:{verbs})\s+(?:i|we|you)\b"
+        pattern += rf"|\s+(?:also|btw)\s+(?={after})"
     if words_of(body)[:1] and words_of(body)[0] in language.question_words:  # not "is it X or"
         pattern += rf"|\s+or\s+(?=(?:{'|'.join(AUXILIARIES)})\s+(?:i|we|you)\b)"  # "or should i"
     told = "|".join(sorted(VERBS | language.question_words, key=len, reverse=True))

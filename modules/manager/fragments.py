@@ -57,12 +57,14 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         return None
     if short_question(body):
         return MERGE
-    if language is ENGLISH and bare_superlative(words) and len(words) <= 2:
-        tokens = previous.split()
-        first = next((i for i, t in enumerate(tokens) if superlative("".join(words_of(t)))), None)
-        if first is not None:  # "largest country in South America? smallest?"
-            said = " ".join([*tokens[:first], words[-1], *tokens[first + 1 :]])
-            return finish(said.rstrip("?.!？ "), end or previous.rstrip()[-1:])
+    best = superlative(words[0]) and words[1:2] != [] and words[1] not in PREPOSITIONS
+    if language is ENGLISH and opening is None and best and not bare_superlative(words):
+        return None  # "what is sourdough? best flour?": a thing for it (`bridged`), not a new X
+    swapped = _with_superlative(previous, words[0]) if language is ENGLISH else None
+    if swapped and bare_superlative(words) and len(words) == 1:  # "largest X in Y? smallest?"
+        return finish(swapped.rstrip("?.!？ "), end or previous.rstrip()[-1:])
+    if swapped and words[1:2] != [] and words[1] in PREPOSITIONS:  # "... in asia? tallest in X"
+        previous, body, words = swapped, body.split(None, 1)[1], words[1:]
     number = r"\d+(?:[.,]\d+)?" + ("%" if body.strip().endswith("%") else r"\b")
     if re.fullmatch(number, body.strip()):  # "convert 72 F to C. and 100?"; "and 20%?"
         if len(re.findall(rf"\b{number}", previous)) != 1:
@@ -96,6 +98,16 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
     if completed is None or completed == frame:
         return MERGE
     return finish(completed, end or previous.rstrip()[-1:])
+
+
+def _with_superlative(previous: str, word: str) -> str | None:
+    """The part before with the superlative `word` in place of its own ("largest" ->
+    "smallest"); None when either is no superlative."""
+    tokens = previous.split()
+    at = next((i for i, t in enumerate(tokens) if superlative("".join(words_of(t)))), None)
+    if at is None or not superlative(word):
+        return None
+    return " ".join([*tokens[:at], word, *tokens[at + 1 :]])
 
 
 def _in_frame(frame: str, body: str, language: Language) -> str | None:

@@ -90,6 +90,12 @@ def topic_of(part: str, plural: bool = False) -> str | None:
     bare = words[2:3] != [] and (words[2] in DETERMINERS or (plural and words[1].endswith("s")))
     if words[:1] and words[0] in AUXILIARIES and subject and bare:
         return tokens[1]  # "Is [pluto] a planet", "Can [dogs] eat grapes"
+    if words[:1] and words[0] in BE and words[1:2] == ["the"]:  # "Is [the stock market] open"
+        ends = NOT_A_NOUN | PERSONAL
+        stop = next((i for i in range(2, len(words)) if words[i] in ends), len(words))
+        said = tokens[1:stop]
+        said = said[:-1] if len(said) > 2 and said[-1].islower() else said  # not "open"
+        return " ".join(said) if len(said) > 1 else None
     named = [
         i for i in range(2, len(tokens)) if not (tokens[i][:1].isupper() or tokens[i][:1].isdigit())
     ]

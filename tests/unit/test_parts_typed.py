@@ -876,3 +876,25 @@ def test_an_item_that_only_names_a_place_or_a_superlative_asks_the_item_before_a
     assert found.parts[1] == "Translate 'good morning' into german."
     found = split("1) largest country in South America 2) smallest")
     assert found.parts[1] == "Smallest country in South America."
+
+
+def test_also_before_a_question_runs_on_into_a_part_of_its_own() -> None:
+    found = split("can you explain what an escrow account is also should i pay points")
+    assert found.parts == ("Can you explain what an escrow account is?", "Should i pay points?")
+
+
+def test_a_formula_is_not_tied_to_the_thing_before() -> None:
+    found = split("Q1. What's the derivative of x^3 sin(x)?\nQ2. Integrate e^(2x) dx.")
+    assert found.parts[1] == "Integrate e^(2x) dx."
+
+
+def test_a_superlative_asked_again_takes_the_place_of_the_superlative() -> None:
+    found = split("whats the tallest mountain in asia? tallest in europe?")
+    assert found.parts[1] == "Whats the tallest mountain in europe?"
+    found = split("what is sourdough? best flour?")
+    assert found.parts[1] == "Best flour for sourdough?"
+
+
+def test_it_after_is_the_thing_open_means_the_thing() -> None:
+    found = split("Is the stock market open on Good Friday? Also what time does it close")
+    assert found.parts[1] == "What time does the stock market close?"
