@@ -197,6 +197,10 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
     for m in re.finditer(pattern, body, re.IGNORECASE):
         if any(a <= m.start() < b for a, b in shielded):
             continue
+        if not m.group().strip() and words_of(body[: m.start()])[-1:] in [
+            [p] for p in PREPOSITIONS
+        ]:
+            continue  # "... and in what year did he": the question opens with its preposition
         between = " ".join(words_of(body[found[-1].end() : m.start()])) if found else "x"
         if not between or between in FILLERS:
             continue  # "... and also how do I ...": one joint, not an empty piece between two

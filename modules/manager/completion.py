@@ -151,8 +151,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     told = words_of(REQUEST_LEAD.sub("", first))  # "Please explain, in an essay ..., how X"
     if head in QUESTION_WORDS and told[:1] and told[0] in VERBS and set(told[1:2]) <= PREPOSITIONS:
         return None  # the thing to explain, after a phrase on how to explain it
-    if head in PREPOSITIONS and len(words) > 1 and words[1] in QUESTION_WORDS:
-        return piece  # "..., and in what year?": a question of its own
+    if head in PREPOSITIONS and len(words) > 3 and words[1] in QUESTION_WORDS:
+        return piece  # "..., and in what year did he finish it?": a question of its own
     amounts = (["how", "many"], ["how", "much"])
     again = words[:1] == ["how"] and words[:2] == first_words[:2]  # "..., and how long for B"
     if len(words) > 2 and words[2] in PREPOSITIONS and again:

@@ -25,6 +25,10 @@ def complete_other(
     """`piece` as a whole instruction in `language`, or None if it continues the clause
     before it."""
     own = words[0] in language.question_words or _imperative(words[0], language)
+    asked = (
+        words[0] in language.prepositions and len(words) > 3 and words[1] in language.question_words
+    )
+    own = own or asked  # "e in che anno è uscito?", "et à quelle heure ..."
     joined = "-" in words[0] and words[0].rsplit("-", 1)[-1] in language.subjects  # "dois-je"
     inverted = (
         words[0] in language.auxiliaries and words[1:2] != [] and words[1] in language.subjects
@@ -35,20 +39,32 @@ def complete_other(
     asked = [i for i, word in enumerate(first_words) if word in language.question_words]
     if words[0] in language.question_words and asked and asked[0] > 0:
         return f"{' '.join(first.split()[: asked[0]])} {piece}"  # "sag mir, wo A und wann B"
-    return _with_dropped_subject(first, piece, words, language)
+    return with_dropped_subject(first, piece, words, language)
 
 
 def _imperative(word: str, language: Language) -> bool:
     return any(word.startswith(stem) for stem in language.imperatives)
 
 
-def _with_dropped_subject(first: str, piece: str, words: list[str], language: Language) -> str:
+def with_dropped_subject(first: str, piece: str, words: list[str], language: Language) -> str:
     """A short question that leaves its subject out, as Spanish, Italian and Portuguese may
     ("¿cuándo se construyó?"), with the thing the first clause asks about ("la Torre
     Eiffel"): from its first article on, or its last word where that is a name. Any other
     piece as it is."""
+    if not words:
+        return piece
     size = len(words) - (words[:2] in (["por", "qué"], ["por", "que"]))  # "por qué": one word
-    if language.code not in PRO_DROP or size > 3 or words[0] not in language.question_words:
+    placed = (
+        words[0] in language.prepositions
+        and words[1:2] != []
+        and words[1] in language.question_words
+    )
+    size -= 2 if placed else 0  # "in che anno": one question word
+    if (
+        language.code not in PRO_DROP
+        or size > 3
+        or not (placed or words[0] in language.question_words)
+    ):
         return piece
     if language.determiners & set(words) or any(t[:1].isupper() for t in piece.split()[1:]):
         return piece  # it names its own thing

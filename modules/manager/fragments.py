@@ -345,7 +345,8 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
         near = named
     same = words_of(thing)[:1] == [words[near[-1]]]  # "En voor een harde?": voor, once
     replaced = tokens[near[-1] + 1][:1]
-    if replaced.isupper() and not same and thing[:1].islower():
+    placed = thing_named and words_of(thing)[0] in language.prepositions  # "¿Y en Italia?"
+    if replaced.isupper() and not same and thing[:1].islower() and not placed:
         return None  # "goodbye" does not take the place of "Japanese" (`_in_place_of_object`)
     if not same and not replaced.isupper() and object_end(words, language) is not None:
         return None  # "get [red wine] out of [a carpet]? what about coffee": either (merged)

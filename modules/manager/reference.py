@@ -22,7 +22,7 @@ from modules.manager.actions import done_again, says_how, spent_on
 from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in
 from modules.manager.clauses import finish
 from modules.manager.completion import bare_superlative
-from modules.manager.foreign import named_in
+from modules.manager.foreign import named_in, with_dropped_subject
 from modules.manager.fragments import MERGE, completed_fragment, short_question
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import about_the_same, named, pronoun_at
@@ -242,7 +242,8 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
     elif language is ENGLISH:
         whole = bridged(texts, text)
     elif draft.new_sentence or draft.item:
-        whole = bridged_in(language, texts, text)
+        dropped = None if draft.item else _subject_dropped(texts[0], text, language)
+        whole = bridged_in(language, texts, text) or dropped
     else:
         return None
     if whole is None:
@@ -251,6 +252,15 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
     if made and not _named_by_a_topic(done, set(words_of(whole)) - set(words_of(text))):
         return Draft(text, depends_on=[_root(done, len(done) - 1)])  # "the plant", "the toast"
     return Draft(whole)  # "name the two main stages" of photosynthesis, not of its equation
+
+
+def _subject_dropped(previous: str, text: str, language: Language) -> str | None:
+    """A short question of its own that leaves its subject out ("¿Y perché è pendente?"
+    after "Quando è stata costruita la Torre di Pisa?"), with the thing the part before asks
+    about (`with_dropped_subject`); None for any other."""
+    body = text.rstrip("?.!？ ")
+    said = with_dropped_subject(previous.rstrip("?.!？ "), body, words_of(body), language)
+    return None if said == body else finish(said, text[len(body) :].strip())
 
 
 def _named_by_a_topic(done: list[Draft], tied_to: set[str]) -> bool:

@@ -898,3 +898,19 @@ def test_a_superlative_asked_again_takes_the_place_of_the_superlative() -> None:
 def test_it_after_is_the_thing_open_means_the_thing() -> None:
     found = split("Is the stock market open on Good Friday? Also what time does it close")
     assert found.parts[1] == "What time does the stock market close?"
+
+
+def test_a_question_that_opens_with_its_preposition_is_one_part_or_a_whole_question() -> None:
+    request = "who painted the mona lisa and in what year?"
+    assert split(request).parts == (request,)  # "In what year?" alone asks nothing
+    found = split("who painted the mona lisa, and in what year did he finish it?")
+    assert found.parts[1] == "In what year did he finish it?"
+    found = split("Chi ha scritto Il nome della rosa e in che anno è uscito?")
+    assert found.parts[1] == "In che anno è uscito Il nome della rosa?"
+
+
+def test_a_question_of_its_own_that_leaves_its_subject_out_takes_the_thing_before() -> None:
+    found = split("Quando è stata costruita la Torre di Pisa? E perché è pendente?")
+    assert found.parts[1] == "Perché è pendente la Torre di Pisa?"
+    found = split("¿Cuál es el río más largo de Francia? ¿Y en Italia?")
+    assert found.parts[1] == "¿Cuál es el río más largo en Italia?"
