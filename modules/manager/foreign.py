@@ -86,7 +86,7 @@ def with_dropped_subject(first: str, piece: str, words: list[str], language: Lan
 
 AGREES = {
     "er": ("der",), "es": ("das",), "hij": ("de", "mijn", "zijn", "onze", "je", "jouw", "uw"),
-    "ele": ("o",), "ela": ("a",),
+    "ele": ("o",), "ela": ("a",), "elle": ("la",), "il": ("le",),
 }  # fmt: skip
 """A subject pronoun and the articles of the things it may mean ("der Kölner Dom": er)."""
 
@@ -97,7 +97,8 @@ def named_in(
     """(`text` with the subject pronoun at word `pronoun` replaced by the thing of the part
     before that it agrees with, that thing): "Wie hoch ist er?" after "Wie alt ist der
     Kölner Dom?"; None where no thing of its article is named."""
-    said = words_of(text)[pronoun]
+    typed = words_of(text)[pronoun]
+    said = typed.rsplit("-", 1)[-1]  # "a-t-[elle]"
     if said in OWNED and language.code == "fr" and before:
         return _owned(before[0], text, said)
     if said not in AGREES or not before or said not in language.pronouns:
@@ -114,13 +115,18 @@ def named_in(
     end = start + 2  # "mijn hond"; with a name's words after it ("der Kölner Dom")
     while end < len(tokens) and tokens[end][:1].isupper():
         end += 1
+    if end + 1 < len(tokens) and tokens[end] in language.of and tokens[end + 1][:1].isupper():
+        end += 2  # "la capitale [du Canada]"
     thing = " ".join(tokens[start:end])
     words = text.split()
-    at = next((i for i, w in enumerate(words) if words_of(w)[:1] == [said]), None)
+    at = next((i for i, w in enumerate(words) if words_of(w)[:1] == [typed]), None)
     if at is None or end > len(tokens):
         return None
+    if said in ("il", "elle") and thing == thing.lower():
+        return None  # "le stériliser": no name, so no thing it surely means
     mark = words[at][len(words[at].rstrip("?.!？,")) :]
-    return " ".join([*words[:at], thing + mark, *words[at + 1 :]]), thing
+    verb = words[at][: -len(said) - len(mark)].removesuffix("-t-").rstrip("-")  # "a-t-elle"
+    return " ".join([*words[:at], *([verb] if verb else []), thing + mark, *words[at + 1 :]]), thing
 
 
 OWNED = {"son": "le", "sa": "la", "ses": "les"}

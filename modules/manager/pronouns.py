@@ -60,7 +60,9 @@ def _pronouns(text: str, language: Language = ENGLISH) -> Iterator[int]:
     for i, word in enumerate(words):
         before = words[i - 1] if i else ""
         if language is not ENGLISH:
-            if word in language.pronouns or word.rsplit("-", 1)[-1] in language.pronouns:
+            impersonal = word == "il" and words[i + 1 : i + 2] in (["faut"], ["y"], ["fait"])
+            own = word in language.pronouns or word.rsplit("-", 1)[-1] in language.pronouns
+            if own and not impersonal:  # not "il faut"
                 yield i
             continue
         typed_its = word == "its" and before in ("when", "if", "because", "since", "that")
@@ -204,14 +206,15 @@ def _person_meant(said: str, topic: str | None, parts: list[str]) -> str | None:
 
 
 TERM_ASKED = re.compile(
-    r"""\b(?:mean|means|meaning|define|definition)\b.*?(['"‘“][^'"‘’“”]+['"’”])"""
+    r"""\b(?:mean|means|meaning|define|definition|pronounce|spell)\b.*?(['"‘“][^'"‘’“”]+['"’”])"""
     r"""|(['"‘“][^'"‘’“”]+['"’”])\s+(?:mean|means)\b"""
 )
-"""A part that asks what a quoted word means ("what does 'per se' mean", "define 'moot'")."""
+"""A part that asks what a quoted word means or how it is said ("what does 'per se' mean",
+"define 'moot'", "how do you pronounce 'quinoa'")."""
 
 
 def _term_asked(part: str) -> str | None:
-    """The quoted word or phrase whose meaning `part` asks ("'per se'"), or None."""
+    """The quoted word or phrase whose meaning or sound `part` asks ("'per se'"), or None."""
     found = TERM_ASKED.search(part)
     if found is None or set(words_of(part)) & {"here", "this", "that"}:
         return None  # "What does 'pending' mean here? Can you rewrite it": the text quoted

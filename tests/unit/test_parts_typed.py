@@ -914,3 +914,16 @@ def test_a_question_of_its_own_that_leaves_its_subject_out_takes_the_thing_befor
     assert found.parts[1] == "Perché è pendente la Torre di Pisa?"
     found = split("¿Cuál es el río más largo de Francia? ¿Y en Italia?")
     assert found.parts[1] == "¿Cuál es el río más largo en Italia?"
+
+
+def test_french_il_and_elle_mean_a_named_thing_before() -> None:
+    found = split("Quelle est la capitale du Canada et combien d'habitants a-t-elle ?")
+    assert found.parts[1] == "Combien d'habitants a la capitale du Canada?"
+    found = split("Quand a été construite la tour Eiffel ? Combien de temps il faut pour monter ?")
+    assert found.parts[1] == "Combien de temps il faut pour monter ?"  # "il faut": no thing
+    assert not any(found.depends_on)
+
+
+def test_it_after_how_a_quoted_word_is_said_is_that_word() -> None:
+    found = split("how do you pronounce 'quinoa' and what is it exactly")
+    assert found.parts[1] == "What is 'quinoa' exactly?"
