@@ -84,6 +84,15 @@ def with_dropped_subject(first: str, piece: str, words: list[str], language: Lan
     return f"{piece} {subject}" if subject else piece
 
 
+def subject_dropped(previous: str, text: str, language: Language) -> str | None:
+    """A short question of its own sentence that leaves its subject out ("Perché è
+    pendente?" after "Quando è stata costruita la Torre di Pisa?"), with the thing the part
+    before asks about (`with_dropped_subject`); None for any other."""
+    body = text.rstrip("?.!？ ")
+    said = with_dropped_subject(previous.rstrip("?.!？ "), body, words_of(body), language)
+    return None if said == body else said + text[len(body) :].strip()
+
+
 AGREES = {
     "er": ("der",), "es": ("das",), "hij": ("de", "mijn", "zijn", "onze", "je", "jouw", "uw"),
     "ele": ("o",), "ela": ("a",), "elle": ("la",), "il": ("le",),

@@ -22,7 +22,7 @@ from modules.manager.actions import done_again, says_how, spent_on
 from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in
 from modules.manager.clauses import finish
 from modules.manager.completion import bare_superlative
-from modules.manager.foreign import named_in, with_dropped_subject
+from modules.manager.foreign import named_in, subject_dropped
 from modules.manager.fragments import MERGE, completed_fragment, short_question
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import about_the_same, named, pronoun_at
@@ -242,7 +242,7 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
     elif language is ENGLISH:
         whole = bridged(texts, text)
     elif draft.new_sentence or draft.item:
-        dropped = None if draft.item else _subject_dropped(texts[0], text, language)
+        dropped = None if draft.item else subject_dropped(texts[0], text, language)
         whole = bridged_in(language, texts, text) or dropped
     else:
         return None
@@ -252,15 +252,6 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
     if made and not _named_by_a_topic(done, set(words_of(whole)) - set(words_of(text))):
         return Draft(text, depends_on=[_root(done, len(done) - 1)])  # "the plant", "the toast"
     return Draft(whole)  # "name the two main stages" of photosynthesis, not of its equation
-
-
-def _subject_dropped(previous: str, text: str, language: Language) -> str | None:
-    """A short question of its own that leaves its subject out ("¿Y perché è pendente?"
-    after "Quando è stata costruita la Torre di Pisa?"), with the thing the part before asks
-    about (`with_dropped_subject`); None for any other."""
-    body = text.rstrip("?.!？ ")
-    said = with_dropped_subject(previous.rstrip("?.!？ "), body, words_of(body), language)
-    return None if said == body else finish(said, text[len(body) :].strip())
 
 
 def _named_by_a_topic(done: list[Draft], tied_to: set[str]) -> bool:
@@ -291,13 +282,13 @@ def _with_alternatives_of(done: list[Draft], text: str, language: Language) -> s
         return text
     ands = "|".join(language.ands | {"and"})
     between = rf"\b(?:{'|'.join(BETWEEN)}) (.+?) (?:{ands}) (.+?)\s*[?.!？]*$"
+    differ = r"\b(?:is|are|how's|hows) (.+?) different (?:from|than) (.+?)\s*[?.!]*$"
     found = (
-        re.search(between, previous.strip(), re.I)
-        or re.search(
-            r"\b(?:is|are|how's|hows) (.+?) different (?:from|than) (.+?)\s*[?.!]*$",
-            previous.strip(),
-            re.I,
-        )
+        next(
+            (m for d in reversed(done) if (m := re.search(between, d.text.strip(), re.I))),
+            None,
+        )  # "... between A and B? how much can I put in? can I have both"
+        or re.search(differ, previous.strip(), re.I)
         or re.fullmatch(  # "what is a 401k, what is an ira, and which should I fund first"
             rf"{DEFINED}\s*[?.!]*\s*\n{DEFINED}\s*[?.!]*", f"{earlier}\n{previous}".strip(), re.I
         )
@@ -306,7 +297,10 @@ def _with_alternatives_of(done: list[Draft], text: str, language: Language) -> s
         return text
     end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!？" else "?"
     either = sorted(language.ors)[0] if language.ors else "or"
-    return f"{text.rstrip().rstrip('?.!？')}, {found.group(1)} {either} {found.group(2)}{end}"
+    said = text.rstrip().rstrip("?.!？")
+    if words[-1] == "both" and language is ENGLISH:  # "can I have both A and B"
+        return f"{said} {found.group(1)} and {found.group(2)}{end}"
+    return f"{said}, {found.group(1)} {either} {found.group(2)}{end}"
 
 
 def _follows_up(text: str) -> bool:

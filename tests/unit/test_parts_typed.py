@@ -927,3 +927,11 @@ def test_french_il_and_elle_mean_a_named_thing_before() -> None:
 def test_it_after_how_a_quoted_word_is_said_is_that_word() -> None:
     found = split("how do you pronounce 'quinoa' and what is it exactly")
     assert found.parts[1] == "What is 'quinoa' exactly?"
+
+
+def test_both_at_the_end_means_the_two_things_compared_before() -> None:
+    request = (
+        "i) what's the difference between a Roth IRA and a traditional IRA "
+        "ii) how much can I put into an IRA per year iii) can I have both"
+    )
+    assert split(request).parts[2] == "Can I have both a Roth IRA and a traditional IRA?"
