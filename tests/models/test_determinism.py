@@ -1,4 +1,4 @@
-"""The same greedy prompt, the same answer: 20 prompts (12 over 500 tokens, several prefill
+"""The same greedy prompt, the same answer: 20 prompts (12 over 300 tokens, several prefill
 chunks, in groups that share an article) answered fresh, right after a prompt sharing their
 prefix, and among three others at once, on llama.cpp (the embedded model) and transformers
 (a tiny model). `python -m cortex.bench determinism` runs the suite with 1,500-token prompts."""
@@ -26,7 +26,7 @@ def test_greedy_answers_do_not_depend_on_the_cache_or_the_batch(engine: str, tin
     model = MODEL if engine == "llama.cpp" else str(tiny_4k)
     running = create_engine(engine, model, threads=2, context_length=4096).start()
     try:
-        suite = run_suite(running, suite_prompts(article_words=500), long_tokens=500)
+        suite = run_suite(running, suite_prompts(article_words=300), long_tokens=300)
     finally:
         running.close()
     assert suite["prompts"] == 20 and suite["long_prompts"] == 12

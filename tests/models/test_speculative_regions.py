@@ -23,7 +23,7 @@ pytestmark = pytest.mark.model
 EMBEDDED = "embedded:smollm2-135m-instruct"
 STOPS = ("\n\n", "。", " but ")
 """Stop strings some of the answers below run into."""
-GREEDY = SamplingSettings(max_new_tokens=40, repetition_penalty=1.0, no_repeat_ngram=0, stop=STOPS)
+GREEDY = SamplingSettings(max_new_tokens=24, repetition_penalty=1.0, no_repeat_ngram=0, stop=STOPS)
 PROMPTS = [
     "What is the capital of France?",
     "Explain how a bicycle works, in a paragraph.",
