@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from modules.manager.languages import Language
-from modules.manager.topics import NOT_A_NOUN, topic_of
+from modules.manager.topics import NOT_A_NOUN, last_thing, topic_of
 from modules.manager.words import (
     ABSOLUTES,
     ADVERBS,
@@ -169,6 +169,9 @@ def _named_thing(part: str) -> str | None:
     quoted = re.search(r"'[^']+'|\"[^\"]+\"|‘[^’]+’|“[^”]+”", part)
     if topic is None and quoted is not None:
         return quoted.group()  # "Translate ['good morning'] into Japanese."
+    title = last_thing(part) if topic is None else None
+    if title is not None and len(title.split()) > 1 and title.istitle():
+        return title  # "5 discussion questions for [The Great Gatsby]"
     if topic is None or not re.match(r"the [a-z]", topic):
         return topic
     _, of, thing = topic.rpartition(" of ")  # "the role of the system of [World War I]"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from modules.manager.languages import ENGLISH, Language
+from modules.manager.topics import one_named
 from modules.manager.words import (
     COUNTS,
     NUMBER_WORDS,
@@ -64,6 +65,7 @@ def coordinated_objects(first: str, piece: str, language: Language) -> tuple[str
     topic = stops != [] and piece_words[stops[0]] in ("about", "on") and described
     if bare and stops and len(piece_tokens) == len(piece_words) and not topic:
         tail = " ".join(piece_tokens[stops[0] :])
+    piece = one_named(first, piece) if language is ENGLISH else piece  # "a fantasy [book]"
     return f"{' '.join(tokens[:start])} {piece}".strip(), tail
 
 

@@ -19,7 +19,7 @@ from modules.manager.completion import (
     object_end,
 )
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.topics import possessive_named, topic_of, typed_lower
+from modules.manager.topics import one_named, possessive_named, topic_of, typed_lower
 from modules.manager.words import (
     AUXILIARIES,
     BE,
@@ -88,7 +88,7 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         body = body[:1].lower() + body[1:]  # "In a chicken breast?" reads on from the frame
     frame = previous.rstrip("?.!？ ")
     body = possessive_named(body, frame)  # "what about its capital?": Malta's capital
-    body = _one_named(frame, body)  # "a fantasy one" after "a good sci-fi book"
+    body = one_named(frame, body)  # "a fantasy one" after "a good sci-fi book"
     main, joint, subordinate = _main_clause(frame)
     completed = _in_frame(main, body, language) if subordinate else None
     if completed is not None and completed != main:
@@ -210,23 +210,6 @@ def _in_place_of_a_noun(
     if taken or not tokens[at][:1].islower():
         return None
     return " ".join([*tokens[:at], thing, *tokens[at + 1 :]])
-
-
-def _one_named(frame: str, body: str) -> str:
-    """ "a fantasy one" as "a fantasy book" after a frame that asks for "a good sci-fi
-    book": "one" after a word that says which kind, in the place of the frame's noun."""
-    words = words_of(body)
-    if words[:1] == [] or words[0] not in DETERMINERS or "one" not in words[2:]:
-        return body
-    tokens = frame.split()
-    said = [(words_of(t) or [""])[0] for t in tokens]
-    start = next((i for i, w in enumerate(said) if w in DETERMINERS), None)
-    if start is None:
-        return body
-    ends = PREPOSITIONS | AUXILIARIES | QUESTION_WORDS | {"that", "for", "to"}
-    end = next((i for i in range(start + 1, len(said)) if said[i] in ends), len(said))
-    noun = tokens[end - 1].rstrip("?.!,")
-    return re.sub(r"\bone\b", lambda _: noun, body, count=1) if end - start > 1 else body
 
 
 def _main_clause(frame: str) -> tuple[str, str, str]:

@@ -249,7 +249,10 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
     if whole is None:
         return None
     made = done[-1].depends_on or _makes_something(done[-1].text)
-    if made and not _named_by_a_topic(done, set(words_of(whole)) - set(words_of(text))):
+    added = set(words_of(whole)) - set(words_of(text)) - NOT_A_NOUN
+    title = re.findall(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+", done[-1].text)  # not made
+    made = made and not (title and added <= set(words_of(" ".join(title))))
+    if made and not _named_by_a_topic(done, added):
         return Draft(text, depends_on=[_root(done, len(done) - 1)])  # "the plant", "the toast"
     return Draft(whole)  # "name the two main stages" of photosynthesis, not of its equation
 

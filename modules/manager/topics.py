@@ -261,3 +261,20 @@ def asked_thing(words: list[str]) -> list[str]:
     if len(words) > 2 and words[0] in ("what", "which", "who") and words[1] in ("is", "are"):
         return words[2:]
     return []
+
+
+def one_named(frame: str, body: str) -> str:
+    """ "a fantasy one" as "a fantasy book" after a frame that asks for "a good sci-fi
+    book": "one" after a word that says which kind, in the place of the frame's noun."""
+    words = words_of(body)
+    if words[:1] == [] or words[0] not in DETERMINERS or "one" not in words[2:]:
+        return body
+    tokens = frame.split()
+    said = [(words_of(t) or [""])[0] for t in tokens]
+    start = next((i for i, w in enumerate(said) if w in DETERMINERS), None)
+    if start is None:
+        return body
+    ends = PREPOSITIONS | AUXILIARIES | QUESTION_WORDS | {"that", "for", "to"}
+    end = next((i for i in range(start + 1, len(said)) if said[i] in ends), len(said))
+    noun = tokens[end - 1].rstrip("?.!,")
+    return re.sub(r"\bone\b", lambda _: noun, body, count=1) if end - start > 1 else body

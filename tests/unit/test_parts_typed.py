@@ -935,3 +935,14 @@ def test_both_at_the_end_means_the_two_things_compared_before() -> None:
         "ii) how much can I put into an IRA per year iii) can I have both"
     )
     assert split(request).parts[2] == "Can I have both a Roth IRA and a traditional IRA?"
+
+
+def test_a_second_object_one_takes_the_first_object_s_noun() -> None:
+    found = split("recommend me a good sci fi book and also a fantasy one")
+    assert found.parts[1] == "Recommend me a fantasy book."
+
+
+def test_the_n_after_an_instruction_about_a_title_is_of_that_title() -> None:
+    found = split("Give me 5 discussion questions for The Great Gatsby. Who is the narrator?")
+    assert found.parts[1] == "Who is the narrator of The Great Gatsby?"
+    assert not any(found.depends_on)
