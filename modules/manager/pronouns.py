@@ -186,7 +186,8 @@ def named(
     if (agent or told) and said in PEOPLE and not set(words_of(topic)) & PERSON_NOUNS:
         return None  # someone who does or is asked something: not "our options"
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
-    position = next(i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said)
+    typed = [t.lower().replace("’", "'") for t in tokens]
+    position = next(i for i, t in enumerate(typed) if t in (said, f"{said}'s"))  # "it's"
     return _replaced(tokens, position, topic), topic
 
 
@@ -259,7 +260,7 @@ def _alternatives_of(part: str) -> str | None:
 
 
 def _replaced(tokens: list[str], position: int, topic: str) -> str:
-    word = tokens[position].lower()
+    word = tokens[position].lower().replace("’", "'")
     if word in ("its", "their"):  # "its population" -> "the population of Peru"
         rest = "".join(tokens[position + 1 :]).lstrip()
         noun, _, after = rest.partition(" ")
@@ -273,6 +274,7 @@ def _replaced(tokens: list[str], position: int, topic: str) -> str:
     plural = head.endswith("s") and not head.endswith("ss")
     if inner and (plural if word == "it" else word in ("they", "them") and not plural):
         topic = inner  # "how is it different" after "the symptoms of flu": flu
+    topic += " is" if word.endswith("'s") else ""  # "which museum [it's] in"
     return "".join([*tokens[:position], topic, *tokens[position + 1 :]])
 
 

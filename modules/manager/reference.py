@@ -356,11 +356,14 @@ def _both_made(done: list[Draft], text: str) -> list[int] | None:
 
 def _chained(done: list[Draft], text: str) -> int:
     """The part a step works on: the part before when the step names that part's own thing
-    ("the population of [that capital]" after "tell me its capital"), else the first of
-    the chain the part before is in ("then summarise it", "and suggest a title for it")."""
+    ("the population of [that capital]" after "tell me its capital") or its result, else
+    the first of the chain the part before is in ("then summarise it", "and suggest a title
+    for it")."""
     said = re.findall(r"\b(?:that|this|these|those)\s+(\w+)", text, re.IGNORECASE)
     if done[-1].depends_on and any(w.lower() in words_of(done[-1].text) for w in said):
         return len(done) - 1
+    if done[-1].depends_on and re.search(r"\bthe (?:result|outcome)\b", text, re.I):
+        return len(done) - 1  # "square it, then tell me if the result is even"
     return _root(done, len(done) - 1)
 
 

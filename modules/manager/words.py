@@ -25,7 +25,8 @@ VERBS = vocabulary(
     "produce build draw sketch lay map expand elaborate continue shorten simplify rephrase "
     "edit polish format turn recommend tell pick put use try go keep remind divide multiply "
     "subtract analyze analyse debug refactor optimize paraphrase clarify illustrate "
-    "demonstrate discuss evaluate assess critique justify prove derive plot break"
+    "demonstrate discuss evaluate assess critique justify prove derive plot break square double "
+    "reverse integrate differentiate factor graph"
 )
 """Verbs an English instruction starts with ("Name two rivers", "explain what X is")."""
 MAKING_VERBS = vocabulary(
@@ -265,6 +266,8 @@ _WORD = re.compile(r"[\w'’-]+")
 
 
 def words_of(text: str) -> list[str]:
-    """Lower-case words; "what's" reads as "what is"."""
+    """Lower-case words; "what's" reads as "what is", "it's" before a preposition or at
+    the end as "it is" ("which museum it's in"; not "it's battery")."""
     text = re.sub(r"\b(what|who|where|when|why|how|which)(?:['’]s|s)\b", r"\1 is", text.lower())
+    text = re.sub(r"\bit['’]s\b(?=\s+(?:in|on|at|from|for|of|by|about)\b|\W*$)", "it is", text)
     return [word.replace("’", "'") for word in _WORD.findall(text)]

@@ -946,3 +946,17 @@ def test_the_n_after_an_instruction_about_a_title_is_of_that_title() -> None:
     found = split("Give me 5 discussion questions for The Great Gatsby. Who is the narrator?")
     assert found.parts[1] == "Who is the narrator of The Great Gatsby?"
     assert not any(found.depends_on)
+
+
+def test_it_s_before_a_preposition_is_it_and_the_result_is_the_step_before_s() -> None:
+    found = split(
+        "name a famous painting, tell me who painted it, and tell me which museum it's in"
+    )
+    assert found.depends_on == ((), (0,), (0,))
+    found = split("who painted the mona lisa and which museum it's in")
+    assert found.parts[1] == "Which museum the mona lisa is in?"
+    found = split(
+        "give me a random number between 1 and 100, square it, then tell me if the result is even"
+    )
+    assert found.parts[1] == "Square it."
+    assert found.depends_on == ((), (0,), (1,))
