@@ -79,9 +79,19 @@ def spent_on(before: list[str], text: str) -> str | None:
     return f"{spent.group(1)} to {action.group(1)}{spent.group(2) or '?'}"
 
 
+ANSWER_FORM = re.compile(
+    r"(?:i(?:'d| would) like|i want|i need|i'm looking for)\s+an?\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:explanation|answer|overview|summary|response|breakdown|walkthrough)\b",
+    re.IGNORECASE,
+)
+"""A sentence that says what the answer should be ("I'd like a fairly detailed explanation
+that covers ...")."""
+
+
 def says_how(previous: str, text: str, step: bool) -> bool:
     """Whether a sentence only says how to answer the instruction before it ("Use an
-    academic tone.", "Keep it under 400 words.", "Make it warm but professional."), unless
+    academic tone.", "Keep it under 400 words.", "Make it warm but professional.", "I'd
+    like a detailed explanation that covers A and B."), unless
     it is a `step` of its own (joined by "then", or an item)."""
     words = words_of(REQUEST_LEAD.sub("", text))
     if _style_only(words):
@@ -92,7 +102,7 @@ def says_how(previous: str, text: str, step: bool) -> bool:
     )
     instructs = words_of(REQUEST_LEAD.sub("", previous))[:1]
     told = bool(instructs) and instructs[0] in VERBS
-    return bool(how) and told and not step
+    return (bool(how) or ANSWER_FORM.match(text) is not None) and told and not step
 
 
 def _style_only(words: list[str]) -> bool:

@@ -84,6 +84,9 @@ def bridged_in(language: Language, before: list[str], text: str) -> str | None:
     last = re.search(rf"\b(?:{articles})\s+[\w'’-]+(?=\s*[?.!？]*\s*$)", text, re.IGNORECASE)
     if not joins or last is None or re.search(r"[A-ZÀ-Þ]", text.lstrip("¿¡")[1:]):
         return None
+    named = [w for w in words_of(text[: last.start()]) if w in language.definite]
+    if _clitic(text, last.start(), language) or named:
+        return None  # "dois-je le nourrir", "il limite ... per i neopatentati": its own thing
     thing = next((t for t in (_name_in(b, language) for b in before) if t is not None), None)
     if thing is None or set(words_of(text)) & set(words_of(thing[1])):
         return None
@@ -152,7 +155,15 @@ def _name_in(part: str, language: Language) -> tuple[str, str] | None:
     found = [m for m in re.finditer(rf"(?:\b({articles})\s+)?({names})", body) if m.start()]
     if not found:
         found = list(re.finditer(rf"\b({articles})\s+([\w'’-]+)\s*[?.!？]*\s*$", body, re.I))
+        found = [m for m in found if not _clitic(body, m.start(), language)]
     return (found[-1].group(1) or "", found[-1].group(2)) if found else None
+
+
+def _clitic(text: str, at: int, language: Language) -> bool:
+    """Whether the article-like word at `at` is an object pronoun before a verb: it follows a
+    verb put before its subject or a subject ("faut-il [le] stériliser", "je [la] cuis")."""
+    before = text[:at].split()[-1:]
+    return before != [] and ("-" in before[0] or before[0].lower() in language.subjects)
 
 
 def _named_thing(part: str) -> str | None:

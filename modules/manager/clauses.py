@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modules.manager.completion import complete
+from modules.manager.completion import complete, in_place_of_last
 from modules.manager.coordination import coordinated_objects
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.parallel import counted_again
@@ -94,6 +94,9 @@ def _next_clause(
         _alternatives(piece, language) and not _asks_itself(piece, language)
     ):
         return None, None  # "..., a cheetah or a greyhound?"; "If X costs $40, what was ..."
+    yes_no = words_of(found[-1].text)[:1] != [] and words_of(found[-1].text)[0] in AUXILIARIES
+    if yes_no and language is ENGLISH and re.match(r"[,;]?\s*or\b", rest.strip()):
+        return None, None  # "Is it worth repairing, or should I sell it?": one choice
     if _in_a_list(found[-1].text, piece, language):
         return None, None  # "an essay ..., covering the crisis, the role of ..., and ..."
     listed = words_of(piece)[:1] != [] and words_of(piece)[0] in LIST_OPENERS | {"with"}
@@ -106,6 +109,10 @@ def _next_clause(
         again = counted_again(found[0].text, piece, words_of(piece), first_words)
         if again is not None:  # "5 baby names starting with A and 5 starting with M"
             return again, None
+    shared = re.match(rf"({QUOTED})\s+((?:in|into|to)\s+\S.*)$", piece.strip())
+    if shared and found[-1].text.rstrip()[-1:] in "'\"’”":  # "say 'hello' and 'goodbye' in X"
+        said = in_place_of_last(found[0].text, shared.group(1))
+        return (f"{said} {shared.group(2)}", shared.group(2)) if said else (None, None)
     anded = _has_and(rest, language)  # "A, B and C"; not "A, 3 days a week"
     objects = coordinated_objects(found[-1].text, piece, language) if anded else None
     if objects is not None:
@@ -113,14 +120,19 @@ def _next_clause(
     return complete(found[0].text, piece, language, then), None
 
 
-QUOTED_NAMES = re.compile(r"""^['"‘“][^'"‘’“”]+['"’”]\s+\w+s\b""")
+QUOTED = r"""['"‘“][^'"‘’“”]+['"’”]"""
+QUOTED_NAMES = re.compile(rf"^{QUOTED}\s+\w+s\b")
 """A quoted word that names, with the one before it, things of a kind ("'price' keys")."""
+NAMED_THINGS = re.compile(rf"\b\w+s\s+(?:{QUOTED},?\s+(?:and\s+)?)*{QUOTED}$")
+"""Things of a kind, then their quoted names ("keys 'name', 'age'")."""
 
 
 def _quoted_names(before: str, piece: str) -> bool:
     """Whether a piece quotes another name of the things whose first name ends the clause
-    before ("... with 'name' and" + "'price' keys")."""
-    return before.rstrip()[-1:] in "'\"’”" and QUOTED_NAMES.match(piece.strip()) is not None
+    before ("... with 'name' and" + "'price' keys"; "with keys 'name'," + "'age'")."""
+    if before.rstrip()[-1:] not in "'\"’”" or piece.strip()[:1] not in "'\"‘“":
+        return False
+    return QUOTED_NAMES.match(piece.strip()) is not None or NAMED_THINGS.search(before) is not None
 
 
 @dataclass

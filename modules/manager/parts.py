@@ -56,12 +56,16 @@ ASKED_AT_THE_END = re.compile(r"\b(?:is|isn't|was) (?:that|this) (?:\w+ )?\w+[.!
 THANKS = re.compile(r"\b(?:appreciated?|thanks?|thx|ty|cheers)\b", re.I)
 """Words of a sentence that only thanks ("Any help appreciated.", "Thanks in advance!")."""
 PLACEHOLDER = re.compile(
-    r"\b(?:these|the following)(?:(?:\s+[\w-]+){0,2}?\s+[\w-]+s)?\b|\beach\b$", re.I
+    r"\b(?:(?:each|all|any|both) of )?(?:these|the following)(?:(?:\s+[\w-]+){0,2}?\s+[\w-]+s)?\b"
+    r"|\beach\b$",
+    re.I,
 )
 """Where a lead leaves the place of its items ("explain [these soccer rules]:", "a definition
 of [each]:")."""
 HOW_DO_I = re.compile(r"\b(?:how|where) (?:do|can|would|should) (?:i|we|you)$|\bhow to$", re.I)
 """A lead that asks how to do what each item says ("In Python, how do I: a) read a CSV")."""
+TELL_ME = re.compile(r"\b(?:tell|show|remind) (?:me|us)$|\blet (?:me|us) know$", re.I)
+"""A lead that asks to be told each item ("Can you tell me 1) what a Roth IRA is, 2) ...")."""
 ANNOUNCES = re.compile(
     r"\b(?:\d+|two|three|four|five|a few|few|a couple of|couple of|some|these|the following|"
     r"several) (?:things|questions|points|items|requests|issues|parts)\b",
@@ -139,7 +143,7 @@ def _items_in_lead(pieces: list[Segment], language: Language) -> list[Segment]:
     place = PLACEHOLDER.search(lead)
     last = words_of(lead)[-1:]
     fills_in = place or not last or last[0] in PREPOSITIONS | VERBS - {"help", "think"}
-    if not fills_in and not HOW_DO_I.search(lead):
+    if not fills_in and not HOW_DO_I.search(lead) and not TELL_ME.search(lead):
         return pieces  # "Can you help:" + "- a slogan": the item is what to help with
     return [
         *pieces[:at],
@@ -166,7 +170,7 @@ def _fits(lead: str, item: str) -> bool:
     if HOW_DO_I.search(lead):
         not_a_verb = QUESTION_WORDS | AUXILIARIES | SUBJECT_PRONOUNS | DETERMINERS
         return 0 < len(words) <= 10 and words[0].isalpha() and words[0] not in not_a_verb
-    if words_of(lead)[:1] == ["translate"] and PLACEHOLDER.search(lead):
+    if words_of(lead)[:1] == ["translate"] and PLACEHOLDER.search(lead) or TELL_ME.search(lead):
         return 0 < len(words) <= PASTED_WORDS
     if words_of(lead)[-1:] and words_of(lead)[-1] in VERBS:  # "Can you calculate:"
         return _names_a_thing_only(item, most=PASTED_WORDS)

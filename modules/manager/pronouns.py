@@ -135,7 +135,9 @@ def named(
         topic = both  # "Which is faster, a blue whale or an orca? how long do they live"
     else:
         plural = said in ("they", "them")
-        topic = next((t for t in (topic_of(b, plural) for b in before) if t is not None), None)
+        known = ("the ", "my ", "your ", "our ") if said == "one" else ()  # "one": of a kind
+        found = (t for t in (topic_of(b, plural) for b in before) if t and not t.startswith(known))
+        topic = next(found, None)
         if guess and topic is None and plural and (listed := _listed_thing(before[0])):
             topic = listed  # "1 best budget running shoes 2 how often to replace them"
         quoted = "'" in before[0] or '"' in before[0]  # "What does 'X' mean in [Python]"

@@ -960,3 +960,41 @@ def test_it_s_before_a_preposition_is_it_and_the_result_is_the_step_before_s() -
     )
     assert found.parts[1] == "Square it."
     assert found.depends_on == ((), (0,), (1,))
+
+
+def test_single_requests_that_describe_their_answer_or_offer_a_choice_stay_whole() -> None:
+    request = (
+        "Can you explain how the immune system fights a virus? I'd like a fairly detailed "
+        "explanation that covers both innate and adaptive immunity."
+    )
+    assert split(request).parts == (request,)
+    request = "Write a function that takes dictionaries with keys 'name', 'age' and 'city'."
+    assert len(split(request).parts) == 1
+    found = split("The transmission is slipping. Is it worth repairing, or should I sell it?")
+    assert found.parts == ("Is it worth repairing, or should I sell it?",)
+
+
+def test_quoted_words_share_the_phrase_after_the_last() -> None:
+    found = split("how do you say 'hello' and 'goodbye' in japanese")
+    assert found.parts == (
+        "How do you say 'hello' in japanese?",
+        "How do you say 'goodbye' in japanese?",
+    )
+
+
+def test_a_lead_that_asks_to_be_told_each_item_is_put_in_every_part() -> None:
+    request = (
+        "Can you tell me 1) what a Roth IRA is, 2) the limit for 2024, 3) whether I can have one"
+    )
+    found = split(request)
+    assert found.parts[0] == "Can you tell me what a Roth IRA is?"
+    assert found.parts[2] == "Can you tell me whether I can have a Roth IRA?"  # one of a kind
+    found = split("What's the plural of each of these German nouns?\n- Haus\n- Kind")
+    assert found.parts == ("What's the plural of Haus?", "What's the plural of Kind?")
+
+
+def test_an_object_pronoun_before_a_verb_is_no_thing_to_tie_to() -> None:
+    request = (
+        "1. À quel âge faut-il le stériliser ?\n2. Combien de fois par jour dois-je le nourrir ?"
+    )
+    assert split(request).parts[1] == "Combien de fois par jour dois-je le nourrir ?"
