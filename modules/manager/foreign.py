@@ -60,6 +60,7 @@ def with_dropped_subject(first: str, piece: str, words: list[str], language: Lan
         and words[1] in language.question_words
     )
     size -= 2 if placed else 0  # "in che anno": one question word
+    size -= words[0].startswith(("quant", "cuánt", "cuant")) and len(words) > 2  # "quanto tempo"
     if (
         language.code not in PRO_DROP
         or size > 3
@@ -80,6 +81,18 @@ def with_dropped_subject(first: str, piece: str, words: list[str], language: Lan
         and not _opens_with(tokens[-2], language.prepositions | language.determiners)
     )
     named = tokens[-1] if bare else ""  # "¿Dónde nació Cervantes?"; not "para el Prado"
+    after = language.prepositions | language.determiners  # not "para el [Prado]"
+    title = next(
+        (
+            i
+            for i, t in enumerate(tokens[2:], 2)
+            if t[:1].isupper() and not _opens_with(tokens[i - 1], after)
+        ),
+        None,
+    )
+    rest = [w for t in tokens[title or len(tokens) :] for w in words_of(t)]
+    if title is not None and not set(rest) & (language.prepositions - language.of):
+        named = " ".join(tokens[title:])  # "escribió [Cien años de soledad]"
     subject = " ".join(tokens[article:]) if article is not None else named
     return f"{piece} {subject}" if subject else piece
 
@@ -94,10 +107,13 @@ def subject_dropped(previous: str, text: str, language: Language) -> str | None:
 
 
 AGREES = {
-    "er": ("der",), "es": ("das",), "hij": ("de", "mijn", "zijn", "onze", "je", "jouw", "uw"),
-    "ele": ("o",), "ela": ("a",), "elle": ("la",), "il": ("le",),
+    "er": ("der", "den", "ein", "einen"), "ihn": ("der", "den", "ein", "einen"), "es": ("das",),
+    "hij": ("de", "mijn", "zijn", "onze", "je", "jouw", "uw"),
+    "ele": ("o",), "ela": ("a",), "elle": ("la", "une"), "il": ("le", "un"),
 }  # fmt: skip
-"""A subject pronoun and the articles of the things it may mean ("der Kölner Dom": er)."""
+"""A pronoun and the articles of the things it may mean ("der Kölner Dom": er)."""
+CASES = {"ihn": {"der": "den", "ein": "einen"}, "er": {"den": "der", "einen": "ein"}}
+"""The article a thing takes in the pronoun's place ("ein ETF" for "ihn": "einen ETF")."""
 
 
 def named_in(
@@ -116,7 +132,9 @@ def named_in(
     articles = [
         i
         for i, t in enumerate(tokens)
-        if words_of(t)[:1] == [t.lower()] and t.lower() in AGREES[said]
+        if words_of(t)[:1] == [t.lower()]
+        and t.lower() in AGREES[said]
+        and not _object_pronoun(tokens, i, language)
     ]
     if not articles:
         return None
@@ -126,16 +144,32 @@ def named_in(
         end += 1
     if end + 1 < len(tokens) and tokens[end] in language.of and tokens[end + 1][:1].isupper():
         end += 2  # "la capitale [du Canada]"
-    thing = " ".join(tokens[start:end])
+    if language.code == "fr" and end + 1 < len(tokens) and tokens[end] in ("à", "de", "en"):
+        end += 2  # "une pâte [à crêpes]"
+    if language.code == "fr" and end + 1 == len(tokens):
+        end += 1  # "une pâte [brisée]": an adjective after its noun, the part's last word
+    article = tokens[start].lower()
+    said_as = CASES[said].get(article, tokens[start]) if said in CASES else tokens[start]
+    thing = " ".join([said_as, *tokens[start + 1 : end]])
     words = text.split()
     at = next((i for i, w in enumerate(words) if words_of(w)[:1] == [typed]), None)
     if at is None or end > len(tokens):
         return None
-    if said in ("il", "elle") and thing == thing.lower():
-        return None  # "le stériliser": no name, so no thing it surely means
+    if typed != said:  # "combien d'habitants [la capitale du Canada] a-t-elle"
+        return " ".join([*words[:at], thing, *words[at:]]), thing
     mark = words[at][len(words[at].rstrip("?.!？,")) :]
-    verb = words[at][: -len(said) - len(mark)].removesuffix("-t-").rstrip("-")  # "a-t-elle"
-    return " ".join([*words[:at], *([verb] if verb else []), thing + mark, *words[at + 1 :]]), thing
+    return " ".join([*words[:at], thing + mark, *words[at + 1 :]]), thing
+
+
+def _object_pronoun(tokens: list[str], at: int, language: Language) -> bool:
+    """Whether the French article-like word at `at` is an object pronoun before a verb
+    ("faut-il [le] stériliser", "il faut [le] stériliser", "je [la] cuis")."""
+    if language.code != "fr":
+        return False
+    before = tokens[at - 1].lower() if at else ""
+    after = tokens[at + 1].lower().rstrip("?.!？") if at + 1 < len(tokens) else ""
+    verb = after.endswith(("er", "ir", "re", "oir")) and before not in language.prepositions
+    return "-" in before or before in language.subjects or verb
 
 
 OWNED = {"son": "le", "sa": "la", "ses": "les"}

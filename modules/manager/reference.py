@@ -248,7 +248,7 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
         return None
     if whole is None:
         return None
-    made = done[-1].depends_on or _makes_something(done[-1].text)
+    made = done[-1].depends_on or language is ENGLISH and _makes_something(done[-1].text)
     added = set(words_of(whole)) - set(words_of(text)) - NOT_A_NOUN
     title = re.findall(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+", done[-1].text)  # not made
     made = made and not (title and added <= set(words_of(" ".join(title))))

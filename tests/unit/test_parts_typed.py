@@ -918,7 +918,7 @@ def test_a_question_of_its_own_that_leaves_its_subject_out_takes_the_thing_befor
 
 def test_french_il_and_elle_mean_a_named_thing_before() -> None:
     found = split("Quelle est la capitale du Canada et combien d'habitants a-t-elle ?")
-    assert found.parts[1] == "Combien d'habitants a la capitale du Canada?"
+    assert found.parts[1] == "Combien d'habitants la capitale du Canada a-t-elle?"
     found = split("Quand a été construite la tour Eiffel ? Combien de temps il faut pour monter ?")
     assert found.parts[1] == "Combien de temps il faut pour monter ?"  # "il faut": no thing
     assert not any(found.depends_on)
@@ -998,3 +998,17 @@ def test_an_object_pronoun_before_a_verb_is_no_thing_to_tie_to() -> None:
         "1. À quel âge faut-il le stériliser ?\n2. Combien de fois par jour dois-je le nourrir ?"
     )
     assert split(request).parts[1] == "Combien de fois par jour dois-je le nourrir ?"
+
+
+def test_pronouns_in_other_languages_take_the_thing_in_its_case_and_words() -> None:
+    found = split("Comment on fait une pâte brisée et combien de temps elle doit reposer ?")
+    assert found.parts[1] == "Combien de temps une pâte brisée doit reposer?"
+    found = split("Was ist ein ETF und wie kann ich ihn in Deutschland kaufen?")
+    assert found.parts[1] == "Wie kann ich einen ETF in Deutschland kaufen?"
+    found = split("Wer hat den Kölner Dom gebaut? Wann wurde er fertig?")
+    assert found.parts[1] == "Wann wurde der Kölner Dom fertig?"
+    found = split("¿Quién escribió Cien años de soledad y en qué año se publicó?")
+    assert found.parts[1] == "¿En qué año se publicó Cien años de soledad?"
+    found = split("Come si fa il ragù alla bolognese? e quanto tempo deve cuocere?")
+    assert found.parts[1] == "Quanto tempo deve cuocere il ragù alla bolognese?"
+    assert not any(found.depends_on)
