@@ -209,7 +209,7 @@ def _lean(
         if language is ENGLISH
         else named_in(language, texts, draft.text, pronoun)  # "Wie hoch ist [er]?"
     )
-    if owned and said == "it" and resolved is not None and resolved[1].startswith(("a ", "an ")):
+    if owned and said == "it" and resolved is not None:
         done.append(draft)  # "how long should it be" after "i need help w my resume: ... a photo"
         return
     asked_who = [i for i, d in enumerate(done) if words_of(d.text)[:1] == ["who"]]
@@ -272,15 +272,14 @@ DEFINED = r"(?:what|who)(?:'s|’s| is| are) (.+?)"
 
 
 def _with_alternatives_of(done: list[Draft], text: str, language: Language) -> str:
-    """ "Which one is better if I'm 25?" after "... the difference between a Roth IRA and a
-    traditional IRA": "Which one is better if I'm 25, a Roth IRA or a traditional IRA?" (also
-    after "How is A different from B?", after "What is A?" and "What is B?", and "Welche
-    ...?" after "zwischen A und B"); `text` as it is when the parts before (`done`) name no
-    two things, or it names its own."""
+    """ "Which one is better?" after "the difference between A and B": "Which one is better,
+    A or B?"; "can I have both A and B" (also after "How is A different from B?", "What is
+    A?" and "What is B?", and "Welche ...?" after "zwischen A und B"); `text` as it is when
+    the parts before (`done`) name no two things, or it names its own."""
     previous, earlier = done[-1].text, done[-2].text if len(done) > 1 else ""
     words = words_of(text)
     ors = language.ors | {"or"}
-    each = words[-1:] != [] and words[-1] in ("each", "both", "either")  # "When should I use each?"
+    each = set(words[1:]) & {"each", "both", "either"}  # "When should I use each?"
     if not words or (words[0] not in WHICH and not each) or set(words) & ors:
         return text
     ands = "|".join(language.ands | {"and"})
@@ -301,8 +300,11 @@ def _with_alternatives_of(done: list[Draft], text: str, language: Language) -> s
     end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!？" else "?"
     either = sorted(language.ors)[0] if language.ors else "or"
     said = text.rstrip().rstrip("?.!？")
-    if words[-1] == "both" and language is ENGLISH:  # "can I have both A and B"
-        return f"{said} {found.group(1)} and {found.group(2)}{end}"
+    mid = re.search(r"\b(both|either)\b(?!\s+of\b)", said) if language is ENGLISH else None
+    if mid:  # "can I have both A and B", "can I make either A or B without ..."
+        joint = "and" if mid.group(1) == "both" else "or"
+        alike = f"{found.group(1)} {joint} {found.group(2)}"
+        return f"{said[: mid.end()]} {alike}{said[mid.end() :]}{end}"
     return f"{said}, {found.group(1)} {either} {found.group(2)}{end}"
 
 

@@ -1012,3 +1012,20 @@ def test_pronouns_in_other_languages_take_the_thing_in_its_case_and_words() -> N
     found = split("Come si fa il ragù alla bolognese? e quanto tempo deve cuocere?")
     assert found.parts[1] == "Quanto tempo deve cuocere il ragù alla bolognese?"
     assert not any(found.depends_on)
+
+
+def test_either_both_or_each_in_a_part_names_the_two_things_compared() -> None:
+    request = (
+        "First, what's the difference between a latte and a flat white? "
+        "Finally, can I make either without an espresso machine?"
+    )
+    found = split(request)
+    assert (
+        found.parts[1] == "Can I make either a latte or a flat white without an espresso machine?"
+    )
+
+
+def test_it_under_a_lead_about_the_user_s_own_thing_stays_as_typed() -> None:
+    found = split("Two things about my car: a) what does the engine light mean b) can I drive it")
+    assert found.parts[1] == "Can I drive it?"
+    assert found.context == ("Two things about my car:",)
