@@ -150,6 +150,11 @@ def named(
             topic = term  # "how do you pronounce it" after "what does 'X' mean"
         if said in PEOPLE and (person := _person_meant(said, topic, before)) is not None:
             topic = person  # "a good first car for [a teen] ... should they get a manual"
+        one = (topic or "").split()[:1] in (["my"], ["your"], ["our"], ["a"], ["an"], ["the"])
+        thing = one and " of " not in (topic or "") and not _many(topic or "")
+        if said == "they" and thing and not set(words_of(topic or "")) & PERSON_NOUNS:
+            things = (t for t in (topic_of(b, True) for b in before[1:]) if t and _many(t))
+            topic = next(things, topic)  # "do they need a friend": [rabbits], not "my rabbit"
         place = last_thing(before[0]) or ""
         after_of = re.search(rf"\b(?:of|in) {re.escape(place)}[?.!]*$", before[0]) is not None
         typed = place != "" and " " not in place and typed_lower(before[0]) and after_of

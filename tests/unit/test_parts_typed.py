@@ -1029,3 +1029,8 @@ def test_it_under_a_lead_about_the_user_s_own_thing_stays_as_typed() -> None:
     found = split("Two things about my car: a) what does the engine light mean b) can I drive it")
     assert found.parts[1] == "Can I drive it?"
     assert found.context == ("Two things about my car:",)
+
+
+def test_they_means_things_of_a_kind_named_before_rather_than_one_of_them() -> None:
+    request = "1- can rabbits eat carrots\n2- why does my rabbit thump\n3- do they need a friend"
+    assert split(request).parts[2] == "Do rabbits need a friend?"
