@@ -25,6 +25,7 @@ def complete_other(
     """`piece` as a whole instruction in `language`, or None if it continues the clause
     before it."""
     own = words[0] in language.question_words or _imperative(words[0], language)
+    own = own or (language.code == "de" and words[0] == "ob")
     asked = (
         words[0] in language.prepositions and len(words) > 3 and words[1] in language.question_words
     )
@@ -37,7 +38,8 @@ def complete_other(
     if not own or len(words) < 2 or _telling_lead(first_words, language):
         return None  # "Kannst du mir erklären, wie ...": what the lead-in asks about
     asked = [i for i, word in enumerate(first_words) if word in language.question_words]
-    if words[0] in language.question_words and asked and asked[0] > 0:
+    whether = language.code == "de" and words[0] == "ob"  # "erklären, wie A und ob B"
+    if (words[0] in language.question_words or whether) and asked and asked[0] > 0:
         return f"{' '.join(first.split()[: asked[0]])} {piece}"  # "sag mir, wo A und wann B"
     return with_dropped_subject(first, piece, words, language)
 
@@ -108,10 +110,13 @@ def subject_dropped(previous: str, text: str, language: Language) -> str | None:
 
 AGREES = {
     "er": ("der", "den", "ein", "einen"), "ihn": ("der", "den", "ein", "einen"), "es": ("das",),
+    "sie": ("die", "eine"),
     "hij": ("de", "mijn", "zijn", "onze", "je", "jouw", "uw"),
     "ele": ("o",), "ela": ("a",), "elle": ("la", "une"), "il": ("le", "un"),
 }  # fmt: skip
 """A pronoun and the articles of the things it may mean ("der Kölner Dom": er)."""
+MADE = frozenset({"ein", "eine", "einen", "un", "une", "um", "uma", "een"})
+"""Articles of a new thing, which an instruction before makes ("Schreib mir [eine] ...")."""
 CASES = {"ihn": {"der": "den", "ein": "einen"}, "er": {"den": "der", "einen": "ein"}}
 """The article a thing takes in the pronoun's place ("ein ETF" for "ihn": "einen ETF")."""
 
@@ -139,6 +144,9 @@ def named_in(
     if not articles:
         return None
     start = articles[-1]
+    opening = words_of(before[0])[:1]
+    if tokens[start].lower() in MADE and opening and _imperative(opening[0], language):
+        return None  # "Schreib mir eine Bewerbung und übersetz sie": what the delegate writes
     end = start + 2  # "mijn hond"; with a name's words after it ("der Kölner Dom")
     while end < len(tokens) and tokens[end][:1].isupper():
         end += 1

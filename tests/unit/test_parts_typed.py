@@ -1034,3 +1034,13 @@ def test_it_under_a_lead_about_the_user_s_own_thing_stays_as_typed() -> None:
 def test_they_means_things_of_a_kind_named_before_rather_than_one_of_them() -> None:
     request = "1- can rabbits eat carrots\n2- why does my rabbit thump\n3- do they need a friend"
     assert split(request).parts[2] == "Do rabbits need a friend?"
+
+
+def test_german_sie_and_ob_after_a_telling_lead() -> None:
+    request = "Kannst du mir erklären, wie eine Wärmepumpe funktioniert und ob sie sich lohnt?"
+    assert split(request).parts == (
+        "Kannst du mir erklären, wie eine Wärmepumpe funktioniert?",
+        "Kannst du mir erklären, ob eine Wärmepumpe sich lohnt?",
+    )
+    found = split("Schreib mir eine kurze Bewerbung und übersetz sie dann ins Englische")
+    assert found.depends_on == ((), (0,))  # what the delegate writes
