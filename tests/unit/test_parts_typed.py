@@ -1044,3 +1044,10 @@ def test_german_sie_and_ob_after_a_telling_lead() -> None:
     )
     found = split("Schreib mir eine kurze Bewerbung und übersetz sie dann ins Englische")
     assert found.depends_on == ((), (0,))  # what the delegate writes
+
+
+def test_a_shorter_version_works_on_what_was_made() -> None:
+    found = split(
+        "Draft a tweet about our launch, then give me three hashtags for it, and a shorter version"
+    )
+    assert found.depends_on == ((), (0,), (0,))
