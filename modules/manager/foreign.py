@@ -172,7 +172,7 @@ def named_in(
 def _object_pronoun(tokens: list[str], at: int, language: Language) -> bool:
     """Whether the French article-like word at `at` is an object pronoun before a verb
     ("faut-il [le] stériliser", "il faut [le] stériliser", "je [la] cuis")."""
-    if language.code != "fr":
+    if language.code != "fr" or tokens[at].lower() not in ("le", "la", "les"):
         return False
     before = tokens[at - 1].lower() if at else ""
     after = tokens[at + 1].lower().rstrip("?.!？") if at + 1 < len(tokens) else ""

@@ -135,9 +135,10 @@ def language_of(text: str) -> Language:
 
 
 def _score(found: list[str], language: Language) -> int:
-    """How many words of a text are common words, question words or instruction verbs of
-    `language`."""
-    return sum(
+    """How many words of a text are common words, question words, instruction verbs or
+    verbs joined to a subject after them of `language`."""
+    inverted = [w for w in found if "-" in w and w.rsplit("-", 1)[-1] in language.subjects]
+    return len(inverted) + sum(  # "coûte-t-il", "dois-je": a verb put before its subject
         w in language.markers or w in language.question_words or _instruction(w, language)
         for w in found
     )

@@ -41,6 +41,9 @@ from modules.manager.words import (
     words_of,
 )
 
+IMPERSONAL = frozenset({"faut", "fait", "reste", "suffit", "vaut", "s'agit"})
+"""French verbs whose "il" means nothing ("faut-il", "il reste")."""
+
 
 def pronoun_at(text: str, language: Language = ENGLISH) -> int | None:
     """The index (in `words_of(text)`) of a word that refers to something said before:
@@ -60,7 +63,9 @@ def _pronouns(text: str, language: Language = ENGLISH) -> Iterator[int]:
     for i, word in enumerate(words):
         before = words[i - 1] if i else ""
         if language is not ENGLISH:
+            said = word.split("-")  # "faut-il", "y a-t-il": nothing either
             impersonal = word == "il" and words[i + 1 : i + 2] in (["faut"], ["y"], ["fait"])
+            impersonal = impersonal or said[-1] == "il" and (said[0] in IMPERSONAL or before == "y")
             own = word in language.pronouns or word.rsplit("-", 1)[-1] in language.pronouns
             if own and not impersonal:  # not "il faut"
                 yield i

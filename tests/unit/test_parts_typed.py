@@ -1051,3 +1051,10 @@ def test_a_shorter_version_works_on_what_was_made() -> None:
         "Draft a tweet about our launch, then give me three hashtags for it, and a shorter version"
     )
     assert found.depends_on == ((), (0,), (0,))
+
+
+def test_french_inverted_verbs_mark_the_language_and_faut_il_means_nothing() -> None:
+    found = split("Y a-t-il un métro à Lyon ? Combien coûte-t-il ?")
+    assert found.parts[1] == "Combien un métro à Lyon coûte-t-il ?"
+    request = "1. Comment changer un joint de robinet ?\n2. Quels outils faut-il ?"
+    assert split(request).parts[1] == "Quels outils faut-il ?"
