@@ -3,6 +3,7 @@ follow-ups that lean on the question before."""
 
 from __future__ import annotations
 
+from modules.manager.languages import language_of
 from modules.manager.parts import split
 
 
@@ -1058,3 +1059,8 @@ def test_french_inverted_verbs_mark_the_language_and_faut_il_means_nothing() -> 
     assert found.parts[1] == "Combien un métro à Lyon coûte-t-il ?"
     request = "1. Comment changer un joint de robinet ?\n2. Quels outils faut-il ?"
     assert split(request).parts[1] == "Quels outils faut-il ?"
+
+
+def test_short_french_requests_read_as_french() -> None:
+    assert language_of("Combien coûte un café à Paris ?").code == "fr"
+    assert language_of("What is the à la carte menu").code == "en"
