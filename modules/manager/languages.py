@@ -127,9 +127,21 @@ def languages() -> dict[str, Language]:
 
 def language_of(text: str) -> Language:
     """The table to read `text` with: the language whose common words it uses most (English
-    when none stands out)."""
+    when none stands out), with its marks counting twice: "¿", a space before "?" in
+    French, "ã", a question word only it has as the first word ("waarom")."""
     found = words_of(text)
     scores = {code: _score(found, lang) for code, lang in languages().items()}
+    opening = found[:1]
+    asking = [code for code, lang in languages().items() if set(opening) & lang.question_words]
+    marks = {
+        "es": "¿" in text or "¡" in text,
+        "fr": " ?" in text or " !" in text,
+        "pt": any(c in text for c in "ãõ"),
+    }
+    if len(asking) == 1 and not set(opening) & AUXILIARIES:  # not "was" of "Was Napoleon"
+        marks[asking[0]] = True  # "waarom ...": a question word only Dutch has
+    for code, marked in marks.items():
+        scores[code] += 2 if marked else 0
     best = max(scores, key=lambda code: (scores[code], code == "en"))
     return languages()[best] if scores[best] >= max(2, scores["en"] + 1) else ENGLISH
 

@@ -1064,3 +1064,11 @@ def test_french_inverted_verbs_mark_the_language_and_faut_il_means_nothing() -> 
 def test_short_french_requests_read_as_french() -> None:
     assert language_of("Combien coûte un café à Paris ?").code == "fr"
     assert language_of("What is the à la carte menu").code == "en"
+
+
+def test_a_language_s_own_marks_count_twice() -> None:
+    assert language_of("¿Cuánto cuesta un café?").code == "es"
+    assert language_of("Qui a peint la Joconde ?").code == "fr"
+    assert language_of("Onde fica a estação?").code == "pt"
+    assert language_of("Waarom is de lucht blauw?").code == "nl"
+    assert language_of("Was Napoleon short?").code == "en"
