@@ -24,12 +24,12 @@ def complete_other(
 ) -> str | None:
     """`piece` as a whole instruction in `language`, or None if it continues the clause
     before it."""
-    own = words[0] in language.question_words or _imperative(words[0], language)
-    own = own or (language.code == "de" and words[0] == "ob")
-    asked = (
+    whether = language.code == "de" and words[0] == "ob"  # "erklären, wie A und ob B"
+    placed = (
         words[0] in language.prepositions and len(words) > 3 and words[1] in language.question_words
-    )
-    own = own or asked  # "e in che anno è uscito?", "et à quelle heure ..."
+    )  # "e in che anno è uscito?", "und bis wann hat er offen?"
+    own = words[0] in language.question_words or _imperative(words[0], language)
+    own = own or whether or placed
     joined = "-" in words[0] and words[0].rsplit("-", 1)[-1] in language.subjects  # "dois-je"
     inverted = (
         words[0] in language.auxiliaries and words[1:2] != [] and words[1] in language.subjects
@@ -38,8 +38,7 @@ def complete_other(
     if not own or len(words) < 2 or _telling_lead(first_words, language):
         return None  # "Kannst du mir erklären, wie ...": what the lead-in asks about
     asked = [i for i, word in enumerate(first_words) if word in language.question_words]
-    whether = language.code == "de" and words[0] == "ob"  # "erklären, wie A und ob B"
-    if (words[0] in language.question_words or whether) and asked and asked[0] > 0:
+    if (words[0] in language.question_words or whether or placed) and asked and asked[0] > 0:
         return f"{' '.join(first.split()[: asked[0]])} {piece}"  # "sag mir, wo A und wann B"
     return with_dropped_subject(first, piece, words, language)
 

@@ -1072,3 +1072,8 @@ def test_a_language_s_own_marks_count_twice() -> None:
     assert language_of("Onde fica a estação?").code == "pt"
     assert language_of("Waarom is de lucht blauw?").code == "nl"
     assert language_of("Was Napoleon short?").code == "en"
+
+
+def test_a_german_question_that_opens_with_its_preposition_takes_the_lead_in() -> None:
+    found = split("Kannst du mir sagen, wann der Laden öffnet und bis wann er offen hat?")
+    assert found.parts[1] == "Kannst du mir sagen, bis wann der Laden offen hat?"
