@@ -62,6 +62,7 @@ def with_dropped_subject(first: str, piece: str, words: list[str], language: Lan
     )
     size -= 2 if placed else 0  # "in che anno": one question word
     size -= words[0].startswith(("quant", "cuánt", "cuant")) and len(words) > 2  # "quanto tempo"
+    size -= words[1:2] == ["se"] and not placed  # "¿dónde se puede ver?": "se" leaves it out
     if (
         language.code not in PRO_DROP
         or size > 3

@@ -1077,3 +1077,8 @@ def test_a_language_s_own_marks_count_twice() -> None:
 def test_a_german_question_that_opens_with_its_preposition_takes_the_lead_in() -> None:
     found = split("Kannst du mir sagen, wann der Laden öffnet und bis wann er offen hat?")
     assert found.parts[1] == "Kannst du mir sagen, bis wann der Laden offen hat?"
+
+
+def test_a_spanish_question_with_se_that_leaves_its_thing_out_takes_the_thing() -> None:
+    found = split("¿Quién pintó Las Meninas y dónde se puede ver?")
+    assert found.parts[1] == "¿Dónde se puede ver Las Meninas?"
