@@ -61,6 +61,8 @@ def counted_again(first: str, piece: str, words: list[str], first_words: list[st
     counts = [i for i, w in enumerate(first_words) if w in NUMBER_WORDS or w.isdigit()]
     if not counts or len(words) < 2 or words[1] not in first_words[counts[0] + 1 :]:
         return None
+    if words[1] not in PREPOSITIONS and not words[1].endswith(("ing", "ed")):
+        return None  # "convert 100 f to c and 30 c to f": a thing of its own, not "for B"
     count = counts[0]
     joint = first_words.index(words[1], count + 1)
     if joint - count < 2 or len(tokens) != len(first_words):

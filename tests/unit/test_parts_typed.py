@@ -1082,3 +1082,8 @@ def test_a_german_question_that_opens_with_its_preposition_takes_the_lead_in() -
 def test_a_spanish_question_with_se_that_leaves_its_thing_out_takes_the_thing() -> None:
     found = split("¿Quién pintó Las Meninas y dónde se puede ver?")
     assert found.parts[1] == "¿Dónde se puede ver Las Meninas?"
+
+
+def test_a_count_asked_again_of_its_own_thing_is_not_completed_from_the_first() -> None:
+    found = split("convert 100 f to c and 30 c to f")
+    assert found.parts == ("Convert 100 f to c.", "Convert 30 c to f.")
