@@ -57,7 +57,17 @@ class Clause:
 
 def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
     """A sentence's clauses, each a whole instruction (the sentence itself when it asks one
-    thing)."""
+    thing). A setting before the first comma ("In Python, how do I A and how do I B") is
+    every clause's."""
+    setting = SETTING.match(sentence)
+    words = words_of(setting.group(1)) if setting else []
+    opens = words[:1] != [] and words[0] in SETTING_OPENERS | language.prepositions
+    asking = QUESTION_WORDS | AUXILIARIES | language.question_words | language.auxiliaries
+    if setting and opens and len(words) <= 6 and not set(words) & asking:
+        lead = setting.group(1)
+        found = clauses(sentence[setting.end() :], language)
+        lead = lead[:1].upper() + lead[1:]  # "In python, how do i ..."
+        return [Clause(f"{lead}, {c.text[:1].lower()}{c.text[1:]}", c.then) for c in found]
     end = sentence[-1] if sentence[-1] in SENTENCE_MARKS else ""
     body = sentence[: -len(end)] if end else sentence
     joints = _joints(body, language)
@@ -133,6 +143,12 @@ def _quoted_names(before: str, piece: str) -> bool:
     if before.rstrip()[-1:] not in "'\"’”" or piece.strip()[:1] not in "'\"‘“":
         return False
     return QUOTED_NAMES.match(piece.strip()) is not None or NAMED_THINGS.search(before) is not None
+
+
+SETTING = re.compile(r"\s*([^,?!.;:¿¡]+),\s+(?=\S)")
+"""A phrase before a sentence's first comma, which may set the scene for all of it."""
+SETTING_OPENERS = PREPOSITIONS | {"after", "before", "during", "as", "using", "since"}
+"""Words a setting opens with ("In Python,", "After a tooth extraction,")."""
 
 
 @dataclass

@@ -186,18 +186,11 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     ):
         return None  # "find the derivative and simplify", "..., keep it under 200 words"
     why = first_words[0] in ("when", "where", "how", "why") and first_words[1] in AUXILIARIES
-    if (
-        len(words) == 1
-        and head in ("when", "where", "how", "why")
-        and why
-        and head != first_words[0]
-    ):
+    why = why and head != first_words[0] and len(words) == 1
+    if head in ("when", "where", "how", "why") and why:
         return f"{head} {first.split(None, 1)[1]}"  # "when did the berlin wall fall and why"
-    if (
-        head in ("when", "where", "why", "how", "if")
-        and words[1:2]
-        and words[1] in SUBJECT_PRONOUNS
-    ):
+    speaker = words[1:2] != [] and words[1] in SUBJECT_PRONOUNS
+    if head in ("when", "where", "why", "how", "if") and speaker:
         return None  # "..., and when I bring it up she gets defensive": no question
     infinitive = _infinitive_at_end(first_words) and len(words) <= 4
     if head in VERBS and not then and (_asks_how_i(first_words) or infinitive):
@@ -211,7 +204,10 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
         return again  # "how do you say thank you in japanese and how do you say sorry"
     if head in VERBS or (head in QUESTION_WORDS | AUXILIARIES and len(words) > 2):
         asked = [i for i, word in enumerate(first_words) if word in QUESTION_WORDS]
+        placed = asked[:1] == [1] and first_words[0] in PREPOSITIONS  # "In which country ..."
         if head in QUESTION_WORDS and words[1] not in AUXILIARIES and asked and asked[0] > 0:
+            if placed:
+                return piece
             lead_in = " ".join(first.split()[: asked[0]])
             return f"{lead_in} {piece}"  # "tell me what X is and what Y is": tell me what Y is
         if head in VERBS and (lead := REQUEST_LEAD.match(first)):

@@ -225,8 +225,11 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
     opening = words_of(found[0].text)[:1]
     told = opening and opening[0] in SUBJECTS | {"the", "his", "her", "their", "your"}
     telling = language is ENGLISH and told and not asks(found[0].text.rstrip("?"))
-    if len(found) > 1 and telling:
-        context.append(found.pop(0).text.rstrip("?？") + ".")  # "My roommate ..., so how do I"
+    lead_in = not set(words_of(found[0].text)) - LEAD_WORDS and not asks(found[0].text)
+    if len(found) > 1 and lead_in:
+        found.pop(0)  # "hey quick question, whats the max carry-on size": nothing but a lead-in
+    elif len(found) > 1 and telling:
+        context.append(found.pop(0).text.rstrip("?？.") + ".")  # "My roommate ..., so how do I"
     for index, clause in enumerate(found):
         then = clause.then or (index == 0 and _opens_with_then(text, language))
         lower = index == 0 and typed.lstrip("¿¡")[:1].islower()  # "¿Y gato?": gato
@@ -256,7 +259,20 @@ def _lead_and_rest(text: str, language: Language) -> tuple[str, str | None]:
         pasted = len(words_of(rest)) >= PASTED_WORDS and not quoted_spans(rest)
         if lead_asks and pasted and not rest_asks:
             return rest, lead.rstrip(":")
-    return ("", text) if asks(text, language) else ("", None)
+    return ("", text) if asks(text, language) or _asks_after_telling(text, language) else ("", None)
+
+
+def _asks_after_telling(text: str, language: Language) -> bool:
+    """Whether a sentence tells something, then asks after a comma ("my mom is turning 60
+    next month, what should i get her", "hey quick question, whats ..."): two clauses, the
+    first opening with its subject or only a lead-in."""
+    found = clauses(text, language) if language is ENGLISH else []
+    if len(found) != 2 or asks(found[0].text, language):
+        return False
+    first, then = words_of(found[0].text), words_of(found[1].text)
+    pronoun = then[1:2] != [] and then[1] in SUBJECT_PRONOUNS | {"it", "there"}
+    question = then[0] in QUESTION_WORDS or (then[0] in AUXILIARIES and pronoun)
+    return (first[0] in SUBJECTS or not set(first) - LEAD_WORDS) and question
 
 
 def _aspects_of_its_request(text: str, language: Language) -> bool:

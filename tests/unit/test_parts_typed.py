@@ -1087,3 +1087,19 @@ def test_a_spanish_question_with_se_that_leaves_its_thing_out_takes_the_thing() 
 def test_a_count_asked_again_of_its_own_thing_is_not_completed_from_the_first() -> None:
     found = split("convert 100 f to c and 30 c to f")
     assert found.parts == ("Convert 100 f to c.", "Convert 30 c to f.")
+
+
+def test_a_setting_before_the_first_comma_is_every_part_s() -> None:
+    found = split("in python, how do i read a file and how do i write to one?")
+    assert found.parts == ("In python, how do i read a file?", "In python, how do i write to one?")
+    assert split("in python, how do i read a file?").parts == ("in python, how do i read a file?",)
+    found = split("In which country are the pyramids of Giza, and how old are they?")
+    assert found.parts[1] == "How old are they?"  # not "In how old are they?"
+
+
+def test_a_telling_clause_before_a_question_after_a_comma_is_context() -> None:
+    found = split("my mom is turning 60 next month, what should i get her")
+    assert found.parts == ("What should i get her?",)
+    assert found.context == ("My mom is turning 60 next month.",)
+    request = "hey quick question, whats the max carry-on size for ryanair"
+    assert split(request).parts == (request,)
