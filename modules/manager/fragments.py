@@ -294,12 +294,21 @@ def _main_verb(words: list[str]) -> int | None:
 
 def _in_place_of_defined(frame: str, thing: str) -> str | None:
     """`thing` in the place of what a "what is X" question defines ("what is [photosynthesis]"
-    -> "what is chemosynthesis"); None for other frames."""
+    -> "what is chemosynthesis"), or of what X is of or for ("what is the population of
+    [france]? and germany?"; "a good name for a bakery? and a slogan?"); None for other
+    frames."""
     tokens = frame.split()
     words = [(words_of(t) or [""])[0] for t in tokens]
     if len(words) < 3 or words[0] not in ("what", "who") or words[1] not in BE:
         return None
-    return " ".join([*tokens[:2], thing])
+    defined = " ".join(tokens[2:])
+    tie = next((p for p in (" of ", " for ") if p in defined), None)
+    if tie is None:
+        return " ".join([*tokens[:2], thing])
+    head, _, owner = defined.rpartition(tie)  # "the population [of] france"
+    if words_of(thing)[:1] != [] and words_of(thing)[0] in DETERMINERS:
+        return " ".join([*tokens[:2], f"{thing}{tie}{owner}"])  # "and the price?": of the louvre
+    return " ".join([*tokens[:2], f"{head}{tie}{thing}"])  # "and germany?": its population
 
 
 def _in_place_of_last_thing(frame: str, thing: str) -> str | None:

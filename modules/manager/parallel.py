@@ -14,10 +14,13 @@ def parallel_question(
     first: str, piece: str, words: list[str], first_words: list[str]
 ) -> str | None:
     """ "which country has A and which has B" -> "which country has B" (and "how many legs
-    does A have, and how many does B"); None for any other piece."""
+    does A have, and how many does B"); None for any other piece, and for "what's the
+    weather" (its own question, typed as one word)."""
     asks = 2 if words[:2] in (["how", "many"], ["how", "much"]) else 1
+    typed = piece.split()[:1] == [words[0]] or piece.split()[:1] == [words[0].title()]
     if (
-        (words[0] in ("which", "what") or asks == 2)  # not "how much ..., and how do I"
+        typed
+        and (words[0] in ("which", "what") or asks == 2)  # not "how much ..., and how do I"
         and len(words) > asks + 1
         and words[asks] in AUXILIARIES
         and len(first_words) > asks + 2
@@ -26,7 +29,11 @@ def parallel_question(
         and first_words[asks + 1] in AUXILIARIES  # "which country [has]"; not "what causes X"
     ):
         thing = first.split()[asks]
-        return " ".join([*first.split()[:asks], thing, *piece.split()[asks:]])
+        said = [*first.split()[:asks], thing, *piece.split()[asks:]]
+        done = {"do", "does", "did"} >= {words[asks], first_words[asks + 1]}  # "... does B"
+        done = done and len(first_words) - asks - 2 <= 4  # "does [a spider] have": its verb last
+        verb = first.rstrip("?.! ").split()[-1]
+        return " ".join([*said, verb] if done and verb.lower() not in words else said)
     return None
 
 

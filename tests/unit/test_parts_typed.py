@@ -1103,3 +1103,17 @@ def test_a_telling_clause_before_a_question_after_a_comma_is_context() -> None:
     assert found.context == ("My mom is turning 60 next month.",)
     request = "hey quick question, whats the max carry-on size for ryanair"
     assert split(request).parts == (request,)
+
+
+def test_a_bare_thing_after_what_is_the_n_of_x_takes_x_s_place() -> None:
+    found = split("what is the population of france? and germany?")
+    assert found.parts[1] == "What is the population of germany?"
+    found = split("what is a good name for a bakery? and a slogan?")
+    assert found.parts[1] == "What is a slogan for a bakery?"
+
+
+def test_a_question_of_its_own_typed_whats_is_not_the_first_s_kind_again() -> None:
+    found = split("what time is it in tokyo and what's the weather there")
+    assert found.parts[1] == "What's the weather in tokyo?"
+    found = split("How many legs does a spider have, and how many does an ant?")
+    assert found.parts[1] == "How many legs does an ant have?"
