@@ -62,8 +62,9 @@ def bridged(before: list[str], text: str) -> str | None:
         if word == "the" and (stop := _bare_definite_end(words, index + 1)) is not None:
             phrase = r"\s+".join(map(re.escape, ["the", *words[index + 1 : stop]]))
             found = re.search(rf"\b{phrase}\b", text, re.IGNORECASE)
-            if re.search(rf"\b{phrase}\b", before[0], re.IGNORECASE):
-                continue  # "a thriller and a comedy from [the 90s]": named in both
+            noun = r"\s+".join(map(re.escape, words[index + 1 : stop]))
+            if re.search(rf"\b{noun}\b", before[0], re.IGNORECASE):
+                continue  # "[the 90s]" named in both; "a megalodon" ... "the megalodon"
             if found is not None:
                 return f"{text[: found.end()]} of {topic}{text[found.end() :]}"
     verbless = not set(words) & (AUXILIARIES | VERBS | QUESTION_WORDS | PREPOSITIONS | PERSONAL)

@@ -25,6 +25,7 @@ from modules.manager.words import (
     DUMMY_AFTER,
     EVENT_NOUNS,
     KNOWN_TO_ALL,
+    MEASURES,
     MOTION,
     ONE_AFTER,
     ONE_FOR_A_KIND,
@@ -160,12 +161,16 @@ def named(
         if said == "they" and thing and not set(words_of(topic or "")) & PERSON_NOUNS:
             things = (t for t in (topic_of(b, True) for b in before[1:]) if t and _many(t))
             topic = next(things, topic)  # "do they need a friend": [rabbits], not "my rabbit"
-        place = last_thing(before[0]) or ""
-        after_of = re.search(rf"\b(?:of|in) {re.escape(place)}[?.!]*$", before[0]) is not None
+        to = re.search(r"\bto ([\w'’-]+(?: [A-Z][\w'’-]*)*)[?.!]*$", before[0])  # "to bali"
+        place = last_thing(before[0]) or (to.group(1) if to else "")
+        after_of = re.search(rf"\b(?:of|in|to) {re.escape(place)}[?.!]*$", before[0]) is not None
         typed = place != "" and " " not in place and typed_lower(before[0]) and after_of
         typed = typed and place.lower() not in KNOWN_TO_ALL  # not "in march"
         if said == "there" and (place[:1].isupper() or typed):  # a place named last
             topic = place
+    measured = topic and words_of(topic.partition(" of ")[0])[-1:] in ([w] for w in MEASURES)
+    if said == "it" and measured and words[pronoun - 1 : pronoun] == ["of"]:
+        topic = topic.rpartition(" of ")[2]  # "the area of it": of tokyo, not of its population
     if said == "it" and topic is not None and _plural(topic):
         inner = topic.partition(" of ")[2]  # "the symptoms of [strep throat]"
         topic = inner if inner and not _plural(inner) else None

@@ -195,6 +195,11 @@ ABSOLUTES = vocabulary("ideal perfect typical average ultimate right wrong corre
 """"the ideal bookshop": a "the" that, like a superlative, needs nothing named before."""
 OPENS_A_NAME = vocabulary("the a an my your our his her their this that")
 """Words a thing named in a request opens with ("a Dutch oven", "my passport")."""
+MEASURES = vocabulary(
+    "population size area height length weight price cost age speed temperature rate number"
+)
+"""Nouns of how much a thing has, which have no area or history of their own ("the area of
+it" after "the population of tokyo": of tokyo)."""
 INSTANCE_NOUNS = vocabulary("example examples analogy analogies illustration")
 """Nouns that are always of something ("give two examples"): of the thing before."""
 KNOWN_TO_ALL = vocabulary(

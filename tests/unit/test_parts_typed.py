@@ -1117,3 +1117,14 @@ def test_a_question_of_its_own_typed_whats_is_not_the_first_s_kind_again() -> No
     assert found.parts[1] == "What's the weather in tokyo?"
     found = split("How many legs does a spider have, and how many does an ant?")
     assert found.parts[1] == "How many legs does an ant have?"
+
+
+def test_there_it_and_the_n_mean_the_thing_they_name() -> None:
+    found = split("how much is a flight to bali and what's the best time of year to go there")
+    assert found.parts[1] == "What's the best time of year to go to bali?"
+    found = split("what is the population of tokyo and what is the area of it")
+    assert found.parts[1] == "What is the area of tokyo?"
+    found = split(
+        "what's bigger, a blue whale or a megalodon, and how much did the megalodon weigh"
+    )
+    assert found.parts[1] == "How much did the megalodon weigh?"
