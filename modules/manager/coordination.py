@@ -93,7 +93,9 @@ def _object_start(words: list[str], language: Language) -> int | None:
     at = 0
     lead = re.match(r"(?:(?:can|could|would|will) (?:you|u) |please )*", " ".join(words))
     at = len(lead.group().split()) if lead else 0
-    if at < len(words) and words[at] in REQUEST_NOUNS:
+    after = words[at + 1] if at + 1 < len(words) else ""
+    told = at < len(words) and words[at] in VERBS and (after.isdigit() or after in NUMBER_WORDS)
+    if at < len(words) and words[at] in REQUEST_NOUNS and not told:  # not "list [5 fruits]"
         return at
     if at >= len(words) or words[at] not in VERBS:
         return None

@@ -252,11 +252,16 @@ def _lead_and_rest(text: str, language: Language) -> tuple[str, str | None]:
     colon = _colon(text)
     if colon is not None:
         lead, rest = text[: colon + 1].strip(), text[colon + 1 :].strip()
-        lead_asks, rest_asks = asks(lead.rstrip(":"), language), rest and asks(rest, language)
+        quoted = rest[:1] in "\"'“‘" and rest.rstrip(".")[-1:] in "\"'”’"  # a quoted email
+        lead_asks = asks(lead.rstrip(":"), language)
+        rest_asks = rest and asks(rest, language) and not quoted
         several = rest_asks and len(clauses(rest, language)) > 1  # "Can you do these: A; B"
         if rest_asks and (not lead_asks or several):
             return (lead if set(words_of(lead)) - LEAD_WORDS else ""), rest
         pasted = len(words_of(rest)) >= PASTED_WORDS and not quoted_spans(rest)
+        shown = re.search(r"\b(?:this|these|the following)\b", lead, re.I) is not None
+        shared = shown and len(clauses(lead.rstrip(":"), language)) > 1  # "explain this and ..."
+        pasted = pasted or shared and len(words_of(rest)) >= 4  # "... improvements: def f(x)"
         if lead_asks and pasted and not rest_asks:
             return rest, lead.rstrip(":")
     return ("", text) if asks(text, language) or _asks_after_telling(text, language) else ("", None)

@@ -160,6 +160,10 @@ def _lead(text: str) -> list[Segment]:
     return [*before, Segment(last.text, lead=True)]
 
 
+COUNTER = re.compile(r"\b(?:step|part|question|task|point|item|no)\W*$", re.I)
+"""A word that counts the items after it ("step 1 ..., step 2 ...")."""
+
+
 def _inline_items(text: str) -> tuple[str, list[str], str] | None:
     """(lead, items, "") when `text` numbers its items inline, in order from the first
     ("(1) ... (2) ...", "a) ... b) ...", "i) ... ii) ...", "1. ... 2. ..."); else None."""
@@ -169,9 +173,17 @@ def _inline_items(text: str) -> tuple[str, list[str], str] | None:
         return None
     if run[0].group(0).endswith(".") and not all(m.group(0).endswith(".") for m in run):
         return None
+    bare = not re.search(r"[().:#-]", run[0].group(0)) and not run[0].group(1)
+    before = text[: run[0].start()].rstrip()
+    counter = COUNTER.search(before)
+    if bare and before and not before.endswith(":") and not counter:
+        return None  # "between terminal 1 and terminal 2": numbers of things, not items
     ends = [m.start() for m in run[1:]] + [len(text)]
     items = [_trim(text[m.end() : end]) for m, end in zip(run, ends, strict=True)]
-    return text[: run[0].start()], [item for item in items if item], ""
+    if counter:  # "step 1 explain X, step 2 tell me Y": the word before each number
+        items = [_trim(COUNTER.sub("", item)) for item in items]
+    lead = COUNTER.sub("", before) if counter else text[: run[0].start()]
+    return lead, [item for item in items if item], ""
 
 
 def _dashed_items(text: str) -> tuple[str, list[str], str] | None:

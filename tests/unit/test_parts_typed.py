@@ -1128,3 +1128,19 @@ def test_there_it_and_the_n_mean_the_thing_they_name() -> None:
         "what's bigger, a blue whale or a megalodon, and how much did the megalodon weigh"
     )
     assert found.parts[1] == "How much did the megalodon weigh?"
+
+
+def test_numbers_inside_a_sentence_are_no_items_but_step_1_step_2_are() -> None:
+    found = split("how do i get between terminal 1 and terminal 2 and how long does it take")
+    assert found.parts[0] == "How do i get between terminal 1 and terminal 2?"
+    found = split("step 1 explain what a VPN does, step 2 tell me if i need one for public wifi")
+    assert found.parts == ("Explain what a VPN does.", "Tell me if i need a VPN for public wifi.")
+    assert found.context == ()
+
+
+def test_a_text_after_the_colon_of_two_instructions_is_context_for_both() -> None:
+    found = split("explain this code and suggest improvements: def f(x): return x*2")
+    assert found.parts == ("Explain this code.", "Suggest improvements.")
+    assert found.context == ("def f(x): return x*2",)
+    found = split("list 5 fruits and 5 vegetables that are high in fiber")
+    assert found.parts[1] == "List 5 vegetables that are high in fiber."
