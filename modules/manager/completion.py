@@ -244,7 +244,8 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     place = _preposition_at(words)
     if first_words[0] in VERBS and place is not None and _preposition_at(first_words[1:]) == place:
         return f"{first.split()[0]} {piece}"  # "describe summer in Spain, winter in Canada"
-    if head in ASKED_OF and head not in first_words and len(words) <= 4 and not asks_to(first):
+    asked_of = head in ASKED_OF and words[1:2] not in (["least"], ["most"])  # not "at least"
+    if asked_of and head not in first_words and len(words) <= 4 and not asks_to(first):
         return f"{first.rstrip(' ?.!')} {piece}"  # "best time to visit japan, and for kids?"
     return None
 

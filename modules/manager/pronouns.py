@@ -150,6 +150,8 @@ def named(
         last = last_thing(before[0]) if guess and not quoted else None  # "in [a banana]"
         if last is not None and set(words_of(last)) & KNOWN_TO_ALL:
             last = None  # "How much can I take in [a day]?" names no thing
+        if said == "it" and last and " " not in last and _plural(f"the {last}"):
+            last = None  # "best for [apartments]": never what "it" means
         if said != "one" or (last or "").startswith(("a ", "an ")):  # "one": of a kind
             topic = topic or last
         if said == "it" and (term := _term_asked(before[0])) is not None:
@@ -166,8 +168,15 @@ def named(
         after_of = re.search(rf"\b(?:of|in|to) {re.escape(place)}[?.!]*$", before[0]) is not None
         typed = place != "" and " " not in place and typed_lower(before[0]) and after_of
         typed = typed and place.lower() not in KNOWN_TO_ALL  # not "in march"
+        spots = [
+            m.group(1)
+            for m in re.finditer(r"\b(?:in|to|at) ([\w'’-]+)", before[0])
+            if m.group(1).lower() not in KNOWN_TO_ALL | DETERMINERS
+        ]  # "in barcelona in october": barcelona
         if said == "there" and (place[:1].isupper() or typed):  # a place named last
             topic = place
+        elif said == "there" and spots and (spots[-1][:1].isupper() or typed_lower(before[0])):
+            topic = spots[-1]
     measured = topic and words_of(topic.partition(" of ")[0])[-1:] in ([w] for w in MEASURES)
     if said == "it" and measured and words[pronoun - 1 : pronoun] == ["of"]:
         topic = topic.rpartition(" of ")[2]  # "the area of it": of tokyo, not of its population
@@ -177,8 +186,8 @@ def named(
     elif said == "it" and topic is not None and re.fullmatch(r"the [a-z]+ of [A-Z][\w ]*", topic):
         head, _, name = topic.partition(" of ")  # "how many provinces does it have": [Canada]
         topic = topic if words_of(head)[-1] in EVENT_NOUNS else name  # "the battle of Hastings"
-    if topic is None:
-        return None  # "undo it" after "merge two branches": not the branches
+    if topic is None or said == "they" and re.search(r"\d%", topic):
+        return None  # "undo it" after "merge two branches"; "10% of 50 and 50% of 10"
     other = topic_of(before[1]) if len(before) > 1 else None  # "what [a p-value] is"
     if said == "them" and not _many(topic) and other is not None and not _many(other):
         topic = f"{other} and {topic}"  # "... and [a confidence interval]? why confuse them"
@@ -187,6 +196,7 @@ def named(
         return None  # "delete them" after "the sql to get X"; "how far apart are they"
     head, _, inner = topic.partition(" of ")
     of_a_place = said == "they" and inner and not _many(head) and "there" not in words
+
     name = topic[:1].isupper() or (" " not in topic and typed_lower(before[0]))  # "germany"
     if of_a_place or (said in ("they", "them") and name and not _many(topic)):
         place = inner if of_a_place else topic  # "... the capital of [peru]"

@@ -43,7 +43,7 @@ ORDINALS = (
 """Words that number the things a request asks for, first to fourth, in the languages of
 `modules.manager.words.LANGUAGES`."""
 LAST_ORDINAL = r"finally|lastly|last(?: thing| question)?|schließlich|por último|infine|enfin"
-_QUOTE_PAIRS = {'"': '"', "“": "”", "«": "»", "'": "'", "‘": "’", "„": "“"}
+_QUOTE_PAIRS = {'"': '"', "“": "”", "«": "»", "'": "'", "‘": "’", "„": "“", "`": "`"}
 _SENTENCE_END = re.compile(
     r"(?<=[.?!])[\"'”’)\]]*\s+|(?<=[。？！؟])\s*"
     r"|(?<=[\u2600-\u27bf\U0001f300-\U0001faff])\s+(?=(?i:how|what|whats|why|when|where|who|"

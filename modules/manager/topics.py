@@ -46,6 +46,8 @@ def last_thing(part: str) -> str | None:
     if not places:
         return None
     thing = tokens[places[-1] + 1 :]
+    verb = next((i for i, w in enumerate(words[places[-1] + 1 :]) if w in AUXILIARIES), None)
+    thing = thing[:verb] if verb else thing  # "type of [cat] is the friendliest"
     named = thing[0][:1].isupper() or words[places[-1] + 1] in DETERMINERS
     return " ".join(thing) if named or len(thing) > 1 or typed_lower(part) else None
 
