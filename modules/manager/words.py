@@ -219,7 +219,8 @@ ANSWER_REFERENCE = re.compile(
     r"names?|picks?)|(?:that|this|the) (?:answer|list|result|translation)|(?:that|those) (?:names?|"
     r"titles?|poems?|story|recipes?|itinerary|plan|slogan|script|function|code|number|total|"
     r"translation|summary|ideas?|questions)|the above|you (?:used|wrote|gave|suggested|"
-    r"picked|chose|made|listed|came up with)|an?(?: \w+er)? version)\b",
+    r"picked|chose|made|listed|came up with)|an? (?:shorter|longer|simpler|different) version"
+    r"(?! of))\b",
     re.IGNORECASE,
 )
 """Words of a part that works on another part's answer ("translate your answer", "explain
