@@ -276,7 +276,8 @@ def _asks_after_telling(text: str, language: Language) -> bool:
         return False
     first, then = words_of(found[0].text), words_of(found[1].text)
     pronoun = then[1:2] != [] and then[1] in SUBJECT_PRONOUNS | {"it", "there"}
-    question = then[0] in QUESTION_WORDS or (then[0] in AUXILIARIES and pronoun)
+    asked = then[1:2] != [] and then[1] in AUXILIARIES  # not "..., when the ovens failed"
+    question = (then[0] in QUESTION_WORDS and asked) or (then[0] in AUXILIARIES and pronoun)
     return (first[0] in SUBJECTS or not set(first) - LEAD_WORDS) and question
 
 

@@ -1157,3 +1157,9 @@ def test_pronouns_that_would_garble_stay_as_typed() -> None:
     assert found.parts[1] == "What should i wear in barcelona?"
     found = split("my code: `if (a && b) { return c || d; }` - what does it return?")
     assert found.parts == ("`if (a && b) { return c || d; }` - what does it return?",)
+
+
+def test_a_pasted_text_that_says_when_is_context_not_a_question() -> None:
+    article = "Maria opened a bakery. It nearly closed in its first winter, when the ovens failed. "
+    found = split(f"Here is an article: {article * 3}\n\nSummarise it, and suggest a title.")
+    assert found.parts == ("Summarise it.", "Suggest a title.")
