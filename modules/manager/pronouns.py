@@ -25,6 +25,7 @@ from modules.manager.words import (
     DUMMY_AFTER,
     EVENT_NOUNS,
     KNOWN_TO_ALL,
+    LEAD_WORDS,
     MEASURES,
     MOTION,
     ONE_AFTER,
@@ -81,7 +82,10 @@ def _pronouns(text: str, language: Language = ENGLISH) -> Iterator[int]:
         existential = before in BE or (opens and words[i + 1 : i + 2] in (["is"], ["are"]))
         if word == "there" and not existential:
             yield i
-        if word == "one" and before in ONE_AFTER | ONE_FOR_A_KIND:
+        after = words[i + 1 : i + 3]  # "is one page still the rule": a count of pages
+        counted = before in BE and len(after) == 2 and after[0] not in NOT_A_NOUN | ADVERBS
+        counted = counted and not after[0].endswith(("er", "est")) and after[1] not in NOT_A_NOUN
+        if word == "one" and before in ONE_AFTER | ONE_FOR_A_KIND and not counted:
             yield i
         alone = i + 1 == len(words) or words[i + 1] in PREPOSITIONS
         if word in DEMONSTRATIVES and (i == 0 or before in BEFORE_A_DEMONSTRATIVE) and alone:
@@ -316,3 +320,40 @@ def about_the_same(previous: str, text: str, pronoun: int) -> str | None:
     if found is None or len(found.group(1).split()) > 4:
         return None
     return re.sub(r"\bit\b", found.group(1), text, count=1)
+
+
+OWNER = re.compile(r"(?i)^(.*?)\b(?:about|regarding|concerning) (my(?: [\w'’-]+){1,3})\s*[:.!]*$")
+"""A lead that ends on a thing of the user's own ("Questions about [my tomato plants]:")."""
+
+
+def owner_of(context: list[str]) -> str | None:
+    """The thing of the user's own that the last context sentence ends on when it is a lead
+    ("Two things about [my car]:", "I have a few questions about [my cat]."), which the
+    pronouns of the parts under it mean; None after a telling sentence ("... about my
+    laptop, which is slow.") or help with a thing ("help with my python setup": "make a
+    venv with it" means a tool)."""
+    found = OWNER.search(context[-1].strip()) if context else None
+    if found is None or set(words_of(found.group(2))[1:]) & (NOT_A_NOUN | VERBS):
+        return None
+    lead = set(words_of(found.group(1))) <= LEAD_WORDS | COUNTS | {"have", "got", "couple"}
+    return found.group(2) if lead else None
+
+
+def owner_meant(owner: str, text: str) -> str | None:
+    """`text` with its pronoun replaced by `owner` where the two agree ("how often should I
+    water [them]": my tomato plants; "why does [she] knead"), None where they do not, the
+    pronoun is a possessive ("her nails") or there is none."""
+    words, pronoun = words_of(text), pronoun_at(text)
+    if pronoun is None:
+        return None
+    said, after = words[pronoun], words[pronoun + 1 : pronoun + 2]
+    own = said == "her" and after != [] and after[0] not in PREPOSITIONS | {"to", "a", "an"}
+    if own or said not in (("they", "them") if _many(owner) else ("it", "he", "she", "him", "her")):
+        return None
+    tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
+    matches = [i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said]
+    nth = words[:pronoun].count(said)  # "is it ok to leave [it] outside"
+    if nth >= len(matches):
+        return None  # "what's it's name"
+    position = matches[nth]
+    return "".join([*tokens[:position], owner, *tokens[position + 1 :]])

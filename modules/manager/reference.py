@@ -25,10 +25,11 @@ from modules.manager.completion import bare_superlative
 from modules.manager.foreign import named_in, subject_dropped
 from modules.manager.fragments import MERGE, completed_fragment, short_question
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.pronouns import about_the_same, named, pronoun_at
+from modules.manager.pronouns import about_the_same, named, owner_meant, owner_of, pronoun_at
 from modules.manager.repeats import repeated_frame
 from modules.manager.topics import (
     NOT_A_NOUN,
+    a_new_thing,
     asked_thing,
     asks_for_things,
     superlative_kind,
@@ -47,7 +48,6 @@ from modules.manager.words import (
     PREPOSITIONS,
     QUESTION_WORDS,
     REQUEST_LEAD,
-    SUBJECT_PRONOUNS,
     VERBS,
     WHICH,
     words_of,
@@ -85,8 +85,13 @@ def resolve(
     has_context = bool(context) or shown
     owned = re.search(r"\bmy \w+", " ".join(context), re.IGNORECASE) is not None  # "my resume"
     context_words = set(words_of(" ".join(context))) - NOT_A_NOUN
+    owner = owner_of(context) if language is ENGLISH else None  # "Questions about my cat:"
     done: list[Draft] = []
     for draft in drafts:
+        made = bool(done) and (draft.then or _makes_something(done[-1].text))
+        if owner and not made and (mine := owner_meant(owner, draft.text)):
+            done.append(Draft(mine, topic=owner))  # "how often should I water [my plants]"
+            continue
         if not done:
             done.append(draft)
             continue
@@ -103,7 +108,7 @@ def resolve(
         )
         if says_how(previous.text, draft.text, draft.then or draft.item):  # "Use an academic tone."
             _merge(previous, text, "")
-        elif draft.item and _a_new_thing(text) and (lead := _verb_lead(done[0].text)):
+        elif draft.item and a_new_thing(text) and (lead := _verb_lead(done[0].text)):
             thing = text[:1].lower() + text[1:]  # "1- recommend X 2- a good lens"
             done.append(Draft(finish(f"{lead} {thing}")))
         elif draft.then and whole is not None and (lead := _verb_lead(previous.text)):
@@ -137,7 +142,7 @@ def resolve(
             _merge(previous, draft.text, "")  # "Should I add more RAM? Or get an SSD?"
         elif shown or set(words_of(draft.text)) & context_words:
             done.append(draft)  # "Summarise the article" after "Here is an article: ..."
-        elif (tied := _tied(done, draft, language)) is not None:
+        elif not owner and (tied := _tied(done, draft, language, owned)) is not None:
             done.append(tied)  # "What is ibuprofen? What are the side effects?"
         else:  # "... between A and B? Which is cheaper?": of A or B
             done.append(Draft(_with_alternatives_of(done, draft.text, language)))
@@ -230,12 +235,13 @@ def _lean(
         done.append(Draft(draft.text, depends_on=[_root(done, len(done) - 1)]))
 
 
-def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
+def _tied(done: list[Draft], draft: Draft, language: Language, owned: bool) -> Draft | None:
     """A part that leans on the thing of the parts before without a pronoun (`bridged`),
     with that thing's words; or depending on the part before when that part makes the thing
     ("Suggest a houseplant. How much light does the plant need?"). Outside English only a
     sentence or item of its own leans so ("¿Cuáles son los ingredientes?"; not "... dónde
-    está la estación y cuándo sale el tren")."""
+    está la estación y cuándo sale el tren"). `owned`: the context names the user's own
+    thing, which a thing only mentioned ("should I include a photo") is not."""
     texts, text = [d.text for d in reversed(done)], draft.text
     if HAN_OR_KANA.match(text):
         whole = bridged_han(texts, text)
@@ -246,8 +252,8 @@ def _tied(done: list[Draft], draft: Draft, language: Language) -> Draft | None:
         whole = bridged_in(language, texts, text) or dropped
     else:
         return None
-    if whole is None:
-        return None
+    if whole is None or owned and re.search(r"\bof an? [\w -]+[?.!]*$", whole):
+        return None  # "the rule" of the user's resume, not of "a photo" it may have
     made = done[-1].depends_on or language is ENGLISH and _makes_something(done[-1].text)
     added = set(words_of(whole)) - set(words_of(text)) - NOT_A_NOUN
     title = re.findall(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+", done[-1].text)  # not made
@@ -324,14 +330,6 @@ def _names_only(text: str) -> bool:
     asks = bool(set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS))
     han = HAN_OR_KANA.search(text) is not None  # "VLOOKUP和XLOOKUP有什么区别？": a question
     return 0 < len(words) <= 3 and not (asks or han) and all(t[:1].isupper() for t in text.split())
-
-
-def _a_new_thing(text: str) -> bool:
-    """Whether an item only names a new thing ("a tripod under 50 bucks"), for the verb of
-    the first item ("recommend a good beginner dslr")."""
-    words = words_of(text)
-    asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS | SUBJECT_PRONOUNS)
-    return words[:1] in (["a"], ["an"], ["some"], ["another"]) and not asks
 
 
 def _verb_lead(part: str) -> str:

@@ -280,3 +280,11 @@ def one_named(frame: str, body: str) -> str:
     end = next((i for i in range(start + 1, len(said)) if said[i] in ends), len(said))
     noun = tokens[end - 1].rstrip("?.!,")
     return re.sub(r"\bone\b", lambda _: noun, body, count=1) if end - start > 1 else body
+
+
+def a_new_thing(text: str) -> bool:
+    """Whether an item only names a new thing ("a tripod under 50 bucks"), for the verb of
+    the first item ("recommend a good beginner dslr")."""
+    words = words_of(text)
+    asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS | SUBJECT_PRONOUNS)
+    return words[:1] in (["a"], ["an"], ["some"], ["another"]) and not asks

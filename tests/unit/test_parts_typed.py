@@ -1026,10 +1026,21 @@ def test_either_both_or_each_in_a_part_names_the_two_things_compared() -> None:
     )
 
 
-def test_it_under_a_lead_about_the_user_s_own_thing_stays_as_typed() -> None:
+def test_a_pronoun_under_a_lead_about_the_user_s_own_thing_means_that_thing() -> None:
     found = split("Two things about my car: a) what does the engine light mean b) can I drive it")
-    assert found.parts[1] == "Can I drive it?"
+    assert found.parts[1] == "Can I drive my car?"
     assert found.context == ("Two things about my car:",)
+    plants = split("Questions about my tomato plants:\n- why are they pale\n- when to water them")
+    assert plants.parts[1] == "When to water my tomato plants?"
+    cat = split("Some questions about my cat:\n* why does she knead\n* should I trim her claws")
+    assert cat.parts == ("Why does my cat knead?", "Should I trim her claws?")  # possessive
+
+
+def test_a_pronoun_under_help_with_a_thing_or_a_telling_sentence_stays_as_typed() -> None:
+    found = split("help with my python setup:\n1) how do I install pyenv\n2) make a venv with it")
+    assert found.parts[1] == "Make a venv with it."
+    laptop = split("I run a flask app on my laptop. How do I deploy it? What would it cost?")
+    assert laptop.parts[0] == "How do I deploy it?"
 
 
 def test_they_means_things_of_a_kind_named_before_rather_than_one_of_them() -> None:
@@ -1163,3 +1174,11 @@ def test_a_pasted_text_that_says_when_is_context_not_a_question() -> None:
     article = "Maria opened a bakery. It nearly closed in its first winter, when the ovens failed. "
     found = split(f"Here is an article: {article * 3}\n\nSummarise it, and suggest a title.")
     assert found.parts == ("Summarise it.", "Suggest a title.")
+
+
+def test_one_before_a_noun_is_a_count_and_the_user_s_thing_is_no_mentioned_one() -> None:
+    request = "Help me with my resume?\n- should I add a photo\n- is one page still the rule"
+    assert split(request).parts[1] == "Is one page still the rule?"  # not "of a photo"
+    assert split("What is a VPN? Is one necessary for travel?").parts[1] == (
+        "Is a VPN necessary for travel?"
+    )
