@@ -100,7 +100,8 @@ def _next_clause(
     """(the piece as a clause of its own, or None if it continues the clause before; and,
     when it names another thing for the same verb, the phrase every such thing takes, "" if
     none). Alternatives ("a cheetah or a greyhound") always continue the question."""
-    if _subordinate(found[0].text, language) or (
+    comma = len(found) == 1 and rest.lstrip().startswith(",")
+    if _subordinate(found[0].text, language, comma) or (
         _alternatives(piece, language) and not _asks_itself(piece, language)
     ):
         return None, None  # "..., a cheetah or a greyhound?"; "If X costs $40, what was ..."
@@ -249,14 +250,16 @@ def _in_a_list(clause: str, piece: str, language: Language) -> bool:
     return dashed or told or bool(set(words_of(clause)[2:]) & LIST_OPENERS)
 
 
-def _subordinate(clause: str, language: Language) -> bool:
+def _subordinate(clause: str, language: Language, comma: bool) -> bool:
     """Whether a first clause only sets a condition for the question after it ("If a shirt
-    costs $40 after a discount, what was its price?")."""
+    costs $40 after a discount, what was its price?"; before a comma, "Ignoring air
+    resistance, how long does it take ...?", not "melting point of tin and of lead")."""
     words = words_of(clause)
     if not words or language is not ENGLISH:
         return False
     when = words[0] in ("when", "where") and words[1:2] and words[1] not in AUXILIARIES
-    return words[0] in SUBORDINATORS or bool(when)
+    doing = comma and words[0].endswith("ing") and not set(words) & AUXILIARIES  # "Swimming is"
+    return words[0] in SUBORDINATORS or bool(when) or doing
 
 
 def _alternatives(piece: str, language: Language) -> bool:

@@ -31,41 +31,32 @@ from modules.manager.skeleton import wants_skeleton
 from modules.manager.structure import Segment, quoted_spans, segments
 from modules.manager.words import (
     APART,
+    ASKED_AT_THE_END,
     AUXILIARIES,
     COUNTS,
     DETERMINERS,
+    FOLLOWING,
     HAN_QUESTION,
     HAN_REQUEST,
     HAN_THEN,
+    HOW_DO_I,
     KNOW_VERBS,
     LEAD_WORDS,
     NEED_ALONE,
+    PLACEHOLDER,
     PREPOSITIONS,
     QUESTION_WORDS,
     REQUEST_NOUNS,
     REQUEST_OPENINGS,
     SUBJECT_PRONOUNS,
     SUBJECTS,
+    TELL_ME,
+    THANKS,
     THEN_PHRASES,
     VERBS,
     words_of,
 )
 
-ASKED_AT_THE_END = re.compile(r"\b(?:is|isn't|was) (?:that|this) (?:\w+ )?\w+[.!]*$", re.I)
-"""A question a telling sentence ends on, typed without its mark ("... is that bad.")."""
-THANKS = re.compile(r"\b(?:appreciated?|thanks?|thx|ty|cheers)\b", re.I)
-"""Words of a sentence that only thanks ("Any help appreciated.", "Thanks in advance!")."""
-PLACEHOLDER = re.compile(
-    r"\b(?:(?:each|all|any|both) of )?(?:these|the following)(?:(?:\s+[\w-]+){0,2}?\s+[\w-]+s)?\b"
-    r"|\beach\b$",
-    re.I,
-)
-"""Where a lead leaves the place of its items ("explain [these soccer rules]:", "a definition
-of [each]:")."""
-HOW_DO_I = re.compile(r"\b(?:how|where) (?:do|can|would|should) (?:i|we|you)$|\bhow to$", re.I)
-"""A lead that asks how to do what each item says ("In Python, how do I: a) read a CSV")."""
-TELL_ME = re.compile(r"\b(?:tell|show|remind) (?:me|us)$|\blet (?:me|us) know$", re.I)
-"""A lead that asks to be told each item ("Can you tell me 1) what a Roth IRA is, 2) ...")."""
 ANNOUNCES = re.compile(
     r"\b(?:\d+|two|three|four|five|a few|few|a couple of|couple of|some|these|the following|"
     r"several) (?:things|questions|points|items|requests|issues|parts)\b",
@@ -342,6 +333,8 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
         return True  # "In which country are the pyramids"
     if first in VERBS | QUESTION_WORDS | REQUEST_NOUNS:
         return True
+    if FOLLOWING.match(strip_joining(stripped, language)):
+        return True  # "also balance this: H2 + O2 -> H2O"
     return first in AUXILIARIES and first != "am" and len(words) > 2
 
 

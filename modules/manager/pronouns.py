@@ -87,7 +87,8 @@ def _pronouns(text: str, language: Language = ENGLISH) -> Iterator[int]:
         counted = counted and not after[0].endswith(("er", "est")) and after[1] not in NOT_A_NOUN
         if word == "one" and before in ONE_AFTER | ONE_FOR_A_KIND and not counted:
             yield i
-        alone = i + 1 == len(words) or words[i + 1] in PREPOSITIONS
+        ahead = i < len(words_of(text.partition(":")[0])) < len(words)  # "this into X: ..."
+        alone = (i + 1 == len(words) or words[i + 1] in PREPOSITIONS) and not ahead
         if word in DEMONSTRATIVES and (i == 0 or before in BEFORE_A_DEMONSTRATIVE) and alone:
             yield i
 

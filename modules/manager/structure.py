@@ -295,10 +295,11 @@ def _inside(index: int, text: str) -> bool:
 
 
 def _abbreviation(text: str, end: int) -> bool:
-    """Whether the full stop before `end` ends an abbreviation or a single letter."""
+    """Whether the full stop before `end` ends an abbreviation or a single letter (not a
+    unit's: "at 20 m/s.")."""
     if end == 0 or text[end - 1] != ".":
         return False
-    word = re.search(r"([\w.]+)\.$", text[:end])
+    word = re.search(r"(?<!/)\b([\w.]+)\.$", text[:end])
     return word is not None and (
         word.group(1).lower() in ABBREVIATIONS
         or (len(word.group(1)) == 1 and word.group(1).isalpha())

@@ -271,6 +271,25 @@ def superlative(word: str) -> bool:
 _WORD = re.compile(r"[\w'’-]+")
 
 
+ASKED_AT_THE_END = re.compile(r"\b(?:is|isn't|was) (?:that|this) (?:\w+ )?\w+[.!]*$", re.I)
+"""A question a telling sentence ends on, typed without its mark ("... is that bad.")."""
+FOLLOWING = re.compile(r"(?i)[a-z]+ (?:this|these|the following)\s*:")
+"""An instruction on the text after its colon, with a verb of any kind ("Balance this:")."""
+THANKS = re.compile(r"\b(?:appreciated?|thanks?|thx|ty|cheers)\b", re.I)
+"""Words of a sentence that only thanks ("Any help appreciated.", "Thanks in advance!")."""
+PLACEHOLDER = re.compile(
+    r"\b(?:(?:each|all|any|both) of )?(?:these|the following)(?:(?:\s+[\w-]+){0,2}?\s+[\w-]+s)?\b"
+    r"|\beach\b$",
+    re.I,
+)
+"""Where a lead leaves the place of its items ("explain [these soccer rules]:", "a definition
+of [each]:")."""
+HOW_DO_I = re.compile(r"\b(?:how|where) (?:do|can|would|should) (?:i|we|you)$|\bhow to$", re.I)
+"""A lead that asks how to do what each item says ("In Python, how do I: a) read a CSV")."""
+TELL_ME = re.compile(r"\b(?:tell|show|remind) (?:me|us)$|\blet (?:me|us) know$", re.I)
+"""A lead that asks to be told each item ("Can you tell me 1) what a Roth IRA is, 2) ...")."""
+
+
 def words_of(text: str) -> list[str]:
     """Lower-case words; "what's" reads as "what is", "it's" before a preposition or at
     the end as "it is" ("which museum it's in"; not "it's battery")."""

@@ -1182,3 +1182,18 @@ def test_one_before_a_noun_is_a_count_and_the_user_s_thing_is_no_mentioned_one()
     assert split("What is a VPN? Is one necessary for travel?").parts[1] == (
         "Is a VPN necessary for travel?"
     )
+
+
+def test_a_participle_setting_or_a_unit_does_not_end_a_question() -> None:
+    found = split("Ignoring air resistance, how long does a ball take to fall 45 m?")
+    assert found.parts == ("Ignoring air resistance, how long does a ball take to fall 45 m?",)
+    thrown = split("A ball is thrown up at 20 m/s. How long is it in the air?")
+    assert thrown.context == ("A ball is thrown up at 20 m/s.",)
+
+
+def test_an_instruction_on_the_text_after_its_colon_is_a_part_of_its_own() -> None:
+    found = split("how do i calculate molar mass? also balance this: H2 + O2 -> H2O")
+    assert found.parts[1].startswith("Balance this: H2 + O2 -> H2O")
+    assert found.context == ()
+    translated = split("What is a mole? Also, translate this into Spanish: I am tired")
+    assert translated.parts[1].startswith("Translate this into Spanish: I am tired")
