@@ -72,7 +72,7 @@ def _pronouns(text: str, language: Language = ENGLISH) -> Iterator[int]:
             if own and not impersonal:  # not "il faut"
                 yield i
             continue
-        typed_its = word == "its" and before in ("when", "if", "because", "since", "that")
+        typed_its = word == "its" and before in ("when", "if", "because", "since", "that", "until")
         own = word in ("its", "his", "her", "their") and _subject_named(text, i)
         joined = before in ("so", "until", "because") and set(words[:i]) & DETERMINERS
         own = own or (word == "it" and bool(joined))  # "lock [the header row] so it stays"
@@ -138,7 +138,7 @@ def named(
         if not after or after[0] in NOT_A_NOUN:
             return None
         topic = next((t for t in map(last_thing, before) if t is not None), None)
-        made = topic_of(before[0]) if words_of(before[0])[:1] == ["who"] else None
+        made = topic_of(before[0])
         topic = topic or made  # "who founded [google]? where is its headquarters"
     elif meant:
         topic = meant  # "why do cats purr? why do they knead? why do they ...?"
@@ -187,7 +187,8 @@ def named(
         topic = topic.rpartition(" of ")[2]  # "the area of it": of tokyo, not of its population
     if said == "it" and topic is not None and _plural(topic):
         inner = topic.partition(" of ")[2]  # "the symptoms of [strep throat]"
-        topic = inner if inner and not _plural(inner) else None
+        last = last_thing(before[0]) if guess else None  # "the leaves on [my monstera]"
+        topic = next((t for t in (inner, last) if t and not _plural(t)), None)
     elif said == "it" and topic is not None and re.fullmatch(r"the [a-z]+ of [A-Z][\w ]*", topic):
         head, _, name = topic.partition(" of ")  # "how many provinces does it have": [Canada]
         topic = topic if words_of(head)[-1] in EVENT_NOUNS else name  # "the battle of Hastings"

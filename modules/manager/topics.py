@@ -48,6 +48,8 @@ def last_thing(part: str) -> str | None:
     thing = tokens[places[-1] + 1 :]
     verb = next((i for i, w in enumerate(words[places[-1] + 1 :]) if w in AUXILIARIES), None)
     thing = thing[:verb] if verb else thing  # "type of [cat] is the friendliest"
+    doing = next((i for i, t in enumerate(thing[2:], 2) if t.lower().endswith("ing")), None)
+    thing = thing[:doing] if doing else thing  # "leaves on [my monstera] turning yellow"
     named = thing[0][:1].isupper() or words[places[-1] + 1] in DETERMINERS
     return " ".join(thing) if named or len(thing) > 1 or typed_lower(part) else None
 
@@ -124,8 +126,12 @@ def _asked_about(
     word, start = words[index], index + 1
     if word == "how" and words[start + 1 : start + 2] and words[start + 1] in AUXILIARIES:
         start += 1  # "how deep is [the Mariana Trench]"
-    while start < len(words) and words[start] in DEGREES:
+    while start < len(words) and words[start] in DEGREES | {"away"}:  # "how far away is [mars]"
         start += 1
+    much = words[index + 1 : index + 2] == ["much"] and index == 0 and not plural
+    taken = words[start + 1 : start + 3]  # "how much [creatine] should i take"; not "is in"
+    if much and len(taken) == 2 and taken[0] in DO_SUPPORT and taken[1] in ("i", "you", "we"):
+        return _phrase(tokens, words, start, "", bare=True)
     if word == "who" and index > 0 and start + 1 < len(words) and words[start] not in NOT_A_NOUN:
         start += 1  # "tell me who wrote [Pride and Prejudice]": "who" is the subject
     kind = start < len(words) and words[start] not in AUXILIARIES | DETERMINERS
@@ -142,6 +148,8 @@ def _asked_about(
         return _phrase(tokens, words, start, words[start - 1], plural=plural)
     if words[start] in AUXILIARIES or index == 0:
         defined = word == "what" and words[start] in BE and index == 0  # "what is [kombucha]"
+        big = word == "how" and words[index + 1] in DEGREES and words[start] in BE
+        defined = defined or big  # "how far away is [mars]"
         phrase = _phrase(tokens, words, start + 1, words[start], defined, plural)
         said = (phrase or "").split()
         right_after = word in ("why", "how") and start == index + 1  # not "how tall is X"

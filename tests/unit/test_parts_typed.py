@@ -1197,3 +1197,19 @@ def test_an_instruction_on_the_text_after_its_colon_is_a_part_of_its_own() -> No
     assert found.context == ()
     translated = split("What is a mole? Also, translate this into Spanish: I am tired")
     assert translated.parts[1].startswith("Translate this into Spanish: I am tired")
+
+
+def test_it_means_what_how_much_how_far_or_the_leaves_of_a_thing_ask_about() -> None:
+    creatine = split("how much creatine should i take a day, and does it cause hair loss")
+    assert creatine.parts[1] == "Does creatine cause hair loss?"
+    assert not any(creatine.depends_on)
+    mars = split("how far away is mars? how long would it take to get there?")
+    assert mars.parts[1] == "How long would it take to get to mars?"
+    plant = split(
+        "why are the leaves on my monstera turning yellow and how often should i water it"
+    )
+    assert plant.parts[1] == "How often should i water my monstera?"
+    texas = split("how big is texas? what is its capital?")
+    assert texas.parts[1] == "What is the capital of texas?"
+    starter = split("- how do i make sourdough starter\n- how long until its ready")
+    assert starter.parts[1] == "How long until its ready?"  # "it's", typed without its mark
