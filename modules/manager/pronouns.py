@@ -324,33 +324,42 @@ def about_the_same(previous: str, text: str, pronoun: int) -> str | None:
     return re.sub(r"\bit\b", found.group(1), text, count=1)
 
 
-OWNER = re.compile(r"(?i)^(.*?)\b(?:about|regarding|concerning) (my(?: [\w'’-]+){1,3})\s*[:.!]*$")
-"""A lead that ends on a thing of the user's own ("Questions about [my tomato plants]:")."""
+LEAD_TOPIC = re.compile(
+    r"(?i)^(.*?)\b(about|regarding|concerning|on) ((?:my |the )?[\w'’-]+(?: [\w'’-]+){0,3})"
+    r"\s*[:.!]*$"
+)
+"""A lead that ends on what its items ask about ("Questions about [my tomato plants]:")."""
 
 
-def owner_of(context: list[str]) -> str | None:
-    """The thing of the user's own that the last context sentence ends on when it is a lead
-    ("Two things about [my car]:", "I have a few questions about [my cat]."), which the
-    pronouns of the parts under it mean; None after a telling sentence ("... about my
-    laptop, which is slow.") or help with a thing ("help with my python setup": "make a
-    venv with it" means a tool)."""
-    found = OWNER.search(context[-1].strip()) if context else None
-    if found is None or set(words_of(found.group(2))[1:]) & (NOT_A_NOUN | VERBS):
+def lead_topic(context: list[str]) -> tuple[str, bool] | None:
+    """What the last context sentence, when it is a lead, says its items are about ("Two
+    things about [my car]:", "Questions on [black holes]", "I have a few questions about
+    [my cat]."), and whether that is the user's own thing; None after a telling sentence
+    ("... about my laptop, which is slow.") or help with a thing ("help with my python
+    setup": "make a venv with it" means a tool)."""
+    found = LEAD_TOPIC.search(context[-1].strip()) if context else None
+    if found is None:
         return None
-    lead = set(words_of(found.group(1))) <= LEAD_WORDS | COUNTS | {"have", "got", "couple"}
-    return found.group(2) if lead else None
+    before, said = words_of(found.group(1)), words_of(found.group(3))
+    gerund = said[0].endswith("ing") and len(said) > 1  # "about [learning Korean]"
+    if set(said[1:] if said[0] in ("my", "the") or gerund else said) & (NOT_A_NOUN | VERBS):
+        return None
+    lead = set(before) <= LEAD_WORDS | COUNTS | {"have", "got", "couple"}
+    if not lead or not before and found.group(2).lower() == "on":
+        return None  # "On the weekend:"
+    return found.group(3), said[0] == "my"
 
 
-def owner_meant(owner: str, text: str) -> str | None:
-    """`text` with its pronoun replaced by `owner` where the two agree ("how often should I
-    water [them]": my tomato plants; "why does [she] knead"), None where they do not, the
-    pronoun is a possessive ("her nails") or there is none."""
+def lead_meant(topic: str, text: str) -> str | None:
+    """`text` with its pronoun replaced by a lead's `topic` where the two agree ("how often
+    should I water [them]": my tomato plants; "why does [she] knead": my cat), None where
+    they do not, the pronoun is a possessive ("her nails") or there is none."""
     words, pronoun = words_of(text), pronoun_at(text)
     if pronoun is None:
         return None
     said, after = words[pronoun], words[pronoun + 1 : pronoun + 2]
     own = said == "her" and after != [] and after[0] not in PREPOSITIONS | {"to", "a", "an"}
-    if own or said not in (("they", "them") if _many(owner) else ("it", "he", "she", "him", "her")):
+    if own or said not in (("they", "them") if _many(topic) else ("it", "he", "she", "him", "her")):
         return None
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
     matches = [i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said]
@@ -358,4 +367,4 @@ def owner_meant(owner: str, text: str) -> str | None:
     if nth >= len(matches):
         return None  # "what's it's name"
     position = matches[nth]
-    return "".join([*tokens[:position], owner, *tokens[position + 1 :]])
+    return "".join([*tokens[:position], topic, *tokens[position + 1 :]])

@@ -25,7 +25,7 @@ from modules.manager.completion import bare_superlative
 from modules.manager.foreign import named_in, subject_dropped
 from modules.manager.fragments import MERGE, completed_fragment, short_question
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.pronouns import about_the_same, named, owner_meant, owner_of, pronoun_at
+from modules.manager.pronouns import about_the_same, lead_meant, lead_topic, named, pronoun_at
 from modules.manager.repeats import repeated_frame
 from modules.manager.topics import (
     NOT_A_NOUN,
@@ -34,6 +34,7 @@ from modules.manager.topics import (
     asks_for_things,
     superlative_kind,
     topic_of,
+    verb_lead,
 )
 from modules.manager.words import (
     ANSWER_REFERENCE,
@@ -85,12 +86,14 @@ def resolve(
     has_context = bool(context) or shown
     owned = re.search(r"\bmy \w+", " ".join(context), re.IGNORECASE) is not None  # "my resume"
     context_words = set(words_of(" ".join(context))) - NOT_A_NOUN
-    owner = owner_of(context) if language is ENGLISH else None  # "Questions about my cat:"
+    about = lead_topic(context) if language is ENGLISH else None  # "Questions about my cat:"
+    owner = about[0] if about and about[1] else ""
     done: list[Draft] = []
     for draft in drafts:
         made = bool(done) and (draft.then or _makes_something(done[-1].text))
-        if owner and not made and (mine := owner_meant(owner, draft.text)):
-            done.append(Draft(mine, topic=owner))  # "how often should I water [my plants]"
+        topic = owner or (about[0] if about and not done else "")  # "Questions on black holes"
+        if topic and not made and (mine := lead_meant(topic, draft.text)):
+            done.append(Draft(mine, topic=topic))  # "how often should I water [my plants]"
             continue
         if not done:
             done.append(draft)
@@ -108,10 +111,10 @@ def resolve(
         )
         if says_how(previous.text, draft.text, draft.then or draft.item):  # "Use an academic tone."
             _merge(previous, text, "")
-        elif draft.item and a_new_thing(text) and (lead := _verb_lead(done[0].text)):
+        elif draft.item and a_new_thing(text) and (lead := verb_lead(done[0].text)):
             thing = text[:1].lower() + text[1:]  # "1- recommend X 2- a good lens"
             done.append(Draft(finish(f"{lead} {thing}")))
-        elif draft.then and whole is not None and (lead := _verb_lead(previous.text)):
+        elif draft.then and whole is not None and (lead := verb_lead(previous.text)):
             thing = re.sub(r"(?i)^(?:and\s+)?then,?\s+", "", text)  # "then the answers to them"
             step = finish(f"{lead} {thing[:1].lower()}{thing[1:]}")
             leans = pronoun_at(thing, language) is not None  # "them": the part before's answer
@@ -137,7 +140,7 @@ def resolve(
         ):
             done.append(Draft(again))  # "who was the first woman to do it": climb Everest
         elif (pronoun := pronoun_at(draft.text, language)) is not None:
-            _lean(done, draft, pronoun, (has_context, owned), language)
+            _lean(done, draft, pronoun, (has_context, owned, about[0] if about else ""), language)
         elif words_of(draft.text)[:1] in (["or"], *([w] for w in language.ors)):
             _merge(previous, draft.text, "")  # "Should I add more RAM? Or get an SSD?"
         elif shown or set(words_of(draft.text)) & context_words:
@@ -182,7 +185,7 @@ def _lean(
     done: list[Draft],
     draft: Draft,
     pronoun: int,
-    context: tuple[bool, bool],
+    context: tuple[bool, bool, str],
     language: Language,
 ) -> None:
     """Adds a draft that refers back with the word at `pronoun`: with the thing named in the
@@ -190,9 +193,10 @@ def _lean(
     means), or depending on the part before, which its delegate then reads as an earlier
     exchange ("Suggest a houseplant and tell me how to care for it"; "Wer hat ihn
     gebaut?" after "Wie alt ist der Kölner Dom?"); a short question ("Why?") joins it.
-    `context`: whether shared context comes with the parts, and whether it names a thing of
+    `context`: whether shared context comes with the parts, whether it names a thing of
     the user's own ("my resume"), which an "it" means rather than a thing the parts before
-    only mention ("should i include a photo")."""
+    only mention ("should i include a photo"), and what a lead says the parts are about,
+    which a pronoun no part before resolves means ("Questions on black holes")."""
     previous = done[-1]
     said = words_of(draft.text)[pronoun]
     if (about := about_the_same(previous.text, draft.text, pronoun)) is not None:
@@ -207,13 +211,16 @@ def _lean(
         done.append(Draft(re.sub(r"\bone\b", made, draft.text, count=1)))  # "write one for Y"
         return
     texts = [d.text for d in reversed(done)]
-    has_context, owned = context
+    has_context, owned, topic = context
     guess = not has_context  # the shared context may name what it means: no guessing then
     resolved = (
         named(texts, draft.text, pronoun, previous.topic, guess)
         if language is ENGLISH
         else named_in(language, texts, draft.text, pronoun)  # "Wie hoch ist [er]?"
     )
+    if resolved is None and topic and (mine := lead_meant(topic, draft.text)):
+        done.append(Draft(mine, topic=topic))  # "can anything escape [black holes]"
+        return
     if owned and said == "it" and resolved is not None:
         done.append(draft)  # "how long should it be" after "i need help w my resume: ... a photo"
         return
@@ -330,17 +337,6 @@ def _names_only(text: str) -> bool:
     asks = bool(set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS))
     han = HAN_OR_KANA.search(text) is not None  # "VLOOKUP和XLOOKUP有什么区别？": a question
     return 0 < len(words) <= 3 and not (asks or han) and all(t[:1].isupper() for t in text.split())
-
-
-def _verb_lead(part: str) -> str:
-    """The verb an instruction opens with, and "me" or "us" after it ("Give me"); "" when it
-    opens otherwise."""
-    tokens = REQUEST_LEAD.sub("", part).split()
-    words = [(words_of(t) or [""])[0] for t in tokens]
-    if not words or words[0] not in VERBS:
-        return ""
-    size = 2 if words[1:2] in (["me"], ["us"]) else 1
-    return " ".join(tokens[:size]).capitalize()
 
 
 def _both_made(done: list[Draft], text: str) -> list[int] | None:

@@ -296,3 +296,14 @@ def a_new_thing(text: str) -> bool:
     words = words_of(text)
     asks = set(words) & (VERBS | AUXILIARIES | QUESTION_WORDS | SUBJECT_PRONOUNS)
     return words[:1] in (["a"], ["an"], ["some"], ["another"]) and not asks
+
+
+def verb_lead(part: str) -> str:
+    """The verb an instruction opens with, and "me" or "us" after it ("Give me"); "" when it
+    opens otherwise."""
+    tokens = REQUEST_LEAD.sub("", part).split()
+    words = [(words_of(t) or [""])[0] for t in tokens]
+    if not words or words[0] not in VERBS:
+        return ""
+    size = 2 if words[1:2] in (["me"], ["us"]) else 1
+    return " ".join(tokens[:size]).capitalize()

@@ -1213,3 +1213,12 @@ def test_it_means_what_how_much_how_far_or_the_leaves_of_a_thing_ask_about() -> 
     assert texas.parts[1] == "What is the capital of texas?"
     starter = split("- how do i make sourdough starter\n- how long until its ready")
     assert starter.parts[1] == "How long until its ready?"  # "it's", typed without its mark
+
+
+def test_a_pronoun_no_part_resolves_means_what_the_lead_is_about() -> None:
+    holes = split("Questions on black holes\n1 - how do they form\n2 - what is the event horizon")
+    assert holes.parts[0] == "How do black holes form?"
+    korean = split("Two questions about learning Korean:\n1. Is it hard?\n2. A good app for it?")
+    assert korean.parts == ("Is learning Korean hard?", "A good app for learning Korean?")
+    visa = split("Questions about moving to Canada:\n1. do I need a visa\n2. how do I get it")
+    assert visa.parts[1] == "How do I get a visa?"  # the lead ends on no thing
