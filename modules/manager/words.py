@@ -181,6 +181,12 @@ PERSON_NOUNS = vocabulary(
     "customer customers client clients neighbor neighbour roommate grandma grandpa ceo nurse"
 )
 """Nouns of people: what "he", "she" or a "they" that is no thing means ("a teen")."""
+ANIMALS = vocabulary(
+    "dog dogs puppy puppies cat cats kitten kittens rabbit rabbits bunny bunnies hamster "
+    "hamsters guinea pig pigs bird birds parrot parrots horse horses cow cows chicken chickens "
+    "goat goats sheep ferret ferrets turtle turtles tortoise snake snakes fish lizard lizards"
+)
+"""Animals, which, like people, are the subjects of what they eat or do ("Can dogs eat X")."""
 TOLD_VERBS = vocabulary("ask tell email call text pay thank meet invite")
 """Verbs whose "them" is people ("what questions should I ask them")."""
 MOTION = vocabulary("get go travel fly drive move walk come return")

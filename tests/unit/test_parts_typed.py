@@ -518,13 +518,16 @@ def test_something_for_someone_else_and_a_plus_start_parts() -> None:
     assert split(request).parts == (request,)
 
 
-def test_do_i_need_takes_the_nearest_how_to_and_can_dogs_what_about_joins() -> None:
+def test_do_i_need_takes_the_nearest_how_to_and_can_dogs_what_about_replaces_the_food() -> None:
     found = split(
         "1- how do i change a bike tire 2- what pressure should it be at 3- do i need special tools"
     )
     assert found.parts[2] == "Do i need special tools to change a bike tire?"
-    request = "can dogs eat grapes?? what about blueberries"
-    assert split(request).parts == (request,)  # the dogs' place or the grapes': unsaid
+    found = split("can dogs eat grapes?? what about blueberries")
+    assert found.parts[1] == "Can dogs eat blueberries?"  # dogs eat: a food takes the grapes'
+    assert split("Can dogs eat grapes? What about cats?").parts[1] == "Can cats eat grapes?"
+    request = "Can vinegar remove rust? what about baking soda"
+    assert split(request).parts == (request,)  # the vinegar's place or the rust's: unsaid
     found = split("Is coffee bad for you? What about tea?")
     assert found.parts[1] == "Is tea bad for you?"
 
