@@ -21,13 +21,11 @@ from modules.manager.completion import (
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.topics import one_named, possessive_named, topic_of, typed_lower
 from modules.manager.words import (
-    ANIMALS,
     AUXILIARIES,
     BE,
     CLAUSE_OPENERS,
     DETERMINERS,
     FRAGMENT_OPENINGS,
-    PERSON_NOUNS,
     PERSONAL,
     PLACE_PREPOSITIONS,
     POSSESSIVES,
@@ -35,6 +33,7 @@ from modules.manager.words import (
     QUESTION_WORDS,
     RELATIVE_WORDS,
     VERBS,
+    animate,
     superlative,
     words_of,
 )
@@ -258,20 +257,13 @@ def _in_place_of_subject(frame: str, thing: str) -> str | None:
         return " ".join([*tokens[:3], thing]) if len(tokens) > 3 else None
     size = 2 if words[1] in DETERMINERS else 1
     acts = words[0] not in BE and len(words) > 2 + size  # "Can [dogs] eat [grapes]?"
-    if acts and _animate(words[size]) and not _animate(words_of(thing)[-1]):
+    if acts and animate(words[size]) and not animate(words_of(thing)[-1]):
         verb = 1 + size  # "can dogs eat [grapes]? what about blueberries": an object for them
         end = next((i for i in range(verb + 1, len(words)) if words[i] in PREPOSITIONS), None)
         return " ".join([*tokens[: verb + 1], thing, *tokens[end or len(tokens) :]])
-    if acts and thing[:1].islower() and not _animate(words_of(thing)[-1]):
+    if acts and thing[:1].islower() and not animate(words_of(thing)[-1]):
         return None  # the subject's place or the object's: unsaid, so it joins the question
     return " ".join([tokens[0], thing, *tokens[1 + size :]])
-
-
-def _animate(word: str) -> bool:
-    """Whether a word names people or animals ("dogs", "a toddler"), the subjects of what
-    they eat, do or may ("Can dogs eat grapes? What about cats?")."""
-    singular = {word.removesuffix("s"), re.sub(r"ies$", "y", word)}  # "babies"
-    return bool(({word} | singular) & (PERSON_NOUNS | ANIMALS))
 
 
 def _in_place_of_kind(frame: str, thing: str) -> str | None:

@@ -267,6 +267,13 @@ REQUEST_LEAD = re.compile(
 """The polite start of an instruction ("Can you explain ...", "I'd like you to cover ...")."""
 
 
+def animate(word: str) -> bool:
+    """Whether a word names people or animals ("dogs", "a toddler"), the subjects of what
+    they eat, do or may ("Can dogs eat grapes? What about cats?")."""
+    singular = {word.removesuffix("s"), re.sub(r"ies$", "y", word)}  # "babies"
+    return bool(({word} | singular) & (PERSON_NOUNS | ANIMALS))
+
+
 def superlative(word: str) -> bool:
     """Whether a word reads as a superlative ("best", "tallest"; not "forest", "chest")."""
     return word in ("best", "worst", "most", "least", "first", "last") or (
