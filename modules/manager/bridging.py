@@ -103,6 +103,15 @@ SUBJECT = re.compile(
 )
 """The subject a Chinese or Japanese question opens with: 长城 of "长城有多长？", 富士山 of
 "富士山の高さは…"."""
+ROUTE = re.compile(
+    r"(.+?から.+?まで|.+?到[^，,？?]+?)(?:(.{1,6}?)で|(坐.{1,4}?))?(?=何|要|需要|大概|多)"
+)
+"""A question's trip, from one place to another, and how ("東京から大阪まで[新幹線]で何時間…",
+"北京到上海[坐高铁]要多久"), which a later question about its price or time leaves unsaid."""
+ROUTE_ASKED = re.compile(
+    r"(?:あと|また|それと|还有|另外)?[、，,]?\s*([^、，,]{1,12}(?:は|大概|多少|要).*[？?])"
+)
+"""A short question after one about a trip: "料金はいくらですか？", "票价大概多少？"."""
 PREDICATE_FIRST = (
     "是",
     "有",
@@ -126,6 +135,10 @@ def bridged_han(before: list[str], text: str) -> str | None:
     """A Chinese or Japanese question that opens on its predicate ("是什么时候建的？") with the
     subject of the nearest part before ("长城是什么时候建的？"; Japanese adds は); a question
     about another subject alone ("北京呢？", "大阪は？") asks the part before of it."""
+    route, asked = ROUTE.match(before[0]), ROUTE_ASKED.fullmatch(text)
+    if route and asked and not re.search("から|到", text):  # "料金はいくらですか？": of that trip
+        means = route.group(2) or route.group(3) or ""
+        return f"{route.group(1)}{means}{'の' if 'まで' in route.group(1) else ''}{asked.group(1)}"
     if (found := SUBJECT.match(before[0])) is None:
         return None
     group = 1 if found.group(1) else 2  # "什么是[人工智能]", "[长城]有多长"

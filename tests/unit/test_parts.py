@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cortex.bench.parts import PARTICLES
 from modules.manager.languages import language_of
 from modules.manager.parts import Split, split
 from modules.manager.skeleton import wants_skeleton
@@ -29,9 +30,9 @@ def seen_requests() -> list[str]:
 def gained_words(request: str, found: Split) -> set[str]:
     """Content words of the parts and context that are not in the request ("its
     population" may become "the population of Peru", "gli orari" "gli orari del
-    Colosseo"); Chinese and Japanese by the character."""
+    Colosseo"); Chinese and Japanese by the character, but for Japanese particles."""
     language = language_of(request)
-    ties = language.of | language.determiners | language.prepositions | {"and", "は"}
+    ties = language.of | language.determiners | language.prepositions | {"and"} | PARTICLES
     said = _words(request) | DETERMINERS | PREPOSITIONS | ties
     return {w for text in (*found.parts, *found.context) for w in _words(text)} - said
 

@@ -55,6 +55,7 @@ def test_a_language_s_then_carries_no_content_as_english_then_carries_none() -> 
         "fais-en une version plus formelle", "fr"
     )
     assert bench.content("然后翻译成英文", "zh") == bench.content("翻译成英文", "zh")
+    assert bench.content("新幹線の料金", "ja") == bench.content("新幹線で料金", "ja")  # particles
 
 
 def test_a_part_with_a_word_the_request_lacks_is_garbled() -> None:

@@ -1225,3 +1225,10 @@ def test_a_pronoun_no_part_resolves_means_what_the_lead_is_about() -> None:
     assert korean.parts == ("Is learning Korean hard?", "A good app for learning Korean?")
     visa = split("Questions about moving to Canada:\n1. do I need a visa\n2. how do I get it")
     assert visa.parts[1] == "How do I get a visa?"  # the lead ends on no thing
+
+
+def test_a_short_question_after_one_about_a_trip_asks_of_that_trip() -> None:
+    found = split("東京から大阪まで新幹線で何時間かかりますか？また、料金はいくらですか？")
+    assert found.parts[1] == "東京から大阪まで新幹線の料金はいくらですか？"
+    found = split("北京到上海坐高铁要多久？票价大概多少？")
+    assert found.parts[1] == "北京到上海坐高铁票价大概多少？"
