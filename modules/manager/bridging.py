@@ -18,6 +18,7 @@ from modules.manager.words import (
     ADVERBS,
     AUXILIARIES,
     DO_SUPPORT,
+    HAN_QUESTION,
     INSTANCE_NOUNS,
     KNOWN_TO_ALL,
     OPENS_A_NAME,
@@ -99,10 +100,11 @@ def bridged_in(language: Language, before: list[str], text: str) -> str | None:
 
 HAN_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 SUBJECT = re.compile(
-    r"(?:什么是|何が)([\u30a0-\u30ff\u3400-\u9fff]+)|([\u30a0-\u30ff\u3400-\u9fff]+?)(?:有|是|在|的|は|が|の|を|に|で|から)"
+    r"(?:什么是|何が)([\u30a0-\u30ff\u3400-\u9fff]+)"
+    r"|([\u30a0-\u30ff\u3400-\u9fff]+?)(?:有|是|在|的|可以|能|は|が|の|を|に|で|から)"
 )
-"""The subject a Chinese or Japanese question opens with: 长城 of "长城有多长？", 富士山 of
-"富士山の高さは…"."""
+"""The subject a Chinese or Japanese question opens with: 长城 of "长城有多长？", 猫 of
+"猫可以吃巧克力吗？", 富士山 of "富士山の高さは…"."""
 ROUTE = re.compile(
     r"(.+?から.+?まで|.+?到[^，,？?]+?)(?:(.{1,6}?)で|(坐.{1,4}?))?(?=何|要|需要|大概|多)"
 )
@@ -143,8 +145,8 @@ def bridged_han(before: list[str], text: str) -> str | None:
         return None
     group = 1 if found.group(1) else 2  # "什么是[人工智能]", "[长城]有多长"
     subject = found.group(group)
-    if subject.startswith((*PREDICATE_FIRST, "如何")):
-        return None  # "如何在Excel里…": a question word, no subject
+    if subject.startswith((*PREDICATE_FIRST, "如何")) or any(q in subject for q in HAN_QUESTION):
+        return None  # "如何在Excel里…", "学多久能过N3": a question word, no subject
     if text.startswith(("它们", "它", "他们", "他", "她")):  # "它有哪些应用？": its subject
         pronoun = 2 if text[1:2] == "们" else 1
         return f"{subject}{text[pronoun:]}"

@@ -1232,3 +1232,9 @@ def test_a_short_question_after_one_about_a_trip_asks_of_that_trip() -> None:
     assert found.parts[1] == "東京から大阪まで新幹線の料金はいくらですか？"
     found = split("北京到上海坐高铁要多久？票价大概多少？")
     assert found.parts[1] == "北京到上海坐高铁票价大概多少？"
+
+
+def test_a_chinese_what_about_takes_the_subject_before_can() -> None:
+    assert split("猫可以吃巧克力吗？狗呢？").parts[1] == "狗可以吃巧克力吗？"
+    found = split("想问几个问题：1. 学多久能过N3 2. 有什么好用的app")
+    assert found.parts[1] == "有什么好用的app？"  # "学多久" asks; it is no subject
