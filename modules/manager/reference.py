@@ -32,6 +32,7 @@ from modules.manager.topics import (
     a_new_thing,
     asked_thing,
     asks_for_things,
+    names_answer,
     superlative_kind,
     topic_of,
     verb_lead,
@@ -129,7 +130,9 @@ def resolve(
         elif (made := _both_made(done, draft.text)) is not None:
             done.append(Draft(draft.text, depends_on=made))  # "and translate both into Italian"
         elif (draft.then and not _again(previous, draft, language)) or (
-            ANSWER_REFERENCE.search(draft.text) or _names_made(previous, draft)
+            ANSWER_REFERENCE.search(draft.text)
+            or _names_made(previous, draft)
+            or names_answer(previous.text, draft.text)
         ):
             step = Draft(draft.text, depends_on=[_chained(done, draft.text)])
             done.append(step)  # "then translate it", "your answer", "a slogan with the name"

@@ -307,3 +307,12 @@ def verb_lead(part: str) -> str:
         return ""
     size = 2 if words[1:2] in (["me"], ["us"]) else 1
     return " ".join(tokens[:size]).capitalize()
+
+
+def names_answer(previous: str, text: str) -> bool:
+    """Whether a part names with "that" the kind of thing the part before asks for, so its
+    answer ("what year did the titanic sink? who was the us president [that year]?")."""
+    asked = re.match(r"\s*(?:what|which) ([\w'’-]+)", previous, re.I)
+    if asked is None or asked.group(1).lower() in NOT_A_NOUN:
+        return False
+    return re.search(rf"\b(?:that|the same) {re.escape(asked.group(1))}\b", text, re.I) is not None

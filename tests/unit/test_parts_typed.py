@@ -1238,3 +1238,10 @@ def test_a_chinese_what_about_takes_the_subject_before_can() -> None:
     assert split("猫可以吃巧克力吗？狗呢？").parts[1] == "狗可以吃巧克力吗？"
     found = split("想问几个问题：1. 学多久能过N3 2. 有什么好用的app")
     assert found.parts[1] == "有什么好用的app？"  # "学多久" asks; it is no subject
+
+
+def test_that_year_after_what_year_waits_for_its_answer() -> None:
+    found = split("what year did the titanic sink? who was the us president that year?")
+    assert found.depends_on == ((), (0,))
+    found = split("which city hosted the 2012 olympics? how big is that city?")
+    assert found.depends_on == ((), (0,))
