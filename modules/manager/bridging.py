@@ -162,6 +162,33 @@ def bridged_han(before: list[str], text: str) -> str | None:
     return f"{subject}{'は' if japanese else ''}{text}"
 
 
+SETTING_AFTER = re.compile(r"\bin ([A-Za-z][\w.+#-]*(?: [A-Za-z][\w.+#-]*){0,2})[?.!]*$")
+"""The setting a question ends on: a language, a tool, a place ("... in [google sheets]?")."""
+
+
+def in_setting(previous: str, text: str) -> str | None:
+    """A question with the setting the question before it ends on ("whats the difference
+    between let and const in javascript? also when should i use var": "... use var in
+    javascript"); None when the question before asks in no such setting (a time: "in
+    march", "in 2010"; "in the morning"; a manner: "in chunks") or this one names a place
+    or a name of its own."""
+    found = SETTING_AFTER.search(previous.strip())
+    asks = words_of(previous)[:1]
+    if found is None or not asks or asks[0] not in QUESTION_WORDS | AUXILIARIES:
+        return None
+    said, words = words_of(found.group(1)), words_of(text)
+    many = len(said) == 1 and said[0].endswith("s") and not said[0].endswith("ss")  # "chunks"
+    if many or set(said) & (NOT_A_NOUN | KNOWN_TO_ALL | PERSONAL | {"general", "detail"}):
+        return None
+    if len(words) < 3 or words[0] not in QUESTION_WORDS | AUXILIARIES:
+        return None
+    own = re.search(r"\b(?:in|at|on|for) (?!(?:an?|the|my|your)\b)\w", text, re.I)
+    if own or re.search(r"\b(?!I\b)[A-Z]", text[1:]):
+        return None  # "... in Paris?": its own place; "how does Stripe ...": its own name
+    end = len(text.rstrip("?.!"))
+    return f"{text[:end]} in {found.group(1)}{text[end:]}"
+
+
 def _name_in(part: str, language: Language) -> tuple[str, str] | None:
     """(its article, the name) of the last name a part says after its first word ("il",
     "Colosseo"), else of the thing it ends on ("la", "paella")."""

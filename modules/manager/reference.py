@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from modules.manager.actions import done_again, says_how, spent_on
-from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in
+from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in, in_setting
 from modules.manager.clauses import finish
 from modules.manager.completion import bare_superlative
 from modules.manager.foreign import named_in, subject_dropped
@@ -257,6 +257,8 @@ def _tied(done: list[Draft], draft: Draft, language: Language, owned: bool) -> D
         whole = bridged_han(texts, text)
     elif language is ENGLISH:
         whole = bridged(texts, text)
+        if whole is None and not draft.item and (placed := in_setting(texts[0], text)):
+            return Draft(placed)  # "when should i use var" after "... in javascript"
     elif draft.new_sentence or draft.item:
         dropped = None if draft.item else subject_dropped(texts[0], text, language)
         whole = bridged_in(language, texts, text) or dropped

@@ -180,7 +180,10 @@ def test_a_question_after_and_is_its_own_even_after_a_verb_of_the_first() -> Non
 
 def test_also_or_a_second_question_run_on_without_punctuation_splits() -> None:
     found = split("how do i reverse a list in python also how do i sort a dict by value")
-    assert found.parts == ("How do i reverse a list in python?", "How do i sort a dict by value?")
+    assert found.parts == (
+        "How do i reverse a list in python?",
+        "How do i sort a dict by value in python?",
+    )
     found = split("whats a good road bike under 1000 what frame size do i need for 5'9")
     assert found.parts == (
         "Whats a good road bike under 1000?",
@@ -1245,3 +1248,16 @@ def test_that_year_after_what_year_waits_for_its_answer() -> None:
     assert found.depends_on == ((), (0,))
     found = split("which city hosted the 2012 olympics? how big is that city?")
     assert found.depends_on == ((), (0,))
+
+
+def test_a_question_takes_the_setting_the_question_before_ends_on() -> None:
+    found = split("whats the difference between let and const in javascript? also when to use var")
+    assert found.parts[1] == "When to use var in javascript?"
+    found = split("how do i freeze the top row in google sheets also how do i make a dropdown")
+    assert found.parts[1] == "How do i make a dropdown in google sheets?"
+    assert split("is iceland cold in march and what should i pack").parts[1] == (
+        "What should i pack?"  # a month is a time, not a setting
+    )
+    assert split("How can I process it in chunks? would polars be faster?").parts[1] == (
+        "Would polars be faster?"
+    )
