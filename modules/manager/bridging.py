@@ -166,12 +166,15 @@ SETTING_AFTER = re.compile(r"\bin ([A-Za-z][\w.+#-]*(?: [A-Za-z][\w.+#-]*){0,2})
 """The setting a question ends on: a language, a tool, a place ("... in [google sheets]?")."""
 
 
-def in_setting(previous: str, text: str) -> str | None:
+def in_setting(previous: str, text: str, item: bool) -> str | None:
     """A question with the setting the question before it ends on ("whats the difference
     between let and const in javascript? also when should i use var": "... use var in
-    javascript"); None when the question before asks in no such setting (a time: "in
-    march", "in 2010"; "in the morning"; a manner: "in chunks") or this one names a place
-    or a name of its own."""
+    javascript"), or with what it asks how to do (`_needed_for`); None when the question
+    before asks in no such setting (a time: "in march", "in 2010"; "in the morning"; a
+    manner: "in chunks"), this one names a place or a name of its own, or is an `item` of
+    an enumeration."""
+    if (needed := _needed_for(previous, text)) is not None or item:
+        return needed
     found = SETTING_AFTER.search(previous.strip())
     asks = words_of(previous)[:1]
     if found is None or not asks or asks[0] not in QUESTION_WORDS | AUXILIARIES:
@@ -187,6 +190,21 @@ def in_setting(previous: str, text: str) -> str | None:
         return None  # "... in Paris?": its own place; "how does Stripe ...": its own name
     end = len(text.rstrip("?.!"))
     return f"{text[:end]} in {found.group(1)}{text[end:]}"
+
+
+HOW_TO = re.compile(r"(?i)\s*how (?:do|can|should|would) (?:i|you|we) ([^?.!]+?)[?.!]*$")
+"""A question after how to do something ("how do i [fix a leaky faucet]")."""
+
+
+def _needed_for(previous: str, text: str) -> str | None:
+    """A question after what one needs, with what the question before asks how to do
+    ("how do i fix a leaky faucet and what tools do i need": "... need to fix a leaky
+    faucet"); None for other questions."""
+    found = HOW_TO.match(previous)
+    if found is None or not re.search(r"\bneed\s*[?.!]*$", text, re.I):
+        return None
+    end = len(text.rstrip("?.! "))
+    return f"{text[:end]} to {found.group(1)}{text[end:]}"
 
 
 def _name_in(part: str, language: Language) -> tuple[str, str] | None:

@@ -257,7 +257,7 @@ def _tied(done: list[Draft], draft: Draft, language: Language, owned: bool) -> D
         whole = bridged_han(texts, text)
     elif language is ENGLISH:
         whole = bridged(texts, text)
-        if whole is None and not draft.item and (placed := in_setting(texts[0], text)):
+        if whole is None and (placed := in_setting(texts[0], text, draft.item)):
             return Draft(placed)  # "when should i use var" after "... in javascript"
     elif draft.new_sentence or draft.item:
         dropped = None if draft.item else subject_dropped(texts[0], text, language)

@@ -1261,3 +1261,10 @@ def test_a_question_takes_the_setting_the_question_before_ends_on() -> None:
     assert split("How can I process it in chunks? would polars be faster?").parts[1] == (
         "Would polars be faster?"
     )
+
+
+def test_what_one_needs_is_asked_for_what_the_question_before_asks_how_to_do() -> None:
+    found = split("how do i fix a leaky faucet and what tools do i need")
+    assert found.parts[1] == "What tools do i need to fix a leaky faucet?"
+    found = split("1. how do i repot an orchid\n2. what soil do i need")
+    assert found.parts[1] == "What soil do i need to repot an orchid?"
