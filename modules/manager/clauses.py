@@ -121,7 +121,8 @@ def _next_clause(
         if again is not None:  # "5 baby names starting with A and 5 starting with M"
             return again, None
     shared = re.match(rf"({QUOTED})\s+((?:in|into|to)\s+\S.*)$", piece.strip())
-    if shared and found[-1].text.rstrip()[-1:] in "'\"’”":  # "say 'hello' and 'goodbye' in X"
+    compared = language.together & set(words_of(found[0].text))  # "between 'let' and 'var'"
+    if shared and found[-1].text.rstrip()[-1:] in "'\"’”" and not compared:  # "say 'hi' and"
         said = in_place_of_last(found[0].text, shared.group(1))
         return (f"{said} {shared.group(2)}", shared.group(2)) if said else (None, None)
     anded = _has_and(rest, language)  # "A, B and C"; not "A, 3 days a week"

@@ -1268,3 +1268,10 @@ def test_what_one_needs_is_asked_for_what_the_question_before_asks_how_to_do() -
     assert found.parts[1] == "What tools do i need to fix a leaky faucet?"
     found = split("1. how do i repot an orchid\n2. what soil do i need")
     assert found.parts[1] == "What soil do i need to repot an orchid?"
+
+
+def test_two_quoted_words_compared_in_a_setting_stay_one_question() -> None:
+    request = 'what is the difference between "let" and "var" in javascript'
+    assert split(request).parts == (request,)
+    found = split('how do you say "hello" and "goodbye" in japanese')
+    assert found.parts[1] == 'How do you say "goodbye" in japanese?'
