@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import re
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -81,16 +82,23 @@ PARTICLES = frozenset("のはがをにでともへや")
 """Japanese particles: what they join is the content ("新幹線の料金" adds no word to "新幹線で")."""
 
 
+ELIDED = re.compile(r"(qu|[cdjlmnst])'(?=\w)")
+ELISIONS = dict(qu="que", c="ce", d="de", j="je", l="le", m="me", n="ne", s="se", t="te")
+"""French words cut before a vowel (and Italian's "l'"), to read whole: "qu'il" is "que il"."""
+
+
 def content(text: str, language: str = "en") -> set[str]:
     """The content words of a text in `language` (an ISO code), lower-cased (each
-    character, in Chinese and Japanese, but for Japanese particles: "の", "は"), without
-    joining words ("and", "then", "puis")."""
+    character, in Chinese and Japanese, but for Japanese particles: "の", "は"; a French
+    elision as its two words), without joining words ("and", "then", "puis")."""
     found: set[str] = set()
     for then in HAN_THEN:  # "然后翻译成英文": "then", a joining word as in every language
         text = text.replace(then, " ")
     for word in words_of(text):
         if any("\u3040" <= char <= "\u9fff" for char in word):
             found |= {char for char in word if "\u3040" <= char <= "\u9fff"} - PARTICLES
+        elif (head := ELIDED.match(word)) and language in ("fr", "it"):
+            found |= content(f"{ELISIONS[head.group(1)]} {word[head.end() :]}", language)
         elif word not in _function_words(language) and (len(word) > 1 or word.isdigit()):
             found.add(word.removesuffix("'s").strip("'"))  # "Malta's" is Malta
     return found

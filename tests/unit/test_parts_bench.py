@@ -56,6 +56,8 @@ def test_a_language_s_then_carries_no_content_as_english_then_carries_none() -> 
     )
     assert bench.content("然后翻译成英文", "zh") == bench.content("翻译成英文", "zh")
     assert bench.content("新幹線の料金", "ja") == bench.content("新幹線で料金", "ja")  # particles
+    assert bench.content("qu'il dorme", "fr") == {"que", "il", "dorme"}  # "qu'il": "que il"
+    assert bench.content("faut-il l'arroser", "fr") == {"faut-il", "arroser"}
 
 
 def test_a_part_with_a_word_the_request_lacks_is_garbled() -> None:
