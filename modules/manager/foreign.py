@@ -219,3 +219,45 @@ def _telling_lead(words: list[str], language: Language) -> bool:
         and not language.question_words & set(words)
         and _imperative(words[-1], language)
     )
+
+
+LEAD_OWNER = re.compile(
+    r"(?i)\b(?:sur|over)\s+((?:mon|ma|mes|mijn)\s+[\w'’-]+(?:\s+[\w'’-]+)?)\s*:\s*$"
+)
+"""A French or Dutch lead that ends on the user's own thing ("Quelques questions sur [mon
+chat] :", "een paar vragen over [mijn fiets]:")."""
+INFINITIVE = re.compile(r"(?i)^[\w’'-]+(?:er|ir|re|oir)$")
+
+
+def owner_in(language: Language, context: list[str]) -> str | None:
+    """The user's own thing a French or Dutch lead ends on (`LEAD_OWNER`), which the
+    pronouns of the items under it mean; None for any other context."""
+    found = LEAD_OWNER.search(context[-1]) if context else None
+    return found.group(1) if found and language.code in ("fr", "nl") else None
+
+
+def owner_meant_in(language: Language, owner: str, text: str) -> str | None:
+    """`text` with its pronoun of the lead's thing replaced by `owner`: Dutch "hem", "hij"
+    ("Kan ik [hem] buiten laten staan?"), French "il" and "elle" ("Est-ce normal [qu'il]
+    dorme" -> "que mon chat dorme") and an object before an infinitive, which goes after it
+    ("faut-il [le] stériliser" -> "faut-il stériliser mon chat"); None where it has none."""
+    tokens = text.split()
+    for i, token in enumerate(tokens):
+        word = token.lower().replace("’", "'")
+        bare, mark = word.rstrip("?.!,"), token[len(token.rstrip("?.!,")) :]
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if language.code == "nl" and bare in ("hem", "hij", "zij"):
+            return " ".join([*tokens[:i], owner + mark, *tokens[i + 1 :]])
+        if language.code != "fr":
+            continue
+        if bare in ("il", "elle", "qu'il", "qu'elle") and after.lower() not in ("faut", "y"):
+            said = "que " + owner if bare.startswith("qu") else owner
+            return " ".join([*tokens[:i], said + mark, *tokens[i + 1 :]])
+        if bare in ("le", "la", "les") and INFINITIVE.match(after.rstrip("?.!,")):
+            verb = after.rstrip("?.!,")
+            return " ".join([*tokens[:i], verb, owner + after[len(verb) :], *tokens[i + 2 :]])
+        if bare.startswith("l'") and INFINITIVE.match(bare[2:]):  # "l'arroser"
+            return " ".join(
+                [*tokens[:i], token[2 : len(token) - len(mark)], owner + mark, *tokens[i + 1 :]]
+            )
+    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from modules.manager.foreign import owner_meant_in
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.topics import NOT_A_NOUN, last_thing, topic_of, typed_lower
 from modules.manager.words import (
@@ -350,10 +351,13 @@ def lead_topic(context: list[str]) -> tuple[str, bool] | None:
     return found.group(3), said[0] == "my"
 
 
-def lead_meant(topic: str, text: str) -> str | None:
+def lead_meant(topic: str, text: str, language: Language = ENGLISH) -> str | None:
     """`text` with its pronoun replaced by a lead's `topic` where the two agree ("how often
-    should I water [them]": my tomato plants; "why does [she] knead": my cat), None where
-    they do not, the pronoun is a possessive ("her nails") or there is none."""
+    should I water [them]": my tomato plants; "why does [she] knead": my cat; in French and
+    Dutch `owner_meant_in`), None where they do not, the pronoun is a possessive ("her
+    nails") or there is none."""
+    if language is not ENGLISH:
+        return owner_meant_in(language, topic, text)
     words, pronoun = words_of(text), pronoun_at(text)
     if pronoun is None:
         return None

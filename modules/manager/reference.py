@@ -22,7 +22,7 @@ from modules.manager.actions import done_again, says_how, spent_on
 from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in, in_setting
 from modules.manager.clauses import finish
 from modules.manager.completion import bare_superlative
-from modules.manager.foreign import named_in, subject_dropped
+from modules.manager.foreign import named_in, owner_in, subject_dropped
 from modules.manager.fragments import MERGE, completed_fragment, short_question
 from modules.manager.languages import ENGLISH, Language
 from modules.manager.pronouns import about_the_same, lead_meant, lead_topic, named, pronoun_at
@@ -88,12 +88,12 @@ def resolve(
     owned = re.search(r"\bmy \w+", " ".join(context), re.IGNORECASE) is not None  # "my resume"
     context_words = set(words_of(" ".join(context))) - NOT_A_NOUN
     about = lead_topic(context) if language is ENGLISH else None  # "Questions about my cat:"
-    owner = about[0] if about and about[1] else ""
+    owner = about[0] if about and about[1] else owner_in(language, context) or ""
     done: list[Draft] = []
     for draft in drafts:
         made = bool(done) and (draft.then or _makes_something(done[-1].text))
         topic = owner or (about[0] if about and not done else "")  # "Questions on black holes"
-        if topic and not made and (mine := lead_meant(topic, draft.text)):
+        if topic and not made and (mine := lead_meant(topic, draft.text, language)):
             done.append(Draft(mine, topic=topic))  # "how often should I water [my plants]"
             continue
         if not done:
@@ -221,7 +221,7 @@ def _lean(
         if language is ENGLISH
         else named_in(language, texts, draft.text, pronoun)  # "Wie hoch ist [er]?"
     )
-    if resolved is None and topic and (mine := lead_meant(topic, draft.text)):
+    if resolved is None and topic and (mine := lead_meant(topic, draft.text, language)):
         done.append(Draft(mine, topic=topic))  # "can anything escape [black holes]"
         return
     if owned and said == "it" and resolved is not None:

@@ -1275,3 +1275,10 @@ def test_two_quoted_words_compared_in_a_setting_stay_one_question() -> None:
     assert split(request).parts == (request,)
     found = split('how do you say "hello" and "goodbye" in japanese')
     assert found.parts[1] == 'How do you say "goodbye" in japanese?'
+
+
+def test_a_french_or_dutch_pronoun_under_a_lead_about_the_user_s_thing_means_it() -> None:
+    found = split("Sur mon chat :\n1. Faut-il le stériliser ?\n2. Est-ce normal qu'il dorme ?")
+    assert found.parts == ("Faut-il stériliser mon chat ?", "Est-ce normal que mon chat dorme ?")
+    found = split("Vragen over mijn fiets:\n- Hoe vaak smeren?\n- Kan ik hem buiten laten staan?")
+    assert found.parts[1] == "Kan ik mijn fiets buiten laten staan?"
