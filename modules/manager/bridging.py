@@ -17,6 +17,7 @@ from modules.manager.words import (
     ABSOLUTES,
     ADVERBS,
     AUXILIARIES,
+    BE,
     DO_SUPPORT,
     HAN_QUESTION,
     INSTANCE_NOUNS,
@@ -111,9 +112,9 @@ ROUTE = re.compile(
 """A question's trip, from one place to another, and how ("東京から大阪まで[新幹線]で何時間…",
 "北京到上海[坐高铁]要多久"), which a later question about its price or time leaves unsaid."""
 ROUTE_ASKED = re.compile(
-    r"(?:あと|また|それと|还有|另外)?[、，,]?\s*([^、，,]{1,12}(?:は|大概|多少|要).*[？?])"
+    r"(?:あと|また|それと|还有|另外)?[、，,]?\s*((?:料金|運賃|値段|費用|票价|价格|费用)[^、，,]{0,12}[？?])"
 )
-"""A short question after one about a trip: "料金はいくらですか？", "票价大概多少？"."""
+"""A short question after one about a trip, of its price ("料金はいくらですか？", "票价多少？")."""
 PREDICATE_FIRST = (
     "是",
     "有",
@@ -141,8 +142,8 @@ def bridged_han(before: list[str], text: str) -> str | None:
     if route and asked and not re.search("から|到", text):  # "料金はいくらですか？": of that trip
         means = route.group(2) or route.group(3) or ""
         return f"{route.group(1)}{means}{'の' if 'まで' in route.group(1) else ''}{asked.group(1)}"
-    if (found := SUBJECT.match(before[0])) is None:
-        return None
+    if route or (found := SUBJECT.match(before[0])) is None:
+        return None  # "天気はどうですか？" after a trip: what it asks of the trip is unsaid
     group = 1 if found.group(1) else 2  # "什么是[人工智能]", "[长城]有多长"
     subject = found.group(group)
     if subject.startswith((*PREDICATE_FIRST, "如何")) or any(q in subject for q in HAN_QUESTION):
@@ -180,12 +181,15 @@ def in_setting(previous: str, text: str, item: bool) -> str | None:
     if found is None or not asks or asks[0] not in QUESTION_WORDS | AUXILIARIES:
         return None
     said, words = words_of(found.group(1)), words_of(text)
+    state = words_of(previous[: found.start()])[-1:]  # "when you're [in love]": a state
+    if state and state[0] in BE | {"you're", "youre", "i'm", "im", "we're", "it's"}:
+        return None
     many = len(said) == 1 and said[0].endswith("s") and not said[0].endswith("ss")  # "chunks"
     if many or set(said) & (NOT_A_NOUN | KNOWN_TO_ALL | PERSONAL | {"general", "detail"}):
         return None
     if len(words) < 3 or words[0] not in QUESTION_WORDS | AUXILIARIES:
         return None
-    own = re.search(r"\b(?:in|at|on|for) (?!(?:an?|the|my|your)\b)\w", text, re.I)
+    own = re.search(r"\b(?:in|at|on|for|of) (?!(?:an?|the|my|your)\b)\w", text, re.I)
     if own or re.search(r"\b(?!I\b)[A-Z]", text[1:]):
         return None  # "... in Paris?": its own place; "how does Stripe ...": its own name
     end = len(text.rstrip("?.!"))

@@ -33,6 +33,7 @@ from modules.manager.words import (
     ONE_FOR_A_KIND,
     PEOPLE,
     PERSON_NOUNS,
+    PERSON_PRONOUNS,
     PERSONAL,
     PLACE_PREPOSITIONS,
     PREPOSITIONS,
@@ -41,6 +42,7 @@ from modules.manager.words import (
     TOPIC_WORDS,
     VERBS,
     WEATHER,
+    animate,
     words_of,
 )
 
@@ -140,8 +142,9 @@ def named(
             return None
         topic = next((t for t in map(last_thing, before) if t is not None), None)
         made = topic_of(before[0])
-        topic = topic or made  # "who founded [google]? where is its headquarters"
-    elif meant:
+        short = made if made and len(made.split()) <= 3 else None  # "[my car] make a clicking"
+        topic = topic or meant or short  # "who founded [google]? where is its headquarters"
+    elif meant and (said not in PERSON_PRONOUNS or animate(words_of(meant)[-1])):
         topic = meant  # "why do cats purr? why do they knead? why do they ...?"
     elif said in ("they", "them") and (both := _alternatives_of(before[0])):
         topic = both  # "Which is faster, a blue whale or an orca? how long do they live"
@@ -196,7 +199,7 @@ def named(
     if topic is None or said == "they" and re.search(r"\d%", topic):
         return None  # "undo it" after "merge two branches"; "10% of 50 and 50% of 10"
     other = topic_of(before[1]) if len(before) > 1 else None  # "what [a p-value] is"
-    if said == "them" and not _many(topic) and other is not None and not _many(other):
+    if said == "them" and not _many(topic) and other not in (None, topic) and not _many(other):
         topic = f"{other} and {topic}"  # "... and [a confidence interval]? why confuse them"
     person = set(words_of(topic)) & PERSON_NOUNS  # "take them to the er": a toddler
     if said == "them" and not _many(topic) and not person or set(words) & {"apart", "both"}:
@@ -363,7 +366,9 @@ def lead_meant(topic: str, text: str, language: Language = ENGLISH) -> str | Non
         return None
     said, after = words[pronoun], words[pronoun + 1 : pronoun + 2]
     own = said == "her" and after != [] and after[0] not in PREPOSITIONS | {"to", "a", "an"}
-    if own or said not in (("they", "them") if _many(topic) else ("it", "he", "she", "him", "her")):
+    alive = animate(words_of(topic)[-1])  # "my cat": she; "my wife's car": she is the wife
+    agree = ("they", "them") if _many(topic) else ("it", *(("he", "she", "him", "her") * alive))
+    if own or said not in agree:
         return None
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
     matches = [i for i, t in enumerate(tokens) if t.lower().replace("’", "'") == said]

@@ -256,8 +256,9 @@ def _tied(done: list[Draft], draft: Draft, language: Language, owned: bool) -> D
     if HAN_OR_KANA.match(text):
         whole = bridged_han(texts, text)
     elif language is ENGLISH:
-        whole = bridged(texts, text)
-        if whole is None and (placed := in_setting(texts[0], text, draft.item)):
+        whole = bridged(texts, text)  # "the top row" of "a pivot table": in google sheets
+        guess = whole is None or re.search(r" of an? ", whole) and not re.search(r" of an? ", text)
+        if guess and (placed := in_setting(texts[0], text, draft.item)):
             return Draft(placed)  # "when should i use var" after "... in javascript"
     elif draft.new_sentence or draft.item:
         dropped = None if draft.item else subject_dropped(texts[0], text, language)

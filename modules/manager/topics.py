@@ -50,6 +50,8 @@ def last_thing(part: str) -> str | None:
     thing = thing[:verb] if verb else thing  # "type of [cat] is the friendliest"
     doing = next((i for i, t in enumerate(thing[2:], 2) if t.lower().endswith("ing")), None)
     thing = thing[:doing] if doing else thing  # "leaves on [my monstera] turning yellow"
+    said = next((i for i, t in enumerate(thing[1:], 1) if t.lower() in PERSONAL), None)
+    thing = thing[:said] if said else thing  # "about [my bike] its chain keeps"
     named = thing[0][:1].isupper() or words[places[-1] + 1] in DETERMINERS
     return " ".join(thing) if named or len(thing) > 1 or typed_lower(part) else None
 

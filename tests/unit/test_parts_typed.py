@@ -1282,3 +1282,18 @@ def test_a_french_or_dutch_pronoun_under_a_lead_about_the_user_s_thing_means_it(
     assert found.parts == ("Faut-il stériliser mon chat ?", "Est-ce normal que mon chat dorme ?")
     found = split("Vragen over mijn fiets:\n- Hoe vaak smeren?\n- Kan ik hem buiten laten staan?")
     assert found.parts[1] == "Kan ik mijn fiets buiten laten staan?"
+
+
+def test_a_lead_s_thing_or_a_setting_is_not_taken_where_it_does_not_fit() -> None:
+    found = split("Questions about my wife's car:\n- is it safe\n- can she drive it at night")
+    assert found.parts == ("Is my wife's car safe?", "Can my wife drive it at night?")
+    found = split("questions about my car: why does it click. how often should i change its oil")
+    assert found.parts[1] == "How often should i change the oil of my car?"
+    found = split("what should i do when youre in love? how do i know if its real")
+    assert found.parts[1] == "How do i know if its real?"  # a state, no setting
+    found = split("how do you say thank you in japanese? whats the capital of japan")
+    assert found.parts[1] == "Whats the capital of japan?"  # a thing of its own
+    found = split("how do i make a pivot table in google sheets? how do i freeze the top row")
+    assert found.parts[1] == "How do i freeze the top row in google sheets?"
+    found = split("東京から大阪まで新幹線で何時間かかりますか？天気はどうですか？")
+    assert found.parts[1] == "天気はどうですか？"  # not the trip's, nor from 天気 to 大阪
