@@ -20,6 +20,7 @@ from modules.manager.words import (
     CLAUSE_OPENERS,
     DETERMINERS,
     FRAGMENT_OPENINGS,
+    PERSONAL,
     PREPOSITIONS,
     QUESTION_WORDS,
     RELATIVE_WORDS,
@@ -73,6 +74,11 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
     counted = counted and said[3:4] != [] and said[3] in PREPOSITIONS  # "calories [in] X"
     if opening is None and not (_fragment_like(words, language) or bare or counted):
         return None
+    clause = any(w.endswith("ing") or w in PERSONAL for w in words[1:])  # "dogs wagging their"
+    either = re.search(r"\w \bor\b \w", previous) is not None  # "paris or london for X"
+    placed = words[0] in PREPOSITIONS  # "what about for getting a job": in for's place
+    if language is ENGLISH and opening and not placed and (either or clause and len(words) > 2):
+        return MERGE  # which of the frame's things it takes, or what it asks, is unsaid
     opens = PREPOSITIONS | DETERMINERS | language.prepositions | language.of | language.back
     if opening is None and words[0] in opens:
         body = body[:1].lower() + body[1:]  # "In a chicken breast?" reads on from the frame

@@ -19,6 +19,7 @@ from modules.manager.words import (
     AUXILIARIES,
     BE,
     DETERMINERS,
+    DO_SUPPORT,
     PERSONAL,
     PLACE_PREPOSITIONS,
     POSSESSIVES,
@@ -151,16 +152,38 @@ def _in_place_of_subject(frame: str, thing: str) -> str | None:
             return " ".join([*tokens[: to + 2], thing])
         return " ".join([*tokens[:-1], thing])
     if words[1] in PERSONAL | {"i", "you", "we"}:
-        return " ".join([*tokens[:3], thing]) if len(tokens) > 3 else None
+        return _object_or_last(tokens, words, thing) if len(tokens) > 3 else None
     size = 2 if words[1] in DETERMINERS else 1
     acts = words[0] not in BE and len(words) > 2 + size  # "Can [dogs] eat [grapes]?"
-    if acts and animate(words[size]) and not animate(words_of(thing)[-1]):
+    alive = animate(words_of(thing)[-1])
+    if acts and animate(words[size]) and not alive:
         verb = 1 + size  # "can dogs eat [grapes]? what about blueberries": an object for them
         end = next((i for i in range(verb + 1, len(words)) if words[i] in PREPOSITIONS), None)
         return " ".join([*tokens[: verb + 1], thing, *tokens[end or len(tokens) :]])
-    if acts and thing[:1].islower() and not animate(words_of(thing)[-1]):
-        return None  # the subject's place or the object's: unsaid, so it joins the question
+    if acts and thing[:1].islower() and not alive:
+        return frame  # the subject's place or the object's: unsaid, so it joins the question
+    people = [i for i in range(size + 1, len(words)) if animate(words[i])]
+    placed = [i for i in range(size + 1, people[0]) if words[i] in PREPOSITIONS] if people else []
+    if alive and not animate(words[size]) and placed:  # "is coffee bad for [pregnant women]"
+        return " ".join([*tokens[: placed[-1] + 1], thing, *tokens[people[0] + 1 :]])
     return " ".join([tokens[0], thing, *tokens[1 + size :]])
+
+
+def _object_or_last(tokens: list[str], words: list[str], thing: str) -> str:
+    """ "Do I need a visa for [japan]? What about china?": a thing in the place of the
+    object after "I" and the verb, or of what the last preposition takes, whichever opens
+    as it does (with an article or without); the frame itself (joined) when both do."""
+    places = [i for i in range(4, len(words) - 1) if words[i] in PREPOSITIONS]
+    if not places:
+        return " ".join([*tokens[:3], thing])  # "Can I eat [hard cheeses]?"
+    articled = DETERMINERS | POSSESSIVES
+    said = words_of(thing)[:1] != [] and words_of(thing)[0] in articled
+    object_said, last_said = words[3] in articled, words[places[-1] + 1] in articled
+    if said == object_said != last_said:  # "can i bring [a laptop] on board? a power bank"
+        return " ".join([*tokens[:3], thing, *tokens[places[0] :]])
+    if said == last_said != object_said:
+        return " ".join([*tokens[: places[-1] + 1], thing])
+    return " ".join(tokens)  # "can i drink [alcohol] on [antibiotics]? what about coffee"
 
 
 def _in_place_of_kind(frame: str, thing: str) -> str | None:
@@ -221,7 +244,8 @@ def _in_place_of_last_thing(frame: str, thing: str) -> str | None:
     articles = [i for i, w in enumerate(words) if w in DETERMINERS | POSSESSIVES]
     if not articles or not words_of(thing) or words_of(thing)[0] not in DETERMINERS:
         return None
-    return " ".join([*tokens[: articles[-1]], thing])
+    verb = len(tokens) - articles[-1] == 3 and words[articles[-1] - 1] in DO_SUPPORT
+    return " ".join([*tokens[: articles[-1]], thing, *tokens[-1:] * verb])  # "does [a X] cost"
 
 
 def _after_last_preposition(frame: str, thing: str, language: Language) -> str | None:
@@ -238,6 +262,12 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     if thing_named and named:  # "... en Bogotá en diciembre? ¿y en Medellín?": the name's
         near = named
     same = words_of(thing)[:1] == [words[near[-1]]]  # "En voor een harde?": voor, once
+    other = words_of(thing)[:1] != [] and words_of(thing)[0] in language.prepositions
+    to = words[near[-1]] == "to" and near[-1] + 2 < len(words)  # "to [visit] japan": a verb
+    to = to and words[near[-1] + 1] not in DETERMINERS | POSSESSIVES
+    english = language is ENGLISH  # "et pour des gaufres ?" after "une pâte à crêpes"
+    if english and ((other and not same) or (to and tokens[near[-1] + 1][:1].islower())):
+        return frame  # "... from london to paris? what about by train": where it goes, unsaid
     replaced = tokens[near[-1] + 1][:1]
     placed = thing_named and words_of(thing)[0] in language.prepositions  # "¿Y en Italia?"
     if replaced.isupper() and not same and thing[:1].islower() and not placed:

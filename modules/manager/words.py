@@ -178,13 +178,17 @@ PERSON_NOUNS = vocabulary(
     "teen teenager kid kids child children son daughter baby toddler wife husband partner "
     "boyfriend girlfriend mom mother dad father parent parents boss manager friend friends "
     "coworker colleague landlord tenant doctor teacher student students employee employees "
-    "customer customers client clients neighbor neighbour roommate grandma grandpa ceo nurse"
+    "customer customers client clients neighbor neighbour roommate grandma grandpa ceo nurse "
+    "man men woman women person people adult adults"
 )
 """Nouns of people: what "he", "she" or a "they" that is no thing means ("a teen")."""
 ANIMALS = vocabulary(
     "dog dogs puppy puppies cat cats kitten kittens rabbit rabbits bunny bunnies hamster "
     "hamsters guinea pig pigs bird birds parrot parrots horse horses cow cows chicken chickens "
-    "goat goats sheep ferret ferrets turtle turtles tortoise snake snakes fish lizard lizards"
+    "goat goats sheep ferret ferrets turtle turtles tortoise snake snakes fish lizard lizards "
+    "bear bears penguin penguins whale whales shark sharks dolphin dolphins lion lions tiger "
+    "tigers elephant elephants monkey monkeys bee bees mouse mice rat rats wolf wolves fox "
+    "foxes duck ducks frog frogs deer owl owls"
 )
 """Animals, which, like people, are the subjects of what they eat or do ("Can dogs eat X")."""
 TOLD_VERBS = vocabulary("ask tell email call text pay thank meet invite")

@@ -1297,3 +1297,22 @@ def test_a_lead_s_thing_or_a_setting_is_not_taken_where_it_does_not_fit() -> Non
     assert found.parts[1] == "How do i freeze the top row in google sheets?"
     found = split("東京から大阪まで新幹線で何時間かかりますか？天気はどうですか？")
     assert found.parts[1] == "天気はどうですか？"  # not the trip's, nor from 天気 to 大阪
+
+
+def test_what_about_takes_the_slot_like_it_or_joins_the_question() -> None:
+    follow = {
+        "do penguins live in the arctic? what about bears": "Do bears live in the arctic?",
+        "is coffee bad for pregnant women? what about kids": "Is coffee bad for kids?",
+        "how much does a tesla cost? what about a bmw": "How much does a bmw cost?",
+        "do i need a visa for japan? what about china": "Do i need a visa for china?",
+    }
+    for request, second in follow.items():
+        assert split(request).parts[1] == second
+    for request in (
+        "what's the best time to visit japan? what about korea",  # visit korea, or go to it
+        "how long does it take to fly from london to paris? what about by train",
+        "can i drink alcohol on antibiotics? what about coffee",  # the alcohol's place or not
+        "paris or london for a honeymoon? what about rome",
+        "why do cats purr? what about dogs wagging their tails",
+    ):
+        assert split(request).parts == (request,)
