@@ -79,6 +79,15 @@ TEXT_NOUNS = re.compile(
 the request ("my questions:")."""
 
 
+TEXT_LEAD = re.compile(
+    r"(?i)\s*(?:(?:please|can you|could you)\s+)?(?:summari[sz]e|translate|rewrite|paraphrase|"
+    r"proofread|correct|edit|shorten|simplify|rephrase|reword|polish)\b[^:.?!]{0,30}?"
+    r"\b(?:this|these|the following)\b[^:.?!]{0,30}:\s*(?=\S)"
+)
+"""An instruction on a text that follows its colon ("Summarize this:", "translate this to
+spanish:"), whose sentences are the text's, not the request's."""
+
+
 def segments(text: str) -> list[Segment]:
     """The request cut where its form says a new thing begins, in order. A paragraph after
     a line that announces it ("Email from my boss:") and before the request, and a block
@@ -124,7 +133,18 @@ def _shape(text: str) -> list[Segment]:
         if found := find(said):
             lead, items, tail = found
             return _lead(lead) + [Segment(item, item=True) for item in items] + sentences(tail)
-    return [s for line in lines for s in sentences(line)]
+    return [s for line in lines for s in _with_its_text(line) or sentences(line)]
+
+
+def _with_its_text(line: str) -> list[Segment]:
+    """An instruction on a text and the text after its colon, which is pasted whatever it
+    says ("Translate this to Spanish: where is the bathroom? how much is it?"); [] for any
+    other line."""
+    found = TEXT_LEAD.match(line)
+    if found is None:
+        return []
+    lead = line[: found.end()].strip().rstrip(":").rstrip()  # "Summarize this", on the text
+    return [Segment(lead), Segment(line[found.end() :].strip(), pasted=True)]
 
 
 def sentences(text: str) -> list[Segment]:

@@ -1316,3 +1316,15 @@ def test_what_about_takes_the_slot_like_it_or_joins_the_question() -> None:
         "why do cats purr? what about dogs wagging their tails",
     ):
         assert split(request).parts == (request,)
+
+
+def test_the_text_after_an_instruction_on_this_is_its_text_not_parts() -> None:
+    found = split("translate this to spanish: where is the bathroom? how much does it cost?")
+    assert found.parts == ("Translate this to spanish.",)
+    assert found.context == ("where is the bathroom? how much does it cost?",)
+    found = split("Summarize this: The cat sat on the mat. The dog barked. What did the cat do?")
+    assert found.parts == ("Summarize this.",)
+    assert split("Can you do these: explain gravity; define mass").parts == (
+        "Explain gravity.",
+        "Define mass.",
+    )
