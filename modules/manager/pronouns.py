@@ -43,9 +43,12 @@ from modules.manager.words import (
     VERBS,
     WEATHER,
     animate,
+    superlative,
     words_of,
 )
 
+COMPARED = frozenset({"better", "worse", "best", "worst", "easier", "harder", "cheaper"})
+"""What "what's better" asks for: no thing "it" may mean."""
 IMPERSONAL = frozenset({"faut", "fait", "reste", "suffit", "vaut", "s'agit"})
 """French verbs whose "il" means nothing ("faut-il", "il reste")."""
 
@@ -204,6 +207,8 @@ def named(
     person = set(words_of(topic)) & PERSON_NOUNS  # "take them to the er": a toddler
     if said == "them" and not _many(topic) and not person or set(words) & {"apart", "both"}:
         return None  # "delete them" after "the sql to get X"; "how far apart are they"
+    if said == "it" and topic.lower() in COMPARED:
+        return None  # "whats better for a beginner, guitar or piano": no thing
     head, _, inner = topic.partition(" of ")
     of_a_place = said == "they" and inner and not _many(head) and "there" not in words
 
@@ -301,6 +306,9 @@ def _replaced(tokens: list[str], position: int, topic: str) -> str:
     if word in ("its", "their"):  # "its population" -> "the population of Peru"
         rest = "".join(tokens[position + 1 :]).lstrip()
         noun, _, after = rest.partition(" ")
+        if superlative(noun.lower()) and after:  # "its last emperor": the last emperor of
+            more, _, after = after.partition(" ")
+            noun = f"{noun} {more}"
         noun_end = len(noun.rstrip("?.!,"))
         phrase = f"the {noun[:noun_end]} of {topic}{noun[noun_end:]}"
         return "".join(tokens[:position]) + phrase + (f" {after}" if after else "")

@@ -34,6 +34,8 @@ from modules.manager.words import (
 )
 
 NOT_A_NOUN = QUESTION_WORDS | AUXILIARIES | DETERMINERS | PREPOSITIONS
+SPEAKERS = frozenset({"i'm", "i've", "we're", "you're", "he's", "she's", "they're"})
+"""A subject and its verb, which open a clause that ends the noun phrase before them."""
 
 
 def last_thing(part: str) -> str | None:
@@ -197,7 +199,8 @@ def _phrase(
     stop = start
     ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS | CLAUSE_STARTS
     while stop < len(words) and words[stop] not in ends:
-        if (words[stop].endswith("ly") and stop > start) or tokens[stop].startswith(","):
+        clause = stop > start and words[stop] in SPEAKERS  # "tell [my parents] i'm gay"
+        if (words[stop].endswith("ly") and stop > start) or tokens[stop].startswith(",") or clause:
             break
         stop += 1
         if tokens[stop - 1].endswith(","):

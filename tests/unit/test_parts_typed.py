@@ -1328,3 +1328,12 @@ def test_the_text_after_an_instruction_on_this_is_its_text_not_parts() -> None:
         "Explain gravity.",
         "Define mass.",
     )
+
+
+def test_a_pronoun_takes_a_whole_noun_phrase_and_no_comparison() -> None:
+    found = split("how do i tell my parents i'm gay? what if they get angry")
+    assert found.parts[1] == "What if my parents get angry?"
+    found = split("questions about the roman empire: when did it fall? who was its last emperor")
+    assert found.parts[1] == "Who was the last emperor of the roman empire?"
+    found = split("whats better, guitar or piano and how long does it take to learn it")
+    assert "better" not in found.parts[-1]  # "it" is no comparison
