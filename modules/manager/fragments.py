@@ -76,6 +76,7 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         return None
     clause = any(w.endswith("ing") or w in PERSONAL for w in words[1:])  # "dogs wagging their"
     either = re.search(r"\w \bor\b \w", previous) is not None  # "paris or london for X"
+    either = either or bool(language.together & set(words_of(previous)))  # "between A and B"
     placed = words[0] in PREPOSITIONS  # "what about for getting a job": in for's place
     if language is ENGLISH and opening and not placed and (either or clause and len(words) > 2):
         return MERGE  # which of the frame's things it takes, or what it asks, is unsaid

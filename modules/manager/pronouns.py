@@ -43,7 +43,6 @@ from modules.manager.words import (
     VERBS,
     WEATHER,
     animate,
-    superlative,
     words_of,
 )
 
@@ -304,11 +303,9 @@ def _alternatives_of(part: str) -> str | None:
 def _replaced(tokens: list[str], position: int, topic: str) -> str:
     word = tokens[position].lower().replace("’", "'")
     if word in ("its", "their"):  # "its population" -> "the population of Peru"
-        rest = "".join(tokens[position + 1 :]).lstrip()
-        noun, _, after = rest.partition(" ")
-        if superlative(noun.lower()) and after:  # "its last emperor": the last emperor of
-            more, _, after = after.partition(" ")
-            noun = f"{noun} {more}"
+        rest = "".join(tokens[position + 1 :]).lstrip().split(" ")
+        size = next((i for i, w in enumerate(rest[1:3], 1) if _ends_noun(rest[i - 1], w)), 3)
+        noun, after = " ".join(rest[:size]), " ".join(rest[size:])  # "its main competitors"
         noun_end = len(noun.rstrip("?.!,"))
         phrase = f"the {noun[:noun_end]} of {topic}{noun[noun_end:]}"
         return "".join(tokens[:position]) + phrase + (f" {after}" if after else "")
@@ -321,6 +318,13 @@ def _replaced(tokens: list[str], position: int, topic: str) -> str:
         topic = inner  # "how is it different" after "the symptoms of flu": flu
     topic += " is" if word.endswith("'s") else ""  # "which museum [it's] in"
     return "".join([*tokens[:position], topic, *tokens[position + 1 :]])
+
+
+def _ends_noun(word: str, following: str) -> bool:
+    """Whether a noun phrase after "its" ends at `word`: at a mark after it or a word no noun
+    phrase goes on with ("its interest [if] i do"), not at a superlative ("its last emperor")."""
+    said = words_of(following)[:1]
+    return word[-1:] in "?.!,;:" or not said or said[0] in NOT_A_NOUN | {"if", "when", "i"}
 
 
 def about_the_same(previous: str, text: str, pronoun: int) -> str | None:

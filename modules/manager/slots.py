@@ -14,12 +14,13 @@ import re
 
 from modules.manager.completion import after_name, complete, in_place_of_last, object_end
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.topics import topic_of, typed_lower
+from modules.manager.topics import NOT_A_NOUN, topic_of, typed_lower
 from modules.manager.words import (
     AUXILIARIES,
     BE,
     DETERMINERS,
     DO_SUPPORT,
+    OPENS_A_NAME,
     PERSONAL,
     PLACE_PREPOSITIONS,
     POSSESSIVES,
@@ -34,8 +35,12 @@ from modules.manager.words import (
 def in_frame(frame: str, body: str, language: Language) -> str | None:
     """The fragment's thing in the frame's place for it, by the first frame that fits."""
     english = language is ENGLISH  # "Was kostet ...": no English "was" in another language
+    words = words_of(frame)
+    the = english and words[:1] in ([w] for w in BE) and words[1:2] == words_of(body)[:1] == ["the"]
     return (
-        complete(frame, body, language)
+        (_in_place_of_animal(frame, body) if english else None)
+        or (_in_place_of_subject(frame, body) if the else None)  # "is [the louvre] open"
+        or complete(frame, body, language)
         or (_in_place_of_alike(frame, body) if english else None)
         or in_place_of_last(frame, body)
         or (_in_place_of_kind(frame, body) if english else None)
@@ -47,6 +52,23 @@ def in_frame(frame: str, body: str, language: Language) -> str | None:
         or (_in_place_of_last_thing(frame, body) if english else None)
         or (_in_place_of_topic(frame, body) if english else None)
     )
+
+
+def _in_place_of_animal(frame: str, thing: str) -> str | None:
+    """A person or animal in the place of the one person or animal the frame names ("how
+    long do [cats] live on average? and dogs?", "what does [the fox] say? and the cow?");
+    None when the thing names none, or the frame none or several."""
+    said, tokens = words_of(thing), frame.split()
+    if not said or not animate(said[-1]) or len(said) > 3 or said[0] in PREPOSITIONS:
+        return None  # "And for kids?": a setting, not a subject
+    alive = [i for i, t in enumerate(tokens) if animate((words_of(t) or [""])[0])]
+    if len(alive) != 1:
+        return None
+    start = alive[0]  # "give [my dog] grapes", "bad for [pregnant women]": its words before
+    stops = NOT_A_NOUN - OPENS_A_NAME | VERBS
+    while start and start > alive[0] - 2 and (words_of(tokens[start - 1]) or [""])[0] not in stops:
+        start -= 1
+    return " ".join([*tokens[:start], thing, *tokens[alive[0] + 1 :]])
 
 
 def _in_place_of_topic(frame: str, thing: str) -> str | None:
@@ -228,6 +250,9 @@ def _in_place_of_defined(frame: str, thing: str) -> str | None:
         return None
     defined = " ".join(tokens[2:])
     tie = next((p for p in (" of ", " for ") if p in defined), None)
+    rest = set(words[2:]) - DETERMINERS
+    if rest & (PREPOSITIONS | VERBS | {"and", "or"}) and tie is None:
+        return None  # "what is the best time to visit iceland", "the difference between"
     if tie is None:
         return " ".join([*tokens[:2], thing])
     head, _, owner = defined.rpartition(tie)  # "the population [of] france"
@@ -266,7 +291,10 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     to = words[near[-1]] == "to" and near[-1] + 2 < len(words)  # "to [visit] japan": a verb
     to = to and words[near[-1] + 1] not in DETERMINERS | POSSESSIVES
     english = language is ENGLISH  # "et pour des gaufres ?" after "une pâte à crêpes"
-    if english and ((other and not same) or (to and tokens[near[-1] + 1][:1].islower())):
+    places = {words_of(thing)[0], words[near[-1]]} <= PLACE_PREPOSITIONS if other else False
+    if english and (
+        (other and not same and not places) or (to and tokens[near[-1] + 1][:1].islower())
+    ):
         return frame  # "... from london to paris? what about by train": where it goes, unsaid
     replaced = tokens[near[-1] + 1][:1]
     placed = thing_named and words_of(thing)[0] in language.prepositions  # "¿Y en Italia?"

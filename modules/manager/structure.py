@@ -323,4 +323,5 @@ def _abbreviation(text: str, end: int) -> bool:
     return word is not None and (
         word.group(1).lower() in ABBREVIATIONS
         or (len(word.group(1)) == 1 and word.group(1).isalpha())
+        or re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word.group(1)) is not None  # "U.S.", "p.m."
     )

@@ -55,7 +55,8 @@ def last_thing(part: str) -> str | None:
     said = next((i for i, t in enumerate(thing[1:], 1) if t.lower() in PERSONAL), None)
     thing = thing[:said] if said else thing  # "about [my bike] its chain keeps"
     named = thing[0][:1].isupper() or words[places[-1] + 1] in DETERMINERS
-    return " ".join(thing) if named or len(thing) > 1 or typed_lower(part) else None
+    said = " ".join(thing).rstrip(":;,")  # "info on [my flight BA283]: it got delayed"
+    return said if named or len(thing) > 1 or typed_lower(part) else None
 
 
 def typed_lower(part: str) -> bool:

@@ -1337,3 +1337,24 @@ def test_a_pronoun_takes_a_whole_noun_phrase_and_no_comparison() -> None:
     assert found.parts[1] == "Who was the last emperor of the roman empire?"
     found = split("whats better, guitar or piano and how long does it take to learn it")
     assert "better" not in found.parts[-1]  # "it" is no comparison
+
+
+def test_what_about_an_animal_a_place_or_the_named_subject_takes_its_slot() -> None:
+    follow = {
+        "how long do cats live on average? and dogs?": "How long do dogs live on average?",
+        "how much water should a cat drink per day? same for dogs?": (
+            "How much water should dogs drink per day?"
+        ),
+        "what's the boiling point of water at sea level? what about on everest": (
+            "What's the boiling point of water on everest?"
+        ),
+        "is the louvre open on mondays? what about the orsay": "Is the orsay open on mondays?",
+        "is the U.S. bigger than canada? what about china": "Is china bigger than canada?",
+        "two questions about my bank account: can i close it online? will i lose its interest": (
+            "Will i lose the interest of my bank account?"
+        ),
+    }
+    for request, second in follow.items():
+        assert split(request).parts[1] == second
+    request = "whats the difference between a virus and bacteria? what about fungi"
+    assert split(request).parts == (request,)  # a third thing compared, or instead: unsaid
