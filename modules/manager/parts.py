@@ -28,7 +28,7 @@ from modules.manager.languages import ENGLISH, Language, language_of
 from modules.manager.pronouns import pronoun_at
 from modules.manager.reference import Draft, resolve
 from modules.manager.skeleton import wants_skeleton
-from modules.manager.structure import Segment, quoted_spans, segments
+from modules.manager.structure import PASTED_WORDS, Segment, quoted_spans, segments
 from modules.manager.words import (
     APART,
     ASKED_AT_THE_END,
@@ -63,9 +63,6 @@ ANNOUNCES = re.compile(
     re.IGNORECASE,
 )
 """A lead that announces the parts after it ("I need help with 3 things for my wedding.")."""
-PASTED_WORDS = 12
-"""Words after "Summarise this:" that make a pasted text (context), not the words of the
-instruction itself ("Translate to French: good night")."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modules.manager.words import ABBREVIATIONS
+from modules.manager.words import ABBREVIATIONS, words_of
 
 LIST_LINE = re.compile(
     r"^\s*(?:[-*\u2022\u00b7+>]|\(?(?:\d{1,2}|[a-hA-H]|i{1,3}|iv|vi{0,3}|ix|x)[.):/-]|"
@@ -79,13 +79,17 @@ TEXT_NOUNS = re.compile(
 the request ("my questions:")."""
 
 
+PASTED_WORDS = 12
+"""Words after "Summarise this:" that make a pasted text (context), not the words of the
+instruction itself ("Translate to French: good night")."""
 TEXT_LEAD = re.compile(
-    r"(?i)\s*(?:(?:please|can you|could you)\s+)?(?:summari[sz]e|translate|rewrite|paraphrase|"
-    r"proofread|correct|edit|shorten|simplify|rephrase|reword|polish)\b[^:.?!]{0,30}?"
-    r"\b(?:this|these|the following)\b[^:.?!]{0,30}:\s*(?=\S)"
+    r"(?i)\s*(?:(?:please|pls|can you|could you)\s+)?(?:summari[sz]e|translate|rewrite|"
+    r"paraphrase|proofread|correct|edit|shorten|simplify|rephrase|reword|polish|fix|debug)\b"
+    r"[^:.?!]{0,40}?:\s*"
 )
-"""An instruction on a text that follows its colon ("Summarize this:", "translate this to
-spanish:"), whose sentences are the text's, not the request's."""
+"""An instruction on a text that follows its colon, on its line or the lines after
+("Summarize this:", "translate to spanish:", "fix this code:"), whose sentences are the
+text's, not the request's."""
 
 
 def segments(text: str) -> list[Segment]:
@@ -124,6 +128,8 @@ def _shape(text: str) -> list[Segment]:
     numbers = [int(match.group(1)) for _, match in counted]
     if len(counted) >= 2 and numbers == list(range(1, len(counted) + 1)):
         return _list_lines(lines, [i for i, _ in counted], COUNTED_LINE)
+    if worked_on := _with_its_text(lines):
+        return worked_on
     flat = " ".join(" ".join(lines).split())
     for find, said in (
         (_inline_items, flat),
@@ -133,18 +139,28 @@ def _shape(text: str) -> list[Segment]:
         if found := find(said):
             lead, items, tail = found
             return _lead(lead) + [Segment(item, item=True) for item in items] + sentences(tail)
-    return [s for line in lines for s in _with_its_text(line) or sentences(line)]
+    return [s for line in lines for s in sentences(line)]
 
 
-def _with_its_text(line: str) -> list[Segment]:
-    """An instruction on a text and the text after its colon, which is pasted whatever it
-    says ("Translate this to Spanish: where is the bathroom? how much is it?"); [] for any
-    other line."""
-    found = TEXT_LEAD.match(line)
-    if found is None:
+def _with_its_text(lines: list[str]) -> list[Segment]:
+    """The sentences before a line that instructs on a text, the instruction, and the text
+    after its colon to the end, which is pasted whatever it says ("Translate this to
+    Spanish: where is the bathroom? how much is it?", "fix this code:" and code lines); []
+    when no line so instructs."""
+    at, found = next(
+        ((i, m) for i, line in enumerate(lines) if (m := TEXT_LEAD.match(line))), (0, None)
+    )
+    worked_on = "\n".join([lines[at][found.end() :], *lines[at + 1 :]]).strip() if found else ""
+    if found is None or not worked_on:
         return []
-    lead = line[: found.end()].strip().rstrip(":").rstrip()  # "Summarize this", on the text
-    return [Segment(lead), Segment(line[found.end() :].strip(), pasted=True)]
+    lead = lines[at][: found.end()].strip().rstrip(":").rstrip()  # "Summarize this", on the text
+    before = [s for line in lines[:at] for s in sentences(line)]
+    step = re.search(r"(?<=[.?!])\s+(?=(?:and )?(?:then|after that|also|btw)\b)", worked_on, re.I)
+    after = sentences(worked_on[step.end() :]) if step else []  # "... Then translate it"
+    worked_on = worked_on[: step.start()] if step else worked_on
+    if len(words_of(worked_on)) < PASTED_WORDS:  # "translate to german: I love you. Do you?"
+        return [*before, Segment(f"{lead}: {worked_on}", item=True), *after]
+    return [*before, Segment(lead), Segment(worked_on, pasted=True), *after]
 
 
 def sentences(text: str) -> list[Segment]:

@@ -1319,11 +1319,15 @@ def test_what_about_takes_the_slot_like_it_or_joins_the_question() -> None:
 
 
 def test_the_text_after_an_instruction_on_this_is_its_text_not_parts() -> None:
-    found = split("translate this to spanish: where is the bathroom? how much does it cost?")
-    assert found.parts == ("Translate this to spanish.",)
-    assert found.context == ("where is the bathroom? how much does it cost?",)
+    request = "translate this to spanish: where is the bathroom? how much does it cost?"
+    assert split(request).parts == (request,)  # a short text stays in its instruction
     found = split("Summarize this: The cat sat on the mat. The dog barked. What did the cat do?")
     assert found.parts == ("Summarize this.",)
+    assert found.context == ("The cat sat on the mat. The dog barked. What did the cat do?",)
+    found = split("fix this code: def add(a, b):\n    return a - b\nprint(add(2, 3))")
+    assert found.parts == ("Fix this code.",)  # its lines too
+    found = split("summarize: The patient presented with fever and cough. Then translate it")
+    assert found.depends_on == ((), (0,))  # a step after the text is the user's
     assert split("Can you do these: explain gravity; define mass").parts == (
         "Explain gravity.",
         "Define mass.",
