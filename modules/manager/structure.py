@@ -163,6 +163,10 @@ def _with_its_text(lines: list[str]) -> list[Segment]:
     return [*before, Segment(lead), Segment(worked_on, pasted=True), *after]
 
 
+ASKS_NEXT = re.compile(r"\s*(?:What|How|Why|When|Where|Who|Which|Can|Could|Should|Is|Do|Does)\b")
+"""A question that opens after a full stop, which ends a sentence even after an abbreviation."""
+
+
 def sentences(text: str) -> list[Segment]:
     """The sentences of a line: cut after ".", "?", "!" (and their CJK and Arabic forms),
     never inside a quotation or after an abbreviation ("St. Louis", "e.g. this")."""
@@ -170,7 +174,12 @@ def sentences(text: str) -> list[Segment]:
     cuts = [0]
     for match in _SENTENCE_END.finditer(text):
         end = match.start()
-        if any(start < end < stop for start, stop in quoted) or _abbreviation(text, end):
+        asks = ASKS_NEXT.match(text, match.end()) is not None  # "Acme Inc. What should I"
+        if (
+            any(start < end < stop for start, stop in quoted)
+            or _abbreviation(text, end)
+            and not asks
+        ):
             continue
         cuts.append(match.end())
     cuts.append(len(text))

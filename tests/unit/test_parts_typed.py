@@ -1362,3 +1362,9 @@ def test_what_about_an_animal_a_place_or_the_named_subject_takes_its_slot() -> N
         assert split(request).parts[1] == second
     request = "whats the difference between a virus and bacteria? what about fungi"
     assert split(request).parts == (request,)  # a third thing compared, or instead: unsaid
+
+
+def test_a_question_after_an_abbreviation_s_full_stop_opens_a_sentence() -> None:
+    found = split("I meet Mr. Johnson from Acme Inc. What should I prepare? How long is it?")
+    assert found.context == ("I meet Mr. Johnson from Acme Inc.",)
+    assert found.parts[0] == "What should I prepare?"
