@@ -28,6 +28,8 @@ from modules.manager.words import (
     words_of,
 )
 
+COMPARING = frozenset({"vs", "versus", "compared", "than"})
+"""Words of a follow-up that compares things itself ("what about rust compared to go")."""
 MERGE = object()
 """A fragment no frame of the part before fits: it joins that part."""
 
@@ -74,7 +76,7 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
     counted = counted and said[3:4] != [] and said[3] in PREPOSITIONS  # "calories [in] X"
     if opening is None and not (_fragment_like(words, language) or bare or counted):
         return None
-    clause = any(w.endswith("ing") or w in PERSONAL for w in words[1:])  # "dogs wagging their"
+    clause = any(w.endswith("ing") or w in PERSONAL | COMPARING for w in words[1:])  # "their"
     either = re.search(r"\w \bor\b \w", previous) is not None  # "paris or london for X"
     either = either or bool(language.together & set(words_of(previous)))  # "between A and B"
     placed = words[0] in PREPOSITIONS  # "what about for getting a job": in for's place
@@ -84,6 +86,11 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
     if opening is None and words[0] in opens:
         body = body[:1].lower() + body[1:]  # "In a chicken breast?" reads on from the frame
     frame = previous.rstrip("?.!？ ")
+    route = re.fullmatch(r"(?:from )?(\S+(?: \S+)?) to (\S+(?: \S+)?)", body.strip(), re.I)
+    trip = re.search(r"\bfrom \S+(?: \S+)? to \S+(?: \S+)?$", frame, re.I)
+    if language is ENGLISH and route and trip:  # "nyc to la? same question for chicago to miami"
+        completed = f"{frame[: trip.start()]}from {route.group(1)} to {route.group(2)}"
+        return finish(completed, end or previous.rstrip()[-1:])
     body = possessive_named(body, frame)  # "what about its capital?": Malta's capital
     body = one_named(frame, body)  # "a fantasy one" after "a good sci-fi book"
     main, joint, subordinate = _main_clause(frame)
@@ -94,6 +101,7 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
         completed = in_frame(frame, body, language)
     if completed is None or completed == frame:
         return MERGE
+    completed = re.sub(r"\b((?:\w+ ){1,3}\w+) \1\b", r"\1", completed)  # "in the uk in the uk"
     return finish(completed, end or previous.rstrip()[-1:])
 
 

@@ -20,6 +20,7 @@ from modules.manager.words import (
     BE,
     DETERMINERS,
     DO_SUPPORT,
+    KNOWN_TO_ALL,
     OPENS_A_NAME,
     PERSONAL,
     PLACE_PREPOSITIONS,
@@ -286,6 +287,10 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     thing_named = thing.split()[-1:] != [] and thing.split()[-1][:1].isupper()
     if thing_named and named:  # "... en Bogotá en diciembre? ¿y en Medellín?": the name's
         near = named
+    untimed, when = [i for i in near if words[i + 1] not in KNOWN_TO_ALL], ""
+    if untimed and untimed != near and not set(words_of(thing)) & KNOWN_TO_ALL:
+        when = " " + " ".join(tokens[near[-1] :])  # "in rome in april? same for florence"
+        near = untimed
     same = words_of(thing)[:1] == [words[near[-1]]]  # "En voor een harde?": voor, once
     other = words_of(thing)[:1] != [] and words_of(thing)[0] in language.prepositions
     to = words[near[-1]] == "to" and near[-1] + 2 < len(words)  # "to [visit] japan": a verb
@@ -304,7 +309,7 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
         return None  # "get [red wine] out of [a carpet]? what about coffee": either (merged)
     if replaced.islower() and thing[1:2].islower():  # "Lunch?" after "for breakfast"
         thing = thing[:1].lower() + thing[1:]
-    rest = after_name(frame, words[near[-1]])
+    rest = when or after_name(frame, words[near[-1]])
     own = same or words_of(thing)[:1] != [] and words_of(thing)[0] in language.prepositions
     return " ".join([*tokens[: near[-1] + (0 if own else 1)], thing]) + rest  # "in denver"
 

@@ -1368,3 +1368,21 @@ def test_a_question_after_an_abbreviation_s_full_stop_opens_a_sentence() -> None
     found = split("I meet Mr. Johnson from Acme Inc. What should I prepare? How long is it?")
     assert found.context == ("I meet Mr. Johnson from Acme Inc.",)
     assert found.parts[0] == "What should I prepare?"
+
+
+def test_a_route_a_time_and_a_repeated_setting_in_follow_ups() -> None:
+    follow = {
+        "how long is the flight from nyc to la? same question for chicago to miami": (
+            "How long is the flight from chicago to miami?"
+        ),
+        "what's the weather like in rome in april? same for florence": (
+            "What's the weather like in florence in april?"
+        ),
+        "what's the average salary for a nurse in the uk? and for a teacher in the uk?": (
+            "What's the average salary for a teacher in the uk?"
+        ),
+    }
+    for request, second in follow.items():
+        assert split(request).parts[1] == second
+    request = "is python faster than java? what about rust compared to go"
+    assert split(request).parts == (request,)  # it compares things of its own
