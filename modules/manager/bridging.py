@@ -43,6 +43,8 @@ def bridged(before: list[str], text: str) -> str | None:
     (a name, a quotation, "the N of ..."), already shares a word with the thing, or the
     parts before name no thing (or only one as generic as "the sky")."""
     topic = next((t for t in map(_named_thing, before) if t is not None), None)
+    if topic and topic.startswith(("a ", "an ")) and HOW_TO.match(before[0]):
+        return None  # "how do i take a screenshot? how do i record the screen": no screenshot's
     tokens = text.rstrip("?.!").split()
     words = [w[0] if (w := words_of(t)) else "" for t in tokens]
     if topic is None or not words or (set(words) & set(words_of(topic))) - NOT_A_NOUN:

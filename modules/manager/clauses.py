@@ -147,7 +147,7 @@ def _quoted_names(before: str, piece: str) -> bool:
     return QUOTED_NAMES.match(piece.strip()) is not None or NAMED_THINGS.search(before) is not None
 
 
-SETTING = re.compile(r"\s*([^,?!.;:¿¡]+),\s+(?=\S)")
+SETTING = re.compile(r"\s*((?:[^,?!.;:¿¡]|\.(?=\d))+),\s+(?=\S)")
 """A phrase before a sentence's first comma, which may set the scene for all of it."""
 SETTING_OPENERS = PREPOSITIONS | {"after", "before", "during", "as", "using", "since"}
 """Words a setting opens with ("In Python,", "After a tooth extraction,")."""

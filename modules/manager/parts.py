@@ -313,8 +313,12 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
     words = words_of(strip_joining(stripped, language))
     if not words:
         return False
-    if len(words) > 2 and words[0].endswith("ly") and words[1] in QUESTION_WORDS | AUXILIARIES:
-        words = words[1:]  # "and roughly what would it cost per month"
+    if (
+        len(words) > 2
+        and words[0].endswith("ly")
+        and words[1] in QUESTION_WORDS | AUXILIARIES | VERBS
+    ):
+        words = words[1:]  # "and roughly what would it cost per month", "quickly explain X"
     if words[:2] in (["if", "so"], ["if", "not"], ["if", "yes"]) and len(words) > 3:
         words = words[2:]  # "and if so what should i see": a question on the answer before
     first = words[0]
@@ -326,8 +330,12 @@ def asks(sentence: str, language: Language = ENGLISH) -> bool:
         return _request_opening_asks(words)
     if first in QUESTION_WORDS and words[1:2] and words[1] in SUBJECT_PRONOUNS:
         return False  # "When I run pip install numpy I get an error."
-    if first in PREPOSITIONS and words[1:2] and words[1] in QUESTION_WORDS:
-        return True  # "In which country are the pyramids"
+    asked = any(
+        w in QUESTION_WORDS and n in AUXILIARIES
+        for w, n in zip(words[1:5], words[2:6], strict=False)
+    )
+    if first in PREPOSITIONS and (words[1:2] and words[1] in QUESTION_WORDS or asked):
+        return True  # "In which country are the pyramids", "in windows 11 how do i ..."
     if first in VERBS | QUESTION_WORDS | REQUEST_NOUNS:
         return True
     if FOLLOWING.match(strip_joining(stripped, language)):

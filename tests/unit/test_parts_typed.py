@@ -1386,3 +1386,14 @@ def test_a_route_a_time_and_a_repeated_setting_in_follow_ups() -> None:
         assert split(request).parts[1] == second
     request = "is python faster than java? what about rust compared to go"
     assert split(request).parts == (request,)  # it compares things of its own
+
+
+def test_a_version_a_setting_opening_a_question_and_an_adverb_opening_an_instruction() -> None:
+    request = "in python 3.12, how do i read a csv?"
+    assert split(request).parts == (request,)  # not "In python 3.12?"
+    found = split("in windows 11 how do i change the browser. also how do i turn off updates")
+    assert found.parts[0] == "In windows 11 how do i change the browser." and not found.context
+    found = split("quickly explain recursion. and give an example in python")
+    assert found.parts[0] == "Quickly explain recursion."
+    found = split("how do i take a screenshot on mac? how do i record the screen?")
+    assert found.parts[1] == "How do i record the screen?"  # not "of a screenshot"
