@@ -109,7 +109,7 @@ SUBJECT = re.compile(
 """The subject a Chinese or Japanese question opens with: 长城 of "长城有多长？", 猫 of
 "猫可以吃巧克力吗？", 富士山 of "富士山の高さは…"."""
 ROUTE = re.compile(
-    r"(.+?から.+?まで|.+?到[^，,？?]+?)(?:(.{1,6}?)で|(坐.{1,4}?))?(?=何|要|需要|大概|多)"
+    r"(.+?から.+?まで|.+?到[^，,？?]+?)(?:(.{1,6}?)で|(坐.{1,4}?))?(?=何|要|需要|大概|多|どの|どれ|いくら)"
 )
 """A question's trip, from one place to another, and how ("東京から大阪まで[新幹線]で何時間…",
 "北京到上海[坐高铁]要多久"), which a later question about its price or time leaves unsaid."""
@@ -158,7 +158,9 @@ def bridged_han(before: list[str], text: str) -> str | None:
     ):
         thing = re.search(r"(?:^|[にはがでと、])([^にはがでと、を]+)を", before[0])  # [チョコ]を
         start, end = thing.span(1) if thing else found.span(group)
-        return f"{before[0][:start]}{other.group(1)}{before[0][end:]}"
+        said = other.group(1)  # "德国的呢？" after "法国的首都": 德国, before the frame's 的
+        said = said[:-1] if said.endswith("的") and before[0][end : end + 1] == "的" else said
+        return f"{before[0][:start]}{said}{before[0][end:]}"
     if not text.startswith(PREDICATE_FIRST):
         return None
     japanese = re.search(r"[\u3040-\u309f]", text) is not None  # hiragana

@@ -13,6 +13,7 @@ from modules.manager.languages import ENGLISH, Language
 from modules.manager.topics import one_named
 from modules.manager.words import (
     COUNTS,
+    DETERMINERS,
     NUMBER_WORDS,
     REQUEST_NOUNS,
     VERBS,
@@ -35,6 +36,9 @@ def coordinated_objects(first: str, piece: str, language: Language) -> tuple[str
         return None
     if piece_words[0] == "another":
         return None  # "a poem about autumn and another about winter": a poem (`complete`)
+    acts = piece_words[0] in VERBS and piece_words[1] in NUMBER_WORDS | DETERMINERS | {"me"}
+    if language is ENGLISH and acts:
+        return None  # "... and list three of his works": "list" is a verb there, not a thing
     if piece_words[0] in NUMBER_WORDS and piece_words[1] in language.prepositions:
         return None  # "three for running": the count's thing is left out (`counted_again`)
     if language is not ENGLISH and not _bare_thing(piece_words, language):

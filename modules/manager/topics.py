@@ -317,8 +317,16 @@ def verb_lead(part: str) -> str:
 
 def names_answer(previous: str, text: str) -> bool:
     """Whether a part names with "that" the kind of thing the part before asks for, so its
-    answer ("what year did the titanic sink? who was the us president [that year]?")."""
+    answer ("what year did the titanic sink? who was the us president [that year]?"), or,
+    after "what is ...?", a thing the part before does not name ("what is the capital of
+    peru? what's the population of [that city]?")."""
     asked = re.match(r"\s*(?:what|which) ([\w'’-]+)", previous, re.I)
+    pointed = re.search(
+        r"(?<!is )(?<!was )\bthat ([a-z]+)\b(?! (?:is|are|was|were|has)\b)", text.lower()
+    )
+    unnamed = pointed and pointed.group(1) not in set(words_of(previous)) | NOT_A_NOUN | PERSONAL
+    if asked and unnamed and asked.group(1).lower() in BE:  # "the capital of peru? that city"
+        return True
     if asked is None or asked.group(1).lower() in NOT_A_NOUN:
         return False
     return re.search(rf"\b(?:that|the same) {re.escape(asked.group(1))}\b", text, re.I) is not None

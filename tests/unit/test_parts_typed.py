@@ -1397,3 +1397,14 @@ def test_a_version_a_setting_opening_a_question_and_an_adverb_opening_an_instruc
     assert found.parts[0] == "Quickly explain recursion."
     found = split("how do i take a screenshot on mac? how do i record the screen?")
     assert found.parts[1] == "How do i record the screen?"  # not "of a screenshot"
+
+
+def test_a_verb_after_and_a_chinese_de_and_that_city_after_what_is() -> None:
+    found = split("name a famous painter from spain and list three of his works")
+    assert found.parts[1] == "List three of his works."
+    assert split("法国的首都是哪里？德国的呢？").parts[1] == "德国的首都是哪里？"
+    found = split("what is the capital of peru? what's the population of that city?")
+    assert found.depends_on == ((), (0,))
+    assert split("what is a VPN? is that legal?").depends_on == ((), ())
+    found = split("東京から大阪まで新幹線でどのくらいかかりますか？京都までは？")
+    assert found.parts[1] == "京都までは？"  # what it asks of Kyoto is unsaid
