@@ -34,6 +34,7 @@ from modules.manager.words import (
 )
 
 NOT_A_NOUN = QUESTION_WORDS | AUXILIARIES | DETERMINERS | PREPOSITIONS
+DASHES = frozenset({"-", "–", "—"})
 SPEAKERS = frozenset({"i'm", "i've", "we're", "you're", "he's", "she's", "they're"})
 """A subject and its verb, which open a clause that ends the noun phrase before them."""
 
@@ -52,8 +53,8 @@ def last_thing(part: str) -> str | None:
     thing = thing[:verb] if verb else thing  # "type of [cat] is the friendliest"
     doing = next((i for i, t in enumerate(thing[2:], 2) if t.lower().endswith("ing")), None)
     thing = thing[:doing] if doing else thing  # "leaves on [my monstera] turning yellow"
-    said = next((i for i, t in enumerate(thing[1:], 1) if t.lower() in PERSONAL), None)
-    thing = thing[:said] if said else thing  # "about [my bike] its chain keeps"
+    said = next((i for i, t in enumerate(thing[1:], 1) if t.lower() in PERSONAL | DASHES), None)
+    thing = thing[:said] if said else thing  # "about [my bike] its chain keeps", "[git] - what"
     named = thing[0][:1].isupper() or words[places[-1] + 1] in DETERMINERS
     said = " ".join(thing).rstrip(":;,")  # "info on [my flight BA283]: it got delayed"
     return said if named or len(thing) > 1 or typed_lower(part) else None

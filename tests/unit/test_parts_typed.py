@@ -1400,6 +1400,8 @@ def test_a_version_a_setting_opening_a_question_and_an_adverb_opening_an_instruc
 
 
 def test_a_verb_after_and_a_chinese_de_and_that_city_after_what_is() -> None:
+    found = split("Couple qs about git - what does rebase do? how is it different from merge?")
+    assert " - " not in found.parts[1]  # a thing named last stops at a dash
     found = split("name a famous painter from spain and list three of his works")
     assert found.parts[1] == "List three of his works."
     assert split("法国的首都是哪里？德国的呢？").parts[1] == "德国的首都是哪里？"
