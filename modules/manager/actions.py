@@ -79,6 +79,11 @@ def spent_on(before: list[str], text: str) -> str | None:
     return f"{spent.group(1)} to {action.group(1)}{spent.group(2) or '?'}"
 
 
+WORK_SHOWN = re.compile(
+    r"(?:show|explain|include|give)(?: me)?(?: the| your| all the| each| every)?"
+    r"(?: \w+)? (?:steps?|work|working|reasoning|calculations?|math)$"
+)
+"""A clause that asks to see how the answer was reached ("and show the steps")."""
 ANSWER_FORM = re.compile(
     r"(?:i(?:'d| would) like|i want|i need|i'm looking for)\s+an?\s+(?:[\w-]+\s+){0,3}?"
     r"(?:explanation|answer|overview|summary|response|breakdown|walkthrough)\b",
@@ -94,6 +99,8 @@ def says_how(previous: str, text: str, step: bool) -> bool:
     like a detailed explanation that covers A and B."), unless
     it is a `step` of its own (joined by "then", or an item)."""
     words = words_of(REQUEST_LEAD.sub("", text))
+    if WORK_SHOWN.match(" ".join(words)):
+        return not step  # "calculate the force ... and show the steps"
     if _style_only(words):
         return not step  # "How do stocks work? Explain like I'm 5."
     uses_it = words[:2] in (["use", "it"], ["use", "them"])  # "use it in a sentence": a step

@@ -28,11 +28,13 @@ from modules.manager.structure import quoted_spans
 from modules.manager.words import (
     AUXILIARIES,
     COUNTS,
+    COURTESY,
     DEGREES,
     FILLERS,
     HAN_QUESTION,
     LIST_OPENERS,
     LIST_VERBS,
+    MANNER,
     PREPOSITIONS,
     QUESTION_WORDS,
     REQUEST_LEAD,
@@ -94,12 +96,19 @@ def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
     ]
 
 
+ASKING = QUESTION_WORDS | AUXILIARIES
+
+
 def _next_clause(
     found: list[_Open], rest: str, piece: str, language: Language, then: bool
 ) -> tuple[str | None, str | None]:
     """(the piece as a clause of its own, or None if it continues the clause before; and,
     when it names another thing for the same verb, the phrase every such thing takes, "" if
     none). Alternatives ("a cheetah or a greyhound") always continue the question."""
+    said = words_of(piece)
+    manner = said[:1] != [] and said[0] in MANNER and not set(said) & (ASKING | VERBS)
+    if said and set(said) <= COURTESY or manner:
+        return None, None  # "..., por favor"; "..., with examples pls"
     comma = len(found) == 1 and rest.lstrip().startswith(",")
     if _subordinate(found[0].text, language, comma) or (
         _alternatives(piece, language) and not _asks_itself(piece, language)

@@ -38,6 +38,7 @@ from modules.manager.words import (
     PLACE_PREPOSITIONS,
     PREPOSITIONS,
     QUESTION_WORDS,
+    SINGULAR,
     TOLD_VERBS,
     TOPIC_WORDS,
     VERBS,
@@ -204,7 +205,7 @@ def named(
     if said == "them" and not _many(topic) and other not in (None, topic) and not _many(other):
         topic = f"{other} and {topic}"  # "... and [a confidence interval]? why confuse them"
     person = set(words_of(topic)) & PERSON_NOUNS  # "take them to the er": a toddler
-    if said == "them" and not _many(topic) and not person or set(words) & {"apart", "both"}:
+    if not _many(topic) and (said == "them" and not person or set(words) & {"apart", "both"}):
         return None  # "delete them" after "the sql to get X"; "how far apart are they"
     if said == "it" and topic.lower() in COMPARED:
         return None  # "whats better for a beginner, guitar or piano": no thing
@@ -264,9 +265,11 @@ def _term_asked(part: str) -> str | None:
 
 
 def _asks_who(part: str) -> bool:
-    """Whether a part asks who someone is ("Who was Robespierre?")."""
-    words = words_of(part)
-    return words[:1] == ["who"] and words[1:2] != [] and words[1] in BE
+    """Whether a part asks who someone is ("Who was Robespierre?"; not "who is eligible")."""
+    words, tokens = words_of(part), part.split()
+    if words[:1] != ["who"] or words[1:2] == [] or words[1] not in BE or len(words) < 3:
+        return False
+    return words[2] in DETERMINERS or len(tokens) > 2 and tokens[2][:1].isupper()
 
 
 def _many(thing: str) -> bool:
@@ -317,7 +320,13 @@ def _replaced(tokens: list[str], position: int, topic: str) -> str:
     if inner and (plural if word == "it" else word in ("they", "them") and not plural):
         topic = inner  # "how is it different" after "the symptoms of flu": flu
     topic += " is" if word.endswith("'s") else ""  # "which museum [it's] in"
-    return "".join([*tokens[:position], topic, *tokens[position + 1 :]])
+    tokens = [*tokens[:position], topic, *tokens[position + 1 :]]
+    before = tokens[position - 2].lower() if position > 1 else ""
+    at = position - 2 if before in AUXILIARIES else position + 2  # not "can they have"
+    verb = SINGULAR.get(tokens[at].lower()) if word == "they" and at < len(tokens) else None
+    if verb is not None and not _many(topic):  # "do they need" -> "does a toddler need"
+        tokens[at] = verb.capitalize() if tokens[at][:1].isupper() else verb
+    return "".join(tokens)
 
 
 def _ends_noun(word: str, following: str) -> bool:

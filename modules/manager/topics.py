@@ -113,6 +113,9 @@ def topic_of(part: str, plural: bool = False) -> str | None:
     if words[:1] and words[0] in AUXILIARIES and words[1:2] == ["a"] and name > 2:
         return " ".join(tokens[1:name])  # "Does [a 2015 Honda Civic] use a timing belt"
     to = words.index("to") if "to" in words[3:6] and words[1:2] == ["it"] else 0
+    held = words.index("for") if "for" in words[3:5] and words[1:2] == ["it"] else 0
+    if held and words[0] in AUXILIARIES and "to" in words[held + 2 :]:
+        return " ".join(tokens[held + 1 : words.index("to", held + 2)])  # "for [a baby] to"
     if plural and words[:1] and words[0] in AUXILIARIES and to and to + 2 < len(words):
         return _phrase(tokens, words, to + 2, "", plural=True)  # "is it ok to eat [eggs]"
     asks_me = words[1:2] in (["i"], ["you"], ["we"]) and len(words) > 3
@@ -200,6 +203,7 @@ def _phrase(
     Eiffel Tower] built"). For "the best way to cook salmon", the thing cooked."""
     stop = start
     ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS | CLAUSE_STARTS
+    ends |= {"like"} if verb in DO_SUPPORT else set()  # "does [a ii-V-I] sound like"
     while stop < len(words) and words[stop] not in ends:
         clause = stop > start and words[stop] in SPEAKERS  # "tell [my parents] i'm gay"
         if (words[stop].endswith("ly") and stop > start) or tokens[stop].startswith(",") or clause:
@@ -212,7 +216,10 @@ def _phrase(
         thing = _phrase(tokens, words, stop + 2, "", bare=True)  # "...way to cook [salmon]"
         return thing if stop + 2 < len(words) else None
     short = len(phrase) == 2 and phrase[0] in DETERMINERS  # "does [a PhD] in the US cost"
-    cut = not short and len(phrase) > 1  # the clause's verb after its subject
+    verb_after = words[stop : stop + 1] != [] and (  # "do [my hydrangeas] have", "actually do"
+        words[stop] in ADVERBS | {"have", "has", "do", "be", "get"} or words[stop].endswith("ly")
+    )
+    cut = not short and len(phrase) > 1 and not verb_after  # the clause's verb after its subject
     if verb in DO_SUPPORT and cut:
         stop -= 1  # the bare verb after the subject
     elif cut := len(phrase) > 1 and (

@@ -129,6 +129,8 @@ LIST_VERBS = vocabulary("cover include mention discuss")
 A, B, and why C"), outside a question ("what should I include in a CV, and how long ...")."""
 POLITE = frozenset({"bitte", "please", "por", "favor", "plaît", "favore", "alsjeblieft"})
 """Words of a request's politeness, after its verb ("Erklär mir bitte, ...")."""
+COURTESY = POLITE | vocabulary("pls plz s'il vous te per thanks thank you thx")
+"""Words of a phrase that is only courtesy (", por favor", ", s'il vous plaît", ", thx")."""
 TOLD = frozenset({"me", "mir", "moi", "mi", "uns", "us", "nos", "ons", "noi"})
 """Who an instruction to tell is for ("Erklär [mir]")."""
 MANNER = frozenset({"with", "without", "by"})
@@ -143,6 +145,8 @@ CONSTRAINT_VERBS = vocabulary("keep use avoid include don't dont stay limit")
 the instruction before it."""
 SUBJECT_PRONOUNS = vocabulary("i you he she we they my our his her their")
 """Words after "when" or "how" that make a clause a statement ("when I bring it up")."""
+SINGULAR = {"do": "does", "are": "is", "were": "was", "have": "has", "don't": "doesn't"}
+"""A verb of "they" as the verb of the one thing "they" means."""
 BE = vocabulary("is are was were be been")
 DEGREES = vocabulary("many much long tall far old big often")
 """Words that make "how" ask a degree ("how tall is ...")."""
@@ -153,7 +157,10 @@ EVENT_NOUNS = vocabulary("battle war siege treaty revolution fall rise invasion 
 PLACE_PREPOSITIONS = vocabulary("in at on near")
 """Prepositions of a place ("at sea level"), which another place ("in denver") replaces."""
 POSSESSIVES = vocabulary("my your our")
-ADVERBS = vocabulary("here there now today exactly actually really usually below above so too very")
+ADVERBS = vocabulary(
+    "here there now today exactly actually really usually below above so too very indoors "
+    "outdoors inside outside upstairs downstairs abroad"
+)
 DO_SUPPORT = vocabulary("do does did can could will would should")
 ONE_AFTER = vocabulary(
     "need buy get have use want pick which the this that first second third last best each"

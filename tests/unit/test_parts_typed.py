@@ -1410,3 +1410,29 @@ def test_a_verb_after_and_a_chinese_de_and_that_city_after_what_is() -> None:
     assert split("what is a VPN? is that legal?").depends_on == ((), ())
     found = split("東京から大阪まで新幹線でどのくらいかかりますか？京都までは？")
     assert found.parts[1] == "京都までは？"  # what it asks of Kyoto is unsaid
+
+
+def test_courtesy_and_shown_work_join_the_request_and_pronouns_find_their_thing() -> None:
+    for request in (
+        "explica a lei de Ohm de um jeito simples, por favor",
+        "what's the difference between mitosis and meiosis, with examples pls",
+        "calculate the force needed to lift a 5 kg box and show the steps",
+    ):
+        assert split(request).parts == (request,)
+    follow = {
+        "when should i start peppers indoors? how far apart should i plant them outside": (
+            "How far apart should i plant peppers outside?"
+        ),
+        "who is eligible for a pell grant and how much is it worth": (
+            "How much is a pell grant worth?"
+        ),
+        "why do my roses have black spots and can i still cut flowers from them": (
+            "Can i still cut flowers from my roses?"
+        ),
+        "is it safe for a puppy to eat carrots? how many hours do they sleep": (
+            "How many hours does a puppy sleep?"
+        ),
+        "what does a tritone sound like and why is it so tense": "Why is a tritone so tense?",
+    }
+    for request, second in follow.items():
+        assert split(request).parts[1] == second
