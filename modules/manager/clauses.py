@@ -97,6 +97,8 @@ def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
 
 
 ASKING = QUESTION_WORDS | AUXILIARIES
+RELATIVE = re.compile(r"\s(?:that|which|who) [a-z]+s\b")
+"""A relative clause with its verb ("a function that takes"), whose object goes on after "and"."""
 
 
 def _next_clause(
@@ -109,6 +111,10 @@ def _next_clause(
     manner = said[:1] != [] and said[0] in MANNER and not set(said) & (ASKING | VERBS)
     if said and set(said) <= COURTESY or manner:
         return None, None  # "..., por favor"; "..., with examples pls"
+    thing = said[:1] != [] and said[0] not in VERBS and not set(said) & ASKING
+    relative = RELATIVE.search(found[-1].text) and not RELATIVE.search(f" {piece}")
+    if thing and relative and language is ENGLISH:
+        return None, None  # "a function that takes a list and a number": both for "takes"
     comma = len(found) == 1 and rest.lstrip().startswith(",")
     if _subordinate(found[0].text, language, comma) or (
         _alternatives(piece, language) and not _asks_itself(piece, language)

@@ -56,7 +56,7 @@ def coordinated_objects(first: str, piece: str, language: Language) -> tuple[str
     if language is not ENGLISH and words[last] in language.determiners:  # "einen", "eine"
         same_kind = _definite(words[last], language) == _definite(piece_words[0], language)
     after_preposition = last > start and words[last - 1] in language.prepositions
-    own_phrase = bool((language.prepositions - {"of"}) & set(piece_words[1:]))
+    own_phrase = words[last - 1] in piece_words[1:]  # "a book about X and a film about Y"
     if after_preposition and (same_kind or words[last] in COUNTS) and not own_phrase:
         return None  # "a story about a dragon and a knight", "with two eggs and three cups"
     tail = ""

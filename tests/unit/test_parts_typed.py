@@ -1436,3 +1436,13 @@ def test_courtesy_and_shown_work_join_the_request_and_pronouns_find_their_thing(
     }
     for request, second in follow.items():
         assert split(request).parts[1] == second
+
+
+def test_a_thing_after_and_in_a_topic_or_a_relative_clause_is_no_second_object() -> None:
+    for request in (
+        "write a short poem about a knight and a dragon in a cave",
+        "write a function that takes a list and a number and returns the sum",
+    ):
+        assert split(request).parts == (request,)
+    found = split("recommend a book about dragons and a movie about knights")
+    assert found.parts == ("Recommend a book about dragons.", "Recommend a movie about knights.")
