@@ -63,7 +63,8 @@ def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
     every clause's."""
     setting = SETTING.match(sentence)
     words = words_of(setting.group(1)) if setting else []
-    opens = words[:1] != [] and words[0] in SETTING_OPENERS | language.prepositions
+    opener = words[1:2] if words[:1] == ["and"] else words[:1]  # "and based on that,"
+    opens = opener != [] and opener[0] in SETTING_OPENERS | language.prepositions
     asking = QUESTION_WORDS | AUXILIARIES | language.question_words | language.auxiliaries
     if setting and opens and len(words) <= 6 and not set(words) & asking:
         lead = setting.group(1)
@@ -164,7 +165,7 @@ def _quoted_names(before: str, piece: str) -> bool:
 
 SETTING = re.compile(r"\s*((?:[^,?!.;:¿¡]|\.(?=\d))+),\s+(?=\S)")
 """A phrase before a sentence's first comma, which may set the scene for all of it."""
-SETTING_OPENERS = PREPOSITIONS | {"after", "before", "during", "as", "using", "since"}
+SETTING_OPENERS = PREPOSITIONS | {"after", "before", "during", "as", "using", "since", "based"}
 """Words a setting opens with ("In Python,", "After a tooth extraction,")."""
 
 

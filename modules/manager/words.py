@@ -237,7 +237,7 @@ ANSWER_REFERENCE = re.compile(
     r"titles?|poems?|story|recipes?|itinerary|plan|slogan|script|function|code|number|total|"
     r"translation|summary|ideas?|questions)|the above|you (?:used|wrote|gave|suggested|"
     r"picked|chose|made|listed|came up with)|an? (?:shorter|longer|simpler|different) version"
-    r"(?! of))\b",
+    r"(?! of)|based on (?:that|this|those|these|it)(?=\s*[,?.]|$)|with that in mind)\b",
     re.IGNORECASE,
 )
 """Words of a part that works on another part's answer ("translate your answer", "explain
@@ -254,6 +254,8 @@ HAN_REQUEST = (
     "总结", "比较", "描述",
 )  # fmt: skip
 """Words a Chinese instruction opens with ("帮我写一首短诗", "推荐一本书")."""
+HAN_ASKING = ("ください", "知りたい", "教えて", "お願い", "想知道", "想了解")
+"""Words that make a Japanese or Chinese sentence ask, wherever they stand ("...も知りたいです")."""
 HAN_QUESTION = (
     "怎么",
     "什么",

@@ -1446,3 +1446,13 @@ def test_a_thing_after_and_in_a_topic_or_a_relative_clause_is_no_second_object()
         assert split(request).parts == (request,)
     found = split("recommend a book about dragons and a movie about knights")
     assert found.parts == ("Recommend a book about dragons.", "Recommend a movie about knights.")
+
+
+def test_i_also_need_to_know_and_shiritai_ask_and_based_on_that_waits() -> None:
+    found = split("how long does a refund take? I also need to know if I can file late")
+    assert found.parts[1] == "I also need to know if I can file late." and not found.context
+    found = split("転職活動中です。履歴書のコツを教えてください。あと、面接の質問も知りたいです。")
+    assert found.parts[1] == "面接の質問も知りたいです。"
+    found = split("what's the average rent in denver? and based on that, how much should i earn?")
+    assert found.parts[1] == "Based on that, how much should i earn?"
+    assert found.depends_on == ((), (0,))
