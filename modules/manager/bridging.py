@@ -42,6 +42,11 @@ def bridged(before: list[str], text: str) -> str | None:
     sourdough": "Best flour for sourdough?"). None when the part names a thing of its own
     (a name, a quotation, "the N of ..."), already shares a word with the thing, or the
     parts before name no thing (or only one as generic as "the sky")."""
+    pointed = re.search(r"\b(?:that|this) ([a-z]+)\b", text)  # "[that glass]": glass with n=1.5
+    if pointed and re.search(rf"\b{pointed.group(1)}\b", before[0], re.IGNORECASE):
+        phrase = rf"\b{pointed.group(1)} (?:with|of|in) (?:[^,?.!]|\.\d){{1,20}}"
+        said = re.search(phrase, before[0])
+        return None if said is None else text.replace(pointed.group(), said.group(), 1)
     topic = next((t for t in map(_named_thing, before) if t is not None), None)
     if topic and topic.startswith(("a ", "an ")) and HOW_TO.match(before[0]):
         return None  # "how do i take a screenshot? how do i record the screen": no screenshot's
@@ -264,6 +269,9 @@ def _bare_definite_end(words: list[str], start: int) -> int | None:
     stop = start
     ends = PREPOSITIONS | AUXILIARIES | QUESTION_WORDS | ADVERBS | {"and", "or", "that"}
     while stop < len(words) and words[stop] not in ends and stop - start < 3:
+        participle = words[stop].endswith("ing") and words[stop + 1 : stop + 2] != []
+        if stop > start and participle and words[stop + 1] in PREPOSITIONS:
+            break  # "the critical angle [going into] air"
         stop += 1
     phrase = words[start:stop]
     if words[start - 2 : start - 1] and words[start - 2] in DO_SUPPORT and len(phrase) > 1:

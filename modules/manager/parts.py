@@ -38,6 +38,7 @@ from modules.manager.words import (
     HAN_THEN,
     HOW_DO_I,
     LEAD_WORDS,
+    OWN_SUBJECTS,
     PLACEHOLDER,
     PREPOSITIONS,
     QUESTION_WORDS,
@@ -205,7 +206,9 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
     found = clauses(typed, language)
     opening = words_of(found[0].text)[:1]
     told = opening and opening[0] in SUBJECTS | {"the", "his", "her", "their", "your"}
-    telling = language is ENGLISH and told and not asks(found[0].text.rstrip("?"))
+    own = opening and (opening[0] in OWN_SUBJECTS or opening == ["mi"] and language.code == "es")
+    own = own and language is not ENGLISH and not asks(found[0].text.rstrip("?"), language)
+    telling = own or language is ENGLISH and told and not asks(found[0].text.rstrip("?"))
     lead_in = not set(words_of(found[0].text)) - LEAD_WORDS and not asks(found[0].text)
     if len(found) > 1 and lead_in:
         found.pop(0)  # "hey quick question, whats the max carry-on size": nothing but a lead-in

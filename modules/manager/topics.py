@@ -151,8 +151,8 @@ def _asked_about(
         )
         if named and words[start] not in AUXILIARIES and words[start + 1] in AUXILIARIES:
             start += 1  # "what time zone is [Chicago] in": a kind of two words
-    if start >= len(words):
-        return None
+    if start >= len(words) or words[start] == "to":
+        return None  # "what info to write down": no thing, an infinitive
     if kind and words[start] in DETERMINERS:  # "what causes [a slow draining sink]": a verb
         return _phrase(tokens, words, start, words[start - 1], plural=plural)
     if words[start] in AUXILIARIES or index == 0:
@@ -323,6 +323,12 @@ def verb_lead(part: str) -> str:
     return " ".join(tokens[:size]).capitalize()
 
 
+BEST_ASKED = re.compile(
+    r"\s*(?:what|which)(?:['’]?s| is| are)? the (?:\w+est|best|worst) ([\w-]+)", re.I
+)
+"""A question that asks which thing of a kind is the best: its answer is "that" thing."""
+
+
 def names_answer(previous: str, text: str) -> bool:
     """Whether a part names with "that" the kind of thing the part before asks for, so its
     answer ("what year did the titanic sink? who was the us president [that year]?"), or,
@@ -334,6 +340,9 @@ def names_answer(previous: str, text: str) -> bool:
     )
     unnamed = pointed and pointed.group(1) not in set(words_of(previous)) | NOT_A_NOUN | PERSONAL
     if asked and unnamed and asked.group(1).lower() in BE:  # "the capital of peru? that city"
+        return True
+    best = BEST_ASKED.match(previous)  # "what's the best lens for portraits? ... that lens"
+    if best and pointed and pointed.group(1) == best.group(1).lower():
         return True
     if asked is None or asked.group(1).lower() in NOT_A_NOUN:
         return False

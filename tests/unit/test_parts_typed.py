@@ -1456,3 +1456,15 @@ def test_i_also_need_to_know_and_shiritai_ask_and_based_on_that_waits() -> None:
     found = split("what's the average rent in denver? and based on that, how much should i earn?")
     assert found.parts[1] == "Based on that, how much should i earn?"
     assert found.depends_on == ((), (0,))
+
+
+def test_that_n_named_before_takes_its_words_or_waits_for_the_best_one() -> None:
+    found = split("density of steel with 1% carbon? how heavy is a 1 m bar of that steel?")
+    assert found.parts[1] == "How heavy is a 1 m bar of steel with 1% carbon?"
+    found = split("what's the best lens for portraits? how much does that lens cost?")
+    assert found.depends_on == ((), (0,))
+    found = split("- how much food to leave out\n- what info to write down\n- should i board him")
+    assert found.parts[2] == "Should i board him?"  # no thing in "what info to write down"
+    found = split("Mon chat vomit souvent après avoir mangé, est-ce grave ?")
+    assert found.parts == ("Est-ce grave?",)
+    assert found.context == ("Mon chat vomit souvent après avoir mangé.",)
