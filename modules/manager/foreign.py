@@ -207,6 +207,11 @@ def _opens_with(token: str, group: frozenset[str]) -> bool:
     return words_of(token)[:1] != [] and words_of(token)[0] in group
 
 
+def tells_each(lead: str, language: Language) -> bool:
+    """Whether a lead before items only asks to be told each ("Mi spieghi", "Explique-moi")."""
+    return _telling_lead(words_of(lead), language)
+
+
 def _telling_lead(words: list[str], language: Language) -> bool:
     """Whether a clause only asks to be told what follows it ("Kannst du mir erklären",
     "¿Me puedes decir", "Erklär mir bitte"): a few words, no question word, an instruction

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from modules.manager.asking import asks
 from modules.manager.clauses import clauses, finish, strip_fillers, strip_joining
+from modules.manager.foreign import tells_each
 from modules.manager.fragments import FRAGMENT_OPENINGS
 from modules.manager.languages import ENGLISH, Language, language_of
 from modules.manager.pronouns import pronoun_at
@@ -114,19 +115,17 @@ def _items_in_lead(pieces: list[Segment], language: Language) -> list[Segment]:
     after a lead that ends on its verb ("Can you calculate:") or asks how ("In Python, how
     do I:" + "a) read a CSV file"). Any other pieces as they are."""
     leads = [i for i, piece in enumerate(pieces) if piece.lead]
-    if not leads or language is not ENGLISH:
+    if not leads:
         return pieces
     at = leads[0]
-    lead = pieces[at].text.rstrip().rstrip(":").rstrip()
-    items = [p for p in pieces[at + 1 :] if p.item]
-    asked = asks(lead, language) or HOW_DO_I.search(lead)
-    if not items or not asked or not all(_fits(lead, p.text) for p in items):
+    lead = pieces[at].text.rstrip().rstrip(":：").rstrip()
+    items = [p.text for p in pieces[at + 1 :] if p.item]
+    place = PLACEHOLDER.search(lead) if language is ENGLISH else None
+    if language is ENGLISH and not _leaves_a_place(lead, place, items):
         return pieces
-    place = PLACEHOLDER.search(lead)
-    last = words_of(lead)[-1:]
-    fills_in = place or not last or last[0] in PREPOSITIONS | VERBS - {"help", "think"}
-    if not fills_in and not HOW_DO_I.search(lead) and not TELL_ME.search(lead):
-        return pieces  # "Can you help:" + "- a slogan": the item is what to help with
+    short = all(len(words_of(item)) <= PASTED_WORDS for item in items)
+    if language is not ENGLISH and not (items and short and tells_each(lead, language)):
+        return pieces  # "Mi spieghi:" + "- perché il cielo è blu": each item told
     return [
         *pieces[:at],
         *(
@@ -136,11 +135,22 @@ def _items_in_lead(pieces: list[Segment], language: Language) -> list[Segment]:
     ]
 
 
+def _leaves_a_place(lead: str, place: re.Match[str] | None, items: list[str]) -> bool:
+    """Whether an English lead asks something each item completes (see `_items_in_lead`)."""
+    asked = asks(lead) or HOW_DO_I.search(lead)
+    if not items or not asked or not all(_fits(lead, item) for item in items):
+        return False
+    last = words_of(lead)[-1:]
+    fills_in = place or not last or last[0] in PREPOSITIONS | VERBS - {"help", "think"}
+    return bool(fills_in or HOW_DO_I.search(lead) or TELL_ME.search(lead))  # not "help:"
+
+
 def _in_lead(lead: str, place: re.Match[str] | None, item: str) -> str:
     """An item in its lead's place for it (`place`), or after a lead that ends on "for"."""
     thing = item.rstrip(".?!")
     if place is None:
-        return f"{lead} {thing}" + ("?" if HOW_DO_I.search(lead) else "")
+        space = "" if "\u3040" <= lead[-1:] <= "\u9fff" else " "  # "请告诉我什么是..."
+        return f"{lead}{space}{thing}" + ("?" if HOW_DO_I.search(lead) else "")
     return f"{lead[: place.start()]}{thing}{lead[place.end() :]}"
 
 

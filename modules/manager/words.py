@@ -317,8 +317,13 @@ PLACEHOLDER = re.compile(
 of [each]:")."""
 HOW_DO_I = re.compile(r"\b(?:how|where) (?:do|can|would|should) (?:i|we|you)$|\bhow to$", re.I)
 """A lead that asks how to do what each item says ("In Python, how do I: a) read a CSV")."""
-TELL_ME = re.compile(r"\b(?:tell|show|remind) (?:me|us)$|\blet (?:me|us) know$", re.I)
-"""A lead that asks to be told each item ("Can you tell me 1) what a Roth IRA is, 2) ...")."""
+TELL_ME = re.compile(
+    r"\b(?:tell|show|remind) (?:me|us)$|\blet (?:me|us) know$"
+    r"|\b(?:explain|describe|define|clarify)(?: (?:to )?(?:me|us))?$|(?:告诉我|解释一下|介绍一下)$",
+    re.I,
+)
+"""A lead that asks to be told each item ("Can you tell me 1) what a Roth IRA is, 2) ...",
+"Can you explain:" + "- what a window function is")."""
 
 
 def words_of(text: str) -> list[str]:

@@ -1468,3 +1468,12 @@ def test_that_n_named_before_takes_its_words_or_waits_for_the_best_one() -> None
     found = split("Mon chat vomit souvent après avoir mangé, est-ce grave ?")
     assert found.parts == ("Est-ce grave?",)
     assert found.context == ("Mon chat vomit souvent après avoir mangé.",)
+
+
+def test_a_lead_that_asks_to_be_told_each_item_is_every_item_s_in_any_language() -> None:
+    found = split("Can you explain:\n- recursion\n- what a closure is")
+    assert found.parts == ("Can you explain recursion?", "Can you explain what a closure is?")
+    found = split("Mi spieghi:\n- cos'è la fotosintesi\n- perché il cielo è blu")
+    assert found.parts[1] == "Mi spieghi perché il cielo è blu." and not found.context
+    found = split("请告诉我：\n1. 什么是通货膨胀\n2. 为什么房价会涨")
+    assert found.parts == ("请告诉我什么是通货膨胀？", "请告诉我为什么房价会涨？")
