@@ -139,6 +139,10 @@ PREDICATE_FIRST = (
     "誰",
 )
 """How a Chinese or Japanese question without a subject of its own opens."""
+OWN_SUBJECT = re.compile(
+    r"(?:为什么|为何|怎么)[\u4e00-\u9fff]{2,4}?(?:会|能|要|可以|该|应该|是|都|就|不|没)"
+)
+"""A Chinese question word, then a subject of its own and its verb ("为什么房价会涨")."""
 
 
 def bridged_han(before: list[str], text: str) -> str | None:
@@ -166,8 +170,8 @@ def bridged_han(before: list[str], text: str) -> str | None:
         said = other.group(1)  # "德国的呢？" after "法国的首都": 德国, before the frame's 的
         said = said[:-1] if said.endswith("的") and before[0][end : end + 1] == "的" else said
         return f"{before[0][:start]}{said}{before[0][end:]}"
-    if not text.startswith(PREDICATE_FIRST):
-        return None
+    if not text.startswith(PREDICATE_FIRST) or OWN_SUBJECT.match(text):
+        return None  # "为什么[房价]会涨？": a subject of its own after the question word
     japanese = re.search(r"[\u3040-\u309f]", text) is not None  # hiragana
     return f"{subject}{'は' if japanese else ''}{text}"
 

@@ -1477,3 +1477,8 @@ def test_a_lead_that_asks_to_be_told_each_item_is_every_item_s_in_any_language()
     assert found.parts[1] == "Mi spieghi perché il cielo è blu." and not found.context
     found = split("请告诉我：\n1. 什么是通货膨胀\n2. 为什么房价会涨")
     assert found.parts == ("请告诉我什么是通货膨胀？", "请告诉我为什么房价会涨？")
+
+
+def test_a_chinese_question_with_a_subject_after_its_question_word_keeps_it() -> None:
+    assert split("什么是通货膨胀？为什么房价会涨？").parts[1] == "为什么房价会涨？"
+    assert split("长城有多长？为什么要建它？").parts[1] == "长城为什么要建它？"
