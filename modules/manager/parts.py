@@ -52,6 +52,13 @@ from modules.manager.words import (
     words_of,
 )
 
+SITUATION = re.compile(
+    r"^\W*(?:(?:my|our)\b[^:]*|[^:]*\b(?:issues|problems|symptoms|details|stats|specs|setup|"
+    r"situation|background|facts))\s*:\s*$",
+    re.IGNORECASE,
+)
+"""A lead that says the items after it describe the user's case ("my lawn:", "Dishwasher
+issues:"), not what to answer."""
 ANNOUNCES = re.compile(
     r"\b(?:\d+|two|three|four|five|a few|few|a couple of|couple of|some|these|the following|"
     r"several) (?:things|questions|points|items|requests|issues|parts)\b",
@@ -91,7 +98,7 @@ def split(text: str, max_parts: int = 8, *, shown: bool = False) -> Split:
     language = language_of(text)
     context: list[str] = []
     drafts: list[Draft] = []
-    pieces = _items_in_lead(segments(text), language)
+    pieces = _described(_items_in_lead(segments(text), language), language)
     for segment in pieces:
         _read(segment, language, context, drafts)
     if not drafts and len(pieces) == 1 and not pieces[0].pasted and context == [pieces[0].text]:
@@ -133,6 +140,20 @@ def _items_in_lead(pieces: list[Segment], language: Language) -> list[Segment]:
             for p in pieces[at + 1 :]
         ),
     ]
+
+
+def _described(pieces: list[Segment], language: Language) -> list[Segment]:
+    """Items under a lead about the user's own case ("my lawn:", "Dishwasher issues:") that
+    ask nothing ("- brown patches in july"), in a request that asks after them ("what's
+    going on?"): context, not parts. Any other pieces as they are."""
+    leads = [i for i, piece in enumerate(pieces) if piece.lead]
+    if not leads or not SITUATION.search(pieces[leads[0]].text):
+        return pieces
+    items = [p for p in pieces[leads[0] + 1 :] if p.item]
+    after = [p for p in pieces[leads[0] + 1 :] if not p.item and not p.pasted]
+    if any(asks(p.text, language) for p in items) or not any(asks(p.text, language) for p in after):
+        return pieces
+    return [Segment(p.text, pasted=True) if p.item else p for p in pieces]
 
 
 def _leaves_a_place(lead: str, place: re.Match[str] | None, items: list[str]) -> bool:

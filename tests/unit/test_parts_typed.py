@@ -1482,3 +1482,11 @@ def test_a_lead_that_asks_to_be_told_each_item_is_every_item_s_in_any_language()
 def test_a_chinese_question_with_a_subject_after_its_question_word_keeps_it() -> None:
     assert split("什么是通货膨胀？为什么房价会涨？").parts[1] == "为什么房价会涨？"
     assert split("长城有多长？为什么要建它？").parts[1] == "长城为什么要建它？"
+
+
+def test_items_that_describe_the_user_s_case_are_context_for_the_question_after() -> None:
+    found = split("my stats:\n- 34 years old\n- 80 kg\nhow many calories should i eat?")
+    assert found.parts == ("How many calories should i eat?",)
+    assert found.context == ("my stats:", "34 years old", "80 kg")
+    found = split("questions:\n- capital of france\n- population of germany")
+    assert found.parts == ("Capital of france.", "Population of germany.")
