@@ -30,6 +30,7 @@ from modules.manager.words import (
     COUNTS,
     COURTESY,
     DEGREES,
+    DETERMINERS,
     FILLERS,
     HAN_QUESTION,
     LIST_OPENERS,
@@ -98,6 +99,9 @@ def clauses(sentence: str, language: Language = ENGLISH) -> list[Clause]:
 
 
 ASKING = QUESTION_WORDS | AUXILIARIES
+MODALS = frozenset({"might", "may", "could", "would", "should", "will", "can", "must"})
+NAMED = SUBJECT_PRONOUNS | DETERMINERS | {"it", "there", "this", "that", "these", "those"}
+"""What a question's subject after its modal opens with ("and can [i] ...", "could [the]")."""
 RELATIVE = re.compile(r"\s(?:that|which|who) [a-z]+s\b")
 """A relative clause with its verb ("a function that takes"), whose object goes on after "and"."""
 
@@ -112,6 +116,9 @@ def _next_clause(
     manner = said[:1] != [] and said[0] in MANNER and not set(said) & (ASKING | VERBS)
     if said and set(said) <= COURTESY or manner:
         return None, None  # "..., por favor"; "..., with examples pls"
+    modal = said[:1] != [] and said[0] in MODALS and said[1:2] != [] and said[1] not in NAMED
+    if modal and language is ENGLISH:
+        return None, None  # "... when you're 30 and might move": one subject, two verbs
     thing = said[:1] != [] and said[0] not in VERBS and not set(said) & ASKING
     relative = RELATIVE.search(found[-1].text) and not RELATIVE.search(f" {piece}")
     if thing and relative and language is ENGLISH:

@@ -319,7 +319,7 @@ def _replaced(tokens: list[str], position: int, topic: str) -> str:
     plural = head.endswith("s") and not head.endswith("ss")
     if inner and (plural if word == "it" else word in ("they", "them") and not plural):
         topic = inner  # "how is it different" after "the symptoms of flu": flu
-    topic += " is" if word.endswith("'s") else ""  # "which museum [it's] in"
+    topic += " is" if word.endswith("'s") else "'s" if word == "his" else ""  # "[it's] in"
     tokens = [*tokens[:position], topic, *tokens[position + 1 :]]
     before = tokens[position - 2].lower() if position > 1 else ""
     at = position - 2 if before in AUXILIARIES else position + 2  # not "can they have"

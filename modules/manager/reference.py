@@ -284,8 +284,8 @@ def _named_by_a_topic(done: list[Draft], tied_to: set[str]) -> bool:
     return bool(tied_to) and any(tied_to <= set(words_of(topic)) for topic in topics)
 
 
-ROLE_ASKED = re.compile(r"(?i)who(?:'s|’s|s| is| was) the \w+ of ")
-"""A question after who holds a role ("Who's the CEO of Nvidia?"), which "he" means."""
+ROLE_ASKED = re.compile(r"(?i)who(?:'s|’s|s| is| was) the (?:\w+ ){0,2}?\w+ of ")
+"""A question after who holds a role ("Who was the first CEO of Nvidia?"), which "he" means."""
 DEFINED = r"(?:what|who)(?:'s|’s| is| are) (.+?)"
 """A question that asks what a thing is ("what is [an IRA]")."""
 

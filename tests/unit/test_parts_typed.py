@@ -1490,3 +1490,13 @@ def test_items_that_describe_the_user_s_case_are_context_for_the_question_after(
     assert found.context == ("my stats:", "34 years old", "80 kg")
     found = split("questions:\n- capital of france\n- population of germany")
     assert found.parts == ("Capital of france.", "Population of germany.")
+
+
+def test_a_role_of_several_words_a_modal_without_subject_and_his_as_possessive() -> None:
+    found = split("who was the first king of norway and when did he die")
+    assert found.parts[1] == "When did the first king of norway die?"
+    found = split("who is the ceo of tesla and what is his salary")
+    assert found.parts[1] == "What is the ceo of tesla's salary?"
+    request = "should i rent or buy when i'm 30 and might move in two years"
+    assert split(request).parts == (request,)
+    assert len(split("is it safe to eat raw eggs and can i give them to my kids").parts) == 2
