@@ -47,8 +47,9 @@ FILLERS = (
     "please", "oh and", "oh", "finally", "lastly", "btw", "by the way", "one more thing",
     "ok so", "okay so", "so", "hey", "hi", "hello", "well", "now", "and now", "next",
     "and after that", "after that", "after this", "separately", "additionally", "unrelated",
-    "also unrelated", "unrelated but", "on another note", "también", "aussi", "auch",
-    "anche", "também", "ook", "另外", "还有", "それと", "あと",
+    "also unrelated", "unrelated but", "on another note", "también", "tambien", "además",
+    "ademas", "aussi", "de plus", "en plus", "auch", "außerdem", "ausserdem", "anche",
+    "inoltre", "também", "ook", "另外", "还有", "それと", "あと",
     "それから", "そのあと", "その後", "然后", "之后", "接着",
 )  # fmt: skip
 """Joining words a part may start with; they are dropped from it."""

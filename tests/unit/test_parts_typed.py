@@ -1500,3 +1500,11 @@ def test_a_role_of_several_words_a_modal_without_subject_and_his_as_possessive()
     request = "should i rent or buy when i'm 30 and might move in two years"
     assert split(request).parts == (request,)
     assert len(split("is it safe to eat raw eggs and can i give them to my kids").parts) == 2
+
+
+def test_also_words_open_a_question_and_a_lower_case_german_name_stays_whole() -> None:
+    assert split("como hago un commit? tambien que es un .gitignore").parts[1] == (
+        "Que es un .gitignore?"
+    )
+    found = split("wie alt ist der kölner dom? außerdem, wer hat ihn gebaut?")
+    assert found.parts[1] == "Wer hat den kölner dom gebaut?"
