@@ -156,8 +156,9 @@ def named_in(
         end += 2  # "une pâte [à crêpes]"
     if language.code == "fr" and end + 1 == len(tokens):
         end += 1  # "une pâte [brisée]": an adjective after its noun, the part's last word
-    typed_lower = tokens[start + 1 : start + 2] != [] and tokens[start + 1].islower()
-    if language.code in ("de", "nl") and end + 1 == len(tokens) and typed_lower:
+    first = tokens[start + 1 : start + 2]  # "kölner", "große", "oude"; not "mijn hond uitlaten"
+    adjective = first != [] and first[0].islower() and first[0].endswith(("e", "er"))
+    if language.code in ("de", "nl") and end + 1 == len(tokens) and adjective:
         end += 1  # "der kölner [dom]": an adjective before its noun, typed in lower case
     article = tokens[start].lower()
     said_as = CASES[said].get(article, tokens[start]) if said in CASES else tokens[start]
