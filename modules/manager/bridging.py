@@ -202,7 +202,7 @@ def in_setting(previous: str, text: str, item: bool) -> str | None:
         return None
     if len(words) < 3 or words[0] not in QUESTION_WORDS | AUXILIARIES:
         return None
-    own = re.search(r"\b(?:in|at|on|for|of) (?!(?:an?|the|my|your)\b)\w", text, re.I)
+    own = re.search(r"\b(?:in|at|on|for|of) (?!(?:an?|the)\b)\w", text, re.I)  # "in my X"
     if own or re.search(r"\b(?!I\b)[A-Z]", text[1:]):
         return None  # "... in Paris?": its own place; "how does Stripe ...": its own name
     end = len(text.rstrip("?.!"))

@@ -22,6 +22,7 @@ from modules.manager.words import (
     DO_SUPPORT,
     KNOWN_TO_ALL,
     OPENS_A_NAME,
+    PARTICIPLES,
     PERSONAL,
     PLACE_PREPOSITIONS,
     POSSESSIVES,
@@ -287,8 +288,12 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     thing_named = thing.split()[-1:] != [] and thing.split()[-1][:1].isupper()
     if thing_named and named:  # "... en Bogotá en diciembre? ¿y en Medellín?": the name's
         near = named
-    untimed, when = [i for i in near if words[i + 1] not in KNOWN_TO_ALL], ""
-    if untimed and untimed != near and not set(words_of(thing)) & KNOWN_TO_ALL:
+    untimed, when = [i for i in near if not _a_time(words, i + 1)], ""
+    timely = bool(set(words_of(thing)) & KNOWN_TO_ALL)
+    placed = words_of(thing)[:1] != [] and words_of(thing)[0] in language.prepositions
+    if not untimed and not timely and not placed:  # "on [stocks] held over a year? ... crypto"
+        return _before_a_time(tokens, words, thing, language)
+    if untimed and untimed != near and not timely:
         when = " " + " ".join(tokens[near[-1] :])  # "in rome in april? same for florence"
         near = untimed
     same = words_of(thing)[:1] == [words[near[-1]]]  # "En voor een harde?": voor, once
@@ -312,6 +317,34 @@ def _after_last_preposition(frame: str, thing: str, language: Language) -> str |
     rest = when or after_name(frame, words[near[-1]])
     own = same or words_of(thing)[:1] != [] and words_of(thing)[0] in language.prepositions
     return " ".join([*tokens[: near[-1] + (0 if own else 1)], thing]) + rest  # "in denver"
+
+
+def _a_time(words: list[str], start: int) -> bool:
+    """Whether the phrase at `start` is a time or a measure all know ("april", "a year")."""
+    at = start + (words[start : start + 1] != [] and words[start] in DETERMINERS)
+    return words[at : at + 1] != [] and words[at] in KNOWN_TO_ALL
+
+
+def _before_a_time(
+    tokens: list[str], words: list[str], thing: str, language: Language
+) -> str | None:
+    """`thing` in the place of the object of the frame's last preposition before a time,
+    to its participle or next preposition ("... on [stocks] held over a year?" -> "... on
+    crypto held over a year?"); None when no preposition has an object that is no time."""
+    places = [
+        i
+        for i, w in enumerate(words[:-1])
+        if w in language.prepositions and not _a_time(words, i + 1)
+    ]
+    if not places:
+        return None
+    start = end = places[-1] + 1
+    stops = language.prepositions | PARTICIPLES
+    while end < len(words) and words[end] not in stops and not words[end].endswith("ed"):
+        end += 1
+    if end == start or end == len(words):
+        return None
+    return " ".join([*tokens[:start], thing, *tokens[end:]])
 
 
 def _in_place_of_object(frame: str, thing: str, language: Language) -> str | None:

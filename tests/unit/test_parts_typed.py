@@ -1508,3 +1508,10 @@ def test_also_words_open_a_question_and_a_lower_case_german_name_stays_whole() -
     )
     found = split("wie alt ist der kölner dom? außerdem, wer hat ihn gebaut?")
     assert found.parts[1] == "Wer hat den kölner dom gebaut?"
+
+
+def test_what_about_takes_no_time_s_place_and_in_my_x_is_a_setting_of_its_own() -> None:
+    found = split("what's the tax rate on bonds held over a year? what about gold?")
+    assert found.parts[1] == "What's the tax rate on gold held over a year?"
+    found = split("how often should i clean the filter in my dryer, and the vent in my kitchen?")
+    assert found.parts[1] == "How often should i clean the vent in my kitchen?"
