@@ -189,6 +189,9 @@ def _complete_english(  # noqa: C901 - one branch per form of fragment, each wit
     why = why and head != first_words[0] and len(words) == 1
     if head in ("when", "where", "how", "why") and why:
         return f"{head} {first.split(None, 1)[1]}"  # "when did the berlin wall fall and why"
+    by = head in PREPOSITIONS and words[1:2] in (["which"], ["what"], ["whom"]) and len(words) < 5
+    if by and first_words[0] in QUESTION_WORDS and first_words[1] in AUXILIARIES:
+        return f"{piece.strip()} {first.split(None, 1)[1]}"  # "..., and by which king"
     speaker = words[1:2] != [] and words[1] in SUBJECT_PRONOUNS
     if head in ("when", "where", "why", "how", "if") and speaker:
         return None  # "..., and when I bring it up she gets defensive": no question

@@ -9,6 +9,7 @@ object, a quoted word, a name). A fragment no frame fits joins the part before (
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from modules.manager.clauses import finish, strip_joining
 from modules.manager.completion import bare_superlative
@@ -20,6 +21,7 @@ from modules.manager.words import (
     CLAUSE_OPENERS,
     DETERMINERS,
     FRAGMENT_OPENINGS,
+    ORDINALS,
     PERSONAL,
     PREPOSITIONS,
     QUESTION_WORDS,
@@ -53,7 +55,12 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
     best = superlative(words[0]) and words[1:2] != [] and words[1] not in PREPOSITIONS
     if language is ENGLISH and opening is None and best and not bare_superlative(words):
         return None  # "what is sourdough? best flour?": a thing for it (`bridged`), not a new X
-    swapped = _with_superlative(previous, words[0]) if language is ENGLISH else None
+    swapped = _swapped(previous, words[0], superlative) if language is ENGLISH else None
+    ordinal = words[-2:-1] if words[-1:] == ["one"] and len(words) <= 3 else []
+    if language is ENGLISH and ordinal and ordinal[0] in ORDINALS:  # "and the third one?"
+        swapped = _swapped(previous, ordinal[0], ORDINALS.__contains__)
+        if swapped is not None:
+            return finish(swapped.rstrip("?.!？ "), end or previous.rstrip()[-1:])
     if swapped and bare_superlative(words) and len(words) == 1:  # "largest X in Y? smallest?"
         return finish(swapped.rstrip("?.!？ "), end or previous.rstrip()[-1:])
     if swapped and words[1:2] != [] and words[1] in PREPOSITIONS:  # "... in asia? tallest in X"
@@ -105,14 +112,14 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
     return finish(completed, end or previous.rstrip()[-1:])
 
 
-def _with_superlative(previous: str, word: str) -> str | None:
-    """The part before with the superlative `word` in place of its own ("largest" ->
-    "smallest"); None when either is no superlative."""
+def _swapped(previous: str, word: str, kind: Callable[[str], bool]) -> str | None:
+    """The part before with `word` in place of its own word of `kind` ("largest" ->
+    "smallest", "second" -> "third"); None when either is of no such kind."""
     tokens = previous.split()
-    at = next((i for i, t in enumerate(tokens) if superlative("".join(words_of(t)))), None)
-    if at is None or not superlative(word):
-        return None
-    return " ".join([*tokens[:at], word, *tokens[at + 1 :]])
+    at = next((i for i, t in enumerate(tokens) if kind("".join(words_of(t)))), None)
+    return (
+        None if at is None or not kind(word) else " ".join([*tokens[:at], word, *tokens[at + 1 :]])
+    )
 
 
 def _main_clause(frame: str) -> tuple[str, str, str]:

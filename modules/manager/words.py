@@ -163,6 +163,10 @@ EVENT_NOUNS = vocabulary("battle war siege treaty revolution fall rise invasion 
 PLACE_PREPOSITIONS = vocabulary("in at on near")
 """Prepositions of a place ("at sea level"), which another place ("in denver") replaces."""
 POSSESSIVES = vocabulary("my your our")
+ORDINALS = vocabulary(
+    "first second third fourth fifth sixth seventh eighth ninth tenth 1st 2nd 3rd 4th 5th"
+)
+"""Words that say which one of a row ("newton's [second] law")."""
 ADVERBS = vocabulary(
     "here there now today exactly actually really usually below above so too very indoors "
     "outdoors inside outside upstairs downstairs abroad"

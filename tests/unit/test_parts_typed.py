@@ -1515,3 +1515,10 @@ def test_what_about_takes_no_time_s_place_and_in_my_x_is_a_setting_of_its_own() 
     assert found.parts[1] == "What's the tax rate on gold held over a year?"
     found = split("how often should i clean the filter in my dryer, and the vent in my kitchen?")
     assert found.parts[1] == "How often should i clean the vent in my kitchen?"
+
+
+def test_a_phrase_after_which_and_the_nth_one_take_the_first_question_s_frame() -> None:
+    found = split("when was the treaty signed, where, and by which king")
+    assert found.parts[2] == "By which king was the treaty signed?"
+    found = split("what was the first crusade about? and the second one?")
+    assert found.parts[1] == "What was the second crusade about?"
