@@ -36,7 +36,8 @@ OPEN_ENDED = (
     r"how (?:do|does|did|can|should|would) (?:i|we|you|one|they|it|[a-z]+s?) "
     r"(?!\w+ (?:\d|a number))|what makes|what happens|what should i know|what do i need to "
     r"know|my rights|my options|relationship between|plan for|plan that|plan a|prepare for|"
-    r"get started|beginner's guide|how to)\b"
+    r"get started|beginner's guide|how to|best practices|things to consider|what to consider|"
+    r"way to think about|explanation)\b"
 )
 """Words of a request whose answer has several sides: an explanation, advice, an essay, a
 list of recommendations, a comparison."""
@@ -60,6 +61,14 @@ FOCUSED = (
 )
 """Words of a request that wants one focused answer whatever else it says: brevity, code,
 a calculation, a translation, a short creative piece."""
+DETAILED = (
+    r"\b(?:in detail|in depth|in-depth|detailed|thorough|comprehensive|complete guide|essay|"
+    r"all of it)\b"
+)
+"""Words of a request that asks for a long answer, about code or a choice too ("explain in
+detail how python's garbage collection works")."""
+BRIEF = r"\b(?:briefly|brief|one sentence|one-liner|short answer|quick(?:ly)?|tl;?dr|translate)\b"
+"""Words that keep even a detailed request to one focused answer."""
 CHOICE = r"\b(?:difference between|differences between|versus|vs\.?|better to)\b|\bor\b.*\?$"
 """Words of a question between two things: a focused answer, unless asked to explain."""
 REQUEST_LEAD = re.compile(r"^(?:(?:can|could|would|will) you |please |i need |i want )+")
@@ -70,6 +79,8 @@ def wants_skeleton(request: str, language: Language = ENGLISH) -> bool:
     """Whether one request is best answered as a skeleton of points expanded at once."""
     text = " ".join(request.lower().split())
     words = words_of(text)
+    if words and re.search(DETAILED, text) and not re.search(BRIEF, text):
+        return True  # "a thorough explanation of how transistors work"
     if not words or re.search(FOCUSED, text) or ARITHMETIC.search(text):
         return False
     if language is not ENGLISH or any(cue in text for cue in OPEN_ENDED_ABROAD):

@@ -161,6 +161,10 @@ def test_a_pronoun_that_names_a_thing_of_the_request_is_completed_from_it() -> N
         ("Write a haiku about autumn.", False),
         ("Translate 'good morning' into German.", False),
         ("Explícame cómo funciona un motor eléctrico.", True),
+        ("Explain in detail how python's garbage collection works.", True),
+        ("Give me a thorough explanation of how a transistor works.", True),
+        ("Briefly, in detail: what is a transistor?", False),
+        ("What are the best practices for naming database tables?", True),
     ],
 )
 def test_the_router_gives_open_ended_requests_a_skeleton(request_text: str, skeleton: bool) -> None:
