@@ -280,8 +280,8 @@ def _bare_definite_end(words: list[str], start: int) -> int | None:
     phrase = words[start:stop]
     if words[start - 2 : start - 1] and words[start - 2] in DO_SUPPORT and len(phrase) > 1:
         phrase, stop = phrase[:-1], stop - 1  # "how much should the strings [cost]"
-    elif len(phrase) > 1 and phrase[-1] in PARTICIPLES:
-        phrase, stop = phrase[:-1], stop - 1  # "where is the painting [kept]"
+    elif len(phrase) > 1 and (phrase[-1] in PARTICIPLES or phrase[-1].endswith("ed")):
+        phrase, stop = phrase[:-1], stop - 1  # "where is the painting [kept]", "[required]"
     if not phrase or superlative(phrase[0]) or set(phrase) & (KNOWN_TO_ALL | ABSOLUTES):
         return None
     if words[stop : stop + 1] and words[stop] in ("of", "for", "to", "that", "which", "who"):

@@ -27,6 +27,7 @@ from modules.manager.parallel import counted_again
 from modules.manager.structure import quoted_spans
 from modules.manager.words import (
     AUXILIARIES,
+    BETWEEN,
     COUNTS,
     COURTESY,
     DEGREES,
@@ -119,6 +120,11 @@ def _next_clause(
     modal = said[:1] != [] and said[0] in MODALS and said[1:2] != [] and said[1] not in NAMED
     if modal and language is ENGLISH:
         return None, None  # "... when you're 30 and might move": one subject, two verbs
+    before = words_of(found[-1].text)
+    between = [i for i, w in enumerate(before) if w in BETWEEN]
+    paired = between and set(before[between[-1] :]) & ({"and"} | language.ands)
+    if between and not paired and said[:1] != [] and said[0] not in AUXILIARIES:
+        return None, None  # "the relationship between humidity and how hot it feels"
     thing = said[:1] != [] and said[0] not in VERBS and not set(said) & ASKING
     relative = RELATIVE.search(found[-1].text) and not RELATIVE.search(f" {piece}")
     if thing and relative and language is ENGLISH:

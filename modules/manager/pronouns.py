@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from modules.manager.foreign import owner_meant_in
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.topics import NOT_A_NOUN, last_thing, topic_of, typed_lower
+from modules.manager.topics import NOT_A_NOUN, last_thing, places_in, topic_of, typed_lower
 from modules.manager.words import (
     ADVERBS,
     AUXILIARIES,
@@ -119,7 +119,7 @@ def _dummy_it(words: list[str], index: int) -> bool:
     if after[0] == "worth" and after[1:2] and after[1].endswith("ing"):
         return not set(after[2:3]) <= ADVERBS  # "is it worth reading today": it is the book
     said = after[1] if after[0] in ("too", "very") and len(after) > 1 else after[0]
-    hot = said in WEATHER
+    hot = said in WEATHER or after[-1:] == ["there"] and len(after) <= 3  # "crowded there"
     takes = after[0] in ("take", "takes", "took") and ("how" in words or "to" in after)
     if hot or takes or after[:2] == ["is", "to"]:  # not "what oil weight does it take"
         return True  # "is it too hot then?", "how long does it take"
@@ -180,15 +180,11 @@ def named(
         after_of = re.search(rf"\b(?:of|in|to) {re.escape(place)}[?.!]*$", before[0]) is not None
         typed = place != "" and " " not in place and typed_lower(before[0]) and after_of
         typed = typed and place.lower() not in KNOWN_TO_ALL  # not "in march"
-        spots = [
-            m.group(1)
-            for m in re.finditer(r"\b(?:in|to|at) ([\w'’-]+)", before[0])
-            if m.group(1).lower() not in KNOWN_TO_ALL | DETERMINERS
-        ]  # "in barcelona in october": barcelona
-        if said == "there" and (place[:1].isupper() or typed):  # a place named last
+        named = places_in(before[0])  # "in barcelona in october": barcelona
+        if said == "there" and (place.removeprefix("the ")[:1].isupper() or typed):  # a place
             topic = place
-        elif said == "there" and spots and (spots[-1][:1].isupper() or typed_lower(before[0])):
-            topic = spots[-1]
+        elif said == "there" and named:
+            topic = named[-1]
     measured = topic and words_of(topic.partition(" of ")[0])[-1:] in ([w] for w in MEASURES)
     if said == "it" and measured and words[pronoun - 1 : pronoun] == ["of"]:
         topic = topic.rpartition(" of ")[2]  # "the area of it": of tokyo, not of its population

@@ -223,6 +223,8 @@ def _inline_items(text: str) -> tuple[str, list[str], str] | None:
     counter = COUNTER.search(before)
     if bare and before and not before.endswith(":") and not counter:
         return None  # "between terminal 1 and terminal 2": numbers of things, not items
+    if bare and not run[0].group(2).isdigit():
+        return None  # "I have ... type I vs type II errors": words, not marks
     ends = [m.start() for m in run[1:]] + [len(text)]
     items = [_trim(text[m.end() : end]) for m, end in zip(run, ends, strict=True)]
     if counter:  # "step 1 explain X, step 2 tell me Y": the word before each number

@@ -19,6 +19,7 @@ from modules.manager.words import (
     DEMONSTRATIVES,
     DETERMINERS,
     DO_SUPPORT,
+    KNOWN_TO_ALL,
     MANNER_NOUNS,
     PARTICIPLES,
     PERSONAL,
@@ -58,6 +59,19 @@ def last_thing(part: str) -> str | None:
     named = thing[0][:1].isupper() or words[places[-1] + 1] in DETERMINERS
     said = " ".join(thing).rstrip(":;,")  # "info on [my flight BA283]: it got delayed"
     return said if named or len(thing) > 1 or typed_lower(part) else None
+
+
+def places_in(part: str) -> list[str]:
+    """The places a part names after "in", "to" or "at", in order: names, or any word of a
+    part typed in lower case ("in barcelona in october": barcelona; "in the Alps"; not
+    "to [visit] barcelona", a verb, nor "in [may]", a time)."""
+    spots = [
+        m.group(2)
+        for m in re.finditer(r"\b(in|to|at) ((?:the )?[\w'’-]+)(?=( \w+)?)", part)
+        if m.group(2).lower() not in KNOWN_TO_ALL | DETERMINERS
+        and not (m.group(1) == "to" and m.group(3) and m.group(3).strip() not in PREPOSITIONS)
+    ]
+    return [s for s in spots if s.removeprefix("the ")[:1].isupper() or typed_lower(part)]
 
 
 def typed_lower(part: str) -> bool:
@@ -203,7 +217,7 @@ def _phrase(
     Eiffel Tower] built"). For "the best way to cook salmon", the thing cooked."""
     stop = start
     ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS | CLAUSE_STARTS
-    ends |= {"like"} if verb in DO_SUPPORT else set()  # "does [a ii-V-I] sound like"
+    ends |= {"like"} if verb in DO_SUPPORT | BE else set()  # "does [a ii-V-I] sound like"
     while stop < len(words) and words[stop] not in ends:
         clause = stop > start and words[stop] in SPEAKERS  # "tell [my parents] i'm gay"
         if (words[stop].endswith("ly") and stop > start) or tokens[stop].startswith(",") or clause:

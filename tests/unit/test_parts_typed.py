@@ -1522,3 +1522,19 @@ def test_a_phrase_after_which_and_the_nth_one_take_the_first_question_s_frame() 
     assert found.parts[2] == "By which king was the treaty signed?"
     found = split("what was the first crusade about? and the second one?")
     assert found.parts[1] == "What was the second crusade about?"
+
+
+def test_type_ii_is_no_item_mark_and_between_waits_for_its_second_thing() -> None:
+    request = "I have an exam. Can you explain type I vs type II errors with an example"
+    assert split(request).parts == ("Can you explain type I vs type II errors with an example?",)
+    request = "whats the relationship between sleep and how tired i feel"
+    assert split(request).parts == (request,)
+
+
+def test_there_means_the_place_named_with_its_article_and_a_participle_ends_a_thing() -> None:
+    found = split("when is monsoon season in the Philippines? is it safe to travel there in july?")
+    assert found.parts[1] == "Is it safe to travel to the Philippines in july?"
+    found = split("what's the weather like in the Alps in winter? is it crowded there?")
+    assert found.parts[1] == "Is it crowded in the Alps?"
+    found = split("how much does a rowing machine cost? is the subscription required?")
+    assert found.parts[1] == "Is the subscription of a rowing machine required?"
