@@ -4,20 +4,22 @@
 "What is ibuprofen?"), an example "of" it, a verbless item "for" it ("Best flour?");
 `bridged_in` does the same in the other languages the manager reads, with the language's
 "of" ("les horaires du Louvre"); `bridged_han` gives a Chinese or Japanese question without
-a subject the one before ("长城是什么时候建的？").
+a subject the one before ("长城是什么时候建的？"); `with_alternatives_of` gives "Which one is
+better?" the two things the parts before compare.
 """
 
 from __future__ import annotations
 
 import re
 
-from modules.manager.languages import Language
+from modules.manager.languages import ENGLISH, Language
 from modules.manager.topics import NOT_A_NOUN, last_thing, topic_of
 from modules.manager.words import (
     ABSOLUTES,
     ADVERBS,
     AUXILIARIES,
     BE,
+    BETWEEN,
     DO_SUPPORT,
     HAN_QUESTION,
     INSTANCE_NOUNS,
@@ -29,6 +31,7 @@ from modules.manager.words import (
     QUESTION_WORDS,
     REQUEST_LEAD,
     VERBS,
+    WHICH,
     superlative,
     words_of,
 )
@@ -287,3 +290,44 @@ def _bare_definite_end(words: list[str], start: int) -> int | None:
     if words[stop : stop + 1] and words[stop] in ("of", "for", "to", "that", "which", "who"):
         return None
     return None if set(phrase) & (NOT_A_NOUN | PERSONAL | {"i", "you", "we"}) else stop
+
+
+DEFINED = r"(?:what|who)(?:'s|’s| is| are) (.+?)"
+"""A question that asks what a thing is ("what is [an IRA]")."""
+
+
+def with_alternatives_of(done: list[str], text: str, language: Language) -> str:
+    """ "Which one is better?" after "the difference between A and B": "Which one is better,
+    A or B?"; "can I have both A and B" (also after "How is A different from B?", "What is
+    A?" and "What is B?", and "Welche ...?" after "zwischen A und B"); `text` as it is when
+    the parts before (`done`, in order) name no two things, or it names its own."""
+    previous, earlier = done[-1], done[-2] if len(done) > 1 else ""
+    words = words_of(text)
+    ors = language.ors | {"or"}
+    each = set(words[1:]) & {"each", "both", "either"}  # "When should I use each?"
+    if not words or (words[0] not in WHICH and not each) or set(words) & ors:
+        return text
+    ands = "|".join(language.ands | {"and"})
+    between = rf"\b(?:{'|'.join(BETWEEN)}) (.+?) (?:{ands}) (.+?)\s*[?.!？]*$"
+    differ = r"\b(?:is|are|how's|hows) (.+?) different (?:from|than) (.+?)\s*[?.!]*$"
+    found = (
+        next(
+            (m for d in reversed(done) if (m := re.search(between, d.strip(), re.I))),
+            None,
+        )  # "... between A and B? how much can I put in? can I have both"
+        or re.search(differ, previous.strip(), re.I)
+        or re.fullmatch(  # "what is a 401k, what is an ira, and which should I fund first"
+            rf"{DEFINED}\s*[?.!]*\s*\n{DEFINED}\s*[?.!]*", f"{earlier}\n{previous}".strip(), re.I
+        )
+    )
+    if found is None:
+        return text
+    end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!？" else "?"
+    either = sorted(language.ors)[0] if language.ors else "or"
+    said = text.rstrip().rstrip("?.!？")
+    mid = re.search(r"\b(both|either)\b(?!\s+of\b)", said) if language is ENGLISH else None
+    if mid:  # "can I have both A and B", "can I make either A or B without ..."
+        joint = "and" if mid.group(1) == "both" else "or"
+        alike = f"{found.group(1)} {joint} {found.group(2)}"
+        return f"{said[: mid.end()]} {alike}{said[mid.end() :]}{end}"
+    return f"{said}, {found.group(1)} {either} {found.group(2)}{end}"

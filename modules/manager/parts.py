@@ -126,6 +126,9 @@ def _items_in_lead(pieces: list[Segment], language: Language) -> list[Segment]:
         return pieces
     at = leads[0]
     lead = pieces[at].text.rstrip().rstrip(":：").rstrip()
+    said, _, asked = lead.rpartition(" - ")  # "Shopping list help - need recs for:"
+    told = [Segment(said, pasted=True)] if said and asks(asked, language) else []
+    lead = asked if told else lead
     items = [p.text for p in pieces[at + 1 :] if p.item]
     place = PLACEHOLDER.search(lead) if language is ENGLISH else None
     if language is ENGLISH and not _leaves_a_place(lead, place, items):
@@ -135,6 +138,7 @@ def _items_in_lead(pieces: list[Segment], language: Language) -> list[Segment]:
         return pieces  # "Mi spieghi:" + "- perché il cielo è blu": each item told
     return [
         *pieces[:at],
+        *told,
         *(
             Segment(_in_lead(lead, place, p.text), item=True) if p.item else p
             for p in pieces[at + 1 :]

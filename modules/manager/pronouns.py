@@ -171,9 +171,9 @@ def named(
         if said in PEOPLE and (person := _person_meant(said, topic, before)) is not None:
             topic = person  # "a good first car for [a teen] ... should they get a manual"
         one = (topic or "").split()[:1] in (["my"], ["your"], ["our"], ["a"], ["an"], ["the"])
-        thing = one and " of " not in (topic or "") and not _many(topic or "")
+        thing = one and " of " not in (topic or "") and not many(topic or "")
         if said == "they" and thing and not set(words_of(topic or "")) & PERSON_NOUNS:
-            things = (t for t in (topic_of(b, True) for b in before[1:]) if t and _many(t))
+            things = (t for t in (topic_of(b, True) for b in before[1:]) if t and many(t))
             topic = next(things, topic)  # "do they need a friend": [rabbits], not "my rabbit"
         to = re.search(r"\bto ([\w'’-]+(?: [A-Z][\w'’-]*)*)[?.!]*$", before[0])  # "to bali"
         place = last_thing(before[0]) or (to.group(1) if to else "")
@@ -198,18 +198,18 @@ def named(
     if topic is None or said == "they" and re.search(r"\d%", topic):
         return None  # "undo it" after "merge two branches"; "10% of 50 and 50% of 10"
     other = topic_of(before[1]) if len(before) > 1 else None  # "what [a p-value] is"
-    if said == "them" and not _many(topic) and other not in (None, topic) and not _many(other):
+    if said == "them" and not many(topic) and other not in (None, topic) and not many(other):
         topic = f"{other} and {topic}"  # "... and [a confidence interval]? why confuse them"
     person = set(words_of(topic)) & PERSON_NOUNS  # "take them to the er": a toddler
-    if not _many(topic) and (said == "them" and not person or set(words) & {"apart", "both"}):
+    if not many(topic) and (said == "them" and not person or set(words) & {"apart", "both"}):
         return None  # "delete them" after "the sql to get X"; "how far apart are they"
     if said == "it" and topic.lower() in COMPARED:
         return None  # "whats better for a beginner, guitar or piano": no thing
     head, _, inner = topic.partition(" of ")
-    of_a_place = said == "they" and inner and not _many(head) and "there" not in words
+    of_a_place = said == "they" and inner and not many(head) and "there" not in words
 
     name = topic[:1].isupper() or (" " not in topic and typed_lower(before[0]))  # "germany"
-    if of_a_place or (said in ("they", "them") and name and not _many(topic)):
+    if of_a_place or (said in ("they", "them") and name and not many(topic)):
         place = inner if of_a_place else topic  # "... the capital of [peru]"
         if said == "them" or "there" in words or set(words_of(place)) & KNOWN_TO_ALL:
             return None  # "do they need full sun" after "... in December": not December
@@ -268,7 +268,7 @@ def _asks_who(part: str) -> bool:
     return words[2] in DETERMINERS or len(tokens) > 2 and tokens[2][:1].isupper()
 
 
-def _many(thing: str) -> bool:
+def many(thing: str) -> bool:
     """Whether a thing may be what "they" means: a plural, a count or things joined."""
     words = words_of(thing)
     plural = bool(words) and words[-1].endswith("s") and not words[-1].endswith(("ss", "us"))
@@ -320,7 +320,7 @@ def _replaced(tokens: list[str], position: int, topic: str) -> str:
     before = tokens[position - 2].lower() if position > 1 else ""
     at = position - 2 if before in AUXILIARIES else position + 2  # not "can they have"
     verb = SINGULAR.get(tokens[at].lower()) if word == "they" and at < len(tokens) else None
-    if verb is not None and not _many(topic):  # "do they need" -> "does a toddler need"
+    if verb is not None and not many(topic):  # "do they need" -> "does a toddler need"
         tokens[at] = verb.capitalize() if tokens[at][:1].isupper() else verb
     return "".join(tokens)
 
@@ -384,7 +384,7 @@ def lead_meant(topic: str, text: str, language: Language = ENGLISH) -> str | Non
     said, after = words[pronoun], words[pronoun + 1 : pronoun + 2]
     own = said == "her" and after != [] and after[0] not in PREPOSITIONS | {"to", "a", "an"}
     alive = animate(words_of(topic)[-1])  # "my cat": she; "my wife's car": she is the wife
-    agree = ("they", "them") if _many(topic) else ("it", *(("he", "she", "him", "her") * alive))
+    agree = ("they", "them") if many(topic) else ("it", *(("he", "she", "him", "her") * alive))
     if own or said not in agree:
         return None
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)

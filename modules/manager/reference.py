@@ -19,13 +19,20 @@ import re
 from dataclasses import dataclass, field
 
 from modules.manager.actions import done_again, says_how, spent_on
-from modules.manager.bridging import HAN_OR_KANA, bridged, bridged_han, bridged_in, in_setting
+from modules.manager.bridging import (
+    HAN_OR_KANA,
+    bridged,
+    bridged_han,
+    bridged_in,
+    in_setting,
+    with_alternatives_of,
+)
 from modules.manager.clauses import finish
 from modules.manager.completion import bare_superlative
 from modules.manager.foreign import named_in, owner_in, subject_dropped
 from modules.manager.fragments import MERGE, completed_fragment, short_question
 from modules.manager.languages import ENGLISH, Language
-from modules.manager.pronouns import about_the_same, lead_meant, lead_topic, named, pronoun_at
+from modules.manager.pronouns import about_the_same, lead_meant, lead_topic, many, named, pronoun_at
 from modules.manager.repeats import repeated_frame
 from modules.manager.topics import (
     NOT_A_NOUN,
@@ -40,7 +47,6 @@ from modules.manager.topics import (
 from modules.manager.words import (
     ANSWER_REFERENCE,
     AUXILIARIES,
-    BETWEEN,
     COUNTS,
     DEMONSTRATIVES,
     MAKING_VERBS,
@@ -51,7 +57,6 @@ from modules.manager.words import (
     QUESTION_WORDS,
     REQUEST_LEAD,
     VERBS,
-    WHICH,
     words_of,
 )
 
@@ -151,7 +156,7 @@ def resolve(
         elif not owner and (tied := _tied(done, draft, language, owned)) is not None:
             done.append(tied)  # "What is ibuprofen? What are the side effects?"
         else:  # "... between A and B? Which is cheaper?": of A or B
-            done.append(Draft(_with_alternatives_of(done, draft.text, language)))
+            done.append(Draft(with_alternatives_of([d.text for d in done], draft.text, language)))
     return done
 
 
@@ -227,14 +232,16 @@ def _lean(
     if owned and said == "it" and resolved is not None:
         done.append(draft)  # "how long should it be" after "i need help w my resume: ... a photo"
         return
-    asked_who = [i for i, d in enumerate(done) if words_of(d.text)[:1] == ["who"]]
+    things = said in ("they", "them") and resolved is not None and many(resolved[1])
+    makes = makes and not (things and words_of(previous.text)[:1] == ["who"])  # "who makes X"
+    asked_who = [i for i, d in enumerate(done) if words_of(d.text)[:1] == ["who"] and not things]
     role = ROLE_ASKED.match(previous.text) is not None and said in PERSON_PRONOUNS
     if role and resolved is not None:  # "whos the ceo of nvidia and how old is he"
         done.append(Draft(resolved[0], topic=resolved[1]))
     elif said in PERSON_PRONOUNS and asked_who and not makes:  # "Who wrote X? ... did she"
         done.append(Draft(draft.text, depends_on=[asked_who[-1]]))
     elif said == "one" and not makes and not kind_of:  # "which one is bigger, A or B?"
-        done.append(Draft(_with_alternatives_of(done, draft.text, language)))
+        done.append(Draft(with_alternatives_of([d.text for d in done], draft.text, language)))
     elif not makes and resolved is not None:
         done.append(Draft(resolved[0], topic=resolved[1]))
     elif not makes and (draft.item or has_context) and not short_question(draft.text):
@@ -286,45 +293,6 @@ def _named_by_a_topic(done: list[Draft], tied_to: set[str]) -> bool:
 
 ROLE_ASKED = re.compile(r"(?i)who(?:'s|’s|s| is| was) the (?:\w+ ){0,2}?\w+ of ")
 """A question after who holds a role ("Who was the first CEO of Nvidia?"), which "he" means."""
-DEFINED = r"(?:what|who)(?:'s|’s| is| are) (.+?)"
-"""A question that asks what a thing is ("what is [an IRA]")."""
-
-
-def _with_alternatives_of(done: list[Draft], text: str, language: Language) -> str:
-    """ "Which one is better?" after "the difference between A and B": "Which one is better,
-    A or B?"; "can I have both A and B" (also after "How is A different from B?", "What is
-    A?" and "What is B?", and "Welche ...?" after "zwischen A und B"); `text` as it is when
-    the parts before (`done`) name no two things, or it names its own."""
-    previous, earlier = done[-1].text, done[-2].text if len(done) > 1 else ""
-    words = words_of(text)
-    ors = language.ors | {"or"}
-    each = set(words[1:]) & {"each", "both", "either"}  # "When should I use each?"
-    if not words or (words[0] not in WHICH and not each) or set(words) & ors:
-        return text
-    ands = "|".join(language.ands | {"and"})
-    between = rf"\b(?:{'|'.join(BETWEEN)}) (.+?) (?:{ands}) (.+?)\s*[?.!？]*$"
-    differ = r"\b(?:is|are|how's|hows) (.+?) different (?:from|than) (.+?)\s*[?.!]*$"
-    found = (
-        next(
-            (m for d in reversed(done) if (m := re.search(between, d.text.strip(), re.I))),
-            None,
-        )  # "... between A and B? how much can I put in? can I have both"
-        or re.search(differ, previous.strip(), re.I)
-        or re.fullmatch(  # "what is a 401k, what is an ira, and which should I fund first"
-            rf"{DEFINED}\s*[?.!]*\s*\n{DEFINED}\s*[?.!]*", f"{earlier}\n{previous}".strip(), re.I
-        )
-    )
-    if found is None:
-        return text
-    end = text.rstrip()[-1:] if text.rstrip()[-1:] in "?.!？" else "?"
-    either = sorted(language.ors)[0] if language.ors else "or"
-    said = text.rstrip().rstrip("?.!？")
-    mid = re.search(r"\b(both|either)\b(?!\s+of\b)", said) if language is ENGLISH else None
-    if mid:  # "can I have both A and B", "can I make either A or B without ..."
-        joint = "and" if mid.group(1) == "both" else "or"
-        alike = f"{found.group(1)} {joint} {found.group(2)}"
-        return f"{said[: mid.end()]} {alike}{said[mid.end() :]}{end}"
-    return f"{said}, {found.group(1)} {either} {found.group(2)}{end}"
 
 
 def _follows_up(text: str) -> bool:

@@ -247,7 +247,8 @@ ANSWER_REFERENCE = re.compile(
     r"titles?|poems?|story|recipes?|itinerary|plan|slogan|script|function|code|number|total|"
     r"translation|summary|ideas?|questions)|the above|you (?:used|wrote|gave|suggested|"
     r"picked|chose|made|listed|came up with)|an? (?:shorter|longer|simpler|different) version"
-    r"(?! of)|based on (?:that|this|those|these|it)(?=\s*[,?.]|$)|with that in mind)\b",
+    r"(?! of)|based on (?:that|this|those|these|it)(?=\s*[,?.]|$)|with that in mind|"
+    r"(?:convert|round|double|halve|multiply|divide) (?:that|it|this))\b",
     re.IGNORECASE,
 )
 """Words of a part that works on another part's answer ("translate your answer", "explain

@@ -1538,3 +1538,15 @@ def test_there_means_the_place_named_with_its_article_and_a_participle_ends_a_th
     assert found.parts[1] == "Is it crowded in the Alps?"
     found = split("how much does a rowing machine cost? is the subscription required?")
     assert found.parts[1] == "Is the subscription of a rowing machine required?"
+
+
+def test_they_after_who_makes_things_means_the_things_and_a_lead_after_a_dash() -> None:
+    found = split("who makes the airpods and how much do they cost")
+    assert found.parts[1] == "How much do the airpods cost?"
+    found = split("who painted the mona lisa and where did they live")
+    assert found.depends_on == ((), (0,))  # a person, the answer's
+    found = split("how hot is venus in kelvin? convert that to celsius")
+    assert found.depends_on == ((), (0,))
+    found = split("quick question - can you explain:\n- recursion\n- closures")
+    assert found.parts == ("Can you explain recursion?", "Can you explain closures?")
+    assert found.context == ("quick question",)
