@@ -85,12 +85,12 @@ WORK_SHOWN = re.compile(
 )
 """A clause that asks to see how the answer was reached ("and show the steps")."""
 ANSWER_FORM = re.compile(
-    r"(?:i(?:'d| would) like|i want|i need|i'm looking for)\s+an?\s+(?:[\w-]+\s+){0,3}?"
-    r"(?:explanation|answer|overview|summary|response|breakdown|walkthrough)\b",
+    r"(?:i(?:'d| would) like|i want|i need|i'm looking for)\s+(?:an?\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:explanation|answer|overview|summary|response|breakdown|walkthrough)\b|something\b)",
     re.IGNORECASE,
 )
 """A sentence that says what the answer should be ("I'd like a fairly detailed explanation
-that covers ...")."""
+that covers ...", "I want something I can share with my brother")."""
 
 
 def says_how(previous: str, text: str, step: bool) -> bool:

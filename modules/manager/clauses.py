@@ -125,6 +125,8 @@ def _next_clause(
     paired = between and set(before[between[-1] :]) & ({"and"} | language.ands)
     if between and not paired and said[:1] != [] and said[0] not in AUXILIARIES:
         return None, None  # "the relationship between humidity and how hot it feels"
+    if language is ENGLISH and said[:1] != [] and _one_piece_of_writing(found[0].text, said):
+        return None, None  # "an essay on how X works and why Y matters"
     thing = said[:1] != [] and said[0] not in VERBS and not set(said) & ASKING
     relative = RELATIVE.search(found[-1].text) and not RELATIVE.search(f" {piece}")
     if thing and relative and language is ENGLISH:
@@ -159,6 +161,28 @@ def _next_clause(
     if objects is not None:
         return objects
     return complete(found[0].text, piece, language, then), None
+
+
+WRITING = re.compile(
+    r"\b(?:essay|explanation|article|guide|overview|report|blog post|breakdown|rundown|"
+    r"walkthrough|speech|presentation|lesson)\b",
+    re.IGNORECASE,
+)
+"""A piece of writing an instruction asks for, whose aspects the clauses after it name."""
+
+
+def _one_piece_of_writing(first: str, piece: list[str]) -> bool:
+    """Whether an embedded question after "and" (`piece`, its words: "why starting early
+    matters", "how I'd apply it") is one more aspect of what the first clause asks to be
+    written or explained: of a piece of writing ("an essay-style explanation of how X
+    works"), or after a thing explained ("Explain the theory behind X"); not after an
+    explained question ("Explain what a p-value is and what a confidence interval is")."""
+    if piece[0] not in QUESTION_WORDS or piece[1:2] != [] and piece[1] in AUXILIARIES:
+        return False
+    told = words_of(REQUEST_LEAD.sub("", first.lower()))
+    told = told[1:] if told[1:2] in (["me"], ["us"]) else told
+    explained = told[:1] != [] and told[0] in VERBS and told[1:2] != []
+    return WRITING.search(first) is not None or explained and told[1] not in QUESTION_WORDS
 
 
 QUOTED = r"""['"‘“][^'"‘’“”]+['"’”]"""

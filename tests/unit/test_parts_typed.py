@@ -1550,3 +1550,14 @@ def test_they_after_who_makes_things_means_the_things_and_a_lead_after_a_dash() 
     found = split("quick question - can you explain:\n- recursion\n- closures")
     assert found.parts == ("Can you explain recursion?", "Can you explain closures?")
     assert found.context == ("quick question",)
+
+
+def test_aspects_of_one_piece_of_writing_and_what_the_answer_should_be_stay_whole() -> None:
+    for request in (
+        "write an essay on how the printing press spread and why it mattered so much",
+        "Explain the rules of chess and how I'd actually get better at it.",
+        "Can you explain how interest works? I want something I can share with my son.",
+    ):
+        assert len(split(request).parts) == 1
+    found = split("Explain what a p-value is and what a confidence interval is")
+    assert found.parts == ("Explain what a p-value is.", "Explain what a confidence interval is.")
