@@ -20,6 +20,11 @@ MODEL_PACKAGES := \
 # (about 13 min on 2 cores), pip keeps the built wheel in its cache, later installs take a
 # second. For NVIDIA GPUs build it with CMAKE_ARGS=-DGGML_CUDA=on.
 LLAMA_CPP := llama-cpp-python==0.3.36
+# Built for the CPU it runs on, but without llama.cpp's AMX kernels on x86: they crash the
+# process (SIGSEGV in ggml_backend_amx_mul_mat) on Xeons that report AMX. A wheel cached by an
+# older build keeps them: `.venv/bin/pip cache remove llama_cpp_python` before `make setup`.
+NO_AMX := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
+LLAMA_CMAKE_ARGS := $(if $(NO_AMX),-DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)')
 # Guided output on the transformers engine; --no-deps leaves out triton (1 GB, GPU kernels only).
 GUIDED_PACKAGES := xgrammar==0.2.9 apache-tvm-ffi==0.1.15.post2
 
@@ -34,7 +39,8 @@ $(PY):
 $(STAMP): pyproject.toml Makefile | $(PY)
 	$(PY) -m pip install --quiet torch==2.13.0
 	@echo "llama.cpp: installing $(LLAMA_CPP); the first time it compiles (about 13 min on 2 cores)"
-	set -o pipefail; CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install -v $(LLAMA_CPP) 2>&1 \
+	set -o pipefail; CMAKE_ARGS="$$CMAKE_ARGS $(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+		$(PY) -m pip install -v $(LLAMA_CPP) 2>&1 \
 		| tee $(VENV)/llama-cpp-build.log | sed -u -n -E 's#^ *\[([0-9]+)/([0-9]+)\].* -o [^ ]*/([^/ ]+)\.o .*#  llama.cpp: compiled \1 of \2 (\3)#p; s#^(Successfully installed.*|Requirement already satisfied: llama.cpp.*)#  \1#p' \
 		|| { tail -n 40 $(VENV)/llama-cpp-build.log; echo "llama.cpp: the build failed (log: $(VENV)/llama-cpp-build.log)"; exit 1; }
 	$(PY) -m pip install --quiet -e '.[dev]'
