@@ -19,6 +19,7 @@ from modules.manager.topics import one_named, possessive_named
 from modules.manager.words import (
     AUXILIARIES,
     CLAUSE_OPENERS,
+    COPULAS,
     DETERMINERS,
     FRAGMENT_OPENINGS,
     ORDINALS,
@@ -50,8 +51,10 @@ def completed_fragment(previous: str, text: str, language: Language) -> object |
     words = words_of(body)
     if not words:
         return None
-    if short_question(body):
-        return MERGE
+    options = re.search(r"\w \bor\b \w", body) and words[0] in DETERMINERS  # "the red one or"
+    options = options and words_of(previous)[:1] in (["which"], ["what"])
+    if short_question(body) or options:
+        return MERGE  # "When?"; "which one is better? the red one or the blue one"
     best = superlative(words[0]) and words[1:2] != [] and words[1] not in PREPOSITIONS
     if language is ENGLISH and opening is None and best and not bare_superlative(words):
         return None  # "what is sourdough? best flour?": a thing for it (`bridged`), not a new X
@@ -153,6 +156,7 @@ def _fragment_like(words: list[str], language: Language) -> bool:
     asking = (QUESTION_WORDS - RELATIVE_WORDS) | AUXILIARIES  # "something for my mom [who] loves"
     english = language is ENGLISH and any(w in asking for w in words[1:])
     own = any(w in language.question_words for w in words[1:4])  # "et à partir de quand ..."
+    own = own or bool(set(words[1:]) & COPULAS)  # "¿y en el rugby es igual?": a verb of its own
     return opens and not english and not (language is not ENGLISH and own)
 
 

@@ -40,6 +40,7 @@ from modules.manager.topics import (
     asked_thing,
     asks_for_things,
     names_answer,
+    ones_named,
     superlative_kind,
     topic_of,
     verb_lead,
@@ -127,7 +128,7 @@ def resolve(
             done.append(Draft(step, depends_on=[len(done) - 1] if leans else []))
         elif (draft.new_sentence or draft.fragment or follow) and whole is not None:
             if whole is MERGE:  # "When?", "What about tea?" with no frame it fits
-                _merge(previous, draft.text)
+                _merge(previous, draft.text, "" if " or " in draft.text else "and ")
             else:
                 done.append(Draft(str(whole)))
         elif draft.fragment:
@@ -147,6 +148,8 @@ def resolve(
             spent_on(latest, draft.text)
         ):
             done.append(Draft(again))  # "who was the first woman to do it": climb Everest
+        elif language is ENGLISH and (ones := ones_named(previous.text, draft.text)):
+            done.append(Draft(ones))  # "should i respond to the bad [google reviews]"
         elif (pronoun := pronoun_at(draft.text, language)) is not None:
             _lean(done, draft, pronoun, (has_context, owned, about[0] if about else ""), language)
         elif words_of(draft.text)[:1] in (["or"], *([w] for w in language.ors)):

@@ -36,6 +36,8 @@ from modules.manager.words import (
 
 NOT_A_NOUN = QUESTION_WORDS | AUXILIARIES | DETERMINERS | PREPOSITIONS
 DASHES = frozenset({"-", "–", "—"})
+QUALITIES = frozenset({"more", "good", "great", "best", "new", "cheap", "some", "many"})
+"""Words before the things a part is about that say which, not what ("[more] google reviews")."""
 SPEAKERS = frozenset({"i'm", "i've", "we're", "you're", "he's", "she's", "they're"})
 """A subject and its verb, which open a clause that ends the noun phrase before them."""
 
@@ -234,8 +236,9 @@ def _phrase(
         words[stop] in ADVERBS | {"have", "has", "do", "be", "get"} or words[stop].endswith("ly")
     )
     cut = not short and len(phrase) > 1 and not verb_after  # the clause's verb after its subject
+    bare_verb = [i for i in range(start + 1, stop) if words[i] in VERBS]  # "bees [make] honey"
     if verb in DO_SUPPORT and cut:
-        stop -= 1  # the bare verb after the subject
+        stop = bare_verb[0] if bare_verb else stop - 1  # the bare verb after the subject
     elif cut := len(phrase) > 1 and (
         phrase[-1] in PARTICIPLES or verb in BE and phrase[-1].endswith("ed")
     ):
@@ -316,6 +319,23 @@ def one_named(frame: str, body: str) -> str:
     end = next((i for i in range(start + 1, len(said)) if said[i] in ends), len(said))
     noun = tokens[end - 1].rstrip("?.!,")
     return re.sub(r"\bone\b", lambda _: noun, body, count=1) if end - start > 1 else body
+
+
+def ones_named(previous: str, text: str) -> str | None:
+    """ "the bad ones" as "the bad google reviews" after a part about "more google reviews",
+    "so many" as "so many tornadoes" after one about tornadoes: the things the part before
+    is about, without its own words of which ("more", "good"); None when either says none."""
+    ones = re.search(r"\b(?:the|those|these) [\w-]+ (ones)\b", text, re.IGNORECASE)
+    many = re.search(r"\b(?:so|that|too) many( ?)(?=[?.!]*$)", text, re.IGNORECASE)
+    if ones is None and not set(words_of(text)) & PERSONAL:  # not "why do they need so many"
+        ones = many
+    things = topic_of(previous, plural=True) if ones else None
+    words = (things or "").split()
+    if ones is None or not words or not words[-1].endswith("s") or words[0] in PERSONAL:
+        return None
+    noun = " ".join(words[1:] if words[0].lower() in DETERMINERS | QUALITIES else words)
+    space = " " if ones.group(1) == "" else ""  # "so many [tornadoes]"
+    return f"{text[: ones.start(1)]}{space}{noun}{text[ones.end(1) :]}"
 
 
 def a_new_thing(text: str) -> bool:

@@ -153,6 +153,8 @@ SUBJECT_PRONOUNS = vocabulary("i you he she we they my our his her their")
 """Words after "when" or "how" that make a clause a statement ("when I bring it up")."""
 SINGULAR = {"do": "does", "are": "is", "were": "was", "have": "has", "don't": "doesn't"}
 """A verb of "they" as the verb of the one thing "they" means."""
+COPULAS = vocabulary("es está están son est sont ist sind è sono é são")
+"""The other languages' "is" and "are": a sentence with one says something of its own."""
 BE = vocabulary("is are was were be been")
 DEGREES = vocabulary("many much long tall far old big often")
 """Words that make "how" ask a degree ("how tall is ...")."""

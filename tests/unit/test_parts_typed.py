@@ -1561,3 +1561,14 @@ def test_aspects_of_one_piece_of_writing_and_what_the_answer_should_be_stay_whol
         assert len(split(request).parts) == 1
     found = split("Explain what a p-value is and what a confidence interval is")
     assert found.parts == ("Explain what a p-value is.", "Explain what a confidence interval is.")
+
+
+def test_ones_and_so_many_name_the_things_before_and_options_join_their_question() -> None:
+    found = split("what are good shoes for running? are the cheap ones worth it?")
+    assert found.parts[1] == "Are the cheap shoes worth it?"
+    found = split("how do tornadoes form? why does kansas get so many?")
+    assert found.parts[1] == "Why does kansas get so many tornadoes?"
+    found = split("how do bees make honey? why do they need so many")
+    assert found.parts[1] == "Why do bees need so many?"  # "they" are the bees, not "so many"
+    request = "which one is better? the red one or the blue one"
+    assert split(request).parts == (request,)
