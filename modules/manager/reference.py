@@ -165,11 +165,13 @@ def resolve(
 
 def _again(previous: Draft, draft: Draft, language: Language) -> bool:
     """Whether a step after "then" only does what the part before does to another thing
-    ("define photosynthesis. then define cellular respiration."): no answer it waits for."""
-    verb = words_of(draft.text)[:1]
-    same = verb != [] and verb[0] in VERBS and words_of(previous.text)[:1] == verb
-    pointed = set(words_of(draft.text)) & DEMONSTRATIVES  # "using that tagline": it waits
-    return same and not pointed and pronoun_at(draft.text, language) is None
+    ("define photosynthesis. then define cellular respiration.", "then write one about
+    snow"): no answer it waits for."""
+    words = words_of(draft.text)
+    same = words[:1] != [] and words[0] in VERBS and words_of(previous.text)[:1] == words[:1]
+    pointed = set(words) & DEMONSTRATIVES  # "using that tagline": it waits
+    another = words[1:2] == ["one"]  # "then write one about snow": another of its kind
+    return same and not pointed and (another or pronoun_at(draft.text, language) is None)
 
 
 def _names_made(previous: Draft, draft: Draft) -> bool:
@@ -239,11 +241,12 @@ def _lean(
     makes = makes and not (things and words_of(previous.text)[:1] == ["who"])  # "who makes X"
     asked_who = [i for i, d in enumerate(done) if words_of(d.text)[:1] == ["who"] and not things]
     role = ROLE_ASKED.match(previous.text) is not None and said in PERSON_PRONOUNS
+    which = words_of(draft.text)[:1] in (["which"], ["what"])  # "which one is bigger, A or B?"
     if role and resolved is not None:  # "whos the ceo of nvidia and how old is he"
         done.append(Draft(resolved[0], topic=resolved[1]))
     elif said in PERSON_PRONOUNS and asked_who and not makes:  # "Who wrote X? ... did she"
         done.append(Draft(draft.text, depends_on=[asked_who[-1]]))
-    elif said == "one" and not makes and not kind_of:  # "which one is bigger, A or B?"
+    elif said == "one" and not makes and not kind_of and (resolved is None or which):
         done.append(Draft(with_alternatives_of([d.text for d in done], draft.text, language)))
     elif not makes and resolved is not None:
         done.append(Draft(resolved[0], topic=resolved[1]))

@@ -175,7 +175,8 @@ ADVERBS = vocabulary(
 )
 DO_SUPPORT = vocabulary("do does did can could will would should")
 ONE_AFTER = vocabulary(
-    "need buy get have use want pick which the this that first second third last best each"
+    "need buy get have use want pick which the this that first second third last best each send "
+    "rent bring order try write"
 )
 """Words after which "one" means a thing named before ("which one", "the second one")."""
 ONE_FOR_A_KIND = vocabulary(

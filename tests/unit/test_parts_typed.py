@@ -1572,3 +1572,11 @@ def test_ones_and_so_many_name_the_things_before_and_options_join_their_question
     assert found.parts[1] == "Why do bees need so many?"  # "they" are the bees, not "so many"
     request = "which one is better? the red one or the blue one"
     assert split(request).parts == (request,)
+
+
+def test_one_after_a_verb_means_the_thing_named_and_then_verb_one_is_another() -> None:
+    found = split("how long should a cover letter be? should i send one with every application?")
+    assert found.parts[1] == "Should i send a cover letter with every application?"
+    found = split("write a limerick about cats and then write one about dogs")
+    assert found.parts == ("Write a limerick about cats.", "Write a limerick about dogs.")
+    assert found.depends_on == ((), ())
