@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from modules.manager.asking import asks
-from modules.manager.clauses import clauses, finish, strip_fillers, strip_joining
+from modules.manager.clauses import WRITING, clauses, finish, strip_fillers, strip_joining
 from modules.manager.foreign import tells_each
 from modules.manager.fragments import FRAGMENT_OPENINGS
 from modules.manager.languages import ENGLISH, Language, language_of
@@ -303,7 +303,8 @@ def _asks_after_telling(text: str, language: Language) -> bool:
 def _aspects_of_its_request(text: str, language: Language) -> bool:
     """Whether an open-ended request lists after its colon what its answer should say of the
     thing it names ("Explain how the 2008 crisis happened: what caused it, who was involved
-    and why it spread"), which one answer covers."""
+    and why it spread") or what a piece of writing covers ("a guide ...: what to buy, ..."),
+    which one answer covers."""
     colon = _colon(text)
     if colon is None or language is not ENGLISH:
         return False
@@ -315,6 +316,8 @@ def _aspects_of_its_request(text: str, language: Language) -> bool:
         or PLACEHOLDER.search(lead)
     ):
         return False
+    if WRITING.search(lead) and asks(lead, language):
+        return True  # "a complete guide ... covering the first 30 days: what to buy, ..."
     return any(pronoun_at(clause.text) is not None for clause in clauses(rest, language))
 
 

@@ -1580,3 +1580,11 @@ def test_one_after_a_verb_means_the_thing_named_and_then_verb_one_is_another() -
     found = split("write a limerick about cats and then write one about dogs")
     assert found.parts == ("Write a limerick about cats.", "Write a limerick about dogs.")
     assert found.depends_on == ((), ())
+
+
+def test_what_a_guide_covers_after_its_colon_is_one_request() -> None:
+    request = (
+        "write a beginner's guide to running covering the first month: what shoes to buy, how "
+        "far to go, rest days"
+    )
+    assert split(request).parts == (request,)
