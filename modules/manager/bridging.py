@@ -247,9 +247,16 @@ def _clitic(text: str, at: int, language: Language) -> bool:
     return before != [] and ("-" in before[0] or before[0].lower() in language.subjects)
 
 
+QUOTE = r"'[^']+'|\"[^\"]+\"|‘[^’]+’|“[^”]+”"
+"""A quoted word or phrase."""
+
+
 def _named_thing(part: str) -> str | None:
     """The thing a part is about (`topic_of`) as a later part may lean on it: "France" of "the
     capital of France"; None for a thing as generic as "the sky"."""
+    both = re.search(rf"\bbetween ({QUOTE}) and ({QUOTE})", part)  # "between 'who' and 'whom'"
+    if both is not None:
+        return f"{both.group(1)} and {both.group(2)}"
     topic = topic_of(part)
     said = REQUEST_LEAD.sub("", part).rstrip("?.!").split()
     defines = words_of(part)[:2] in (["what", "is"], ["what", "are"])  # "What is [ibuprofen]?"
@@ -258,7 +265,7 @@ def _named_thing(part: str) -> str | None:
         topic = None  # "what temp to bake chicken breast": no thing a later "the" leans on
     if topic is None and len(said) == 2 and said[0].lower() in VERBS:
         return said[1]  # "Explain [photosynthesis]."
-    quoted = re.search(r"'[^']+'|\"[^\"]+\"|‘[^’]+’|“[^”]+”", part)
+    quoted = re.search(QUOTE, part)
     if topic is None and quoted is not None:
         return quoted.group()  # "Translate ['good morning'] into Japanese."
     title = last_thing(part) if topic is None else None

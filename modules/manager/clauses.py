@@ -125,6 +125,9 @@ def _next_clause(
     paired = between and set(before[between[-1] :]) & ({"and"} | language.ands)
     if between and not paired and said[:1] != [] and said[0] not in AUXILIARIES:
         return None, None  # "the relationship between humidity and how hot it feels"
+    shown = SHOWN.match(found[0].text) and re.match(r"(?:tell|let) (?:me|us)\b", " ".join(said))
+    if language is ENGLISH and shown:
+        return None, None  # "check out this link ... and tell me what you think"
     if language is ENGLISH and said[:1] != [] and _one_piece_of_writing(found[0].text, said):
         return None, None  # "an essay on how X works and why Y matters"
     thing = said[:1] != [] and said[0] not in VERBS and not set(said) & ASKING
@@ -163,6 +166,13 @@ def _next_clause(
     return complete(found[0].text, piece, language, then), None
 
 
+SHOWN = re.compile(
+    r"\s*(?:(?:please|pls|can you|could you) )?(?:check out|look at|have a look at|take a look at|"
+    r"read|review|see)\b",
+    re.IGNORECASE,
+)
+"""An instruction that only shows something, for the clause after it to ask about ("check out
+this link and tell me what you think", "review my code and tell me what's wrong")."""
 WRITING = re.compile(
     r"\b(?:essay|explanation|article|guide|overview|report|blog post|breakdown|rundown|"
     r"walkthrough|speech|presentation|lesson)\b",

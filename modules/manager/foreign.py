@@ -38,6 +38,7 @@ def complete_other(
     if not own or len(words) < 2 or _telling_lead(first_words, language):
         return None  # "Kannst du mir erklären, wie ...": what the lead-in asks about
     asked = [i for i, word in enumerate(first_words) if word in language.question_words]
+    asked = asked if set(first_words[: asked[0] if asked else 0]) - language.determiners else []
     if (words[0] in language.question_words or whether or placed) and asked and asked[0] > 0:
         return f"{' '.join(first.split()[: asked[0]])} {piece}"  # "sag mir, wo A und wann B"
     return with_dropped_subject(first, piece, words, language)

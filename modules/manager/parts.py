@@ -94,7 +94,8 @@ def split(text: str, max_parts: int = 8, *, shown: bool = False) -> Split:
     """The parts of a request (at least one) and the context they share. Past `max_parts`,
     the last part takes the rest of the request. `shown`: the delegates also read what the
     request is about (a picture's description), so "what does it eat?" stands alone."""
-    whole = " ".join(text.split())
+    code = re.search(r"^[ \t]+\S|```", text, re.M)  # indented lines keep their layout
+    whole = text.strip() if code else " ".join(text.split())
     language = language_of(text)
     context: list[str] = []
     drafts: list[Draft] = []
@@ -239,7 +240,7 @@ def _read(segment: Segment, language: Language, context: list[str], drafts: list
         return
     typed = strip_joining(asked, language) or asked
     found = clauses(typed, language)
-    opening = words_of(found[0].text)[:1]
+    opening = words_of(strip_fillers(found[0].text))[:1]  # "Long story short, my sister ..."
     told = opening and opening[0] in SUBJECTS | {"the", "his", "her", "their", "your"}
     own = opening and (opening[0] in OWN_SUBJECTS or opening == ["mi"] and language.code == "es")
     own = own and language is not ENGLISH and not asks(found[0].text.rstrip("?"), language)
@@ -293,7 +294,7 @@ def _asks_after_telling(text: str, language: Language) -> bool:
     found = clauses(text, language) if language is ENGLISH else []
     if len(found) != 2 or asks(found[0].text, language):
         return False
-    first, then = words_of(found[0].text), words_of(found[1].text)
+    first, then = words_of(strip_fillers(found[0].text)), words_of(found[1].text)
     pronoun = then[1:2] != [] and then[1] in SUBJECT_PRONOUNS | {"it", "there"}
     asked = then[1:2] != [] and then[1] in AUXILIARIES  # not "..., when the ovens failed"
     question = (then[0] in QUESTION_WORDS and asked) or (then[0] in AUXILIARIES and pronoun)
@@ -324,7 +325,7 @@ def _aspects_of_its_request(text: str, language: Language) -> bool:
 def _colon(text: str) -> int | None:
     """Where a colon outside quotations stands, if one does."""
     quoted = quoted_spans(text)
-    for match in re.finditer(":", text):
+    for match in re.finditer(r":(?!//)", text):  # not "https://"
         if not any(a < match.start() < b for a, b in quoted):
             return match.start()
     return None

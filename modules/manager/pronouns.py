@@ -123,6 +123,8 @@ def _dummy_it(words: list[str], index: int) -> bool:
     takes = after[0] in ("take", "takes", "took") and ("how" in words or "to" in after)
     if hot or takes or after[:2] == ["is", "to"]:  # not "what oil weight does it take"
         return True  # "is it too hot then?", "how long does it take"
+    if after[0] in ("a", "an") and "to" in after[2:4]:
+        return True  # "is it a good time to visit", "is it a bad idea to"
     opens = ("to", "if", "whether", "when", "that")  # "is it normal that she sleeps"
     clause = any(w in opens or w.endswith("ing") for w in after[1:])
     return after[0] in DUMMY_AFTER and clause
@@ -175,7 +177,7 @@ def named(
         if said == "they" and thing and not set(words_of(topic or "")) & PERSON_NOUNS:
             things = (t for t in (topic_of(b, True) for b in before[1:]) if t and many(t))
             topic = next(things, topic)  # "do they need a friend": [rabbits], not "my rabbit"
-        to = re.search(r"\bto ([\w'’-]+(?: [A-Z][\w'’-]*)*)[?.!]*$", before[0])  # "to bali"
+        to = re.search(r"\b(?:to|between .+? and) ([\w'’-]+(?: [A-Z][\w'’-]*)*)[?.!]*$", before[0])
         place = last_thing(before[0]) or (to.group(1) if to else "")
         after_of = re.search(rf"\b(?:of|in|to) {re.escape(place)}[?.!]*$", before[0]) is not None
         typed = place != "" and " " not in place and typed_lower(before[0]) and after_of
@@ -209,7 +211,8 @@ def named(
     of_a_place = said == "they" and inner and not many(head) and "there" not in words
 
     name = topic[:1].isupper() or (" " not in topic and typed_lower(before[0]))  # "germany"
-    if of_a_place or (said in ("they", "them") and name and not many(topic)):
+    are = words[pronoun - 1 : pronoun] != [] and words[pronoun - 1] in BE  # "are they called"
+    if not are and (of_a_place or (said in ("they", "them") and name and not many(topic))):
         place = inner if of_a_place else topic  # "... the capital of [peru]"
         if said == "them" or "there" in words or set(words_of(place)) & KNOWN_TO_ALL:
             return None  # "do they need full sun" after "... in December": not December
@@ -225,7 +228,8 @@ def named(
         return None  # someone who does or is asked something: not "our options"
     tokens = re.findall(r"[\w'’-]+|[^\w\s]+|\s+", text)
     typed = [t.lower().replace("’", "'") for t in tokens]
-    position = next(i for i, t in enumerate(typed) if t in (said, f"{said}'s"))  # "it's"
+    at = [i for i, t in enumerate(typed) if t in (said, f"{said}'s")]  # "it's"
+    position = at[min(words[:pronoun].count(said), len(at) - 1)]  # "is it worth X for [it]"
     return _replaced(tokens, position, topic), topic
 
 

@@ -84,7 +84,8 @@ PASTED_WORDS = 12
 instruction itself ("Translate to French: good night")."""
 TEXT_LEAD = re.compile(
     r"(?i)\s*(?:(?:please|pls|can you|could you)\s+)?(?:summari[sz]e|translate|rewrite|"
-    r"paraphrase|proofread|correct|edit|shorten|simplify|rephrase|reword|polish|fix|debug)\b"
+    r"paraphrase|proofread|correct|edit|shorten|simplify|rephrase|reword|polish|fix|debug|"
+    r"review)\b"
     r"[^:.?!]{0,40}?:\s*"
 )
 """An instruction on a text that follows its colon, on its line or the lines after
@@ -108,7 +109,14 @@ def segments(text: str) -> list[Segment]:
 
 def _blocks(text: str) -> list[tuple[str, bool]]:
     """The paragraphs of a text, each with whether it is pasted."""
-    paragraphs = [p for p in re.split(r"\n\s*\n|(?=^```)|(?<=```)$", text, flags=re.M) if p.strip()]
+    fenced = r"(^```.*?^```[^\n]*$)"  # a block of code between fences, blank lines and all
+    pieces = re.split(fenced, text, flags=re.M | re.S)
+    paragraphs = [
+        p
+        for piece in pieces
+        for p in ([piece] if piece.startswith("```") else re.split(r"\n\s*\n", piece))
+        if p.strip()
+    ]
     blocks = []
     for index, paragraph in enumerate(paragraphs):
         fenced = paragraph.strip().startswith("```")

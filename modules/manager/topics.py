@@ -105,8 +105,8 @@ def topic_of(part: str, plural: bool = False) -> str | None:
         return last_thing(part)  # "recipe for [banana bread]"
     if words[:1] and words[0] in VERBS:
         start = 2 if words[1:2] in (["me"], ["us"]) else 1
-        if words[start : start + 1] and words[start] in TOPIC_WORDS:
-            return last_thing(part)  # "tell me about [the Roman Colosseum]"
+        if words[start : start + 1] and words[start] in TOPIC_WORDS:  # "about [the Great Wall
+            return _phrase(tokens, words, start + 1, "") or last_thing(part)  # of China]"
         named = words[start : start + 1] and words[start] in DETERMINERS | POSSESSIVES
         if len(words) == start + 1 and words[start] not in NOT_A_NOUN | PERSONAL:
             return tokens[start]  # "Define [photosynthesis]"
@@ -177,7 +177,8 @@ def _asked_about(
         defined = defined or big  # "how far away is [mars]"
         phrase = _phrase(tokens, words, start + 1, words[start], defined, plural)
         said = (phrase or "").split()
-        right_after = word in ("why", "how") and start == index + 1  # not "how tall is X"
+        state = word in ("why", "how") or said[-1:] != [] and said[-1].endswith(("ble", "open"))
+        right_after = state and start == index + 1  # "when is [the eclipse] visible"
         if right_after and words[start] in BE and len(said) > 2 and said[-1].islower():
             return " ".join(said[:-1])  # "why is [the sky] blue": what it is, said after it
         return phrase
@@ -220,7 +221,8 @@ def _phrase(
     stop = start
     ends = (PREPOSITIONS - {"of"}) | AUXILIARIES | QUESTION_WORDS | ADVERBS | CLAUSE_STARTS
     ends |= {"like"} if verb in DO_SUPPORT | BE else set()  # "does [a ii-V-I] sound like"
-    while stop < len(words) and words[stop] not in ends:
+    named = start + 1 < len(words) and words[start] in DETERMINERS  # "[a for loop]": a name
+    while stop < len(words) and (words[stop] not in ends or named and stop == start + 1):
         clause = stop > start and words[stop] in SPEAKERS  # "tell [my parents] i'm gay"
         if (words[stop].endswith("ly") and stop > start) or tokens[stop].startswith(",") or clause:
             break

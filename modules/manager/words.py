@@ -45,7 +45,8 @@ PREPOSITIONS = vocabulary(
 FILLERS = (
     "and then", "and also", "and finally", "then", "also", "and", "plus", "as well as",
     "please", "oh and", "oh", "finally", "lastly", "btw", "by the way", "one more thing",
-    "ok so", "okay so", "so", "hey", "hi", "hello", "well", "now", "and now", "next",
+    "ok so", "okay so", "so basically", "basically", "long story short", "anyway", "anyways",
+    "so", "hey", "hi", "hello", "well", "now", "and now", "next",
     "and after that", "after that", "after this", "separately", "additionally", "unrelated",
     "also unrelated", "unrelated but", "on another note", "también", "tambien", "además",
     "ademas", "aussi", "de plus", "en plus", "auch", "außerdem", "ausserdem", "anche",
@@ -251,7 +252,8 @@ ANSWER_REFERENCE = re.compile(
     r"translation|summary|ideas?|questions)|the above|you (?:used|wrote|gave|suggested|"
     r"picked|chose|made|listed|came up with)|an? (?:shorter|longer|simpler|different) version"
     r"(?! of)|based on (?:that|this|those|these|it)(?=\s*[,?.]|$)|with that in mind|"
-    r"(?:convert|round|double|halve|multiply|divide) (?:that|it|this))\b",
+    r"(?:convert|round|double|halve|multiply|divide) (?:that|it|this)|which ones|"
+    r"how (?:long|much|many) each|each (?:one|of them))\b",
     re.IGNORECASE,
 )
 """Words of a part that works on another part's answer ("translate your answer", "explain

@@ -1588,3 +1588,43 @@ def test_what_a_guide_covers_after_its_colon_is_one_request() -> None:
         "far to go, rest days"
     )
     assert split(request).parts == (request,)
+
+
+def test_what_a_helper_found_garbled_lost_or_sent_as_a_part_reads_right() -> None:
+    follow = {
+        "what's the weather like in porto in may, and is it a good time to visit?": (
+            "Is it a good time to visit?"  # "it" is no weather
+        ),
+        "What's the distance between Earth and Venus and how long would it take to go there?": (
+            "How long would it take to go to Venus?"
+        ),
+        "Tell me about the Leaning Tower of Pisa. How tall is it?": (
+            "How tall is the Leaning Tower of Pisa?"
+        ),
+        "How do I write a for loop in Go and how is it different from a while loop?": (
+            "How is a for loop different from a while loop?"
+        ),
+        "When is the next comet visible from Chile and how can I see it?": (
+            "How can I see the next comet?"
+        ),
+        "Is the new Mario game good and is it worth buying a Switch for it?": (
+            "Is it worth buying a Switch for the new Mario game?"
+        ),
+        'Explain the difference between "affect" and "effect" and give me a few examples.': (
+            'Give me a few examples of "affect" and "effect".'
+        ),
+    }
+    for request, second in follow.items():
+        assert split(request).parts[1] == second
+    found = split("Check out https://example.com/a?b=1 and tell me what you think of the logo.")
+    assert len(found.parts) == 1 and "https://example.com/a?b=1" in found.parts[0]
+    found = split(
+        "so basically i just moved to berlin and my visa expires in june, how do i renew it"
+    )
+    assert found.parts == ("How do i renew it?",)
+    found = split("Please review my code and tell me what's wrong:\ndef f(x):\n    return x - 1")
+    assert found.parts == (
+        "Please review my code and tell me what's wrong:\ndef f(x):\n    return x - 1",
+    )
+    found = split("List the steps to brew beer and tell me how long each takes.")
+    assert found.depends_on == ((), (0,))
