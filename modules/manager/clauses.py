@@ -268,7 +268,8 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
         asked = "|".join(sorted(language.question_words, key=len))
         verbs = "|".join(sorted(AUXILIARIES, key=len))
         degrees = "|".join(DEGREES)  # "how tall is A how tall is B"
-        pattern += rf"|(?<=\w)\s+(?=(?:{asked})\s+(?:(?:{degrees})\s+)?(?:{verbs})\b)"
+        relative = r"(?!(?:who|which)\s+(?:are|were|have)\b)"  # "people [who are] older than me"
+        pattern += rf"|(?<=\w)\s+{relative}(?=(?:{asked})\s+(?:(?:{degrees})\s+)?(?:{verbs})\b)"
         subjects = "|".join(SUBJECT_PRONOUNS)  # "... under 1000 what frame size do i need"
         pattern += (
             rf"|(?<=\w)\s+(?=(?:what|which)\s+(?:\w+\s+){{1,2}}(?:{verbs})\s+(?:{subjects})\b)"
@@ -305,7 +306,17 @@ def _in_a_list(clause: str, piece: str, language: Language) -> bool:
     """Whether a piece goes on a list the clause opened ("covering A, B and C", "including
     A, B, and how C works"), which belongs to that clause's instruction."""
     words = words_of(piece)
-    if language is not ENGLISH or not words or words[0] in VERBS | AUXILIARIES:
+    if (
+        not words
+        or words[0] in ("one", "another")
+        or set(words) & LIST_OPENERS & set(words_of(clause))
+    ):
+        return False  # "a joke about X and a fun fact about Y": a thing of its own
+    if language is not ENGLISH:  # "falando do ciclo da água, do carbono ..."
+        own = words[0] in language.question_words or words[0].startswith(language.imperatives)
+        return not own and bool(set(words_of(clause)[2:]) & LIST_OPENERS)
+    asked = words[1:2] != [] and words[1] in AUXILIARIES  # "..., like X, and what should i do"
+    if words[0] in VERBS | AUXILIARIES or words[0] in QUESTION_WORDS and asked:
         return False  # "..., including A, and give me a summary": an instruction of its own
     dashed = " — " in clause or " – " in clause  # "a lesson plan — objectives, a warm-up"
     said = words_of(REQUEST_LEAD.sub("", clause))

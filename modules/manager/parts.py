@@ -43,6 +43,7 @@ from modules.manager.words import (
     PLACEHOLDER,
     PREPOSITIONS,
     QUESTION_WORDS,
+    REQUEST_LEAD,
     SUBJECT_PRONOUNS,
     SUBJECTS,
     TELL_ME,
@@ -59,6 +60,10 @@ SITUATION = re.compile(
 )
 """A lead that says the items after it describe the user's case ("my lawn:", "Dishwasher
 issues:"), not what to answer."""
+EXPLAINING = frozenset(
+    {"explain", "describe", "discuss", "outline", "walk", "tell", "write", "compare", "teach"}
+)
+"""Verbs of an instruction to explain or write about one thing, whose aspects follow it."""
 ANNOUNCES = re.compile(
     r"\b(?:\d+|two|three|four|five|a few|few|a couple of|couple of|some|these|the following|"
     r"several) (?:things|questions|points|items|requests|issues|parts)\b",
@@ -305,10 +310,12 @@ def _aspects_of_its_request(text: str, language: Language) -> bool:
     """Whether an open-ended request lists after its colon what its answer should say of the
     thing it names ("Explain how the 2008 crisis happened: what caused it, who was involved
     and why it spread") or what a piece of writing covers ("a guide ...: what to buy, ..."),
-    which one answer covers."""
+    or, without a colon, `_aspects_in_line`: which one answer covers."""
     colon = _colon(text)
-    if colon is None or language is not ENGLISH:
+    if language is not ENGLISH:
         return False
+    if colon is None:
+        return _aspects_in_line(text)
     lead, rest = text[:colon], text[colon + 1 :].strip()
     if (
         not rest
@@ -320,6 +327,18 @@ def _aspects_of_its_request(text: str, language: Language) -> bool:
     if WRITING.search(lead) and asks(lead, language):
         return True  # "a complete guide ... covering the first 30 days: what to buy, ..."
     return any(pronoun_at(clause.text) is not None for clause in clauses(rest, language))
+
+
+def _aspects_in_line(text: str) -> bool:
+    """Whether a long open-ended instruction goes on to name aspects of its own thing, which a
+    later clause means with a pronoun ("explain what overfitting is, why it happens, how to
+    detect it ..."): one request, for a skeleton, not parts."""
+    told = words_of(REQUEST_LEAD.sub("", text.strip().lower()))
+    if len(told) < 15 or told[0] not in EXPLAINING or not wants_skeleton(text):
+        return False
+    found = clauses(text)
+    leans = any(pronoun_at(clause.text) is not None for clause in found[1:])
+    return leans and not any(clause.then for clause in found)  # not "then translate it"
 
 
 def _colon(text: str) -> int | None:

@@ -129,7 +129,11 @@ OWN_SUBJECTS = vocabulary(
 )
 """The user's own subject that a telling clause in another language opens with ("Mon chat
 vomit souvent ..., est-ce grave ?")."""
-LIST_OPENERS = vocabulary("covering including highlighting featuring mentioning especially")
+LIST_OPENERS = vocabulary(
+    "covering including highlighting featuring mentioning especially like such falando "
+    "incluindo inclusive incluyendo incluya inclusief einschließlich inklusive notamment "
+    "comprenant inclusi compresi about"
+)
 """Words that open a list inside one instruction ("an essay covering A, B and C")."""
 LIST_VERBS = vocabulary("cover include mention discuss")
 """Verbs whose object may be a list of what an answer should hold ("I'd like you to cover

@@ -1628,3 +1628,21 @@ def test_what_a_helper_found_garbled_lost_or_sent_as_a_part_reads_right() -> Non
     )
     found = split("List the steps to brew beer and tell me how long each takes.")
     assert found.depends_on == ((), (0,))
+
+
+def test_aspects_and_listed_things_of_one_long_request_stay_one_request() -> None:
+    for request in (
+        "explain what inflation is, why it happens, how central banks measure it, and the main "
+        "tools they use to bring it down like interest rates and bond sales",
+        "how should i prepare for a job interview at a law firm, like the written test, the "
+        "partner interview, what to wear, and what to ask them at the end",
+        "i need a detailed comparison of two laptops for someone who cares about battery life, "
+        "weight, the keyboard and how well it runs linux",
+        "escreve um texto sobre a importância das abelhas, falando da polinização, do mel e "
+        "do impacto dos pesticidas",
+    ):
+        assert len(split(request).parts) == 1, request
+    found = split("Tell me a joke about cats and a fun fact about dogs.")
+    assert len(found.parts) == 2
+    found = split("choose a language for me to learn and make me a 4 week study plan for it")
+    assert found.depends_on == ((), (0,))
