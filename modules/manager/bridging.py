@@ -201,7 +201,9 @@ def in_setting(previous: str, text: str, item: bool) -> str | None:
     if state and state[0] in BE | {"you're", "youre", "i'm", "im", "we're", "it's"}:
         return None
     many = len(said) == 1 and said[0].endswith("s") and not said[0].endswith("ss")  # "chunks"
-    if many or set(said) & (NOT_A_NOUN | KNOWN_TO_ALL | PERSONAL | {"general", "detail"}):
+    if many or set(said) & (
+        NOT_A_NOUN | KNOWN_TO_ALL | PERSONAL | {"general", "detail", "advance"}
+    ):
         return None
     if len(words) < 3 or words[0] not in QUESTION_WORDS | AUXILIARIES:
         return None
@@ -288,7 +290,9 @@ def _bare_definite_end(words: list[str], start: int) -> int | None:
             break  # "the critical angle [going into] air"
         stop += 1
     phrase = words[start:stop]
-    if words[start - 2 : start - 1] and words[start - 2] in DO_SUPPORT and len(phrase) > 1:
+    asked = words[start - 2 : start - 1] and words[start - 2] in DO_SUPPORT
+    asked = asked or start == 2 and words[0] in BE  # "are the balloon rides [safe]"
+    if asked and len(phrase) > 1 and stop == len(words):  # "are the balloon rides [safe]"
         phrase, stop = phrase[:-1], stop - 1  # "how much should the strings [cost]"
     elif len(phrase) > 1 and (phrase[-1] in PARTICIPLES or phrase[-1].endswith("ed")):
         phrase, stop = phrase[:-1], stop - 1  # "where is the painting [kept]", "[required]"

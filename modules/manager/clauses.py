@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from modules.manager.aspects import SHOWN, in_a_list, one_piece_of_writing
 from modules.manager.completion import complete, in_place_of_last
 from modules.manager.coordination import coordinated_objects
 from modules.manager.languages import ENGLISH, Language
@@ -35,11 +36,9 @@ from modules.manager.words import (
     FILLERS,
     HAN_QUESTION,
     LIST_OPENERS,
-    LIST_VERBS,
     MANNER,
     PREPOSITIONS,
     QUESTION_WORDS,
-    REQUEST_LEAD,
     SUBJECT_PRONOUNS,
     SUBORDINATORS,
     THEN_PHRASES,
@@ -103,8 +102,9 @@ ASKING = QUESTION_WORDS | AUXILIARIES
 MODALS = frozenset({"might", "may", "could", "would", "should", "will", "can", "must"})
 NAMED = SUBJECT_PRONOUNS | DETERMINERS | {"it", "there", "this", "that", "these", "those"}
 """What a question's subject after its modal opens with ("and can [i] ...", "could [the]")."""
-RELATIVE = re.compile(r"\s(?:that|which|who) [a-z]+s\b")
-"""A relative clause with its verb ("a function that takes"), whose object goes on after "and"."""
+RELATIVE = re.compile(r"\s(?:that|which|who) [a-z]+s\b|\b(?:who|which|she|he)(?:'s| is| was)\s")
+"""A relative clause with its verb ("a function that takes", "my grandfather, who was"), or
+a description ("she's"), whose object goes on after "and"."""
 
 
 def _next_clause(
@@ -128,8 +128,16 @@ def _next_clause(
     shown = SHOWN.match(found[0].text) and re.match(r"(?:tell|let) (?:me|us)\b", " ".join(said))
     if language is ENGLISH and shown:
         return None, None  # "check out this link ... and tell me what you think"
-    if language is ENGLISH and said[:1] != [] and _one_piece_of_writing(found[0].text, said):
+    if language is ENGLISH and said[:1] != [] and one_piece_of_writing(found[0].text, said):
         return None, None  # "an essay on how X works and why Y matters"
+    described = said[:1] in (["who"], ["which"]) and said[1:2] in (["was"], ["is"], ["were"])
+    if (
+        described
+        and language is ENGLISH
+        and words_of(found[0].text)[:1] != []
+        and (words_of(found[0].text)[0] in VERBS)
+    ):
+        return None, None  # "Write a eulogy for my grandfather, who was a carpenter, ..."
     thing = said[:1] != [] and said[0] not in VERBS and not set(said) & ASKING
     relative = RELATIVE.search(found[-1].text) and not RELATIVE.search(f" {piece}")
     if thing and relative and language is ENGLISH:
@@ -142,7 +150,7 @@ def _next_clause(
     yes_no = words_of(found[-1].text)[:1] != [] and words_of(found[-1].text)[0] in AUXILIARIES
     if yes_no and language is ENGLISH and re.match(r"[,;]?\s*or\b", rest.strip()):
         return None, None  # "Is it worth repairing, or should I sell it?": one choice
-    if _in_a_list(found[-1].text, piece, language):
+    if in_a_list(found[-1].text, piece, language):
         return None, None  # "an essay ..., covering the crisis, the role of ..., and ..."
     listed = words_of(piece)[:1] != [] and words_of(piece)[0] in LIST_OPENERS | {"with"}
     if listed and len(rest.strip(" ,")) > len(piece.strip()) + 2:
@@ -164,35 +172,6 @@ def _next_clause(
     if objects is not None:
         return objects
     return complete(found[0].text, piece, language, then), None
-
-
-SHOWN = re.compile(
-    r"\s*(?:(?:please|pls|can you|could you) )?(?:check out|look at|have a look at|take a look at|"
-    r"read|review|see)\b",
-    re.IGNORECASE,
-)
-"""An instruction that only shows something, for the clause after it to ask about ("check out
-this link and tell me what you think", "review my code and tell me what's wrong")."""
-WRITING = re.compile(
-    r"\b(?:essay|explanation|article|guide|overview|report|blog post|breakdown|rundown|"
-    r"walkthrough|speech|presentation|lesson)\b",
-    re.IGNORECASE,
-)
-"""A piece of writing an instruction asks for, whose aspects the clauses after it name."""
-
-
-def _one_piece_of_writing(first: str, piece: list[str]) -> bool:
-    """Whether an embedded question after "and" (`piece`, its words: "why starting early
-    matters", "how I'd apply it") is one more aspect of what the first clause asks to be
-    written or explained: of a piece of writing ("an essay-style explanation of how X
-    works"), or after a thing explained ("Explain the theory behind X"); not after an
-    explained question ("Explain what a p-value is and what a confidence interval is")."""
-    if piece[0] not in QUESTION_WORDS or piece[1:2] != [] and piece[1] in AUXILIARIES:
-        return False
-    told = words_of(REQUEST_LEAD.sub("", first.lower()))
-    told = told[1:] if told[1:2] in (["me"], ["us"]) else told
-    explained = told[:1] != [] and told[0] in VERBS and told[1:2] != []
-    return WRITING.search(first) is not None or explained and told[1] not in QUESTION_WORDS
 
 
 QUOTED = r"""['"‘“][^'"‘’“”]+['"’”]"""
@@ -300,29 +279,6 @@ def _joints(body: str, language: Language) -> list[re.Match[str]]:
             continue  # "... and also how do I ...": one joint, not an empty piece between two
         found.append(m)
     return found
-
-
-def _in_a_list(clause: str, piece: str, language: Language) -> bool:
-    """Whether a piece goes on a list the clause opened ("covering A, B and C", "including
-    A, B, and how C works"), which belongs to that clause's instruction."""
-    words = words_of(piece)
-    if (
-        not words
-        or words[0] in ("one", "another")
-        or set(words) & LIST_OPENERS & set(words_of(clause))
-    ):
-        return False  # "a joke about X and a fun fact about Y": a thing of its own
-    if language is not ENGLISH:  # "falando do ciclo da água, do carbono ..."
-        own = words[0] in language.question_words or words[0].startswith(language.imperatives)
-        return not own and bool(set(words_of(clause)[2:]) & LIST_OPENERS)
-    asked = words[1:2] != [] and words[1] in AUXILIARIES  # "..., like X, and what should i do"
-    if words[0] in VERBS | AUXILIARIES or words[0] in QUESTION_WORDS and asked:
-        return False  # "..., including A, and give me a summary": an instruction of its own
-    dashed = " — " in clause or " – " in clause  # "a lesson plan — objectives, a warm-up"
-    said = words_of(REQUEST_LEAD.sub("", clause))
-    asks = said[:1] != [] and said[0] in QUESTION_WORDS | AUXILIARIES
-    told = not asks and bool(set(said) & LIST_VERBS)  # "I'd like you to cover A, B, and why C"
-    return dashed or told or bool(set(words_of(clause)[2:]) & LIST_OPENERS)
 
 
 def _subordinate(clause: str, language: Language, comma: bool) -> bool:

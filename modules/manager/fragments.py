@@ -140,7 +140,7 @@ def _main_clause(frame: str) -> tuple[str, str, str]:
 def _bare_thing(words: list[str], language: Language) -> bool:
     """A sentence of one to three words that names a thing and asks nothing ("Lunch?",
     "Spain?"): no question word, auxiliary or pronoun."""
-    others = QUESTION_WORDS | AUXILIARIES | language.question_words | language.pronouns
+    others = QUESTION_WORDS | AUXILIARIES | COPULAS | language.question_words | language.pronouns
     latin = all(re.match(r"[a-zà-ÿ0-9]", w) for w in words)  # not a CJK sentence
     named = words[1:] if words[0] in DETERMINERS | language.determiners else words
     size = 3 if named[1:2] and named[1] in language.of else 2  # "grão de bico"

@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass
 
 from modules.manager.asking import asks
-from modules.manager.clauses import WRITING, clauses, finish, strip_fillers, strip_joining
+from modules.manager.aspects import WRITING
+from modules.manager.clauses import clauses, finish, strip_fillers, strip_joining
 from modules.manager.foreign import tells_each
 from modules.manager.fragments import FRAGMENT_OPENINGS
 from modules.manager.languages import ENGLISH, Language, language_of
@@ -297,7 +298,7 @@ def _asks_after_telling(text: str, language: Language) -> bool:
     next month, what should i get her", "hey quick question, whats ..."): two clauses, the
     first opening with its subject or only a lead-in."""
     found = clauses(text, language) if language is ENGLISH else []
-    if len(found) != 2 or asks(found[0].text, language):
+    if len(found) < 2 or asks(found[0].text, language):
         return False
     first, then = words_of(strip_fillers(found[0].text)), words_of(found[1].text)
     pronoun = then[1:2] != [] and then[1] in SUBJECT_PRONOUNS | {"it", "there"}

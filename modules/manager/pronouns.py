@@ -208,12 +208,12 @@ def named(
     if said == "it" and topic.lower() in COMPARED:
         return None  # "whats better for a beginner, guitar or piano": no thing
     head, _, inner = topic.partition(" of ")
-    of_a_place = said == "they" and inner and not many(head) and "there" not in words
+    of_place = said == "they" and inner and not (many(head) or many(inner)) and "there" not in words
 
     name = topic[:1].isupper() or (" " not in topic and typed_lower(before[0]))  # "germany"
     are = words[pronoun - 1 : pronoun] != [] and words[pronoun - 1] in BE  # "are they called"
-    if not are and (of_a_place or (said in ("they", "them") and name and not many(topic))):
-        place = inner if of_a_place else topic  # "... the capital of [peru]"
+    if not are and (of_place or (said in ("they", "them") and name and not many(topic))):
+        place = inner if of_place else topic  # "... the capital of [peru]"
         if said == "them" or "there" in words or set(words_of(place)) & KNOWN_TO_ALL:
             return None  # "do they need full sun" after "... in December": not December
         if words[-2:-1] != [] and words[-2] in PLACE_PREPOSITIONS and words[-1] not in NOT_A_NOUN:

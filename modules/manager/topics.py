@@ -52,6 +52,8 @@ def last_thing(part: str) -> str | None:
     if not places:
         return None
     thing = tokens[places[-1] + 1 :]
+    if words[places[-1] + 1] in QUESTION_WORDS | {"if", "while"}:
+        return None  # "look for [when buying a used car]": a clause, no thing
     verb = next((i for i, w in enumerate(words[places[-1] + 1 :]) if w in AUXILIARIES), None)
     thing = thing[:verb] if verb else thing  # "type of [cat] is the friendliest"
     doing = next((i for i, t in enumerate(thing[2:], 2) if t.lower().endswith("ing")), None)
@@ -120,7 +122,8 @@ def topic_of(part: str, plural: bool = False) -> str | None:
         ends = NOT_A_NOUN | PERSONAL
         stop = next((i for i in range(2, len(words)) if words[i] in ends), len(words))
         said = tokens[1:stop]
-        said = said[:-1] if len(said) > 2 and said[-1].islower() else said  # not "open"
+        cut = len(said) > 2 and said[-1].islower() and words[stop : stop + 1] != ["of"]
+        said = said[:-1] if cut else said  # not "open"; "the balloon rides [of X] safe"
         return " ".join(said) if len(said) > 1 else None
     named = [
         i for i in range(2, len(tokens)) if not (tokens[i][:1].isupper() or tokens[i][:1].isdigit())

@@ -125,14 +125,15 @@ LEAD_WORDS = vocabulary(
 SUBJECTS = vocabulary("i i'm i've i'd we we're my our it it's this that there he she they")
 """Words a telling sentence opens with ("I'm on a Mac", "It needs to be 10 minutes")."""
 OWN_SUBJECTS = vocabulary(
-    "mon ma mes je j'ai mein meine meinen ich mis mijn ik mijn meu minha meus minhas eu tengo"
+    "mon ma mes je j'ai mein meine meinen ich mis mijn ik mijn meu minha meus minhas eu tengo "
+    "ho vorrei io"
 )
 """The user's own subject that a telling clause in another language opens with ("Mon chat
 vomit souvent ..., est-ce grave ?")."""
 LIST_OPENERS = vocabulary(
     "covering including highlighting featuring mentioning especially like such falando "
     "incluindo inclusive incluyendo incluya inclusief einschließlich inklusive notamment "
-    "comprenant inclusi compresi about"
+    "comprenant inclusi compresi about with parlant parlando hablando hablar met avec mit"
 )
 """Words that open a list inside one instruction ("an essay covering A, B and C")."""
 LIST_VERBS = vocabulary("cover include mention discuss")

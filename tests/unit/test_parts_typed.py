@@ -1646,3 +1646,21 @@ def test_aspects_and_listed_things_of_one_long_request_stay_one_request() -> Non
     assert len(found.parts) == 2
     found = split("choose a language for me to learn and make me a 4 week study plan for it")
     assert found.depends_on == ((), (0,))
+
+
+def test_what_a_second_helper_found_garbled_or_sent_as_a_part_reads_right() -> None:
+    for request in (
+        "Write a eulogy for my uncle, who was a baker, a soldier and a fan of the Yankees.",
+        "Write me a 4-day itinerary for Rome with museums, food and a day trip, and keep it cheap.",
+        "Escreve um texto sobre o Brasil, falando da música, da comida e do futebol.",
+    ):
+        assert len(split(request).parts) == 1, request
+    found = split("Tell me about Petra. Are the camel rides safe and how much are they?")
+    assert found.parts[1] == "Are the camel rides of Petra safe?"
+    found = split("What's the history of the Paralympic Games, and how did they change?")
+    assert found.parts[1] == "How did the Paralympic Games change?"
+    assert split("O que é o Pix? É seguro?").parts[1] == "É seguro?"
+    found = split(
+        "hey so I'm moving to Lisbon in May and I've never been, is it safe and where should I live"
+    )
+    assert found.context and found.context[0].startswith("I'm moving to Lisbon")
