@@ -83,3 +83,26 @@ def opens_a_list(clause: str) -> bool:
         return True
     at = max((clause.lower().rfind(f" {w} ") for w in opened), default=-1)
     return at >= 0 and "," in clause[at:]
+
+
+OWN_ASPECT = re.compile(
+    r",\s*(?:its|his|her|their|sus?|ses|sa|son|seine[nm]?|ihre[nm]?|suas?|seus?|la sua|il suo|"
+    r"i suoi|le sue|zijn|haar)\s",
+    re.IGNORECASE,
+)
+"""An item of a list that names an aspect of the thing before it ("the French Revolution,
+[its] causes, ...", "la Guerra Civil Española, [sus] causas")."""
+
+
+def aspects_listed(first: str, rest: str, piece: list[str], language: Language) -> bool:
+    """Whether a piece is one more item of a list of aspects of the thing the first clause's
+    instruction names ("Explain the French Revolution, its causes, the main factions and its
+    consequences"): an item of the list opens with its thing's possessive, and the piece asks
+    nothing of its own."""
+    told = words_of(REQUEST_LEAD.sub("", first.strip().lower()))
+    instructs = told[:1] != [] and (
+        told[0] in VERBS if language is ENGLISH else told[0].startswith(language.imperatives)
+    )
+    asking = QUESTION_WORDS | AUXILIARIES | language.question_words
+    own = piece[:1] != [] and (piece[0] in asking or piece[0] in VERBS and language is ENGLISH)
+    return instructs and not own and OWN_ASPECT.search(f"{first}{rest}") is not None

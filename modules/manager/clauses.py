@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modules.manager.aspects import SHOWN, in_a_list, one_piece_of_writing
+from modules.manager.aspects import SHOWN, aspects_listed, in_a_list, one_piece_of_writing
 from modules.manager.completion import complete, in_place_of_last
 from modules.manager.coordination import coordinated_objects
 from modules.manager.languages import ENGLISH, Language
@@ -125,6 +125,8 @@ def _next_clause(
     paired = between and set(before[between[-1] :]) & ({"and"} | language.ands)
     if between and not paired and said[:1] != [] and said[0] not in AUXILIARIES:
         return None, None  # "the relationship between humidity and how hot it feels"
+    if aspects_listed(found[-1].text, rest, said, language):
+        return None, None  # "Explain the French Revolution, its causes, the main factions"
     shown = SHOWN.match(found[0].text) and re.match(r"(?:tell|let) (?:me|us)\b", " ".join(said))
     if language is ENGLISH and shown:
         return None, None  # "check out this link ... and tell me what you think"

@@ -133,7 +133,8 @@ vomit souvent ..., est-ce grave ?")."""
 LIST_OPENERS = vocabulary(
     "covering including highlighting featuring mentioning especially like such falando "
     "incluindo inclusive incluyendo incluya inclusief einschließlich inklusive notamment "
-    "comprenant inclusi compresi about with parlant parlando hablando hablar met avec mit"
+    "comprenant inclusi compresi about with parlant parlando hablando hablar met avec mit "
+    "compris détaillant detallando dettagliando"
 )
 """Words that open a list inside one instruction ("an essay covering A, B and C")."""
 LIST_VERBS = vocabulary("cover include mention discuss")

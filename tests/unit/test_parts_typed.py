@@ -1664,3 +1664,15 @@ def test_what_a_second_helper_found_garbled_or_sent_as_a_part_reads_right() -> N
         "hey so I'm moving to Lisbon in May and I've never been, is it safe and where should I live"
     )
     assert found.context and found.context[0].startswith("I'm moving to Lisbon")
+
+
+def test_a_list_of_a_thing_s_aspects_after_an_instruction_is_one_request() -> None:
+    for request in (
+        "Explain the Cold War, its causes, the main crises and its end.",
+        "Explica la Revolución Mexicana, sus causas, los líderes y sus consecuencias.",
+        "Erkläre mir die Reformation, ihre Ursachen, die wichtigsten Personen und ihre Folgen.",
+        "Explique-moi la digestion, en détaillant l'estomac, l'intestin et le foie.",
+    ):
+        assert len(split(request).parts) == 1, request
+    found = split("Recommend a book about Rome, a podcast about Greece and a film about Egypt.")
+    assert len(found.parts) == 3  # things of their own, no aspects of one thing
