@@ -24,6 +24,7 @@ from modules.manager.words import (
     HAN_QUESTION,
     INSTANCE_NOUNS,
     KNOWN_TO_ALL,
+    MOTION,
     OPENS_A_NAME,
     PARTICIPLES,
     PERSONAL,
@@ -211,7 +212,8 @@ def in_setting(previous: str, text: str, item: bool) -> str | None:
     if own or re.search(r"\b(?!I\b)[A-Z]", text[1:]):
         return None  # "... in Paris?": its own place; "how does Stripe ...": its own name
     end = len(text.rstrip("?.!"))
-    return f"{text[:end]} in {found.group(1)}{text[end:]}"
+    to = "to" if words[-1] in MOTION else "in"  # "... the best time to go [to Kyoto]"
+    return f"{text[:end]} {to} {found.group(1)}{text[end:]}"
 
 
 HOW_TO = re.compile(r"(?i)\s*how (?:do|can|should|would) (?:i|you|we) ([^?.!]+?)[?.!]*$")
@@ -342,3 +344,28 @@ def with_alternatives_of(done: list[str], text: str, language: Language) -> str:
         alike = f"{found.group(1)} {joint} {found.group(2)}"
         return f"{said[: mid.end()]} {alike}{said[mid.end() :]}{end}"
     return f"{said}, {found.group(1)} {either} {found.group(2)}{end}"
+
+
+NAME = r"(?:the )?[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*"
+ABOUT_A_PLACE = re.compile(
+    rf"(?i:(?:can you |could you )?tell me about |what(?:'s| is) )(?:({NAME}) like|({NAME}))[?.!]*$"
+)
+"""A first part about a place by its name ("Tell me about Santorini.", "What is Marrakech
+like?")."""
+
+
+def in_the_place(first: str, text: str) -> str | None:
+    """A short question after a first part about a place by name that names no place or thing
+    of its own, asked of that place ("Where should I stay?" after "Tell me about Santorini.":
+    "Where should I stay in Santorini?"); None otherwise."""
+    about = ABOUT_A_PLACE.match(first.strip())
+    place = (about.group(1) or about.group(2)) if about else None
+    words = words_of(text)
+    if place is None or not place.removeprefix("the ")[:1].isupper() or len(words) > 9:
+        return None
+    named = re.search(r"\b(?!I\b)[A-Z]", text[1:]) or set(words) & PREPOSITIONS - {"for", "to"}
+    if named or words[0] not in QUESTION_WORDS | AUXILIARIES:
+        return None  # "Is it safe to walk around the city center?": a place of its own
+    end = len(text.rstrip("?.!"))
+    to = "to" if words[-1] in MOTION else "in"
+    return f"{text[:end]} {to} {place}{text[end:]}"

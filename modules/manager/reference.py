@@ -25,6 +25,7 @@ from modules.manager.bridging import (
     bridged_han,
     bridged_in,
     in_setting,
+    in_the_place,
     with_alternatives_of,
 )
 from modules.manager.clauses import finish
@@ -273,6 +274,8 @@ def _tied(done: list[Draft], draft: Draft, language: Language, owned: bool) -> D
         guess = whole is None or re.search(r" of an? ", whole) and not re.search(r" of an? ", text)
         if guess and (placed := in_setting(texts[0], text, draft.item)):
             return Draft(placed)  # "when should i use var" after "... in javascript"
+        if whole is None and (placed := in_the_place(texts[-1], text)):
+            return Draft(placed)  # "where should I stay" after "Tell me about Santorini."
     elif draft.new_sentence or draft.item:
         dropped = None if draft.item else subject_dropped(texts[0], text, language)
         whole = bridged_in(language, texts, text) or dropped

@@ -1676,3 +1676,15 @@ def test_a_list_of_a_thing_s_aspects_after_an_instruction_is_one_request() -> No
         assert len(split(request).parts) == 1, request
     found = split("Recommend a book about Rome, a podcast about Greece and a film about Egypt.")
     assert len(found.parts) == 3  # things of their own, no aspects of one thing
+
+
+def test_a_short_question_after_a_part_about_a_place_by_name_is_asked_of_it() -> None:
+    found = split("Tell me about Kyoto. Where should I stay and when is the best time to go?")
+    assert found.parts[1:] == (
+        "Where should I stay in Kyoto?",
+        "When is the best time to go to Kyoto?",
+    )
+    found = split("What is Lisbon like? Is it walkable and what should I eat?")
+    assert found.parts[2] == "What should I eat in Lisbon?"
+    found = split("tell me about photosynthesis. why do plants need light?")
+    assert found.parts[1] == "Why do plants need light?"  # no place by name
