@@ -84,6 +84,9 @@ WORK_SHOWN = re.compile(
     r"(?: \w+)? (?:steps?|work|working|reasoning|calculations?|math)$"
 )
 """A clause that asks to see how the answer was reached ("and show the steps")."""
+INCLUDE_HAN = re.compile(r"(?:含めて|入れて|包括)[^。？?]{0,6}[。.！!]?\s*$")
+"""A Japanese or Chinese sentence that says what the answer should include ("お寺、食事を含めて
+ください。")."""
 ANSWER_FORM = re.compile(
     r"(?:i(?:'d| would) like|i want|i need|i'm looking for)\s+(?:an?\s+(?:[\w-]+\s+){0,3}?"
     r"(?:explanation|answer|overview|summary|response|breakdown|walkthrough)\b|something\b)",
@@ -99,7 +102,7 @@ def says_how(previous: str, text: str, step: bool) -> bool:
     like a detailed explanation that covers A and B."), unless
     it is a `step` of its own (joined by "then", or an item)."""
     words = words_of(REQUEST_LEAD.sub("", text))
-    if WORK_SHOWN.match(" ".join(words)):
+    if WORK_SHOWN.match(" ".join(words)) or INCLUDE_HAN.search(text):
         return not step  # "calculate the force ... and show the steps"
     if _style_only(words):
         return not step  # "How do stocks work? Explain like I'm 5."

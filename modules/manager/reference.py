@@ -347,10 +347,15 @@ def _chained(done: list[Draft], text: str) -> int:
 
 
 def _root(done: list[Draft], index: int) -> int:
-    """The part a chain of dependent parts starts from."""
-    while done[index].depends_on:
+    """The part a chain of dependent parts starts from, or the step that picks one of what
+    it made ("pick the best one"), which is what a later "it" means."""
+    while done[index].depends_on and words_of(done[index].text)[:1] not in PICKS:
         index = done[index].depends_on[0]
     return index
+
+
+PICKS = (["pick"], ["choose"], ["select"])
+"""How a step that picks one of the things the part before made opens."""
 
 
 def _makes_something(part: str, pronoun: str = "it") -> bool:

@@ -1688,3 +1688,12 @@ def test_a_short_question_after_a_part_about_a_place_by_name_is_asked_of_it() ->
     assert found.parts[2] == "What should I eat in Lisbon?"
     found = split("tell me about photosynthesis. why do plants need light?")
     assert found.parts[1] == "Why do plants need light?"  # no place by name
+
+
+def test_a_step_after_pick_the_best_one_waits_for_the_pick_and_include_says_how() -> None:
+    found = split("Come up with five band names, then pick the best one and write a slogan for it.")
+    assert found.depends_on == ((), (0,), (1,))
+    found = split("write a poem about the sea, then translate it, then give it a title")
+    assert found.depends_on == ((), (0,), (0,))
+    request = "大阪で二日間の旅行プランを作ってください。食事と交通手段を含めてください。"
+    assert split(request).parts == (request,)
