@@ -104,5 +104,7 @@ def aspects_listed(first: str, rest: str, piece: list[str], language: Language) 
         told[0] in VERBS if language is ENGLISH else told[0].startswith(language.imperatives)
     )
     asking = QUESTION_WORDS | AUXILIARIES | language.question_words
-    own = piece[:1] != [] and (piece[0] in asking or piece[0] in VERBS and language is ENGLISH)
+    embedded = piece[1:2] == ["to"]  # "and where to start listening": an aspect too
+    verb = piece[:1] != [] and piece[0] in VERBS and language is ENGLISH
+    own = piece[:1] != [] and piece[0] in asking and not embedded or verb
     return instructs and not own and OWN_ASPECT.search(f"{first}{rest}") is not None

@@ -1672,6 +1672,7 @@ def test_a_list_of_a_thing_s_aspects_after_an_instruction_is_one_request() -> No
         "Explica la Revolución Mexicana, sus causas, los líderes y sus consecuencias.",
         "Erkläre mir die Reformation, ihre Ursachen, die wichtigsten Personen und ihre Folgen.",
         "Explique-moi la digestion, en détaillant l'estomac, l'intestin et le foie.",
+        "Give me a history of blues, its main styles, the key players and where to start.",
     ):
         assert len(split(request).parts) == 1, request
     found = split("Recommend a book about Rome, a podcast about Greece and a film about Egypt.")
