@@ -125,6 +125,10 @@ def _next_clause(
     paired = between and set(before[between[-1] :]) & ({"and"} | language.ands)
     if between and not paired and said[:1] != [] and said[0] not in AUXILIARIES:
         return None, None  # "the relationship between humidity and how hot it feels"
+    step = [w for w in said if w not in ("then", "finally", "back", "and")][:1] == ["to"]
+    route = re.search(r"\bfrom\b.+\bto\b", found[-1].text, re.IGNORECASE)
+    if step and route and words_of(found[0].text)[:1] in ([v] for v in VERBS):
+        return None, None  # "from nebula to main sequence to red giant and finally to ..."
     if aspects_listed(found[-1].text, rest, said, language):
         return None, None  # "Explain the French Revolution, its causes, the main factions"
     shown = SHOWN.match(found[0].text) and re.match(r"(?:tell|let) (?:me|us)\b", " ".join(said))

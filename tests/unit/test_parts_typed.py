@@ -1698,3 +1698,10 @@ def test_a_step_after_pick_the_best_one_waits_for_the_pick_and_include_says_how(
     assert found.depends_on == ((), (0,), (0,))
     request = "大阪で二日間の旅行プランを作ってください。食事と交通手段を含めてください。"
     assert split(request).parts == (request,)
+
+
+def test_a_route_an_instruction_describes_goes_on_past_and_finally() -> None:
+    request = "Describe the life of a frog, from egg to tadpole and finally to adult."
+    assert split(request).parts == (request,)
+    found = split("what's the distance from paris to rome, and to madrid?")
+    assert found.parts[1] == "What's the distance from paris to madrid?"
