@@ -20,6 +20,7 @@ from modules.manager.words import (
     AUXILIARIES,
     BE,
     BETWEEN,
+    DETERMINERS,
     DO_SUPPORT,
     HAN_QUESTION,
     INSTANCE_NOUNS,
@@ -33,6 +34,7 @@ from modules.manager.words import (
     REQUEST_LEAD,
     VERBS,
     WHICH,
+    animate,
     superlative,
     words_of,
 )
@@ -369,3 +371,25 @@ def in_the_place(first: str, text: str) -> str | None:
     end = len(text.rstrip("?.!"))
     to = "to" if words[-1] in MOTION else "in"
     return f"{text[:end]} {to} {place}{text[end:]}"
+
+
+HOW_MUCH_TAKEN = re.compile(
+    r"(?i)^(\s*how (?:much|many))( (?:should|can|do|could|would) (?:i|we|you) "
+    r"(?:take|drink|eat|have|give|use)\b)"
+)
+"""A question of how much to take that leaves out what ("How much should I take per day?")."""
+
+
+def amount_of(previous: str, text: str) -> str | None:
+    """ "How much should I take per day?" after "the benefits of taking creatine": "How much
+    creatine should I take per day?", the thing the part before names last; None otherwise."""
+    asked = HOW_MUCH_TAKEN.match(text)
+    topic = (topic_of(previous) or "") if asked else ""
+    thing = topic.partition(" of ")[2] or topic  # "the side effects of [ibuprofen]"
+    said = [w for w in thing.split() if not w.lower().endswith("ing")]  # "taking creatine"
+    while said and said[0].lower() in DETERMINERS | {"good", "best", "some"}:
+        said = said[1:]  # "a good protein powder"
+    words = words_of(" ".join(said))
+    if asked is None or not words or len(words) > 3 or set(words) & PERSONAL or animate(words[-1]):
+        return None
+    return f"{asked.group(1)} {' '.join(said)}{text[asked.end(1) :]}"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from modules.manager.actions import done_again, says_how, spent_on
 from modules.manager.bridging import (
     HAN_OR_KANA,
+    amount_of,
     bridged,
     bridged_han,
     bridged_in,
@@ -274,7 +275,7 @@ def _tied(done: list[Draft], draft: Draft, language: Language, owned: bool) -> D
         guess = whole is None or re.search(r" of an? ", whole) and not re.search(r" of an? ", text)
         if guess and (placed := in_setting(texts[0], text, draft.item)):
             return Draft(placed)  # "when should i use var" after "... in javascript"
-        if whole is None and (placed := in_the_place(texts[-1], text)):
+        if whole is None and (placed := in_the_place(texts[-1], text) or amount_of(texts[0], text)):
             return Draft(placed)  # "where should I stay" after "Tell me about Santorini."
     elif draft.new_sentence or draft.item:
         dropped = None if draft.item else subject_dropped(texts[0], text, language)

@@ -1705,3 +1705,19 @@ def test_a_route_an_instruction_describes_goes_on_past_and_finally() -> None:
     assert split(request).parts == (request,)
     found = split("what's the distance from paris to rome, and to madrid?")
     assert found.parts[1] == "What's the distance from paris to madrid?"
+
+
+def test_how_much_should_i_take_asks_of_the_thing_before() -> None:
+    follow = {
+        "what are the benefits of taking magnesium, and how much should I take?": (
+            "How much magnesium should I take?"
+        ),
+        "what are the side effects of aspirin? how much can i take?": (
+            "How much aspirin can i take?"
+        ),
+        "what is a good protein powder for runners? how much should i take": (
+            "How much protein powder should i take?"  # not "runners"
+        ),
+    }
+    for request, second in follow.items():
+        assert split(request).parts[1] == second
