@@ -350,10 +350,15 @@ def with_alternatives_of(done: list[str], text: str, language: Language) -> str:
 
 NAME = r"(?:the )?[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*"
 ABOUT_A_PLACE = re.compile(
-    rf"(?i:(?:can you |could you )?tell me about |what(?:'s| is) )(?:({NAME}) like|({NAME}))[?.!]*$"
+    rf"(?i:(?:can you |could you )?tell me about |what(?:'s| is) (?=.* like))"
+    rf"(?:({NAME}) like|({NAME}))[?.!]*$"
 )
 """A first part about a place by its name ("Tell me about Santorini.", "What is Marrakech
 like?")."""
+
+
+VISITS = frozenset({"visit", "see", "hike", "climb", "explore", "tour", "cross"})
+"""Verbs that take the place as their object ("Can tourists visit [Chernobyl]?")."""
 
 
 def in_the_place(first: str, text: str) -> str | None:
@@ -369,8 +374,8 @@ def in_the_place(first: str, text: str) -> str | None:
     if named or words[0] not in QUESTION_WORDS | AUXILIARIES:
         return None  # "Is it safe to walk around the city center?": a place of its own
     end = len(text.rstrip("?.!"))
-    to = "to" if words[-1] in MOTION else "in"
-    return f"{text[:end]} {to} {place}{text[end:]}"
+    to = "to " if words[-1] in MOTION else "" if words[-1] in VISITS else "in "
+    return f"{text[:end]} {to}{place}{text[end:]}"  # "can tourists visit [Chernobyl]"
 
 
 HOW_MUCH_TAKEN = re.compile(

@@ -136,7 +136,7 @@ def _next_clause(
         return None, None  # "check out this link ... and tell me what you think"
     if language is ENGLISH and said[:1] != [] and one_piece_of_writing(found[0].text, said):
         return None, None  # "an essay on how X works and why Y matters"
-    described = said[:1] in (["who"], ["which"]) and said[1:2] in (["was"], ["is"], ["were"])
+    described = re.match(r"\s*,\s*(?:who|which)\s+(?:was|is|were)\b", rest) is not None
     if (
         described
         and language is ENGLISH

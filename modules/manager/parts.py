@@ -41,6 +41,7 @@ from modules.manager.words import (
     HOW_DO_I,
     LEAD_WORDS,
     OWN_SUBJECTS,
+    PERSONAL,
     PLACEHOLDER,
     PREPOSITIONS,
     QUESTION_WORDS,
@@ -338,7 +339,8 @@ def _aspects_in_line(text: str) -> bool:
     if len(told) < 15 or told[0] not in EXPLAINING or not wants_skeleton(text):
         return False
     found = clauses(text)
-    leans = any(pronoun_at(clause.text) is not None for clause in found[1:])
+    said = [(c.text, pronoun_at(c.text)) for c in found[1:]]
+    leans = any(at is not None and words_of(t)[at] in PERSONAL for t, at in said)  # not "one"
     return leans and not any(clause.then for clause in found)  # not "then translate it"
 
 

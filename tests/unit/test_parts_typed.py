@@ -1721,3 +1721,14 @@ def test_how_much_should_i_take_asks_of_the_thing_before() -> None:
     }
     for request, second in follow.items():
         assert split(request).parts[1] == second
+
+
+def test_a_new_rule_does_not_swallow_a_question_after_and_or_one() -> None:
+    found = split("Tell me the difference between stocks and bonds, and which is riskier.")
+    assert found.parts[1] == "Which is riskier, stocks or bonds?"
+    found = split("Can you explain what an API is and give an example of one I use every day?")
+    assert len(found.parts) == 2
+    found = split("Tell me about Chernobyl. Can tourists visit and is the radiation dangerous?")
+    assert found.parts[1] == "Can tourists visit Chernobyl?"
+    found = split("What is the Trans-Siberian Railway? How much are tickets?")
+    assert found.parts[1] == "How much are tickets?"  # a place by name only after "like"
