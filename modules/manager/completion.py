@@ -96,19 +96,19 @@ def _what_about(piece: str) -> str | None:
 
 def in_place_of_last(frame: str, thing: str) -> str | None:
     """ "What about X?" where the frame shows no word X follows: X in the place of the
-    frame's quoted word ("How do you say 'thank you' in French? What about 'please'?") or
-    of its last name ("... in French? What about Spanish?"); None otherwise, and the part
-    stays with the one before."""
+    frame's quoted word ("... 'thank you' in French? What about 'please'?") or of its last
+    name ("... in French? What about Spanish?"); None otherwise (the part stays whole)."""
     quoted = quoted_spans(frame)
-    if quoted and (thing[:1] in "'\"“‘" or len(thing.split()) == 1):
-        start, stop = quoted[-1]
+    names = list(re.finditer(r"(?<=\s)[A-ZÀ-Þ][\w-]+(?:\s+[A-ZÀ-Þ][\w-]+)*", frame))
+    named = thing[:1].isupper() and names and quoted and names[-1].start() > quoted[-1][1]
+    if quoted and (thing[:1] in "'\"“‘" or len(thing.split()) == 1) and not named:
+        start, stop = quoted[-1]  # not "Spanish" after "'thank you' in [French]": a name
         tail, own = frame[stop + 1 :].split(), thing.split()
         own_place = tail and len(tail) <= 3 < len(own) + 2 and own[-len(tail)] == tail[0]
         return frame[:start] + thing + ("" if own_place else frame[stop + 1 :])  # "'X' in Y"
-    names = list(re.finditer(r"(?<=\s)[A-ZÀ-Þ][\w-]+(?:\s+[A-ZÀ-Þ][\w-]+)*", frame))
-    if names and thing[:1].isupper():
-        last = names[-1]
-        return f"{frame[: last.start()]}{thing}{frame[last.end() :]}"
+    if names and thing[:1].isupper():  # "than [the Moon]" -> "than Mercury"
+        start = names[-1].start() - 4 * frame[: names[-1].start()].endswith(" the ")
+        return f"{frame[:start]}{thing}{frame[names[-1].end() :]}"
     return None
 
 

@@ -1732,3 +1732,10 @@ def test_a_new_rule_does_not_swallow_a_question_after_and_or_one() -> None:
     assert found.parts[1] == "Can tourists visit Chernobyl?"
     found = split("What is the Trans-Siberian Railway? How much are tickets?")
     assert found.parts[1] == "How much are tickets?"  # a place by name only after "like"
+
+
+def test_what_about_a_name_takes_the_name_s_place_not_the_quote_s_or_the_article() -> None:
+    found = split("How do you say 'good night' in Italian? What about German?")
+    assert found.parts[1] == "How do you say 'good night' in German?"
+    found = split("Is Mars bigger than the Moon? What about Venus?")
+    assert found.parts[1] == "Is Mars bigger than Venus?"
